@@ -1,0 +1,112 @@
+"""The composition root: settings, clock and request in; a wired PTB Application out."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    TypeHandler,
+)
+from telegram.request import BaseRequest
+
+from conversations import i18n, invite, start
+from conversations.context import BotContext, BotData
+from conversations.guard import guard
+from conversations.messenger import TelegramMessenger
+from conversations.persistence import SqlitePersistence
+from fieldbot.clock import Clock
+from fieldbot.config import Settings
+from fieldbot.scheduler import Scheduler
+from fieldbot.services.container import Services, build_services
+
+log = logging.getLogger(__name__)
+
+FieldbotApp = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+_MENU = ("start", "help", "trip", "trips", "checkin", "sos", "risk", "language", "cancel")
+
+
+def build_application(
+    settings: Settings,
+    clock: Clock,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    rate_limit: bool = True,
+    persistence_interval: float = 5,
+) -> FieldbotApp:
+    """Wire services and handlers into an Application; nothing connects until initialize()."""
+    if settings.token is None:
+        raise ValueError("FIELDBOT_TOKEN is required to run the bot (or use `fieldbot demo`)")
+    services = build_services(settings, clock)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token.get_secret_value())
+        .base_url(settings.bot_base_url)
+        .base_file_url(settings.bot_file_url)
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        .persistence(SqlitePersistence(services.db, update_interval=persistence_interval))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if rate_limit:
+        # Retries stay at 0: the outbox retries with its own backoff on our clock.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    app: FieldbotApp = builder.build()
+    app.bot_data.services = services
+    services.attach_messenger(TelegramMessenger(app.bot, services.enrolment, services.trips))
+    install_handlers(app)
+    return app
+
+
+def install_handlers(app: FieldbotApp) -> None:
+    """Register the guard first, then each flow's handlers."""
+    app.add_handler(TypeHandler(Update, guard), group=-1)
+    start.register(app)
+    invite.register(app)
+    app.add_error_handler(_on_error)
+
+
+async def _post_init(app: FieldbotApp) -> None:
+    services: Services = app.bot_data.services
+    await services.start()
+    if app.job_queue is not None:
+        app.bot_data.scheduler = Scheduler(
+            app.job_queue, services.tick, services.settings.sweep_interval
+        )
+        app.bot_data.scheduler.start()
+    for language in i18n.LANGUAGES:
+        t = i18n.Texts(language)
+        commands = [BotCommand(name, t(f"menu.{name}")) for name in _MENU]
+        await app.bot.set_my_commands(
+            commands, language_code=None if language == "en" else language
+        )
+    log.info("fieldbot started as @%s", app.bot.username)
+
+
+async def _post_shutdown(app: FieldbotApp) -> None:
+    await app.bot_data.services.stop()
+
+
+async def _on_error(update: object, context: BotContext) -> None:
+    """Log the failure by update id only (never user data) and apologise to the sender."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("handler failed for update %s", update_id, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        language = context.member.language if context.has_member else "en"
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, i18n.text(language, "error.generic")
+            )
+        except Exception:  # noqa: BLE001 - already failing; the log line above says why
+            log.warning("could not apologise for update %s", update_id)

@@ -1,0 +1,115 @@
+"""The `fieldbot` command: run, demo, invite, and the operator's maintenance commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import secrets
+import sys
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from fieldbot.clock import SystemClock
+from fieldbot.config import ConfigError, Settings, load_settings
+from fieldbot.domain.roles import Role
+from fieldbot.logs import setup_logging
+from fieldbot.policy_file import PolicyError
+
+log = logging.getLogger("fieldbot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fieldbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot (long polling unless --webhook)")
+    run.add_argument("--webhook", action="store_true",
+                     help="receive updates on FIELDBOT_WEBHOOK_URL instead of polling")
+    demo = sub.add_parser("demo", help="run a scripted scenario against a built-in fake Telegram")
+    demo.add_argument("--db", default=None, help="database file (default: a temporary one)")
+    inv = sub.add_parser("invite", help="create a single-use invite link")
+    inv.add_argument("--role", required=True, choices=[r.value for r in Role])
+    inv.add_argument("--team", default="")
+    sub.add_parser("check-config", help="validate the configuration and the policy file")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        setup_logging(settings.log_level)
+        if args.command == "demo":
+            from conversations.demo import run_demo
+
+            return asyncio.run(run_demo(args.db))
+        if args.command == "check-config":
+            from fieldbot.services.container import build_services
+
+            build_services(settings, SystemClock())
+            print("configuration OK")
+            return 0
+        if args.command == "invite":
+            return asyncio.run(_invite(settings, Role(args.role), args.team))
+        return asyncio.run(_run(settings, webhook=args.webhook))
+    except (ConfigError, PolicyError) as exc:
+        print(f"fieldbot: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"fieldbot: {exc}", file=sys.stderr)
+        return 2
+
+
+async def _run(settings: Settings, *, webhook: bool) -> int:
+    from conversations.bootstrap import build_application
+    from conversations.runner import run_polling, run_webhook
+
+    app = build_application(settings, SystemClock())
+    if not webhook:
+        return await run_polling(app)
+    if not settings.webhook_url:
+        raise ConfigError("FIELDBOT_WEBHOOK_URL: required with --webhook (https://host/path)")
+    secret = (settings.webhook_secret.get_secret_value() if settings.webhook_secret
+              else secrets.token_urlsafe(32))
+    path = urlsplit(settings.webhook_url).path or "/telegram"
+    log.info("webhook mode on port %s, path %s", settings.webhook_port, path)
+    return await run_webhook(
+        app, settings.webhook_url, secret, settings.webhook_listen, settings.webhook_port,
+        path=path,
+    )
+
+
+async def _invite(settings: Settings, role: Role, team: str) -> int:
+    from telegram import Bot
+
+    from fieldbot.services.container import build_services
+    from fieldbot.services.enrolment import EnrolmentError
+
+    services = build_services(settings, SystemClock())
+    await services.start()
+    try:
+        invite = await services.enrolment.create_invite(None, role, team)
+    except EnrolmentError as exc:
+        print(f"fieldbot: cannot create that invite: {exc.reason.value}", file=sys.stderr)
+        return 2
+    finally:
+        await services.stop()
+    username = None
+    if settings.token is not None:
+        try:
+            async with Bot(settings.token.get_secret_value(),
+                           base_url=settings.bot_base_url) as bot:
+                username = bot.username
+        except Exception:  # noqa: BLE001 - offline: print the code instead of a link
+            username = None
+    hours = int(invite.expires_in.total_seconds() // 3600)
+    if username:
+        print(f"https://t.me/{username}?start={invite.code}")
+    else:
+        print(f"invite code: {invite.code}  (the person sends: /start {invite.code})")
+    print(f"role {role.value}, team {invite.team or '-'}, single use, expires in {hours} h")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,34 @@
+"""Dates, times and places as a person reads them, in their language (Babel)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+
+from fieldbot.storage.codec import parse_ts
+
+_BABEL = {"en": "en_GB", "zh": "zh_Hans_CN"}
+
+
+def local_time(instant: datetime | str, tz_name: str, language: str) -> str:
+    """Return e.g. '21:00 Fri 4 Dec (Europe/Berlin)' in the destination's zone."""
+    when = parse_ts(instant) if isinstance(instant, str) else instant
+    local = when.astimezone(ZoneInfo(tz_name))
+    pattern = "HH:mm EEE d MMM" if language == "en" else "M月d日 EEE HH:mm"
+    return f"{format_datetime(local, pattern, locale=_BABEL.get(language, 'en_GB'))} ({tz_name})"
+
+
+def clock_time(instant: datetime | str, tz_name: str) -> str:
+    when = parse_ts(instant) if isinstance(instant, str) else instant
+    return when.astimezone(ZoneInfo(tz_name)).strftime("%H:%M")
+
+
+def day(value: date | str, language: str) -> str:
+    d = date.fromisoformat(value) if isinstance(value, str) else value
+    return format_date(d, "medium", locale=_BABEL.get(language, "en_GB"))
+
+
+def map_link(lat: float, lon: float) -> str:
+    return f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=15/{lat:.5f}/{lon:.5f}"

@@ -1,0 +1,70 @@
+"""Deny by default: identify the sender and check the role before any handler runs."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from conversations.context import BotContext
+from conversations.i18n import Texts
+from fieldbot.domain.members import language_from_telegram
+from fieldbot.domain.roles import PERMISSIONS, Role, may
+
+log = logging.getLogger(__name__)
+
+_LEADS_ONLY = {Role.MANAGER, Role.OFFICER, Role.ADMIN}
+
+
+def command_of(update: Update) -> str | None:
+    """Return the command name of a message like '/trip@bot args', else None."""
+    message = update.effective_message
+    if message is None or not message.text or not message.text.startswith("/"):
+        return None
+    return message.text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+
+
+def action_of(update: Update) -> str | None:
+    """Return the permission a button press needs: the first segment of its callback data."""
+    query = update.callback_query
+    if query is None or not query.data:
+        return None
+    return query.data.split(":", 1)[0]
+
+
+async def guard(update: Update, context: BotContext) -> None:
+    """Stop the update unless the sender is enrolled and their role allows what they ask."""
+    user = update.effective_user
+    if user is None or (update.effective_chat and update.effective_chat.type != "private"):
+        raise ApplicationHandlerStop
+    language = language_from_telegram(user.language_code)
+    member = await context.services.enrolment.member(user.id, user.full_name, language)
+    command = command_of(update)
+    if member is None:
+        if command == "start" and update.effective_message and update.effective_message.text:
+            if len(update.effective_message.text.split()) > 1:
+                return  # an invite code: the start handler enrols them
+        if await context.services.enrolment.should_answer_stranger(user.id):
+            await _reply(update, Texts(language)("guard.stranger"))
+        raise ApplicationHandlerStop
+    context.member = member
+    if command is not None:
+        if command not in PERMISSIONS:
+            await _reply(update, context.t("guard.unknown_command"))
+            raise ApplicationHandlerStop
+        if not may(member.role, command):
+            log.info("denied /%s to user %s (%s)", command, member.id, member.role)
+            await _reply(update, context.t("guard.leads_only"))
+            raise ApplicationHandlerStop
+    action = action_of(update)
+    if update.callback_query is not None and (action is None or not may(member.role, action)):
+        await update.callback_query.answer(context.t("guard.stale_button"), show_alert=True)
+        raise ApplicationHandlerStop
+
+
+async def _reply(update: Update, text: str) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_html(text)
+    elif update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)

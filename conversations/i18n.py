@@ -1,0 +1,75 @@
+"""Translation catalogs: every user-facing text, by key, in English and Simplified Chinese.
+
+The catalogs are gettext .po files read with Babel. Messages are keyed ("start.greeting")
+rather than keyed by their English text, so the English wording lives in its catalog too and
+can be edited without touching code. Parameters are HTML-escaped unless wrapped in `Raw`,
+because every message is sent with parse_mode HTML and user text must never become markup.
+"""
+
+from __future__ import annotations
+
+import html
+import string
+from functools import cache
+from importlib import resources
+
+from babel.messages.pofile import read_po
+
+LANGUAGES = ("en", "zh")
+DEFAULT_LANGUAGE = "en"
+_LOCALE_DIRS = {"en": "en", "zh": "zh_Hans"}
+
+
+class Raw(str):
+    """A parameter that is already safe HTML (built from other catalog texts)."""
+
+    __slots__ = ()
+
+
+class MissingText(KeyError):
+    """A key that no catalog has."""
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    """Return key -> text for a language, merged from its .po files (one per flow), read once."""
+    folder = resources.files("conversations") / "locales" / _LOCALE_DIRS[language] / "LC_MESSAGES"
+    texts: dict[str, str] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".po"):
+            continue
+        with entry.open("rb") as handle:
+            po = read_po(handle, locale="en" if language == "en" else "zh_Hans_CN")
+        for message in po:
+            if message.id and message.string:
+                if str(message.id) in texts:
+                    raise ValueError(f"{entry.name}: duplicate key {message.id}")
+                texts[str(message.id)] = str(message.string)
+    return texts
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def text(language: str, key: str, **params: object) -> str:
+    """Render a catalog text in `language` (falling back to English) with escaped params."""
+    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    template = catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE).get(key)
+    if template is None:
+        raise MissingText(key)
+    safe = {
+        name: value if isinstance(value, Raw) else html.escape(str(value), quote=False)
+        for name, value in params.items()
+    }
+    return template.format(**safe)
+
+
+class Texts:
+    """The texts of one language, bound for a handler: `t("key", name=...)`."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+    def __call__(self, key: str, **params: object) -> str:
+        return text(self.language, key, **params)

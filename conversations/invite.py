@@ -1,0 +1,47 @@
+"""/invite <role>: a single-use deep link."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from conversations.context import BotContext
+from conversations.start import role_name
+from fieldbot.domain.roles import Role
+from fieldbot.services.enrolment import EnrolmentError
+
+_ROLE_WORDS = {"staff": Role.STAFF, "rep": Role.STAFF, "manager": Role.MANAGER,
+               "officer": Role.OFFICER, "admin": Role.ADMIN}
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+async def invite(update: Update, context: BotContext) -> None:
+    """Create an invite for the role (and team, for admins) given as arguments."""
+    assert update.effective_message
+    args = context.args or []
+    role = _ROLE_WORDS.get(args[0].lower()) if args else None
+    if role is None:
+        await update.effective_message.reply_html(context.t("invite.usage"))
+        return
+    team = " ".join(args[1:]).strip()[:64]
+    try:
+        created = await context.services.enrolment.create_invite(context.member, role, team)
+    except EnrolmentError as refused:
+        await update.effective_message.reply_html(
+            context.t(f"invite.refused.{refused.reason.value}")
+        )
+        return
+    hours = int(created.expires_in.total_seconds() // 3600)
+    await update.effective_message.reply_html(
+        context.t("invite.created", role=role_name(context.t, created.role),
+                  team=created.team or "—", hours=hours,
+                  link=deep_link(context.bot.username, created.code)),
+        protect_content=True,
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("invite", invite))

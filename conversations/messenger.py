@@ -1,0 +1,149 @@
+"""The outbox's Telegram side: render each message for its recipient, send, sort failures."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.ext import ExtBot
+
+from conversations import keyboards
+from conversations.formatting import day, local_time, map_link
+from conversations.i18n import Raw, Texts
+from fieldbot.domain.ladder import AlertKind, Tier
+from fieldbot.services.enrolment import EnrolmentService
+from fieldbot.services.outbox import Delivery, Outcome
+from fieldbot.services.trips import TripService
+from fieldbot.storage.outbox import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+_PERMANENT_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invalid",
+                           "chat_id is empty", "bot was blocked", "user is deactivated")
+
+Rendered = tuple[str, InlineKeyboardMarkup | None, bool]  # text, buttons, protect_content
+
+
+class TelegramMessenger:
+    def __init__(self, bot: ExtBot[None], enrolment: EnrolmentService, trips: TripService) -> None:
+        self._bot = bot
+        self._enrolment = enrolment
+        self._trips = trips
+        self._renderers: dict[str, Callable[[Texts, dict[str, Any]], Rendered]] = {
+            "reminder": self._reminder,
+            "alert_rep": self._alert_rep,
+            "alert": self._alert,
+            "ack_notice": lambda t, p: (t("alert.ack_notice", **p), None, False),
+            "resolved": self._resolved,
+            "all_clear": lambda t, p: (t("alert.all_clear", **p), None, False),
+            "skip_notice": self._skip_notice,
+            "admin_unreachable": lambda t, p: (t("admin.unreachable", **p), None, False),
+            "admin_empty_tier": lambda t, p: (t("admin.empty_tier", **p), None, False),
+            "admin_step_failed": lambda t, p: (t("admin.step_failed", **p), None, False),
+            "admin_no_manager": lambda t, p: (t("admin.no_manager", **p), None, True),
+            "trip_decision": self._trip_decision,
+            "trip_manager_unreachable": lambda t, p: (t("trip.manager_unreachable"), None, False),
+        }
+
+    async def deliver(self, message: OutboxMessage) -> Delivery:
+        member = await self._enrolment.member(message.recipient)
+        t = Texts(member.language if member else "en")
+        if message.kind == "trip_approval":
+            rendered = await self._trip_approval(t, message.params)
+        else:
+            rendered = self._renderers[message.kind](t, message.params)
+        text, markup, protect = rendered
+        try:
+            sent: Message = await self._bot.send_message(
+                message.recipient, text, parse_mode="HTML", reply_markup=markup,
+                protect_content=protect,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except RetryAfter as exc:
+            retry = exc.retry_after
+            delay = retry if isinstance(retry, timedelta) else timedelta(seconds=float(retry))
+            return Delivery(Outcome.TRANSIENT, retry_after=delay, error="429")
+        except ChatMigrated as exc:
+            return Delivery(Outcome.MIGRATED, new_chat_id=exc.new_chat_id, error="migrated")
+        except Forbidden as exc:
+            return Delivery(Outcome.PERMANENT, error=_short(exc))
+        except BadRequest as exc:
+            lowered = str(exc).lower()
+            if any(marker in lowered for marker in _PERMANENT_BAD_REQUESTS):
+                return Delivery(Outcome.PERMANENT, error=_short(exc))
+            log.error("outbox %s (%s) rejected by Telegram: %s", message.id, message.kind,
+                      _short(exc))
+            return Delivery(Outcome.PERMANENT, error=_short(exc))
+        except NetworkError as exc:  # includes TimedOut and 5xx
+            return Delivery(Outcome.TRANSIENT, error=_short(exc))
+        return Delivery(Outcome.SENT, message_id=sent.message_id)
+
+    # --- renderers --------------------------------------------------------------------
+
+    def _reminder(self, t: Texts, p: dict[str, Any]) -> Rendered:
+        deadline = local_time(p["deadline"], p["tz"], t.language)
+        return t("checkin.reminder", deadline=deadline), keyboards.checkin(t), False
+
+    def _alert_rep(self, t: Texts, p: dict[str, Any]) -> Rendered:
+        text = t("checkin.urgent", alert=p["alert"], attempt=p["attempt"])
+        return text, keyboards.checkin(t), False
+
+    def _alert(self, t: Texts, p: dict[str, Any]) -> Rendered:
+        kind = AlertKind(p["kind"])
+        head = t(f"alert.head.{kind.value}", alert=p["alert"], attempt=p["attempt"],
+                 name=p["subject_name"])
+        lines = [head]
+        if p.get("late"):
+            lines.append(t("alert.late", due=local_time(p["due_at"], "UTC", t.language)))
+        if "places" in p:
+            lines.append(t("alert.trip", places=", ".join(p["places"]),
+                           start=day(p["start"], t.language), end=day(p["end"], t.language)))
+            if kind in (AlertKind.MISSED, AlertKind.EMERGENCY):
+                lines.append(t("alert.deadline", deadline=local_time(p["anchor"], p["tz"],
+                                                                      t.language)))
+            lines.append(t("alert.lodging", lodging=p["lodging"] or t("trip.lodging_unknown")))
+            lines.append(t("alert.contact", name=p["contact_name"], phone=p["contact_phone"]))
+        where = p.get("last_location")
+        if where:
+            lines.append(t("alert.location", link=map_link(where["lat"], where["lon"]),
+                           at=local_time(where["at"], p.get("tz", "UTC"), t.language)))
+        else:
+            lines.append(t("alert.no_location"))
+        if Tier(p["tier"]) is Tier.EMERGENCY:
+            lines.append(t("alert.emergency_procedure"))
+        if kind in (AlertKind.SOS, AlertKind.DURESS):
+            lines.append(t("alert.sos_action"))
+        lines.append(t("alert.buttons_hint"))
+        return "\n".join(lines), keyboards.alert(t, int(p["alert_id"])), True
+
+    def _resolved(self, t: Texts, p: dict[str, Any]) -> Rendered:
+        reason = t(f"resolve.{p['reason']}") if p["reason"] in keyboards.RESOLVE_REASONS else ""
+        return t("alert.resolved", alert=p["alert"], by_name=p["by_name"], reason=reason), None, False
+
+    def _skip_notice(self, t: Texts, p: dict[str, Any]) -> Rendered:
+        text = t("checkin.skip_notice", name=p["subject_name"], reason=p["reason"],
+                 day=day(p["day"], t.language))
+        return text, None, False
+
+    def _trip_decision(self, t: Texts, p: dict[str, Any]) -> Rendered:
+        key = "trip.approved" if p["approved"] else "trip.rejected"
+        return t(key, by_name=p["by_name"], reason=p["reason"] or "—"), None, False
+
+    async def _trip_approval(self, t: Texts, p: dict[str, Any]) -> Rendered:
+        from conversations.trip_render import trip_summary
+
+        trip = await self._trips.get(int(p["trip_id"]))
+        if trip is None:
+            return t("trip.gone"), None, False
+        rep = await self._enrolment.member(trip.user_id)
+        summary = trip_summary(t, trip)
+        text = t("trip.approval_request", name=rep.name if rep else "?", summary=Raw(summary))
+        return text, keyboards.approval(t, trip.id), True
+
+
+def _short(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]

@@ -1,0 +1,98 @@
+"""PTB persistence in our own SQLite database, so a restart mid-conversation resumes it."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from copy import deepcopy
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
+
+from fieldbot.storage import kv
+from fieldbot.storage.db import Database
+
+_CONVERSATION = "conversation:"
+
+
+class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """Persist conversation states and user_data (drafts); bot and chat data stay in memory.
+
+    The database connects lazily here because PTB loads persisted data in
+    `Application.initialize()`, before `post_init` runs.
+    """
+
+    def __init__(self, db: Database, update_interval: float = 5) -> None:
+        super().__init__(
+            store_data=PersistenceInput(
+                bot_data=False, chat_data=False, user_data=True, callback_data=False
+            ),
+            update_interval=update_interval,
+        )
+        self._db = db
+
+    async def get_user_data(self) -> dict[int, dict[Any, Any]]:
+        await self._db.connect()
+        async with self._db.read() as conn:
+            stored = await kv.load(conn, "user")
+        return defaultdict(dict, {int(k): v for k, v in stored.items()})
+
+    async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
+        return defaultdict(dict)
+
+    async def get_bot_data(self) -> dict[Any, Any]:
+        return {}
+
+    async def get_callback_data(self) -> CDCData | None:
+        return None
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        await self._db.connect()
+        async with self._db.read() as conn:
+            stored = await kv.load(conn, _CONVERSATION + name)
+        return {tuple(json.loads(k)): v for k, v in stored.items()}
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        async with self._db.transaction() as conn:
+            if new_state is None:
+                await kv.delete(conn, _CONVERSATION + name, json.dumps(list(key)))
+            else:
+                await kv.put(conn, _CONVERSATION + name, json.dumps(list(key)), new_state)
+
+    async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
+        async with self._db.transaction() as conn:
+            if data:
+                await kv.put(conn, "user", str(user_id), deepcopy(data))
+            else:
+                await kv.delete(conn, "user", str(user_id))
+
+    async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
+        return None
+
+    async def update_bot_data(self, data: dict[Any, Any]) -> None:
+        return None
+
+    async def update_callback_data(self, data: CDCData) -> None:
+        return None
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        return None
+
+    async def drop_user_data(self, user_id: int) -> None:
+        async with self._db.transaction() as conn:
+            await kv.delete(conn, "user", str(user_id))
+
+    async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
+        return None
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict[Any, Any]) -> None:
+        return None
+
+    async def refresh_bot_data(self, bot_data: dict[Any, Any]) -> None:
+        return None
+
+    async def flush(self) -> None:
+        return None

@@ -1,0 +1,94 @@
+"""/start (enrol or greet), /help and /language."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from conversations.context import BotContext
+from conversations.i18n import LANGUAGES, Raw, Texts
+from fieldbot.domain.members import Member, language_from_telegram
+from fieldbot.domain.roles import Role
+from fieldbot.services.enrolment import EnrolmentError
+
+
+def role_name(t: Texts, role: Role) -> str:
+    return t(f"role.{role.value}")
+
+
+def what_you_can_do(t: Texts, member: Member) -> str:
+    """Return the role-aware list of commands."""
+    parts = [t("help.staff")]
+    if member.role in (Role.MANAGER, Role.OFFICER, Role.ADMIN):
+        parts.append(t("help.leads"))
+    if member.role in (Role.MANAGER, Role.ADMIN):
+        parts.append(t("help.invite"))
+    parts.append(t("help.common"))
+    return "\n\n".join(parts)
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Enrol with an invite code, or greet an enrolled member with what they can do."""
+    assert update.effective_user and update.effective_message
+    user, message = update.effective_user, update.effective_message
+    code = context.args[0] if context.args else ""
+    if code:
+        language = language_from_telegram(user.language_code)
+        try:
+            member = await context.services.enrolment.redeem(
+                code, user.id, user.full_name, language
+            )
+        except EnrolmentError as refused:
+            t = context.t if context.has_member else Texts(language)
+            await message.reply_html(t(f"enrol.refused.{refused.reason.value}"))
+            return
+        context.member = member
+        t = Texts(member.language)
+        await message.reply_html(
+            t("enrol.welcome", name=member.name, role=role_name(t, member.role),
+              team=member.team or "—")
+        )
+    t = context.t
+    await message.reply_html(
+        t("start.greeting", name=context.member.name,
+          role=role_name(t, context.member.role),
+          commands=Raw(what_you_can_do(t, context.member)))
+    )
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """Show the commands this member may use."""
+    assert update.effective_message
+    await update.effective_message.reply_html(what_you_can_do(context.t, context.member))
+
+
+async def language(update: Update, context: BotContext) -> None:
+    """Offer the languages as buttons."""
+    assert update.effective_message
+    buttons = [
+        InlineKeyboardButton(Texts(lang)("language.name"), callback_data=f"language:{lang}")
+        for lang in LANGUAGES
+    ]
+    await update.effective_message.reply_html(
+        context.t("language.choose"), reply_markup=InlineKeyboardMarkup([buttons])
+    )
+
+
+async def language_chosen(update: Update, context: BotContext) -> None:
+    """Store the chosen language and confirm in it."""
+    query = update.callback_query
+    assert query and query.data
+    chosen = query.data.split(":", 1)[1]
+    if chosen not in LANGUAGES:
+        await query.answer(context.t("guard.stale_button"), show_alert=True)
+        return
+    await context.services.enrolment.set_language(context.member.id, chosen)
+    await query.answer()
+    await query.edit_message_text(Texts(chosen)("language.set"))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CommandHandler("language", language))
+    app.add_handler(CallbackQueryHandler(language_chosen, pattern=r"^language:"))

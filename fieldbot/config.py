@@ -1,0 +1,99 @@
+"""One validated settings object: the only reader of the environment."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from fieldbot.policy_file import parse_duration
+
+ENV_PREFIX = "FIELDBOT_"
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    token: SecretStr | None = None
+    bot_api_url: str = "https://api.telegram.org"
+    db: Path = Path("fieldbot.db")
+    data_dir: Path = Path("data")
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    policy: Path | None = None
+    risk_register: Path | None = None
+    invite_ttl: Annotated[timedelta, NoDecode] = timedelta(hours=72)
+    max_trip_days: int = Field(default=60, ge=1, le=366)
+    geocoder: Literal["offline", "nominatim"] = "offline"
+    operator_contact: str = ""
+    advisory_refresh: bool = False
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    sweep_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=30)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            try:
+                return tuple(int(p) for p in parts)
+            except ValueError:
+                raise ValueError(
+                    "must be comma-separated numeric Telegram user ids, e.g. 1234,5678"
+                ) from None
+        return value
+
+    @field_validator("invite_ttl", "sweep_interval", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_duration(value)
+        return value
+
+    @field_validator("bot_api_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            bot_id, _, secret = value.get_secret_value().partition(":")
+            if not bot_id.isdigit() or not secret:
+                raise ValueError("does not look like a BotFather token (<digits>:<secret>)")
+        return value
+
+    @property
+    def bot_base_url(self) -> str:
+        return f"{self.bot_api_url}/bot"
+
+    @property
+    def bot_file_url(self) -> str:
+        return f"{self.bot_api_url}/file/bot"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings, raising ConfigError that names the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            lines.append(f"{ENV_PREFIX}{field.upper()}: {err['msg']}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,214 @@
+"""The organisation's check-in and escalation policy: validated numbers, no I/O.
+
+Every number here can be changed by the operator's policy file (see ``fieldbot.policy_file``);
+``DEFAULT_POLICY`` is the company policy of DESIGN.md §3. Invariants are checked when a policy
+is built, so a policy that exists is one the ladder and the schedule can rely on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import time, timedelta
+from types import MappingProxyType
+from typing import Any
+
+_DAY = timedelta(days=1)
+_ZERO = timedelta(0)
+LEVELS = range(1, 5)  # risk levels that may carry their own ladder; 0 (unknown) uses the base
+
+
+def _fmt(delta: timedelta) -> str:
+    """Render a duration the way the policy file spells it ("1h30m", "45s", "0s")."""
+    if delta < _ZERO:
+        return "-" + _fmt(-delta)
+    if delta % timedelta(seconds=1):
+        return str(delta)
+    hours, rest = divmod(int(delta.total_seconds()), 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [(hours, "h"), (minutes, "m"), (seconds, "s")]
+    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
+
+
+def _since(start: time, t: time) -> timedelta:
+    """Return how long after `start` the wall-clock time `t` next comes round (0 to 24h)."""
+
+    def as_delta(x: time) -> timedelta:
+        return timedelta(hours=x.hour, minutes=x.minute, seconds=x.second)
+
+    return (as_delta(t) - as_delta(start)) % _DAY
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinPolicy:
+    """When the rep is reminded and by when she must check in, in destination local time.
+
+    A night's check-in window opens at `window_opens` on its date and runs until the next
+    night's window opens. The reminder and the deadline are the first times of day after the
+    window opens, so a deadline of "02:30" with a "20:00" reminder falls after midnight.
+    """
+
+    reminder: time
+    deadline: time
+    duress_word: str = ""
+    window_opens: time = time(12, 0)
+
+    def __post_init__(self) -> None:
+        for name in ("reminder", "deadline", "window_opens"):
+            value: time = getattr(self, name)
+            if value.tzinfo is not None:
+                raise ValueError(f"{name} must be a local time of day without a time zone")
+            if value.microsecond:
+                raise ValueError(f"{name} must be given to the second")
+        if self.reminder_offset >= self.deadline_offset:
+            raise ValueError(
+                f"reminder ({self.reminder:%H:%M:%S}) must come before deadline "
+                f"({self.deadline:%H:%M:%S}), counting from the check-in window opening at "
+                f"{self.window_opens:%H:%M:%S}"
+            )
+        word = self.duress_word
+        if word != word.strip() or any(not ch.isprintable() for ch in word):
+            raise ValueError("duress_word must not start or end with spaces or contain controls")
+
+    @property
+    def reminder_offset(self) -> timedelta:
+        """Return the wall-clock time from the window opening to the reminder."""
+        return _since(self.window_opens, self.reminder)
+
+    @property
+    def deadline_offset(self) -> timedelta:
+        """Return the wall-clock time from the window opening to the deadline."""
+        return _since(self.window_opens, self.deadline)
+
+    def is_duress(self, text: str) -> bool:
+        """Return whether a check-in text contains the duress word.
+
+        A plain case-insensitive substring match: word boundaries do not exist in Chinese, and
+        a false SOS costs far less than a duress signal that goes unheard.
+        """
+        if not self.duress_word:
+            return False
+        return " ".join(self.duress_word.casefold().split()) in " ".join(text.casefold().split())
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationPolicy:
+    """The ladder after a missed deadline; every delay is counted from the deadline.
+
+    Rep reminders later than `manager_after` are not sent: by then the manager has the alert
+    (this lets a high-risk level shorten `manager_after` without restating `rep_reminders`).
+    When `manager_after == officers_after` the manager step is folded into the officers step,
+    whose recipients include every manager of the team.
+    """
+
+    rep_reminders: tuple[timedelta, ...]
+    manager_after: timedelta
+    officers_after: timedelta
+    repeat_every: timedelta
+    emergency_after_missed_nights: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rep_reminders", tuple(self.rep_reminders))
+        for i, delay in enumerate(self.rep_reminders):
+            if delay < _ZERO:
+                raise ValueError(f"rep_reminders[{i}] ({delay}) must not be negative")
+            if i and delay <= self.rep_reminders[i - 1]:
+                raise ValueError("rep_reminders must be in increasing order without repeats")
+        if self.manager_after < _ZERO:
+            raise ValueError(f"manager_after ({_fmt(self.manager_after)}) must not be negative")
+        if self.manager_after > self.officers_after:
+            raise ValueError(
+                f"manager_after ({_fmt(self.manager_after)}) must not be later than "
+                f"officers_after ({_fmt(self.officers_after)})"
+            )
+        if self.repeat_every <= _ZERO:
+            raise ValueError(f"repeat_every ({_fmt(self.repeat_every)}) must be positive")
+        if isinstance(self.emergency_after_missed_nights, bool) or (
+            self.emergency_after_missed_nights < 1
+        ):
+            raise ValueError("emergency_after_missed_nights must be a whole number of at least 1")
+
+    @property
+    def rep_steps(self) -> tuple[timedelta, ...]:
+        """Return the rep reminders that are actually sent (those up to `manager_after`)."""
+        return tuple(d for d in self.rep_reminders if d <= self.manager_after)
+
+
+@dataclass(frozen=True, slots=True)
+class SosPolicy:
+    repeat_every: timedelta
+
+    def __post_init__(self) -> None:
+        if self.repeat_every <= _ZERO:
+            raise ValueError(f"repeat_every ({_fmt(self.repeat_every)}) must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The whole policy; `per_level` holds complete ladders for risk levels that differ."""
+
+    checkin: CheckinPolicy
+    escalation: EscalationPolicy
+    sos: SosPolicy
+    per_level: Mapping[int, EscalationPolicy] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
+
+    def __post_init__(self) -> None:
+        for level in self.per_level:
+            if isinstance(level, bool) or level not in LEVELS:
+                raise ValueError(f"per-level ladders are for risk levels 1-4, not {level!r}")
+        object.__setattr__(self, "per_level", MappingProxyType(dict(self.per_level)))
+
+    def escalation_for(self, level: int) -> EscalationPolicy:
+        """Return the ladder for a trip of risk `level` (0 = unknown uses the base ladder)."""
+        if level != 0 and level not in LEVELS:
+            raise ValueError(f"risk level must be 0-4, not {level!r}")
+        return self.per_level.get(level, self.escalation)
+
+
+def apply_overrides(base: EscalationPolicy, overrides: Mapping[str, Any]) -> EscalationPolicy:
+    """Return `base` with some of its fields replaced (a per-level ladder)."""
+    return replace(base, **overrides)
+
+
+BASE_ESCALATION = EscalationPolicy(
+    rep_reminders=(timedelta(0), timedelta(minutes=15)),
+    manager_after=timedelta(minutes=30),
+    officers_after=timedelta(minutes=60),
+    repeat_every=timedelta(minutes=30),
+    emergency_after_missed_nights=3,
+)
+
+# DESIGN.md §3: high-risk destinations (levels 3-4) use shorter delays. A policy file's
+# [risk.levelN] section replaces the built-in overrides for that level.
+DEFAULT_LEVEL_OVERRIDES: Mapping[int, Mapping[str, Any]] = MappingProxyType(
+    {
+        3: MappingProxyType(
+            {
+                "rep_reminders": (timedelta(0), timedelta(minutes=10)),
+                "manager_after": timedelta(minutes=20),
+                "officers_after": timedelta(minutes=40),
+                "repeat_every": timedelta(minutes=20),
+            }
+        ),
+        4: MappingProxyType(
+            {
+                "rep_reminders": (timedelta(0), timedelta(minutes=5)),
+                "manager_after": timedelta(minutes=10),
+                "officers_after": timedelta(minutes=20),
+                "repeat_every": timedelta(minutes=15),
+            }
+        ),
+    }
+)
+
+DEFAULT_POLICY = Policy(
+    checkin=CheckinPolicy(reminder=time(20, 0), deadline=time(21, 0), duress_word=""),
+    escalation=BASE_ESCALATION,
+    sos=SosPolicy(repeat_every=timedelta(minutes=5)),
+    per_level={
+        level: apply_overrides(BASE_ESCALATION, overrides)
+        for level, overrides in DEFAULT_LEVEL_OVERRIDES.items()
+    },
+)

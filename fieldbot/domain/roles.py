@@ -1,0 +1,53 @@
+"""Who may do what: roles and the permissions that follow from them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    MANAGER = "manager"
+    OFFICER = "officer"
+    ADMIN = "admin"
+
+
+# Each command's minimum set of roles. Anything not listed here is denied (deny by default).
+_EVERYONE = frozenset(Role)
+_LEADS = frozenset({Role.MANAGER, Role.OFFICER, Role.ADMIN})
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "start": _EVERYONE,
+    "help": _EVERYONE,
+    "language": _EVERYONE,
+    "cancel": _EVERYONE,
+    "trip": _EVERYONE,
+    "trips": _EVERYONE,
+    "endtrip": _EVERYONE,
+    "checkin": _EVERYONE,
+    "sos": _EVERYONE,
+    "risk": _EVERYONE,
+    "hazard": _EVERYONE,
+    "privacy": _EVERYONE,
+    "forgetme": _EVERYONE,
+    "team": _LEADS,
+    "alerts": _LEADS,
+    "hazards": _LEADS,
+    "approve": _LEADS,
+    "escalation": _LEADS,
+    "invite": _LEADS,
+}
+
+
+def may(role: Role, action: str) -> bool:
+    """Return whether someone with `role` may perform `action`; unknown actions are denied."""
+    return role in PERMISSIONS.get(action, frozenset())
+
+
+def invitable_roles(inviter: Role) -> frozenset[Role]:
+    """Return the roles an inviter may hand out: admins any, managers only staff."""
+    if inviter is Role.ADMIN:
+        return frozenset(Role)
+    if inviter is Role.MANAGER:
+        return frozenset({Role.STAFF})
+    return frozenset()

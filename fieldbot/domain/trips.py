@@ -1,0 +1,123 @@
+"""Trips and their legs: where a rep is on which dates, in which time zone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+
+from fieldbot.domain.places import Place
+
+
+class TripStatus(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"  # planned or under way; check-ins are scheduled
+    REJECTED = "rejected"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    place: Place
+    start: date  # local dates at the destination, inclusive
+    end: date
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Trip:
+    id: int
+    user_id: int
+    legs: tuple[Leg, ...]
+    status: TripStatus
+    lodging: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_user_id: int | None = None
+    night_visits: bool = False
+    companion: str = ""
+    risk_level: int = 0
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def start(self) -> date:
+        return self.legs[0].start
+
+    @property
+    def end(self) -> date:
+        return self.legs[-1].end
+
+
+# --- validating what a rep types --------------------------------------------------------------
+
+_TODAY_WORDS = {"today", "今天", "今日"}
+_TOMORROW_WORDS = {"tomorrow", "明天", "明日"}
+_PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]{6,24}$")
+
+
+class DateProblem(StrEnum):
+    NOT_A_DATE = "not_a_date"
+    IN_THE_PAST = "in_the_past"
+    END_BEFORE_START = "end_before_start"
+    TOO_LONG = "too_long"
+
+
+def parse_day(text: str, today: date) -> date | DateProblem:
+    """Parse 'YYYY-MM-DD', 'today' or 'tomorrow' (English or Chinese) into a date."""
+    word = text.strip().lower()
+    if word in _TODAY_WORDS:
+        return today
+    if word in _TOMORROW_WORDS:
+        return today + timedelta(days=1)
+    try:
+        return date.fromisoformat(word)
+    except ValueError:
+        return DateProblem.NOT_A_DATE
+
+
+def check_start(start: date, today: date) -> DateProblem | None:
+    return DateProblem.IN_THE_PAST if start < today else None
+
+
+def check_end(start: date, end: date, max_days: int) -> DateProblem | None:
+    if end < start:
+        return DateProblem.END_BEFORE_START
+    if (end - start).days + 1 > max_days:
+        return DateProblem.TOO_LONG
+    return None
+
+
+def normalise_phone(text: str) -> str | None:
+    """Return the phone number as '+digits' or 'digits', or None if it is not one."""
+    candidate = text.strip()
+    if not _PHONE_CHARS.match(candidate):
+        return None
+    digits = re.sub(r"\D", "", candidate)
+    if not 7 <= len(digits) <= 15:
+        return None
+    return ("+" if candidate.startswith("+") else "") + digits
+
+
+def split_contact(text: str) -> tuple[str, str] | None:
+    """Split 'Name +49 170 1234567' into (name, phone); None without a valid phone number."""
+    match = re.search(r"\+?\d[\d\s().\-/]{5,}\d", text)
+    if match is None:
+        return None
+    phone = normalise_phone(match.group(0))
+    name = (text[: match.start()] + text[match.end():]).strip(" ,;:-–—\n\t")
+    if phone is None or not name:
+        return None
+    return name[:100], phone
+
+
+def overlaps(a_start: date, a_end: date, b_start: date, b_end: date) -> bool:
+    return a_start <= b_end and b_start <= a_end
+
+
+def needs_approval(risk_level: int, night_visits: bool, companion: str) -> bool:
+    """Level 3-4 destinations, and night visits without a companion, need a manager's yes."""
+    return risk_level >= 3 or (night_visits and not companion.strip())

@@ -1,0 +1,212 @@
+"""Read the operator's policy file (TOML, named by FIELDBOT_POLICY) into a domain Policy.
+
+The file is an operator-facing contract (DESIGN.md §3). Every key is optional; a missing key
+keeps its default. Unknown keys are rejected, and every error names the file, the key and
+what is wrong, so that a bad policy stops start-up with a message the operator can act on.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import time, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fieldbot.domain.policy import (
+    DEFAULT_LEVEL_OVERRIDES,
+    DEFAULT_POLICY,
+    LEVELS,
+    EscalationPolicy,
+    Policy,
+    apply_overrides,
+)
+
+_T = TypeVar("_T")
+
+
+class PolicyError(ValueError):
+    """The policy file cannot be used; the message says where and why."""
+
+
+_DURATION = re.compile(r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
+_TIME = re.compile(r"(?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse "45s", "30m", "2h", "1h30m" or "0s" into a timedelta."""
+    match = _DURATION.fullmatch(text)
+    if not text or match is None:
+        raise ValueError(f'"{text}" is not a duration like "30m", "45s" or "1h30m"')
+    return timedelta(
+        hours=int(match["h"] or 0), minutes=int(match["m"] or 0), seconds=int(match["s"] or 0)
+    )
+
+
+def parse_time(text: str) -> time:
+    """Parse a local time of day, "HH:MM" or "HH:MM:SS"."""
+    match = _TIME.fullmatch(text)
+    problem = f'"{text}" is not a time of day like "21:00" or "21:00:30"'
+    if match is None:
+        raise ValueError(problem)
+    try:
+        return time(int(match["h"]), int(match["m"]), int(match["s"] or 0))
+    except ValueError:
+        raise ValueError(problem) from None
+
+
+def _as_time(value: object) -> time:
+    if isinstance(value, time) and value.tzinfo is None and not value.microsecond:
+        return value  # TOML's own local time, e.g. 21:00:00 without quotes
+    if not isinstance(value, str):
+        raise ValueError(f'{_show(value)} is not a time of day like "21:00"')
+    return parse_time(value)
+
+
+def _as_duration(value: object) -> timedelta:
+    if not isinstance(value, str):
+        raise ValueError(f'{_show(value)} is not a duration like "30m" (write it in quotes)')
+    return parse_duration(value)
+
+
+def _as_durations(value: object) -> tuple[timedelta, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f'{_show(value)} is not a list of durations like ["0s", "15m"]')
+    return tuple(_as_duration(item) for item in value)
+
+
+def _as_count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{_show(value)} is not a whole number")
+    return value
+
+
+def _as_text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{_show(value)} is not a text in quotes")
+    return value
+
+
+def _show(value: object) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+_CHECKIN_KEYS: dict[str, Callable[[object], Any]] = {
+    "reminder": _as_time,
+    "deadline": _as_time,
+    "duress_word": _as_text,
+    "window_opens": _as_time,
+}
+_ESCALATION_KEYS: dict[str, Callable[[object], Any]] = {
+    "rep_reminders": _as_durations,
+    "manager_after": _as_duration,
+    "officers_after": _as_duration,
+    "repeat_every": _as_duration,
+    "emergency_after_missed_nights": _as_count,
+}
+_SOS_KEYS: dict[str, Callable[[object], Any]] = {"repeat_every": _as_duration}
+_SECTIONS = ("checkin", "escalation", "sos", "risk")
+
+
+class _Reader:
+    """Turn the parsed TOML into keyword arguments, naming the key path in every error."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def error(self, where: str, problem: str) -> PolicyError:
+        prefix = f"{self.source}: {where}" if where else self.source
+        return PolicyError(f"{prefix}: {problem}")
+
+    def table(self, doc: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+        value = doc.get(key, {})
+        if not isinstance(value, dict):
+            raise self.error(where, f"must be a table ([{where}]), not {_show(value)}")
+        return value
+
+    def section(
+        self, table: Mapping[str, Any], keys: Mapping[str, Callable[[object], Any]], where: str
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for key, raw in table.items():
+            if key not in keys:
+                known = ", ".join(keys)
+                raise self.error(f"{where}.{key}", f"unknown key; expected one of {known}")
+            try:
+                values[key] = keys[key](raw)
+            except ValueError as exc:
+                item = _failed_item(raw)
+                raise self.error(f"{where}.{key}{item}", str(exc)) from None
+        return values
+
+    def build(self, where: str, make: Callable[[], _T]) -> _T:
+        """Return make(), turning a broken invariant into an error about section `where`."""
+        try:
+            return make()
+        except ValueError as exc:
+            raise self.error(where, str(exc)) from None
+
+
+def _failed_item(raw: object) -> str:
+    """Return "[i]" for the first list element that is not a duration, else ""."""
+    if isinstance(raw, list):
+        for i, item in enumerate(raw):
+            try:
+                _as_duration(item)
+            except ValueError:
+                return f"[{i}]"
+    return ""
+
+
+def load_policy(path: Path | None) -> Policy:
+    """Return the policy in the TOML file at `path`, or the default policy if `path` is None."""
+    if path is None:
+        return DEFAULT_POLICY
+    reader = _Reader(str(path))
+    try:
+        with path.open("rb") as f:
+            doc = tomllib.load(f)
+    except OSError as exc:
+        raise reader.error("", f"cannot read the policy file: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise reader.error("", f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise reader.error("", "not valid TOML: the file is not UTF-8") from None
+    return _policy_from(doc, reader)
+
+
+def _policy_from(doc: Mapping[str, Any], reader: _Reader) -> Policy:
+    for key in doc:
+        if key not in _SECTIONS:
+            raise reader.error(key, f"unknown section; expected one of {', '.join(_SECTIONS)}")
+    default = DEFAULT_POLICY
+    changes = reader.section(reader.table(doc, "checkin", "checkin"), _CHECKIN_KEYS, "checkin")
+    checkin = reader.build("checkin", partial(replace, default.checkin, **changes))
+    overrides = reader.section(
+        reader.table(doc, "escalation", "escalation"), _ESCALATION_KEYS, "escalation"
+    )
+    escalation = reader.build(
+        "escalation", partial(apply_overrides, default.escalation, overrides)
+    )
+    changes = reader.section(reader.table(doc, "sos", "sos"), _SOS_KEYS, "sos")
+    sos = reader.build("sos", partial(replace, default.sos, **changes))
+
+    risk = reader.table(doc, "risk", "risk")
+    names = {f"level{level}": level for level in LEVELS}
+    for key in risk:
+        if key not in names:
+            raise reader.error(f"risk.{key}", "unknown section; expected level1 to level4")
+    per_level: dict[int, EscalationPolicy] = {}
+    for name, level in names.items():
+        where = f"risk.{name}"
+        if name in risk:
+            overrides = reader.section(reader.table(risk, name, where), _ESCALATION_KEYS, where)
+        elif level in DEFAULT_LEVEL_OVERRIDES:
+            overrides = dict(DEFAULT_LEVEL_OVERRIDES[level])
+        else:
+            continue
+        per_level[level] = reader.build(where, partial(apply_overrides, escalation, overrides))
+    return Policy(checkin=checkin, escalation=escalation, sos=sos, per_level=per_level)

@@ -1,0 +1,66 @@
+"""Wakes the sweep. The database holds the schedule; this only decides when to look at it.
+
+A repeating job catches anything (a missed tick, a clock jump, another process's rows); a
+one-shot job at the next due instant keeps lateness well under a second. Both run the same
+idempotent tick, so waking twice is harmless and waking late loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+MISFIRE_GRACE = 3600  # seconds: a tick that fires late still runs; the sweep marks lateness
+ONESHOT_NAME = "sweep-next"
+REPEAT_NAME = "sweep-repeat"
+
+
+class JobQueueLike(Protocol):
+    """The subset of PTB's JobQueue the scheduler uses (APScheduler underneath)."""
+
+    def run_repeating(self, callback: Callable[..., Awaitable[object]], interval: float,
+                      first: float | None = ..., name: str | None = ...,
+                      job_kwargs: dict[str, object] | None = ...) -> object: ...
+
+    def run_once(self, callback: Callable[..., Awaitable[object]], when: datetime,
+                 name: str | None = ..., job_kwargs: dict[str, object] | None = ...) -> object: ...
+
+    def get_jobs_by_name(self, name: str) -> tuple[object, ...]: ...
+
+
+class Scheduler:
+    def __init__(
+        self,
+        jobs: JobQueueLike,
+        tick: Callable[[], Awaitable[datetime | None]],
+        interval: timedelta,
+    ) -> None:
+        self._jobs = jobs
+        self._tick = tick
+        self._interval = interval
+
+    def start(self) -> None:
+        """Sweep at once (catch up after downtime), then every interval."""
+        self._jobs.run_repeating(
+            self._wake, interval=self._interval.total_seconds(), first=0, name=REPEAT_NAME,
+            job_kwargs={"misfire_grace_time": MISFIRE_GRACE, "coalesce": True,
+                        "max_instances": 1},
+        )
+
+    async def _wake(self, _context: object = None) -> None:
+        next_due = await self._tick()
+        if next_due is not None:
+            self.wake_at(next_due)
+
+    def wake_at(self, when: datetime) -> None:
+        """Schedule the one-shot wake-up at `when`, replacing an earlier one."""
+        for job in self._jobs.get_jobs_by_name(ONESHOT_NAME):
+            job.schedule_removal()  # type: ignore[attr-defined]
+        self._jobs.run_once(
+            self._wake, when=when, name=ONESHOT_NAME,
+            job_kwargs={"misfire_grace_time": MISFIRE_GRACE, "coalesce": True},
+        )

@@ -1,0 +1,153 @@
+"""What a rep does each night: check in, ask for 30 more minutes, skip with a reason, share
+a location. A check-in is a sign of life: it closes any missed-check-in alert with an all-clear.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from fieldbot.clock import Clock
+from fieldbot.domain.ladder import AlertKind
+from fieldbot.domain.policy import Policy
+from fieldbot.domain.roles import Role
+from fieldbot.services.escalation import EscalationService
+from fieldbot.storage import alerts, outbox, users
+from fieldbot.storage.alerts import NightRow
+from fieldbot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+SNOOZE = timedelta(minutes=30)
+MAX_SNOOZES = 2
+
+
+class CheckinStatus(StrEnum):
+    ON_TIME = "on_time"
+    LATE = "late"  # after the deadline: an all-clear went to everyone alerted
+    ALREADY = "already"
+    NOTHING_DUE = "nothing_due"  # no trip night now; the location (if any) was still kept
+
+
+class Refusal(StrEnum):
+    NOTHING_DUE = "nothing_due"
+    PAST_DEADLINE = "past_deadline"
+    TOO_MANY = "too_many"
+    SETTLED = "settled"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinResult:
+    status: CheckinStatus
+    night: NightRow | None
+    next_night: NightRow | None
+
+
+@dataclass(frozen=True, slots=True)
+class NightChange:
+    night: NightRow | None
+    refused: Refusal | None = None
+    new_deadline: datetime | None = None
+
+
+class CheckinService:
+    def __init__(
+        self, db: Database, clock: Clock, policy: Policy, escalation: EscalationService
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._policy = policy
+        self._escalation = escalation
+
+    async def check_in(
+        self, user_id: int, text: str = "", location: tuple[float, float] | None = None
+    ) -> CheckinResult:
+        """Record "I'm safe" for tonight; a duress word silently raises an SOS as well."""
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            if location is not None:
+                await alerts.add_location(conn, user_id, location[0], location[1], False, now)
+            night = await alerts.current_night(conn, user_id, now)
+            status = CheckinStatus.NOTHING_DUE
+            if night is not None:
+                if night.state == "checked_in":
+                    status = CheckinStatus.ALREADY
+                else:
+                    late = night.state == "missed"
+                    await alerts.move_night(conn, night, state="checked_in", due_at=None,
+                                            checked_in_at=now)
+                    status = CheckinStatus.LATE if late else CheckinStatus.ON_TIME
+            # Any open missed-night alert ends with a sign of life; an SOS needs a person.
+            for a in await alerts.open_alerts_for(
+                conn, user_id, (AlertKind.MISSED, AlertKind.EMERGENCY)
+            ):
+                await self._escalation.all_clear(conn, a, now)
+                status = CheckinStatus.LATE if night is not None else status
+            upcoming = await alerts.next_night(conn, user_id, now)
+        if self._policy.checkin.is_duress(text):
+            await self._escalation.raise_sos(user_id, duress=True)
+        log.info("user %s checked in: %s", user_id, status.value)
+        return CheckinResult(status, night, upcoming)
+
+    async def snooze(self, user_id: int) -> NightChange:
+        """Move tonight's deadline 30 minutes later, at most twice, only before it passes."""
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            night = await alerts.current_night(conn, user_id, now)
+            refused = self._refuse_change(night, now)
+            if refused is not None or night is None:
+                return NightChange(night, refused or Refusal.NOTHING_DUE)
+            if night.snoozes >= MAX_SNOOZES:
+                return NightChange(night, Refusal.TOO_MANY)
+            deadline = night.deadline + SNOOZE
+            due = deadline if night.state == "reminded" else night.due_at
+            await alerts.move_night(conn, night, state=night.state, due_at=due, deadline=deadline,
+                                    snoozes=night.snoozes + 1)
+        return NightChange(night, None, deadline)
+
+    async def skip(self, user_id: int, reason: str) -> NightChange:
+        """Skip tonight with a reason: no alert; the managers are informed, not alarmed."""
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            night = await alerts.current_night(conn, user_id, now)
+            refused = self._refuse_change(night, now)
+            if refused is not None or night is None:
+                return NightChange(night, refused or Refusal.NOTHING_DUE)
+            await alerts.move_night(conn, night, state="skipped", due_at=None, note=reason)
+            subject = await users.get(conn, user_id)
+            team = subject.team if subject else ""
+            for manager in await users.with_role(conn, [Role.MANAGER], team):
+                if manager.id == user_id:
+                    continue
+                await outbox.enqueue(
+                    conn, dedupe=f"night:{night.id}:skip:to:{manager.id}", recipient=manager.id,
+                    kind="skip_notice", priority=outbox.PRIORITY_NOTICE, now=now,
+                    params={"subject_name": subject.name if subject else "?", "reason": reason,
+                            "day": night.day, "tz": night.tz_name},
+                )
+        return NightChange(night)
+
+    async def record_location(
+        self, user_id: int, lat: float, lon: float, *, live: bool = False
+    ) -> None:
+        """Keep a shared location as the rep's last known location."""
+        async with self._db.transaction() as conn:
+            await alerts.add_location(conn, user_id, lat, lon, live, self._clock.now())
+
+    async def next_deadline(self, user_id: int) -> NightRow | None:
+        async with self._db.read() as conn:
+            return await alerts.next_night(conn, user_id, self._clock.now())
+
+    @staticmethod
+    def _refuse_change(night: NightRow | None, now: datetime) -> Refusal | None:
+        if night is None:
+            return Refusal.NOTHING_DUE
+        if night.state not in ("pending", "reminded"):
+            return Refusal.SETTLED
+        if now >= night.deadline:
+            return Refusal.PAST_DEADLINE
+        return None
+
+

@@ -1,0 +1,106 @@
+"""The core's composition: every service built once from settings, a clock and a database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fieldbot.clock import Clock
+from fieldbot.config import Settings
+from fieldbot.domain.policy import Policy
+from fieldbot.domain.risk import RegisterEntry
+from fieldbot.geo.register import RiskRegister
+from fieldbot.geo.resolver import PlaceResolver
+from fieldbot.policy_file import load_policy
+from fieldbot.services.checkins import CheckinService
+from fieldbot.services.enrolment import EnrolmentService
+from fieldbot.services.escalation import EscalationService
+from fieldbot.services.outbox import Messenger, OutboxSender
+from fieldbot.services.risk import NoHazards, RiskService
+from fieldbot.services.trips import TripService
+from fieldbot.storage.advisories import AdvisoryStore
+from fieldbot.storage.db import Database
+
+MAX_TICK_ROUNDS = 5
+
+
+class NoRegister:
+    """No register file configured: the organisation adds no entries of its own."""
+
+    def entries(self, now: datetime) -> list[RegisterEntry]:
+        return []
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    policy: Policy
+    enrolment: EnrolmentService
+    advisories: AdvisoryStore
+    risk: RiskService
+    trips: TripService
+    escalation: EscalationService
+    checkins: CheckinService
+    sender: OutboxSender | None = field(default=None)
+
+    async def start(self) -> None:
+        """Open the database and apply migrations (idempotent)."""
+        await self.db.connect()
+
+    async def stop(self) -> None:
+        await self.db.close()
+
+    def attach_messenger(self, messenger: Messenger) -> OutboxSender:
+        """Give the outbox its way out (the Telegram layer) once the bot exists."""
+        sender = OutboxSender(self.db, self.clock, messenger)
+        sender.on_permanent_failure += [self.escalation.on_delivery_failed,
+                                        self.trips.on_delivery_failed]
+        self.sender = sender
+        return sender
+
+    async def deliver(self) -> None:
+        """Send what is waiting in the outbox now, unless a drain is already under way (it
+        re-reads the outbox by priority between batches, so it picks new urgent rows up)."""
+        if self.sender is not None and not self.sender.busy:
+            await self.sender.drain()
+
+    async def tick(self) -> datetime | None:
+        """Sweep and deliver until nothing more is due now; return when to wake next.
+
+        A permanent delivery failure can make a step due at once (skip to the next tier),
+        hence the few rounds.
+        """
+        for _ in range(MAX_TICK_ROUNDS):
+            await self.escalation.sweep()
+            if self.sender is not None:
+                await self.sender.drain()
+            due = await self.escalation.next_due()
+            if due is None or due > self.clock.now():
+                return due
+        return await self.escalation.next_due()
+
+
+def build_services(settings: Settings, clock: Clock) -> Services:
+    """Wire the core services; nothing is opened until `start()`."""
+    db = Database(settings.db)
+    policy = load_policy(settings.policy)
+    resolver = PlaceResolver(online=settings.geocoder == "nominatim",
+                             operator_contact=settings.operator_contact)
+    register = RiskRegister(settings.risk_register) if settings.risk_register else NoRegister()
+    advisories = AdvisoryStore(db)
+    risk = RiskService(resolver, advisories, register, NoHazards(), clock)
+    escalation = EscalationService(db, clock, policy)
+    return Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        policy=policy,
+        enrolment=EnrolmentService(db, clock, settings.admin_ids, settings.invite_ttl),
+        advisories=advisories,
+        risk=risk,
+        trips=TripService(db, clock, policy, risk),
+        escalation=escalation,
+        checkins=CheckinService(db, clock, policy, escalation),
+    )

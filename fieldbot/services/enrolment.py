@@ -1,0 +1,119 @@
+"""Enrolment: invites, redeeming them, and who is who."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from fieldbot.clock import Clock
+from fieldbot.domain.members import Member
+from fieldbot.domain.roles import Role, invitable_roles
+from fieldbot.storage import users
+from fieldbot.storage.codec import parse_ts
+from fieldbot.storage.db import Database
+
+MAX_CODE_LENGTH = 64
+STRANGER_REPLIES_PER_HOUR = 3
+
+
+class InviteRefused(StrEnum):
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    ROLE_NOT_ALLOWED = "role_not_allowed"
+    NO_TEAM = "no_team"
+
+
+class EnrolmentError(Exception):
+    def __init__(self, reason: InviteRefused) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    code: str
+    role: Role
+    team: str
+    expires_in: timedelta
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+class EnrolmentService:
+    def __init__(
+        self, db: Database, clock: Clock, admin_ids: tuple[int, ...], invite_ttl: timedelta
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._admin_ids = frozenset(admin_ids)
+        self._ttl = invite_ttl
+
+    async def member(self, user_id: int, name: str = "", language: str = "en") -> Member | None:
+        """Return the enrolled member, enrolling a configured admin on first contact."""
+        async with self._db.read() as conn:
+            found = await users.get(conn, user_id)
+        if found is not None or user_id not in self._admin_ids:
+            return found
+        admin = Member(user_id, name or str(user_id), Role.ADMIN, "", language)
+        async with self._db.transaction() as conn:
+            await users.upsert(conn, admin, self._clock.now())
+        return admin
+
+    async def create_invite(self, inviter: Member | None, role: Role, team: str) -> Invite:
+        """Create a single-use invite; `inviter` None means the operator's command line."""
+        if inviter is not None:
+            if role not in invitable_roles(inviter.role):
+                raise EnrolmentError(InviteRefused.ROLE_NOT_ALLOWED)
+            if inviter.role is Role.MANAGER:
+                team = inviter.team
+        if role in (Role.STAFF, Role.MANAGER) and not team:
+            raise EnrolmentError(InviteRefused.NO_TEAM)
+        code = secrets.token_urlsafe(24)  # 32 characters, well under Telegram's 64
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            await users.add_invite(
+                conn, hash_code(code), role, team,
+                inviter.id if inviter else None, now, now + self._ttl,
+            )
+        return Invite(code, role, team, self._ttl)
+
+    async def redeem(self, code: str, user_id: int, name: str, language: str) -> Member:
+        """Enrol the sender with the invite's role and team, or raise EnrolmentError."""
+        if not code or len(code) > MAX_CODE_LENGTH:
+            raise EnrolmentError(InviteRefused.UNKNOWN)
+        digest = hash_code(code)
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            invite = await users.get_invite(conn, digest)
+            if invite is None:
+                raise EnrolmentError(InviteRefused.UNKNOWN)
+            if invite["used_by"] is not None:
+                raise EnrolmentError(InviteRefused.USED)
+            if parse_ts(invite["expires_at"]) <= now:
+                raise EnrolmentError(InviteRefused.EXPIRED)
+            if not await users.use_invite(conn, digest, user_id, now):
+                raise EnrolmentError(InviteRefused.USED)
+            existing = await users.get(conn, user_id)
+            member = Member(
+                user_id, name, Role(invite["role"]), invite["team"],
+                existing.language if existing else language,
+            )
+            await users.upsert(conn, member, now)
+        return member
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        async with self._db.transaction() as conn:
+            await users.set_language(conn, user_id, language)
+
+    async def should_answer_stranger(self, user_id: int) -> bool:
+        """Count a stranger's message; answer only the first few an hour (no other data kept)."""
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            hits = await users.count_stranger(conn, user_id, now, now - timedelta(hours=1))
+        return hits <= STRANGER_REPLIES_PER_HOUR

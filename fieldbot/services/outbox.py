@@ -1,0 +1,108 @@
+"""Delivering the outbox at-least-once, with Telegram's failures sorted into kinds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Protocol
+
+import aiosqlite
+
+from fieldbot.clock import Clock
+from fieldbot.storage import outbox, users
+from fieldbot.storage.db import Database
+from fieldbot.storage.outbox import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+BATCH = 30  # about one second of Telegram's global limit: new SOS rows jump in between batches
+CLAIM_TIMEOUT = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    PERMANENT = "permanent"  # blocked, never started, chat not found: try the next tier
+    TRANSIENT = "transient"  # timeouts, 5xx, 429: retry with backoff
+    MIGRATED = "migrated"  # the chat has a new id: follow it
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    outcome: Outcome
+    message_id: int | None = None
+    retry_after: timedelta | None = None
+    new_chat_id: int | None = None
+    error: str = ""
+
+
+class Messenger(Protocol):
+    """The port the Telegram layer implements: render a message for its recipient and send."""
+
+    async def deliver(self, message: OutboxMessage) -> Delivery: ...
+
+
+FailureHook = Callable[[aiosqlite.Connection, OutboxMessage], Awaitable[None]]
+
+
+def backoff(attempts: int, retry_after: timedelta | None) -> timedelta:
+    """Exponential backoff from 2 s, capped at 5 minutes, never sooner than Telegram asks."""
+    delay = min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
+    return max(delay, retry_after or timedelta(0))
+
+
+class OutboxSender:
+    def __init__(self, db: Database, clock: Clock, messenger: Messenger) -> None:
+        self._db = db
+        self._clock = clock
+        self._messenger = messenger
+        self._lock = asyncio.Lock()
+        self.on_permanent_failure: list[FailureHook] = []
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    async def drain(self) -> int:
+        """Send everything that is due, most urgent first; return how many were sent."""
+        async with self._lock:
+            sent = 0
+            while True:
+                now = self._clock.now()
+                async with self._db.transaction() as conn:
+                    batch = await outbox.claim(conn, now, BATCH, now - CLAIM_TIMEOUT)
+                if not batch:
+                    return sent
+                results = await asyncio.gather(*(self._send(m) for m in batch))
+                sent += sum(results)
+
+    async def _send(self, message: OutboxMessage) -> bool:
+        try:
+            delivery = await self._messenger.deliver(message)
+        except Exception as exc:  # noqa: BLE001 - a renderer bug must not stop the others
+            log.exception("rendering outbox message %s failed", message.id)
+            delivery = Delivery(Outcome.TRANSIENT, error=type(exc).__name__)
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            if delivery.outcome is Outcome.SENT:
+                await outbox.mark_sent(conn, message.id, now, delivery.message_id)
+                return True
+            if delivery.outcome is Outcome.MIGRATED and delivery.new_chat_id is not None:
+                await outbox.redirect(conn, message.id, delivery.new_chat_id)
+                return False
+            if delivery.outcome is Outcome.TRANSIENT:
+                due = now + backoff(message.attempts, delivery.retry_after)
+                await outbox.retry_at(conn, message.id, due, delivery.error)
+                log.info("outbox %s: transient failure, retry at %s", message.id, due)
+                return False
+            log.warning("outbox %s to user %s failed permanently: %s",
+                        message.id, message.recipient, delivery.error)
+            await outbox.mark_failed(conn, message.id, delivery.error)
+            await users.set_unreachable(conn, message.recipient, delivery.error or "unreachable")
+            for hook in self.on_permanent_failure:
+                await hook(conn, message)
+        return False

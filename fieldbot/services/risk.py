@@ -1,0 +1,91 @@
+"""Destination risk: find the place, gather its advisories, register entries and hazards."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from fieldbot.clock import Clock
+from fieldbot.domain.places import Place
+from fieldbot.domain.risk import (
+    DEFAULT_HAZARD_MAX_AGE,
+    Advisory,
+    Assessment,
+    HazardSignal,
+    RegisterEntry,
+    assess,
+)
+
+
+class PlaceLookup(Protocol):
+    """Resolves names and pins to places (fieldbot.geo.resolver.PlaceResolver)."""
+
+    async def search(self, text: str, limit: int = 5) -> list[Place]: ...
+
+    async def at(self, lat: float, lon: float) -> Place: ...
+
+
+class AdvisorySource(Protocol):
+    """Official advisories already imported (the SQLite advisory store)."""
+
+    async def for_country(self, code: str) -> list[Advisory]: ...
+
+
+class RegisterSource(Protocol):
+    """The organisation's risk register (fieldbot.geo.register.RiskRegister)."""
+
+    def entries(self, now: datetime) -> list[RegisterEntry]: ...
+
+
+class HazardSource(Protocol):
+    """Verified hazard reports near a point (supplied by the hazard feature)."""
+
+    async def near(self, lat: float, lon: float) -> list[HazardSignal]: ...
+
+
+class NoHazards:
+    """A hazard source with nothing in it, until hazard reports are wired in."""
+
+    async def near(self, lat: float, lon: float) -> list[HazardSignal]:
+        return []
+
+
+class RiskService:
+    """Answer "how risky is this place, and why" for /risk and the trip summary."""
+
+    def __init__(
+        self,
+        resolver: PlaceLookup,
+        advisories: AdvisorySource,
+        register: RegisterSource,
+        hazards: HazardSource,
+        clock: Clock,
+        *,
+        hazard_max_age: timedelta = DEFAULT_HAZARD_MAX_AGE,
+    ) -> None:
+        self._resolver = resolver
+        self._advisories = advisories
+        self._register = register
+        self._hazards = hazards
+        self._clock = clock
+        self._hazard_max_age = hazard_max_age
+
+    async def find(self, text: str, limit: int = 5) -> list[Place]:
+        """Return the places a typed destination may mean (for the pick-one buttons)."""
+        return await self._resolver.search(text, limit)
+
+    async def place_at(self, lat: float, lon: float) -> Place:
+        """Return the place of a shared pin; raises ValueError for invalid coordinates."""
+        return await self._resolver.at(lat, lon)
+
+    async def assess_place(self, place: Place) -> Assessment:
+        """Return the place's level (highest reason wins; UNKNOWN if none) and reasons."""
+        now = self._clock.now()
+        advisories = (
+            await self._advisories.for_country(place.country_code) if place.country_code else []
+        )
+        hazards = await self._hazards.near(place.lat, place.lon)
+        register = self._register.entries(now)
+        return assess(
+            place, advisories, register, hazards, now, hazard_max_age=self._hazard_max_age
+        )

@@ -1,0 +1,212 @@
+"""Trip plans: submit, approve or reject, list, end — and the nights they schedule."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Protocol
+
+import aiosqlite
+
+from fieldbot.clock import Clock
+from fieldbot.domain import schedule
+from fieldbot.domain.members import Member
+from fieldbot.domain.places import Place
+from fieldbot.domain.policy import Policy
+from fieldbot.domain.risk import RiskLevel
+from fieldbot.domain.roles import Role
+from fieldbot.domain.trips import Leg, Trip, TripStatus, needs_approval, overlaps
+from fieldbot.storage import outbox, trips, users
+from fieldbot.storage.db import Database
+from fieldbot.storage.outbox import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+class HasLevel(Protocol):
+    @property
+    def level(self) -> RiskLevel: ...
+
+
+class Assessor(Protocol):
+    async def assess_place(self, place: Place) -> HasLevel: ...
+
+
+class TripRefused(StrEnum):
+    OVERLAP = "overlap"
+    NO_MANAGER = "no_manager"
+
+
+@dataclass(frozen=True, slots=True)
+class TripPlan:
+    """Everything the rep typed, checked field by field by the conversation."""
+
+    legs: tuple[Leg, ...]
+    lodging: str
+    contact_name: str
+    contact_phone: str
+    contact_user_id: int | None
+    night_visits: bool
+    companion: str
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    trip: Trip | None
+    refused: TripRefused | None = None
+    clash: Trip | None = None  # the trip it overlaps
+    duplicate: bool = False  # the same draft was confirmed before
+
+
+class DecisionError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TripService:
+    def __init__(self, db: Database, clock: Clock, policy: Policy, assessor: Assessor) -> None:
+        self._db = db
+        self._clock = clock
+        self._policy = policy
+        self._assessor = assessor
+
+    async def risk_level(self, legs: tuple[Leg, ...]) -> RiskLevel:
+        levels = [(await self._assessor.assess_place(leg.place)).level for leg in legs]
+        return max(levels, default=RiskLevel.UNKNOWN)
+
+    async def submit(self, member: Member, plan: TripPlan, draft_key: str) -> Submitted:
+        """Save a confirmed plan: approved at once, or waiting for the manager's decision."""
+        level = await self.risk_level(plan.legs)
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            earlier = await trips.by_draft(conn, draft_key)
+            if earlier is not None:
+                return Submitted(earlier, duplicate=True)
+            clash = await self._clash(conn, member.id, plan.legs)
+            if clash is not None:
+                return Submitted(None, TripRefused.OVERLAP, clash)
+            managers = await self._reachable_managers(conn, member)
+            if not managers:
+                await self._tell_admins_no_manager(conn, member, now)
+                return Submitted(None, TripRefused.NO_MANAGER)
+            status = (TripStatus.AWAITING_APPROVAL
+                      if needs_approval(level, plan.night_visits, plan.companion)
+                      else TripStatus.APPROVED)
+            draft = Trip(
+                id=0, user_id=member.id, legs=plan.legs, status=status, lodging=plan.lodging,
+                contact_name=plan.contact_name, contact_phone=plan.contact_phone,
+                contact_user_id=plan.contact_user_id, night_visits=plan.night_visits,
+                companion=plan.companion, risk_level=int(level),
+            )
+            trip_id = await trips.insert(conn, draft, now, draft_key)
+            assert trip_id is not None
+            trip = await trips.get(conn, trip_id)
+            assert trip is not None
+            if status is TripStatus.APPROVED:
+                await trips.insert_nights(conn, member.id, schedule.nights(trip, self._policy))
+            else:
+                for manager in managers:
+                    await outbox.enqueue(
+                        conn, dedupe=f"trip:{trip_id}:approval:to:{manager.id}",
+                        recipient=manager.id, kind="trip_approval",
+                        params={"trip_id": trip_id}, priority=outbox.PRIORITY_NOTICE, now=now,
+                    )
+        log.info("trip %s submitted by user %s: %s", trip_id, member.id, status.value)
+        return Submitted(trip)
+
+    async def decide(
+        self, trip_id: int, manager: Member, approve: bool, reason: str = ""
+    ) -> Trip:
+        """Approve (scheduling its nights) or reject a waiting trip; the rep is told."""
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            trip = await trips.get(conn, trip_id)
+            if trip is None:
+                raise DecisionError("unknown")
+            rep = await users.get(conn, trip.user_id)
+            if manager.id == trip.user_id:
+                raise DecisionError("own")
+            if manager.role is Role.MANAGER and rep is not None and rep.team != manager.team:
+                raise DecisionError("not_allowed")
+            new = TripStatus.APPROVED if approve else TripStatus.REJECTED
+            if not await trips.set_status(conn, trip_id, TripStatus.AWAITING_APPROVAL, new,
+                                          manager.id, now, reason):
+                raise DecisionError("already")
+            decided = await trips.get(conn, trip_id)
+            assert decided is not None
+            if approve:
+                await trips.insert_nights(conn, trip.user_id,
+                                          schedule.nights(decided, self._policy))
+            await outbox.enqueue(
+                conn, dedupe=f"trip:{trip_id}:decision", recipient=trip.user_id,
+                kind="trip_decision", priority=outbox.PRIORITY_NOTICE, now=now,
+                params={"trip_id": trip_id, "approved": approve, "by_name": manager.name,
+                        "reason": reason},
+            )
+        return decided
+
+    async def get(self, trip_id: int) -> Trip | None:
+        async with self._db.read() as conn:
+            return await trips.get(conn, trip_id)
+
+    async def current_and_upcoming(self, user_id: int, today: date) -> list[Trip]:
+        async with self._db.read() as conn:
+            return await trips.for_user(conn, user_id, trips.LIVE_STATUSES, today)
+
+    async def end_active(self, user_id: int, today: date) -> Trip | None:
+        """End the trip under way (or the next approved one); its future nights are dropped."""
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            for trip in await trips.for_user(conn, user_id, ["approved"], today):
+                if await trips.end(conn, trip.id, now):
+                    await trips.cancel_future_nights(conn, trip.id)
+                    return trip
+        return None
+
+    async def save_report(self, trip_id: int, user_id: int, report: str) -> None:
+        async with self._db.transaction() as conn:
+            trip = await trips.get(conn, trip_id)
+            if trip is not None and trip.user_id == user_id:
+                await trips.save_report(conn, trip_id, report[:4000])
+
+    async def on_delivery_failed(self, conn: aiosqlite.Connection, message: OutboxMessage) -> None:
+        """An approval request could not reach a manager: tell the rep why it waits."""
+        if message.kind != "trip_approval":
+            return
+        trip = await trips.get(conn, int(message.params["trip_id"]))
+        if trip is None:
+            return
+        await outbox.enqueue(
+            conn, dedupe=f"trip:{trip.id}:manager_unreachable", recipient=trip.user_id,
+            kind="trip_manager_unreachable", priority=outbox.PRIORITY_NOTICE,
+            params={"trip_id": trip.id}, now=self._clock.now(),
+        )
+
+    async def _clash(
+        self, conn: aiosqlite.Connection, user_id: int, legs: tuple[Leg, ...]
+    ) -> Trip | None:
+        start, end = legs[0].start, legs[-1].end
+        for other in await trips.for_user(conn, user_id, trips.LIVE_STATUSES, start):
+            if overlaps(start, end, other.start, other.end):
+                return other
+        return None
+
+    async def _reachable_managers(
+        self, conn: aiosqlite.Connection, member: Member
+    ) -> list[Member]:
+        managers = await users.with_role(conn, [Role.MANAGER], member.team)
+        return [m for m in managers if m.id != member.id and not m.unreachable]
+
+    async def _tell_admins_no_manager(
+        self, conn: aiosqlite.Connection, member: Member, now: datetime
+    ) -> None:
+        for admin in await users.with_role(conn, [Role.ADMIN]):
+            await outbox.enqueue(
+                conn, dedupe=f"nomanager:{member.id}:{now.date().isoformat()}:to:{admin.id}",
+                recipient=admin.id, kind="admin_no_manager",
+                params={"user_id": member.id, "name": member.name, "team": member.team},
+                priority=outbox.PRIORITY_NOTICE, now=now,
+            )

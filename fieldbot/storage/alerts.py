@@ -1,0 +1,304 @@
+"""Nights as the sweep sees them, alerts, who was alerted, and last known locations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from fieldbot.domain.ladder import AlertKind
+from fieldbot.storage.codec import opt_ts, parse_ts, ts
+
+
+@dataclass(frozen=True, slots=True)
+class NightRow:
+    id: int
+    trip_id: int
+    user_id: int
+    day: str
+    tz_name: str
+    reminder_at: datetime
+    deadline: datetime
+    opens_at: datetime
+    closes_at: datetime
+    state: str
+    due_at: datetime | None
+    snoozes: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    id: int
+    kind: AlertKind
+    user_id: int
+    trip_id: int | None
+    night_id: int | None
+    risk_level: int
+    anchor: datetime
+    state: str
+    step_index: int
+    next_due_at: datetime | None
+    skip_tier: bool
+    acked_by: int | None
+    acked_at: datetime | None
+    resolved_by: int | None
+    resolution: str
+
+    @property
+    def label(self) -> str:
+        return f"A-{self.id}"
+
+
+def _night(row: aiosqlite.Row) -> NightRow:
+    return NightRow(
+        row["id"], row["trip_id"], row["user_id"], row["day"], row["tz_name"],
+        parse_ts(row["reminder_at"]), parse_ts(row["deadline"]), parse_ts(row["opens_at"]),
+        parse_ts(row["closes_at"]), row["state"], opt_ts(row["due_at"]), row["snoozes"],
+    )
+
+
+def _alert(row: aiosqlite.Row) -> AlertRow:
+    return AlertRow(
+        row["id"], AlertKind(row["kind"]), row["user_id"], row["trip_id"], row["night_id"],
+        row["risk_level"], parse_ts(row["anchor"]), row["state"], row["step_index"],
+        opt_ts(row["next_due_at"]), bool(row["skip_tier"]), row["acked_by"],
+        opt_ts(row["acked_at"]), row["resolved_by"], row["resolution"],
+    )
+
+
+async def due_night_ids(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[int]:
+    async with conn.execute(
+        "SELECT id FROM nights WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+        (ts(now), limit),
+    ) as cur:
+        return [r[0] for r in await cur.fetchall()]
+
+
+async def night(conn: aiosqlite.Connection, night_id: int) -> NightRow | None:
+    async with conn.execute("SELECT * FROM nights WHERE id = ?", (night_id,)) as cur:
+        row = await cur.fetchone()
+    return _night(row) if row else None
+
+
+async def current_night(
+    conn: aiosqlite.Connection, user_id: int, now: datetime
+) -> NightRow | None:
+    """Return the night whose check-in window contains `now` (of an approved trip)."""
+    async with conn.execute(
+        "SELECT n.* FROM nights n JOIN trips t ON t.id = n.trip_id"
+        " WHERE n.user_id = ? AND n.opens_at <= ? AND n.closes_at > ?"
+        " AND t.status = 'approved' AND n.state != 'cancelled' ORDER BY n.opens_at DESC LIMIT 1",
+        (user_id, ts(now), ts(now)),
+    ) as cur:
+        row = await cur.fetchone()
+    return _night(row) if row else None
+
+
+async def next_night(conn: aiosqlite.Connection, user_id: int, now: datetime) -> NightRow | None:
+    async with conn.execute(
+        "SELECT * FROM nights WHERE user_id = ? AND deadline > ?"
+        " AND state IN ('pending', 'reminded') ORDER BY deadline LIMIT 1",
+        (user_id, ts(now)),
+    ) as cur:
+        row = await cur.fetchone()
+    return _night(row) if row else None
+
+
+async def move_night(
+    conn: aiosqlite.Connection,
+    night: NightRow,
+    *,
+    state: str,
+    due_at: datetime | None,
+    deadline: datetime | None = None,
+    checked_in_at: datetime | None = None,
+    note: str | None = None,
+    snoozes: int | None = None,
+) -> bool:
+    """Compare-and-set: change a night only if nobody changed it since it was read."""
+    cur = await conn.execute(
+        "UPDATE nights SET state = ?, due_at = ?, deadline = COALESCE(?, deadline),"
+        " checked_in_at = COALESCE(?, checked_in_at), note = COALESCE(?, note),"
+        " snoozes = COALESCE(?, snoozes)"
+        " WHERE id = ? AND state = ? AND due_at IS ? AND deadline = ?",
+        (state, ts(due_at) if due_at else None, ts(deadline) if deadline else None,
+         ts(checked_in_at) if checked_in_at else None, note, snoozes, night.id, night.state,
+         ts(night.due_at) if night.due_at else None, ts(night.deadline)),
+    )
+    return cur.rowcount == 1
+
+
+async def recent_outcomes(
+    conn: aiosqlite.Connection, trip_id: int, up_to_day: str, limit: int
+) -> list[str]:
+    """Return the states of a trip's nights up to a day, oldest first."""
+    async with conn.execute(
+        "SELECT state FROM nights WHERE trip_id = ? AND day <= ? AND state != 'cancelled'"
+        " ORDER BY day DESC LIMIT ?",
+        (trip_id, up_to_day, limit),
+    ) as cur:
+        states = [r[0] for r in await cur.fetchall()]
+    return list(reversed(states))
+
+
+async def open_alert(
+    conn: aiosqlite.Connection,
+    *,
+    kind: AlertKind,
+    user_id: int,
+    trip_id: int | None,
+    night_id: int | None,
+    risk_level: int,
+    anchor: datetime,
+    now: datetime,
+) -> int | None:
+    """Create an alert due at once; None if this night already has one."""
+    cur = await conn.execute(
+        "INSERT INTO alerts (kind, user_id, trip_id, night_id, risk_level, anchor, next_due_at,"
+        " created_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (night_id) DO NOTHING",
+        (kind.value, user_id, trip_id, night_id, risk_level, ts(anchor), ts(anchor), ts(now)),
+    )
+    return cur.lastrowid if cur.rowcount == 1 else None
+
+
+async def alert(conn: aiosqlite.Connection, alert_id: int) -> AlertRow | None:
+    async with conn.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)) as cur:
+        row = await cur.fetchone()
+    return _alert(row) if row else None
+
+
+async def due_alert_ids(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[int]:
+    async with conn.execute(
+        "SELECT id FROM alerts WHERE next_due_at IS NOT NULL AND next_due_at <= ?"
+        " ORDER BY next_due_at LIMIT ?",
+        (ts(now), limit),
+    ) as cur:
+        return [r[0] for r in await cur.fetchall()]
+
+
+async def open_alerts_for(
+    conn: aiosqlite.Connection, user_id: int, kinds: tuple[AlertKind, ...]
+) -> list[AlertRow]:
+    marks = ",".join("?" * len(kinds))
+    async with conn.execute(
+        f"SELECT * FROM alerts WHERE user_id = ? AND state IN ('open', 'acknowledged')"
+        f" AND kind IN ({marks}) ORDER BY id",
+        (user_id, *[k.value for k in kinds]),
+    ) as cur:
+        return [_alert(r) for r in await cur.fetchall()]
+
+
+async def alert_for_night(conn: aiosqlite.Connection, night_id: int) -> AlertRow | None:
+    async with conn.execute("SELECT * FROM alerts WHERE night_id = ?", (night_id,)) as cur:
+        row = await cur.fetchone()
+    return _alert(row) if row else None
+
+
+async def advance(
+    conn: aiosqlite.Connection, a: AlertRow, step_index: int, next_due_at: datetime
+) -> bool:
+    """Compare-and-set: record a step as done only if nobody else did since `a` was read."""
+    cur = await conn.execute(
+        "UPDATE alerts SET step_index = ?, next_due_at = ?, skip_tier = 0"
+        " WHERE id = ? AND step_index = ? AND state = 'open'",
+        (step_index, ts(next_due_at), a.id, a.step_index),
+    )
+    return cur.rowcount == 1
+
+
+async def push_forward(conn: aiosqlite.Connection, alert_id: int, due: datetime) -> None:
+    await conn.execute(
+        "UPDATE alerts SET next_due_at = ?, failures = failures + 1 WHERE id = ?",
+        (ts(due), alert_id),
+    )
+
+
+async def settle(conn: aiosqlite.Connection, alert_id: int, next_due_at: datetime) -> None:
+    await conn.execute(
+        "UPDATE alerts SET skip_tier = 0, next_due_at = ? WHERE id = ? AND state = 'open'",
+        (ts(next_due_at), alert_id),
+    )
+
+
+async def request_skip(
+    conn: aiosqlite.Connection, alert_id: int, step_index: int, now: datetime
+) -> bool:
+    cur = await conn.execute(
+        "UPDATE alerts SET skip_tier = 1, next_due_at = ?"
+        " WHERE id = ? AND step_index = ? AND state = 'open'",
+        (ts(now), alert_id, step_index),
+    )
+    return cur.rowcount == 1
+
+
+async def acknowledge(conn: aiosqlite.Connection, alert_id: int, by: int, now: datetime) -> bool:
+    """First acknowledgement wins; nobody acknowledges an alert about themselves."""
+    cur = await conn.execute(
+        "UPDATE alerts SET state = 'acknowledged', acked_by = ?, acked_at = ?, next_due_at = NULL"
+        " WHERE id = ? AND state = 'open' AND user_id != ?",
+        (by, ts(now), alert_id, by),
+    )
+    return cur.rowcount == 1
+
+
+async def finish(
+    conn: aiosqlite.Connection, alert_id: int, state: str, by: int | None, now: datetime,
+    resolution: str, note: str = "",
+) -> bool:
+    cur = await conn.execute(
+        "UPDATE alerts SET state = ?, resolved_by = ?, resolved_at = ?, resolution = ?,"
+        " note = ?, next_due_at = NULL, acked_by = COALESCE(acked_by, ?),"
+        " acked_at = COALESCE(acked_at, ?)"
+        " WHERE id = ? AND state IN ('open', 'acknowledged')",
+        (state, by, ts(now), resolution, note, by, ts(now) if by else None, alert_id),
+    )
+    return cur.rowcount == 1
+
+
+async def add_recipients(
+    conn: aiosqlite.Connection, alert_id: int, user_ids: list[int], now: datetime
+) -> None:
+    await conn.executemany(
+        "INSERT INTO alert_recipients (alert_id, user_id, first_at) VALUES (?,?,?)"
+        " ON CONFLICT DO NOTHING",
+        [(alert_id, uid, ts(now)) for uid in user_ids],
+    )
+
+
+async def recipients(conn: aiosqlite.Connection, alert_id: int) -> list[int]:
+    async with conn.execute(
+        "SELECT user_id FROM alert_recipients WHERE alert_id = ? ORDER BY first_at, user_id",
+        (alert_id,),
+    ) as cur:
+        return [r[0] for r in await cur.fetchall()]
+
+
+async def add_location(
+    conn: aiosqlite.Connection, user_id: int, lat: float, lon: float, live: bool, at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO locations (user_id, at, lat, lon, live) VALUES (?,?,?,?,?)",
+        (user_id, ts(at), lat, lon, int(live)),
+    )
+
+
+async def last_location(
+    conn: aiosqlite.Connection, user_id: int
+) -> tuple[float, float, datetime] | None:
+    async with conn.execute(
+        "SELECT lat, lon, at FROM locations WHERE user_id = ? ORDER BY at DESC LIMIT 1",
+        (user_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    return (row["lat"], row["lon"], parse_ts(row["at"])) if row else None
+
+
+async def next_due(conn: aiosqlite.Connection) -> datetime | None:
+    """Return the earliest instant anything (a night or an alert) is due."""
+    async with conn.execute(
+        "SELECT MIN(d) FROM (SELECT MIN(due_at) AS d FROM nights WHERE due_at IS NOT NULL"
+        " UNION ALL SELECT MIN(next_due_at) FROM alerts WHERE next_due_at IS NOT NULL)"
+    ) as cur:
+        row = await cur.fetchone()
+    return parse_ts(row[0]) if row and row[0] else None

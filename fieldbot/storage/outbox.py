@@ -1,0 +1,134 @@
+"""The transactional outbox: messages written with the state change that causes them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from fieldbot.storage.codec import parse_ts, ts
+
+# Higher goes first. SOS and escalations never wait behind reminders or bulk sends.
+PRIORITY_SOS = 100
+PRIORITY_ALERT = 50
+PRIORITY_NOTICE = 30
+PRIORITY_REMINDER = 10
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: int
+    recipient: int
+    kind: str
+    params: dict[str, Any]
+    priority: int
+    attempts: int
+    alert_id: int | None
+    step_index: int | None
+    due_at: datetime
+
+
+async def enqueue(
+    conn: aiosqlite.Connection,
+    *,
+    dedupe: str,
+    recipient: int,
+    kind: str,
+    params: dict[str, Any],
+    priority: int,
+    now: datetime,
+    alert_id: int | None = None,
+    step_index: int | None = None,
+) -> bool:
+    """Add a message unless one with the same dedupe key exists; True if it was added."""
+    cur = await conn.execute(
+        "INSERT INTO outbox (dedupe, alert_id, step_index, recipient, kind, params, priority,"
+        " created_at, due_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (dedupe) DO NOTHING",
+        (dedupe, alert_id, step_index, recipient, kind,
+         json.dumps(params, ensure_ascii=False), priority, ts(now), ts(now)),
+    )
+    return cur.rowcount == 1
+
+
+async def claim(
+    conn: aiosqlite.Connection, now: datetime, limit: int, stale_before: datetime
+) -> list[OutboxMessage]:
+    """Claim due messages, most urgent first. A claim older than `stale_before` is reclaimed:
+    its sender died mid-send, and sending again is the at-least-once promise."""
+    async with conn.execute(
+        "SELECT * FROM outbox WHERE (state = 'pending' AND due_at <= ?)"
+        " OR (state = 'sending' AND claimed_at < ?)"
+        " ORDER BY priority DESC, due_at, id LIMIT ?",
+        (ts(now), ts(stale_before), limit),
+    ) as cur:
+        rows = list(await cur.fetchall())
+    claimed = []
+    for row in rows:
+        got = await conn.execute(
+            "UPDATE outbox SET state = 'sending', claimed_at = ?, attempts = attempts + 1"
+            " WHERE id = ? AND state = ? AND attempts = ?",
+            (ts(now), row["id"], row["state"], row["attempts"]),
+        )
+        if got.rowcount == 1:  # another worker got there first otherwise
+            claimed.append(
+                OutboxMessage(
+                    row["id"], row["recipient"], row["kind"], json.loads(row["params"]),
+                    row["priority"], row["attempts"] + 1, row["alert_id"], row["step_index"],
+                    parse_ts(row["due_at"]),
+                )
+            )
+    return claimed
+
+
+async def mark_sent(
+    conn: aiosqlite.Connection, message_id: int, at: datetime, telegram_id: int | None
+) -> None:
+    await conn.execute(
+        "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ? WHERE id = ?",
+        (ts(at), telegram_id, message_id),
+    )
+
+
+async def mark_failed(conn: aiosqlite.Connection, message_id: int, error: str) -> None:
+    await conn.execute(
+        "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error, message_id)
+    )
+
+
+async def retry_at(
+    conn: aiosqlite.Connection, message_id: int, due: datetime, error: str
+) -> None:
+    await conn.execute(
+        "UPDATE outbox SET state = 'pending', due_at = ?, last_error = ? WHERE id = ?",
+        (ts(due), error, message_id),
+    )
+
+
+async def redirect(conn: aiosqlite.Connection, message_id: int, new_recipient: int) -> None:
+    await conn.execute(
+        "UPDATE outbox SET recipient = ?, state = 'pending' WHERE id = ?",
+        (new_recipient, message_id),
+    )
+
+
+async def next_due(conn: aiosqlite.Connection) -> datetime | None:
+    async with conn.execute(
+        "SELECT MIN(due_at) FROM outbox WHERE state = 'pending'"
+    ) as cur:
+        row = await cur.fetchone()
+    return parse_ts(row[0]) if row and row[0] else None
+
+
+async def step_outcome(conn: aiosqlite.Connection, alert_id: int, step_index: int) -> tuple[int, int, int]:
+    """Return (sent, failed, pending) counts of one alert step's messages."""
+    async with conn.execute(
+        "SELECT SUM(state = 'sent'), SUM(state = 'failed'), SUM(state IN ('pending','sending'))"
+        " FROM outbox WHERE alert_id = ? AND step_index = ? AND kind LIKE 'alert%'",
+        (alert_id, step_index),
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)

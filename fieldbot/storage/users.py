@@ -1,0 +1,117 @@
+"""Users and invites."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from fieldbot.domain.members import Member
+from fieldbot.domain.roles import Role
+from fieldbot.storage.codec import ts
+
+_COLUMNS = "id, name, role, team, language, unreachable"
+
+
+def _member(row: aiosqlite.Row) -> Member:
+    return Member(
+        id=row["id"],
+        name=row["name"],
+        role=Role(row["role"]),
+        team=row["team"],
+        language=row["language"],
+        unreachable=row["unreachable"],
+    )
+
+
+async def get(conn: aiosqlite.Connection, user_id: int) -> Member | None:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,)) as cur:
+        row = await cur.fetchone()
+    return _member(row) if row else None
+
+
+async def by_ids(conn: aiosqlite.Connection, ids: list[int]) -> list[Member]:
+    marks = ",".join("?" * len(ids))
+    async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id IN ({marks})", ids) as cur:
+        return [_member(r) for r in await cur.fetchall()]
+
+
+async def with_role(
+    conn: aiosqlite.Connection, roles: list[Role], team: str | None = None
+) -> list[Member]:
+    marks = ",".join("?" * len(roles))
+    sql = f"SELECT {_COLUMNS} FROM users WHERE role IN ({marks})"
+    args: list[object] = [r.value for r in roles]
+    if team is not None:
+        sql += " AND team = ?"
+        args.append(team)
+    async with conn.execute(sql + " ORDER BY id", args) as cur:
+        return [_member(r) for r in await cur.fetchall()]
+
+
+async def upsert(conn: aiosqlite.Connection, member: Member, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO users (id, name, role, team, language, enrolled_at) VALUES (?,?,?,?,?,?)"
+        " ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,"
+        " team = excluded.team, unreachable = NULL",
+        (member.id, member.name, member.role.value, member.team, member.language, ts(at)),
+    )
+
+
+async def set_language(conn: aiosqlite.Connection, user_id: int, language: str) -> None:
+    await conn.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+
+
+async def set_unreachable(conn: aiosqlite.Connection, user_id: int, why: str | None) -> None:
+    await conn.execute("UPDATE users SET unreachable = ? WHERE id = ?", (why, user_id))
+
+
+async def add_invite(
+    conn: aiosqlite.Connection,
+    code_hash: str,
+    role: Role,
+    team: str,
+    created_by: int | None,
+    at: datetime,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO invites (code_hash, role, team, created_by, created_at, expires_at)"
+        " VALUES (?,?,?,?,?,?)",
+        (code_hash, role.value, team, created_by, ts(at), ts(expires_at)),
+    )
+
+
+async def get_invite(conn: aiosqlite.Connection, code_hash: str) -> aiosqlite.Row | None:
+    async with conn.execute("SELECT * FROM invites WHERE code_hash = ?", (code_hash,)) as cur:
+        return await cur.fetchone()
+
+
+async def use_invite(
+    conn: aiosqlite.Connection, code_hash: str, user_id: int, at: datetime
+) -> bool:
+    """Mark an invite used; False if someone else used it first (compare-and-set)."""
+    cur = await conn.execute(
+        "UPDATE invites SET used_by = ?, used_at = ? WHERE code_hash = ? AND used_by IS NULL",
+        (user_id, ts(at), code_hash),
+    )
+    return cur.rowcount == 1
+
+
+async def count_stranger(
+    conn: aiosqlite.Connection, user_id: int, now: datetime, window_start: datetime
+) -> int:
+    """Count a message from an unenrolled user in the current window; return the count."""
+    await conn.execute(
+        "INSERT INTO stranger_hits (user_id, window_start, hits) VALUES (?, ?, 1)"
+        " ON CONFLICT (user_id) DO UPDATE SET"
+        " hits = CASE WHEN window_start < ? THEN 1 ELSE hits + 1 END,"
+        " window_start = CASE WHEN window_start < ? THEN excluded.window_start"
+        " ELSE window_start END",
+        (user_id, ts(now), ts(window_start), ts(window_start)),
+    )
+    async with conn.execute(
+        "SELECT hits FROM stranger_hits WHERE user_id = ?", (user_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
