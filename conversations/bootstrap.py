@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from conversations import i18n, invite, start
+from conversations import alerts, checkin, i18n, invite, start
 from conversations.context import BotContext, BotData
 from conversations.guard import guard
 from conversations.messenger import TelegramMessenger
@@ -74,6 +74,9 @@ def install_handlers(app: FieldbotApp) -> None:
     app.add_handler(TypeHandler(Update, guard), group=-1)
     start.register(app)
     invite.register(app)
+    checkin.register(app)
+    alerts.register(app)
+    start.register_fallbacks(app)  # last: only what no flow above handled
     app.add_error_handler(_on_error)
 
 

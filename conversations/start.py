@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from conversations.context import BotContext
 from conversations.i18n import LANGUAGES, Raw, Texts
@@ -85,6 +85,23 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     await context.services.enrolment.set_language(context.member.id, chosen)
     await query.answer()
     await query.edit_message_text(Texts(chosen)("language.set"))
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """/cancel outside any conversation."""
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("cancel.nothing"))
+
+
+async def not_available(update: Update, context: BotContext) -> None:
+    """A command of the interface contract that this version does not offer yet."""
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("guard.not_available"))
+
+
+def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("cancel", nothing_to_cancel))
+    app.add_handler(MessageHandler(filters.COMMAND, not_available))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

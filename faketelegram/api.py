@@ -17,6 +17,7 @@ from faketelegram.errors import (
     Conflict,
     FakeError,
     Migrated,
+    SimulatedTimeout,
     bad_request,
     forbidden,
 )
@@ -151,7 +152,8 @@ class FakeTelegram:
     ) -> tuple[int, dict[str, Any]]:
         """Run one Bot API method; return the HTTP status and Telegram's JSON answer.
 
-        Raises `SimulatedTimeout` when an injected `Timeout` fires.
+        Raises `SimulatedTimeout` when an injected `Timeout` fires; `calls` then shows the call
+        with status None.
         """
         known = METHODS.get(method.lower())
         p = Params(params, files)
@@ -159,8 +161,11 @@ class FakeTelegram:
         self.calls.append(record)
         try:
             status, body = await self._answer(token, known, p)
-        except BaseException:
-            record.status = 0
+        except SimulatedTimeout as timeout:
+            # Bind the hang to today's release event, so release_timeouts() called as soon as
+            # the call is visible still frees it.
+            timeout.release, timeout.delay = self._release, self.timeout_delay
+            await self._notify()
             raise
         record.status = status
         await self._notify()
@@ -227,11 +232,6 @@ class FakeTelegram:
         """Let every loopback request hanging on an injected Timeout give up now."""
         self._release.set()
         self._release = asyncio.Event()
-
-    async def hang(self) -> None:
-        """Wait like an unresponsive Telegram: until released or `timeout_delay` passes."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._release.wait(), self.timeout_delay)
 
     # -- reading what happened ------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import asdict, dataclass, fields
 from http import HTTPStatus
 from typing import Any, ClassVar, NoReturn
@@ -37,6 +39,18 @@ class ApiError(Exception):
 
 class SimulatedTimeout(Exception):
     """Raised by `FakeTelegram.call` when an injected `Timeout` fires; transports hang on it."""
+
+    def __init__(self, message: str = "simulated Telegram timeout") -> None:
+        super().__init__(message)
+        self.release: asyncio.Event | None = None
+        self.delay = 30.0
+
+    async def hang(self) -> None:
+        """Wait like an unresponsive Telegram: until released or `delay` seconds pass."""
+        if self.release is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.release.wait(), self.delay)
 
 
 def bad_request(detail: str) -> ApiError:

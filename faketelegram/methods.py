@@ -215,7 +215,9 @@ def _text(fake: FakeTelegram, p: Params, name: str, limit: int) -> tuple[str, li
     entities = p.get_json("entities" if name == "text" else "caption_entities")
     plain, parsed = fake.format(p.get_str(name) or "", p.get_str("parse_mode"), entities)
     if len(plain) > limit:
-        raise bad_request(f"message {name} is too long")
+        raise bad_request(
+            "message is too long" if name == "text" else "message caption is too long"
+        )
     if name == "text" and not plain.strip():
         raise bad_request("message text is empty")
     return plain, parsed

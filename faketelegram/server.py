@@ -53,8 +53,8 @@ class _Connection:
                     return
                 try:
                     reply = await self._answer(request)
-                except SimulatedTimeout:
-                    await self._hang()
+                except SimulatedTimeout as fault:
+                    await self._hang(fault)
                     return
                 await self._write(reply)
                 if self.h11.our_state is h11.MUST_CLOSE:
@@ -116,10 +116,10 @@ class _Connection:
             self.writer.write(self.h11.send(event) or b"")
         await self.writer.drain()
 
-    async def _hang(self) -> None:
+    async def _hang(self, fault: SimulatedTimeout) -> None:
         """Answer nothing until the client gives up, the fake releases us or the delay ends."""
         gone = asyncio.ensure_future(self.reader.read())
-        released = asyncio.ensure_future(self.fake.hang())
+        released = asyncio.ensure_future(fault.hang())
         try:
             await asyncio.wait({gone, released}, return_when=asyncio.FIRST_COMPLETED)
         finally:

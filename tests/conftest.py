@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import os
+
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from tests.harness import World
+
+# PTB 22 opts into timedelta-valued durations (retry_after) with this; the bot does too.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 @pytest.fixture

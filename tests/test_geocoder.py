@@ -195,8 +195,8 @@ def test_reverse_accepts_a_lat_lon_string(gazetteer: OfflineGeocoder) -> None:
 
 
 @pytest.mark.parametrize(
-    "pin", [(91.0, 0.0), (-90.5, 0.0), (0.0, 180.5), (0.0, -181.0), (math.nan, 0.0),
-            (0.0, math.inf)],
+    "pin",
+    [(91.0, 0.0), (-90.5, 0.0), (0.0, 180.5), (0.0, -181.0), (math.nan, 0.0), (0.0, math.inf)],
 )
 def test_reverse_refuses_coordinates_out_of_range(
     gazetteer: OfflineGeocoder, pin: tuple[float, float]
@@ -303,7 +303,7 @@ async def test_online_failure_falls_back_to_the_offline_gazetteer(
     gazetteer: OfflineGeocoder,
 ) -> None:
     broken = _BrokenOnlineGeocoder()
-    resolver = PlaceResolver(gazetteer, online=True, online_geocoder=broken)
+    resolver = PlaceResolver(gazetteer, online=True, online_geocoder=broken, min_delay_s=0)
 
     places = await resolver.search("Kathmandu")
     pinned = await resolver.at(27.7172, 85.3240)
@@ -337,19 +337,30 @@ class _FakeNominatim:
 
     def geocode(self, query: str, **kwargs: object) -> list[Location]:
         raw = {
-            "lat": "48.8534951", "lon": "2.3483915", "name": "Paris",
+            "lat": "48.8534951",
+            "lon": "2.3483915",
+            "name": "Paris",
             "display_name": "Paris, Île-de-France, France métropolitaine, France",
-            "address": {"city": "Paris", "state": "Île-de-France", "country": "France",
-                        "country_code": "fr"},
+            "address": {
+                "city": "Paris",
+                "state": "Île-de-France",
+                "country": "France",
+                "country_code": "fr",
+            },
         }
         return [Location(raw["display_name"], (48.8534951, 2.3483915), raw)]
 
     def reverse(self, query: tuple[float, float], **kwargs: object) -> Location:
         raw = {
-            "lat": "52.5", "lon": "13.4",
+            "lat": "52.5",
+            "lon": "13.4",
             "display_name": "Mitte, Berlin, Deutschland",
-            "address": {"suburb": "Mitte", "city": "Berlin", "state": "Berlin",
-                        "country_code": "de"},
+            "address": {
+                "suburb": "Mitte",
+                "city": "Berlin",
+                "state": "Berlin",
+                "country_code": "de",
+            },
         }
         return Location(raw["display_name"], (52.5, 13.4), raw)
 
@@ -357,7 +368,9 @@ class _FakeNominatim:
 async def test_online_results_become_places_with_country_names_from_geonames(
     gazetteer: OfflineGeocoder,
 ) -> None:
-    resolver = PlaceResolver(gazetteer, online=True, online_geocoder=_FakeNominatim())
+    resolver = PlaceResolver(
+        gazetteer, online=True, online_geocoder=_FakeNominatim(), min_delay_s=0
+    )
 
     [place] = await resolver.search("Paris")
     pinned = await resolver.at(52.5201, 13.4049)
@@ -401,8 +414,10 @@ def test_zone_at_refuses_invalid_coordinates() -> None:
         zone_at(100.0, 0.0)
 
 
-@pytest.mark.parametrize(("lon", "zone"), [(0.0, "Etc/GMT"), (-30.0, "Etc/GMT+2"),
-                                           (75.0, "Etc/GMT-5"), (179.9, "Etc/GMT-12")])
+@pytest.mark.parametrize(
+    ("lon", "zone"),
+    [(0.0, "Etc/GMT"), (-30.0, "Etc/GMT+2"), (75.0, "Etc/GMT-5"), (179.9, "Etc/GMT-12")],
+)
 def test_nautical_zone_uses_the_posix_sign(lon: float, zone: str) -> None:
     assert nautical_zone(lon) == zone
 

@@ -67,10 +67,14 @@ def _require_aware(value: datetime, what: str) -> None:
 
 
 def _fold(text: str) -> str:
-    """Case- and accent-insensitive form for comparing place names."""
+    """Case-, accent- and punctuation-insensitive form for comparing place names."""
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return " ".join(stripped.casefold().replace("-", " ").split())
+    kept = (
+        " " if unicodedata.category(ch)[0] in "PSZC" else ch
+        for ch in decomposed
+        if unicodedata.category(ch) != "Mn"
+    )
+    return " ".join("".join(kept).casefold().split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,8 +235,9 @@ def assess(
     if place.country_code:
         for advisory in current_advisories(advisories, place.country_code):
             reasons.append(
-                Reason("advisory", advisory.level, advisory.source, advisory.title,
-                       advisory.published)
+                Reason(
+                    "advisory", advisory.level, advisory.source, advisory.title, advisory.published
+                )
             )
     for entry in register:
         if entry.is_active(now) and entry.applies_to(place):

@@ -40,7 +40,9 @@ FEED_URLS = (US_STATE_RSS_URL, CANADA_JSON_URL)
 
 US_SOURCE = "US State Department"
 CANADA_SOURCE = "Government of Canada"
-US_ADVISORIES_PAGE = "https://travel.state.gov/content/travel/en/traveladvisories/traveladvisories.html"
+US_ADVISORIES_PAGE = (
+    "https://travel.state.gov/content/travel/en/traveladvisories/traveladvisories.html"
+)
 CANADA_ADVISORIES_PAGE = "https://travel.gc.ca/travelling/advisories"
 CANADA_DESTINATION_URL = "https://travel.gc.ca/destinations/{slug}"
 # Canada's "date" field has no offset; Global Affairs publishes from Ottawa (the "asp" form
@@ -170,6 +172,8 @@ def _xml_root(data: bytes) -> ET.Element:
     # attacks (billion laughs) and external entities before the parser sees the data.
     if _DTD.search(data):
         raise AdvisoryFormatError("XML with a DTD is refused")
+    # Saved copies sometimes gain a BOM or a blank line before the XML declaration.
+    data = data.removeprefix(b"\xef\xbb\xbf").lstrip()
     try:
         return ET.fromstring(data)  # noqa: S314 - DTD refused above
     except ET.ParseError as exc:
@@ -217,8 +221,10 @@ def parse_canada_json(
         if _int_or_none(entry.get("has-regional-advisory")) and "regional" not in text.lower():
             text = f"{text} (regional advisories apply)".strip()
         slug = str(eng.get("url-slug") or "")
-        url = CANADA_DESTINATION_URL.format(slug=slug) if _SLUG.match(slug) else (
-            CANADA_ADVISORIES_PAGE
+        url = (
+            CANADA_DESTINATION_URL.format(slug=slug)
+            if _SLUG.match(slug)
+            else CANADA_ADVISORIES_PAGE
         )
         title = f"{name}: {text}" if text else name
         found.append(Advisory(code, RiskLevel(state + 1), CANADA_SOURCE, title, url, published))
@@ -278,8 +284,9 @@ def _newest_per_country(advisories: Iterable[Advisory]) -> list[Advisory]:
 
 def _report(source: str, problems: list[str], unmapped: list[str] | None) -> None:
     if problems:
-        log.warning("%s feed: %d item(s) not imported: %s", source, len(problems),
-                    "; ".join(problems))
+        log.warning(
+            "%s feed: %d item(s) not imported: %s", source, len(problems), "; ".join(problems)
+        )
     if unmapped is not None:
         unmapped.extend(problems)
 
@@ -306,9 +313,7 @@ def import_file(
     return parse_feed(file.read_bytes(), countries=countries, unmapped=unmapped)
 
 
-async def fetch(
-    url: str, client: httpx.AsyncClient, *, max_bytes: int = MAX_FEED_BYTES
-) -> bytes:
+async def fetch(url: str, client: httpx.AsyncClient, *, max_bytes: int = MAX_FEED_BYTES) -> bytes:
     """Download a feed (redirects followed, size capped); raises httpx errors on failure."""
     async with client.stream("GET", url, follow_redirects=True, timeout=FETCH_TIMEOUT_S) as resp:
         resp.raise_for_status()

@@ -181,7 +181,8 @@ class Countries:
             self._layer((name, code) for code, name in territories.items() if len(code) == 2)
         # "The Netherlands", "The Philippines": accept the name with and without "the".
         self._layer(
-            (key[4:], codes[0]) for key, codes in list(self._by_name.items())
+            (key[4:], codes[0])
+            for key, codes in list(self._by_name.items())
             if key.startswith("the ") and len(codes) == 1
         )
 
@@ -301,7 +302,7 @@ class OfflineGeocoder(Geocoder):
         keys = self._sorted_names
         found: set[int] = set()
         start = bisect.bisect_left(keys, key)
-        for name in keys[start:start + _MAX_PREFIX_KEYS]:
+        for name in keys[start : start + _MAX_PREFIX_KEYS]:
             if not name.startswith(key):
                 break
             found.update(self._names[name])
@@ -356,7 +357,8 @@ class OfflineGeocoder(Geocoder):
                 continue
             countries, states = wanted
             candidates = [
-                c for c in candidates
+                c
+                for c in candidates
                 if c.country_code in countries
                 or (c.country_code == "US" and c.admin1_code in states)
             ]

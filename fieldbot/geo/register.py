@@ -80,8 +80,11 @@ class RiskRegister:
 
     def _fail(self, message: str) -> None:
         if message != self.last_error:
-            log.warning("risk register not (re)loaded, keeping %d previous entries: %s",
-                        len(self._entries), message)
+            log.warning(
+                "risk register not (re)loaded, keeping %d previous entries: %s",
+                len(self._entries),
+                message,
+            )
         self.last_error = message
 
 
@@ -207,4 +210,3 @@ def _date(value: Any, where: str) -> date | None:
         return date.fromisoformat(str(value).strip())
     except ValueError:
         raise RegisterError(f"{where}: expires must be a date like 2030-12-31") from None
-

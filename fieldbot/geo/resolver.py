@@ -67,6 +67,7 @@ class PlaceResolver:
         nominatim_scheme: str = "https",
         timeout_s: float = 5.0,
         language: str = "en",
+        min_delay_s: float = NOMINATIM_MIN_DELAY_S,
     ) -> None:
         self._gazetteer = gazetteer or OfflineGeocoder()
         self._language = language
@@ -88,7 +89,9 @@ class PlaceResolver:
             self._online = online_geocoder
             # One limiter for every call, so geocode + reverse together stay at 1/s.
             self._limiter = RateLimiter(
-                _call, min_delay_seconds=NOMINATIM_MIN_DELAY_S, max_retries=0,
+                _call,
+                min_delay_seconds=min_delay_s,
+                max_retries=0,
                 swallow_exceptions=False,
             )
 
@@ -111,8 +114,9 @@ class PlaceResolver:
             try:
                 places = await self._run_online(lambda: self._online_search(query, limit))
             except Exception as exc:  # any online failure: use offline
-                log.warning("online geocoder failed (%s); using the offline gazetteer",
-                            type(exc).__name__)
+                log.warning(
+                    "online geocoder failed (%s); using the offline gazetteer", type(exc).__name__
+                )
             else:
                 if places:
                     return places
@@ -129,8 +133,10 @@ class PlaceResolver:
             try:
                 place = await self._run_online(lambda: self._online_at(lat, lon))
             except Exception as exc:  # any online failure: use offline
-                log.warning("online reverse geocoder failed (%s); using the offline gazetteer",
-                            type(exc).__name__)
+                log.warning(
+                    "online reverse geocoder failed (%s); using the offline gazetteer",
+                    type(exc).__name__,
+                )
             else:
                 if place is not None:
                     return place
@@ -194,7 +200,10 @@ class PlaceResolver:
     def _online_search(self, query: str, limit: int) -> list[Place]:
         assert self._online is not None
         found = self._online.geocode(
-            query, exactly_one=False, limit=limit, addressdetails=True,
+            query,
+            exactly_one=False,
+            limit=limit,
+            addressdetails=True,
             language=self._language,
         )
         return [p for p in (self._place_from_nominatim(loc, None) for loc in found or []) if p]
@@ -202,7 +211,10 @@ class PlaceResolver:
     def _online_at(self, lat: float, lon: float) -> Place | None:
         assert self._online is not None
         found = self._online.reverse(
-            (lat, lon), exactly_one=True, addressdetails=True, language=self._language,
+            (lat, lon),
+            exactly_one=True,
+            addressdetails=True,
+            language=self._language,
             zoom=10,
         )
         return self._place_from_nominatim(found, (lat, lon)) if found else None

@@ -152,6 +152,9 @@ class EscalationService:
         sos = self._policy.sos
         done = (ladder.step_at(a.kind, esc, sos, a.anchor, a.step_index)
                 if a.step_index >= 0 else None)
+        # How far behind the ladder is (downtime): the step we run may be due now by its own
+        # time, yet the alert waited since `was_due` — that is what people must be told.
+        was_due = a.next_due_at
         steps = 0
         while True:
             if a.skip_tier and done is not None:
@@ -166,7 +169,7 @@ class EscalationService:
             subject = await users.get(conn, a.user_id)
             recipients = await self._recipients(conn, a, step.tier, subject)
             if recipients:
-                await self._enqueue_step(conn, a, step, recipients, subject, now)
+                await self._enqueue_step(conn, a, step, recipients, subject, now, was_due)
                 steps += 1
             following = ladder.next_step(a.kind, esc, sos, a.anchor, step)
             if not await alerts.advance(conn, a, step.index, following.due_at):
@@ -208,11 +211,12 @@ class EscalationService:
         recipients: list[int],
         subject: Member | None,
         now: datetime,
+        was_due: datetime,
     ) -> None:
-        late = now - step.due_at > LATE_AFTER
+        late = now - was_due > LATE_AFTER
         params = await self.alert_details(conn, a, subject)
         params.update(tier=int(step.tier), attempt=step.attempt, late=late,
-                      due_at=ts(step.due_at))
+                      due_at=ts(was_due))
         priority = (outbox.PRIORITY_SOS if a.kind in (AlertKind.SOS, AlertKind.DURESS)
                     else outbox.PRIORITY_ALERT)
         for uid in recipients:

@@ -122,7 +122,9 @@ async def next_due(conn: aiosqlite.Connection) -> datetime | None:
     return parse_ts(row[0]) if row and row[0] else None
 
 
-async def step_outcome(conn: aiosqlite.Connection, alert_id: int, step_index: int) -> tuple[int, int, int]:
+async def step_outcome(
+    conn: aiosqlite.Connection, alert_id: int, step_index: int
+) -> tuple[int, int, int]:
     """Return (sent, failed, pending) counts of one alert step's messages."""
     async with conn.execute(
         "SELECT SUM(state = 'sent'), SUM(state = 'failed'), SUM(state IN ('pending','sending'))"

@@ -81,11 +81,11 @@ async def _with_legs(conn: aiosqlite.Connection, rows: list[aiosqlite.Row]) -> l
         ) as cur:
             legs = tuple(
                 Leg(
-                    Place(l["place_name"], l["country_code"], l["country_name"], l["region"],
-                          l["lat"], l["lon"], l["tz_name"], l["geonameid"]),
-                    day(l["start_date"]), day(l["end_date"]),
+                    Place(leg["place_name"], leg["country_code"], leg["country_name"],
+                          leg["region"], leg["lat"], leg["lon"], leg["tz_name"], leg["geonameid"]),
+                    day(leg["start_date"]), day(leg["end_date"]),
                 )
-                for l in await cur.fetchall()
+                for leg in await cur.fetchall()
             )
         trips.append(
             Trip(

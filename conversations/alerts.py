@@ -1,0 +1,73 @@
+"""Acknowledge and Resolve on escalation messages."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from conversations import keyboards
+from conversations.context import BotContext
+from fieldbot.services.escalation import AlertActionError
+
+
+def _alert_id(data: str) -> int:
+    return int(data.split(":")[2])
+
+
+async def _refused(update: Update, context: BotContext, error: AlertActionError) -> None:
+    query = update.callback_query
+    assert query
+    name = "?"
+    if error.by is not None:
+        by = await context.services.enrolment.member(error.by)
+        name = by.name if by else "?"
+    await query.answer(context.t(f"alert.err.{error.reason}", name=name), show_alert=True)
+
+
+async def acknowledge(update: Update, context: BotContext) -> None:
+    """First acknowledgement wins; the ladder stops and the others are told who has it."""
+    query = update.callback_query
+    assert query and query.data
+    try:
+        a = await context.services.escalation.acknowledge(_alert_id(query.data), context.member)
+    except (AlertActionError, ValueError, IndexError) as exc:
+        error = exc if isinstance(exc, AlertActionError) else AlertActionError("unknown")
+        await _refused(update, context, error)
+        return
+    await query.answer(context.t("alert.acked_you", alert=a.label))
+    await query.edit_message_reply_markup(keyboards.resolve_reasons(context.t, a.id))
+    await context.services.deliver()
+
+
+async def resolve_menu(update: Update, context: BotContext) -> None:
+    """Show the resolve reasons."""
+    query = update.callback_query
+    assert query and query.data
+    await query.answer()
+    await query.edit_message_reply_markup(
+        keyboards.resolve_reasons(context.t, _alert_id(query.data)))
+
+
+async def resolve(update: Update, context: BotContext) -> None:
+    """Close the alert with the chosen reason; everyone alerted is told."""
+    query = update.callback_query
+    assert query and query.data
+    parts = query.data.split(":")
+    if len(parts) != 4 or parts[3] not in keyboards.RESOLVE_REASONS:
+        await query.answer(context.t("guard.stale_button"), show_alert=True)
+        return
+    try:
+        a = await context.services.escalation.resolve(int(parts[2]), context.member, parts[3])
+    except (AlertActionError, ValueError) as exc:
+        error = exc if isinstance(exc, AlertActionError) else AlertActionError("unknown")
+        await _refused(update, context, error)
+        return
+    await query.answer(context.t("alert.resolved_you", alert=a.label))
+    await query.edit_message_reply_markup(None)
+    await context.services.deliver()
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CallbackQueryHandler(acknowledge, pattern=r"^escalation:ack:"))
+    app.add_handler(CallbackQueryHandler(resolve_menu, pattern=r"^escalation:resolve:"))
+    app.add_handler(CallbackQueryHandler(resolve, pattern=r"^escalation:res:"))

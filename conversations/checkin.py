@@ -1,0 +1,168 @@
+"""Tonight's check-in: /checkin, the reminder's buttons, "Skip tonight" with a reason, /sos,
+and shared locations (kept as the last known location)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from conversations.context import BotContext
+from conversations.formatting import local_time
+from conversations.i18n import Texts
+from fieldbot.services.checkins import CheckinResult
+
+MAX_REASON = 500
+
+
+class Skip(IntEnum):
+    REASON = 1
+
+
+def _result_text(t: Texts, result: CheckinResult) -> str:
+    text = t(f"checkin.done.{result.status.value}")
+    if result.next_night is not None:
+        upcoming = result.next_night
+        text += "\n" + t("checkin.next_deadline",
+                         deadline=local_time(upcoming.deadline, upcoming.tz_name, t.language))
+    return text
+
+
+async def checkin_command(update: Update, context: BotContext) -> None:
+    """Check in now (any text after /checkin is kept, e.g. for the duress word)."""
+    assert update.effective_message
+    text = " ".join(context.args or [])
+    result = await context.services.checkins.check_in(context.member.id, text=text)
+    await update.effective_message.reply_html(
+        _result_text(context.t, result), reply_markup=_location_keyboard(context.t)
+    )
+    await context.services.deliver()
+
+
+async def safe_pressed(update: Update, context: BotContext) -> None:
+    """The reminder's "I'm safe": check in and take the buttons off that message."""
+    query = update.callback_query
+    assert query
+    result = await context.services.checkins.check_in(context.member.id)
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    assert update.effective_chat
+    await context.bot.send_message(update.effective_chat.id, _result_text(context.t, result),
+                                   parse_mode="HTML")
+    await context.services.deliver()
+
+
+async def snooze_pressed(update: Update, context: BotContext) -> None:
+    """"+30 min": move tonight's deadline, or say why not."""
+    query = update.callback_query
+    assert query and update.effective_chat
+    change = await context.services.checkins.snooze(context.member.id)
+    await query.answer()
+    if change.refused is not None:
+        text = context.t(f"checkin.refused.{change.refused.value}")
+    else:
+        assert change.new_deadline and change.night
+        text = context.t("checkin.snoozed", deadline=local_time(
+            change.new_deadline, change.night.tz_name, context.t.language))
+    await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")
+
+
+async def help_pressed(update: Update, context: BotContext) -> None:
+    """"Need help": the same as /sos."""
+    query = update.callback_query
+    assert query
+    await query.answer()
+    await _raise_sos(update, context)
+
+
+async def sos_command(update: Update, context: BotContext) -> None:
+    """Alert the manager and the safety desk at once, and ask for a live location."""
+    await _raise_sos(update, context)
+
+
+async def _raise_sos(update: Update, context: BotContext) -> None:
+    assert update.effective_chat
+    _alert_id, created = await context.services.escalation.raise_sos(context.member.id)
+    await context.services.deliver()
+    key = "sos.sent" if created else "sos.already"
+    await context.bot.send_message(update.effective_chat.id, context.t(key), parse_mode="HTML",
+                                   reply_markup=_location_keyboard(context.t))
+
+
+async def skip_pressed(update: Update, context: BotContext) -> int:
+    """"Skip tonight": ask for the reason (required)."""
+    query = update.callback_query
+    assert query and update.effective_chat
+    await query.answer()
+    await context.bot.send_message(update.effective_chat.id, context.t("checkin.skip_ask"),
+                                   parse_mode="HTML")
+    return Skip.REASON
+
+
+async def skip_reason(update: Update, context: BotContext) -> int:
+    """Store the reason, skip tonight, tell the manager (informed, not alarmed)."""
+    assert update.effective_message and update.effective_message.text is not None
+    reason = update.effective_message.text.strip()
+    if not reason or len(reason) > MAX_REASON:
+        await update.effective_message.reply_html(context.t("checkin.skip_reason_bad",
+                                                            max=MAX_REASON))
+        return Skip.REASON
+    change = await context.services.checkins.skip(context.member.id, reason)
+    if change.refused is not None:
+        await update.effective_message.reply_html(
+            context.t(f"checkin.refused.{change.refused.value}"))
+    else:
+        await update.effective_message.reply_html(context.t("checkin.skipped"))
+        await context.services.deliver()
+    return ConversationHandler.END
+
+
+async def skip_cancelled(update: Update, context: BotContext) -> int:
+    """Leave "Skip tonight" without skipping."""
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("cancel.done"))
+    return ConversationHandler.END
+
+
+async def location_shared(update: Update, context: BotContext) -> None:
+    """Keep a shared pin or live location as the last known location."""
+    message = update.effective_message
+    assert message and message.location
+    live = message.location.live_period is not None
+    lat, lon = message.location.latitude, message.location.longitude
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        await message.reply_html(context.t("location.invalid"))
+        return
+    await context.services.checkins.record_location(context.member.id, lat, lon, live=live)
+    if update.edited_message is None:  # live updates arrive as edits: store them silently
+        await message.reply_html(context.t("location.saved"), reply_markup=ReplyKeyboardRemove())
+
+
+def _location_keyboard(t: Texts) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(t("button.share_location"), request_location=True)]],
+        resize_keyboard=True, one_time_keyboard=True,
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(ConversationHandler(
+        entry_points=[CallbackQueryHandler(skip_pressed, pattern=r"^checkin:skip$")],
+        states={Skip.REASON: [MessageHandler(filters.TEXT & ~filters.COMMAND, skip_reason)]},
+        fallbacks=[CommandHandler("cancel", skip_cancelled)],
+        name="skip", persistent=True,
+    ))
+    app.add_handler(CommandHandler("checkin", checkin_command))
+    app.add_handler(CommandHandler("sos", sos_command))
+    app.add_handler(CallbackQueryHandler(safe_pressed, pattern=r"^checkin:safe$"))
+    app.add_handler(CallbackQueryHandler(snooze_pressed, pattern=r"^checkin:snooze$"))
+    app.add_handler(CallbackQueryHandler(help_pressed, pattern=r"^checkin:help$"))
+    app.add_handler(MessageHandler(filters.LOCATION, location_shared))

@@ -1,0 +1,70 @@
+"""Trips and destination risk as a person reads them: the plan, the level, why, what to do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from conversations.formatting import day, local_time
+from conversations.i18n import Raw, Texts
+from fieldbot.domain.places import Place
+from fieldbot.domain.risk import Assessment, Reason, RiskLevel
+from fieldbot.domain.trips import Trip
+
+# Unknown is a question mark, never a colour that could pass for "safe".
+_MARKERS = {
+    RiskLevel.UNKNOWN: "❔",
+    RiskLevel.BLUE: "🔵",
+    RiskLevel.YELLOW: "🟡",
+    RiskLevel.ORANGE: "🟠",
+    RiskLevel.RED: "🔴",
+}
+
+
+def level_badge(t: Texts, level: int) -> str:
+    """Return e.g. '🟠 <b>Orange (level 3): reconsider travel</b>'."""
+    risk = RiskLevel(level)
+    return t("risk.badge", marker=_MARKERS[risk], level=Raw(t(f"risk.level.{int(risk)}")))
+
+
+def trip_summary(t: Texts, trip: Trip) -> str:
+    """Return the plan: legs with dates, lodging, contact, night visits, risk level."""
+    lines = [
+        t("trip.summary.leg", place=leg.place.label(), start=day(leg.start, t.language),
+          end=day(leg.end, t.language))
+        for leg in trip.legs
+    ]
+    lines.append(t("trip.summary.lodging", lodging=trip.lodging or t("trip.lodging_unknown")))
+    lines.append(t("trip.summary.contact", name=trip.contact_name, phone=trip.contact_phone))
+    if not trip.night_visits:
+        lines.append(t("trip.summary.nights_none"))
+    elif trip.companion.strip():
+        lines.append(t("trip.summary.nights_with", companion=trip.companion))
+    else:
+        lines.append(t("trip.summary.nights_alone"))
+    lines.append(t("trip.summary.risk", badge=Raw(level_badge(t, trip.risk_level))))
+    return "\n".join(lines)
+
+
+def reason_line(t: Texts, reason: Reason) -> str:
+    """Return one reason: its source (and date, when the source has one) and what it says."""
+    source = t(f"risk.source.{reason.kind}") if reason.kind != "advisory" else reason.source
+    marker = _MARKERS[reason.level]
+    if reason.as_of is not None:
+        return t("risk.reason_dated", marker=marker, source=source, detail=reason.detail,
+                 date=day(reason.as_of.date(), t.language))
+    return t("risk.reason", marker=marker, source=source, detail=reason.detail)
+
+
+def risk_text(t: Texts, place: Place, assessment: Assessment, now: datetime) -> str:
+    """Return the level of a place, why, the local time there and the guidance for the level."""
+    lines = [
+        t("risk.head", place=place.label(), badge=Raw(level_badge(t, assessment.level))),
+        t("risk.local_time", time=local_time(now, place.tz_name, t.language)),
+    ]
+    if assessment.reasons:
+        lines.append(t("risk.why"))
+        lines.extend(reason_line(t, reason) for reason in assessment.reasons)
+    else:
+        lines.append(t("risk.no_data"))
+    lines.append(t(f"risk.guidance.{int(assessment.level)}"))
+    return "\n".join(lines)
