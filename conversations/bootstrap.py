@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -14,6 +15,7 @@ from telegram.ext import (
     TypeHandler,
 )
 from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
 
 from conversations import alerts, checkin, i18n, invite, start
 from conversations.context import BotContext, BotData
@@ -26,6 +28,9 @@ from fieldbot.scheduler import Scheduler
 from fieldbot.services.container import Services, build_services
 
 log = logging.getLogger(__name__)
+
+# Our conversations are per user on purpose: a button continues the flow of whoever pressed it.
+warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 
 FieldbotApp = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 

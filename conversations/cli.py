@@ -45,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from conversations.demo import run_demo
 
+            logging.getLogger().setLevel(logging.WARNING)  # the transcript is the output
             return asyncio.run(run_demo(args.db))
         if args.command == "check-config":
             from fieldbot.services.container import build_services

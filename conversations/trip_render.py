@@ -20,6 +20,23 @@ _MARKERS = {
 }
 
 
+def obvious_match(query: str, places: list[Place]) -> Place | None:
+    """Return the one place the rep surely means: the only match, or the only exact name.
+
+    "Berlin" also matches towns that GeoNames lists with "Berlin" as an alternate name; the
+    one named exactly Berlin is the one meant. Five Springfields need buttons.
+    """
+    if len(places) == 1:
+        return places[0]
+    wanted = _fold(query)
+    exact = [p for p in places if _fold(p.name) == wanted]
+    return exact[0] if len(exact) == 1 else None
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
 def level_badge(t: Texts, level: int) -> str:
     """Return e.g. '🟠 <b>Orange (level 3): reconsider travel</b>'."""
     risk = RiskLevel(level)

@@ -50,6 +50,14 @@ _JSON_PARAMS = {
     "link_preview_options",
 }
 _INT_PARAMS = {"chat_id", "message_id", "user_id", "reply_to_message_id", "offset", "limit"}
+_BOOL_PARAMS = {
+    "protect_content",
+    "disable_notification",
+    "show_alert",
+    "drop_pending_updates",
+    "allow_sending_without_reply",
+    "disable_web_page_preview",
+}
 
 
 def _utcnow() -> datetime:
@@ -490,7 +498,7 @@ def _normalise(p: Params) -> dict[str, Any]:
         elif isinstance(value, str) and name in _INT_PARAMS:
             with contextlib.suppress(ValueError, TypeError):
                 value = int(value)
-        elif value in ("true", "false"):
-            value = value == "true"
+        elif isinstance(value, str) and name in _BOOL_PARAMS:
+            value = p.get_bool(name)
         values[name] = value
     return values

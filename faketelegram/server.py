@@ -142,6 +142,10 @@ async def serve(
         tasks.add(task)
         try:
             await _Connection(fake, control, reader, writer).run()
+        except asyncio.CancelledError:
+            # Only serve() cancels these, on the way out; asyncio 3.11's stream callback
+            # would log a cancelled connection task as an error.
+            pass
         finally:
             tasks.discard(task)
 

@@ -38,6 +38,7 @@ from faketelegram import (
     FakeError,
     FakeTelegram,
     FakeTransport,
+    FakeUser,
     Flood,
     Migrated,
     ServerError,
@@ -82,7 +83,7 @@ async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
 
 
 @pytest.fixture
-async def ana(fake: FakeTelegram) -> Any:
+async def ana(fake: FakeTelegram) -> FakeUser:
     """A rep who has started the bot."""
     user = fake.user(ANA, "Ana", username="ana_field")
     await user.send("/start")
@@ -97,7 +98,7 @@ async def test_get_me_describes_the_bot(bot: Bot, fake: FakeTelegram) -> None:
 
 
 async def test_a_sent_message_reaches_the_user_with_its_keyboard(
-    bot: Bot, fake: FakeTelegram, ana: Any
+    bot: Bot, fake: FakeTelegram, ana: FakeUser
 ) -> None:
     mark = ana.mark()
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("I'm safe", callback_data="ok:7")]])
@@ -128,12 +129,14 @@ async def test_a_sent_message_reaches_the_user_with_its_keyboard(
     "text",
     ["<b>unclosed", "a < b", "AT&T", "<script>x</script>", "<b><i>x</b></i>", "x</b>"],
 )
-async def test_malformed_html_is_rejected_like_telegram(bot: Bot, ana: Any, text: str) -> None:
+async def test_malformed_html_is_rejected_like_telegram(
+    bot: Bot, ana: FakeUser, text: str
+) -> None:
     with pytest.raises(BadRequest, match="(?i)can't parse entities"):
         await bot.send_message(ANA, text, parse_mode="HTML")
 
 
-async def test_escaped_user_text_is_accepted_verbatim(bot: Bot, ana: Any) -> None:
+async def test_escaped_user_text_is_accepted_verbatim(bot: Bot, ana: FakeUser) -> None:
     name = '<Tom & "Jerry">'
 
     sent = await bot.send_message(ANA, f"Hi <i>{html.escape(name)}</i>", parse_mode="HTML")
@@ -152,7 +155,7 @@ def test_entities_use_utf16_offsets_and_decode_attributes() -> None:
     ]
 
 
-async def test_text_limits_count_the_parsed_text(bot: Bot, ana: Any) -> None:
+async def test_text_limits_count_the_parsed_text(bot: Bot, ana: FakeUser) -> None:
     await bot.send_message(ANA, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
 
     with pytest.raises(BadRequest, match="(?i)message is too long"):
@@ -161,7 +164,7 @@ async def test_text_limits_count_the_parsed_text(bot: Bot, ana: Any) -> None:
         await bot.send_message(ANA, "   ")
 
 
-async def test_callback_data_over_64_bytes_is_invalid(bot: Bot, ana: Any) -> None:
+async def test_callback_data_over_64_bytes_is_invalid(bot: Bot, ana: FakeUser) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="é" * 33)]])
 
     with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
@@ -179,7 +182,7 @@ async def test_callback_data_over_64_bytes_is_invalid(bot: Bot, ana: Any) -> Non
     ],
 )
 async def test_injected_errors_surface_as_ptb_exceptions(
-    bot: Bot, fake: FakeTelegram, ana: Any, error: FakeError, expected: type[Exception]
+    bot: Bot, fake: FakeTelegram, ana: FakeUser, error: FakeError, expected: type[Exception]
 ) -> None:
     fake.fail_next("sendMessage", error)
 
@@ -190,7 +193,7 @@ async def test_injected_errors_surface_as_ptb_exceptions(
 
 
 async def test_flood_carries_retry_after(
-    bot: Bot, fake: FakeTelegram, ana: Any, monkeypatch: pytest.MonkeyPatch
+    bot: Bot, fake: FakeTelegram, ana: FakeUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")  # PTB warns about int retry_after otherwise
     fake.fail_next("SENDMESSAGE", Flood(retry_after=7))
@@ -217,15 +220,15 @@ async def test_migrated_group_names_the_new_chat(bot: Bot, fake: FakeTelegram) -
 
 
 async def test_faults_respect_chat_filter_count_and_persistence(
-    bot: Bot, fake: FakeTelegram, ana: Any
+    bot: Bot, fake: FakeTelegram, ana: FakeUser
 ) -> None:
     boss = fake.user(2002, "Bea")
     await boss.send("hello")
     fake.fail_next("sendMessage", Blocked(), times=2, chat_id=2002)
     fake.fail_always("*", ServerError())
 
-    await_forbidden = [Forbidden, Forbidden, NetworkError]
-    for expected in await_forbidden:
+    expected_errors = [Forbidden, Forbidden, NetworkError]
+    for expected in expected_errors:
         with pytest.raises(expected):
             await bot.send_message(2002, "alert")
     with pytest.raises(NetworkError):
@@ -235,7 +238,7 @@ async def test_faults_respect_chat_filter_count_and_persistence(
 
 
 async def test_a_timeout_after_execution_delivers_but_loses_the_answer(
-    bot: Bot, fake: FakeTelegram, ana: Any
+    bot: Bot, fake: FakeTelegram, ana: FakeUser
 ) -> None:
     fake.fail_next("sendMessage", Timeout(executed=True))
 
@@ -284,7 +287,7 @@ async def test_files_over_20_mb_cannot_be_fetched(bot: Bot, fake: FakeTelegram) 
 
 
 async def test_uploads_arrive_byte_for_byte_and_non_images_fail(
-    bot: Bot, fake: FakeTelegram, ana: Any
+    bot: Bot, fake: FakeTelegram, ana: FakeUser
 ) -> None:
     sent = await bot.send_photo(ANA, PNG, caption="<b>map</b>", parse_mode="HTML")
 
@@ -299,7 +302,7 @@ async def test_uploads_arrive_byte_for_byte_and_non_images_fail(
         await bot.send_photo(ANA, b"MZ not an image")
 
 
-async def test_edits_keep_history_and_reject_no_ops(bot: Bot, ana: Any) -> None:
+async def test_edits_keep_history_and_reject_no_ops(bot: Bot, ana: FakeUser) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="ok")]])
     sent = await bot.send_message(ANA, "Due at 20:00", reply_markup=keyboard)
 
@@ -314,6 +317,26 @@ async def test_edits_keep_history_and_reject_no_ops(bot: Bot, ana: Any) -> None:
         await bot.edit_message_text("x", chat_id=ANA, message_id=99)
     await bot.delete_message(ANA, sent.message_id)
     assert ana.messages == []
+
+
+async def test_replies_locations_actions_and_chat_info(
+    bot: Bot, fake: FakeTelegram, ana: FakeUser
+) -> None:
+    [start] = fake.messages_in(ANA)
+
+    reply = await bot.send_message(ANA, "Got it", reply_to_message_id=start.message_id)
+    await bot.send_location(ANA, 48.2, 16.37, live_period=600)
+    assert await bot.send_chat_action(ANA, "find_location")
+    chat = await bot.get_chat(ANA)
+
+    assert reply.reply_to_message is not None
+    assert reply.reply_to_message.text == "/start"
+    assert ana.last.location == {"latitude": 48.2, "longitude": 16.37, "live_period": 600}
+    assert (chat.first_name, chat.username) == ("Ana", "ana_field")
+    with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
+        await bot.send_message(ANA, "x", reply_to_message_id=99)
+    assert [s.method for s in fake.sent] == ["sendMessage", "sendLocation"]
+    assert fake.calls_to("sendChatAction")[0].params == {"chat_id": ANA, "action": "find_location"}
 
 
 async def test_get_updates_with_offsets_over_loopback(fake: FakeTelegram) -> None:
@@ -393,7 +416,7 @@ async def test_unknown_method_and_wrong_token(bot: Bot, fake: FakeTelegram) -> N
         ).get_me()
 
 
-async def test_json_and_form_bodies_are_read_alike(fake: FakeTelegram, ana: Any) -> None:
+async def test_json_and_form_bodies_are_read_alike(fake: FakeTelegram, ana: FakeUser) -> None:
     url = f"{BASE}/bot{fake.token}/sendMessage"
     markup = {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}
     async with httpx.AsyncClient(transport=FakeTransport(fake)) as client:
@@ -445,7 +468,7 @@ async def test_user_actions_produce_updates_ptb_accepts(bot: Bot, fake: FakeTele
     assert again.update_id == document.update_id
 
 
-async def test_reply_keyboard_taps_and_location_buttons(bot: Bot, ana: Any) -> None:
+async def test_reply_keyboard_taps_and_location_buttons(bot: Bot, ana: FakeUser) -> None:
     keyboard = ReplyKeyboardMarkup(
         [[KeyboardButton("Share location", request_location=True)], ["Cancel"]]
     )

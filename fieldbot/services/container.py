@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from fieldbot.clock import Clock
-from fieldbot.config import Settings
+from fieldbot.config import ConfigError, Settings
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.risk import RegisterEntry
 from fieldbot.geo.register import RiskRegister
@@ -43,11 +44,13 @@ class Services:
     trips: TripService
     escalation: EscalationService
     checkins: CheckinService
+    resolver: PlaceResolver
     sender: OutboxSender | None = field(default=None)
 
     async def start(self) -> None:
-        """Open the database and apply migrations (idempotent)."""
+        """Open the database and apply migrations (idempotent); build the place index."""
         await self.db.connect()
+        await asyncio.to_thread(self.resolver.gazetteer.warm)
 
     async def stop(self) -> None:
         await self.db.close()
@@ -86,6 +89,11 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     """Wire the core services; nothing is opened until `start()`."""
     db = Database(settings.db)
     policy = load_policy(settings.policy)
+    if settings.geocoder == "nominatim" and not settings.operator_contact:
+        raise ConfigError(
+            "FIELDBOT_OPERATOR_CONTACT: required with FIELDBOT_GEOCODER=nominatim (its usage "
+            "policy asks for a contact in the user agent)"
+        )
     resolver = PlaceResolver(online=settings.geocoder == "nominatim",
                              operator_contact=settings.operator_contact)
     register = RiskRegister(settings.risk_register) if settings.risk_register else NoRegister()
@@ -103,4 +111,5 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         trips=TripService(db, clock, policy, risk),
         escalation=escalation,
         checkins=CheckinService(db, clock, policy, escalation),
+        resolver=resolver,
     )

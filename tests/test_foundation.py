@@ -1,0 +1,151 @@
+"""Configuration, storage migrations, persistence across restarts, logging, webhook, demo."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from tornado.httpserver import HTTPServer
+
+from conversations.runner import SECRET_HEADER, webhook_server
+from fieldbot.config import ConfigError, load_settings
+from faketelegram.errors import Flood
+from fieldbot.logs import RedactTokens, setup_logging
+from fieldbot.storage.db import Database, migrations
+from tests.harness import TOKEN, World
+from tests.test_escalation_flow import BERLIN, REMINDER, at, plan_trip
+
+
+def test_invalid_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIELDBOT_ADMIN_IDS", "12,abc")
+    with pytest.raises(ConfigError, match="FIELDBOT_ADMIN_IDS"):
+        load_settings(_env_file=None)
+
+
+def test_a_malformed_token_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIELDBOT_TOKEN", "not-a-token-secret-value")
+    with pytest.raises(ConfigError, match="FIELDBOT_TOKEN") as caught:
+        load_settings(_env_file=None)
+    assert "secret-value" not in str(caught.value)
+
+
+def test_settings_read_ids_durations_and_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIELDBOT_ADMIN_IDS", "12, 34")
+    monkeypatch.setenv("FIELDBOT_INVITE_TTL", "2h")
+    monkeypatch.setenv("FIELDBOT_BOT_API_URL", "http://localhost:8081/")
+    settings = load_settings(_env_file=None)
+    assert settings.admin_ids == (12, 34)
+    assert settings.invite_ttl == timedelta(hours=2)
+    assert settings.bot_base_url == "http://localhost:8081/bot"
+    assert settings.bot_file_url == "http://localhost:8081/file/bot"
+
+
+def test_check_config_exits_2_with_a_clear_message(tmp_path: Path) -> None:
+    bad = tmp_path / "policy.toml"
+    bad.write_text('[escalation]\nmanager_after = "soon"\n', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "conversations.cli", "check-config"],
+        env={"FIELDBOT_POLICY": str(bad), "PATH": "/usr/bin"}, capture_output=True,
+        text=True, cwd=tmp_path, check=False,
+    )
+    assert result.returncode == 2
+    assert "escalation.manager_after" in result.stderr
+
+
+async def test_migrations_from_an_empty_file_and_from_every_earlier_version(
+    tmp_path: Path,
+) -> None:
+    latest = len(migrations())
+    fresh = Database(tmp_path / "fresh.db")
+    await fresh.connect()
+    assert await fresh.version() == latest
+    await fresh.close()
+    for start in range(1, latest):
+        db = Database(tmp_path / f"from{start}.db")
+        await db.connect(target_version=start)
+        assert await db.version() == start
+        await db.close()
+        await db.connect()
+        assert await db.version() == latest
+        await db.close()
+    schema = {
+        name: sorted(r[1] for r in sqlite3.connect(tmp_path / name).execute(
+            "SELECT type, name FROM sqlite_master ORDER BY name"))
+        for name in ["fresh.db", "from1.db"]
+    }
+    assert schema["fresh.db"] == schema["from1.db"]
+
+
+async def test_a_conversation_resumes_after_a_restart(team: World) -> None:
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(team, REMINDER)
+    await team.rep.press("Skip tonight")
+    await team.restart()
+    await team.rep.send("Flight delayed, landing after midnight")
+    assert "your manager has been informed" in team.rep.last.body
+
+
+def test_tokens_are_redacted_from_log_lines(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.redact")
+    logger.addFilter(RedactTokens())
+    with caplog.at_level(logging.INFO):
+        logger.info("POST https://api.telegram.org/bot%s/getMe", TOKEN.replace("FIXTURE", "X" * 20))
+    assert "123456:" not in caplog.text and "<token>" in caplog.text
+
+
+async def test_the_bot_never_logs_its_token(
+    team: World, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    setup_logging("DEBUG")  # what `fieldbot run` installs, at its most talkative
+    try:
+        await team.rep.send("/help")
+        await team.tick()
+        team.fake.fail_next("sendMessage", Flood(retry_after=3))
+        await team.rep.send("/help")
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    err = capfd.readouterr().err
+    assert "sendMessage" in err or "fieldbot" in err  # something was logged
+    assert TOKEN not in err and TOKEN.split(":")[1] not in err
+
+
+async def test_the_webhook_checks_the_secret_token(world: World) -> None:
+    assert world.app is not None
+    server: HTTPServer = webhook_server(world.app, "s3cret-fixture", "/telegram")
+    sockets = __import__("tornado.netutil", fromlist=["bind_sockets"]).bind_sockets(
+        0, "127.0.0.1")
+    server.add_sockets(sockets)
+    port = sockets[0].getsockname()[1]
+    update = {"update_id": 1, "message": {
+        "message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
+        "from": {"id": 5, "is_bot": False, "first_name": "X"}, "text": "hi"}}
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            wrong = await client.post("/telegram", json=update, headers={SECRET_HEADER: "nope"})
+            missing = await client.post("/telegram", json=update)
+            right = await client.post("/telegram", json=update,
+                                      headers={SECRET_HEADER: "s3cret-fixture"})
+    finally:
+        server.stop()
+    assert (wrong.status_code, missing.status_code, right.status_code) == (403, 403, 200)
+    assert world.app.update_queue.qsize() == 1
+
+
+def test_the_demo_runs_and_prints_a_transcript(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "conversations.cli", "demo"],
+        capture_output=True, text=True, cwd=tmp_path, check=False, timeout=120,
+        env={"PATH": "/usr/bin", "PTB_TIMEDELTA": "true"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "bot → Mia (manager): 🚨 Alert A-1" in result.stdout
+    assert "All clear" in result.stdout
