@@ -9,6 +9,7 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from fieldbot.clock import SystemClock
@@ -32,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--role", required=True, choices=[r.value for r in Role])
     inv.add_argument("--team", default="")
     sub.add_parser("check-config", help="validate the configuration and the policy file")
+    sub.add_parser("health", help="exit 0 if the sweep ran recently (container HEALTHCHECK)")
     return parser
 
 
@@ -53,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             build_services(settings, SystemClock())
             print("configuration OK")
             return 0
+        if args.command == "health":
+            return _health(settings)
         if args.command == "invite":
             return asyncio.run(_invite(settings, Role(args.role), args.team))
         return asyncio.run(_run(settings, webhook=args.webhook))
@@ -81,6 +85,22 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         app, settings.webhook_url, secret, settings.webhook_listen, settings.webhook_port,
         path=path,
     )
+
+
+def _health(settings: Settings) -> int:
+    from datetime import datetime
+
+    try:
+        last = datetime.fromisoformat(settings.heartbeat_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        print("unhealthy: the sweep has not run yet", file=sys.stderr)
+        return 1
+    age = SystemClock().now() - last
+    if age > 3 * settings.sweep_interval + timedelta(minutes=1):
+        print(f"unhealthy: last sweep {int(age.total_seconds())} s ago", file=sys.stderr)
+        return 1
+    print(f"healthy: last sweep {int(age.total_seconds())} s ago")
+    return 0
 
 
 async def _invite(settings: Settings, role: Role, team: str) -> int:

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def heartbeat_file(self) -> Path:
+        return self.data_dir / "heartbeat"
+
+    @property
     def bot_base_url(self) -> str:
         return f"{self.bot_api_url}/bot"
 

@@ -474,6 +474,7 @@ async def test_reply_keyboard_taps_and_location_buttons(bot: Bot, ana: FakeUser)
     )
     await bot.send_message(ANA, "Where are you?", reply_markup=keyboard)
 
+    assert ana.keyboard is not None
     assert ana.keyboard[0][0]["request_location"] is True
     await ana.tap("Cancel")
     with pytest.raises(AssertionError, match="(?i)location"):

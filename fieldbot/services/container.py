@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from fieldbot.clock import Clock
 from fieldbot.config import ConfigError, Settings
@@ -75,6 +76,7 @@ class Services:
         A permanent delivery failure can make a step due at once (skip to the next tier),
         hence the few rounds.
         """
+        await asyncio.to_thread(write_heartbeat, self.settings.heartbeat_file, self.clock.now())
         for _ in range(MAX_TICK_ROUNDS):
             await self.escalation.sweep()
             if self.sender is not None:
@@ -83,6 +85,12 @@ class Services:
             if due is None or due > self.clock.now():
                 return due
         return await self.escalation.next_due()
+
+
+def write_heartbeat(path: Path, now: datetime) -> None:
+    """Record that the sweep ran (read by `fieldbot health`, the container's HEALTHCHECK)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(now.isoformat(), encoding="utf-8")
 
 
 def build_services(settings: Settings, clock: Clock) -> Services:

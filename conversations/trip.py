@@ -1,0 +1,729 @@
+"""/trip: a trip plan step by step — destination, dates, more legs, lodging, emergency contact,
+night visits — then the summary with the destination risk, and Confirm / Edit / Cancel.
+
+The draft lives in `user_data` as a `TripDraft` (JSON), so a restart mid-/trip resumes it; its
+`draft_key` makes a second Confirm harmless (the service saves a draft once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, timedelta
+from enum import IntEnum
+from typing import Any
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from conversations import trips_cmd
+from conversations.trips_cmd import conversation
+from conversations.context import BotContext
+from conversations.formatting import day, local_time
+from conversations.i18n import Raw, Texts
+from conversations.trip_render import obvious_match, risk_text, trip_summary
+from fieldbot.domain import schedule
+from fieldbot.domain.places import Place
+from fieldbot.domain.trips import (
+    DateProblem,
+    Leg,
+    Trip,
+    TripStatus,
+    check_end,
+    check_start,
+    needs_approval,
+    normalise_phone,
+    parse_day,
+    split_contact,
+)
+from fieldbot.services.trips import Submitted, TripPlan, TripRefused
+
+DRAFT = "trip_draft"
+SAVED = "trip_saved"  # the last confirmed draft: {"key": draft_key, "trip_id": id}
+MAX_DESTINATION = 200
+MAX_LODGING = 500
+MAX_CONTACT = 200
+MAX_COMPANION = 200
+MAX_LEGS = 5
+DAY_BUTTONS = 7
+
+NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.COMMAND
+NEW_TEXT = NEW_MESSAGE & filters.TEXT
+
+
+class Step(IntEnum):
+    DESTINATION = 1
+    START = 2
+    END = 3
+    MORE = 4
+    LODGING = 5
+    CONTACT = 6
+    NIGHTS = 7
+    COMPANION = 8
+    CONFIRM = 9
+    EDIT = 10
+
+
+class PlaceData(BaseModel):
+    name: str
+    country_code: str
+    country_name: str
+    region: str
+    lat: float
+    lon: float
+    tz_name: str
+    geonameid: int | None = None
+
+    @classmethod
+    def of(cls, place: Place) -> PlaceData:
+        return cls(**asdict(place))
+
+    def place(self) -> Place:
+        return Place(**self.model_dump())
+
+
+class LegData(BaseModel):
+    place: PlaceData
+    start: date | None = None
+    end: date | None = None
+
+
+class TripDraft(BaseModel):
+    """What the rep has answered so far; the last leg may still lack its dates."""
+
+    draft_key: str = Field(default_factory=lambda: uuid4().hex)
+    step: Step = Step.DESTINATION
+    editing: bool = False  # a field was picked from the Edit menu: back to the summary after
+    legs: list[LegData] = Field(default_factory=list)
+    choices: list[PlaceData] = Field(default_factory=list)  # matches offered as buttons
+    lodging: str | None = None  # "" = not yet known
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_user_id: int | None = None
+    night_visits: bool = False
+    companion: str = ""
+
+    def legs_tuple(self) -> tuple[Leg, ...]:
+        return tuple(Leg(leg.place.place(), leg.start, leg.end) for leg in self.legs
+                     if leg.start is not None and leg.end is not None)
+
+    def plan(self) -> TripPlan:
+        return TripPlan(
+            legs=self.legs_tuple(), lodging=self.lodging or "", contact_name=self.contact_name,
+            contact_phone=self.contact_phone, contact_user_id=self.contact_user_id,
+            night_visits=self.night_visits, companion=self.companion,
+        )
+
+    def as_trip(self, risk_level: int) -> Trip:
+        """Return the plan as an unsaved trip, for the summary."""
+        plan = self.plan()
+        return Trip(
+            id=0, user_id=0, legs=plan.legs, status=TripStatus.AWAITING_APPROVAL,
+            lodging=plan.lodging, contact_name=plan.contact_name,
+            contact_phone=plan.contact_phone, night_visits=plan.night_visits,
+            companion=plan.companion, risk_level=risk_level,
+        )
+
+
+# --- the draft in user_data -------------------------------------------------------------------
+
+
+def _user_data(context: BotContext) -> dict[Any, Any]:
+    assert context.user_data is not None
+    return context.user_data
+
+
+def _load(context: BotContext) -> TripDraft:
+    raw = _user_data(context).get(DRAFT)
+    return TripDraft.model_validate(raw) if raw else TripDraft()
+
+
+def _save(context: BotContext, draft: TripDraft) -> None:
+    _user_data(context)[DRAFT] = draft.model_dump(mode="json")
+
+
+def _forget(context: BotContext) -> None:
+    _user_data(context).pop(DRAFT, None)
+
+
+# --- keyboards --------------------------------------------------------------------------------
+
+
+def _buttons(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+    )
+
+
+def _days(t: Texts, first: date) -> InlineKeyboardMarkup:
+    days = [first + timedelta(days=n) for n in range(DAY_BUTTONS)]
+    buttons = [(day(d, t.language), f"trip:day:{d.isoformat()}") for d in days]
+    return _buttons(*(buttons[i:i + 3] for i in range(0, len(buttons), 3)))
+
+
+def _location_keyboard(t: Texts) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(t("trip.button.my_location"), request_location=True)]],
+        resize_keyboard=True, one_time_keyboard=True,
+    )
+
+
+def _summary_buttons(t: Texts, draft: TripDraft) -> InlineKeyboardMarkup:
+    return _buttons([(t("trip.button.confirm"), f"trip:confirm:{draft.draft_key}")],
+                    [(t("trip.button.edit"), "trip:edit"),
+                     (t("trip.button.cancel"), "trip:cancel")])
+
+
+# --- asking -----------------------------------------------------------------------------------
+
+Question = tuple[str, InlineKeyboardMarkup | ReplyKeyboardMarkup | None]
+
+
+def _local_today(context: BotContext, place: Place) -> date:
+    return context.services.clock.now().astimezone(ZoneInfo(place.tz_name)).date()
+
+
+def _earliest(context: BotContext, draft: TripDraft) -> date:
+    """Return the first date the current leg may start: today there, or the last leg's end."""
+    today = _local_today(context, draft.legs[-1].place.place())
+    previous = [leg.end for leg in draft.legs[:-1] if leg.end is not None]
+    return max([today, *previous])
+
+
+def _question(context: BotContext, draft: TripDraft, step: Step) -> Question:
+    t = context.t
+    if step is Step.DESTINATION:
+        key = "trip.ask.next_destination" if draft.legs else "trip.ask.destination"
+        return t(key), _location_keyboard(t)
+    if step is Step.START:
+        return (t("trip.ask.start", place=draft.legs[-1].place.place().label()),
+                _days(t, _earliest(context, draft)))
+    if step is Step.END:
+        start = draft.legs[-1].start
+        assert start is not None
+        return t("trip.ask.end", start=day(start, t.language)), _days(t, start)
+    if step is Step.MORE:
+        return t("trip.ask.more"), _buttons([(t("trip.button.more_yes"), "trip:more:yes"),
+                                             (t("trip.button.more_no"), "trip:more:no")])
+    if step is Step.LODGING:
+        return t("trip.ask.lodging"), _buttons([(t("trip.button.lodging_unknown"),
+                                                 "trip:lodging:unknown")])
+    if step is Step.CONTACT:
+        return t("trip.ask.contact"), None
+    if step is Step.NIGHTS:
+        return t("trip.ask.nights"), _buttons([(t("trip.button.yes"), "trip:nights:yes"),
+                                               (t("trip.button.no"), "trip:nights:no")])
+    if step is Step.COMPANION:
+        return t("trip.ask.companion"), _buttons([(t("trip.button.alone"),
+                                                   "trip:companion:alone")])
+    return t("trip.ask.edit"), _buttons(
+        [(t("trip.button.edit_legs"), "trip:edit:legs")],
+        [(t("trip.button.edit_lodging"), "trip:edit:lodging"),
+         (t("trip.button.edit_contact"), "trip:edit:contact")],
+        [(t("trip.button.edit_nights"), "trip:edit:nights"),
+         (t("trip.button.edit_back"), "trip:edit:back")],
+    )
+
+
+async def _ask(update: Update, context: BotContext, draft: TripDraft, step: Step) -> Step:
+    """Store the step the draft is at and ask its question (the summary for CONFIRM)."""
+    if step is Step.CONFIRM:
+        return await _show_summary(update, context, draft)
+    draft.step = step
+    _save(context, draft)
+    text, markup = _question(context, draft, step)
+    assert update.effective_message
+    await update.effective_message.reply_html(text, reply_markup=markup)
+    return step
+
+
+async def _after_section(
+    update: Update, context: BotContext, draft: TripDraft, step: Step
+) -> Step:
+    """Go on to `step`, or back to the summary when the rep came here from Edit."""
+    if draft.editing:
+        return await _show_summary(update, context, draft)
+    return await _ask(update, context, draft, step)
+
+
+async def _show_summary(update: Update, context: BotContext, draft: TripDraft) -> Step:
+    """Render the plan with each destination's risk and ask for Confirm / Edit / Cancel."""
+    t, risk = context.t, context.services.risk
+    legs = draft.legs_tuple()
+    level = await context.services.trips.risk_level(legs)
+    now = context.services.clock.now()
+    places = list({leg.place: None for leg in legs})
+    blocks = [risk_text(t, p, await risk.assess_place(p), now) for p in places]
+    core = [t("trip.summary.head"), trip_summary(t, draft.as_trip(int(level)))]
+    if needs_approval(level, draft.night_visits, draft.companion):
+        core.append(t("trip.summary.needs_approval"))
+    draft.step, draft.editing = Step.CONFIRM, False
+    _save(context, draft)
+    assert update.effective_message
+    full = "\n\n".join([*core[:2], *blocks, *core[2:]])
+    if len(full) > 4000:  # Telegram's limit is 4096: the risk goes in messages of its own
+        for block in blocks:
+            await update.effective_message.reply_html(block)
+        full = "\n\n".join(core)
+    await update.effective_message.reply_html(full, reply_markup=_summary_buttons(t, draft))
+    return Step.CONFIRM
+
+
+async def _take_buttons_off(update: Update) -> None:
+    """Answer a press and remove the buttons from its message, so it cannot be pressed again."""
+    query = update.callback_query
+    assert query
+    await query.answer()
+    if query.message is not None and getattr(query.message, "reply_markup", None):
+        await query.edit_message_reply_markup(None)
+
+
+def _chosen(update: Update) -> str:
+    """Return the last segment of the pressed button's data."""
+    assert update.callback_query and update.callback_query.data
+    return update.callback_query.data.rsplit(":", 1)[-1]
+
+
+# --- entry, /trip again, resume, cancel -------------------------------------------------------
+
+
+async def start_trip(update: Update, context: BotContext) -> Step:
+    """Start a new draft and ask for the destination."""
+    return await _ask(update, context, TripDraft(), Step.DESTINATION)
+
+
+async def trip_again(update: Update, context: BotContext) -> None:
+    """/trip while one is open: offer to continue it or to start over."""
+    assert update.effective_message
+    t = context.t
+    await update.effective_message.reply_html(t("trip.open"), reply_markup=_buttons(
+        [(t("trip.button.resume"), "trip:resume"), (t("trip.button.restart"), "trip:restart")]
+    ))
+
+
+async def resume(update: Update, context: BotContext) -> Step:
+    """Ask the open draft's current question again."""
+    await _take_buttons_off(update)
+    draft = _load(context)
+    return await _ask(update, context, draft, draft.step)
+
+
+async def restart(update: Update, context: BotContext) -> Step:
+    """Drop the open draft and ask for the destination of a new one."""
+    await _take_buttons_off(update)
+    return await _ask(update, context, TripDraft(), Step.DESTINATION)
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    """/cancel or the Cancel button: drop the draft; nothing is saved."""
+    if update.callback_query is not None:
+        await _take_buttons_off(update)
+    _forget(context)
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("cancel.done"),
+                                              reply_markup=ReplyKeyboardRemove())
+    return ConversationHandler.END
+
+
+async def unexpected(update: Update, context: BotContext) -> Step:
+    """Something that does not answer the question (a photo, text where buttons are): ask again."""
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("trip.unexpected"))
+    draft = _load(context)
+    return await _ask(update, context, draft, draft.step)
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A button of an old message: an old summary's Confirm is told its trip is saved."""
+    query = update.callback_query
+    assert query and query.data
+    saved = _user_data(context).get(SAVED) or {}
+    if query.data == f"trip:confirm:{saved.get('key')}":
+        await query.answer(context.t("trip.already_saved"), show_alert=True)
+    else:
+        await query.answer(context.t("guard.stale_button"), show_alert=True)
+
+
+# --- destination ------------------------------------------------------------------------------
+
+
+async def destination_text(update: Update, context: BotContext) -> Step:
+    """Look the typed place up: take the one meant, or offer the matches as buttons."""
+    assert update.effective_message and update.effective_message.text is not None
+    text, t = update.effective_message.text.strip(), context.t
+    if not text:
+        return await destination_other(update, context)
+    if len(text) > MAX_DESTINATION:
+        await update.effective_message.reply_html(t("trip.destination.too_long",
+                                                    max=MAX_DESTINATION))
+        return Step.DESTINATION
+    places = await context.services.risk.find(text, 5)
+    place = obvious_match(text, places)
+    draft = _load(context)
+    if place is not None:
+        return await _place_chosen(update, context, draft, place)
+    if not places:
+        await update.effective_message.reply_html(t("trip.destination.not_found", query=text))
+        return Step.DESTINATION
+    draft.choices = [PlaceData.of(p) for p in places]
+    _save(context, draft)
+    await update.effective_message.reply_html(t("trip.destination.pick"), reply_markup=_buttons(
+        *([(p.label(), f"trip:place:{i}")] for i, p in enumerate(places))))
+    return Step.DESTINATION
+
+
+async def destination_pin(update: Update, context: BotContext) -> Step:
+    """Take a shared pin as the destination (its time zone from the coordinates)."""
+    message = update.effective_message
+    assert message and message.location
+    try:
+        place = await context.services.risk.place_at(message.location.latitude,
+                                                     message.location.longitude)
+    except ValueError:
+        await message.reply_html(context.t("trip.destination.bad_pin"))
+        return Step.DESTINATION
+    return await _place_chosen(update, context, _load(context), place)
+
+
+async def destination_other(update: Update, context: BotContext) -> Step:
+    """Neither a place name nor a pin: say what is expected."""
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("trip.destination.empty",
+                                                        max=MAX_DESTINATION))
+    return Step.DESTINATION
+
+
+async def place_picked(update: Update, context: BotContext) -> Step | None:
+    """Take the place picked from the matches and ask for the start date."""
+    query = update.callback_query
+    assert query
+    draft, index = _load(context), int(_chosen(update))
+    if draft.step is not Step.DESTINATION or index >= len(draft.choices):
+        await stale_button(update, context)
+        return None
+    place = draft.choices[index].place()
+    await query.answer()
+    await query.edit_message_text(context.t("trip.destination.picked", place=place.label()),
+                                  parse_mode="HTML")
+    return await _place_chosen(update, context, draft, place)
+
+
+async def _place_chosen(
+    update: Update, context: BotContext, draft: TripDraft, place: Place
+) -> Step:
+    draft.legs.append(LegData(place=PlaceData.of(place)))
+    draft.choices = []
+    assert update.effective_message
+    await update.effective_message.reply_html(
+        context.t("trip.destination.set", place=place.label(), tz=place.tz_name),
+        reply_markup=ReplyKeyboardRemove(),
+    )
+    return await _ask(update, context, draft, Step.START)
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+
+def _typed_day(update: Update, context: BotContext) -> date | DateProblem:
+    assert update.effective_message and update.effective_message.text is not None
+    draft = _load(context)
+    today = _local_today(context, draft.legs[-1].place.place())
+    return parse_day(update.effective_message.text[:40], today)
+
+
+def _pressed_day(update: Update) -> date:
+    return date.fromisoformat(_chosen(update))
+
+
+async def start_typed(update: Update, context: BotContext) -> Step:
+    """Store the typed start date of this leg and ask for its end date."""
+    return await _take_start(update, context, _typed_day(update, context))
+
+
+async def start_pressed(update: Update, context: BotContext) -> Step:
+    """Store the pressed start date of this leg and ask for its end date."""
+    await _take_buttons_off(update)
+    return await _take_start(update, context, _pressed_day(update))
+
+
+async def _take_start(update: Update, context: BotContext, value: date | DateProblem) -> Step:
+    draft = _load(context)
+    earliest = _earliest(context, draft)
+    if isinstance(value, DateProblem):
+        return await _date_refused(update, context, f"trip.date.{value}", earliest)
+    if check_start(value, _local_today(context, draft.legs[-1].place.place())) is not None:
+        return await _date_refused(update, context, "trip.date.in_the_past", earliest)
+    if value < earliest:
+        return await _date_refused(update, context, "trip.date.before_previous", earliest)
+    draft.legs[-1].start = value
+    return await _ask(update, context, draft, Step.END)
+
+
+async def end_typed(update: Update, context: BotContext) -> Step:
+    """Store the typed end date and ask whether another destination follows."""
+    return await _take_end(update, context, _typed_day(update, context))
+
+
+async def end_pressed(update: Update, context: BotContext) -> Step:
+    """Store the pressed end date and ask whether another destination follows."""
+    await _take_buttons_off(update)
+    return await _take_end(update, context, _pressed_day(update))
+
+
+async def _take_end(update: Update, context: BotContext, value: date | DateProblem) -> Step:
+    draft = _load(context)
+    start, first = draft.legs[-1].start, draft.legs[0].start
+    assert start is not None and first is not None
+    limit = context.services.settings.max_trip_days
+    problem = value if isinstance(value, DateProblem) else (
+        check_end(start, value, limit) or check_end(first, value, limit))
+    if problem is not None or not isinstance(value, date):
+        return await _date_refused(update, context, f"trip.date.{problem}", start)
+    draft.legs[-1].end = value
+    if len(draft.legs) >= MAX_LEGS:
+        return await _after_section(update, context, draft, Step.LODGING)
+    return await _ask(update, context, draft, Step.MORE)
+
+
+async def _date_refused(update: Update, context: BotContext, key: str, near: date) -> Step:
+    """Say why the date does not work and ask again (same step)."""
+    assert update.effective_message
+    t = context.t
+    await update.effective_message.reply_html(t(
+        key, date=day(near, t.language), max=context.services.settings.max_trip_days))
+    draft = _load(context)
+    return await _ask(update, context, draft, draft.step)
+
+
+async def more_legs(update: Update, context: BotContext) -> Step:
+    """Another destination: ask for it; otherwise go on to the lodging."""
+    await _take_buttons_off(update)
+    draft = _load(context)
+    if _chosen(update) == "yes":
+        return await _ask(update, context, draft, Step.DESTINATION)
+    return await _after_section(update, context, draft, Step.LODGING)
+
+
+# --- lodging, contact, night visits -----------------------------------------------------------
+
+
+async def lodging_typed(update: Update, context: BotContext) -> Step:
+    """Store the lodging address and ask for the emergency contact."""
+    assert update.effective_message and update.effective_message.text is not None
+    text = update.effective_message.text.strip()
+    if not text or len(text) > MAX_LODGING:
+        await update.effective_message.reply_html(context.t("trip.lodging.bad", max=MAX_LODGING))
+        return Step.LODGING
+    draft = _load(context)
+    draft.lodging = text
+    return await _after_section(update, context, draft, Step.CONTACT)
+
+
+async def lodging_unknown(update: Update, context: BotContext) -> Step:
+    """Store "not yet known" as the lodging and ask for the emergency contact."""
+    await _take_buttons_off(update)
+    draft = _load(context)
+    draft.lodging = ""
+    return await _after_section(update, context, draft, Step.CONTACT)
+
+
+async def contact_typed(update: Update, context: BotContext) -> Step:
+    """Store a typed "Name +phone" as the emergency contact and ask about night visits."""
+    assert update.effective_message and update.effective_message.text is not None
+    text = update.effective_message.text
+    found = split_contact(text) if len(text) <= MAX_CONTACT else None
+    if found is None:
+        await update.effective_message.reply_html(context.t("trip.contact.invalid"))
+        return Step.CONTACT
+    return await _take_contact(update, context, found[0], found[1], None)
+
+
+async def contact_shared(update: Update, context: BotContext) -> Step:
+    """Store a shared contact card as the emergency contact and ask about night visits."""
+    message = update.effective_message
+    assert message and message.contact
+    card = message.contact
+    phone = normalise_phone(card.phone_number or "")
+    name = " ".join(filter(None, [card.first_name, card.last_name])).strip()[:100]
+    if card.user_id is not None and card.user_id == context.member.id:
+        await message.reply_html(context.t("trip.contact.own"))
+        return Step.CONTACT
+    if phone is None or not name:
+        await message.reply_html(context.t("trip.contact.invalid"))
+        return Step.CONTACT
+    return await _take_contact(update, context, name, phone, card.user_id)
+
+
+async def _take_contact(
+    update: Update, context: BotContext, name: str, phone: str, user_id: int | None
+) -> Step:
+    draft = _load(context)
+    draft.contact_name, draft.contact_phone, draft.contact_user_id = name, phone, user_id
+    return await _after_section(update, context, draft, Step.NIGHTS)
+
+
+async def nights_chosen(update: Update, context: BotContext) -> Step:
+    """Store whether client visits after dark are planned; if so ask with whom."""
+    await _take_buttons_off(update)
+    draft = _load(context)
+    draft.night_visits = _chosen(update) == "yes"
+    if draft.night_visits:
+        return await _ask(update, context, draft, Step.COMPANION)
+    draft.companion = ""
+    return await _show_summary(update, context, draft)
+
+
+async def companion_typed(update: Update, context: BotContext) -> Step:
+    """Store who goes along on night visits and show the summary."""
+    assert update.effective_message and update.effective_message.text is not None
+    text = update.effective_message.text.strip()
+    if not text or len(text) > MAX_COMPANION:
+        await update.effective_message.reply_html(context.t("trip.companion.bad",
+                                                            max=MAX_COMPANION))
+        return Step.COMPANION
+    draft = _load(context)
+    draft.companion = text
+    return await _show_summary(update, context, draft)
+
+
+async def companion_alone(update: Update, context: BotContext) -> Step:
+    """Store "alone" (the manager will have to approve) and show the summary."""
+    await _take_buttons_off(update)
+    draft = _load(context)
+    draft.companion = ""
+    return await _show_summary(update, context, draft)
+
+
+# --- summary: confirm or edit -----------------------------------------------------------------
+
+
+async def confirm(update: Update, context: BotContext) -> int | None:
+    """Submit the plan; saved, waiting for the manager, or refused with the reason."""
+    query = update.callback_query
+    assert query and query.data and update.effective_message
+    draft = _load(context)
+    if query.data != f"trip:confirm:{draft.draft_key}":
+        await stale_button(update, context)
+        return None
+    await query.answer()
+    outcome = await context.services.trips.submit(context.member, draft.plan(), draft.draft_key)
+    await context.services.deliver()
+    if outcome.refused is not None:  # nothing saved: the summary and its buttons stay
+        await update.effective_message.reply_html(_refusal(context.t, outcome))
+        return Step.CONFIRM
+    assert outcome.trip is not None
+    await query.edit_message_reply_markup(None)
+    _forget(context)
+    _user_data(context)[SAVED] = {"key": draft.draft_key, "trip_id": outcome.trip.id}
+    await update.effective_message.reply_html(_outcome(context, outcome))
+    return ConversationHandler.END
+
+
+def _refusal(t: Texts, outcome: Submitted) -> str:
+    if outcome.refused is TripRefused.OVERLAP and outcome.clash is not None:
+        clash = outcome.clash
+        return t("trip.refused.overlap", places=", ".join(leg.place.label() for leg in clash.legs),
+                 start=day(clash.start, t.language), end=day(clash.end, t.language))
+    return t("trip.refused.no_manager")
+
+
+def _outcome(context: BotContext, outcome: Submitted) -> str:
+    t, trip = context.t, outcome.trip
+    assert trip is not None
+    if outcome.duplicate:
+        return t("trip.already_saved")
+    if trip.status is TripStatus.AWAITING_APPROVAL:
+        return t("trip.awaiting")
+    night = schedule.next_night(trip, context.services.policy, context.services.clock.now())
+    if night is None:
+        return t("trip.saved_no_nights")
+    return t("trip.saved", reminder=local_time(night.reminder_at, night.tz_name, t.language),
+             deadline=local_time(night.deadline, night.tz_name, t.language),
+             checkin=Raw(t("trip.checkin_rule")))
+
+
+async def edit_menu(update: Update, context: BotContext) -> Step:
+    """Offer the parts of the plan to change."""
+    await _take_buttons_off(update)
+    return await _ask(update, context, _load(context), Step.EDIT)
+
+
+async def edit_chosen(update: Update, context: BotContext) -> Step:
+    """Ask the chosen part again (destinations start over); then back to the summary."""
+    await _take_buttons_off(update)
+    draft, part = _load(context), _chosen(update)
+    if part == "back":
+        return await _show_summary(update, context, draft)
+    draft.editing = True
+    if part == "legs":
+        draft.legs = []
+        return await _ask(update, context, draft, Step.DESTINATION)
+    steps = {"lodging": Step.LODGING, "contact": Step.CONTACT, "nights": Step.NIGHTS}
+    return await _ask(update, context, draft, steps[part])
+
+
+# --- wiring -----------------------------------------------------------------------------------
+
+
+def _pressed(callback: Any, pattern: str) -> CallbackQueryHandler[BotContext, Any]:
+    return CallbackQueryHandler(callback, pattern=pattern)
+
+
+def build_trip() -> ConversationHandler[BotContext]:
+    """The /trip conversation: one state per question, persisted across restarts."""
+    day_button = r"^trip:day:\d{4}-\d{2}-\d{2}$"
+    anything = MessageHandler(NEW_MESSAGE, unexpected)
+    states: dict[object, list[BaseHandler[Update, BotContext, Any]]] = {
+        Step.DESTINATION: [MessageHandler(NEW_TEXT, destination_text),
+                           MessageHandler(NEW_MESSAGE & filters.LOCATION, destination_pin),
+                           _pressed(place_picked, r"^trip:place:\d+$"),
+                           MessageHandler(NEW_MESSAGE, destination_other)],
+        Step.START: [MessageHandler(NEW_TEXT, start_typed), _pressed(start_pressed, day_button),
+                     anything],
+        Step.END: [MessageHandler(NEW_TEXT, end_typed), _pressed(end_pressed, day_button),
+                   anything],
+        Step.MORE: [_pressed(more_legs, r"^trip:more:(yes|no)$"), anything],
+        Step.LODGING: [MessageHandler(NEW_TEXT, lodging_typed),
+                       _pressed(lodging_unknown, r"^trip:lodging:unknown$"), anything],
+        Step.CONTACT: [MessageHandler(NEW_TEXT, contact_typed),
+                       MessageHandler(NEW_MESSAGE & filters.CONTACT, contact_shared), anything],
+        Step.NIGHTS: [_pressed(nights_chosen, r"^trip:nights:(yes|no)$"), anything],
+        Step.COMPANION: [MessageHandler(NEW_TEXT, companion_typed),
+                         _pressed(companion_alone, r"^trip:companion:alone$"), anything],
+        Step.CONFIRM: [_pressed(confirm, r"^trip:confirm:"), _pressed(edit_menu, r"^trip:edit$"),
+                       anything],
+        Step.EDIT: [_pressed(edit_chosen, r"^trip:edit:(legs|lodging|contact|nights|back)$"),
+                    anything],
+    }
+    return conversation(
+        entry_points=[CommandHandler("trip", start_trip)],
+        states=states,
+        fallbacks=[CommandHandler("cancel", cancel), CommandHandler("trip", trip_again),
+                   _pressed(cancel, r"^trip:cancel$"), _pressed(resume, r"^trip:resume$"),
+                   _pressed(restart, r"^trip:restart$"), _pressed(stale_button, r"^trip:")],
+        name="trip", persistent=True,
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Register /trip and its companions: /trips, /endtrip, /risk and the approval buttons."""
+    app.add_handler(build_trip())
+    app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^trip:"))
+    trips_cmd.register(app)
