@@ -67,7 +67,7 @@ async def resolve(update: Update, context: BotContext) -> None:
     await context.services.deliver()
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(acknowledge, pattern=r"^escalation:ack:"))
     app.add_handler(CallbackQueryHandler(resolve_menu, pattern=r"^escalation:resolve:"))
     app.add_handler(CallbackQueryHandler(resolve, pattern=r"^escalation:res:"))

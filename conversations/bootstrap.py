@@ -17,7 +17,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from conversations import alerts, checkin, i18n, invite, start
+from conversations import alerts, checkin, i18n, invite, start, trip
 from conversations.context import BotContext, BotData
 from conversations.guard import guard
 from conversations.messenger import TelegramMessenger
@@ -62,7 +62,7 @@ def build_application(
     )
     if rate_limit:
         # Retries stay at 0: the outbox retries with its own backoff on our clock.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
@@ -79,6 +79,7 @@ def install_handlers(app: FieldbotApp) -> None:
     app.add_handler(TypeHandler(Update, guard), group=-1)
     start.register(app)
     invite.register(app)
+    trip.register(app)  # before checkin: a pin mid-/trip or mid-/risk is a destination
     checkin.register(app)
     alerts.register(app)
     start.register_fallbacks(app)  # last: only what no flow above handled

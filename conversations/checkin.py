@@ -153,7 +153,7 @@ def _location_keyboard(t: Texts) -> ReplyKeyboardMarkup:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     app.add_handler(ConversationHandler(
         entry_points=[CallbackQueryHandler(skip_pressed, pattern=r"^checkin:skip$")],
         states={Skip.REASON: [MessageHandler(filters.TEXT & ~filters.COMMAND, skip_reason)]},

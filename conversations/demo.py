@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from telegram import Update
 from telegram.request import HTTPXRequest
 
@@ -25,7 +26,7 @@ from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
 
-DEMO_TOKEN = "100001:DEMO-token-for-the-built-in-fake-0000"
+DEMO_TOKEN = "100001:DEMO-token-for-the-built-in-fake-0000"  # noqa: S105 - only the fake
 DEMO_START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
@@ -56,7 +57,7 @@ async def run_demo(db_path: str | None = None) -> int:
         db = Path(db_path) if db_path else Path(tmp) / "demo.db"
         clock = FakeClock(DEMO_START)
         fake = FakeTelegram(token=DEMO_TOKEN, username="fieldbot_demo_bot", clock=clock.now)
-        settings = Settings(_env_file=None, token=DEMO_TOKEN,  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, token=SecretStr(DEMO_TOKEN),  # type: ignore[call-arg]
                             bot_api_url="http://fake.telegram", db=db,
                             data_dir=Path(tmp) / "data", admin_ids=(1,))
         app = build_application(

@@ -42,9 +42,9 @@ async def guard(update: Update, context: BotContext) -> None:
     member = await context.services.enrolment.member(user.id, user.full_name, language)
     command = command_of(update)
     if member is None:
-        if command == "start" and update.effective_message and update.effective_message.text:
-            if len(update.effective_message.text.split()) > 1:
-                return  # an invite code: the start handler enrols them
+        text = update.effective_message.text if update.effective_message else None
+        if command == "start" and text and len(text.split()) > 1:
+            return  # an invite code: the start handler enrols them
         if await context.services.enrolment.should_answer_stranger(user.id):
             await _reply(update, Texts(language)("guard.stranger"))
         raise ApplicationHandlerStop

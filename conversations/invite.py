@@ -43,5 +43,5 @@ async def invite(update: Update, context: BotContext) -> None:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     app.add_handler(CommandHandler("invite", invite))

@@ -22,8 +22,14 @@ from fieldbot.storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-_PERMANENT_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invalid",
-                           "chat_id is empty", "bot was blocked", "user is deactivated")
+_PERMANENT_BAD_REQUESTS = (
+    "chat not found",
+    "user not found",
+    "peer_id_invalid",
+    "chat_id is empty",
+    "bot was blocked",
+    "user is deactivated",
+)
 
 Rendered = tuple[str, InlineKeyboardMarkup | None, bool]  # text, buttons, protect_content
 
@@ -59,7 +65,10 @@ class TelegramMessenger:
         text, markup, protect = rendered
         try:
             sent: Message = await self._bot.send_message(
-                message.recipient, text, parse_mode="HTML", reply_markup=markup,
+                message.recipient,
+                text,
+                parse_mode="HTML",
+                reply_markup=markup,
                 protect_content=protect,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
@@ -75,8 +84,9 @@ class TelegramMessenger:
             lowered = str(exc).lower()
             if any(marker in lowered for marker in _PERMANENT_BAD_REQUESTS):
                 return Delivery(Outcome.PERMANENT, error=_short(exc))
-            log.error("outbox %s (%s) rejected by Telegram: %s", message.id, message.kind,
-                      _short(exc))
+            log.error(
+                "outbox %s (%s) rejected by Telegram: %s", message.id, message.kind, _short(exc)
+            )
             return Delivery(Outcome.PERMANENT, error=_short(exc))
         except NetworkError as exc:  # includes TimedOut and 5xx
             return Delivery(Outcome.TRANSIENT, error=_short(exc))
@@ -94,23 +104,39 @@ class TelegramMessenger:
 
     def _alert(self, t: Texts, p: dict[str, Any]) -> Rendered:
         kind = AlertKind(p["kind"])
-        head = t(f"alert.head.{kind.value}", alert=p["alert"], attempt=p["attempt"],
-                 name=p["subject_name"])
+        head = t(
+            f"alert.head.{kind.value}",
+            alert=p["alert"],
+            attempt=p["attempt"],
+            name=p["subject_name"],
+        )
         lines = [head]
         if p.get("late"):
             lines.append(t("alert.late", due=local_time(p["due_at"], "UTC", t.language)))
         if "places" in p:
-            lines.append(t("alert.trip", places=", ".join(p["places"]),
-                           start=day(p["start"], t.language), end=day(p["end"], t.language)))
+            lines.append(
+                t(
+                    "alert.trip",
+                    places=", ".join(p["places"]),
+                    start=day(p["start"], t.language),
+                    end=day(p["end"], t.language),
+                )
+            )
             if kind in (AlertKind.MISSED, AlertKind.EMERGENCY):
-                lines.append(t("alert.deadline", deadline=local_time(p["anchor"], p["tz"],
-                                                                      t.language)))
+                lines.append(
+                    t("alert.deadline", deadline=local_time(p["anchor"], p["tz"], t.language))
+                )
             lines.append(t("alert.lodging", lodging=p["lodging"] or t("trip.lodging_unknown")))
             lines.append(t("alert.contact", name=p["contact_name"], phone=p["contact_phone"]))
         where = p.get("last_location")
         if where:
-            lines.append(t("alert.location", link=map_link(where["lat"], where["lon"]),
-                           at=local_time(where["at"], p.get("tz", "UTC"), t.language)))
+            lines.append(
+                t(
+                    "alert.location",
+                    link=map_link(where["lat"], where["lon"]),
+                    at=local_time(where["at"], p.get("tz", "UTC"), t.language),
+                )
+            )
         else:
             lines.append(t("alert.no_location"))
         if Tier(p["tier"]) is Tier.EMERGENCY:
@@ -122,11 +148,19 @@ class TelegramMessenger:
 
     def _resolved(self, t: Texts, p: dict[str, Any]) -> Rendered:
         reason = t(f"resolve.{p['reason']}") if p["reason"] in keyboards.RESOLVE_REASONS else ""
-        return t("alert.resolved", alert=p["alert"], by_name=p["by_name"], reason=reason), None, False
+        return (
+            t("alert.resolved", alert=p["alert"], by_name=p["by_name"], reason=reason),
+            None,
+            False,
+        )
 
     def _skip_notice(self, t: Texts, p: dict[str, Any]) -> Rendered:
-        text = t("checkin.skip_notice", name=p["subject_name"], reason=p["reason"],
-                 day=day(p["day"], t.language))
+        text = t(
+            "checkin.skip_notice",
+            name=p["subject_name"],
+            reason=p["reason"],
+            day=day(p["day"], t.language),
+        )
         return text, None, False
 
     def _trip_decision(self, t: Texts, p: dict[str, Any]) -> Rendered:

@@ -19,7 +19,7 @@ from conversations.bootstrap import FieldbotApp
 
 log = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 EXIT_CONFLICT = 3
 
 

@@ -99,12 +99,12 @@ async def not_available(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_html(context.t("guard.not_available"))
 
 
-def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
+def register_fallbacks(app: Application) -> None:
     app.add_handler(CommandHandler("cancel", nothing_to_cancel))
     app.add_handler(MessageHandler(filters.COMMAND, not_available))
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler("language", language))

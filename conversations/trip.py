@@ -34,11 +34,11 @@ from telegram.ext import (
 )
 
 from conversations import trips_cmd
-from conversations.trips_cmd import conversation
 from conversations.context import BotContext
 from conversations.formatting import day, local_time
-from conversations.i18n import Raw, Texts
+from conversations.i18n import Texts
 from conversations.trip_render import obvious_match, risk_text, trip_summary
+from conversations.trips_cmd import conversation
 from fieldbot.domain import schedule
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import (
@@ -297,7 +297,8 @@ async def _take_buttons_off(update: Update) -> None:
 
 def _chosen(update: Update) -> str:
     """Return the last segment of the pressed button's data."""
-    assert update.callback_query and update.callback_query.data
+    assert update.callback_query
+    assert update.callback_query.data
     return update.callback_query.data.rsplit(":", 1)[-1]
 
 
@@ -353,7 +354,8 @@ async def unexpected(update: Update, context: BotContext) -> Step:
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button of an old message: an old summary's Confirm is told its trip is saved."""
     query = update.callback_query
-    assert query and query.data
+    assert query
+    assert query.data
     saved = _user_data(context).get(SAVED) or {}
     if query.data == f"trip:confirm:{saved.get('key')}":
         await query.answer(context.t("trip.already_saved"), show_alert=True)
@@ -366,7 +368,8 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 async def destination_text(update: Update, context: BotContext) -> Step:
     """Look the typed place up: take the one meant, or offer the matches as buttons."""
-    assert update.effective_message and update.effective_message.text is not None
+    assert update.effective_message
+    assert update.effective_message.text is not None
     text, t = update.effective_message.text.strip(), context.t
     if not text:
         return await destination_other(update, context)
@@ -392,7 +395,8 @@ async def destination_text(update: Update, context: BotContext) -> Step:
 async def destination_pin(update: Update, context: BotContext) -> Step:
     """Take a shared pin as the destination (its time zone from the coordinates)."""
     message = update.effective_message
-    assert message and message.location
+    assert message
+    assert message.location
     try:
         place = await context.services.risk.place_at(message.location.latitude,
                                                      message.location.longitude)
@@ -442,7 +446,8 @@ async def _place_chosen(
 
 
 def _typed_day(update: Update, context: BotContext) -> date | DateProblem:
-    assert update.effective_message and update.effective_message.text is not None
+    assert update.effective_message
+    assert update.effective_message.text is not None
     draft = _load(context)
     today = _local_today(context, draft.legs[-1].place.place())
     return parse_day(update.effective_message.text[:40], today)
@@ -490,7 +495,8 @@ async def end_pressed(update: Update, context: BotContext) -> Step:
 async def _take_end(update: Update, context: BotContext, value: date | DateProblem) -> Step:
     draft = _load(context)
     start, first = draft.legs[-1].start, draft.legs[0].start
-    assert start is not None and first is not None
+    assert start is not None
+    assert first is not None
     limit = context.services.settings.max_trip_days
     problem = value if isinstance(value, DateProblem) else (
         check_end(start, value, limit) or check_end(first, value, limit))
@@ -526,7 +532,8 @@ async def more_legs(update: Update, context: BotContext) -> Step:
 
 async def lodging_typed(update: Update, context: BotContext) -> Step:
     """Store the lodging address and ask for the emergency contact."""
-    assert update.effective_message and update.effective_message.text is not None
+    assert update.effective_message
+    assert update.effective_message.text is not None
     text = update.effective_message.text.strip()
     if not text or len(text) > MAX_LODGING:
         await update.effective_message.reply_html(context.t("trip.lodging.bad", max=MAX_LODGING))
@@ -546,7 +553,8 @@ async def lodging_unknown(update: Update, context: BotContext) -> Step:
 
 async def contact_typed(update: Update, context: BotContext) -> Step:
     """Store a typed "Name +phone" as the emergency contact and ask about night visits."""
-    assert update.effective_message and update.effective_message.text is not None
+    assert update.effective_message
+    assert update.effective_message.text is not None
     text = update.effective_message.text
     found = split_contact(text) if len(text) <= MAX_CONTACT else None
     if found is None:
@@ -558,7 +566,8 @@ async def contact_typed(update: Update, context: BotContext) -> Step:
 async def contact_shared(update: Update, context: BotContext) -> Step:
     """Store a shared contact card as the emergency contact and ask about night visits."""
     message = update.effective_message
-    assert message and message.contact
+    assert message
+    assert message.contact
     card = message.contact
     phone = normalise_phone(card.phone_number or "")
     name = " ".join(filter(None, [card.first_name, card.last_name])).strip()[:100]
@@ -592,7 +601,8 @@ async def nights_chosen(update: Update, context: BotContext) -> Step:
 
 async def companion_typed(update: Update, context: BotContext) -> Step:
     """Store who goes along on night visits and show the summary."""
-    assert update.effective_message and update.effective_message.text is not None
+    assert update.effective_message
+    assert update.effective_message.text is not None
     text = update.effective_message.text.strip()
     if not text or len(text) > MAX_COMPANION:
         await update.effective_message.reply_html(context.t("trip.companion.bad",
@@ -617,7 +627,9 @@ async def companion_alone(update: Update, context: BotContext) -> Step:
 async def confirm(update: Update, context: BotContext) -> int | None:
     """Submit the plan; saved, waiting for the manager, or refused with the reason."""
     query = update.callback_query
-    assert query and query.data and update.effective_message
+    assert query
+    assert query.data
+    assert update.effective_message
     draft = _load(context)
     if query.data != f"trip:confirm:{draft.draft_key}":
         await stale_button(update, context)
@@ -655,8 +667,7 @@ def _outcome(context: BotContext, outcome: Submitted) -> str:
     if night is None:
         return t("trip.saved_no_nights")
     return t("trip.saved", reminder=local_time(night.reminder_at, night.tz_name, t.language),
-             deadline=local_time(night.deadline, night.tz_name, t.language),
-             checkin=Raw(t("trip.checkin_rule")))
+             deadline=local_time(night.deadline, night.tz_name, t.language))
 
 
 async def edit_menu(update: Update, context: BotContext) -> Step:
@@ -722,7 +733,7 @@ def build_trip() -> ConversationHandler[BotContext]:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register /trip and its companions: /trips, /endtrip, /risk and the approval buttons."""
     app.add_handler(build_trip())
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^trip:"))

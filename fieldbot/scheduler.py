@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +22,13 @@ REPEAT_NAME = "sweep-repeat"
 class JobQueueLike(Protocol):
     """The subset of PTB's JobQueue the scheduler uses (APScheduler underneath)."""
 
-    def run_repeating(self, callback: Callable[..., Awaitable[object]], interval: float,
-                      first: float | None = ..., name: str | None = ...,
-                      job_kwargs: dict[str, object] | None = ...) -> object: ...
+    # Callbacks are typed Any: PTB's JobQueue is generic in its context type, which the core
+    # does not know (and must not import).
+    def run_repeating(self, callback: Any, interval: float, *, first: float | None = ...,
+                      name: str | None = ..., job_kwargs: dict[str, Any] | None = ...) -> Any: ...
 
-    def run_once(self, callback: Callable[..., Awaitable[object]], when: datetime,
-                 name: str | None = ..., job_kwargs: dict[str, object] | None = ...) -> object: ...
+    def run_once(self, callback: Any, when: datetime, *, name: str | None = ...,
+                 job_kwargs: dict[str, Any] | None = ...) -> Any: ...
 
     def get_jobs_by_name(self, name: str) -> tuple[object, ...]: ...
 

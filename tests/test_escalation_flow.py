@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from faketelegram.errors import Blocked, Flood
+from faketelegram.errors import Flood
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
@@ -22,9 +22,15 @@ NEW_YORK = Place("New York", "US", "United States", "New York", 40.71, -74.01, "
 async def plan_trip(world: World, place: Place, start: date, end: date) -> int:
     member = await world.services.enrolment.member(world.rep.id)
     assert member is not None
-    plan = TripPlan(legs=(Leg(place, start, end),), lodging="Hotel Fixture, Room 12",
-                    contact_name="Sam Fixture", contact_phone="+4917000000",
-                    contact_user_id=None, night_visits=False, companion="")
+    plan = TripPlan(
+        legs=(Leg(place, start, end),),
+        lodging="Hotel Fixture, Room 12",
+        contact_name="Sam Fixture",
+        contact_phone="+4917000000",
+        contact_user_id=None,
+        night_visits=False,
+        companion="",
+    )
     submitted = await world.services.trips.submit(member, plan, f"test-{start}-{place.name}")
     assert submitted.trip is not None and submitted.trip.status == "approved"
     return submitted.trip.id
@@ -48,7 +54,10 @@ async def test_the_whole_ladder_for_one_missed_night(team: World) -> None:
     await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
     await at(team, REMINDER)
     assert "before <b>21:00" in team.rep.last.html
-    assert team.rep.last.buttons == [["✅ I'm safe", "🆘 Need help"], ["⏰ +30 min", "Skip tonight"]]
+    assert team.rep.last.buttons == [
+        ["✅ I'm safe", "🆘 Need help"],
+        ["⏰ +30 min", "Skip tonight"],
+    ]
 
     await at(team, DEADLINE)
     assert "Alert A-1" in team.rep.last.body and "reminder 1" in team.rep.last.body
@@ -60,7 +69,10 @@ async def test_the_whole_ladder_for_one_missed_night(team: World) -> None:
 
     await at(team, DEADLINE + timedelta(minutes=30))
     manager_alert = team.manager.last
-    assert "Alert A-1" in manager_alert.body and "Rita missed tonight's check-in" in manager_alert.body
+    assert (
+        "Alert A-1" in manager_alert.body
+        and "Rita missed tonight's check-in" in manager_alert.body
+    )
     assert "Hotel Fixture, Room 12" in manager_alert.body
     assert "Sam Fixture, +4917000000" in manager_alert.body
     assert manager_alert.buttons == [["Acknowledge", "Resolve"]]
@@ -85,7 +97,9 @@ async def test_a_late_check_in_sends_the_all_clear_to_everyone_alerted(team: Wor
     await at(team, DEADLINE + timedelta(minutes=61))
     await team.rep.send("/checkin")
     assert "Everyone who was alerted has been told" in team.rep.last.body
-    assert "All clear" in team.manager.last.body and "Rita has checked in" in team.manager.last.body
+    assert (
+        "All clear" in team.manager.last.body and "Rita has checked in" in team.manager.last.body
+    )
     assert "All clear" in team.officer.last.body
     before = len(team.manager.messages)
     await at(team, DEADLINE + timedelta(hours=4))
@@ -116,8 +130,10 @@ async def test_resolve_with_a_reason_tells_everyone(team: World) -> None:
     await team.manager.press("Resolve")
     await team.manager.press("Reached by phone")
     assert "resolved by Mia: Reached by phone" in team.officer.last.body
-    async with team.services.db.read() as conn, conn.execute(
-        "SELECT state, resolution FROM alerts") as cur:
+    async with (
+        team.services.db.read() as conn,
+        conn.execute("SELECT state, resolution FROM alerts") as cur,
+    ):
         assert tuple(await cur.fetchone()) == ("resolved", "phone")
 
 
@@ -137,7 +153,10 @@ async def test_skip_tonight_informs_the_manager_without_an_alert(team: World) ->
     await team.rep.press("Skip tonight")
     await team.rep.send("Dinner with the client runs late, will be fine")
     assert "your manager has been informed" in team.rep.last.body
-    assert "Rita is skipping" in team.manager.last.body and "Dinner with the client" in team.manager.last.body
+    assert (
+        "Rita is skipping" in team.manager.last.body
+        and "Dinner with the client" in team.manager.last.body
+    )
     await at(team, DEADLINE + timedelta(hours=2))
     assert not alerts_in(team.manager.texts(), "Alert")
 
@@ -239,8 +258,10 @@ async def test_a_repeated_update_does_not_check_in_twice(team: World) -> None:
     await team.rep.send("/checkin")
     await team.rep.resend_last_update()
     assert "already checked in" in team.rep.last.body
-    async with team.services.db.read() as conn, conn.execute(
-        "SELECT COUNT(*) FROM nights WHERE state = 'checked_in'") as cur:
+    async with (
+        team.services.db.read() as conn,
+        conn.execute("SELECT COUNT(*) FROM nights WHERE state = 'checked_in'") as cur,
+    ):
         assert (await cur.fetchone())[0] == 1
 
 
@@ -258,8 +279,9 @@ async def test_a_repeated_update_does_not_check_in_twice(team: World) -> None:
 async def test_the_deadline_follows_the_destination_zone(
     tmp_path: Path, place: Place, day: date, deadline_utc: datetime
 ) -> None:
-    world = World(tmp_path, start=datetime.combine(day, datetime.min.time(), UTC)
-                  - timedelta(hours=12))
+    world = World(
+        tmp_path, start=datetime.combine(day, datetime.min.time(), UTC) - timedelta(hours=12)
+    )
     await world.start()
     try:
         await world.enrol_team()

@@ -14,8 +14,8 @@ import pytest
 from tornado.httpserver import HTTPServer
 
 from conversations.runner import SECRET_HEADER, webhook_server
-from fieldbot.config import ConfigError, load_settings
 from faketelegram.errors import Flood
+from fieldbot.config import ConfigError, load_settings
 from fieldbot.logs import RedactTokens, setup_logging
 from fieldbot.storage.db import Database, migrations
 from tests.harness import TOKEN, World
@@ -51,8 +51,11 @@ def test_check_config_exits_2_with_a_clear_message(tmp_path: Path) -> None:
     bad.write_text('[escalation]\nmanager_after = "soon"\n', encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "conversations.cli", "check-config"],
-        env={"FIELDBOT_POLICY": str(bad), "PATH": "/usr/bin"}, capture_output=True,
-        text=True, cwd=tmp_path, check=False,
+        env={"FIELDBOT_POLICY": str(bad), "PATH": "/usr/bin"},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
     )
     assert result.returncode == 2
     assert "escalation.manager_after" in result.stderr
@@ -75,8 +78,12 @@ async def test_migrations_from_an_empty_file_and_from_every_earlier_version(
         assert await db.version() == latest
         await db.close()
     schema = {
-        name: sorted(r[1] for r in sqlite3.connect(tmp_path / name).execute(
-            "SELECT type, name FROM sqlite_master ORDER BY name"))
+        name: sorted(
+            r[1]
+            for r in sqlite3.connect(tmp_path / name).execute(
+                "SELECT type, name FROM sqlite_master ORDER BY name"
+            )
+        )
         for name in ["fresh.db", "from1.db"]
     }
     assert schema["fresh.db"] == schema["from1.db"]
@@ -95,7 +102,9 @@ def test_tokens_are_redacted_from_log_lines(caplog: pytest.LogCaptureFixture) ->
     logger = logging.getLogger("test.redact")
     logger.addFilter(RedactTokens())
     with caplog.at_level(logging.INFO):
-        logger.info("POST https://api.telegram.org/bot%s/getMe", TOKEN.replace("FIXTURE", "X" * 20))
+        logger.info(
+            "POST https://api.telegram.org/bot%s/getMe", TOKEN.replace("FIXTURE", "X" * 20)
+        )
     assert "123456:" not in caplog.text and "<token>" in caplog.text
 
 
@@ -121,19 +130,26 @@ async def test_the_bot_never_logs_its_token(
 async def test_the_webhook_checks_the_secret_token(world: World) -> None:
     assert world.app is not None
     server: HTTPServer = webhook_server(world.app, "s3cret-fixture", "/telegram")
-    sockets = __import__("tornado.netutil", fromlist=["bind_sockets"]).bind_sockets(
-        0, "127.0.0.1")
+    sockets = __import__("tornado.netutil", fromlist=["bind_sockets"]).bind_sockets(0, "127.0.0.1")
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
-    update = {"update_id": 1, "message": {
-        "message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
-        "from": {"id": 5, "is_bot": False, "first_name": "X"}, "text": "hi"}}
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 5, "type": "private"},
+            "from": {"id": 5, "is_bot": False, "first_name": "X"},
+            "text": "hi",
+        },
+    }
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             wrong = await client.post("/telegram", json=update, headers={SECRET_HEADER: "nope"})
             missing = await client.post("/telegram", json=update)
-            right = await client.post("/telegram", json=update,
-                                      headers={SECRET_HEADER: "s3cret-fixture"})
+            right = await client.post(
+                "/telegram", json=update, headers={SECRET_HEADER: "s3cret-fixture"}
+            )
     finally:
         server.stop()
     assert (wrong.status_code, missing.status_code, right.status_code) == (403, 403, 200)
@@ -143,7 +159,11 @@ async def test_the_webhook_checks_the_secret_token(world: World) -> None:
 def test_the_demo_runs_and_prints_a_transcript(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "conversations.cli", "demo"],
-        capture_output=True, text=True, cwd=tmp_path, check=False, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        timeout=120,
         env={"PATH": "/usr/bin", "PTB_TIMEDELTA": "true"},
     )
     assert result.returncode == 0, result.stderr

@@ -81,8 +81,13 @@ class EscalationService:
                 failures += 1
                 async with self._db.transaction() as conn:
                     await alerts.push_forward(conn, alert_id, now + STEP_RETRY)
-                    await self._tell_admins(conn, "step_failed", {"alert": f"A-{alert_id}"},
-                                            f"stepfail:{alert_id}:{ts(now)}", now)
+                    await self._tell_admins(
+                        conn,
+                        "step_failed",
+                        {"alert": f"A-{alert_id}"},
+                        f"stepfail:{alert_id}:{ts(now)}",
+                        now,
+                    )
         return SweepReport(reminders, missed, steps, failures)
 
     async def next_due(self) -> datetime | None:
@@ -93,7 +98,9 @@ class EscalationService:
         candidates = [d for d in (due, mail) if d is not None]
         return min(candidates) if candidates else None
 
-    async def _advance_night(self, conn: aiosqlite.Connection, night_id: int, now: datetime) -> str:
+    async def _advance_night(
+        self, conn: aiosqlite.Connection, night_id: int, now: datetime
+    ) -> str:
         night = await alerts.night(conn, night_id)
         if night is None or night.due_at is None or night.due_at > now:
             return "gone"  # another worker got there first
@@ -107,10 +114,13 @@ class EscalationService:
             if not await alerts.move_night(conn, night, state="reminded", due_at=night.deadline):
                 return "gone"
             await outbox.enqueue(
-                conn, dedupe=f"night:{night.id}:reminder", recipient=night.user_id,
-                kind="reminder", priority=outbox.PRIORITY_REMINDER, now=now,
-                params={"night_id": night.id, "deadline": ts(night.deadline),
-                        "tz": night.tz_name},
+                conn,
+                dedupe=f"night:{night.id}:reminder",
+                recipient=night.user_id,
+                kind="reminder",
+                priority=outbox.PRIORITY_REMINDER,
+                now=now,
+                params={"night_id": night.id, "deadline": ts(night.deadline), "tz": night.tz_name},
             )
             return "reminded"
         if not await alerts.move_night(conn, night, state="missed", due_at=None):
@@ -128,15 +138,27 @@ class EscalationService:
             conn, night.trip_id, night.day, esc.emergency_after_missed_nights
         )
         outcomes = [
-            NightOutcome.MISSED if s == "missed"
-            else NightOutcome.SKIPPED if s == "skipped" else NightOutcome.CHECKED_IN
+            NightOutcome.MISSED
+            if s == "missed"
+            else NightOutcome.SKIPPED
+            if s == "skipped"
+            else NightOutcome.CHECKED_IN
             for s in states
         ]
-        kind = (AlertKind.EMERGENCY if ladder.is_emergency(ladder.consecutive_missed(outcomes), esc)
-                else AlertKind.MISSED)
+        kind = (
+            AlertKind.EMERGENCY
+            if ladder.is_emergency(ladder.consecutive_missed(outcomes), esc)
+            else AlertKind.MISSED
+        )
         alert_id = await alerts.open_alert(
-            conn, kind=kind, user_id=night.user_id, trip_id=night.trip_id, night_id=night.id,
-            risk_level=level, anchor=night.deadline, now=now,
+            conn,
+            kind=kind,
+            user_id=night.user_id,
+            trip_id=night.trip_id,
+            night_id=night.id,
+            risk_level=level,
+            anchor=night.deadline,
+            now=now,
         )
         log.info("night %s missed: alert %s (%s)", night.id, alert_id, kind.value)
 
@@ -150,8 +172,9 @@ class EscalationService:
             return 0
         esc = self._policy.escalation_for(a.risk_level)
         sos = self._policy.sos
-        done = (ladder.step_at(a.kind, esc, sos, a.anchor, a.step_index)
-                if a.step_index >= 0 else None)
+        done = (
+            ladder.step_at(a.kind, esc, sos, a.anchor, a.step_index) if a.step_index >= 0 else None
+        )
         # How far behind the ladder is (downtime): the step we run may be due now by its own
         # time, yet the alert waited since `was_due` — that is what people must be told.
         was_due = a.next_due_at
@@ -174,16 +197,21 @@ class EscalationService:
             following = ladder.next_step(a.kind, esc, sos, a.anchor, step)
             if not await alerts.advance(conn, a, step.index, following.due_at):
                 return steps  # another worker carried this step out
-            a = await alerts.alert(conn, a.id)  # type: ignore[assignment]
+            a = await alerts.alert(conn, a.id)
             assert a is not None
             done = step
             if recipients:
                 break
             # Nobody at this tier can be reached: go to the next tier at once.
             await alerts.request_skip(conn, a.id, step.index, now)
-            await self._tell_admins(conn, "empty_tier", {"alert": a.label, "tier": int(step.tier)},
-                                    f"empty:{a.id}:{step.index}", now)
-            a = await alerts.alert(conn, a.id)  # type: ignore[assignment]
+            await self._tell_admins(
+                conn,
+                "empty_tier",
+                {"alert": a.label, "tier": int(step.tier)},
+                f"empty:{a.id}:{step.index}",
+                now,
+            )
+            a = await alerts.alert(conn, a.id)
             assert a is not None
         return steps
 
@@ -215,29 +243,47 @@ class EscalationService:
     ) -> None:
         late = now - was_due > LATE_AFTER
         params = await self.alert_details(conn, a, subject)
-        params.update(tier=int(step.tier), attempt=step.attempt, late=late,
-                      due_at=ts(was_due))
-        priority = (outbox.PRIORITY_SOS if a.kind in (AlertKind.SOS, AlertKind.DURESS)
-                    else outbox.PRIORITY_ALERT)
+        params.update(tier=int(step.tier), attempt=step.attempt, late=late, due_at=ts(was_due))
+        priority = (
+            outbox.PRIORITY_SOS
+            if a.kind in (AlertKind.SOS, AlertKind.DURESS)
+            else outbox.PRIORITY_ALERT
+        )
         for uid in recipients:
             kind = "alert_rep" if step.tier is Tier.REP else "alert"
             await outbox.enqueue(
-                conn, dedupe=f"alert:{a.id}:step:{step.index}:to:{uid}", recipient=uid,
-                kind=kind, params=params, priority=priority, now=now,
-                alert_id=a.id, step_index=step.index,
+                conn,
+                dedupe=f"alert:{a.id}:step:{step.index}:to:{uid}",
+                recipient=uid,
+                kind=kind,
+                params=params,
+                priority=priority,
+                now=now,
+                alert_id=a.id,
+                step_index=step.index,
             )
         if step.tier is not Tier.REP:
             await alerts.add_recipients(conn, a.id, recipients, now)
-        log.info("alert %s step %s (tier %s, attempt %s) to %s recipients%s", a.id, step.index,
-                 int(step.tier), step.attempt, len(recipients), " LATE" if late else "")
+        log.info(
+            "alert %s step %s (tier %s, attempt %s) to %s recipients%s",
+            a.id,
+            step.index,
+            int(step.tier),
+            step.attempt,
+            len(recipients),
+            " LATE" if late else "",
+        )
 
     async def alert_details(
         self, conn: aiosqlite.Connection, a: AlertRow, subject: Member | None
     ) -> dict[str, Any]:
         """What a manager needs to act: who, where, lodging, last location, contact."""
         details: dict[str, Any] = {
-            "alert": a.label, "alert_id": a.id, "kind": a.kind.value,
-            "subject_id": a.user_id, "subject_name": subject.name if subject else "?",
+            "alert": a.label,
+            "alert_id": a.id,
+            "kind": a.kind.value,
+            "subject_id": a.user_id,
+            "subject_name": subject.name if subject else "?",
             "anchor": ts(a.anchor),
         }
         trip = await trips.get(conn, a.trip_id) if a.trip_id else None
@@ -246,8 +292,10 @@ class EscalationService:
                 trip_id=trip.id,
                 places=[leg.place.label() for leg in trip.legs],
                 tz=trip.legs[0].place.tz_name,
-                start=trip.start.isoformat(), end=trip.end.isoformat(),
-                lodging=trip.lodging, contact_name=trip.contact_name,
+                start=trip.start.isoformat(),
+                end=trip.end.isoformat(),
+                lodging=trip.lodging,
+                contact_name=trip.contact_name,
                 contact_phone=trip.contact_phone,
             )
         where = await alerts.last_location(conn, a.user_id)
@@ -260,8 +308,13 @@ class EscalationService:
     async def on_delivery_failed(self, conn: aiosqlite.Connection, message: OutboxMessage) -> None:
         """A recipient is unreachable: tell the admins; if a whole step failed, go up a tier."""
         now = self._clock.now()
-        await self._tell_admins(conn, "unreachable", {"user_id": message.recipient},
-                                f"unreachable:{message.recipient}:{message.id}", now)
+        await self._tell_admins(
+            conn,
+            "unreachable",
+            {"user_id": message.recipient},
+            f"unreachable:{message.recipient}:{message.id}",
+            now,
+        )
         if message.alert_id is None or message.step_index is None:
             return
         sent, _failed, pending = await outbox.step_outcome(
@@ -271,7 +324,11 @@ class EscalationService:
             await alerts.request_skip(conn, message.alert_id, message.step_index, now)
 
     async def _tell_admins(
-        self, conn: aiosqlite.Connection, kind: str, params: dict[str, Any], key: str,
+        self,
+        conn: aiosqlite.Connection,
+        kind: str,
+        params: dict[str, Any],
+        key: str,
         now: datetime,
     ) -> None:
         admins = await users.with_role(conn, [Role.ADMIN])
@@ -281,8 +338,13 @@ class EscalationService:
             if kind == "unreachable" and admin.id == params.get("user_id"):
                 continue
             await outbox.enqueue(
-                conn, dedupe=f"admin:{key}:to:{admin.id}", recipient=admin.id, kind=f"admin_{kind}",
-                params=params, priority=outbox.PRIORITY_NOTICE, now=now,
+                conn,
+                dedupe=f"admin:{key}:to:{admin.id}",
+                recipient=admin.id,
+                kind=f"admin_{kind}",
+                params=params,
+                priority=outbox.PRIORITY_NOTICE,
+                now=now,
             )
 
     # --- people acting on alerts ----------------------------------------------------------
@@ -295,14 +357,22 @@ class EscalationService:
         now = self._clock.now()
         kind = AlertKind.DURESS if duress else AlertKind.SOS
         async with self._db.transaction() as conn:
-            existing = await alerts.open_alerts_for(conn, user_id, (AlertKind.SOS, AlertKind.DURESS))
+            existing = await alerts.open_alerts_for(
+                conn, user_id, (AlertKind.SOS, AlertKind.DURESS)
+            )
             if existing and not duress:
                 return existing[-1].id, False
             active = await trips.for_user(conn, user_id, ["approved"], now.date())
             trip = active[0] if active else None
             alert_id = await alerts.open_alert(
-                conn, kind=kind, user_id=user_id, trip_id=trip.id if trip else None,
-                night_id=None, risk_level=trip.risk_level if trip else 0, anchor=now, now=now,
+                conn,
+                kind=kind,
+                user_id=user_id,
+                trip_id=trip.id if trip else None,
+                night_id=None,
+                risk_level=trip.risk_level if trip else 0,
+                anchor=now,
+                now=now,
             )
             assert alert_id is not None
             await self.run_step(conn, alert_id, now)
@@ -319,8 +389,12 @@ class EscalationService:
             for uid in await alerts.recipients(conn, alert_id):
                 if uid != by.id:
                     await outbox.enqueue(
-                        conn, dedupe=f"ack:{alert_id}:to:{uid}", recipient=uid, kind="ack_notice",
-                        params={"alert": a.label, "by_name": by.name}, now=now,
+                        conn,
+                        dedupe=f"ack:{alert_id}:to:{uid}",
+                        recipient=uid,
+                        kind="ack_notice",
+                        params={"alert": a.label, "by_name": by.name},
+                        now=now,
                         priority=outbox.PRIORITY_ALERT,
                     )
             done = await alerts.alert(conn, alert_id)
@@ -337,9 +411,13 @@ class EscalationService:
                 raise AlertActionError("already", a.resolved_by or a.acked_by)
             for uid in await alerts.recipients(conn, alert_id):
                 await outbox.enqueue(
-                    conn, dedupe=f"resolved:{alert_id}:to:{uid}", recipient=uid, kind="resolved",
+                    conn,
+                    dedupe=f"resolved:{alert_id}:to:{uid}",
+                    recipient=uid,
+                    kind="resolved",
                     params={"alert": a.label, "by_name": by.name, "reason": reason, "note": note},
-                    priority=outbox.PRIORITY_ALERT, now=now,
+                    priority=outbox.PRIORITY_ALERT,
+                    now=now,
                 )
             done = await alerts.alert(conn, alert_id)
         assert done is not None
@@ -353,7 +431,9 @@ class EscalationService:
             raise AlertActionError("own")
         subject = await users.get(conn, a.user_id)
         if by.role is Role.STAFF or (
-            by.role is Role.MANAGER and subject is not None and subject.team != by.team
+            by.role is Role.MANAGER
+            and subject is not None
+            and subject.team != by.team
             and by.id not in await alerts.recipients(conn, alert_id)
         ):
             raise AlertActionError("not_allowed")
@@ -368,8 +448,15 @@ class EscalationService:
         subject = await users.get(conn, a.user_id)
         for uid in await alerts.recipients(conn, a.id):
             await outbox.enqueue(
-                conn, dedupe=f"clear:{a.id}:to:{uid}", recipient=uid, kind="all_clear",
-                params={"alert": a.label, "subject_name": subject.name if subject else "?",
-                        "at": ts(now)},
-                priority=outbox.PRIORITY_ALERT, now=now,
+                conn,
+                dedupe=f"clear:{a.id}:to:{uid}",
+                recipient=uid,
+                kind="all_clear",
+                params={
+                    "alert": a.label,
+                    "subject_name": subject.name if subject else "?",
+                    "at": ts(now),
+                },
+                priority=outbox.PRIORITY_ALERT,
+                now=now,
             )

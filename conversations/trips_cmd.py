@@ -1,0 +1,431 @@
+"""/trips, /endtrip with its post-trip safety report, /risk <place>, and the manager's
+Approve / Reject (with a reason) buttons on a trip that waits for approval."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict
+from datetime import date, datetime
+from enum import IntEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from conversations.context import BotContext
+from conversations.formatting import day
+from conversations.i18n import Raw, Texts
+from conversations.trip_render import obvious_match, risk_text, trip_summary
+from fieldbot.domain.places import Place
+from fieldbot.domain.trips import Trip
+from fieldbot.services.trips import DecisionError
+
+MAX_PLACE = 200
+MAX_REPORT = 1500
+MAX_REASON = 500
+RISK_CHOICES = "risk_choices"
+ENDTRIP = "endtrip"
+REJECT = "reject"
+
+NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.COMMAND
+NEW_TEXT = NEW_MESSAGE & filters.TEXT
+
+
+class EndTrip(IntEnum):
+    WHAT = 1
+    WARN = 2
+
+
+class RiskAsk(IntEnum):
+    PLACE = 1
+
+
+class Reject(IntEnum):
+    REASON = 1
+
+
+def conversation(**kwargs: Any) -> ConversationHandler[BotContext]:
+    """Build a ConversationHandler whose buttons belong to the chat, not to one message."""
+    with warnings.catch_warnings():
+        # per_message=False with buttons is intended: a draft is per chat, and a button of an
+        # old message is recognised by its data (a stale Confirm carries its draft key).
+        warnings.filterwarnings("ignore", message="If 'per_message=False'",
+                                category=PTBUserWarning)
+        return ConversationHandler(**kwargs)
+
+
+def _user_data(context: BotContext) -> dict[Any, Any]:
+    assert context.user_data is not None
+    return context.user_data
+
+
+def earliest_today(now: datetime) -> date:
+    """Return the earliest calendar date anywhere on Earth now (UTC-12).
+
+    A trip's dates are local at its destination; a trip still under way in the far west must
+    not drop out of /trips or /endtrip because it is already tomorrow in UTC.
+    """
+    return now.astimezone(ZoneInfo("Etc/GMT+12")).date()
+
+
+# --- /trips -----------------------------------------------------------------------------------
+
+
+def _trip_item(t: Texts, trip: Trip) -> str:
+    legs = "\n".join(
+        t("trip.summary.leg", place=leg.place.label(), start=day(leg.start, t.language),
+          end=day(leg.end, t.language))
+        for leg in trip.legs
+    )
+    return t("trips.item", id=trip.id, status=t(f"trips.status.{trip.status.value}"),
+             legs=Raw(legs))
+
+
+async def list_trips(update: Update, context: BotContext) -> None:
+    """List my current and upcoming trips with their status."""
+    assert update.effective_message
+    today = earliest_today(context.services.clock.now())
+    trips = await context.services.trips.current_and_upcoming(context.member.id, today)
+    t = context.t
+    if not trips:
+        await update.effective_message.reply_html(t("trips.none"))
+        return
+    items = "\n\n".join(_trip_item(t, trip) for trip in trips)
+    await update.effective_message.reply_html(t("trips.list", items=Raw(items)))
+
+
+# --- /endtrip and the post-trip safety report -------------------------------------------------
+
+
+def _one_button(text: str, data: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data)]])
+
+
+async def end_trip(update: Update, context: BotContext) -> int:
+    """End the active trip (its future check-ins stop) and ask what happened on it."""
+    assert update.effective_message
+    today = earliest_today(context.services.clock.now())
+    trip = await context.services.trips.end_active(context.member.id, today)
+    t = context.t
+    if trip is None:
+        await update.effective_message.reply_html(t("endtrip.none"))
+        return ConversationHandler.END
+    _user_data(context)[ENDTRIP] = {"trip_id": trip.id, "what": ""}
+    places = ", ".join(leg.place.label() for leg in trip.legs)
+    await update.effective_message.reply_html(t("endtrip.ended", places=places))
+    await update.effective_message.reply_html(
+        t("endtrip.ask_what"), reply_markup=_one_button(t("endtrip.button.nothing"),
+                                                        "endtrip:nothing"))
+    return EndTrip.WHAT
+
+
+async def report_what(update: Update, context: BotContext) -> int:
+    """Store what happened on the trip and ask what colleagues should be warned about."""
+    text = await _report_text(update, context)
+    if text is None:
+        return EndTrip.WHAT
+    report = _user_data(context).setdefault(ENDTRIP, {})
+    report["what"] = text
+    assert update.effective_message
+    t = context.t
+    await update.effective_message.reply_html(
+        t("endtrip.ask_warn"), reply_markup=_one_button(t("endtrip.button.no_warning"),
+                                                        "endtrip:nowarn"))
+    return EndTrip.WARN
+
+
+async def report_warn(update: Update, context: BotContext) -> int:
+    """Store the warning for colleagues, save the report and thank the rep."""
+    text = await _report_text(update, context)
+    if text is None:
+        return EndTrip.WARN
+    report = _user_data(context).pop(ENDTRIP, {})
+    if "trip_id" in report:
+        await context.services.trips.save_report(
+            int(report["trip_id"]), context.member.id,
+            f"What happened: {report.get('what') or '-'}\nWarn colleagues: {text or '-'}",
+        )
+    assert update.effective_message
+    t = context.t
+    await update.effective_message.reply_html(
+        t("endtrip.thanks") + ("\n" + t("endtrip.hazard_hint") if text else ""))
+    return ConversationHandler.END
+
+
+async def _report_text(update: Update, context: BotContext) -> str | None:
+    """Return the typed answer, "" for the "nothing" button, None (after saying so) if too long."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await update.callback_query.edit_message_reply_markup(None)
+        return ""
+    assert update.effective_message
+    assert update.effective_message.text is not None
+    text = update.effective_message.text.strip()
+    if len(text) > MAX_REPORT:
+        await update.effective_message.reply_html(context.t("endtrip.too_long", max=MAX_REPORT))
+        return None
+    return text
+
+
+async def report_cancelled(update: Update, context: BotContext) -> int:
+    """/cancel during the report: the trip stays ended, no report is kept."""
+    _user_data(context).pop(ENDTRIP, None)
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("endtrip.no_report"))
+    return ConversationHandler.END
+
+
+def build_endtrip() -> ConversationHandler[BotContext]:
+    return conversation(
+        entry_points=[CommandHandler("endtrip", end_trip)],
+        states={
+            EndTrip.WHAT: [MessageHandler(NEW_TEXT, report_what),
+                           CallbackQueryHandler(report_what, pattern=r"^endtrip:nothing$")],
+            EndTrip.WARN: [MessageHandler(NEW_TEXT, report_warn),
+                           CallbackQueryHandler(report_warn, pattern=r"^endtrip:nowarn$")],
+        },
+        fallbacks=[CommandHandler("cancel", report_cancelled)],
+        name="endtrip", persistent=True,
+    )
+
+
+# --- /risk ------------------------------------------------------------------------------------
+
+
+def _pin_keyboard(t: Texts) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(t("trip.button.my_location"), request_location=True)]],
+        resize_keyboard=True, one_time_keyboard=True,
+    )
+
+
+async def _render_risk(context: BotContext, place: Place) -> str:
+    assessment = await context.services.risk.assess_place(place)
+    return risk_text(context.t, place, assessment, context.services.clock.now())
+
+
+async def risk_command(update: Update, context: BotContext) -> int:
+    """Answer /risk <place>; without a place, ask for one (a name or a pin)."""
+    assert update.effective_message
+    query = " ".join(context.args or [])
+    if query.strip():
+        return await _risk_for(update, context, query)
+    await update.effective_message.reply_html(context.t("risk.ask"),
+                                              reply_markup=_pin_keyboard(context.t))
+    return RiskAsk.PLACE
+
+
+async def risk_typed(update: Update, context: BotContext) -> int:
+    """Answer for the typed place."""
+    assert update.effective_message
+    assert update.effective_message.text is not None
+    return await _risk_for(update, context, update.effective_message.text)
+
+
+async def _risk_for(update: Update, context: BotContext, text: str) -> int:
+    """Reply with the risk of the place meant, or matches to pick from, or why not."""
+    assert update.effective_message
+    text, t = text.strip(), context.t
+    if not text or len(text) > MAX_PLACE:
+        await update.effective_message.reply_html(t("risk.bad_query", max=MAX_PLACE))
+        return RiskAsk.PLACE
+    places = await context.services.risk.find(text, 5)
+    place = obvious_match(text, places)
+    if place is not None:
+        await update.effective_message.reply_html(await _render_risk(context, place),
+                                                  reply_markup=ReplyKeyboardRemove())
+        return ConversationHandler.END
+    if not places:
+        await update.effective_message.reply_html(t("risk.not_found", query=text))
+        return RiskAsk.PLACE
+    _user_data(context)[RISK_CHOICES] = [asdict(p) for p in places]
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(p.label(), callback_data=f"risk:pick:{i}")]
+         for i, p in enumerate(places)])
+    await update.effective_message.reply_html(t("risk.pick"), reply_markup=markup)
+    return ConversationHandler.END
+
+
+async def risk_pin(update: Update, context: BotContext) -> int:
+    """Answer for a shared pin."""
+    message = update.effective_message
+    assert message
+    assert message.location
+    try:
+        place = await context.services.risk.place_at(message.location.latitude,
+                                                     message.location.longitude)
+    except ValueError:
+        await message.reply_html(context.t("trip.destination.bad_pin"))
+        return RiskAsk.PLACE
+    await message.reply_html(await _render_risk(context, place),
+                             reply_markup=ReplyKeyboardRemove())
+    return ConversationHandler.END
+
+
+async def risk_other(update: Update, context: BotContext) -> int:
+    """Neither a name nor a pin: ask again."""
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("risk.ask"))
+    return RiskAsk.PLACE
+
+
+async def risk_cancelled(update: Update, context: BotContext) -> int:
+    """Leave /risk."""
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("cancel.done"),
+                                              reply_markup=ReplyKeyboardRemove())
+    return ConversationHandler.END
+
+
+async def risk_picked(update: Update, context: BotContext) -> None:
+    """Replace the list of matches with the risk of the one picked."""
+    query = update.callback_query
+    assert query
+    assert query.data
+    choices = _user_data(context).get(RISK_CHOICES) or []
+    index = int(query.data.rsplit(":", 1)[-1])
+    if index >= len(choices):
+        await query.answer(context.t("guard.stale_button"), show_alert=True)
+        return
+    await query.answer()
+    place = Place(**choices[index])
+    await query.edit_message_text(await _render_risk(context, place), parse_mode="HTML")
+
+
+def build_risk() -> ConversationHandler[BotContext]:
+    return conversation(
+        entry_points=[CommandHandler("risk", risk_command)],
+        states={RiskAsk.PLACE: [MessageHandler(NEW_TEXT, risk_typed),
+                                MessageHandler(NEW_MESSAGE & filters.LOCATION, risk_pin),
+                                MessageHandler(NEW_MESSAGE, risk_other)]},
+        fallbacks=[CommandHandler("cancel", risk_cancelled)],
+        name="risk", persistent=True,
+    )
+
+
+# --- approval ---------------------------------------------------------------------------------
+
+
+async def _decided_text(context: BotContext, trip: Trip, approved: bool, reason: str) -> str:
+    """Return the manager's approval request rewritten to show the outcome."""
+    t = context.t
+    rep = await context.services.enrolment.member(trip.user_id)
+    key = "approval.outcome.approved" if approved else "approval.outcome.rejected"
+    return t(key, name=rep.name if rep else "?", by_name=context.member.name,
+             reason=reason or "—", summary=Raw(trip_summary(t, trip)))
+
+
+async def approve(update: Update, context: BotContext) -> None:
+    """Approve the trip (its check-ins are scheduled) and show the outcome on the request."""
+    query = update.callback_query
+    assert query
+    assert query.data
+    trip_id = int(query.data.rsplit(":", 1)[-1])
+    try:
+        trip = await context.services.trips.decide(trip_id, context.member, True)
+    except DecisionError as refused:
+        await _decision_refused(update, context, refused.reason)
+        return
+    await query.answer(context.t("approval.done.approved"))
+    await query.edit_message_text(await _decided_text(context, trip, True, ""),
+                                  parse_mode="HTML")
+    await context.services.deliver()
+
+
+async def _decision_refused(update: Update, context: BotContext, reason: str) -> None:
+    """Tell the manager why not; an already decided request loses its buttons."""
+    query = update.callback_query
+    assert query
+    await query.answer(context.t(f"approval.err.{reason}"), show_alert=True)
+    if reason == "already" and query.message is not None and getattr(
+            query.message, "reply_markup", None):
+        await query.edit_message_reply_markup(None)
+
+
+async def reject_pressed(update: Update, context: BotContext) -> int:
+    """Keep which request is being rejected and ask for the reason (the rep will read it)."""
+    query = update.callback_query
+    assert query
+    assert query.data
+    assert query.message
+    trip_id = int(query.data.rsplit(":", 1)[-1])
+    trip = await context.services.trips.get(trip_id)
+    if trip is None or trip.status.value != "awaiting_approval":
+        await _decision_refused(update, context, "unknown" if trip is None else "already")
+        return ConversationHandler.END
+    _user_data(context)[REJECT] = {"trip_id": trip_id, "chat_id": query.message.chat.id,
+                                   "message_id": query.message.message_id}
+    await query.answer()
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("approval.ask_reason"),
+                                              reply_markup=ForceReply(selective=True))
+    return Reject.REASON
+
+
+async def reject_reason(update: Update, context: BotContext) -> int:
+    """Reject with the typed reason; the rep is told, the request shows the outcome."""
+    message = update.effective_message
+    assert message
+    assert message.text is not None
+    reason, t = message.text.strip(), context.t
+    if not reason or len(reason) > MAX_REASON:
+        await message.reply_html(t("approval.reason_bad", max=MAX_REASON))
+        return Reject.REASON
+    pending = _user_data(context).pop(REJECT, {})
+    try:
+        trip = await context.services.trips.decide(int(pending["trip_id"]), context.member,
+                                                   False, reason)
+    except (DecisionError, KeyError) as refused:
+        why = refused.reason if isinstance(refused, DecisionError) else "unknown"
+        await message.reply_html(t(f"approval.err.{why}"))
+        return ConversationHandler.END
+    await context.bot.edit_message_text(
+        await _decided_text(context, trip, False, reason), chat_id=pending["chat_id"],
+        message_id=pending["message_id"], parse_mode="HTML")
+    await message.reply_html(t("approval.done.rejected"))
+    await context.services.deliver()
+    return ConversationHandler.END
+
+
+async def reject_cancelled(update: Update, context: BotContext) -> int:
+    """/cancel instead of a reason: the trip still waits for a decision."""
+    _user_data(context).pop(REJECT, None)
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("approval.reject_cancelled"))
+    return ConversationHandler.END
+
+
+def build_reject() -> ConversationHandler[BotContext]:
+    return conversation(
+        entry_points=[CallbackQueryHandler(reject_pressed, pattern=r"^approve:no:\d+$")],
+        states={Reject.REASON: [MessageHandler(NEW_TEXT, reject_reason)]},
+        fallbacks=[CommandHandler("cancel", reject_cancelled),
+                   CallbackQueryHandler(reject_pressed, pattern=r"^approve:no:\d+$")],
+        name="reject", persistent=True,
+    )
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(build_endtrip())
+    app.add_handler(build_risk())
+    app.add_handler(build_reject())
+    app.add_handler(CommandHandler("trips", list_trips))
+    app.add_handler(CallbackQueryHandler(approve, pattern=r"^approve:yes:\d+$"))
+    app.add_handler(CallbackQueryHandler(risk_picked, pattern=r"^risk:pick:\d+$"))
