@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import warnings
+from datetime import timedelta
 from typing import Any
 
+import httpx
 from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
@@ -25,6 +27,7 @@ from conversations.persistence import SqlitePersistence
 from fieldbot.clock import Clock
 from fieldbot.config import Settings
 from fieldbot.scheduler import Scheduler
+from fieldbot.services.advisories import AdvisoryService
 from fieldbot.services.container import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -94,6 +97,11 @@ async def _post_init(app: FieldbotApp) -> None:
             app.job_queue, services.tick, services.settings.sweep_interval
         )
         app.bot_data.scheduler.start()
+        if services.settings.advisory_refresh:
+            app.job_queue.run_repeating(
+                _refresh_advisories, interval=timedelta(days=1), first=timedelta(minutes=1),
+                name="advisory-refresh", job_kwargs={"misfire_grace_time": 3600, "coalesce": True},
+            )
     for language in i18n.LANGUAGES:
         t = i18n.Texts(language)
         commands = [BotCommand(name, t(f"menu.{name}")) for name in _MENU]
@@ -101,6 +109,15 @@ async def _post_init(app: FieldbotApp) -> None:
             commands, language_code=None if language == "en" else language
         )
     log.info("fieldbot started as @%s", app.bot.username)
+
+
+async def _refresh_advisories(context: BotContext) -> None:
+    """The daily online refresh of the official advisory feeds (opt-in)."""
+    services = context.bot_data.services
+    loader = AdvisoryService(services.advisories, services.clock)
+    async with httpx.AsyncClient(headers={"User-Agent": "fieldbot/0.1"}) as client:
+        counts = await loader.refresh(client)
+    log.info("advisories refreshed: %s", counts)
 
 
 async def _post_shutdown(app: FieldbotApp) -> None:

@@ -10,6 +10,7 @@ import secrets
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from fieldbot.clock import SystemClock
@@ -32,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     inv = sub.add_parser("invite", help="create a single-use invite link")
     inv.add_argument("--role", required=True, choices=[r.value for r in Role])
     inv.add_argument("--team", default="")
+    risk = sub.add_parser("risk", help="official travel advisories")
+    risk_sub = risk.add_subparsers(dest="risk_command", required=True)
+    imp = risk_sub.add_parser("import", help="load a saved copy of a feed (RSS or JSON)")
+    imp.add_argument("file")
+    risk_sub.add_parser("refresh", help="fetch the official feeds online now")
     sub.add_parser("check-config", help="validate the configuration and the policy file")
     sub.add_parser("health", help="exit 0 if the sweep ran recently (container HEALTHCHECK)")
     return parser
@@ -55,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             build_services(settings, SystemClock())
             print("configuration OK")
             return 0
+        if args.command == "risk":
+            return asyncio.run(_risk(settings, args.risk_command, getattr(args, "file", None)))
         if args.command == "health":
             return _health(settings)
         if args.command == "invite":
@@ -85,6 +93,36 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         app, settings.webhook_url, secret, settings.webhook_listen, settings.webhook_port,
         path=path,
     )
+
+
+async def _risk(settings: Settings, command: str, file: str | None) -> int:
+    import httpx
+
+    from fieldbot.services.advisories import AdvisoryService
+    from fieldbot.services.container import build_services
+
+    services = build_services(settings, SystemClock())
+    await services.db.connect()
+    loader = AdvisoryService(services.advisories, services.clock)
+    try:
+        if command == "import":
+            assert file is not None
+            try:
+                counts = await loader.import_path(Path(file))
+            except (OSError, ValueError) as exc:
+                print(f"fieldbot: cannot import {file}: {exc}", file=sys.stderr)
+                return 2
+        else:
+            async with httpx.AsyncClient(headers={"User-Agent": "fieldbot/0.1"}) as client:
+                counts = await loader.refresh(client)
+    finally:
+        await services.stop()
+    if not counts:
+        print("no advisories loaded", file=sys.stderr)
+        return 1
+    for source, count in sorted(counts.items()):
+        print(f"{source}: {count} countries")
+    return 0
 
 
 def _health(settings: Settings) -> int:

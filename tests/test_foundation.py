@@ -169,3 +169,17 @@ def test_the_demo_runs_and_prints_a_transcript(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "bot → Mia (manager): 🚨 Alert A-1" in result.stdout
     assert "All clear" in result.stdout
+
+
+async def test_the_scheduler_only_wakes_the_sweep_with_generous_misfire_grace(
+    world: World,
+) -> None:
+    assert world.app is not None and world.app.job_queue is not None
+    jobs = {job.name: job for job in world.app.job_queue.jobs()}
+    repeat = jobs["sweep-repeat"].job
+    assert repeat.misfire_grace_time == 3600 and repeat.coalesce
+    scheduler = world.app.bot_data.scheduler
+    scheduler.wake_at(world.clock.now() + timedelta(minutes=5))
+    scheduler.wake_at(world.clock.now() + timedelta(minutes=2))
+    oneshots = world.app.job_queue.get_jobs_by_name("sweep-next")
+    assert len(oneshots) == 1  # the later one was replaced, not added

@@ -1,0 +1,65 @@
+"""The operator's command line, run as a separate process like an operator would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fieldbot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin"), "PTB_TIMEDELTA": "true",
+                   "FIELDBOT_DB": str(tmp_path / "cli.db"),
+                   "FIELDBOT_DATA_DIR": str(tmp_path / "data"), **env}
+    return subprocess.run([sys.executable, "-m", "conversations.cli", *args], cwd=tmp_path,
+                          env=environment, capture_output=True, text=True, check=False,
+                          timeout=120)
+
+
+def test_invite_from_the_command_line_prints_a_code_without_a_token(tmp_path: Path) -> None:
+    result = fieldbot(tmp_path, "invite", "--role", "manager", "--team", "north")
+    assert result.returncode == 0, result.stderr
+    assert "invite code:" in result.stdout and "single use" in result.stdout
+
+
+def test_invite_for_staff_needs_a_team(tmp_path: Path) -> None:
+    result = fieldbot(tmp_path, "invite", "--role", "staff")
+    assert result.returncode == 2
+    assert "no_team" in result.stderr
+
+
+@pytest.mark.parametrize(("fixture", "source"), [
+    ("us_state_advisories.FIXTURE.xml", "US State Department"),
+    ("canada_advisories.FIXTURE.json", "Government of Canada"),
+])
+def test_risk_import_loads_a_saved_feed(tmp_path: Path, fixture: str, source: str) -> None:
+    result = fieldbot(tmp_path, "risk", "import", str(FIXTURES / fixture))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{source}: ")
+
+
+def test_risk_import_refuses_a_file_that_is_not_a_feed(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.txt"
+    junk.write_text("hello", encoding="utf-8")
+    result = fieldbot(tmp_path, "risk", "import", str(junk))
+    assert result.returncode == 2
+    assert "cannot import" in result.stderr
+
+
+def test_health_follows_the_heartbeat(tmp_path: Path) -> None:
+    assert fieldbot(tmp_path, "health").returncode == 1
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "heartbeat").write_text(datetime.now(UTC).isoformat(), "utf-8")
+    assert fieldbot(tmp_path, "health").returncode == 0
+
+
+def test_run_without_a_token_says_what_is_missing(tmp_path: Path) -> None:
+    result = fieldbot(tmp_path, "run")
+    assert result.returncode == 2
+    assert "FIELDBOT_TOKEN" in result.stderr
