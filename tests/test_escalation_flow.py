@@ -142,6 +142,7 @@ async def test_three_missed_nights_in_a_row_are_an_emergency(team: World) -> Non
     for night in range(3):
         await at(team, DEADLINE + timedelta(days=night, minutes=1))
     emergency = team.officer.last.body
+    assert "Alert A-3" in team.rep.last.body  # the rep is urged at the same moment
     assert "EMERGENCY A-3" in emergency
     assert "Emergency-contact procedure" in emergency
     assert "EMERGENCY A-3" in team.manager.last.body

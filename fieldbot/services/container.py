@@ -20,6 +20,7 @@ from fieldbot.services.escalation import EscalationService
 from fieldbot.services.outbox import Messenger, OutboxSender
 from fieldbot.services.risk import NoHazards, RiskService
 from fieldbot.services.trips import TripService
+from fieldbot.storage import outbox
 from fieldbot.storage.advisories import AdvisoryStore
 from fieldbot.storage.db import Database
 
@@ -51,6 +52,11 @@ class Services:
     async def start(self) -> None:
         """Open the database and apply migrations (idempotent); build the place index."""
         await self.db.connect()
+        # One process sends (Telegram's 409 stops a second poller), so anything still marked
+        # "sending" was cut off by a crash: send it again now rather than after the claim
+        # timeout. At-least-once: the recipient may see it twice, labelled with its alert id.
+        async with self.db.transaction() as conn:
+            await outbox.release_claims(conn)
         await asyncio.to_thread(self.resolver.gazetteer.warm)
 
     async def stop(self) -> None:

@@ -190,6 +190,14 @@ class EscalationService:
                     await alerts.settle(conn, a.id, following_due)
                 break
             subject = await users.get(conn, a.user_id)
+            # Steps due at the very same instant (an EMERGENCY night messages the rep and the
+            # officers at once) are all carried out; catch_up alone would keep only the last.
+            first_index = done.index + 1 if done is not None else 0
+            for index in range(first_index, step.index):
+                twin = ladder.step_at(a.kind, esc, sos, a.anchor, index)
+                if twin.due_at == step.due_at and twin.tier != step.tier:
+                    twins = await self._recipients(conn, a, twin.tier, subject)
+                    await self._enqueue_step(conn, a, twin, twins, subject, now, was_due)
             recipients = await self._recipients(conn, a, step.tier, subject)
             if recipients:
                 await self._enqueue_step(conn, a, step, recipients, subject, now, was_due)

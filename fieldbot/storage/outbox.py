@@ -83,6 +83,11 @@ async def claim(
     return claimed
 
 
+async def release_claims(conn: aiosqlite.Connection) -> None:
+    """Return every claimed-but-unconfirmed message to the queue (used at start-up)."""
+    await conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
+
+
 async def mark_sent(
     conn: aiosqlite.Connection, message_id: int, at: datetime, telegram_id: int | None
 ) -> None:
