@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
 import signal
+from collections.abc import AsyncIterator
 from http import HTTPStatus
 
 from telegram import Update
@@ -40,7 +42,7 @@ async def run_polling(app: FieldbotApp) -> int:
             log.warning("polling error (will retry): %s", type(error).__name__)
 
     _install_signals(stop)
-    async with app:
+    async with _running(app):
         await app.bot.delete_webhook(drop_pending_updates=False)
         assert app.updater is not None
         await app.updater.start_polling(
@@ -93,7 +95,7 @@ async def run_webhook(
     stop = asyncio.Event()
     _install_signals(stop)
     server = webhook_server(app, secret, path)
-    async with app:
+    async with _running(app):
         server.listen(port, address=listen)
         await app.bot.set_webhook(
             url, secret_token=secret, allowed_updates=Update.ALL_TYPES
@@ -103,6 +105,22 @@ async def run_webhook(
         server.stop()
         await app.stop()
     return 0
+
+
+@contextlib.asynccontextmanager
+async def _running(app: FieldbotApp) -> AsyncIterator[FieldbotApp]:
+    """Initialize and shut down as `Application.run_polling` does, hooks included: started by
+    hand, PTB calls neither post_init (services, scheduler) nor post_shutdown (database)."""
+    async with app:
+        if app.post_init:
+            await app.post_init(app)
+        try:
+            yield app
+        finally:
+            if app.post_stop:
+                await app.post_stop(app)
+    if app.post_shutdown:
+        await app.post_shutdown(app)
 
 
 def _install_signals(stop: asyncio.Event) -> None:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from tornado.httpserver import HTTPServer
 
+from conversations.bootstrap import build_application
 from conversations.runner import SECRET_HEADER, webhook_server
 from faketelegram.errors import Flood
 from fieldbot.config import ConfigError, load_settings
@@ -183,3 +184,20 @@ async def test_the_scheduler_only_wakes_the_sweep_with_generous_misfire_grace(
     scheduler.wake_at(world.clock.now() + timedelta(minutes=2))
     oneshots = world.app.job_queue.get_jobs_by_name("sweep-next")
     assert len(oneshots) == 1  # the later one was replaced, not added
+
+
+async def test_a_second_instance_exits_with_a_clear_message_on_409(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from conversations.runner import EXIT_CONFLICT, run_polling
+    from faketelegram.errors import Conflict
+
+    world = World(tmp_path)
+    world.fake.dispatch = None  # updates go through getUpdates, as in production
+    world.fake.fail_always("getUpdates", Conflict())
+    app = build_application(world.settings, world.clock, request=world._request(),
+                            get_updates_request=world._request(), rate_limit=False)
+    with caplog.at_level(logging.ERROR):
+        code = await run_polling(app)
+    assert code == EXIT_CONFLICT
+    assert "another fieldbot instance is already polling" in caplog.text
