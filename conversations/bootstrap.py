@@ -19,13 +19,14 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from conversations import alerts, checkin, i18n, invite, start, trip
+from conversations import alerts, checkin, hazard, i18n, invite, privacy, start, team, trip
 from conversations.context import BotContext, BotData
 from conversations.guard import guard
 from conversations.messenger import TelegramMessenger
 from conversations.persistence import SqlitePersistence
 from fieldbot.clock import Clock
 from fieldbot.config import Settings
+from fieldbot.geo.gazetteer import OfflineGeocoder
 from fieldbot.scheduler import Scheduler
 from fieldbot.services.advisories import AdvisoryService
 from fieldbot.services.container import Services, build_services
@@ -37,7 +38,8 @@ warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTB
 
 FieldbotApp = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
-_MENU = ("start", "help", "trip", "trips", "checkin", "sos", "risk", "language", "cancel")
+_MENU = ("start", "help", "trip", "trips", "endtrip", "checkin", "sos", "risk", "language",
+         "cancel")
 
 
 def build_application(
@@ -48,18 +50,20 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
     persistence_interval: float = 5,
+    gazetteer: OfflineGeocoder | None = None,
 ) -> FieldbotApp:
     """Wire services and handlers into an Application; nothing connects until initialize()."""
     if settings.token is None:
         raise ValueError("FIELDBOT_TOKEN is required to run the bot (or use `fieldbot demo`)")
-    services = build_services(settings, clock)
+    services = build_services(settings, clock, gazetteer=gazetteer)
     builder = (
         ApplicationBuilder()
         .token(settings.token.get_secret_value())
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_file_url)
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
-        .persistence(SqlitePersistence(services.db, update_interval=persistence_interval))
+        .persistence(SqlitePersistence(services.db, services.cipher,
+                                       update_interval=persistence_interval))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -83,8 +87,11 @@ def install_handlers(app: FieldbotApp) -> None:
     start.register(app)
     invite.register(app)
     trip.register(app)  # before checkin: a pin mid-/trip or mid-/risk is a destination
+    hazard.register(app)  # before checkin too: a pin mid-/hazard is its location
     checkin.register(app)
     alerts.register(app)
+    team.register(app)
+    privacy.register(app)
     start.register_fallbacks(app)  # last: only what no flow above handled
     app.add_error_handler(_on_error)
 
@@ -102,6 +109,10 @@ async def _post_init(app: FieldbotApp) -> None:
                 _refresh_advisories, interval=timedelta(days=1), first=timedelta(minutes=1),
                 name="advisory-refresh", job_kwargs={"misfire_grace_time": 3600, "coalesce": True},
             )
+        app.job_queue.run_repeating(  # acts once a month, early on the 1st (UTC)
+            team.send_monthly_reports, interval=timedelta(hours=1), first=timedelta(minutes=2),
+            name="monthly-report", job_kwargs={"misfire_grace_time": 3600, "coalesce": True},
+        )
     for language in i18n.LANGUAGES:
         t = i18n.Texts(language)
         commands = [BotCommand(name, t(f"menu.{name}")) for name in _MENU]

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from conversations import privacy_cli
 from fieldbot.clock import SystemClock
 from fieldbot.config import ConfigError, Settings, load_settings
 from fieldbot.domain.roles import Role
@@ -40,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     risk_sub.add_parser("refresh", help="fetch the official feeds online now")
     sub.add_parser("check-config", help="validate the configuration and the policy file")
     sub.add_parser("health", help="exit 0 if the sweep ran recently (container HEALTHCHECK)")
+    privacy_cli.add_parsers(sub)
+    rep = sub.add_parser("report", help="write a month's safety summary as CSV and a PNG chart")
+    rep.add_argument("--month", required=True, help="YYYY-MM")
+    rep.add_argument("--out", default=".", help="directory for the files (default: here)")
     return parser
 
 
@@ -65,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_risk(settings, args.risk_command, getattr(args, "file", None)))
         if args.command == "health":
             return _health(settings)
+        if args.command in privacy_cli.COMMANDS:
+            return asyncio.run(privacy_cli.run(settings, args))
+        if args.command == "report":
+            return asyncio.run(_report(settings, args.month, Path(args.out)))
         if args.command == "invite":
             return asyncio.run(_invite(settings, Role(args.role), args.team))
         return asyncio.run(_run(settings, webhook=args.webhook))
@@ -122,6 +131,23 @@ async def _risk(settings: Settings, command: str, file: str | None) -> int:
         return 1
     for source, count in sorted(counts.items()):
         print(f"{source}: {count} countries")
+    return 0
+
+
+async def _report(settings: Settings, month_text: str, out: Path) -> int:
+    from fieldbot.domain.report import Month
+    from fieldbot.services.container import build_services
+
+    month = Month.parse(month_text)  # a ValueError is reported as a usage error
+    services = build_services(settings, SystemClock())
+    await services.db.connect()
+    try:
+        exported = await services.reports.export(month, out)
+    finally:
+        await services.stop()
+    print(f"{exported.csv}\n{exported.chart}")
+    total = exported.rows[-1]
+    print(f"{month}: {total.trips} trips, {total.nights} nights, {total.alerts} alerts")
     return 0
 
 

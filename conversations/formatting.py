@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
+from babel.numbers import format_percent
 
 from fieldbot.storage.codec import parse_ts
 
@@ -32,3 +33,18 @@ def day(value: date | str, language: str) -> str:
 
 def map_link(lat: float, lon: float) -> str:
     return f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=15/{lat:.5f}/{lon:.5f}"
+
+
+def month(value: date, language: str) -> str:
+    """Return e.g. 'December 2026' / '2026年12月'."""
+    return format_skeleton("yMMMM", value, locale=_BABEL.get(language, "en_GB"))
+
+
+def duration(value: timedelta, language: str) -> str:
+    """Return e.g. '40 minutes' / '40分钟' (rounded to the largest sensible unit)."""
+    return format_timedelta(value, threshold=2, locale=_BABEL.get(language, "en_GB"))
+
+
+def percent(value: float, language: str) -> str:
+    """Return e.g. '50%'."""
+    return format_percent(value, locale=_BABEL.get(language, "en_GB"))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ExtBot
 
-from conversations import keyboards
+from conversations import hazard_render, keyboards, team_render
 from conversations.formatting import day, local_time, map_link
 from conversations.i18n import Raw, Texts
 from fieldbot.domain.ladder import AlertKind, Tier
@@ -31,7 +33,9 @@ _PERMANENT_BAD_REQUESTS = (
     "user is deactivated",
 )
 
-Rendered = tuple[str, InlineKeyboardMarkup | None, bool]  # text, buttons, protect_content
+# text, buttons, protect_content[, a photo to send with the text as its caption]
+Rendered = (tuple[str, InlineKeyboardMarkup | None, bool]
+            | tuple[str, InlineKeyboardMarkup | None, bool, Path | None])
 
 
 class TelegramMessenger:
@@ -54,6 +58,8 @@ class TelegramMessenger:
             "trip_decision": self._trip_decision,
             "trip_manager_unreachable": lambda t, p: (t("trip.manager_unreachable"), None, False),
         }
+        self._renderers.update(hazard_render.RENDERERS)
+        self._renderers.update(team_render.RENDERERS)
 
     async def deliver(self, message: OutboxMessage) -> Delivery:
         member = await self._enrolment.member(message.recipient)
@@ -62,16 +68,19 @@ class TelegramMessenger:
             rendered = await self._trip_approval(t, message.params)
         else:
             rendered = self._renderers[message.kind](t, message.params)
-        text, markup, protect = rendered
+        text, markup, protect, *photo = rendered
         try:
-            sent: Message = await self._bot.send_message(
-                message.recipient,
-                text,
-                parse_mode="HTML",
-                reply_markup=markup,
-                protect_content=protect,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
+            if photo and photo[0] is not None:
+                sent = await self._send_photo(message.recipient, photo[0], text, markup, protect)
+            else:
+                sent = await self._bot.send_message(
+                    message.recipient,
+                    text,
+                    parse_mode="HTML",
+                    reply_markup=markup,
+                    protect_content=protect,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
         except RetryAfter as exc:
             retry = exc.retry_after
             delay = retry if isinstance(retry, timedelta) else timedelta(seconds=float(retry))
@@ -177,6 +186,34 @@ class TelegramMessenger:
         summary = trip_summary(t, trip)
         text = t("trip.approval_request", name=rep.name if rep else "?", summary=Raw(summary))
         return text, keyboards.approval(t, trip.id), True
+
+    async def _send_photo(
+        self, chat_id: int, photo: Path, caption: str, markup: InlineKeyboardMarkup | None,
+        protect: bool,
+    ) -> Message:
+        """Send the photo with the text as caption; the text alone if the photo cannot go."""
+        data = await asyncio.to_thread(_read, photo)
+        if data is not None:
+            try:
+                return await self._bot.send_photo(
+                    chat_id, data, caption=caption, parse_mode="HTML", reply_markup=markup,
+                    protect_content=protect,
+                )
+            except BadRequest as exc:
+                if any(marker in str(exc).lower() for marker in _PERMANENT_BAD_REQUESTS):
+                    raise
+                log.warning("photo refused by Telegram, sending the text alone: %s", _short(exc))
+        return await self._bot.send_message(
+            chat_id, caption, parse_mode="HTML", reply_markup=markup, protect_content=protect,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def _short(exc: Exception) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from copy import deepcopy
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
+from fieldbot.crypto import Cipher
 from fieldbot.storage import kv
 from fieldbot.storage.db import Database
 
@@ -20,10 +20,11 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
     """Persist conversation states and user_data (drafts); bot and chat data stay in memory.
 
     The database connects lazily here because PTB loads persisted data in
-    `Application.initialize()`, before `post_init` runs.
+    `Application.initialize()`, before `post_init` runs. user_data is stored encrypted: a
+    /trip draft holds the lodging and the emergency contact before they are saved.
     """
 
-    def __init__(self, db: Database, update_interval: float = 5) -> None:
+    def __init__(self, db: Database, cipher: Cipher, update_interval: float = 5) -> None:
         super().__init__(
             store_data=PersistenceInput(
                 bot_data=False, chat_data=False, user_data=True, callback_data=False
@@ -31,12 +32,13 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
             update_interval=update_interval,
         )
         self._db = db
+        self._cipher = cipher
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         await self._db.connect()
         async with self._db.read() as conn:
             stored = await kv.load(conn, "user")
-        return defaultdict(dict, {int(k): v for k, v in stored.items()})
+        return defaultdict(dict, {int(k): self._open(v) for k, v in stored.items()})
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
         return defaultdict(dict)
@@ -65,7 +67,7 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         async with self._db.transaction() as conn:
             if data:
-                await kv.put(conn, "user", str(user_id), deepcopy(data))
+                await kv.put(conn, "user", str(user_id), self._cipher.encrypt_json(data))
             else:
                 await kv.delete(conn, "user", str(user_id))
 
@@ -80,6 +82,12 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
 
     async def drop_chat_data(self, chat_id: int) -> None:
         return None
+
+    def _open(self, stored: object) -> dict[Any, Any]:
+        """Decrypt stored user_data (a token); a dict is from before encryption at rest."""
+        if isinstance(stored, str):
+            return dict(self._cipher.decrypt_json(stored, empty={}))
+        return dict(stored) if isinstance(stored, dict) else {}
 
     async def drop_user_data(self, user_id: int) -> None:
         async with self._db.transaction() as conn:

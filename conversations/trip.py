@@ -63,6 +63,7 @@ MAX_CONTACT = 200
 MAX_COMPANION = 200
 MAX_LEGS = 5
 DAY_BUTTONS = 7
+MAX_MESSAGE = 4000
 
 NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.COMMAND
 NEW_TEXT = NEW_MESSAGE & filters.TEXT
@@ -172,9 +173,11 @@ def _buttons(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     )
 
 
-def _days(t: Texts, first: date) -> InlineKeyboardMarkup:
+def _days(t: Texts, first: date, step: str) -> InlineKeyboardMarkup:
+    """Buttons for the next days; the data names the step, so an old keyboard cannot answer
+    a later question (a start-date button pressed when the end date is asked)."""
     days = [first + timedelta(days=n) for n in range(DAY_BUTTONS)]
-    buttons = [(day(d, t.language), f"trip:day:{d.isoformat()}") for d in days]
+    buttons = [(day(d, t.language), f"trip:{step}:{d.isoformat()}") for d in days]
     return _buttons(*(buttons[i:i + 3] for i in range(0, len(buttons), 3)))
 
 
@@ -214,11 +217,11 @@ def _question(context: BotContext, draft: TripDraft, step: Step) -> Question:
         return t(key), _location_keyboard(t)
     if step is Step.START:
         return (t("trip.ask.start", place=draft.legs[-1].place.place().label()),
-                _days(t, _earliest(context, draft)))
+                _days(t, _earliest(context, draft), "start"))
     if step is Step.END:
         start = draft.legs[-1].start
         assert start is not None
-        return t("trip.ask.end", start=day(start, t.language)), _days(t, start)
+        return t("trip.ask.end", start=day(start, t.language)), _days(t, start, "end")
     if step is Step.MORE:
         return t("trip.ask.more"), _buttons([(t("trip.button.more_yes"), "trip:more:yes"),
                                              (t("trip.button.more_no"), "trip:more:no")])
@@ -246,6 +249,8 @@ async def _ask(update: Update, context: BotContext, draft: TripDraft, step: Step
     """Store the step the draft is at and ask its question (the summary for CONFIRM)."""
     if step is Step.CONFIRM:
         return await _show_summary(update, context, draft)
+    if step in (Step.START, Step.END, Step.MORE) and not draft.legs:
+        step = Step.DESTINATION  # the draft was erased under an open conversation
     draft.step = step
     _save(context, draft)
     text, markup = _question(context, draft, step)
@@ -267,6 +272,8 @@ async def _show_summary(update: Update, context: BotContext, draft: TripDraft) -
     """Render the plan with each destination's risk and ask for Confirm / Edit / Cancel."""
     t, risk = context.t, context.services.risk
     legs = draft.legs_tuple()
+    if not legs:  # the draft was erased under an open conversation: start it again
+        return await _ask(update, context, draft, Step.DESTINATION)
     level = await context.services.trips.risk_level(legs)
     now = context.services.clock.now()
     places = list({leg.place: None for leg in legs})
@@ -278,7 +285,7 @@ async def _show_summary(update: Update, context: BotContext, draft: TripDraft) -
     _save(context, draft)
     assert update.effective_message
     full = "\n\n".join([*core[:2], *blocks, *core[2:]])
-    if len(full) > 4000:  # Telegram's limit is 4096: the risk goes in messages of its own
+    if len(full) > MAX_MESSAGE:  # Telegram takes 4096 characters: the risk goes separately
         for block in blocks:
             await update.effective_message.reply_html(block)
         full = "\n\n".join(core)
@@ -445,35 +452,32 @@ async def _place_chosen(
 # --- dates ------------------------------------------------------------------------------------
 
 
-def _typed_day(update: Update, context: BotContext) -> date | DateProblem:
+def _typed(update: Update) -> str:
     assert update.effective_message
     assert update.effective_message.text is not None
-    draft = _load(context)
-    today = _local_today(context, draft.legs[-1].place.place())
-    return parse_day(update.effective_message.text[:40], today)
-
-
-def _pressed_day(update: Update) -> date:
-    return date.fromisoformat(_chosen(update))
+    return update.effective_message.text[:40]
 
 
 async def start_typed(update: Update, context: BotContext) -> Step:
     """Store the typed start date of this leg and ask for its end date."""
-    return await _take_start(update, context, _typed_day(update, context))
+    return await _take_start(update, context, _typed(update))
 
 
 async def start_pressed(update: Update, context: BotContext) -> Step:
     """Store the pressed start date of this leg and ask for its end date."""
     await _take_buttons_off(update)
-    return await _take_start(update, context, _pressed_day(update))
+    return await _take_start(update, context, _chosen(update))
 
 
-async def _take_start(update: Update, context: BotContext, value: date | DateProblem) -> Step:
+async def _take_start(update: Update, context: BotContext, answer: str) -> Step:
     draft = _load(context)
-    earliest = _earliest(context, draft)
+    if not draft.legs:  # the draft was erased under an open conversation: start it again
+        return await _ask(update, context, draft, Step.DESTINATION)
+    today = _local_today(context, draft.legs[-1].place.place())
+    value, earliest = parse_day(answer, today), _earliest(context, draft)
     if isinstance(value, DateProblem):
         return await _date_refused(update, context, f"trip.date.{value}", earliest)
-    if check_start(value, _local_today(context, draft.legs[-1].place.place())) is not None:
+    if check_start(value, today) is not None:
         return await _date_refused(update, context, "trip.date.in_the_past", earliest)
     if value < earliest:
         return await _date_refused(update, context, "trip.date.before_previous", earliest)
@@ -483,21 +487,22 @@ async def _take_start(update: Update, context: BotContext, value: date | DatePro
 
 async def end_typed(update: Update, context: BotContext) -> Step:
     """Store the typed end date and ask whether another destination follows."""
-    return await _take_end(update, context, _typed_day(update, context))
+    return await _take_end(update, context, _typed(update))
 
 
 async def end_pressed(update: Update, context: BotContext) -> Step:
     """Store the pressed end date and ask whether another destination follows."""
     await _take_buttons_off(update)
-    return await _take_end(update, context, _pressed_day(update))
+    return await _take_end(update, context, _chosen(update))
 
 
-async def _take_end(update: Update, context: BotContext, value: date | DateProblem) -> Step:
+async def _take_end(update: Update, context: BotContext, answer: str) -> Step:
     draft = _load(context)
-    start, first = draft.legs[-1].start, draft.legs[0].start
-    assert start is not None
-    assert first is not None
-    limit = context.services.settings.max_trip_days
+    start = draft.legs[-1].start if draft.legs else None
+    if start is None:  # the draft was erased under an open conversation: start it again
+        return await _ask(update, context, draft, Step.START)
+    value = parse_day(answer, _local_today(context, draft.legs[-1].place.place()))
+    limit, first = context.services.settings.max_trip_days, draft.legs[0].start or start
     problem = value if isinstance(value, DateProblem) else (
         check_end(start, value, limit) or check_end(first, value, limit))
     if problem is not None or not isinstance(value, date):
@@ -628,7 +633,6 @@ async def confirm(update: Update, context: BotContext) -> int | None:
     """Submit the plan; saved, waiting for the manager, or refused with the reason."""
     query = update.callback_query
     assert query
-    assert query.data
     assert update.effective_message
     draft = _load(context)
     if query.data != f"trip:confirm:{draft.draft_key}":
@@ -636,16 +640,18 @@ async def confirm(update: Update, context: BotContext) -> int | None:
         return None
     await query.answer()
     outcome = await context.services.trips.submit(context.member, draft.plan(), draft.draft_key)
-    await context.services.deliver()
-    if outcome.refused is not None:  # nothing saved: the summary and its buttons stay
-        await update.effective_message.reply_html(_refusal(context.t, outcome))
-        return Step.CONFIRM
-    assert outcome.trip is not None
-    await query.edit_message_reply_markup(None)
-    _forget(context)
-    _user_data(context)[SAVED] = {"key": draft.draft_key, "trip_id": outcome.trip.id}
-    await update.effective_message.reply_html(_outcome(context, outcome))
-    return ConversationHandler.END
+    next_state: int = Step.CONFIRM  # refused, nothing saved: the summary and its buttons stay
+    if outcome.refused is not None:
+        text = _refusal(context.t, outcome)
+    else:
+        assert outcome.trip is not None
+        await query.edit_message_reply_markup(None)
+        _forget(context)
+        _user_data(context)[SAVED] = {"key": draft.draft_key, "trip_id": outcome.trip.id}
+        text, next_state = _outcome(context, outcome), ConversationHandler.END
+    await update.effective_message.reply_html(text)
+    await context.services.deliver()  # after the reply, so the rep reads it first
+    return next_state
 
 
 def _refusal(t: Texts, outcome: Submitted) -> str:
@@ -699,17 +705,17 @@ def _pressed(callback: Any, pattern: str) -> CallbackQueryHandler[BotContext, An
 
 def build_trip() -> ConversationHandler[BotContext]:
     """The /trip conversation: one state per question, persisted across restarts."""
-    day_button = r"^trip:day:\d{4}-\d{2}-\d{2}$"
     anything = MessageHandler(NEW_MESSAGE, unexpected)
+    on_day = r":\d{4}-\d{2}-\d{2}$"
     states: dict[object, list[BaseHandler[Update, BotContext, Any]]] = {
         Step.DESTINATION: [MessageHandler(NEW_TEXT, destination_text),
                            MessageHandler(NEW_MESSAGE & filters.LOCATION, destination_pin),
                            _pressed(place_picked, r"^trip:place:\d+$"),
                            MessageHandler(NEW_MESSAGE, destination_other)],
-        Step.START: [MessageHandler(NEW_TEXT, start_typed), _pressed(start_pressed, day_button),
-                     anything],
-        Step.END: [MessageHandler(NEW_TEXT, end_typed), _pressed(end_pressed, day_button),
-                   anything],
+        Step.START: [MessageHandler(NEW_TEXT, start_typed),
+                     _pressed(start_pressed, "^trip:start" + on_day), anything],
+        Step.END: [MessageHandler(NEW_TEXT, end_typed),
+                   _pressed(end_pressed, "^trip:end" + on_day), anything],
         Step.MORE: [_pressed(more_legs, r"^trip:more:(yes|no)$"), anything],
         Step.LODGING: [MessageHandler(NEW_TEXT, lodging_typed),
                        _pressed(lodging_unknown, r"^trip:lodging:unknown$"), anything],

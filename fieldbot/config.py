@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from fieldbot.policy_file import parse_duration
@@ -41,6 +49,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     sweep_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=30)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Personal data at rest: Fernet key(s), newest first, or a key file (never the database).
+    encryption_key: SecretStr | None = None
+    key_file: Path | None = None
+    retention: Annotated[timedelta, NoDecode] = timedelta(days=90)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -55,11 +67,39 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
-    @field_validator("invite_ttl", "sweep_interval", mode="before")
+    @field_validator("invite_ttl", "sweep_interval", "retention", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
         if isinstance(value, str):
             return parse_duration(value)
+        return value
+
+    @field_validator("retention")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than zero, e.g. 90d")
+        return value
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            keys = [k.strip() for k in value.get_secret_value().split(",") if k.strip()]
+            if not keys or not all(_is_fernet_key(k) for k in keys):
+                # Never echo the value: it is a secret, or a typo of one.
+                raise ValueError(
+                    "must be one or more Fernet keys (32 bytes, URL-safe base64), newest first,"
+                    " comma-separated"
+                )
+        return value
+
+    @field_validator("key_file")
+    @classmethod
+    def _key_outside_the_database(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        db = info.data.get("db")
+        if value is not None and isinstance(db, Path) and value.resolve() == db.resolve():
+            raise ValueError("must not be the database file: keep the key apart from the data")
         return value
 
     @field_validator("bot_api_url")
@@ -79,6 +119,11 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def key_path(self) -> Path:
+        """Where the key file is (used when FIELDBOT_ENCRYPTION_KEY is not set)."""
+        return self.key_file if self.key_file is not None else self.data_dir / "fieldbot.key"
+
+    @property
     def heartbeat_file(self) -> Path:
         return self.data_dir / "heartbeat"
 
@@ -89,6 +134,13 @@ class Settings(BaseSettings):
     @property
     def bot_file_url(self) -> str:
         return f"{self.bot_api_url}/file/bot"
+
+
+def _is_fernet_key(text: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(text.encode("ascii"))) == 32
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return False
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -32,17 +32,18 @@ class PolicyError(ValueError):
     """The policy file cannot be used; the message says where and why."""
 
 
-_DURATION = re.compile(r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
+_DURATION = re.compile(r"(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
 _TIME = re.compile(r"(?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?")
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse "45s", "30m", "2h", "1h30m" or "0s" into a timedelta."""
+    """Parse "45s", "30m", "2h", "1h30m", "90d" or "0s" into a timedelta."""
     match = _DURATION.fullmatch(text)
     if not text or match is None:
         raise ValueError(f'"{text}" is not a duration like "30m", "45s" or "1h30m"')
     return timedelta(
-        hours=int(match["h"] or 0), minutes=int(match["m"] or 0), seconds=int(match["s"] or 0)
+        days=int(match["d"] or 0), hours=int(match["h"] or 0), minutes=int(match["m"] or 0),
+        seconds=int(match["s"] or 0),
     )
 
 

@@ -27,7 +27,7 @@ class JobQueueLike(Protocol):
     def run_repeating(self, callback: Any, interval: float, *, first: float | None = ...,
                       name: str | None = ..., job_kwargs: dict[str, Any] | None = ...) -> Any: ...
 
-    def run_once(self, callback: Any, when: datetime, *, name: str | None = ...,
+    def run_once(self, callback: Any, when: datetime | float, *, name: str | None = ...,
                  job_kwargs: dict[str, Any] | None = ...) -> Any: ...
 
     def get_jobs_by_name(self, name: str) -> tuple[object, ...]: ...
@@ -47,10 +47,15 @@ class Scheduler:
     def start(self) -> None:
         """Sweep at once (catch up after downtime), then every interval."""
         self._jobs.run_repeating(
-            self._wake, interval=self._interval.total_seconds(), first=0, name=REPEAT_NAME,
+            self._wake, interval=self._interval.total_seconds(), name=REPEAT_NAME,
+            first=self._interval.total_seconds(),
             job_kwargs={"misfire_grace_time": MISFIRE_GRACE, "coalesce": True,
                         "max_instances": 1},
         )
+        # An interval job's first run comes one interval after its start, even with first=0
+        # (APScheduler's IntervalTrigger): the start-up catch-up is a one-shot of its own.
+        self._jobs.run_once(self._wake, when=0.0, name=ONESHOT_NAME,
+                            job_kwargs={"misfire_grace_time": MISFIRE_GRACE})
 
     async def _wake(self, _context: object = None) -> None:
         next_due = await self._tick()

@@ -21,10 +21,14 @@ from faketelegram.transport import FakeTransport
 from faketelegram.users import FakeUser
 from fieldbot.clock import FakeClock
 from fieldbot.config import Settings
+from fieldbot.geo.gazetteer import OfflineGeocoder
 from fieldbot.services.container import Services
 
 TOKEN = "123456:FIXTURE-token-not-real-0000000000"
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a made-up "now" for the tests
+
+# The place index is immutable reference data that takes seconds to build: one per test run.
+GAZETTEER = OfflineGeocoder()
 
 ADMIN_ID, MANAGER_ID, OFFICER_ID, REP_ID = 1001, 2002, 3003, 4004
 OTHER_MANAGER_ID, OTHER_REP_ID = 2012, 4014
@@ -62,7 +66,7 @@ class World:
     async def start(self) -> FieldbotApp:
         self.app = build_application(
             self.settings, self.clock, request=self._request(),
-            get_updates_request=self._request(), rate_limit=False,
+            get_updates_request=self._request(), rate_limit=False, gazetteer=GAZETTEER,
         )
         await self.app.initialize()
         if self.app.post_init:

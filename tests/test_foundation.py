@@ -179,6 +179,12 @@ async def test_the_scheduler_only_wakes_the_sweep_with_generous_misfire_grace(
     jobs = {job.name: job for job in world.app.job_queue.jobs()}
     repeat = jobs["sweep-repeat"].job
     assert repeat.misfire_grace_time == 3600 and repeat.coalesce
+    # The start-up catch-up runs at once, not one interval later (APScheduler's interval
+    # trigger would wait a whole interval even with first=0).
+    startup = world.app.job_queue.get_jobs_by_name("sweep-next")
+    assert len(startup) == 1
+    first_repeat = repeat.trigger.start_date
+    assert startup[0].job.trigger.run_date < first_repeat - timedelta(seconds=20)
     scheduler = world.app.bot_data.scheduler
     scheduler.wake_at(world.clock.now() + timedelta(minutes=5))
     scheduler.wake_at(world.clock.now() + timedelta(minutes=2))

@@ -114,7 +114,7 @@ async def test_a_rep_plans_a_trip_to_berlin_by_name_and_gets_the_checkin_schedul
     assert (trip.lodging, trip.contact_name, trip.contact_phone) == (
         "Hotel Adlon, Unter den Linden 77", "Sam Lee", "+491701234567")
     assert len(await rows(team, "SELECT * FROM nights WHERE trip_id = ?", trip.id)) == 3
-    assert team.manager.since(0)[-1].body.startswith("Hello")  # nobody was asked to approve
+    assert not any("for approval" in text for text in team.manager.texts())
     assert "trip_draft" not in (team.app.user_data[rep.id] if team.app else {})
 
 
@@ -533,7 +533,11 @@ async def test_an_overlapping_trip_is_refused_with_the_other_trips_dates(team: W
 async def test_stray_messages_and_old_buttons_inside_the_trip_are_answered(team: World) -> None:
     await team.rep.send("/trip")
     await team.rep.send("Berlin")
+    start_question = team.rep.last
     await team.rep.send("today")
+    toast = await team.rep.press("2 Dec 2026", start_question)  # answered by typing already
+    assert toast is not None and toast.text == "This button is no longer valid."
+    assert "When do you leave?" in team.rep.last.body
     await team.rep.send("today")
     await team.rep.send("yes please")  # the question has buttons
     assert team.rep.texts()[-2] == "Sorry, that does not answer my question."
@@ -551,3 +555,49 @@ def test_every_trip_text_exists_in_both_languages_with_the_same_placeholders() -
     for key, english in catalogs["en"].items():
         assert english and catalogs["zh_Hans"][key], key
         assert placeholders(english) == placeholders(catalogs["zh_Hans"][key]), key
+
+
+async def test_a_draft_erased_under_an_open_trip_starts_it_again(team: World) -> None:
+    await team.rep.send("/trip")
+    await team.rep.send("Berlin")
+    await team.rep.send("today")
+    assert team.app is not None
+    team.app.user_data[team.rep.id].clear()  # e.g. /forgetme while the plan was open
+    await team.rep.send("2026-12-03")
+    assert "Where are you going?" in team.rep.last.body
+    await team.rep.send("Tokyo")
+    assert "When do you arrive in Tokyo, Japan?" in team.rep.last.body
+
+
+async def test_an_approval_request_that_cannot_reach_the_manager_is_explained(
+    team: World,
+) -> None:
+    await import_us_fixture(team)
+    team.fake.block(team.manager.id)  # blocked, and the bot has not noticed yet
+    await plan(team.rep, "Seoul", "2026-12-02", "2026-12-04")
+    await team.rep.press("✅ Confirm")
+    assert team.rep.texts()[-2:] == [
+        "📨 Trip plan saved and sent to your manager for approval. I will tell you the "
+        "decision; check-ins start once it is approved.",
+        "⚠️ I could not reach your manager with your trip plan for approval, so it cannot "
+        "start yet. The administrators have been told. Please call your manager.",
+    ]
+    assert "User 2002 could not be reached" in team.admin.last.body
+    [trip] = await trips_of(team, team.rep)
+    assert trip.status is TripStatus.AWAITING_APPROVAL
+    assert await rows(team, "SELECT * FROM nights") == []
+
+
+async def test_a_manager_may_put_off_a_rejection_and_a_rep_cannot_decide(team: World) -> None:
+    await plan(team.rep, companion="alone")
+    await team.rep.press("✅ Confirm")
+    [trip] = await trips_of(team, team.rep)
+    toast = await team.rep.press_data(f"approve:yes:{trip.id}")
+    assert toast is not None and toast.text == "This button is no longer valid."
+    await team.manager.press("❌ Reject")
+    await team.manager.send("/cancel")
+    assert team.manager.last.body == "Not rejected. The trip plan still waits for your decision."
+    assert (await trips_of(team, team.rep))[0].status is TripStatus.AWAITING_APPROVAL
+    await team.manager.press("✅ Approve")
+    assert (await trips_of(team, team.rep))[0].status is TripStatus.APPROVED
+    assert len(await rows(team, "SELECT * FROM nights WHERE trip_id = ?", trip.id)) == 3

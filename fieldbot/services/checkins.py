@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from fieldbot.clock import Clock
+from fieldbot.crypto import Cipher
 from fieldbot.domain.ladder import AlertKind
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.roles import Role
@@ -54,12 +55,18 @@ class NightChange:
 
 class CheckinService:
     def __init__(
-        self, db: Database, clock: Clock, policy: Policy, escalation: EscalationService
+        self,
+        db: Database,
+        clock: Clock,
+        policy: Policy,
+        escalation: EscalationService,
+        cipher: Cipher,
     ) -> None:
         self._db = db
         self._clock = clock
         self._policy = policy
         self._escalation = escalation
+        self._cipher = cipher
 
     async def check_in(
         self, user_id: int, text: str = "", location: tuple[float, float] | None = None
@@ -68,7 +75,8 @@ class CheckinService:
         now = self._clock.now()
         async with self._db.transaction() as conn:
             if location is not None:
-                await alerts.add_location(conn, user_id, location[0], location[1], False, now)
+                await alerts.add_location(conn, user_id, location[0], location[1], False, now,
+                                          cipher=self._cipher)
             night = await alerts.current_night(conn, user_id, now)
             status = CheckinStatus.NOTHING_DUE
             if night is not None:
@@ -122,7 +130,8 @@ class CheckinService:
                 if manager.id == user_id:
                     continue
                 await outbox.enqueue(
-                    conn, dedupe=f"night:{night.id}:skip:to:{manager.id}", recipient=manager.id,
+                    conn, cipher=self._cipher, dedupe=f"night:{night.id}:skip:to:{manager.id}",
+                    recipient=manager.id,
                     kind="skip_notice", priority=outbox.PRIORITY_NOTICE, now=now,
                     params={"subject_name": subject.name if subject else "?", "reason": reason,
                             "day": night.day, "tz": night.tz_name},
@@ -134,7 +143,8 @@ class CheckinService:
     ) -> None:
         """Keep a shared location as the rep's last known location."""
         async with self._db.transaction() as conn:
-            await alerts.add_location(conn, user_id, lat, lon, live, self._clock.now())
+            await alerts.add_location(conn, user_id, lat, lon, live, self._clock.now(),
+                                      cipher=self._cipher)
 
     async def next_deadline(self, user_id: int) -> NightRow | None:
         async with self._db.read() as conn:

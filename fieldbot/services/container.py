@@ -9,22 +9,30 @@ from pathlib import Path
 
 from fieldbot.clock import Clock
 from fieldbot.config import ConfigError, Settings
+from fieldbot.crypto import Cipher
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.risk import RegisterEntry
+from fieldbot.geo.gazetteer import OfflineGeocoder
 from fieldbot.geo.register import RiskRegister
 from fieldbot.geo.resolver import PlaceResolver
 from fieldbot.policy_file import load_policy
+from fieldbot.services.board import BoardService
 from fieldbot.services.checkins import CheckinService
 from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.escalation import EscalationService
+from fieldbot.services.hazards import HazardService, VerifiedHazards
 from fieldbot.services.outbox import Messenger, OutboxSender
-from fieldbot.services.risk import NoHazards, RiskService
+from fieldbot.services.photos import PhotoStore
+from fieldbot.services.privacy import PrivacyService
+from fieldbot.services.report import ReportService
+from fieldbot.services.risk import RiskService
 from fieldbot.services.trips import TripService
 from fieldbot.storage import outbox
 from fieldbot.storage.advisories import AdvisoryStore
 from fieldbot.storage.db import Database
 
 MAX_TICK_ROUNDS = 5
+MAX_SWEEP_BATCHES = 40
 
 
 class NoRegister:
@@ -47,6 +55,11 @@ class Services:
     escalation: EscalationService
     checkins: CheckinService
     resolver: PlaceResolver
+    hazards: HazardService
+    cipher: Cipher
+    privacy: PrivacyService
+    board: BoardService
+    reports: ReportService
     sender: OutboxSender | None = field(default=None)
 
     async def start(self) -> None:
@@ -64,7 +77,7 @@ class Services:
 
     def attach_messenger(self, messenger: Messenger) -> OutboxSender:
         """Give the outbox its way out (the Telegram layer) once the bot exists."""
-        sender = OutboxSender(self.db, self.clock, messenger)
+        sender = OutboxSender(self.db, self.clock, messenger, self.cipher)
         sender.on_permanent_failure += [self.escalation.on_delivery_failed,
                                         self.trips.on_delivery_failed]
         self.sender = sender
@@ -83,8 +96,13 @@ class Services:
         hence the few rounds.
         """
         await asyncio.to_thread(write_heartbeat, self.settings.heartbeat_file, self.clock.now())
+        await self.privacy.purge_if_due()
         for _ in range(MAX_TICK_ROUNDS):
-            await self.escalation.sweep()
+            # Everything due is turned into outbox rows before sending, so the outbox can
+            # put SOS first across the whole backlog rather than within one batch.
+            for _ in range(MAX_SWEEP_BATCHES):
+                if not (await self.escalation.sweep()).saturated:
+                    break
             if self.sender is not None:
                 await self.sender.drain()
             due = await self.escalation.next_due()
@@ -99,21 +117,28 @@ def write_heartbeat(path: Path, now: datetime) -> None:
     path.write_text(now.isoformat(), encoding="utf-8")
 
 
-def build_services(settings: Settings, clock: Clock) -> Services:
+def build_services(
+    settings: Settings, clock: Clock, *, gazetteer: OfflineGeocoder | None = None
+) -> Services:
     """Wire the core services; nothing is opened until `start()`."""
     db = Database(settings.db)
+    cipher = Cipher(key=settings.encryption_key, key_file=settings.key_path)
+    privacy = PrivacyService(db, clock, cipher, settings.retention, settings.data_dir)
+    db.on_open.append(privacy.unlock)  # whoever opens the database first proves the key
     policy = load_policy(settings.policy)
     if settings.geocoder == "nominatim" and not settings.operator_contact:
         raise ConfigError(
             "FIELDBOT_OPERATOR_CONTACT: required with FIELDBOT_GEOCODER=nominatim (its usage "
             "policy asks for a contact in the user agent)"
         )
-    resolver = PlaceResolver(online=settings.geocoder == "nominatim",
+    # One gazetteer index may serve several bot instances in one process (tests, benchmarks):
+    # it is immutable reference data and takes seconds to build.
+    resolver = PlaceResolver(gazetteer, online=settings.geocoder == "nominatim",
                              operator_contact=settings.operator_contact)
     register = RiskRegister(settings.risk_register) if settings.risk_register else NoRegister()
     advisories = AdvisoryStore(db)
-    risk = RiskService(resolver, advisories, register, NoHazards(), clock)
-    escalation = EscalationService(db, clock, policy)
+    risk = RiskService(resolver, advisories, register, VerifiedHazards(db, clock), clock)
+    escalation = EscalationService(db, clock, policy, cipher)
     return Services(
         settings=settings,
         clock=clock,
@@ -122,8 +147,13 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         enrolment=EnrolmentService(db, clock, settings.admin_ids, settings.invite_ttl),
         advisories=advisories,
         risk=risk,
-        trips=TripService(db, clock, policy, risk),
+        trips=TripService(db, clock, policy, risk, cipher),
         escalation=escalation,
-        checkins=CheckinService(db, clock, policy, escalation),
+        checkins=CheckinService(db, clock, policy, escalation, cipher),
         resolver=resolver,
+        hazards=HazardService(db, clock, PhotoStore(settings.data_dir)),
+        cipher=cipher,
+        privacy=privacy,
+        board=BoardService(db, clock, policy, cipher),
+        reports=ReportService(db, clock),
     )

@@ -11,7 +11,7 @@ from enum import StrEnum
 from fieldbot.clock import Clock
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role, invitable_roles
-from fieldbot.storage import users
+from fieldbot.storage import audit, users
 from fieldbot.storage.codec import parse_ts
 from fieldbot.storage.db import Database
 
@@ -61,8 +61,10 @@ class EnrolmentService:
         if found is not None or user_id not in self._admin_ids:
             return found
         admin = Member(user_id, name or str(user_id), Role.ADMIN, "", language)
+        now = self._clock.now()
         async with self._db.transaction() as conn:
-            await users.upsert(conn, admin, self._clock.now())
+            await users.upsert(conn, admin, now)
+            await audit.record(conn, None, "enrol", user_id, "role=admin via=configuration", now)
         return admin
 
     async def create_invite(self, inviter: Member | None, role: Role, team: str) -> Invite:
@@ -81,6 +83,8 @@ class EnrolmentService:
                 conn, hash_code(code), role, team,
                 inviter.id if inviter else None, now, now + self._ttl,
             )
+            await audit.record(conn, inviter.id if inviter else None, "invite", None,
+                               f"role={role.value} team={team or '-'}", now)
         return Invite(code, role, team, self._ttl)
 
     async def redeem(self, code: str, user_id: int, name: str, language: str) -> Member:
@@ -105,6 +109,16 @@ class EnrolmentService:
                 existing.language if existing else language,
             )
             await users.upsert(conn, member, now)
+            invited_by = invite["created_by"] if invite["created_by"] is not None else "cli"
+            if existing is None:
+                await audit.record(conn, user_id, "enrol", user_id,
+                                   f"role={member.role.value} team={member.team or '-'}"
+                                   f" invited_by={invited_by}", now)
+            elif (existing.role, existing.team) != (member.role, member.team):
+                await audit.record(conn, user_id, "role_change", user_id,
+                                   f"role={existing.role.value}->{member.role.value}"
+                                   f" team={existing.team or '-'}->{member.team or '-'}"
+                                   f" invited_by={invited_by}", now)
         return member
 
     async def set_language(self, user_id: int, language: str) -> None:

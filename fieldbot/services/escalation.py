@@ -15,12 +15,13 @@ from typing import Any
 import aiosqlite
 
 from fieldbot.clock import Clock
+from fieldbot.crypto import Cipher
 from fieldbot.domain import ladder
 from fieldbot.domain.ladder import AlertKind, NightOutcome, Step, Tier
 from fieldbot.domain.members import Member
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.roles import Role
-from fieldbot.storage import alerts, outbox, trips, users
+from fieldbot.storage import alerts, audit, outbox, trips, users
 from fieldbot.storage.alerts import AlertRow, NightRow
 from fieldbot.storage.codec import ts
 from fieldbot.storage.db import Database
@@ -29,6 +30,7 @@ from fieldbot.storage.outbox import OutboxMessage
 log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
+NIGHT_CHUNK = 100
 LATE_AFTER = timedelta(seconds=60)  # a step carried out later than this is marked late
 STEP_RETRY = timedelta(minutes=1)  # a step that raised is tried again this much later
 
@@ -48,13 +50,15 @@ class SweepReport:
     missed: int = 0
     steps: int = 0
     failures: int = 0
+    saturated: bool = False  # a batch was full: more may be due right now
 
 
 class EscalationService:
-    def __init__(self, db: Database, clock: Clock, policy: Policy) -> None:
+    def __init__(self, db: Database, clock: Clock, policy: Policy, cipher: Cipher) -> None:
         self._db = db
         self._clock = clock
         self._policy = policy
+        self._cipher = cipher
 
     # --- the sweep ------------------------------------------------------------------------
 
@@ -64,11 +68,18 @@ class EscalationService:
         reminders = missed = steps = failures = 0
         async with self._db.read() as conn:
             night_ids = await alerts.due_night_ids(conn, now, SWEEP_BATCH)
-        for night_id in night_ids:
-            async with self._db.transaction() as conn:
-                outcome = await self._advance_night(conn, night_id, now)
-            reminders += outcome == "reminded"
-            missed += outcome == "missed"
+        # Nights are advanced NIGHT_CHUNK to a transaction: each commit is an fsync
+        # (synchronous=FULL), and a night's change is a compare-and-set that stands alone.
+        for first in range(0, len(night_ids), NIGHT_CHUNK):
+            chunk = night_ids[first : first + NIGHT_CHUNK]
+            try:
+                async with self._db.transaction() as conn:
+                    outcomes = [await self._advance_night(conn, n, now) for n in chunk]
+            except Exception:
+                log.exception("advancing nights failed; retrying them one by one")
+                outcomes = [await self._advance_night_alone(n, now) for n in chunk]
+            reminders += outcomes.count("reminded")
+            missed += outcomes.count("missed")
         async with self._db.read() as conn:
             alert_ids = await alerts.due_alert_ids(conn, now, SWEEP_BATCH)
         for alert_id in alert_ids:
@@ -88,7 +99,8 @@ class EscalationService:
                         f"stepfail:{alert_id}:{ts(now)}",
                         now,
                     )
-        return SweepReport(reminders, missed, steps, failures)
+        saturated = SWEEP_BATCH in (len(night_ids), len(alert_ids))
+        return SweepReport(reminders, missed, steps, failures, saturated)
 
     async def next_due(self) -> datetime | None:
         """Return when the sweep next has something to do (for the scheduler's one-shot)."""
@@ -97,6 +109,17 @@ class EscalationService:
             mail = await outbox.next_due(conn)
         candidates = [d for d in (due, mail) if d is not None]
         return min(candidates) if candidates else None
+
+    async def _advance_night_alone(self, night_id: int, now: datetime) -> str:
+        """Advance one night; if it raises, push it a minute forward instead of looping."""
+        try:
+            async with self._db.transaction() as conn:
+                return await self._advance_night(conn, night_id, now)
+        except Exception:
+            log.exception("night %s failed; retrying later", night_id)
+            async with self._db.transaction() as conn:
+                await alerts.push_night(conn, night_id, now + STEP_RETRY)
+            return "failed"
 
     async def _advance_night(
         self, conn: aiosqlite.Connection, night_id: int, now: datetime
@@ -115,6 +138,7 @@ class EscalationService:
                 return "gone"
             await outbox.enqueue(
                 conn,
+                cipher=self._cipher,
                 dedupe=f"night:{night.id}:reminder",
                 recipient=night.user_id,
                 kind="reminder",
@@ -131,7 +155,7 @@ class EscalationService:
     async def _open_missed_alert(
         self, conn: aiosqlite.Connection, night: NightRow, now: datetime
     ) -> None:
-        trip = await trips.get(conn, night.trip_id)
+        trip = await trips.get(conn, night.trip_id, cipher=self._cipher)
         level = trip.risk_level if trip else 0
         esc = self._policy.escalation_for(level)
         states = await alerts.recent_outcomes(
@@ -160,6 +184,9 @@ class EscalationService:
             anchor=night.deadline,
             now=now,
         )
+        if alert_id is not None:
+            await audit.record(conn, None, "alert_open", night.user_id,
+                               f"alert={alert_id} kind={kind.value} night={night.id}", now)
         log.info("night %s missed: alert %s (%s)", night.id, alert_id, kind.value)
 
     async def run_step(self, conn: aiosqlite.Connection, alert_id: int, now: datetime) -> int:
@@ -212,6 +239,9 @@ class EscalationService:
                 break
             # Nobody at this tier can be reached: go to the next tier at once.
             await alerts.request_skip(conn, a.id, step.index, now)
+            await audit.record(conn, None, "alert_step", a.user_id,
+                               f"alert={a.id} step={step.index} tier={int(step.tier)} to=none",
+                               now)
             await self._tell_admins(
                 conn,
                 "empty_tier",
@@ -234,7 +264,7 @@ class EscalationService:
             people += await users.with_role(conn, [Role.OFFICER])
         ids = [m.id for m in people if m.id != a.user_id]
         if tier is Tier.EMERGENCY and a.trip_id is not None:
-            trip = await trips.get(conn, a.trip_id)
+            trip = await trips.get(conn, a.trip_id, cipher=self._cipher)
             if trip and trip.contact_user_id and await users.get(conn, trip.contact_user_id):
                 ids.append(trip.contact_user_id)
         return sorted(set(ids))
@@ -261,6 +291,7 @@ class EscalationService:
             kind = "alert_rep" if step.tier is Tier.REP else "alert"
             await outbox.enqueue(
                 conn,
+                cipher=self._cipher,
                 dedupe=f"alert:{a.id}:step:{step.index}:to:{uid}",
                 recipient=uid,
                 kind=kind,
@@ -272,6 +303,13 @@ class EscalationService:
             )
         if step.tier is not Tier.REP:
             await alerts.add_recipients(conn, a.id, recipients, now)
+        # Each recipient is shown the subject's lodging, contact and location: a logged view.
+        await audit.record(
+            conn, None, "alert_step", a.user_id,
+            f"alert={a.id} step={step.index} tier={int(step.tier)} attempt={step.attempt}"
+            f" to={','.join(str(uid) for uid in recipients) or 'none'}",
+            now,
+        )
         log.info(
             "alert %s step %s (tier %s, attempt %s) to %s recipients%s",
             a.id,
@@ -294,7 +332,7 @@ class EscalationService:
             "subject_name": subject.name if subject else "?",
             "anchor": ts(a.anchor),
         }
-        trip = await trips.get(conn, a.trip_id) if a.trip_id else None
+        trip = await trips.get(conn, a.trip_id, cipher=self._cipher) if a.trip_id else None
         if trip is not None:
             details.update(
                 trip_id=trip.id,
@@ -306,7 +344,7 @@ class EscalationService:
                 contact_name=trip.contact_name,
                 contact_phone=trip.contact_phone,
             )
-        where = await alerts.last_location(conn, a.user_id)
+        where = await alerts.last_location(conn, a.user_id, cipher=self._cipher)
         if where is not None:
             details["last_location"] = {"lat": where[0], "lon": where[1], "at": ts(where[2])}
         return details
@@ -347,6 +385,7 @@ class EscalationService:
                 continue
             await outbox.enqueue(
                 conn,
+                cipher=self._cipher,
                 dedupe=f"admin:{key}:to:{admin.id}",
                 recipient=admin.id,
                 kind=f"admin_{kind}",
@@ -370,7 +409,8 @@ class EscalationService:
             )
             if existing and not duress:
                 return existing[-1].id, False
-            active = await trips.for_user(conn, user_id, ["approved"], now.date())
+            active = await trips.for_user(conn, user_id, ["approved"], now.date(),
+                                          cipher=self._cipher)
             trip = active[0] if active else None
             alert_id = await alerts.open_alert(
                 conn,
@@ -383,6 +423,8 @@ class EscalationService:
                 now=now,
             )
             assert alert_id is not None
+            await audit.record(conn, user_id, "alert_open", user_id,
+                               f"alert={alert_id} kind={kind.value}", now)
             await self.run_step(conn, alert_id, now)
         log.warning("alert %s raised (%s) for user %s", alert_id, kind.value, user_id)
         return alert_id, True
@@ -394,10 +436,13 @@ class EscalationService:
             a = await self._actionable(conn, alert_id, by)
             if not await alerts.acknowledge(conn, alert_id, by.id, now):
                 raise AlertActionError("already", a.acked_by or a.resolved_by)
+            await outbox.withdraw_ladder(conn, alert_id)
+            await audit.record(conn, by.id, "alert_ack", a.user_id, f"alert={alert_id}", now)
             for uid in await alerts.recipients(conn, alert_id):
                 if uid != by.id:
                     await outbox.enqueue(
                         conn,
+                        cipher=self._cipher,
                         dedupe=f"ack:{alert_id}:to:{uid}",
                         recipient=uid,
                         kind="ack_notice",
@@ -417,9 +462,13 @@ class EscalationService:
             a = await self._actionable(conn, alert_id, by)
             if not await alerts.finish(conn, alert_id, "resolved", by.id, now, reason, note):
                 raise AlertActionError("already", a.resolved_by or a.acked_by)
+            await outbox.withdraw_ladder(conn, alert_id)
+            await audit.record(conn, by.id, "alert_resolve", a.user_id,
+                               f"alert={alert_id} reason={reason}", now)
             for uid in await alerts.recipients(conn, alert_id):
                 await outbox.enqueue(
                     conn,
+                    cipher=self._cipher,
                     dedupe=f"resolved:{alert_id}:to:{uid}",
                     recipient=uid,
                     kind="resolved",
@@ -453,10 +502,13 @@ class EscalationService:
         """Close an alert because the rep checked in; tell everyone who was alerted."""
         if not await alerts.finish(conn, a.id, "closed", None, now, "checked_in"):
             return
+        await outbox.withdraw_ladder(conn, a.id)
+        await audit.record(conn, None, "alert_all_clear", a.user_id, f"alert={a.id}", now)
         subject = await users.get(conn, a.user_id)
         for uid in await alerts.recipients(conn, a.id):
             await outbox.enqueue(
                 conn,
+                cipher=self._cipher,
                 dedupe=f"clear:{a.id}:to:{uid}",
                 recipient=uid,
                 kind="all_clear",

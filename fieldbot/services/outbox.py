@@ -13,6 +13,7 @@ from typing import Protocol
 import aiosqlite
 
 from fieldbot.clock import Clock
+from fieldbot.crypto import Cipher
 from fieldbot.storage import outbox, users
 from fieldbot.storage.db import Database
 from fieldbot.storage.outbox import OutboxMessage
@@ -56,10 +57,11 @@ def backoff(attempts: int, retry_after: timedelta | None) -> timedelta:
 
 
 class OutboxSender:
-    def __init__(self, db: Database, clock: Clock, messenger: Messenger) -> None:
+    def __init__(self, db: Database, clock: Clock, messenger: Messenger, cipher: Cipher) -> None:
         self._db = db
         self._clock = clock
         self._messenger = messenger
+        self._cipher = cipher
         self._lock = asyncio.Lock()
         self.on_permanent_failure: list[FailureHook] = []
 
@@ -74,35 +76,44 @@ class OutboxSender:
             while True:
                 now = self._clock.now()
                 async with self._db.transaction() as conn:
-                    batch = await outbox.claim(conn, now, BATCH, now - CLAIM_TIMEOUT)
+                    batch = await outbox.claim(conn, now, BATCH, now - CLAIM_TIMEOUT,
+                                               cipher=self._cipher)
                 if not batch:
                     return sent
-                results = await asyncio.gather(*(self._send(m) for m in batch))
-                sent += sum(results)
+                deliveries = await asyncio.gather(*(self._deliver(m) for m in batch))
+                # One transaction (one fsync) records the whole batch. A crash before it
+                # commits re-sends the batch: at-least-once, duplicates bounded by crashes.
+                async with self._db.transaction() as conn:
+                    for message, delivery in zip(batch, deliveries, strict=True):
+                        sent += await self._record(conn, message, delivery)
 
-    async def _send(self, message: OutboxMessage) -> bool:
+    async def _deliver(self, message: OutboxMessage) -> Delivery:
         try:
-            delivery = await self._messenger.deliver(message)
+            return await self._messenger.deliver(message)
         except Exception as exc:  # noqa: BLE001 - a renderer bug must not stop the others
             log.exception("rendering outbox message %s failed", message.id)
-            delivery = Delivery(Outcome.TRANSIENT, error=type(exc).__name__)
+            return Delivery(Outcome.TRANSIENT, error=type(exc).__name__)
+
+    async def _record(
+        self, conn: aiosqlite.Connection, message: OutboxMessage, delivery: Delivery
+    ) -> bool:
+        """Write down what happened to one message; True if it was sent."""
         now = self._clock.now()
-        async with self._db.transaction() as conn:
-            if delivery.outcome is Outcome.SENT:
-                await outbox.mark_sent(conn, message.id, now, delivery.message_id)
-                return True
-            if delivery.outcome is Outcome.MIGRATED and delivery.new_chat_id is not None:
-                await outbox.redirect(conn, message.id, delivery.new_chat_id)
-                return False
-            if delivery.outcome is Outcome.TRANSIENT:
-                due = now + backoff(message.attempts, delivery.retry_after)
-                await outbox.retry_at(conn, message.id, due, delivery.error)
-                log.info("outbox %s: transient failure, retry at %s", message.id, due)
-                return False
-            log.warning("outbox %s to user %s failed permanently: %s",
-                        message.id, message.recipient, delivery.error)
-            await outbox.mark_failed(conn, message.id, delivery.error)
-            await users.set_unreachable(conn, message.recipient, delivery.error or "unreachable")
-            for hook in self.on_permanent_failure:
-                await hook(conn, message)
+        if delivery.outcome is Outcome.SENT:
+            await outbox.mark_sent(conn, message.id, now, delivery.message_id)
+            return True
+        if delivery.outcome is Outcome.MIGRATED and delivery.new_chat_id is not None:
+            await outbox.redirect(conn, message.id, delivery.new_chat_id)
+            return False
+        if delivery.outcome is Outcome.TRANSIENT:
+            due = now + backoff(message.attempts, delivery.retry_after)
+            await outbox.retry_at(conn, message.id, due, delivery.error)
+            log.info("outbox %s: transient failure, retry at %s", message.id, due)
+            return False
+        log.warning("outbox %s to user %s failed permanently: %s",
+                    message.id, message.recipient, delivery.error)
+        await outbox.mark_failed(conn, message.id, delivery.error)
+        await users.set_unreachable(conn, message.recipient, delivery.error or "unreachable")
+        for hook in self.on_permanent_failure:
+            await hook(conn, message)
         return False

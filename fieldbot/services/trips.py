@@ -11,6 +11,7 @@ from typing import Protocol
 import aiosqlite
 
 from fieldbot.clock import Clock
+from fieldbot.crypto import Cipher
 from fieldbot.domain import schedule
 from fieldbot.domain.members import Member
 from fieldbot.domain.places import Place
@@ -18,7 +19,7 @@ from fieldbot.domain.policy import Policy
 from fieldbot.domain.risk import RiskLevel
 from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import Leg, Trip, TripStatus, needs_approval, overlaps
-from fieldbot.storage import outbox, trips, users
+from fieldbot.storage import audit, outbox, trips, users
 from fieldbot.storage.db import Database
 from fieldbot.storage.outbox import OutboxMessage
 
@@ -67,11 +68,14 @@ class DecisionError(Exception):
 
 
 class TripService:
-    def __init__(self, db: Database, clock: Clock, policy: Policy, assessor: Assessor) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, policy: Policy, assessor: Assessor, cipher: Cipher
+    ) -> None:
         self._db = db
         self._clock = clock
         self._policy = policy
         self._assessor = assessor
+        self._cipher = cipher
 
     async def risk_level(self, legs: tuple[Leg, ...]) -> RiskLevel:
         levels = [(await self._assessor.assess_place(leg.place)).level for leg in legs]
@@ -82,7 +86,7 @@ class TripService:
         level = await self.risk_level(plan.legs)
         now = self._clock.now()
         async with self._db.transaction() as conn:
-            earlier = await trips.by_draft(conn, draft_key)
+            earlier = await trips.by_draft(conn, draft_key, cipher=self._cipher)
             if earlier is not None:
                 return Submitted(earlier, duplicate=True)
             clash = await self._clash(conn, member.id, plan.legs)
@@ -101,16 +105,21 @@ class TripService:
                 contact_user_id=plan.contact_user_id, night_visits=plan.night_visits,
                 companion=plan.companion, risk_level=int(level),
             )
-            trip_id = await trips.insert(conn, draft, now, draft_key)
+            trip_id = await trips.insert(conn, draft, now, draft_key, cipher=self._cipher)
             assert trip_id is not None
-            trip = await trips.get(conn, trip_id)
+            trip = await trips.get(conn, trip_id, cipher=self._cipher)
             assert trip is not None
             if status is TripStatus.APPROVED:
                 await trips.insert_nights(conn, member.id, schedule.nights(trip, self._policy))
             else:
+                # The request shows the managers the rep's lodging and contact: a logged view.
+                await audit.record(conn, member.id, "trip_approval_request", member.id,
+                                   f"trip={trip_id} to={','.join(str(m.id) for m in managers)}",
+                                   now)
                 for manager in managers:
                     await outbox.enqueue(
-                        conn, dedupe=f"trip:{trip_id}:approval:to:{manager.id}",
+                        conn, cipher=self._cipher,
+                        dedupe=f"trip:{trip_id}:approval:to:{manager.id}",
                         recipient=manager.id, kind="trip_approval",
                         params={"trip_id": trip_id}, priority=outbox.PRIORITY_NOTICE, now=now,
                     )
@@ -123,7 +132,7 @@ class TripService:
         """Approve (scheduling its nights) or reject a waiting trip; the rep is told."""
         now = self._clock.now()
         async with self._db.transaction() as conn:
-            trip = await trips.get(conn, trip_id)
+            trip = await trips.get(conn, trip_id, cipher=self._cipher)
             if trip is None:
                 raise DecisionError("unknown")
             rep = await users.get(conn, trip.user_id)
@@ -135,13 +144,16 @@ class TripService:
             if not await trips.set_status(conn, trip_id, TripStatus.AWAITING_APPROVAL, new,
                                           manager.id, now, reason):
                 raise DecisionError("already")
-            decided = await trips.get(conn, trip_id)
+            await audit.record(conn, manager.id, "trip_approve" if approve else "trip_reject",
+                               trip.user_id, f"trip={trip_id}", now)
+            decided = await trips.get(conn, trip_id, cipher=self._cipher)
             assert decided is not None
             if approve:
                 await trips.insert_nights(conn, trip.user_id,
                                           schedule.nights(decided, self._policy))
             await outbox.enqueue(
-                conn, dedupe=f"trip:{trip_id}:decision", recipient=trip.user_id,
+                conn, cipher=self._cipher, dedupe=f"trip:{trip_id}:decision",
+                recipient=trip.user_id,
                 kind="trip_decision", priority=outbox.PRIORITY_NOTICE, now=now,
                 params={"trip_id": trip_id, "approved": approve, "by_name": manager.name,
                         "reason": reason},
@@ -150,17 +162,19 @@ class TripService:
 
     async def get(self, trip_id: int) -> Trip | None:
         async with self._db.read() as conn:
-            return await trips.get(conn, trip_id)
+            return await trips.get(conn, trip_id, cipher=self._cipher)
 
     async def current_and_upcoming(self, user_id: int, today: date) -> list[Trip]:
         async with self._db.read() as conn:
-            return await trips.for_user(conn, user_id, trips.LIVE_STATUSES, today)
+            return await trips.for_user(conn, user_id, trips.LIVE_STATUSES, today,
+                                        cipher=self._cipher)
 
     async def end_active(self, user_id: int, today: date) -> Trip | None:
         """End the trip under way (or the next approved one); its future nights are dropped."""
         now = self._clock.now()
         async with self._db.transaction() as conn:
-            for trip in await trips.for_user(conn, user_id, ["approved"], today):
+            for trip in await trips.for_user(conn, user_id, ["approved"], today,
+                                             cipher=self._cipher):
                 if await trips.end(conn, trip.id, now):
                     await trips.cancel_future_nights(conn, trip.id)
                     return trip
@@ -168,7 +182,7 @@ class TripService:
 
     async def save_report(self, trip_id: int, user_id: int, report: str) -> None:
         async with self._db.transaction() as conn:
-            trip = await trips.get(conn, trip_id)
+            trip = await trips.get(conn, trip_id, cipher=self._cipher)
             if trip is not None and trip.user_id == user_id:
                 await trips.save_report(conn, trip_id, report[:4000])
 
@@ -176,11 +190,12 @@ class TripService:
         """An approval request could not reach a manager: tell the rep why it waits."""
         if message.kind != "trip_approval":
             return
-        trip = await trips.get(conn, int(message.params["trip_id"]))
+        trip = await trips.get(conn, int(message.params["trip_id"]), cipher=self._cipher)
         if trip is None:
             return
         await outbox.enqueue(
-            conn, dedupe=f"trip:{trip.id}:manager_unreachable", recipient=trip.user_id,
+            conn, cipher=self._cipher, dedupe=f"trip:{trip.id}:manager_unreachable",
+            recipient=trip.user_id,
             kind="trip_manager_unreachable", priority=outbox.PRIORITY_NOTICE,
             params={"trip_id": trip.id}, now=self._clock.now(),
         )
@@ -189,7 +204,8 @@ class TripService:
         self, conn: aiosqlite.Connection, user_id: int, legs: tuple[Leg, ...]
     ) -> Trip | None:
         start, end = legs[0].start, legs[-1].end
-        for other in await trips.for_user(conn, user_id, trips.LIVE_STATUSES, start):
+        for other in await trips.for_user(conn, user_id, trips.LIVE_STATUSES, start,
+                                          cipher=self._cipher):
             if overlaps(start, end, other.start, other.end):
                 return other
         return None
@@ -205,7 +221,8 @@ class TripService:
     ) -> None:
         for admin in await users.with_role(conn, [Role.ADMIN]):
             await outbox.enqueue(
-                conn, dedupe=f"nomanager:{member.id}:{now.date().isoformat()}:to:{admin.id}",
+                conn, cipher=self._cipher,
+                dedupe=f"nomanager:{member.id}:{now.date().isoformat()}:to:{admin.id}",
                 recipient=admin.id, kind="admin_no_manager",
                 params={"user_id": member.id, "name": member.name, "team": member.team},
                 priority=outbox.PRIORITY_NOTICE, now=now,

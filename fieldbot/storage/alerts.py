@@ -7,6 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from fieldbot.crypto import Cipher
 from fieldbot.domain.ladder import AlertKind
 from fieldbot.storage.codec import opt_ts, parse_ts, ts
 
@@ -129,6 +130,10 @@ async def move_night(
     return cur.rowcount == 1
 
 
+async def push_night(conn: aiosqlite.Connection, night_id: int, due: datetime) -> None:
+    await conn.execute("UPDATE nights SET due_at = ? WHERE id = ?", (ts(due), night_id))
+
+
 async def recent_outcomes(
     conn: aiosqlite.Connection, trip_id: int, up_to_day: str, limit: int
 ) -> list[str]:
@@ -170,8 +175,9 @@ async def alert(conn: aiosqlite.Connection, alert_id: int) -> AlertRow | None:
 
 async def due_alert_ids(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[int]:
     async with conn.execute(
+        # SOS first: among due steps, someone asking for help goes before a missed check-in.
         "SELECT id FROM alerts WHERE next_due_at IS NOT NULL AND next_due_at <= ?"
-        " ORDER BY next_due_at LIMIT ?",
+        " ORDER BY kind NOT IN ('sos', 'duress'), next_due_at LIMIT ?",
         (ts(now), limit),
     ) as cur:
         return [r[0] for r in await cur.fetchall()]
@@ -275,23 +281,34 @@ async def recipients(conn: aiosqlite.Connection, alert_id: int) -> list[int]:
 
 
 async def add_location(
-    conn: aiosqlite.Connection, user_id: int, lat: float, lon: float, live: bool, at: datetime
+    conn: aiosqlite.Connection,
+    user_id: int,
+    lat: float,
+    lon: float,
+    live: bool,
+    at: datetime,
+    *,
+    cipher: Cipher,
 ) -> None:
+    """Keep a shared location, the point encrypted."""
     await conn.execute(
-        "INSERT INTO locations (user_id, at, lat, lon, live) VALUES (?,?,?,?,?)",
-        (user_id, ts(at), lat, lon, int(live)),
+        "INSERT INTO locations (user_id, at, point, live) VALUES (?,?,?,?)",
+        (user_id, ts(at), cipher.encrypt(f"{lat!r},{lon!r}"), int(live)),
     )
 
 
 async def last_location(
-    conn: aiosqlite.Connection, user_id: int
+    conn: aiosqlite.Connection, user_id: int, *, cipher: Cipher
 ) -> tuple[float, float, datetime] | None:
     async with conn.execute(
-        "SELECT lat, lon, at FROM locations WHERE user_id = ? ORDER BY at DESC LIMIT 1",
+        "SELECT point, at FROM locations WHERE user_id = ? ORDER BY at DESC, id DESC LIMIT 1",
         (user_id,),
     ) as cur:
         row = await cur.fetchone()
-    return (row["lat"], row["lon"], parse_ts(row["at"])) if row else None
+    if row is None:
+        return None
+    lat, _, lon = cipher.decrypt(row["point"]).partition(",")
+    return float(lat), float(lon), parse_ts(row["at"])
 
 
 async def next_due(conn: aiosqlite.Connection) -> datetime | None:

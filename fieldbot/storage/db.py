@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -41,6 +41,9 @@ class Database:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        # Run once the schema is current, before anyone else uses the connection: whoever
+        # opens the database first (the bot, PTB's persistence, a CLI command) checks the key.
+        self.on_open: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def is_open(self) -> bool:
@@ -58,8 +61,16 @@ class Database:
         await conn.execute("PRAGMA synchronous=FULL")
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=5000")
+        # Erased and purged personal data is overwritten with zeros, not just unlinked.
+        await conn.execute("PRAGMA secure_delete=ON")
         self._conn = conn
-        await self._migrate(target_version)
+        try:
+            await self._migrate(target_version)
+            for hook in self.on_open:
+                await hook()
+        except BaseException:
+            await self.close()
+            raise
 
     async def close(self) -> None:
         if self._conn is not None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiosqlite
 
+from fieldbot.crypto import Cipher
 from fieldbot.storage.codec import parse_ts, ts
 
 # Higher goes first. SOS and escalations never wait behind reminders or bulk sends.
@@ -42,19 +43,38 @@ async def enqueue(
     now: datetime,
     alert_id: int | None = None,
     step_index: int | None = None,
+    cipher: Cipher | None = None,
 ) -> bool:
-    """Add a message unless one with the same dedupe key exists; True if it was added."""
+    """Add a message unless one with the same dedupe key exists; True if it was added.
+
+    Pass the cipher: the params are then stored encrypted (alert params carry lodging, the
+    emergency contact and the last known location). Without it they are stored as readable
+    JSON, which is only acceptable for params that hold ids and no personal data.
+    """
     cur = await conn.execute(
         "INSERT INTO outbox (dedupe, alert_id, step_index, recipient, kind, params, priority,"
         " created_at, due_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (dedupe) DO NOTHING",
         (dedupe, alert_id, step_index, recipient, kind,
-         json.dumps(params, ensure_ascii=False), priority, ts(now), ts(now)),
+         cipher.encrypt_json(params) if cipher else json.dumps(params, ensure_ascii=False),
+         priority, ts(now), ts(now)),
     )
     return cur.rowcount == 1
 
 
+def read_params(stored: str, cipher: Cipher) -> dict[str, Any]:
+    """Decode stored params: encrypted, readable JSON (no cipher given), or '' (purged)."""
+    if stored.startswith("{"):
+        return dict(json.loads(stored))
+    return dict(cipher.decrypt_json(stored, empty={}))
+
+
 async def claim(
-    conn: aiosqlite.Connection, now: datetime, limit: int, stale_before: datetime
+    conn: aiosqlite.Connection,
+    now: datetime,
+    limit: int,
+    stale_before: datetime,
+    *,
+    cipher: Cipher,
 ) -> list[OutboxMessage]:
     """Claim due messages, most urgent first. A claim older than `stale_before` is reclaimed:
     its sender died mid-send, and sending again is the at-least-once promise."""
@@ -75,7 +95,7 @@ async def claim(
         if got.rowcount == 1:  # another worker got there first otherwise
             claimed.append(
                 OutboxMessage(
-                    row["id"], row["recipient"], row["kind"], json.loads(row["params"]),
+                    row["id"], row["recipient"], row["kind"], read_params(row["params"], cipher),
                     row["priority"], row["attempts"] + 1, row["alert_id"], row["step_index"],
                     parse_ts(row["due_at"]),
                 )
@@ -139,3 +159,14 @@ async def step_outcome(
         row = await cur.fetchone()
     assert row is not None
     return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+
+async def withdraw_ladder(conn: aiosqlite.Connection, alert_id: int) -> int:
+    """Withdraw an ended alert's unsent ladder messages (e.g. waiting out a 429): sent after
+    the acknowledgement or the all-clear, they would read as a new alarm. Notices stay."""
+    cur = await conn.execute(
+        "UPDATE outbox SET state = 'failed', last_error = 'withdrawn: alert ended'"
+        " WHERE alert_id = ? AND state = 'pending' AND kind IN ('alert', 'alert_rep')",
+        (alert_id,),
+    )
+    return cur.rowcount

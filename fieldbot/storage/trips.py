@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
+from fieldbot.crypto import Cipher
 from fieldbot.domain.places import Place
 from fieldbot.domain.schedule import Night
 from fieldbot.domain.trips import Leg, Trip, TripStatus
@@ -16,14 +17,17 @@ LIVE_STATUSES = (TripStatus.AWAITING_APPROVAL.value, TripStatus.APPROVED.value)
 
 
 async def insert(
-    conn: aiosqlite.Connection, trip: Trip, at: datetime, draft_key: str
+    conn: aiosqlite.Connection, trip: Trip, at: datetime, draft_key: str, *, cipher: Cipher
 ) -> int | None:
-    """Insert a trip and its legs; None if this draft was already saved (a double Confirm)."""
+    """Insert a trip and its legs; None if this draft was already saved (a double Confirm).
+
+    Lodging and the emergency contact are stored encrypted."""
     cur = await conn.execute(
         "INSERT INTO trips (user_id, status, lodging, contact_name, contact_phone,"
         " contact_user_id, night_visits, companion, risk_level, created_at, draft_key)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (draft_key) DO NOTHING",
-        (trip.user_id, trip.status.value, trip.lodging, trip.contact_name, trip.contact_phone,
+        (trip.user_id, trip.status.value, cipher.encrypt(trip.lodging),
+         cipher.encrypt(trip.contact_name), cipher.encrypt(trip.contact_phone),
          trip.contact_user_id, int(trip.night_visits), trip.companion, trip.risk_level,
          ts(at), draft_key),
     )
@@ -44,22 +48,29 @@ async def insert(
     return trip_id
 
 
-async def by_draft(conn: aiosqlite.Connection, draft_key: str) -> Trip | None:
+async def by_draft(
+    conn: aiosqlite.Connection, draft_key: str, *, cipher: Cipher
+) -> Trip | None:
     async with conn.execute("SELECT id FROM trips WHERE draft_key = ?", (draft_key,)) as cur:
         row = await cur.fetchone()
-    return await get(conn, row["id"]) if row else None
+    return await get(conn, row["id"], cipher=cipher) if row else None
 
 
-async def get(conn: aiosqlite.Connection, trip_id: int) -> Trip | None:
+async def get(conn: aiosqlite.Connection, trip_id: int, *, cipher: Cipher) -> Trip | None:
     async with conn.execute("SELECT * FROM trips WHERE id = ?", (trip_id,)) as cur:
         row = await cur.fetchone()
     if row is None:
         return None
-    return (await _with_legs(conn, [row]))[0]
+    return (await _with_legs(conn, [row], cipher))[0]
 
 
 async def for_user(
-    conn: aiosqlite.Connection, user_id: int, statuses: Sequence[str], ending_on_or_after: date
+    conn: aiosqlite.Connection,
+    user_id: int,
+    statuses: Sequence[str],
+    ending_on_or_after: date,
+    *,
+    cipher: Cipher,
 ) -> list[Trip]:
     """Trips of a user in the given statuses whose last leg ends on or after a date."""
     marks = ",".join("?" * len(statuses))
@@ -70,10 +81,12 @@ async def for_user(
         (user_id, *statuses, ending_on_or_after.isoformat()),
     ) as cur:
         rows = list(await cur.fetchall())
-    return await _with_legs(conn, rows)
+    return await _with_legs(conn, rows, cipher)
 
 
-async def _with_legs(conn: aiosqlite.Connection, rows: list[aiosqlite.Row]) -> list[Trip]:
+async def _with_legs(
+    conn: aiosqlite.Connection, rows: list[aiosqlite.Row], cipher: Cipher
+) -> list[Trip]:
     trips = []
     for row in rows:
         async with conn.execute(
@@ -90,8 +103,9 @@ async def _with_legs(conn: aiosqlite.Connection, rows: list[aiosqlite.Row]) -> l
         trips.append(
             Trip(
                 id=row["id"], user_id=row["user_id"], legs=legs,
-                status=TripStatus(row["status"]), lodging=row["lodging"],
-                contact_name=row["contact_name"], contact_phone=row["contact_phone"],
+                status=TripStatus(row["status"]), lodging=cipher.decrypt(row["lodging"]),
+                contact_name=cipher.decrypt(row["contact_name"]),
+                contact_phone=cipher.decrypt(row["contact_phone"]),
                 contact_user_id=row["contact_user_id"], night_visits=bool(row["night_visits"]),
                 companion=row["companion"], risk_level=row["risk_level"],
             )

@@ -1,0 +1,606 @@
+"""/hazard (安全隐患随手拍): photos → category → severity → location → description → summary →
+Confirm. Also /hazards (leads: Verify / Dismiss) and /points.
+
+A photo sent outside any conversation starts a draft with it (Cancel drops it). Each photo is
+checked and cleaned as it arrives, so a bad file is refused at once and the rest of the report
+is kept. The draft lives in `user_data` as a `HazardDraft` (JSON), so a restart resumes it.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+from uuid import uuid4
+
+from pydantic import BaseModel, Field
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from conversations import hazard_render
+from conversations.context import BotContext
+from conversations.i18n import Raw, Texts
+from conversations.trip_render import obvious_match
+from conversations.trips_cmd import conversation, earliest_today
+from fieldbot.domain.hazards import (
+    MAX_DESCRIPTION,
+    MAX_PHOTOS,
+    MAX_PLACE_LABEL,
+    Category,
+    Hazard,
+    HazardReport,
+    PhotoRef,
+    Severity,
+    valid_position,
+)
+from fieldbot.domain.places import Place
+from fieldbot.services.hazards import HazardDecisionError, Reported
+from fieldbot.services.photos import PhotoProblem, PhotoRejected
+
+DRAFT = "hazard_draft"
+SAVED = "hazard_saved"  # the draft key of the last confirmed report
+
+NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.COMMAND
+NEW_TEXT = NEW_MESSAGE & filters.TEXT
+NEW_PICTURE = NEW_MESSAGE & (filters.PHOTO | filters.Document.ALL)
+PICTURE_OFFER = NEW_MESSAGE & (filters.PHOTO | filters.Document.IMAGE)
+
+
+class Step(IntEnum):
+    PHOTOS = 1
+    CATEGORY = 2
+    SEVERITY = 3
+    LOCATION = 4
+    DESCRIPTION = 5
+    CONFIRM = 6
+
+
+class Spot(BaseModel):
+    label: str
+    lat: float
+    lon: float
+
+
+class HazardDraft(BaseModel):
+    """What the reporter has answered so far."""
+
+    draft_key: str = Field(default_factory=lambda: uuid4().hex)
+    step: Step = Step.PHOTOS
+    photos: list[tuple[str, str]] = Field(default_factory=list)  # (sha256, stored path)
+    category: Category | None = None
+    severity: Severity | None = None
+    spot: Spot | None = None
+    by_place_name: bool = False
+    choices: list[Spot] = Field(default_factory=list)  # matches offered as buttons
+    trip_button: str = ""  # the text of the "my trip's destination" button, if offered
+    trip_spot: Spot | None = None
+    description: str = ""
+
+    def refs(self) -> list[PhotoRef]:
+        return [PhotoRef(sha, path) for sha, path in self.photos]
+
+    def report(self) -> HazardReport:
+        assert self.category and self.severity and self.spot
+        return HazardReport(self.category, self.severity, self.spot.lat, self.spot.lon,
+                            self.spot.label, self.by_place_name, self.description,
+                            tuple(self.refs()))
+
+
+# --- the draft in user_data -------------------------------------------------------------------
+
+
+def _user_data(context: BotContext) -> dict[Any, Any]:
+    assert context.user_data is not None
+    return context.user_data
+
+
+def _load(context: BotContext) -> HazardDraft:
+    raw = _user_data(context).get(DRAFT)
+    return HazardDraft.model_validate(raw) if raw else HazardDraft()
+
+
+def _save(context: BotContext, draft: HazardDraft) -> None:
+    _user_data(context)[DRAFT] = draft.model_dump(mode="json")
+
+
+def _spot(place: Place) -> Spot:
+    return Spot(label=place.label()[:MAX_PLACE_LABEL], lat=place.lat, lon=place.lon)
+
+
+def _buttons(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+    )
+
+
+def _chosen(update: Update) -> str:
+    assert update.callback_query
+    assert update.callback_query.data
+    return update.callback_query.data.rsplit(":", 1)[-1]
+
+
+async def _take_buttons_off(update: Update) -> None:
+    """Answer a press and remove the buttons from its message, so it cannot be pressed twice."""
+    query = update.callback_query
+    assert query
+    await query.answer()
+    if query.message is not None and getattr(query.message, "reply_markup", None):
+        await query.edit_message_reply_markup(None)
+
+
+# --- asking -----------------------------------------------------------------------------------
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+def _question(t: Texts, draft: HazardDraft, step: Step) -> tuple[str, Markup]:
+    if step is Step.PHOTOS:
+        if not draft.photos:
+            return t("hazard.ask.photos", max=MAX_PHOTOS), _buttons(
+                [(t("hazard.button.no_photo"), "hazard:photos:none")])
+        return (t("hazard.ask.more_photos", count=len(draft.photos), max=MAX_PHOTOS),
+                _buttons([(t("hazard.button.done"), "hazard:photos:done")]))
+    if step is Step.CATEGORY:
+        return t("hazard.ask.category"), _buttons(*(
+            [(t(f"hazard.category.{c.value}"), f"hazard:cat:{c.value}")] for c in Category))
+    if step is Step.SEVERITY:
+        lines = "\n".join(t(f"hazard.severity_help.{int(s)}", severity=Raw(
+            hazard_render.severity_text(t, int(s)))) for s in reversed(Severity))
+        return t("hazard.ask.severity", levels=Raw(lines)), _buttons(*(
+            [(hazard_render.severity_text(t, int(s)), f"hazard:sev:{int(s)}")]
+            for s in reversed(Severity)))
+    if step is Step.LOCATION:
+        rows = [[KeyboardButton(t("hazard.button.pin"), request_location=True)]]
+        if draft.trip_button:
+            rows.append([KeyboardButton(draft.trip_button)])
+        return t("hazard.ask.location"), ReplyKeyboardMarkup(rows, resize_keyboard=True,
+                                                              one_time_keyboard=True)
+    return t("hazard.ask.description", max=MAX_DESCRIPTION), ReplyKeyboardRemove()
+
+
+async def _ask(update: Update, context: BotContext, draft: HazardDraft, step: Step) -> Step:
+    """Store the step the draft is at and ask its question (the summary for CONFIRM)."""
+    if step is Step.CONFIRM:
+        return await _show_summary(update, context, draft)
+    if step is Step.LOCATION:
+        await _offer_trip(context, draft)
+    draft.step = step
+    _save(context, draft)
+    text, markup = _question(context.t, draft, step)
+    assert update.effective_message
+    await update.effective_message.reply_html(text, reply_markup=markup)
+    return step
+
+
+async def _offer_trip(context: BotContext, draft: HazardDraft) -> None:
+    """Offer the destination of my trip under way (or the next one) as a location."""
+    today = earliest_today(context.services.clock.now())
+    trips = await context.services.trips.current_and_upcoming(context.member.id, today)
+    legs = [leg for trip in trips for leg in trip.legs if leg.end >= today]
+    if not legs:
+        draft.trip_button, draft.trip_spot = "", None
+        return
+    draft.trip_spot = _spot(legs[0].place)
+    draft.trip_button = context.t("hazard.button.trip", place=legs[0].place.name)
+
+
+def _summary(t: Texts, draft: HazardDraft) -> str:
+    assert draft.category and draft.severity and draft.spot
+    return t("hazard.summary", category=t(f"hazard.category.{draft.category.value}"),
+             severity=Raw(hazard_render.severity_text(t, int(draft.severity))),
+             place=draft.spot.label, description=draft.description, photos=len(draft.photos))
+
+
+async def _show_summary(update: Update, context: BotContext, draft: HazardDraft) -> Step:
+    """Show the report as it will be sent and ask for Confirm / Cancel."""
+    t = context.t
+    draft.step = Step.CONFIRM
+    _save(context, draft)
+    route = "hazard.route.urgent" if draft.severity and draft.severity.urgent else \
+        "hazard.route.queue"
+    assert update.effective_message
+    await update.effective_message.reply_html(
+        _summary(t, draft) + "\n\n" + t(route),
+        reply_markup=_buttons([(t("hazard.button.confirm"), f"hazard:confirm:{draft.draft_key}")],
+                              [(t("hazard.button.cancel"), "hazard:cancel")]))
+    return Step.CONFIRM
+
+
+# --- photos -----------------------------------------------------------------------------------
+
+
+async def _fetch(update: Update, context: BotContext) -> bytes:
+    """Download the photo or file of the message; refuse it over 20 MB before downloading."""
+    message = update.effective_message
+    assert message
+    media = message.photo[-1] if message.photo else message.document
+    assert media is not None
+    context.services.hazards.check_size(media.file_size)
+    try:
+        file = await context.bot.get_file(media.file_id)
+    except BadRequest as exc:  # "file is too big" when the size was not announced
+        too_big = "too big" in str(exc).lower()
+        raise PhotoRejected(PhotoProblem.TOO_BIG if too_big else PhotoProblem.BROKEN) from exc
+    context.services.hazards.check_size(file.file_size)
+    return bytes(await file.download_as_bytearray())
+
+
+async def _take_photo(update: Update, context: BotContext, draft: HazardDraft) -> bool:
+    """Add the message's photo to the draft; say why not (the draft is kept) and return False."""
+    assert update.effective_message
+    try:
+        ref = await context.services.hazards.add_photo(await _fetch(update, context))
+    except PhotoRejected as refused:
+        await update.effective_message.reply_html(context.t(f"hazard.photo.{refused.problem}"))
+        return False
+    if (ref.sha256, ref.path) in draft.photos:
+        await update.effective_message.reply_html(context.t("hazard.photo.duplicate"))
+        return False
+    draft.photos.append((ref.sha256, ref.path))
+    return True
+
+
+async def start_report(update: Update, context: BotContext) -> Step:
+    """/hazard: start a new draft and ask for photos."""
+    await _discard(context)
+    return await _ask(update, context, HazardDraft(), Step.PHOTOS)
+
+
+async def photo_offer(update: Update, context: BotContext) -> Step | None:
+    """A photo outside any conversation: start a report with it (Cancel drops it)."""
+    await _discard(context)
+    draft = HazardDraft()
+    if not await _take_photo(update, context, draft):
+        return None
+    draft.step = Step.PHOTOS
+    _save(context, draft)
+    assert update.effective_message
+    t = context.t
+    await update.effective_message.reply_html(
+        t("hazard.offer", max=MAX_PHOTOS),
+        reply_markup=_buttons([(t("hazard.button.done"), "hazard:photos:done")],
+                              [(t("hazard.button.cancel"), "hazard:cancel")]))
+    return Step.PHOTOS
+
+
+async def photo_added(update: Update, context: BotContext) -> Step:
+    """Add a photo; after the fifth, go on to the category."""
+    draft = _load(context)
+    if len(draft.photos) >= MAX_PHOTOS:
+        return await _ask(update, context, draft, Step.CATEGORY)
+    if not await _take_photo(update, context, draft):
+        _save(context, draft)
+        return Step.PHOTOS
+    if len(draft.photos) >= MAX_PHOTOS:
+        return await _ask(update, context, draft, Step.CATEGORY)
+    return await _ask(update, context, draft, Step.PHOTOS)
+
+
+async def photos_done(update: Update, context: BotContext) -> Step:
+    """Done with photos (or none at all): ask what the hazard is about."""
+    await _take_buttons_off(update)
+    draft = _load(context)
+    if _chosen(update) == "none":
+        draft.photos = []
+    return await _ask(update, context, draft, Step.CATEGORY)
+
+
+# --- category, severity -----------------------------------------------------------------------
+
+
+async def category_chosen(update: Update, context: BotContext) -> Step:
+    """Store the category and ask how serious it is."""
+    await _take_buttons_off(update)
+    draft = _load(context)
+    draft.category = Category(_chosen(update))
+    return await _ask(update, context, draft, Step.SEVERITY)
+
+
+async def severity_chosen(update: Update, context: BotContext) -> Step:
+    """Store the severity and ask where it is."""
+    await _take_buttons_off(update)
+    draft = _load(context)
+    draft.severity = Severity(int(_chosen(update)))
+    return await _ask(update, context, draft, Step.LOCATION)
+
+
+# --- location ---------------------------------------------------------------------------------
+
+
+async def location_pin(update: Update, context: BotContext) -> Step:
+    """Take a shared pin as the spot itself (named after the nearest place)."""
+    message = update.effective_message
+    assert message
+    assert message.location
+    lat, lon = message.location.latitude, message.location.longitude
+    if not valid_position(lat, lon):
+        await message.reply_html(context.t("hazard.location.bad_pin"))
+        return Step.LOCATION
+    try:
+        near = (await context.services.risk.place_at(lat, lon)).label()
+    except ValueError:
+        near = ""
+    label = f"{near} ({lat:.5f}, {lon:.5f})".strip()
+    return await _located(update, context, Spot(label=label[-MAX_PLACE_LABEL:], lat=lat, lon=lon),
+                          by_name=False)
+
+
+async def location_text(update: Update, context: BotContext) -> Step:
+    """Take my trip's destination, the place typed, or offer the matches as buttons."""
+    message = update.effective_message
+    assert message
+    assert message.text is not None
+    text, draft, t = message.text.strip(), _load(context), context.t
+    if draft.trip_spot is not None and text == draft.trip_button:
+        return await _located(update, context, draft.trip_spot, by_name=True)
+    if not text or len(text) > MAX_PLACE_LABEL:
+        await message.reply_html(t("hazard.location.bad", max=MAX_PLACE_LABEL))
+        return Step.LOCATION
+    places = await context.services.risk.find(text, 5)
+    place = obvious_match(text, places)
+    if place is not None:
+        return await _located(update, context, _spot(place), by_name=True)
+    if not places:
+        await message.reply_html(t("hazard.location.not_found", query=text))
+        return Step.LOCATION
+    draft.choices = [_spot(p) for p in places]
+    _save(context, draft)
+    await message.reply_html(t("hazard.location.pick"), reply_markup=_buttons(
+        *([(s.label, f"hazard:place:{i}")] for i, s in enumerate(draft.choices))))
+    return Step.LOCATION
+
+
+async def place_picked(update: Update, context: BotContext) -> Step | None:
+    """Take the place picked among the matches."""
+    draft, index = _load(context), int(_chosen(update))
+    if draft.step is not Step.LOCATION or index >= len(draft.choices):
+        await stale_button(update, context)
+        return None
+    await _take_buttons_off(update)
+    return await _located(update, context, draft.choices[index], by_name=True)
+
+
+async def _located(
+    update: Update, context: BotContext, spot: Spot, *, by_name: bool
+) -> Step:
+    draft = _load(context)
+    draft.spot, draft.by_place_name, draft.choices = spot, by_name, []
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("hazard.location.set", place=spot.label),
+                                              reply_markup=ReplyKeyboardRemove())
+    return await _ask(update, context, draft, Step.DESCRIPTION)
+
+
+# --- description, summary, confirm ------------------------------------------------------------
+
+
+async def description_typed(update: Update, context: BotContext) -> Step:
+    """Store the description and show the summary."""
+    message = update.effective_message
+    assert message
+    assert message.text is not None
+    text = message.text.strip()
+    if not text or len(text) > MAX_DESCRIPTION:
+        await message.reply_html(context.t("hazard.description.bad", max=MAX_DESCRIPTION))
+        return Step.DESCRIPTION
+    draft = _load(context)
+    draft.description = text
+    return await _show_summary(update, context, draft)
+
+
+async def confirm(update: Update, context: BotContext) -> int | None:
+    """Save the report; red and orange reach the managers and officers at once."""
+    query = update.callback_query
+    assert query
+    assert query.data
+    draft = _load(context)
+    if draft.step is not Step.CONFIRM or query.data != f"hazard:confirm:{draft.draft_key}":
+        await stale_button(update, context)
+        return None
+    await _take_buttons_off(update)
+    outcome = await context.services.hazards.report(context.member, draft.report(),
+                                                    draft.draft_key)
+    await context.services.deliver()
+    _user_data(context).pop(DRAFT, None)
+    _user_data(context)[SAVED] = draft.draft_key
+    assert update.effective_message
+    await update.effective_message.reply_html(_outcome(context.t, outcome))
+    return ConversationHandler.END
+
+
+def _outcome(t: Texts, outcome: Reported) -> str:
+    if outcome.duplicate:
+        return t("hazard.already_saved")
+    if outcome.hazard.severity.urgent:
+        return t("hazard.saved.urgent", id=outcome.hazard.id, count=outcome.alerted)
+    return t("hazard.saved.queue", id=outcome.hazard.id)
+
+
+# --- leaving, again, stale --------------------------------------------------------------------
+
+
+async def _discard(context: BotContext) -> None:
+    """Drop an open draft and the photos only it used."""
+    raw = _user_data(context).pop(DRAFT, None)
+    if raw:
+        await context.services.hazards.discard_photos(HazardDraft.model_validate(raw).refs())
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    """/cancel or the Cancel button: drop the draft and its photos; nothing is saved."""
+    if update.callback_query is not None:
+        await _take_buttons_off(update)
+    await _discard(context)
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("cancel.done"),
+                                              reply_markup=ReplyKeyboardRemove())
+    return ConversationHandler.END
+
+
+async def report_again(update: Update, context: BotContext) -> None:
+    """/hazard while a report is open: offer to continue it or to start over."""
+    assert update.effective_message
+    t = context.t
+    await update.effective_message.reply_html(t("hazard.open"), reply_markup=_buttons(
+        [(t("hazard.button.resume"), "hazard:resume"),
+         (t("hazard.button.restart"), "hazard:restart")]))
+
+
+async def resume(update: Update, context: BotContext) -> Step:
+    """Ask the open draft's current question again."""
+    await _take_buttons_off(update)
+    draft = _load(context)
+    return await _ask(update, context, draft, draft.step)
+
+
+async def restart(update: Update, context: BotContext) -> Step:
+    """Drop the open draft and start a new one."""
+    await _take_buttons_off(update)
+    return await start_report(update, context)
+
+
+async def unexpected(update: Update, context: BotContext) -> Step:
+    """Something that does not answer the question: say so and ask again."""
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("hazard.unexpected"))
+    draft = _load(context)
+    return await _ask(update, context, draft, draft.step)
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A button of an old message: an old summary's Confirm is told its report is saved."""
+    query = update.callback_query
+    assert query
+    assert query.data
+    if query.data == f"hazard:confirm:{_user_data(context).get(SAVED)}":
+        await query.answer(context.t("hazard.already_saved"), show_alert=True)
+    else:
+        await query.answer(context.t("guard.stale_button"), show_alert=True)
+
+
+# --- /hazards, Verify / Dismiss, /points ------------------------------------------------------
+
+
+async def list_open(update: Update, context: BotContext) -> None:
+    """/hazards: the open reports this lead may decide, each with Verify / Dismiss."""
+    message = update.effective_message
+    assert message
+    found, total = await context.services.hazards.open_for(context.member)
+    if not found:
+        await message.reply_html(context.t("hazards.none"))
+        return
+    await message.reply_html(context.t("hazards.head", shown=len(found), total=total))
+    for hazard, reporter in found:
+        await _send_card(message, context, hazard, reporter)
+
+
+async def _send_card(message: Message, context: BotContext, hazard: Hazard,
+                     reporter: str) -> None:
+    """Send one open report: its first photo with the card and buttons, then the others."""
+    t, hazards = context.t, context.services.hazards
+    text = hazard_render.hazard_card(t, hazards.params_for_lead(hazard, reporter),
+                                     "hazard.card.head_open")
+    buttons = hazard_render.lead_buttons(t, hazard.id)
+    photos = [data for ref in hazard.photos if (data := await hazards.photo_bytes(ref))]
+    if not photos:
+        await message.reply_html(text, reply_markup=buttons, protect_content=True)
+        return
+    await message.reply_photo(photos[0], caption=text, parse_mode="HTML", reply_markup=buttons,
+                              protect_content=True)
+    for n, data in enumerate(photos[1:], start=2):
+        await message.reply_photo(data, caption=t("hazard.card.photo_n", id=hazard.id, n=n,
+                                                  count=len(photos)), protect_content=True)
+
+
+async def decide(update: Update, context: BotContext) -> None:
+    """Verify (points to the reporter, colleagues nearby told) or dismiss a report."""
+    query = update.callback_query
+    assert query
+    assert query.data
+    _, action, number = query.data.split(":")
+    t = context.t
+    try:
+        done = await context.services.hazards.decide(int(number), context.member,
+                                                     action == "verify")
+    except HazardDecisionError as refused:
+        await query.answer(t(f"hazards.err.{refused.reason}", by_name=refused.by_name),
+                           show_alert=True)
+        if refused.reason.startswith("already") and getattr(query.message, "reply_markup", None):
+            await query.edit_message_reply_markup(None)
+        return
+    await _take_buttons_off(update)
+    key = "hazards.done.verified" if action == "verify" else "hazards.done.dismissed"
+    assert update.effective_message
+    await update.effective_message.reply_html(t(key, id=done.hazard.id, points=done.points,
+                                                notified=done.notified))
+    await context.services.deliver()
+
+
+async def show_points(update: Update, context: BotContext) -> None:
+    """/points: mine, and the leaderboard of my team (of everyone for officers and admins)."""
+    assert update.effective_message
+    t = context.t
+    standing = await context.services.hazards.standing(context.member)
+    rows = "\n".join(t("points.row", rank=i, name=name, points=points)
+                     for i, (_, name, points) in enumerate(standing.board, start=1))
+    await update.effective_message.reply_html(
+        t("points.mine", points=standing.mine) + "\n\n"
+        + (t("points.board", rows=Raw(rows)) if rows else t("points.board_empty")))
+
+
+# --- wiring -----------------------------------------------------------------------------------
+
+
+def _pressed(callback: Any, pattern: str) -> CallbackQueryHandler[BotContext, Any]:
+    return CallbackQueryHandler(callback, pattern=pattern)
+
+
+def build_hazard() -> ConversationHandler[BotContext]:
+    """The /hazard conversation: one state per question, persisted across restarts."""
+    anything = MessageHandler(NEW_MESSAGE, unexpected)
+    categories = "|".join(c.value for c in Category)
+    states: dict[object, list[BaseHandler[Update, BotContext, Any]]] = {
+        Step.PHOTOS: [MessageHandler(NEW_PICTURE, photo_added),
+                      _pressed(photos_done, r"^hazard:photos:(done|none)$"), anything],
+        Step.CATEGORY: [_pressed(category_chosen, rf"^hazard:cat:({categories})$"), anything],
+        Step.SEVERITY: [_pressed(severity_chosen, r"^hazard:sev:[1-4]$"), anything],
+        Step.LOCATION: [MessageHandler(NEW_MESSAGE & filters.LOCATION, location_pin),
+                        MessageHandler(NEW_TEXT, location_text),
+                        _pressed(place_picked, r"^hazard:place:\d+$"), anything],
+        Step.DESCRIPTION: [MessageHandler(NEW_TEXT, description_typed), anything],
+        Step.CONFIRM: [_pressed(confirm, r"^hazard:confirm:"), anything],
+    }
+    return conversation(
+        entry_points=[CommandHandler("hazard", start_report),
+                      MessageHandler(PICTURE_OFFER, photo_offer)],
+        states=states,
+        fallbacks=[CommandHandler("cancel", cancel), CommandHandler("hazard", report_again),
+                   _pressed(cancel, r"^hazard:cancel$"), _pressed(resume, r"^hazard:resume$"),
+                   _pressed(restart, r"^hazard:restart$"), _pressed(stale_button, r"^hazard:")],
+        name="hazard", persistent=True,
+    )
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register /hazard, /hazards with its Verify / Dismiss buttons, and /points."""
+    app.add_handler(build_hazard())
+    app.add_handler(CommandHandler("hazards", list_open))
+    app.add_handler(CommandHandler("points", show_points))
+    app.add_handler(CallbackQueryHandler(decide, pattern=r"^hazards:(verify|dismiss):\d+$"))
+    app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^hazard:"))

@@ -1,0 +1,146 @@
+"""/privacy (what is kept about me) and /forgetme (erase it after confirmation). An admin may
+erase a departed employee with /forgetme <user id>. Replies that show personal data are sent
+with protect_content, so they cannot be forwarded or saved."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from conversations.context import BotContext
+from conversations.formatting import day, local_time, map_link
+from conversations.i18n import Texts
+from conversations.start import role_name
+from fieldbot.services.privacy import ErasureRefused, PersonalData, StoredTrip
+
+
+def _trip_lines(t: Texts, trip: StoredTrip) -> list[str]:
+    lines = [t("privacy.trip", id=trip.id, places=", ".join(trip.places),
+               start=day(trip.start, t.language), end=day(trip.end, t.language),
+               status=t(f"trips.status.{trip.status}"))]
+    if trip.purged:
+        lines.append(t("privacy.trip_purged"))
+    else:
+        contact = ", ".join(p for p in (trip.contact_name, trip.contact_phone) if p)
+        lines.append(t("privacy.trip_personal", lodging=trip.lodging or t("privacy.nothing"),
+                       contact=contact or t("privacy.nothing")))
+    return lines
+
+
+def personal_data_text(t: Texts, data: PersonalData) -> str:
+    """Render everything kept about a person, section by section."""
+    if data.member is None:
+        return t("privacy.not_enrolled")
+    m = data.member
+    enrolled = day(data.enrolled_at.date(), t.language) if data.enrolled_at else "—"
+    parts = [t("privacy.title"),
+             t("privacy.member", name=m.name, role=role_name(t, m.role), team=m.team or "—",
+               lang=Texts(m.language)("language.name"), enrolled=enrolled)]
+    trips = [t("privacy.trips_newest", count=data.trip_count, shown=len(data.trips))
+             if data.trip_count > len(data.trips) else t("privacy.trips", count=data.trip_count)]
+    for trip in data.trips:
+        trips += _trip_lines(t, trip)
+    parts.append("\n".join(trips))
+    facts = [t("privacy.nights", checkins=data.checkins, skipped=data.skipped)]
+    if data.last_location is not None:
+        lat, lon, at = data.last_location
+        facts.append(t("privacy.locations", count=data.locations,
+                       at=local_time(at, "UTC", t.language), link=map_link(lat, lon)))
+    else:
+        facts.append(t("privacy.no_locations"))
+    facts.append(t("privacy.alerts", count=data.alerts_about, open=len(data.open_alerts)))
+    facts.append(t("privacy.hazards", count=data.hazards, photos=data.photos))
+    facts.append(t("privacy.audit", count=data.audit_entries))
+    parts.append("\n".join(facts))
+    parts.append(t("privacy.protection", days=data.retention.days))
+    return "\n\n".join(parts)
+
+
+def _confirm_keyboard(t: Texts, subject_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(t("forgetme.button_erase"),
+                             callback_data=f"forgetme:yes:{subject_id}"),
+        InlineKeyboardButton(t("forgetme.button_keep"), callback_data="forgetme:no"),
+    ]])
+
+
+def _blocked(t: Texts, subject: int, me: int, alert_ids: tuple[int, ...]) -> str:
+    """Why nothing can be erased while an alert about the person is open."""
+    key = "forgetme.blocked" if subject == me else "forgetme.blocked_other"
+    return t(key, alerts=", ".join(f"A-{a}" for a in alert_ids), user_id=subject)
+
+
+async def privacy_command(update: Update, context: BotContext) -> None:
+    """Show the sender everything kept about them."""
+    assert update.effective_message
+    data = await context.services.privacy.personal_data(context.member.id)
+    await update.effective_message.reply_html(
+        personal_data_text(context.t, data), protect_content=True,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+
+
+async def forgetme_command(update: Update, context: BotContext) -> None:
+    """Ask to confirm erasing my data (an admin: the data of the user id given)."""
+    assert update.effective_message
+    message, t, me = update.effective_message, context.t, context.member
+    args = context.args or []
+    if args and not args[0].isdigit():
+        await message.reply_html(t("forgetme.usage"))
+        return
+    subject = int(args[0]) if args else me.id
+    try:
+        blockers = await context.services.privacy.erasure_blockers(subject, me)
+    except ErasureRefused:
+        await message.reply_html(t("forgetme.admins_only"))
+        return
+    if blockers:
+        await message.reply_html(_blocked(t, subject, me.id, blockers))
+        return
+    if subject == me.id:
+        text = t("forgetme.confirm")
+    else:
+        other = await context.services.enrolment.member(subject)
+        text = t("forgetme.confirm_other", name=other.name if other else "?", user_id=subject)
+    await message.reply_html(text, reply_markup=_confirm_keyboard(t, subject))
+
+
+async def forgetme_confirmed(update: Update, context: BotContext) -> None:
+    """Erase (the guard let only a member through; the service checks who may erase whom)."""
+    query = update.callback_query
+    assert query and query.data
+    t, me = context.t, context.member
+    subject = int(query.data.rsplit(":", 1)[1])
+    await query.answer()
+    try:
+        erased = await context.services.privacy.erase(subject, me)
+    except ErasureRefused as refused:
+        text = (_blocked(t, subject, me.id, refused.alert_ids) if refused.alert_ids
+                else t("forgetme.admins_only"))
+        await query.edit_message_text(text, parse_mode="HTML")
+        return
+    context.application.drop_user_data(subject)
+    if subject == me.id:
+        text = t("forgetme.done")
+    elif erased.stand_in == 0:
+        text = t("forgetme.nothing_other", user_id=subject)
+    else:
+        text = t("forgetme.done_other", user_id=subject, trips=erased.trips,
+                 locations=erased.locations)
+    await query.edit_message_text(text, parse_mode="HTML")
+
+
+async def forgetme_kept(update: Update, context: BotContext) -> None:
+    """"Keep": nothing happens."""
+    query = update.callback_query
+    assert query
+    await query.answer()
+    await query.edit_message_text(context.t("forgetme.kept"))
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("privacy", privacy_command))
+    app.add_handler(CommandHandler("forgetme", forgetme_command))
+    app.add_handler(CallbackQueryHandler(forgetme_confirmed, pattern=r"^forgetme:yes:\d+$"))
+    app.add_handler(CallbackQueryHandler(forgetme_kept, pattern=r"^forgetme:no$"))
+

@@ -1,0 +1,74 @@
+"""The operator's personal-data commands: `rotate-key`, `audit --since`, `erase --user`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, date, datetime
+
+from fieldbot.clock import SystemClock
+from fieldbot.config import Settings
+from fieldbot.services.privacy import ErasureRefused, PrivacyService, RotationRefused
+
+COMMANDS = ("rotate-key", "audit", "erase")
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub.add_parser("rotate-key", help="re-encrypt all personal data under a new key")
+    audit = sub.add_parser("audit", help="print the audit log (the export is itself logged)")
+    audit.add_argument("--since", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+    erase = sub.add_parser("erase", help="erase a departed employee's personal data")
+    erase.add_argument("--user", required=True, type=int, help="numeric Telegram user id")
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    """Open the database (which checks the key) and carry out one command."""
+    from fieldbot.services.container import build_services
+
+    services = build_services(settings, SystemClock())
+    await services.db.connect()
+    try:
+        if args.command == "rotate-key":
+            return await _rotate(services.privacy)
+        if args.command == "audit":
+            return await _audit(services.privacy, args.since)
+        return await _erase(services.privacy, args.user)
+    finally:
+        await services.stop()
+
+
+async def _rotate(privacy: PrivacyService) -> int:
+    try:
+        done = await privacy.rotate_key()
+    except RotationRefused as refused:
+        print(f"fieldbot: {refused}", file=sys.stderr)
+        print(refused.new_key)
+        return 1
+    print(f"re-encrypted {done.values} values under a new key; {done.retired_keys} old key(s) "
+          "no longer needed.")
+    print("Back up the key again now, apart from the database and its backups.")
+    return 0
+
+
+async def _audit(privacy: PrivacyService, since: date) -> int:
+    entries = await privacy.audit_log(datetime.combine(since, datetime.min.time(), UTC))
+    for e in entries:
+        actor = "-" if e.actor is None else str(e.actor)
+        subject = "-" if e.subject is None else str(e.subject)
+        print(f"{e.at.isoformat(timespec='seconds')}\t{e.action}\tactor={actor}"
+              f"\tsubject={subject}\t{e.detail}")
+    return 0
+
+
+async def _erase(privacy: PrivacyService, user_id: int) -> int:
+    try:
+        erased = await privacy.erase(user_id, by=None)
+    except ErasureRefused as refused:
+        alerts = ", ".join(f"A-{a}" for a in refused.alert_ids)
+        print(f"fieldbot: not erased: an alert about user {user_id} is still open ({alerts});"
+              " resolve it first", file=sys.stderr)
+        return 1
+    print(f"user {user_id} erased: {erased.trips} trips anonymised, {erased.locations} "
+          f"locations and {len(erased.photos)} photos deleted, {erased.messages} messages "
+          "cleared; anonymised statistics kept.")
+    return 0

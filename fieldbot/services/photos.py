@@ -1,0 +1,165 @@
+"""Photos of hazards: checked, cleaned and stored under their content hash.
+
+What arrives is untrusted: a photo sent "as file" carries its EXIF (GPS position, device), a
+"photo" may be a PDF, and a few hundred bytes of PNG can declare a gigapixel image. So: the size
+is checked before anything is downloaded, the format is decided by content (never by the name or
+mime type), the pixel count is bounded before decoding, and only freshly encoded pixels are
+stored — no metadata survives the round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+from pathlib import Path
+
+import pillow_heif
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from fieldbot.domain.hazards import PhotoRef
+
+MAX_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download at all
+MAX_PIXELS = 50_000_000  # a 50 MP camera; well below Pillow's own bomb warning (89 MP)
+MAX_SIDE = 2560  # stored photos are scaled down to this, like Telegram's own compression
+FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+FOLDER = "photos"
+_STORED = re.compile(r"photos/[0-9a-f]{64}\.(jpg|png|webp)")
+
+# HEIC is what iPhones send "as file"; pillow-heif teaches Pillow to read it.
+pillow_heif.register_heif_opener()
+
+_OUTPUT = {"JPEG": ("JPEG", "jpg"), "HEIF": ("JPEG", "jpg"), "PNG": ("PNG", "png"),
+           "WEBP": ("WEBP", "webp")}
+
+
+class PhotoProblem(StrEnum):
+    TOO_BIG = "too_big"  # over 20 MB
+    NOT_IMAGE = "not_image"  # not JPEG, PNG, WebP or HEIC (by content)
+    BOMB = "bomb"  # more pixels than any camera makes: a decompression bomb
+    BROKEN = "broken"  # looks like an image but cannot be decoded
+
+
+class PhotoRejected(Exception):
+    def __init__(self, problem: PhotoProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+def check_size(size: int | None) -> None:
+    """Refuse a file whose announced size is over the limit (before downloading it)."""
+    if size is not None and size > MAX_BYTES:
+        raise PhotoRejected(PhotoProblem.TOO_BIG)
+
+
+def clean(data: bytes) -> tuple[bytes, str]:
+    """Return the image re-encoded without any metadata, and its file extension.
+
+    Raises PhotoRejected. CPU-bound: call it in a thread.
+    """
+    check_size(len(data))
+    image = _open(data)
+    try:
+        fmt = image.format or ""
+        if fmt == "JPEG":
+            image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode big JPEGs at a reduced scale
+        image.load()
+        upright = _upright(image)
+        upright.thumbnail((MAX_SIDE, MAX_SIDE))
+        save_as, extension = _OUTPUT[fmt]
+        pixels = _pixels_only(upright, save_as)
+    except (OSError, ValueError, SyntaxError, KeyError, EOFError) as exc:
+        raise PhotoRejected(PhotoProblem.BROKEN) from exc
+    finally:
+        image.close()
+    out = io.BytesIO()
+    options: dict[str, object] = {"quality": 85} if save_as in ("JPEG", "WEBP") else {}
+    pixels.save(out, save_as, **options)
+    return out.getvalue(), extension
+
+
+def _open(data: bytes) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PhotoRejected(PhotoProblem.BOMB) from exc
+    except UnidentifiedImageError as exc:
+        raise PhotoRejected(PhotoProblem.NOT_IMAGE) from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise PhotoRejected(PhotoProblem.BROKEN) from exc
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        image.close()
+        raise PhotoRejected(PhotoProblem.BOMB)
+    return image
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation to the pixels, since the EXIF itself will be gone."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except (OSError, ValueError, SyntaxError, KeyError, TypeError):
+        return image  # a broken orientation tag: keep the pixels as they are
+
+
+def _pixels_only(image: Image.Image, save_as: str) -> Image.Image:
+    """Return a new image holding only the pixels: no EXIF, XMP, ICC or comments."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if save_as == "JPEG":
+        mode = "L" if image.mode in ("L", "1", "I;16") else "RGB"
+    elif image.mode in ("L", "RGB") and not has_alpha:
+        mode = image.mode
+    else:
+        mode = "RGBA" if has_alpha else "RGB"
+    converted = image.convert(mode)
+    fresh = Image.new(mode, converted.size)
+    fresh.paste(converted)
+    return fresh
+
+
+class PhotoStore:
+    """Cleaned photos under `<data_dir>/photos/<sha256>.<ext>`: one file per content."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._root = data_dir
+
+    def path(self, ref: PhotoRef) -> Path:
+        """Return where a photo lies; only names this store makes are accepted."""
+        if not _STORED.fullmatch(ref.path) or not ref.path.startswith(f"{FOLDER}/{ref.sha256}."):
+            raise ValueError("not a stored photo")
+        return self._root / ref.path
+
+    async def add(self, data: bytes) -> PhotoRef:
+        """Clean and store a photo (a duplicate is stored once); raises PhotoRejected."""
+        return await asyncio.to_thread(self._add, data)
+
+    def _add(self, data: bytes) -> PhotoRef:
+        cleaned, extension = clean(data)
+        digest = hashlib.sha256(cleaned).hexdigest()
+        ref = PhotoRef(digest, f"{FOLDER}/{digest}.{extension}")
+        target = self.path(ref)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(f".{os.getpid()}.part")
+            partial.write_bytes(cleaned)
+            os.replace(partial, target)  # atomic: a reader never sees half a photo
+        return ref
+
+    async def read(self, ref: PhotoRef) -> bytes | None:
+        path = self.path(ref)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            return None
+
+    async def remove(self, refs: Iterable[PhotoRef]) -> None:
+        """Delete stored photos (those of a draft that was cancelled)."""
+        await asyncio.to_thread(self._remove, list(refs))
+
+    def _remove(self, refs: list[PhotoRef]) -> None:
+        for ref in refs:
+            self.path(ref).unlink(missing_ok=True)

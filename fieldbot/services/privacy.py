@@ -1,0 +1,345 @@
+"""Personal data: the key check at start-up, what is stored about a person, erasure on
+request, the retention purge, key rotation, and reading the audit log.
+
+The policy in four words: minimum necessary, encrypted storage, access logged, destroyed when
+due. Encryption happens in the storage functions (they are given the cipher); this service
+owns the key's life cycle and everything that looks at a person's data as a whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import aiosqlite
+
+from fieldbot.clock import Clock
+from fieldbot.crypto import Cipher, KeyProblem, UnreadableValue, generate_key, write_key_file
+from fieldbot.domain.members import Member
+from fieldbot.domain.roles import Role
+from fieldbot.storage import alerts, audit, trips, users
+from fieldbot.storage import privacy as store
+from fieldbot.storage.audit import AuditEntry
+from fieldbot.storage.codec import parse_ts
+from fieldbot.storage.db import Database
+from fieldbot.storage.privacy import CANARY, Erased, Purged
+
+log = logging.getLogger(__name__)
+
+TRIPS_SHOWN = 5
+PURGE_EVERY = timedelta(days=1)
+PURGE_RETRY = timedelta(hours=1)
+# Photos are stored by the hazard flow as photos/<sha256>.<ext> under the data directory.
+_PHOTO = re.compile(r"photos/[0-9a-f]{64}\.(jpg|png|webp)")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTrip:
+    id: int
+    status: str
+    places: tuple[str, ...]
+    start: date
+    end: date
+    lodging: str
+    contact_name: str
+    contact_phone: str
+    purged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalData:
+    """Everything kept about one person, as /privacy shows it."""
+
+    member: Member | None
+    enrolled_at: datetime | None
+    trips: tuple[StoredTrip, ...]  # the newest few, decrypted
+    trip_count: int
+    locations: int
+    last_location: tuple[float, float, datetime] | None
+    checkins: int
+    skipped: int
+    alerts_about: int
+    open_alerts: tuple[int, ...]
+    hazards: int
+    photos: int
+    audit_entries: int
+    retention: timedelta
+
+
+class ErasureRefused(Exception):
+    """Why an erasure did not happen: an open alert about the person, or not allowed."""
+
+    def __init__(self, reason: str, alert_ids: tuple[int, ...] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.alert_ids = alert_ids
+
+
+class RotationRefused(Exception):
+    """The key is set in the environment: the operator has to change it there (two steps)."""
+
+    def __init__(self, message: str, new_key: str) -> None:
+        super().__init__(message)
+        self.new_key = new_key
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    values: int  # how many stored values were re-encrypted
+    retired_keys: int  # how many older keys are no longer needed
+
+
+def _allowed(subject_id: int, by: Member | None) -> None:
+    """People erase themselves; admins (and the operator) erase anyone."""
+    if by is not None and by.id != subject_id and by.role is not Role.ADMIN:
+        raise ErasureRefused("not_allowed")
+
+
+class PrivacyService:
+    def __init__(
+        self, db: Database, clock: Clock, cipher: Cipher, retention: timedelta, data_dir: Path
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._cipher = cipher
+        self._retention = retention
+        self._data_dir = data_dir
+        self._next_purge: datetime | None = None
+
+    # --- the key ------------------------------------------------------------------------
+
+    async def unlock(self) -> None:
+        """Load the key and prove it opens this database (run when the database opens).
+
+        A database without a canary has no encrypted data yet: a missing key may be created.
+        One with a canary must be opened by the configured key, or start-up stops: a new key
+        would silently make every stored contact and lodging unreadable.
+        """
+        async with self._db.transaction() as conn:
+            canary = await store.get_meta(conn, "canary")
+            if canary is None:
+                created = await asyncio.to_thread(self._cipher.load, create=True)
+                if created:
+                    log.warning(
+                        "NEW ENCRYPTION KEY created at %s. Back it up now, and keep the copy "
+                        "apart from the database and its backups: without this key the personal "
+                        "data in %s cannot be read, and whoever holds both can read it all.",
+                        self._cipher.key_file, self._db.path,
+                    )
+                await store.set_meta(conn, "canary", self._cipher.encrypt(CANARY))
+            else:
+                if not self._cipher.available():
+                    raise KeyProblem(
+                        f"{self._db.path} holds encrypted personal data but there is no key: "
+                        f"restore the key file {self._cipher.key_file} from your backup, or "
+                        "set FIELDBOT_ENCRYPTION_KEY. Do not start with a new key: the data "
+                        "would stay unreadable."
+                    )
+                await asyncio.to_thread(self._cipher.load, create=False)
+                self._check(canary)
+            if await store.get_meta(conn, "plaintext") is not None:
+                count = await store.encrypt_plaintext(conn, self._cipher)
+                await store.delete_meta(conn, "plaintext")
+                log.warning("encrypted %s personal values stored before encryption at rest",
+                            count)
+        async with self._db.read() as conn:
+            await store.truncate_wal(conn)
+
+    def _check(self, canary: str) -> None:
+        try:
+            opened = self._cipher.decrypt(canary) == CANARY
+        except UnreadableValue:
+            opened = False
+        if not opened:
+            raise KeyProblem(
+                f"the encryption key from {self._cipher.location} does not open the personal "
+                f"data in {self._db.path}: it is not the key this database was encrypted with. "
+                "Restore the right key (the key file from your backup, or the right "
+                "FIELDBOT_ENCRYPTION_KEY); until then the bot does not start."
+            )
+
+    async def rotate_key(self) -> Rotation:
+        """Re-encrypt every stored value under a new key; the old key stays usable until the
+        last value is re-encrypted, then it is dropped from the key file.
+
+        With the key in FIELDBOT_ENCRYPTION_KEY this process cannot change it: given
+        "new,old" it re-encrypts under "new"; given one key it refuses with a new key to add.
+        """
+        keys = self._cipher.keys()
+        from_env = self._cipher.from_environment
+        retired = len(keys) - 1 if from_env else len(keys)
+        if from_env:
+            if len(keys) < 2:
+                new_key = generate_key()
+                raise RotationRefused(
+                    "the key comes from FIELDBOT_ENCRYPTION_KEY. Set it to the new key followed "
+                    "by the current one (FIELDBOT_ENCRYPTION_KEY=<new>,<current>), restart the "
+                    "bot, run `fieldbot rotate-key` again, then remove the old key.",
+                    new_key,
+                )
+        else:
+            # Both keys first: any process reading the file can open old and new values alike.
+            new_key = generate_key()
+            await asyncio.to_thread(write_key_file, self._cipher.key_file, [new_key, *keys])
+            self._cipher.reload()
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            values = await store.rotate_all(conn, self._cipher)
+            await audit.record(conn, None, "key_rotate", None,
+                               f"values={values} retired_keys={retired}", now)
+        if not from_env:
+            await asyncio.to_thread(write_key_file, self._cipher.key_file, [new_key])
+            self._cipher.reload()
+        async with self._db.read() as conn:
+            await store.truncate_wal(conn)
+        log.warning("encryption key rotated: %s values re-encrypted", values)
+        return Rotation(values, retired)
+
+    # --- what is stored about a person ----------------------------------------------------
+
+    async def personal_data(self, user_id: int) -> PersonalData:
+        """Collect what is kept about a person (decrypted: for their own eyes)."""
+        async with self._db.read() as conn:
+            member = await users.get(conn, user_id)
+            enrolled = await store.enrolled_at(conn, user_id)
+            ids, total = await store.trip_ids_of(conn, user_id, TRIPS_SHOWN)
+            purged = await store.purged_trip_ids(conn, ids) if ids else set()
+            shown = []
+            for trip_id in ids:
+                trip = await trips.get(conn, trip_id, cipher=self._cipher)
+                if trip is not None:
+                    shown.append(StoredTrip(
+                        trip.id, trip.status.value, tuple(leg.place.label() for leg in trip.legs),
+                        trip.start, trip.end, trip.lodging, trip.contact_name,
+                        trip.contact_phone, trip.id in purged,
+                    ))
+            count = store.count
+            hazards = photos = 0
+            if await store.has_table(conn, "hazards"):
+                hazards = await count(
+                    conn, "SELECT COUNT(*) FROM hazards WHERE reporter_id = ?", user_id)
+                photos = await count(
+                    conn, "SELECT COUNT(*) FROM hazard_photos p JOIN hazards h"
+                    " ON h.id = p.hazard_id WHERE h.reporter_id = ?", user_id)
+            return PersonalData(
+                member=member,
+                enrolled_at=parse_ts(enrolled) if enrolled else None,
+                trips=tuple(shown),
+                trip_count=total,
+                locations=await count(
+                    conn, "SELECT COUNT(*) FROM locations WHERE user_id = ?", user_id),
+                last_location=await alerts.last_location(conn, user_id, cipher=self._cipher),
+                checkins=await count(conn, "SELECT COUNT(*) FROM nights WHERE user_id = ?"
+                                     " AND state = 'checked_in'", user_id),
+                skipped=await count(conn, "SELECT COUNT(*) FROM nights WHERE user_id = ?"
+                                    " AND state = 'skipped'", user_id),
+                alerts_about=await count(
+                    conn, "SELECT COUNT(*) FROM alerts WHERE user_id = ?", user_id),
+                open_alerts=tuple(await store.open_alert_ids(conn, user_id)),
+                hazards=hazards,
+                photos=photos,
+                audit_entries=await audit.count_about(conn, user_id),
+                retention=self._retention,
+            )
+
+    # --- erasure ------------------------------------------------------------------------
+
+    async def erasure_blockers(self, subject_id: int, by: Member | None) -> tuple[int, ...]:
+        """Return the ids of open alerts about a person: while one is open, nothing is erased
+        (the people handling it need the lodging, the contact and the last location).
+
+        Raises ErasureRefused("not_allowed") unless `by` may erase this person at all.
+        """
+        _allowed(subject_id, by)
+        async with self._db.read() as conn:
+            return tuple(await store.open_alert_ids(conn, subject_id))
+
+    async def erase(self, subject_id: int, by: Member | None) -> Erased:
+        """Erase a person's personal data; their statistics stay, anonymised.
+
+        `by` is the person themselves or an admin; None is the operator's command line.
+        """
+        _allowed(subject_id, by)
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            blockers = tuple(await store.open_alert_ids(conn, subject_id))
+            if blockers:
+                raise ErasureRefused("open_alert", blockers)
+            erased = await store.erase_person(conn, subject_id)
+            files = await self._unused_photos(conn, erased.photos)
+            await audit.record(
+                conn, by.id if by else None, "erase", subject_id,
+                f"trips={erased.trips} locations={erased.locations}"
+                f" messages={erased.messages} hazards={erased.hazards}"
+                f" photos={len(erased.photos)}",
+                now,
+            )
+        await self._delete(files)
+        async with self._db.read() as conn:
+            await store.truncate_wal(conn)
+        log.info("user %s erased (by %s)", subject_id, by.id if by else "the operator")
+        return erased
+
+    # --- retention ----------------------------------------------------------------------
+
+    async def purge(self) -> Purged:
+        """Purge what is older than the retention period allows (see storage.privacy)."""
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            purged = await store.purge_before(conn, now - self._retention, now)
+            files = await self._unused_photos(conn, purged.photos)
+            if purged.trips or purged.locations or purged.messages or purged.photos:
+                await audit.record(conn, None, "retention_purge", None, purged.summary(), now)
+        await self._delete(files)
+        if purged.trips or purged.locations or purged.messages or purged.photos:
+            async with self._db.read() as conn:
+                await store.truncate_wal(conn)
+            log.info("retention purge: %s", purged.summary())
+        return purged
+
+    async def purge_if_due(self) -> Purged | None:
+        """Purge at most once a day (called from every sweep); never let it stop the sweep."""
+        now = self._clock.now()
+        if self._next_purge is not None and now < self._next_purge:
+            return None
+        try:
+            purged = await self.purge()
+        except Exception:
+            log.exception("retention purge failed; trying again in an hour")
+            self._next_purge = now + PURGE_RETRY
+            return None
+        self._next_purge = now + PURGE_EVERY
+        return purged
+
+    # --- the audit log ------------------------------------------------------------------
+
+    async def audit_log(self, since: datetime) -> list[AuditEntry]:
+        """Return the audit log since an instant; the export itself is logged."""
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            entries = await audit.since(conn, since)
+            await audit.record(conn, None, "audit_export", None,
+                               f"since={since.date().isoformat()} entries={len(entries)}", now)
+        return entries
+
+    # --- photo files --------------------------------------------------------------------
+
+    async def _unused_photos(
+        self, conn: aiosqlite.Connection, photos: list[tuple[str, str]]
+    ) -> list[Path]:
+        """Of the photos whose rows were deleted, the files no other report refers to."""
+        still = await store.photos_still_used(conn, [sha for sha, _ in photos])
+        return [self._data_dir / path for sha, path in photos
+                if sha not in still and _PHOTO.fullmatch(path)]
+
+    async def _delete(self, files: list[Path]) -> None:
+        def unlink_all() -> None:
+            for path in files:
+                path.unlink(missing_ok=True)
+
+        if files:
+            await asyncio.to_thread(unlink_all)

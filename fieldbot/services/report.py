@@ -1,0 +1,178 @@
+"""The monthly safety summary: on demand, scheduled to the leads, and as files for auditors."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import aiosqlite
+
+from fieldbot.clock import Clock
+from fieldbot.domain import report
+from fieldbot.domain.members import Member
+from fieldbot.domain.report import Month, MonthReport
+from fieldbot.domain.roles import Role
+from fieldbot.storage import audit, kv, outbox, users
+from fieldbot.storage import board as store
+from fieldbot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+# A month is over everywhere on Earth 12 hours after it ends in UTC (UTC-12 is the last zone
+# to leave it), and its last nights are settled soon after: the scheduled summary of last
+# month goes out from then on, still within SEND_WITHIN after downtime, and never twice
+# (a kv marker, and the outbox's dedupe key per recipient).
+SETTLED_AFTER = timedelta(hours=12)
+SEND_WITHIN = timedelta(days=7)
+_KV_KIND = "fieldbot"
+_KV_KEY = "monthly_report_sent"
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    csv: Path
+    chart: Path
+    rows: list[MonthReport]
+
+
+class ReportService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def current_month(self) -> Month:
+        return Month.of(self._clock.now().date())
+
+    def is_complete(self, month: Month) -> bool:
+        """Return whether the month is over (everywhere on Earth, UTC-12 included)."""
+        return self._clock.now() >= month.end + SETTLED_AFTER
+
+    async def for_member(self, viewer: Member, month: Month) -> MonthReport:
+        """Return the summary a lead may see: a manager's team, or the whole organisation."""
+        if not viewer.is_lead:
+            raise PermissionError("the monthly summary is for managers and the safety desk")
+        async with self._db.read() as conn:
+            return await _summary(conn, month, _scope(viewer))
+
+    async def table(self, month: Month) -> list[MonthReport]:
+        """Return one row per team with anything in the month, then the organisation's row."""
+        async with self._db.read() as conn:
+            nights = await store.month_nights(conn, month)
+            alerts = await store.month_alerts(conn, month)
+            hazards = await store.month_hazards(conn, month)
+        return report.by_team(month, nights, alerts, hazards)
+
+    async def export(self, month: Month, out: Path, actor: int | None = None) -> Exported:
+        """Write the month's table as CSV and a PNG chart into `out`; the export is audited."""
+        rows = await self.table(month)
+        csv_path = out / f"fieldbot-report-{month}.csv"
+        png_path = out / f"fieldbot-report-{month}.png"
+        await asyncio.to_thread(write_csv, rows, csv_path)
+        await asyncio.to_thread(write_chart, rows, png_path)
+        async with self._db.transaction() as conn:
+            await audit.record(conn, actor, "export_report", None,
+                               f"month={month} rows={len(rows)} files=csv,png",
+                               self._clock.now())
+        return Exported(csv_path, png_path, rows)
+
+    async def send_monthly(self) -> int:
+        """Queue last month's summary for every manager and officer, once; return how many.
+
+        Safe to call often (the scheduler calls it hourly): it acts only early in a month,
+        only once per month, and each message has its own dedupe key.
+        """
+        now = self._clock.now()
+        month = Month.of(now.date()).previous()
+        if not month.end + SETTLED_AFTER <= now < month.end + SEND_WITHIN:
+            return 0
+        queued = 0
+        async with self._db.transaction() as conn:
+            done = await kv.load(conn, _KV_KIND)
+            if done.get(_KV_KEY) == str(month):
+                return 0
+            for lead in await users.with_role(conn, [Role.MANAGER, Role.OFFICER]):
+                summary = await _summary(conn, month, _scope(lead))
+                queued += await outbox.enqueue(
+                    conn, dedupe=f"monthly:{month}:to:{lead.id}", recipient=lead.id,
+                    kind="monthly_report", params=report.as_params(summary, complete=True),
+                    priority=outbox.PRIORITY_REMINDER, now=now,
+                )
+            await kv.put(conn, _KV_KIND, _KV_KEY, str(month))
+        log.info("monthly summary for %s queued for %s leads", month, queued)
+        return queued
+
+
+def _scope(viewer: Member) -> str | None:
+    """A manager's summary covers their team; an officer's or admin's the organisation."""
+    return viewer.team if viewer.role is Role.MANAGER else None
+
+
+async def _summary(conn: aiosqlite.Connection, month: Month, team: str | None) -> MonthReport:
+    nights = await store.month_nights(conn, month)
+    alerts = await store.month_alerts(conn, month)
+    hazards = await store.month_hazards(conn, month)
+    return report.summarise(month, team, nights, alerts, hazards)
+
+
+def write_csv(rows: list[MonthReport], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=report.CSV_FIELDS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(report.csv_row(row))
+
+
+def write_chart(rows: list[MonthReport], path: Path) -> None:
+    """Draw nights by outcome per team, and the organisation's alerts and hazards (PNG)."""
+    # The object API with the Agg canvas: no pyplot global state, no display needed.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    teams, total = rows[:-1], rows[-1]
+    fig = Figure(figsize=(11, 4.8), layout="constrained")
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2, width_ratios=(3, 2))
+
+    labels = [r.team or "(no team)" for r in teams] or ["—"]
+    checked = [r.checked_in for r in teams] or [0]
+    skipped = [r.skipped for r in teams] or [0]
+    missed = [r.missed for r in teams] or [0]
+    left.bar(labels, checked, label="checked in", color="#2e7d32")
+    left.bar(labels, skipped, bottom=checked, label="skipped", color="#9e9e9e")
+    left.bar(labels, missed, bottom=[c + s for c, s in zip(checked, skipped, strict=True)],
+             label="missed", color="#c62828")
+    left.set_title("Nights by team")
+    left.set_ylabel("nights")
+    left.set_ylim(0, max(1, *(c + s + m for c, s, m in zip(checked, skipped, missed,
+                                                           strict=True))))
+    left.yaxis.set_major_locator(MaxNLocator(integer=True))
+    left.legend(loc="lower right", framealpha=0.9)
+
+    names = ["alerts", "false alarms", "SOS", "acknowledged"]
+    values = [total.alerts, total.false_alarms, total.sos, total.acknowledged]
+    colours = ["#ef6c00", "#757575", "#b71c1c", "#1565c0"]
+    if total.hazards is not None:
+        for severity in report.SEVERITIES:
+            name = report.SEVERITY_NAMES[severity]
+            names.append(f"hazards {name}")
+            values.append(total.hazards.get(severity, 0))
+            colours.append({"blue": "#1e88e5", "yellow": "#fdd835", "orange": "#fb8c00",
+                            "red": "#e53935"}[name])
+    right.barh(names, values, color=colours)
+    right.invert_yaxis()
+    right.set_xlim(0, max(1, *values))
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.set_title("Alerts and hazard reports (all teams)")
+    rate, median = total.checkin_rate, total.median_ack
+    fig.suptitle(
+        f"fieldbot safety summary {total.month}: check-in rate "
+        f"{'n/a' if rate is None else f'{rate:.0%}'}, median time to acknowledge "
+        f"{'n/a' if median is None else f'{median.total_seconds() / 60:.0f} min'}"
+    )
+    fig.savefig(path, format="png", dpi=100)

@@ -1,0 +1,122 @@
+"""What the team board and the monthly summary read: who is out, open alerts, month records.
+
+None of these queries touches an encrypted column (lodging, contacts, locations): those are
+read through `storage.trips` and `storage.alerts`, which decrypt them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import aiosqlite
+
+from fieldbot.domain.board import LastCheckin
+from fieldbot.domain.ladder import AlertKind
+from fieldbot.domain.report import AlertRecord, HazardRecord, Month, NightRecord
+from fieldbot.storage.codec import day, opt_ts, parse_ts, ts
+
+
+async def teams(conn: aiosqlite.Connection) -> list[str]:
+    async with conn.execute("SELECT DISTINCT team FROM users ORDER BY team") as cur:
+        return [r[0] for r in await cur.fetchall()]
+
+
+async def traveller_ids(
+    conn: aiosqlite.Connection, team: str, ending_on_or_after: date
+) -> list[int]:
+    """Members of `team` with an approved trip not over yet, or with an alert still open."""
+    async with conn.execute(
+        "SELECT u.id FROM users u WHERE u.team = ? AND ("
+        " EXISTS (SELECT 1 FROM trips t WHERE t.user_id = u.id AND t.status = 'approved'"
+        "         AND (SELECT MAX(end_date) FROM legs WHERE trip_id = t.id) >= ?)"
+        " OR EXISTS (SELECT 1 FROM alerts a WHERE a.user_id = u.id"
+        "            AND a.state IN ('open', 'acknowledged'))"
+        ") ORDER BY u.id",
+        (team, ending_on_or_after.isoformat()),
+    ) as cur:
+        return [r[0] for r in await cur.fetchall()]
+
+
+async def last_checkin(conn: aiosqlite.Connection, user_id: int) -> LastCheckin | None:
+    """Return the latest check-in of a user: when, and the destination of that night."""
+    async with conn.execute(
+        "SELECT n.checked_in_at, n.tz_name, l.place_name FROM nights n"
+        " LEFT JOIN legs l ON l.trip_id = n.trip_id AND l.idx = n.leg_index"
+        " WHERE n.user_id = ? AND n.checked_in_at IS NOT NULL"
+        " ORDER BY n.checked_in_at DESC LIMIT 1",
+        (user_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    return LastCheckin(parse_ts(row[0]), row[1], row[2] or "")
+
+
+async def open_alert_ids(conn: aiosqlite.Connection, team: str | None) -> list[int]:
+    """Alerts not closed yet (open or acknowledged), about members of `team` (None: all)."""
+    sql = (
+        "SELECT a.id FROM alerts a LEFT JOIN users u ON u.id = a.user_id"
+        " WHERE a.state IN ('open', 'acknowledged')"
+    )
+    args: list[object] = []
+    if team is not None:
+        sql += " AND u.team = ?"
+        args.append(team)
+    async with conn.execute(sql + " ORDER BY a.id", args) as cur:
+        return [r[0] for r in await cur.fetchall()]
+
+
+async def leads_alerted(conn: aiosqlite.Connection, alert_id: int) -> bool:
+    """Return whether a manager or officer has been sent this alert (not just the rep)."""
+    async with conn.execute(
+        "SELECT 1 FROM alert_recipients WHERE alert_id = ? LIMIT 1", (alert_id,)
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+# --- the monthly summary ----------------------------------------------------------------------
+
+
+async def month_nights(conn: aiosqlite.Connection, month: Month) -> list[NightRecord]:
+    """Settled nights whose local date falls in the month, with the rep's team."""
+    async with conn.execute(
+        "SELECT COALESCE(u.team, '') AS team, n.trip_id, n.day, n.state FROM nights n"
+        " LEFT JOIN users u ON u.id = n.user_id"
+        " WHERE n.day >= ? AND n.day < ? AND n.state IN ('checked_in', 'skipped', 'missed')",
+        (month.first_day.isoformat(), month.next().first_day.isoformat()),
+    ) as cur:
+        return [NightRecord(r["team"], r["trip_id"], day(r["day"]), r["state"])
+                for r in await cur.fetchall()]
+
+
+async def month_alerts(conn: aiosqlite.Connection, month: Month) -> list[AlertRecord]:
+    """Alerts raised in the month (UTC), with when a manager or officer was first told."""
+    async with conn.execute(
+        "SELECT COALESCE(u.team, '') AS team, a.kind, a.created_at, a.acked_at, a.resolution,"
+        " (SELECT MIN(first_at) FROM alert_recipients r WHERE r.alert_id = a.id) AS told"
+        " FROM alerts a LEFT JOIN users u ON u.id = a.user_id"
+        " WHERE a.created_at >= ? AND a.created_at < ?",
+        (ts(month.start), ts(month.end)),
+    ) as cur:
+        return [
+            AlertRecord(r["team"], AlertKind(r["kind"]), parse_ts(r["created_at"]),
+                        opt_ts(r["told"]), opt_ts(r["acked_at"]), r["resolution"])
+            for r in await cur.fetchall()
+        ]
+
+
+async def month_hazards(conn: aiosqlite.Connection, month: Month) -> list[HazardRecord] | None:
+    """Hazard reports raised in the month and not dismissed; None if hazards are not recorded
+    in this database (the table arrived with a later migration)."""
+    async with conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hazards'"
+    ) as cur:
+        if await cur.fetchone() is None:
+            return None
+    async with conn.execute(
+        "SELECT team, severity, created_at FROM hazards"
+        " WHERE created_at >= ? AND created_at < ? AND state != 'dismissed'",
+        (ts(month.start), ts(month.end)),
+    ) as cur:
+        return [HazardRecord(r["team"], int(r["severity"]), parse_ts(r["created_at"]))
+                for r in await cur.fetchall()]

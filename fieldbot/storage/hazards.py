@@ -1,0 +1,177 @@
+"""Hazard reports, their photos, and the points awarded for verified ones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from fieldbot.domain.hazards import (
+    Category,
+    Hazard,
+    HazardReport,
+    HazardState,
+    PhotoRef,
+    Severity,
+)
+from fieldbot.storage.codec import opt_ts, parse_ts, ts
+
+
+async def insert(
+    conn: aiosqlite.Connection,
+    reporter_id: int,
+    team: str,
+    report: HazardReport,
+    radius_km: float,
+    at: datetime,
+    draft_key: str,
+) -> int | None:
+    """Insert a report and its photos; None if this draft was already saved (a double Confirm)."""
+    cur = await conn.execute(
+        "INSERT INTO hazards (reporter_id, team, category, severity, lat, lon, place,"
+        " radius_km, description, created_at, draft_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT (draft_key) DO NOTHING",
+        (reporter_id, team, report.category.value, int(report.severity), report.lat, report.lon,
+         report.place, radius_km, report.description, ts(at), draft_key),
+    )
+    if cur.rowcount != 1:
+        return None
+    hazard_id = cur.lastrowid
+    assert hazard_id is not None
+    await conn.executemany(
+        "INSERT INTO hazard_photos (hazard_id, idx, sha256, path) VALUES (?,?,?,?)",
+        [(hazard_id, i, p.sha256, p.path) for i, p in enumerate(report.photos)],
+    )
+    return hazard_id
+
+
+async def by_draft(conn: aiosqlite.Connection, draft_key: str) -> Hazard | None:
+    async with conn.execute("SELECT * FROM hazards WHERE draft_key = ?", (draft_key,)) as cur:
+        row = await cur.fetchone()
+    return (await _with_photos(conn, [row]))[0] if row else None
+
+
+async def get(conn: aiosqlite.Connection, hazard_id: int) -> Hazard | None:
+    async with conn.execute("SELECT * FROM hazards WHERE id = ?", (hazard_id,)) as cur:
+        row = await cur.fetchone()
+    return (await _with_photos(conn, [row]))[0] if row else None
+
+
+async def open_reports(
+    conn: aiosqlite.Connection, team: str | None, limit: int
+) -> tuple[list[Hazard], int]:
+    """Return the newest open reports (of one team, or of all) and how many are open in all."""
+    where, args = "state = 'open'", []
+    if team is not None:
+        where += " AND team = ?"
+        args.append(team)
+    async with conn.execute(f"SELECT COUNT(*) FROM hazards WHERE {where}", args) as cur:
+        row = await cur.fetchone()
+    total = int(row[0]) if row else 0
+    async with conn.execute(
+        f"SELECT * FROM hazards WHERE {where} ORDER BY severity DESC, created_at DESC LIMIT ?",
+        [*args, limit],
+    ) as cur:
+        rows = list(await cur.fetchall())
+    return await _with_photos(conn, rows), total
+
+
+async def verified_between(
+    conn: aiosqlite.Connection, min_lat: float, max_lat: float, since: datetime
+) -> list[Hazard]:
+    """Verified reports decided since `since` in a band of latitude (the cheap prefilter)."""
+    async with conn.execute(
+        "SELECT * FROM hazards WHERE state = 'verified' AND lat BETWEEN ? AND ?"
+        " AND decided_at >= ?",
+        (min_lat, max_lat, ts(since)),
+    ) as cur:
+        rows = list(await cur.fetchall())
+    return await _with_photos(conn, rows)
+
+
+async def decide(
+    conn: aiosqlite.Connection, hazard_id: int, new: HazardState, by: int, at: datetime
+) -> bool:
+    """Move an open report to verified or dismissed; False if it was decided already."""
+    cur = await conn.execute(
+        "UPDATE hazards SET state = ?, decided_by = ?, decided_at = ?"
+        " WHERE id = ? AND state = 'open'",
+        (new.value, by, ts(at), hazard_id),
+    )
+    return cur.rowcount == 1
+
+
+async def award(
+    conn: aiosqlite.Connection, user_id: int, hazard_id: int, points: int, at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO points (user_id, hazard_id, points, at) VALUES (?,?,?,?)"
+        " ON CONFLICT DO NOTHING",
+        (user_id, hazard_id, points, ts(at)),
+    )
+
+
+async def points_of(conn: aiosqlite.Connection, user_id: int) -> int:
+    async with conn.execute(
+        "SELECT COALESCE(SUM(points), 0) FROM points WHERE user_id = ?", (user_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def leaderboard(
+    conn: aiosqlite.Connection, team: str | None, limit: int
+) -> list[tuple[int, str, int]]:
+    """Return (user id, name, points) of the members with most points, of a team or of all."""
+    sql = ("SELECT u.id, u.name, SUM(p.points) AS total FROM points p"
+           " JOIN users u ON u.id = p.user_id")
+    args: list[object] = []
+    if team is not None:
+        sql += " WHERE u.team = ?"
+        args.append(team)
+    sql += " GROUP BY u.id ORDER BY total DESC, u.name LIMIT ?"
+    async with conn.execute(sql, [*args, limit]) as cur:
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in await cur.fetchall()]
+
+
+async def photos_in_use(conn: aiosqlite.Connection, shas: Sequence[str]) -> set[str]:
+    """Return which of these photo hashes a saved report refers to."""
+    if not shas:
+        return set()
+    marks = ",".join("?" * len(shas))
+    async with conn.execute(
+        f"SELECT DISTINCT sha256 FROM hazard_photos WHERE sha256 IN ({marks})", list(shas)
+    ) as cur:
+        return {str(r[0]) for r in await cur.fetchall()}
+
+
+async def _with_photos(conn: aiosqlite.Connection, rows: list[aiosqlite.Row]) -> list[Hazard]:
+    found = []
+    for row in rows:
+        async with conn.execute(
+            "SELECT sha256, path FROM hazard_photos WHERE hazard_id = ? ORDER BY idx",
+            (row["id"],),
+        ) as cur:
+            photos = tuple(PhotoRef(p["sha256"], p["path"]) for p in await cur.fetchall())
+        found.append(
+            Hazard(
+                id=row["id"], reporter_id=row["reporter_id"], team=row["team"],
+                category=Category(row["category"]), severity=Severity(row["severity"]),
+                lat=row["lat"], lon=row["lon"], place=row["place"], radius_km=row["radius_km"],
+                description=row["description"], state=HazardState(row["state"]),
+                created_at=parse_ts(row["created_at"]), photos=photos,
+                decided_by=row["decided_by"], decided_at=opt_ts(row["decided_at"]),
+            )
+        )
+    return found
+
+
+async def trip_stops(conn: aiosqlite.Connection, ending_on_or_after: str) -> list[aiosqlite.Row]:
+    """Return (user_id, lat, lon) of every leg of a live trip that is not over yet."""
+    async with conn.execute(
+        "SELECT DISTINCT t.user_id, l.lat, l.lon FROM trips t JOIN legs l ON l.trip_id = t.id"
+        " WHERE t.status IN ('approved', 'awaiting_approval') AND l.end_date >= ?",
+        (ending_on_or_after,),
+    ) as cur:
+        return list(await cur.fetchall())

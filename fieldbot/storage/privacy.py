@@ -1,0 +1,350 @@
+"""Personal data as a whole: the key's canary, re-encryption, what is kept about a person,
+erasure on request and the retention purge."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import aiosqlite
+
+from fieldbot.crypto import Cipher
+from fieldbot.storage.codec import ts
+
+# Every encrypted column, by table (each has an INTEGER PRIMARY KEY `id`). PTB's persisted
+# user_data (ptb_state, kind 'user') is encrypted too and handled on its own below.
+ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("trips", ("lodging", "contact_name", "contact_phone")),
+    ("locations", ("point",)),
+    ("outbox", ("params",)),
+)
+CANARY = "fieldbot: this key opens this database"
+
+
+@dataclass
+class Erased:
+    """What an erasure did, in counts (never the data)."""
+
+    stand_in: int = 0  # the anonymous id that statistics now refer to; 0: nothing was stored
+    trips: int = 0
+    locations: int = 0
+    messages: int = 0
+    hazards: int = 0
+    photos: list[tuple[str, str]] = field(default_factory=list)  # (sha256, path) to delete
+
+
+@dataclass
+class Purged:
+    trips: int = 0
+    locations: int = 0
+    messages: int = 0
+    photos: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"trips={self.trips} locations={self.locations} messages={self.messages}"
+                f" photos={len(self.photos)}")
+
+
+# --- the vault: the canary and the upgrade marker ---------------------------------------------
+
+
+async def get_meta(conn: aiosqlite.Connection, name: str) -> str | None:
+    async with conn.execute("SELECT value FROM vault WHERE name = ?", (name,)) as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row else None
+
+
+async def set_meta(conn: aiosqlite.Connection, name: str, value: str) -> None:
+    await conn.execute(
+        "INSERT INTO vault (name, value) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        (name, value),
+    )
+
+
+async def delete_meta(conn: aiosqlite.Connection, name: str) -> None:
+    await conn.execute("DELETE FROM vault WHERE name = ?", (name,))
+
+
+# --- re-encryption ------------------------------------------------------------------------------
+
+
+async def rewrite_all(
+    conn: aiosqlite.Connection, column: Callable[[str], str], user_data: Callable[[str], str]
+) -> int:
+    """Apply `column` to every non-empty encrypted value and `user_data` to every persisted
+    user_data value (the stored JSON text); return how many values changed."""
+    changed = 0
+    for table, columns in ENCRYPTED_COLUMNS:
+        async with conn.execute(f"SELECT id, {', '.join(columns)} FROM {table}") as cur:
+            rows = list(await cur.fetchall())
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        for row in rows:
+            values = [column(row[c]) if row[c] else row[c] for c in columns]
+            await conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", (*values, row["id"]))
+            changed += sum(1 for c in columns if row[c])
+    async with conn.execute("SELECT key, value FROM ptb_state WHERE kind = 'user'") as cur:
+        rows = list(await cur.fetchall())
+    for row in rows:
+        await conn.execute(
+            "UPDATE ptb_state SET value = ? WHERE kind = 'user' AND key = ?",
+            (user_data(row["value"]), row["key"]),
+        )
+        changed += 1
+    return changed
+
+
+async def encrypt_plaintext(conn: aiosqlite.Connection, cipher: Cipher) -> int:
+    """Encrypt the values written before encryption at rest existed (0005 marks them)."""
+
+    def seal_user_data(stored: str) -> str:
+        value = json.loads(stored)
+        return stored if isinstance(value, str) else json.dumps(cipher.encrypt(stored))
+
+    return await rewrite_all(conn, cipher.encrypt, seal_user_data)
+
+
+async def rotate_all(conn: aiosqlite.Connection, cipher: Cipher) -> int:
+    """Re-encrypt every value under the cipher's first key."""
+
+    def rotate_user_data(stored: str) -> str:
+        value = json.loads(stored)
+        return json.dumps(cipher.rotate(value)) if isinstance(value, str) else stored
+
+    def rotate_column(stored: str) -> str:
+        # Outbox params enqueued without a cipher are readable JSON: nothing to rotate.
+        return stored if stored.startswith("{") else cipher.rotate(stored)
+
+    changed = await rewrite_all(conn, rotate_column, rotate_user_data)
+    canary = await get_meta(conn, "canary")
+    if canary is not None:
+        await set_meta(conn, "canary", cipher.rotate(canary))
+    return changed
+
+
+async def truncate_wal(conn: aiosqlite.Connection) -> None:
+    """Copy the write-ahead log into the database and empty it, so that erased or re-encrypted
+    values do not linger in old WAL frames (secure_delete zeroes them in the database file)."""
+    await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+# --- what is kept about a person ---------------------------------------------------------------
+
+
+async def trip_ids_of(
+    conn: aiosqlite.Connection, user_id: int, limit: int
+) -> tuple[list[int], int]:
+    """Return the ids of a person's newest trips (up to `limit`) and how many there are."""
+    async with conn.execute("SELECT COUNT(*) FROM trips WHERE user_id = ?", (user_id,)) as cur:
+        row = await cur.fetchone()
+    async with conn.execute(
+        "SELECT id FROM trips WHERE user_id = ? ORDER BY id DESC LIMIT ?", (user_id, limit)
+    ) as cur:
+        ids = [int(r[0]) for r in await cur.fetchall()]
+    return ids, int(row[0]) if row else 0
+
+
+async def purged_trip_ids(conn: aiosqlite.Connection, ids: list[int]) -> set[int]:
+    marks = ",".join("?" * len(ids))
+    async with conn.execute(
+        f"SELECT id FROM trips WHERE id IN ({marks}) AND purged_at IS NOT NULL", ids
+    ) as cur:
+        return {int(r[0]) for r in await cur.fetchall()}
+
+
+async def count(conn: aiosqlite.Connection, sql: str, *args: object) -> int:
+    async with conn.execute(sql, args) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+async def enrolled_at(conn: aiosqlite.Connection, user_id: int) -> str | None:
+    async with conn.execute("SELECT enrolled_at FROM users WHERE id = ?", (user_id,)) as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row else None
+
+
+async def has_table(conn: aiosqlite.Connection, name: str) -> bool:
+    return bool(await count(
+        conn, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", name))
+
+
+async def open_alert_ids(conn: aiosqlite.Connection, user_id: int) -> list[int]:
+    """Alerts about a person that nobody has resolved yet (they block erasure)."""
+    async with conn.execute(
+        "SELECT id FROM alerts WHERE user_id = ? AND state IN ('open', 'acknowledged')"
+        " ORDER BY id",
+        (user_id,),
+    ) as cur:
+        return [int(r[0]) for r in await cur.fetchall()]
+
+
+# --- erasure -------------------------------------------------------------------------------------
+
+
+async def erase_person(conn: aiosqlite.Connection, user_id: int) -> Erased:
+    """Erase a person: their personal data goes, their safety statistics stay under an
+    anonymous stand-in id (a negative number, with the same role and team).
+
+    The caller has checked that no alert about them is open.
+    """
+    out = Erased()
+    async with conn.execute("SELECT MIN(0, IFNULL(MIN(id), 0)) - 1 FROM users") as cur:
+        row = await cur.fetchone()
+    anon = int(row[0]) if row else -1
+    cur = await conn.execute(
+        "INSERT INTO users (id, name, role, team, language, enrolled_at, unreachable)"
+        " SELECT ?, '', role, team, 'en', enrolled_at, 'erased' FROM users WHERE id = ?",
+        (anon, user_id),
+    )
+    enrolled = cur.rowcount == 1
+    if not enrolled:  # never enrolled, or erased before: a stand-in for any remnants
+        await conn.execute(
+            "INSERT INTO users (id, name, role, team, language, enrolled_at, unreachable)"
+            " VALUES (?, '', 'staff', '', 'en', '', 'erased')",
+            (anon,),
+        )
+    args = (anon, user_id)
+    touched = 0
+
+    async def run(sql: str, params: tuple[object, ...] = args) -> int:
+        nonlocal touched
+        changed = (await conn.execute(sql, params)).rowcount
+        touched += max(changed, 0)
+        return changed
+
+    out.trips = await run(
+        "UPDATE trips SET user_id = ?, lodging = '', contact_name = '', contact_phone = '',"
+        " contact_user_id = NULL, companion = '', report = '', decision_note = '',"
+        " draft_key = NULL WHERE user_id = ?"
+    )
+    # A destination may be a shared pin: keep the place for statistics, not the exact point.
+    await run("UPDATE legs SET lat = ROUND(lat, 1), lon = ROUND(lon, 1)"
+              " WHERE trip_id IN (SELECT id FROM trips WHERE user_id = ?)", (anon,))
+    await run("UPDATE trips SET contact_user_id = NULL WHERE contact_user_id = ?", (user_id,))
+    await run("UPDATE trips SET decided_by = ? WHERE decided_by = ?")
+    await run("UPDATE nights SET user_id = ?, note = '' WHERE user_id = ?")
+    await run("UPDATE alerts SET user_id = ?, note = '' WHERE user_id = ?")
+    await run("UPDATE alerts SET acked_by = ? WHERE acked_by = ?")
+    await run("UPDATE alerts SET resolved_by = ? WHERE resolved_by = ?")
+    await run("UPDATE alert_recipients SET user_id = ? WHERE user_id = ?")
+    out.locations = await run("DELETE FROM locations WHERE user_id = ?", (user_id,))
+    # Messages to them that were never sent cannot be sent any more; sent ones lose their
+    # content and the id in their dedupe key. Messages about them lose their content.
+    out.messages = await run(
+        "DELETE FROM outbox WHERE recipient = ? AND state IN ('pending', 'sending')", (user_id,))
+    out.messages += await run(
+        "UPDATE outbox SET recipient = ?, params = '', dedupe = 'erased:' || id"
+        " WHERE recipient = ?"
+    )
+    out.messages += await run(
+        "UPDATE outbox SET params = '' WHERE params != '' AND state IN ('sent', 'failed')"
+        " AND alert_id IN (SELECT id FROM alerts WHERE user_id = ?)", (anon,))
+    await run("UPDATE invites SET used_by = ? WHERE used_by = ?")
+    await run("UPDATE invites SET created_by = ? WHERE created_by = ?")
+    await run("DELETE FROM stranger_hits WHERE user_id = ?", (user_id,))
+    await run(
+        "DELETE FROM ptb_state WHERE (kind = 'user' AND key = ?)"
+        " OR (kind LIKE 'conversation:%' AND key IN (?, ?))",
+        (str(user_id), json.dumps([user_id, user_id]), json.dumps([user_id])),
+    )
+    if await has_table(conn, "hazards"):
+        out.photos = await _photos(
+            conn, "SELECT p.sha256, p.path FROM hazard_photos p"
+            " JOIN hazards h ON h.id = p.hazard_id WHERE h.reporter_id = ?", user_id)
+        # Their reports stay (colleagues' safety), anonymised and without photos.
+        await run("DELETE FROM hazard_photos WHERE hazard_id IN"
+                  " (SELECT id FROM hazards WHERE reporter_id = ?)", (user_id,))
+        out.hazards = await run("UPDATE hazards SET reporter_id = ? WHERE reporter_id = ?")
+        await run("UPDATE hazards SET decided_by = ? WHERE decided_by = ?")
+        await run("UPDATE points SET user_id = ? WHERE user_id = ?")
+    await conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+    if not enrolled and not touched:
+        await conn.execute("DELETE FROM users WHERE id = ?", (anon,))
+        anon = 0
+    out.stand_in = anon
+    return out
+
+
+async def _photos(conn: aiosqlite.Connection, sql: str, *args: object) -> list[tuple[str, str]]:
+    async with conn.execute(sql, args) as cur:
+        return [(str(r[0]), str(r[1])) for r in await cur.fetchall()]
+
+
+async def photos_still_used(conn: aiosqlite.Connection, shas: list[str]) -> set[str]:
+    """Of these photo hashes, those another report still refers to (one file per content)."""
+    if not shas or not await has_table(conn, "hazard_photos"):
+        return set()
+    marks = ",".join("?" * len(shas))
+    async with conn.execute(
+        f"SELECT DISTINCT sha256 FROM hazard_photos WHERE sha256 IN ({marks})", shas
+    ) as cur:
+        return {str(r[0]) for r in await cur.fetchall()}
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+async def purge_before(conn: aiosqlite.Connection, cutoff: datetime, now: datetime) -> Purged:
+    """Purge what the retention period no longer allows: lodging, contacts and the exact
+    destination of trips over before `cutoff`, locations older than it (unless a trip still
+    under way needs the last known one), the content of old sent messages, old hazard photos.
+    Trips, nights and alerts themselves stay: they are the statistics."""
+    out = Purged()
+    # A trip's dates are local at the destination: a day later it is over everywhere on Earth.
+    last_day = _day_before(cutoff.date())
+    over = (
+        "purged_at IS NULL AND ("
+        " (status IN ('ended', 'rejected', 'cancelled')"
+        "  AND COALESCE(ended_at, decided_at, created_at) < :cutoff)"
+        " OR (status IN ('approved', 'awaiting_approval')"
+        "  AND (SELECT MAX(end_date) FROM legs WHERE trip_id = trips.id) < :last_day))"
+    )
+    params = {"cutoff": ts(cutoff), "last_day": last_day.isoformat()}
+    async with conn.execute(f"SELECT id FROM trips WHERE {over}", params) as cur:
+        ids = [int(r[0]) for r in await cur.fetchall()]
+    if ids:
+        marks = ",".join("?" * len(ids))
+        await conn.execute(
+            f"UPDATE trips SET lodging = '', contact_name = '', contact_phone = '',"
+            f" contact_user_id = NULL, purged_at = ? WHERE id IN ({marks})",
+            (ts(now), *ids),
+        )
+        await conn.execute(
+            f"UPDATE legs SET lat = ROUND(lat, 1), lon = ROUND(lon, 1)"
+            f" WHERE trip_id IN ({marks})", ids)
+        await conn.execute(f"UPDATE nights SET note = '' WHERE trip_id IN ({marks})", ids)
+        await conn.execute(f"UPDATE alerts SET note = '' WHERE trip_id IN ({marks})", ids)
+    out.trips = len(ids)
+    # Someone still travelling keeps their last known location, however old: it is what an
+    # alert would show. Everything else older than the cutoff goes.
+    cur = await conn.execute(
+        "DELETE FROM locations WHERE at < :cutoff AND NOT ("
+        " id = (SELECT l.id FROM locations l WHERE l.user_id = locations.user_id"
+        "       ORDER BY l.at DESC, l.id DESC LIMIT 1)"
+        " AND EXISTS (SELECT 1 FROM trips t WHERE t.user_id = locations.user_id"
+        "   AND t.purged_at IS NULL AND t.status IN ('approved', 'awaiting_approval')"
+        "   AND (SELECT MAX(end_date) FROM legs WHERE trip_id = t.id) >= :last_day))",
+        params,
+    )
+    out.locations = cur.rowcount
+    cur = await conn.execute(
+        "UPDATE outbox SET params = '' WHERE params != '' AND state IN ('sent', 'failed')"
+        " AND COALESCE(sent_at, created_at) < :cutoff",
+        params,
+    )
+    out.messages = cur.rowcount
+    if await has_table(conn, "hazard_photos"):
+        old = "SELECT id FROM hazards WHERE created_at < ?"
+        out.photos = await _photos(
+            conn, f"SELECT sha256, path FROM hazard_photos WHERE hazard_id IN ({old})",
+            ts(cutoff))
+        await conn.execute(f"DELETE FROM hazard_photos WHERE hazard_id IN ({old})",
+                           (ts(cutoff),))
+    return out
+
+
+def _day_before(d: date) -> date:
+    return date.fromordinal(d.toordinal() - 1)
