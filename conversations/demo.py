@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,6 @@ from faketelegram.transport import FakeTransport
 from faketelegram.users import FakeUser
 from fieldbot.clock import FakeClock
 from fieldbot.config import Settings
-from fieldbot.domain.places import Place
-from fieldbot.domain.trips import Leg
-from fieldbot.services.trips import TripPlan
 
 DEMO_TOKEN = "100001:DEMO-token-for-the-built-in-fake-0000"  # noqa: S105 - only the fake
 DEMO_START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -83,6 +80,7 @@ async def run_demo(db_path: str | None = None) -> int:
 async def _scenario(app: FieldbotApp, fake: FakeTelegram, clock: FakeClock) -> int:
     services = app.bot_data.services
     log = Transcript(fake, clock)
+    await services.risk.find("Berlin")  # build the place index before the clock starts
     admin, manager = fake.user(1, "Ada (admin)"), fake.user(2, "Mia (manager)")
     officer, rep = fake.user(3, "Olu (safety officer)"), fake.user(4, "Rita (rep)")
     log.names = {u.id: u.first_name for u in (admin, manager, officer, rep)}
@@ -107,16 +105,14 @@ async def _scenario(app: FieldbotApp, fake: FakeTelegram, clock: FakeClock) -> i
         await act(user, f"/start {code.group(1)}")
 
     print("\n--- Rita files a trip to Berlin (made-up demo data) ---")
-    member = await services.enrolment.member(rep.id)
-    assert member is not None
-    berlin = Place("Berlin", "DE", "Germany", "Berlin", 52.52, 13.405, "Europe/Berlin")
-    plan = TripPlan(legs=(Leg(berlin, date(2026, 12, 1), date(2026, 12, 3)),),
-                    lodging="Demo Hotel, Room 1", contact_name="Sam Demo",
-                    contact_phone="+4900000000", contact_user_id=None,
-                    night_visits=False, companion="")
-    submitted = await services.trips.submit(member, plan, "demo-trip")
-    print(f"trip {submitted.trip.id if submitted.trip else '?'}: "
-          f"{submitted.trip.status if submitted.trip else submitted.refused}")
+    await act(rep, "/risk Berlin")
+    for line in ("/trip", "Berlin", "today", "2026-12-03"):
+        await act(rep, line)
+    await press(rep, "No, that's all")
+    await act(rep, "Demo Hotel, Room 1")
+    await act(rep, "Sam Demo +49 170 0000000")
+    await press(rep, "No")
+    await press(rep, "✅ Confirm")
 
     print("\n--- 20:00 in Berlin: the reminder; Rita does not answer ---")
     clock.set(datetime(2026, 12, 1, 19, 0, tzinfo=UTC))
