@@ -4,6 +4,8 @@ with protect_content, so they cannot be forwarded or saved."""
 
 from __future__ import annotations
 
+import re
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -12,6 +14,9 @@ from conversations.formatting import day, local_time, map_link
 from conversations.i18n import Texts
 from conversations.start import role_name
 from fieldbot.services.privacy import ErasureRefused, PersonalData, StoredTrip
+
+_DIGITS = re.compile(r"[0-9]{1,19}")
+MAX_USER_ID = 2**63 - 1  # SQLite's INTEGER; Telegram's ids are far below it
 
 
 def _trip_lines(t: Texts, trip: StoredTrip) -> list[str]:
@@ -64,6 +69,14 @@ def _confirm_keyboard(t: Texts, subject_id: int) -> InlineKeyboardMarkup:
     ]])
 
 
+def _user_id(text: str) -> int | None:
+    """Parse a Telegram user id typed or carried by a button; None if it cannot be one."""
+    if not _DIGITS.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= MAX_USER_ID else None
+
+
 def _blocked(t: Texts, subject: int, me: int, alert_ids: tuple[int, ...]) -> str:
     """Why nothing can be erased while an alert about the person is open."""
     key = "forgetme.blocked" if subject == me else "forgetme.blocked_other"
@@ -85,10 +98,10 @@ async def forgetme_command(update: Update, context: BotContext) -> None:
     assert update.effective_message
     message, t, me = update.effective_message, context.t, context.member
     args = context.args or []
-    if args and not args[0].isdigit():
+    subject = _user_id(args[0]) if args else me.id
+    if subject is None:
         await message.reply_html(t("forgetme.usage"))
         return
-    subject = int(args[0]) if args else me.id
     try:
         blockers = await context.services.privacy.erasure_blockers(subject, me)
     except ErasureRefused:
@@ -110,8 +123,10 @@ async def forgetme_confirmed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query and query.data
     t, me = context.t, context.member
-    subject = int(query.data.rsplit(":", 1)[1])
+    subject = _user_id(query.data.rsplit(":", 1)[1])
     await query.answer()
+    if subject is None:  # forged: the pattern admits digits only, not their size
+        return
     try:
         erased = await context.services.privacy.erase(subject, me)
     except ErasureRefused as refused:

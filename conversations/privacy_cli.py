@@ -18,7 +18,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     audit = sub.add_parser("audit", help="print the audit log (the export is itself logged)")
     audit.add_argument("--since", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
     erase = sub.add_parser("erase", help="erase a departed employee's personal data")
-    erase.add_argument("--user", required=True, type=int, help="numeric Telegram user id")
+    erase.add_argument("--user", required=True, type=_user_id, help="numeric Telegram user id")
+
+
+def _user_id(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) >= 2**63:
+        raise argparse.ArgumentTypeError(f"not a Telegram user id: {text!r}")
+    return int(text)
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:

@@ -21,12 +21,13 @@ from pydantic import SecretStr
 
 from conversations.i18n import placeholders
 from fieldbot.clock import FakeClock
-from fieldbot.config import Settings
+from fieldbot.config import ConfigError, Settings, load_settings
 from fieldbot.crypto import KeyProblem, generate_key
 from fieldbot.services.container import build_services
 from fieldbot.storage.db import Database
 from tests.harness import REP_ID, World
 from tests.test_escalation_flow import BERLIN, DEADLINE, at, plan_trip
+from tests.test_hazard_flow import jpeg, report, stored_photos
 from tests.test_trip_flow import plan, rows
 
 LOCALES = Path(__file__).parent.parent / "conversations" / "locales"
@@ -132,6 +133,23 @@ async def test_a_wrong_key_stops_start_up_with_a_clear_message(tmp_path: Path) -
     with pytest.raises(KeyProblem, match="restore the key file"):
         await services.start()
     assert not key_file(world).exists()
+
+
+def test_a_malformed_key_or_a_key_file_in_place_of_the_database_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FIELDBOT_ENCRYPTION_KEY", "not-a-key-but-a-secret-typo")
+    with pytest.raises(ConfigError, match="FIELDBOT_ENCRYPTION_KEY") as caught:
+        load_settings(_env_file=None)
+    assert "secret-typo" not in str(caught.value)
+    monkeypatch.delenv("FIELDBOT_ENCRYPTION_KEY")
+    monkeypatch.setenv("FIELDBOT_DB", "same.db")
+    monkeypatch.setenv("FIELDBOT_KEY_FILE", "same.db")
+    with pytest.raises(ConfigError, match="FIELDBOT_KEY_FILE"):
+        load_settings(_env_file=None)
+    monkeypatch.setenv("FIELDBOT_KEY_FILE", "keys/fieldbot.key")
+    monkeypatch.setenv("FIELDBOT_RETENTION", "30d12h")
+    assert load_settings(_env_file=None).retention == timedelta(days=30, hours=12)
 
 
 def fieldbot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -290,6 +308,26 @@ async def test_someone_still_travelling_keeps_only_their_last_known_location(
         await world.stop()
 
 
+async def test_hazard_photos_are_deleted_when_due_and_the_report_stays(team: World) -> None:
+    await report(team.rep, photos=(jpeg(),))
+    assert len(stored_photos(team)) == 1
+    [params] = await rows(team, "SELECT params FROM outbox WHERE kind = 'hazard_alert' LIMIT 1")
+    assert "photos/" not in params["params"]  # the photo path travels encrypted
+    await team.advance(timedelta(days=91))
+    assert stored_photos(team) == []
+    assert await rows(team, "SELECT * FROM hazard_photos") == []
+    assert len(await rows(team, "SELECT id FROM hazards")) == 1
+
+
+async def test_forgetme_deletes_my_hazard_photos_and_anonymises_my_reports(team: World) -> None:
+    await report(team.rep, photos=(jpeg(),))
+    await team.rep.send("/forgetme")
+    await team.rep.press("🗑 Erase")
+    assert stored_photos(team) == []
+    [hazard] = await rows(team, "SELECT reporter_id FROM hazards")
+    assert hazard["reporter_id"] < 0
+
+
 # --- /privacy --------------------------------------------------------------------------------
 
 
@@ -401,6 +439,20 @@ async def test_an_admin_erases_a_departed_employee_and_others_cannot(team: World
     assert await rows(team, "SELECT id FROM users WHERE id = ?", REP_ID) == []
     [entry] = await rows(team, "SELECT * FROM audit WHERE action = 'erase'")
     assert (entry["actor"], entry["subject"]) == (team.admin.id, REP_ID)
+
+
+async def test_forged_or_oversized_user_ids_are_refused_quietly(
+    team: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    huge = "9" * 25
+    await team.admin.send(f"/forgetme {huge}")
+    assert team.admin.last.body.startswith("Usage: /forgetme")
+    await team.admin.send("/forgetme ²")
+    assert team.admin.last.body.startswith("Usage: /forgetme")
+    await team.admin.press_data(f"forgetme:yes:{huge}", team.admin.last)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    result = fieldbot(team.tmp, "erase", "--user", huge)
+    assert result.returncode == 2 and "not a Telegram user id" in result.stderr
 
 
 async def test_the_operator_erases_from_the_command_line(tmp_path: Path) -> None:

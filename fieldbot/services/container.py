@@ -151,7 +151,7 @@ def build_services(
         escalation=escalation,
         checkins=CheckinService(db, clock, policy, escalation, cipher),
         resolver=resolver,
-        hazards=HazardService(db, clock, PhotoStore(settings.data_dir)),
+        hazards=HazardService(db, clock, PhotoStore(settings.data_dir), cipher),
         cipher=cipher,
         privacy=privacy,
         board=BoardService(db, clock, policy, cipher),

@@ -11,6 +11,7 @@ from typing import Any
 import aiosqlite
 
 from fieldbot.clock import Clock
+from fieldbot.crypto import Cipher
 from fieldbot.domain.hazards import (
     MAX_RADIUS_KM,
     Hazard,
@@ -71,10 +72,11 @@ def earliest_today(now: datetime) -> str:
 
 
 class HazardService:
-    def __init__(self, db: Database, clock: Clock, photos: PhotoStore) -> None:
+    def __init__(self, db: Database, clock: Clock, photos: PhotoStore, cipher: Cipher) -> None:
         self._db = db
         self._clock = clock
         self._photos = photos
+        self._cipher = cipher  # the outbox params carry the place, the photo and the reporter
 
     # --- photos ---------------------------------------------------------------------------
 
@@ -118,7 +120,7 @@ class HazardService:
             if report.severity.urgent:
                 for lead in await self._leads_of(conn, member):
                     alerted += await outbox.enqueue(
-                        conn, dedupe=f"hazard:{hazard_id}:alert:to:{lead.id}",
+                        conn, cipher=self._cipher, dedupe=f"hazard:{hazard_id}:alert:to:{lead.id}",
                         recipient=lead.id, kind="hazard_alert", now=now,
                         params=self._params(hazard, member.name),
                         priority=outbox.PRIORITY_ALERT,
@@ -200,7 +202,8 @@ class HazardService:
     ) -> None:
         total = await hazards.points_of(conn, hazard.reporter_id)
         await outbox.enqueue(
-            conn, dedupe=f"hazard:{hazard.id}:decision", recipient=hazard.reporter_id,
+            conn, cipher=self._cipher, dedupe=f"hazard:{hazard.id}:decision",
+            recipient=hazard.reporter_id,
             kind=kind, priority=outbox.PRIORITY_NOTICE, now=now,
             params={"hazard_id": hazard.id, "place": hazard.place, "by_name": lead.name,
                     "points": points, "total": total},
@@ -219,7 +222,8 @@ class HazardService:
         told = 0
         for user_id in sorted(near):
             told += await outbox.enqueue(
-                conn, dedupe=f"hazard:{hazard.id}:nearby:to:{user_id}", recipient=user_id,
+                conn, cipher=self._cipher, dedupe=f"hazard:{hazard.id}:nearby:to:{user_id}",
+                recipient=user_id,
                 kind="hazard_nearby", params=params, priority=outbox.PRIORITY_NOTICE, now=now,
             )
         return told
