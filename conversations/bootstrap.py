@@ -38,8 +38,8 @@ warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTB
 
 FieldbotApp = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
-_MENU = ("start", "help", "trip", "trips", "endtrip", "checkin", "sos", "risk", "language",
-         "cancel")
+_MENU = ("start", "help", "trip", "trips", "endtrip", "checkin", "sos", "risk", "hazard",
+         "language", "cancel")
 
 
 def build_application(
