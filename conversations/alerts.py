@@ -68,6 +68,8 @@ async def resolve(update: Update, context: BotContext) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CallbackQueryHandler(acknowledge, pattern=r"^escalation:ack:"))
-    app.add_handler(CallbackQueryHandler(resolve_menu, pattern=r"^escalation:resolve:"))
-    app.add_handler(CallbackQueryHandler(resolve, pattern=r"^escalation:res:"))
+    # Callback data can be forged: only well-formed ids reach the handlers (a longer number
+    # overflows SQLite's INTEGER and used to end in the error handler).
+    app.add_handler(CallbackQueryHandler(acknowledge, pattern=r"^escalation:ack:\d{1,18}$"))
+    app.add_handler(CallbackQueryHandler(resolve_menu, pattern=r"^escalation:resolve:\d{1,18}$"))
+    app.add_handler(CallbackQueryHandler(resolve, pattern=r"^escalation:res:\d{1,18}:"))

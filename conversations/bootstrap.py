@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -24,6 +23,7 @@ from conversations.context import BotContext, BotData
 from conversations.guard import guard
 from conversations.messenger import TelegramMessenger
 from conversations.persistence import SqlitePersistence
+from conversations.ratelimit import PriorityRateLimiter
 from fieldbot.clock import Clock
 from fieldbot.config import Settings
 from fieldbot.geo.gazetteer import OfflineGeocoder
@@ -67,9 +67,11 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if rate_limit:
-        # Retries stay at 0: the outbox retries with its own backoff on our clock.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
+    # Most urgent first (SOS before replies before reminders). No retries in the limiter: the
+    # outbox retries with its own backoff on our clock. Unthrottled (tests, the demo) still
+    # goes through the same limiter, with a budget nobody reaches.
+    limiter = PriorityRateLimiter() if rate_limit else PriorityRateLimiter(1e9, burst=10**9)
+    builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:

@@ -582,7 +582,7 @@ def build_hazard() -> ConversationHandler[BotContext]:
         Step.SEVERITY: [_pressed(severity_chosen, r"^hazard:sev:[1-4]$"), anything],
         Step.LOCATION: [MessageHandler(NEW_MESSAGE & filters.LOCATION, location_pin),
                         MessageHandler(NEW_TEXT, location_text),
-                        _pressed(place_picked, r"^hazard:place:\d+$"), anything],
+                        _pressed(place_picked, r"^hazard:place:\d{1,18}$"), anything],
         Step.DESCRIPTION: [MessageHandler(NEW_TEXT, description_typed), anything],
         Step.CONFIRM: [_pressed(confirm, r"^hazard:confirm:"), anything],
     }
@@ -602,5 +602,5 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(build_hazard())
     app.add_handler(CommandHandler("hazards", list_open))
     app.add_handler(CommandHandler("points", show_points))
-    app.add_handler(CallbackQueryHandler(decide, pattern=r"^hazards:(verify|dismiss):\d+$"))
+    app.add_handler(CallbackQueryHandler(decide, pattern=r"^hazards:(verify|dismiss):\d{1,18}$"))
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^hazard:"))

@@ -39,7 +39,7 @@ Rendered = (tuple[str, InlineKeyboardMarkup | None, bool]
 
 
 class TelegramMessenger:
-    def __init__(self, bot: ExtBot[None], enrolment: EnrolmentService, trips: TripService) -> None:
+    def __init__(self, bot: ExtBot[Any], enrolment: EnrolmentService, trips: TripService) -> None:
         self._bot = bot
         self._enrolment = enrolment
         self._trips = trips
@@ -71,7 +71,8 @@ class TelegramMessenger:
         text, markup, protect, *photo = rendered
         try:
             if photo and photo[0] is not None:
-                sent = await self._send_photo(message.recipient, photo[0], text, markup, protect)
+                sent = await self._send_photo(message.recipient, photo[0], text, markup, protect,
+                                              message.priority)
             else:
                 sent = await self._bot.send_message(
                     message.recipient,
@@ -80,6 +81,7 @@ class TelegramMessenger:
                     reply_markup=markup,
                     protect_content=protect,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    rate_limit_args=message.priority,  # SOS overtakes replies and reminders
                 )
         except RetryAfter as exc:
             retry = exc.retry_after
@@ -189,7 +191,7 @@ class TelegramMessenger:
 
     async def _send_photo(
         self, chat_id: int, photo: Path, caption: str, markup: InlineKeyboardMarkup | None,
-        protect: bool,
+        protect: bool, priority: int,
     ) -> Message:
         """Send the photo with the text as caption; the text alone if the photo cannot go."""
         data = await asyncio.to_thread(_read, photo)
@@ -197,7 +199,7 @@ class TelegramMessenger:
             try:
                 return await self._bot.send_photo(
                     chat_id, data, caption=caption, parse_mode="HTML", reply_markup=markup,
-                    protect_content=protect,
+                    protect_content=protect, rate_limit_args=priority,
                 )
             except BadRequest as exc:
                 if any(marker in str(exc).lower() for marker in _PERMANENT_BAD_REQUESTS):
@@ -205,7 +207,7 @@ class TelegramMessenger:
                 log.warning("photo refused by Telegram, sending the text alone: %s", _short(exc))
         return await self._bot.send_message(
             chat_id, caption, parse_mode="HTML", reply_markup=markup, protect_content=protect,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            link_preview_options=LinkPreviewOptions(is_disabled=True), rate_limit_args=priority,
         )
 
 

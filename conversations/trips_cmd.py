@@ -414,10 +414,10 @@ async def reject_cancelled(update: Update, context: BotContext) -> int:
 
 def build_reject() -> ConversationHandler[BotContext]:
     return conversation(
-        entry_points=[CallbackQueryHandler(reject_pressed, pattern=r"^approve:no:\d+$")],
+        entry_points=[CallbackQueryHandler(reject_pressed, pattern=r"^approve:no:\d{1,18}$")],
         states={Reject.REASON: [MessageHandler(NEW_TEXT, reject_reason)]},
         fallbacks=[CommandHandler("cancel", reject_cancelled),
-                   CallbackQueryHandler(reject_pressed, pattern=r"^approve:no:\d+$")],
+                   CallbackQueryHandler(reject_pressed, pattern=r"^approve:no:\d{1,18}$")],
         name="reject", persistent=True,
     )
 
@@ -427,5 +427,5 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(build_risk())
     app.add_handler(build_reject())
     app.add_handler(CommandHandler("trips", list_trips))
-    app.add_handler(CallbackQueryHandler(approve, pattern=r"^approve:yes:\d+$"))
-    app.add_handler(CallbackQueryHandler(risk_picked, pattern=r"^risk:pick:\d+$"))
+    app.add_handler(CallbackQueryHandler(approve, pattern=r"^approve:yes:\d{1,18}$"))
+    app.add_handler(CallbackQueryHandler(risk_picked, pattern=r"^risk:pick:\d{1,18}$"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fieldbot.clock import Clock
@@ -33,6 +33,7 @@ from fieldbot.storage.db import Database
 
 MAX_TICK_ROUNDS = 5
 MAX_SWEEP_BATCHES = 40
+UNRECORDED_WARN_EVERY = timedelta(hours=1)
 
 
 class NoRegister:
@@ -61,6 +62,9 @@ class Services:
     board: BoardService
     reports: ReportService
     sender: OutboxSender | None = field(default=None)
+    # When each alert's unrecordable failure was last told to the admins (in memory: the
+    # database is what failed).
+    _warned: dict[int, datetime] = field(default_factory=dict)
 
     async def start(self) -> None:
         """Open the database and apply migrations (idempotent); build the place index."""
@@ -101,7 +105,10 @@ class Services:
             # Everything due is turned into outbox rows before sending, so the outbox can
             # put SOS first across the whole backlog rather than within one batch.
             for _ in range(MAX_SWEEP_BATCHES):
-                if not (await self.escalation.sweep()).saturated:
+                report = await self.escalation.sweep()
+                if report.unrecorded:
+                    await self._warn_unrecorded(report.unrecorded)
+                if not report.saturated:
                     break
             if self.sender is not None:
                 await self.sender.drain()
@@ -109,6 +116,24 @@ class Services:
             if due is None or due > self.clock.now():
                 return due
         return await self.escalation.next_due()
+
+
+    async def _warn_unrecorded(self, alert_ids: tuple[int, ...]) -> None:
+        """Tell the admins, past the outbox, of steps failing where the database could not
+        even note it (disk full); at most once an hour per alert."""
+        if self.sender is None:
+            return
+        now = self.clock.now()
+        due = [a for a in alert_ids if now - self._warned.get(a, datetime.min.replace(
+            tzinfo=UTC)) >= UNRECORDED_WARN_EVERY]
+        if not due:
+            return
+        admins = await self.escalation.admin_ids()
+        for alert_id in due:
+            self._warned[alert_id] = now
+            for admin in admins:
+                await self.sender.send_unrecorded(admin, "admin_step_failed",
+                                                  {"alert": f"A-{alert_id}"})
 
 
 def write_heartbeat(path: Path, now: datetime) -> None:

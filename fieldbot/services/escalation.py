@@ -8,6 +8,7 @@ so a crash between "decided" and "sent" loses nothing: the outbox is delivered a
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,6 +52,7 @@ class SweepReport:
     steps: int = 0
     failures: int = 0
     saturated: bool = False  # a batch was full: more may be due right now
+    unrecorded: tuple[int, ...] = ()  # alerts whose failure the database could not even note
 
 
 class EscalationService:
@@ -66,6 +68,7 @@ class EscalationService:
         """Carry out everything due now: reminders, missed deadlines, ladder steps."""
         now = self._clock.now()
         reminders = missed = steps = failures = 0
+        unrecorded: list[int] = []
         async with self._db.read() as conn:
             night_ids = await alerts.due_night_ids(conn, now, SWEEP_BATCH)
         # Nights are advanced NIGHT_CHUNK to a transaction: each commit is an fsync
@@ -90,17 +93,32 @@ class EscalationService:
                 # Never a crash loop: push the step forward, tell the admins, go on.
                 log.exception("escalation step of alert %s failed; retrying later", alert_id)
                 failures += 1
-                async with self._db.transaction() as conn:
-                    await alerts.push_forward(conn, alert_id, now + STEP_RETRY)
-                    await self._tell_admins(
-                        conn,
-                        "step_failed",
-                        {"alert": f"A-{alert_id}"},
-                        f"stepfail:{alert_id}:{ts(now)}",
-                        now,
-                    )
+                try:
+                    async with self._db.transaction() as conn:
+                        await alerts.push_forward(conn, alert_id, now + STEP_RETRY)
+                        await self._tell_admins(
+                            conn,
+                            "step_failed",
+                            {"alert": f"A-{alert_id}"},
+                            f"stepfail:{alert_id}:{ts(now)}",
+                            now,
+                        )
+                except sqlite3.OperationalError:
+                    # The database cannot take even this (disk full, I/O error): the step
+                    # stays due as it was and the next sweep tries again; the other alerts
+                    # are still worth a try, so no raise.
+                    log.critical("could not record the failure of alert %s", alert_id,
+                                 exc_info=True)
+                    unrecorded.append(alert_id)
         saturated = SWEEP_BATCH in (len(night_ids), len(alert_ids))
-        return SweepReport(reminders, missed, steps, failures, saturated)
+        return SweepReport(reminders, missed, steps, failures, saturated, tuple(unrecorded))
+
+    async def admin_ids(self) -> list[int]:
+        """Who hears of the bot's own troubles: the admins, or the officers if there are none."""
+        async with self._db.read() as conn:
+            people = (await users.with_role(conn, [Role.ADMIN])
+                      or await users.with_role(conn, [Role.OFFICER]))
+        return [person.id for person in people]
 
     async def next_due(self) -> datetime | None:
         """Return when the sweep next has something to do (for the scheduler's one-shot)."""
@@ -117,8 +135,11 @@ class EscalationService:
                 return await self._advance_night(conn, night_id, now)
         except Exception:
             log.exception("night %s failed; retrying later", night_id)
-            async with self._db.transaction() as conn:
-                await alerts.push_night(conn, night_id, now + STEP_RETRY)
+            try:
+                async with self._db.transaction() as conn:
+                    await alerts.push_night(conn, night_id, now + STEP_RETRY)
+            except sqlite3.OperationalError:  # disk full: it stays due; the sweep goes on
+                log.critical("could not push night %s forward", night_id, exc_info=True)
             return "failed"
 
     async def _advance_night(

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -68,6 +68,18 @@ class OutboxSender:
     @property
     def busy(self) -> bool:
         return self._lock.locked()
+
+    async def send_unrecorded(self, recipient: int, kind: str, params: dict[str, Any]) -> bool:
+        """Send one notice straight away, with no outbox row: for when the database cannot
+        take one (disk full). Best effort: never retried, not deduplicated."""
+        message = OutboxMessage(0, recipient, kind, params, outbox.PRIORITY_NOTICE, 0, None,
+                                None, self._clock.now())
+        try:
+            delivery = await self._messenger.deliver(message)
+        except Exception:  # noqa: BLE001 - the caller is already handling a failure
+            log.warning("could not send %s to %s directly", kind, recipient, exc_info=True)
+            return False
+        return delivery.outcome is Outcome.SENT
 
     async def drain(self) -> int:
         """Send everything that is due, most urgent first; return how many were sent."""

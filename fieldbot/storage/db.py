@@ -117,7 +117,10 @@ class Database:
             try:
                 yield conn
             except BaseException:
-                await conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (SQLITE_FULL, IOERR, NOMEM, BUSY):
+                # a second ROLLBACK would raise and hide the error that matters.
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
                 raise
             else:
                 await conn.execute("COMMIT")

@@ -1,0 +1,89 @@
+"""Telegram's ~30 messages/s, shared out by urgency: an SOS never queues behind replies.
+
+PTB's AIORateLimiter serves requests in arrival order, so during the evening rush a manager's
+SOS message would wait behind thousands of "thanks, checked in" replies. This limiter is a
+token bucket whose waiters are served highest priority first. The priority is the request's
+`rate_limit_args` (an int, higher first): the outbox passes its row's priority; a handler's
+reply gets REPLY_PRIORITY, between bulk reminders and alerts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.ext import BaseRateLimiter
+
+REPLY_PRIORITY = 20
+_LIMITED_PREFIXES = ("send", "edit", "copy", "forward")
+
+Result = bool | dict[str, Any] | list[dict[str, Any]]
+
+
+class PriorityRateLimiter(BaseRateLimiter[int]):
+    def __init__(self, rate: float = 30.0, burst: int = 30) -> None:
+        self._rate = rate
+        self._burst = float(burst)
+        self._tokens = float(burst)
+        self._stamp = 0.0
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def initialize(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._stamp = loop.time()
+        # The bot owns this limiter, not the Application: it keeps and cancels its own task.
+        self._task = loop.create_task(self._release_in_order(), name="rate-limiter")
+
+    async def shutdown(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for _, _, waiter in self._waiting:  # let nobody hang on a stopped limiter
+            if not waiter.done():
+                waiter.set_result(None)
+        self._waiting.clear()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Result:
+        if self._task is not None and endpoint.startswith(_LIMITED_PREFIXES):
+            waiter = asyncio.get_running_loop().create_future()
+            priority = REPLY_PRIORITY if rate_limit_args is None else rate_limit_args
+            heapq.heappush(self._waiting, (-priority, next(self._order), waiter))
+            self._wakeup.set()
+            await waiter
+        return await callback(*args, **kwargs)
+
+    async def _release_in_order(self) -> None:
+        """Hand out one token at a time at `rate`, always to the most urgent waiter."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._waiting:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            now = loop.time()
+            self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+            self._stamp = now
+            if self._tokens < 1:
+                await asyncio.sleep((1 - self._tokens) / self._rate)
+                continue
+            _, _, waiter = heapq.heappop(self._waiting)
+            if not waiter.done():  # its request may have been cancelled meanwhile
+                self._tokens -= 1
+                waiter.set_result(None)
