@@ -24,6 +24,7 @@ from conversations.guard import guard
 from conversations.messenger import TelegramMessenger
 from conversations.persistence import SqlitePersistence
 from conversations.ratelimit import PriorityRateLimiter
+from conversations.updates import PriorityUpdateProcessor
 from fieldbot.clock import Clock
 from fieldbot.config import Settings
 from fieldbot.geo.gazetteer import OfflineGeocoder
@@ -72,6 +73,7 @@ def build_application(
     # goes through the same limiter, with a budget nobody reaches.
     limiter = PriorityRateLimiter() if rate_limit else PriorityRateLimiter(1e9, burst=10**9)
     builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
+    builder = builder.concurrent_updates(PriorityUpdateProcessor())
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:

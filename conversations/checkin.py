@@ -19,6 +19,7 @@ from conversations.context import BotContext
 from conversations.formatting import local_time
 from conversations.i18n import Texts
 from fieldbot.services.checkins import CheckinResult
+from fieldbot.storage.outbox import PRIORITY_SOS
 
 MAX_REASON = 500
 
@@ -94,7 +95,8 @@ async def _raise_sos(update: Update, context: BotContext) -> None:
     await context.services.deliver()
     key = "sos.sent" if created else "sos.already"
     await context.bot.send_message(update.effective_chat.id, context.t(key), parse_mode="HTML",
-                                   reply_markup=_location_keyboard(context.t))
+                                   reply_markup=_location_keyboard(context.t),
+                                   rate_limit_args=PRIORITY_SOS)
 
 
 async def skip_pressed(update: Update, context: BotContext) -> int:

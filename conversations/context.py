@@ -19,7 +19,7 @@ class BotData:
     scheduler: Scheduler
 
 
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
     """Adds `services`, `member` (set by the guard) and `t` (texts in the member's language)."""
 
     def __init__(

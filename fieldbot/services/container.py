@@ -88,9 +88,13 @@ class Services:
         return sender
 
     async def deliver(self) -> None:
-        """Send what is waiting in the outbox now, unless a drain is already under way (it
-        re-reads the outbox by priority between batches, so it picks new urgent rows up)."""
-        if self.sender is not None and not self.sender.busy:
+        """Send what is waiting in the outbox now. If a bulk drain is under way, send the
+        urgent rows (SOS, escalations) beside it rather than behind its current batch."""
+        if self.sender is None:
+            return
+        if self.sender.busy:
+            await self.sender.drain_urgent()
+        else:
             await self.sender.drain()
 
     async def tick(self) -> datetime | None:

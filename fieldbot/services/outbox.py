@@ -63,6 +63,7 @@ class OutboxSender:
         self._messenger = messenger
         self._cipher = cipher
         self._lock = asyncio.Lock()
+        self._urgent_lock = asyncio.Lock()
         self.on_permanent_failure: list[FailureHook] = []
 
     @property
@@ -84,20 +85,33 @@ class OutboxSender:
     async def drain(self) -> int:
         """Send everything that is due, most urgent first; return how many were sent."""
         async with self._lock:
-            sent = 0
-            while True:
-                now = self._clock.now()
-                async with self._db.transaction() as conn:
-                    batch = await outbox.claim(conn, now, BATCH, now - CLAIM_TIMEOUT,
-                                               cipher=self._cipher)
-                if not batch:
-                    return sent
-                deliveries = await asyncio.gather(*(self._deliver(m) for m in batch))
-                # One transaction (one fsync) records the whole batch. A crash before it
-                # commits re-sends the batch: at-least-once, duplicates bounded by crashes.
-                async with self._db.transaction() as conn:
-                    for message, delivery in zip(batch, deliveries, strict=True):
-                        sent += await self._record(conn, message, delivery)
+            return await self._drain(0)
+
+    async def drain_urgent(self) -> int:
+        """Send due SOS and escalation messages now, beside any bulk drain under way.
+
+        A bulk drain may be waiting on Telegram's rate limit with a batch of reminders; an
+        SOS must not wait for that batch. Claims are compare-and-set, so the two drains never
+        take the same row.
+        """
+        async with self._urgent_lock:
+            return await self._drain(outbox.PRIORITY_ALERT)
+
+    async def _drain(self, min_priority: int) -> int:
+        sent = 0
+        while True:
+            now = self._clock.now()
+            async with self._db.transaction() as conn:
+                batch = await outbox.claim(conn, now, BATCH, now - CLAIM_TIMEOUT,
+                                           cipher=self._cipher, min_priority=min_priority)
+            if not batch:
+                return sent
+            deliveries = await asyncio.gather(*(self._deliver(m) for m in batch))
+            # One transaction (one fsync) records the whole batch. A crash before it commits
+            # re-sends the batch: at-least-once, duplicates bounded by crashes.
+            async with self._db.transaction() as conn:
+                for message, delivery in zip(batch, deliveries, strict=True):
+                    sent += await self._record(conn, message, delivery)
 
     async def _deliver(self, message: OutboxMessage) -> Delivery:
         try:

@@ -75,14 +75,15 @@ async def claim(
     stale_before: datetime,
     *,
     cipher: Cipher,
+    min_priority: int = 0,
 ) -> list[OutboxMessage]:
-    """Claim due messages, most urgent first. A claim older than `stale_before` is reclaimed:
-    its sender died mid-send, and sending again is the at-least-once promise."""
+    """Claim due messages of at least `min_priority`, most urgent first. A claim older than
+    `stale_before` is reclaimed: its sender died mid-send; sending again is at-least-once."""
     async with conn.execute(
-        "SELECT * FROM outbox WHERE (state = 'pending' AND due_at <= ?)"
-        " OR (state = 'sending' AND claimed_at < ?)"
+        "SELECT * FROM outbox WHERE ((state = 'pending' AND due_at <= ?)"
+        " OR (state = 'sending' AND claimed_at < ?)) AND priority >= ?"
         " ORDER BY priority DESC, due_at, id LIMIT ?",
-        (ts(now), ts(stale_before), limit),
+        (ts(now), ts(stale_before), min_priority, limit),
     ) as cur:
         rows = list(await cur.fetchall())
     claimed = []
