@@ -33,7 +33,7 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import hazard_render
+from conversations import drafts, hazard_render
 from conversations.context import BotContext
 from conversations.i18n import Raw, Texts
 from conversations.trip_render import obvious_match
@@ -105,18 +105,15 @@ class HazardDraft(BaseModel):
 # --- the draft in user_data -------------------------------------------------------------------
 
 
-def _user_data(context: BotContext) -> dict[Any, Any]:
-    assert context.user_data is not None
-    return context.user_data
+_user_data = drafts.store
 
 
 def _load(context: BotContext) -> HazardDraft:
-    raw = _user_data(context).get(DRAFT)
-    return HazardDraft.model_validate(raw) if raw else HazardDraft()
+    return drafts.load(context, DRAFT, HazardDraft)
 
 
 def _save(context: BotContext, draft: HazardDraft) -> None:
-    _user_data(context)[DRAFT] = draft.model_dump(mode="json")
+    drafts.save(context, DRAFT, draft)
 
 
 def _spot(place: Place) -> Spot:

@@ -33,7 +33,7 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import trips_cmd
+from conversations import drafts, trips_cmd
 from conversations.context import BotContext
 from conversations.formatting import day, local_time
 from conversations.i18n import Texts
@@ -146,22 +146,19 @@ class TripDraft(BaseModel):
 # --- the draft in user_data -------------------------------------------------------------------
 
 
-def _user_data(context: BotContext) -> dict[Any, Any]:
-    assert context.user_data is not None
-    return context.user_data
+_user_data = drafts.store
 
 
 def _load(context: BotContext) -> TripDraft:
-    raw = _user_data(context).get(DRAFT)
-    return TripDraft.model_validate(raw) if raw else TripDraft()
+    return drafts.load(context, DRAFT, TripDraft)
 
 
 def _save(context: BotContext, draft: TripDraft) -> None:
-    _user_data(context)[DRAFT] = draft.model_dump(mode="json")
+    drafts.save(context, DRAFT, draft)
 
 
 def _forget(context: BotContext) -> None:
-    _user_data(context).pop(DRAFT, None)
+    drafts.forget(context, DRAFT)
 
 
 # --- keyboards --------------------------------------------------------------------------------
@@ -401,14 +398,8 @@ async def destination_text(update: Update, context: BotContext) -> Step:
 
 async def destination_pin(update: Update, context: BotContext) -> Step:
     """Take a shared pin as the destination (its time zone from the coordinates)."""
-    message = update.effective_message
-    assert message
-    assert message.location
-    try:
-        place = await context.services.risk.place_at(message.location.latitude,
-                                                     message.location.longitude)
-    except ValueError:
-        await message.reply_html(context.t("trip.destination.bad_pin"))
+    place = await drafts.pinned_place(update, context)
+    if place is None:
         return Step.DESTINATION
     return await _place_chosen(update, context, _load(context), place)
 

@@ -29,6 +29,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from conversations import drafts
 from conversations.context import BotContext
 from conversations.formatting import day
 from conversations.i18n import Raw, Texts
@@ -71,9 +72,7 @@ def conversation(**kwargs: Any) -> ConversationHandler[BotContext]:
         return ConversationHandler(**kwargs)
 
 
-def _user_data(context: BotContext) -> dict[Any, Any]:
-    assert context.user_data is not None
-    return context.user_data
+_user_data = drafts.store
 
 
 def earliest_today(now: datetime) -> date:
@@ -267,12 +266,8 @@ async def risk_pin(update: Update, context: BotContext) -> int:
     """Answer for a shared pin."""
     message = update.effective_message
     assert message
-    assert message.location
-    try:
-        place = await context.services.risk.place_at(message.location.latitude,
-                                                     message.location.longitude)
-    except ValueError:
-        await message.reply_html(context.t("trip.destination.bad_pin"))
+    place = await drafts.pinned_place(update, context)
+    if place is None:
         return RiskAsk.PLACE
     await message.reply_html(await _render_risk(context, place),
                              reply_markup=ReplyKeyboardRemove())
