@@ -19,7 +19,6 @@ from telegram.ext import BaseUpdateProcessor
 
 URGENT = 100  # /sos and "Need help"
 ALERT_ACTION = 90  # Acknowledge / Resolve on an escalation
-LOCATION = 50  # a pin or live location, often sent right after an SOS
 NORMAL = 0
 
 
@@ -37,7 +36,9 @@ def urgency(update: object) -> int:
         return NORMAL
     if message.text and message.text.split("@", 1)[0].split()[0:1] == ["/sos"]:
         return URGENT
-    return LOCATION if message.location is not None else NORMAL
+    # A pin is not urgent by itself: it may be the next step of a conversation, which must
+    # stay in order with the person's other messages.
+    return NORMAL
 
 
 class _PriorityGate:
@@ -78,12 +79,15 @@ class PriorityUpdateProcessor(BaseUpdateProcessor):
         lock, users = self._users.get(user, (asyncio.Lock(), 0))
         self._users[user] = (lock, users + 1)
         try:
-            async with lock:  # this person's updates, one after another, in arrival order
-                await self._gate.acquire(urgency(update))
-                try:
+            # The worker first, then the person's lock: an SOS must not queue behind the same
+            # person's earlier check-in that is itself still waiting for a worker. Updates of
+            # equal urgency get workers in arrival order, so a conversation stays in order.
+            await self._gate.acquire(urgency(update))
+            try:
+                async with lock:  # one update of this person at a time
                     await coroutine
-                finally:
-                    self._gate.release()
+            finally:
+                self._gate.release()
         finally:
             lock, users = self._users[user]
             if users == 1:

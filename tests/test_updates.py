@@ -54,3 +54,27 @@ def test_what_counts_as_urgent() -> None:
     assert urgency(message(1, 1, "/sos@fieldbot_bot")) == URGENT
     assert urgency(message(1, 1, "/sosx")) == 0
     assert urgency(message(1, 1, "/checkin")) == 0
+
+
+async def test_an_sos_does_not_wait_for_the_same_persons_queued_check_in() -> None:
+    processor = PriorityUpdateProcessor(workers=1)
+    handled: list[str] = []
+    gate = asyncio.Event()
+
+    async def handle(name: str, wait: bool = False) -> None:
+        if wait:
+            await gate.wait()
+        handled.append(name)
+
+    busy = asyncio.create_task(processor.process_update(message(1, 12, "/checkin"),
+                                                        handle("sam-1", wait=True)))
+    await asyncio.sleep(0)
+    queued = asyncio.create_task(processor.process_update(message(2, 11, "/checkin"),
+                                                          handle("rita-checkin")))
+    await asyncio.sleep(0)
+    sos = asyncio.create_task(processor.process_update(message(3, 11, "/sos"),
+                                                       handle("rita-sos")))
+    await asyncio.sleep(0)
+    gate.set()
+    await asyncio.gather(busy, queued, sos)
+    assert handled == ["sam-1", "rita-sos", "rita-checkin"]
