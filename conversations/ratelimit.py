@@ -36,6 +36,8 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         self._task: asyncio.Task[None] | None = None
 
     async def initialize(self) -> None:
+        if self._task is not None and not self._task.done():
+            return  # initialised twice (bot and application): one releasing task is enough
         loop = asyncio.get_running_loop()
         self._stamp = loop.time()
         # The bot owns this limiter, not the Application: it keeps and cancels its own task.
