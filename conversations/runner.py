@@ -29,9 +29,9 @@ class AnotherInstanceRunning(Exception):
     """Telegram answered 409 Conflict: another process is polling with this token."""
 
 
-async def run_polling(app: FieldbotApp) -> int:
-    """Poll until SIGINT/SIGTERM; exit with a clear message if another instance polls."""
-    stop = asyncio.Event()
+async def run_polling(app: FieldbotApp, stop: asyncio.Event | None = None) -> int:
+    """Poll until SIGINT/SIGTERM (or `stop`); exit clearly if another instance polls."""
+    stop = stop or asyncio.Event()
     conflict: list[TelegramError] = []
 
     def on_poll_error(error: TelegramError) -> None:
@@ -89,10 +89,12 @@ def webhook_server(app: FieldbotApp, secret: str, path: str = "/telegram") -> HT
 
 
 async def run_webhook(
-    app: FieldbotApp, url: str, secret: str, listen: str, port: int, path: str = "/telegram"
+    app: FieldbotApp, url: str, secret: str, listen: str, port: int, path: str = "/telegram",
+    stop: asyncio.Event | None = None,
 ) -> int:
-    """Serve the webhook until SIGINT/SIGTERM; Telegram sends the secret with every update."""
-    stop = asyncio.Event()
+    """Serve the webhook until SIGINT/SIGTERM (or `stop`); Telegram sends the secret with
+    every update."""
+    stop = stop or asyncio.Event()
     _install_signals(stop)
     server = webhook_server(app, secret, path)
     async with _running(app):

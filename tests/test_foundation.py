@@ -207,3 +207,34 @@ async def test_a_second_instance_exits_with_a_clear_message_on_409(
         code = await run_polling(app)
     assert code == EXIT_CONFLICT
     assert "another fieldbot instance is already polling" in caplog.text
+
+
+async def test_webhook_mode_end_to_end(tmp_path: Path) -> None:
+    """`fieldbot run --webhook`: Telegram POSTs updates with the secret; the bot answers."""
+    import asyncio
+    import socket
+
+    from conversations.runner import run_webhook
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    world = World(tmp_path)
+    world.fake.dispatch = None
+    world.fake.deliver_webhooks = True
+    app = build_application(world.settings, world.clock, request=world._request(),
+                            get_updates_request=world._request(), rate_limit=False)
+    stop = asyncio.Event()
+    url = f"http://127.0.0.1:{port}/telegram"
+    running = asyncio.ensure_future(run_webhook(app, url, "s3cret-fixture", "127.0.0.1", port,
+                                                stop=stop))
+    try:
+        await world.fake.wait_for(lambda: world.fake.webhook is not None, timeout=10)
+        assert world.fake.webhook is not None
+        assert world.fake.webhook.secret_token == "s3cret-fixture"
+        await world.admin.send("/start")
+        await world.fake.wait_for(lambda: bool(world.admin.messages), timeout=10)
+        assert world.admin.last.body.startswith("Hello Ada!")
+    finally:
+        stop.set()
+        assert await running == 0
