@@ -6,6 +6,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -49,15 +50,21 @@ async def checkin_command(update: Update, context: BotContext) -> None:
 
 
 async def safe_pressed(update: Update, context: BotContext) -> None:
-    """The reminder's "I'm safe": check in and take the buttons off that message."""
+    """The reminder's "I'm safe": check in, and the reminder itself becomes the receipt.
+
+    Editing instead of replying spends one message of Telegram's budget instead of two, which
+    matters when everybody checks in at five to nine.
+    """
     query = update.callback_query
     assert query
     result = await context.services.checkins.check_in(context.member.id)
     await query.answer()
-    await query.edit_message_reply_markup(None)
-    assert update.effective_chat
-    await context.bot.send_message(update.effective_chat.id, _result_text(context.t, result),
-                                   parse_mode="HTML")
+    text = _result_text(context.t, result)
+    try:
+        await query.edit_message_text(text, parse_mode="HTML")
+    except BadRequest:  # too old to edit, or deleted: say it in a new message
+        assert update.effective_chat
+        await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")
     await context.services.deliver()
 
 

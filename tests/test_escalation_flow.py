@@ -109,8 +109,11 @@ async def test_a_late_check_in_sends_the_all_clear_to_everyone_alerted(team: Wor
 async def test_checking_in_on_time_raises_nothing(team: World) -> None:
     await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
     await at(team, REMINDER)
+    received = len(team.rep.messages)
     await team.rep.press("✅ I'm safe")
     assert "checked in for tonight" in team.rep.last.body
+    assert len(team.rep.messages) == received  # the reminder became the receipt
+    assert team.rep.last.buttons == []
     await at(team, DEADLINE + timedelta(hours=2))
     assert not alerts_in(team.manager.texts(), "Alert")
 
