@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -18,7 +18,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from conversations import alerts, checkin, hazard, i18n, invite, privacy, start, team, trip
+from conversations import alerts, checkin, hazard, i18n, invite, menus, privacy, start, team, trip
 from conversations.context import BotContext, BotData
 from conversations.guard import guard
 from conversations.messenger import TelegramMessenger
@@ -39,8 +39,6 @@ warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTB
 
 FieldbotApp = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
-_MENU = ("start", "help", "trip", "trips", "endtrip", "checkin", "sos", "risk", "hazard",
-         "language", "cancel")
 
 
 def build_application(
@@ -119,7 +117,7 @@ async def _post_init(app: FieldbotApp) -> None:
         )
     for language in i18n.LANGUAGES:
         t = i18n.Texts(language)
-        commands = [BotCommand(name, t(f"menu.{name}")) for name in _MENU]
+        commands = menus.commands(t, menus.EVERYONE)
         await app.bot.set_my_commands(
             commands, language_code=None if language == "en" else language
         )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from conversations.context import BotContext
 from conversations.i18n import LANGUAGES, Raw, Texts
+from conversations.menus import set_personal_menu
 from fieldbot.domain.members import Member, language_from_telegram
 from fieldbot.domain.roles import Role
 from fieldbot.services.enrolment import EnrolmentError
@@ -43,6 +46,7 @@ async def start(update: Update, context: BotContext) -> None:
             await message.reply_html(t(f"enrol.refused.{refused.reason.value}"))
             return
         context.member = member
+        await set_personal_menu(context.bot, member)
         t = Texts(member.language)
         await message.reply_html(
             t("enrol.welcome", name=member.name, role=role_name(t, member.role),
@@ -83,6 +87,7 @@ async def language_chosen(update: Update, context: BotContext) -> None:
         await query.answer(context.t("guard.stale_button"), show_alert=True)
         return
     await context.services.enrolment.set_language(context.member.id, chosen)
+    await set_personal_menu(context.bot, replace(context.member, language=chosen))
     await query.answer()
     await query.edit_message_text(Texts(chosen)("language.set"))
 

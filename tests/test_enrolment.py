@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from tests.harness import World
@@ -97,3 +98,20 @@ async def test_language_switch(team: World) -> None:
 async def test_an_unknown_command_gets_a_hint(team: World) -> None:
     await team.rep.send("/frobnicate")
     assert "/help" in team.rep.last.body
+
+
+def _menu(world: World, chat_id: int | None = None) -> list[str]:
+    scope = {"type": "default"} if chat_id is None else {"type": "chat", "chat_id": chat_id}
+    stored = world.fake.commands.get((json.dumps(scope, sort_keys=True), ""), [])
+    return [c["command"] for c in stored]
+
+
+async def test_leads_get_their_own_command_menu_and_reps_the_common_one(team: World) -> None:
+    assert "team" not in _menu(team) and "sos" in _menu(team)
+    assert {"team", "alerts", "hazards", "report", "sos"} <= set(_menu(team, team.manager.id))
+    assert _menu(team, team.rep.id) == []  # reps use the default menu
+    await team.manager.send("/language")
+    await team.manager.press("中文")
+    key = (json.dumps({"type": "chat", "chat_id": team.manager.id}, sort_keys=True), "")
+    descriptions = {c["command"]: c["description"] for c in team.fake.commands[key]}
+    assert descriptions["team"] == "团队看板：谁在哪里、谁已逾期"
