@@ -14,7 +14,6 @@ from uuid import uuid4
 
 from pydantic import BaseModel, Field
 from telegram import (
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     Message,
@@ -33,7 +32,7 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import drafts, hazard_render
+from conversations import drafts, hazard_render, keyboards
 from conversations.context import BotContext
 from conversations.i18n import Raw, Texts
 from conversations.trip_render import obvious_match
@@ -54,6 +53,9 @@ from fieldbot.services.hazards import HazardDecisionError, Reported
 from fieldbot.services.photos import PhotoProblem, PhotoRejected
 
 DRAFT = "hazard_draft"
+_buttons = keyboards.rows
+_chosen = keyboards.chosen
+_take_buttons_off = keyboards.take_buttons_off
 SAVED = "hazard_saved"  # the draft key of the last confirmed report
 
 NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.COMMAND
@@ -118,27 +120,6 @@ def _save(context: BotContext, draft: HazardDraft) -> None:
 
 def _spot(place: Place) -> Spot:
     return Spot(label=place.label()[:MAX_PLACE_LABEL], lat=place.lat, lon=place.lon)
-
-
-def _buttons(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
-    )
-
-
-def _chosen(update: Update) -> str:
-    assert update.callback_query
-    assert update.callback_query.data
-    return update.callback_query.data.rsplit(":", 1)[-1]
-
-
-async def _take_buttons_off(update: Update) -> None:
-    """Answer a press and remove the buttons from its message, so it cannot be pressed twice."""
-    query = update.callback_query
-    assert query
-    await query.answer()
-    if query.message is not None and getattr(query.message, "reply_markup", None):
-        await query.edit_message_reply_markup(None)
 
 
 # --- asking -----------------------------------------------------------------------------------

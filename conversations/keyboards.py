@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from conversations.i18n import Texts
 
@@ -38,3 +38,27 @@ def approval(t: Texts, trip_id: int) -> InlineKeyboardMarkup:
         InlineKeyboardButton(t("button.approve"), callback_data=f"approve:yes:{trip_id}"),
         InlineKeyboardButton(t("button.reject"), callback_data=f"approve:no:{trip_id}"),
     ]])
+
+
+def rows(*button_rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """Build an inline keyboard from rows of (text, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row]
+         for row in button_rows]
+    )
+
+
+def chosen(update: Update) -> str:
+    """Return the last segment of the pressed button's data."""
+    assert update.callback_query
+    assert update.callback_query.data
+    return update.callback_query.data.rsplit(":", 1)[-1]
+
+
+async def take_buttons_off(update: Update) -> None:
+    """Answer a press and remove the buttons from its message, so it cannot be pressed twice."""
+    query = update.callback_query
+    assert query
+    await query.answer()
+    if query.message is not None and getattr(query.message, "reply_markup", None):
+        await query.edit_message_reply_markup(None)

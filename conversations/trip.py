@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 from telegram import (
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
@@ -33,7 +32,7 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import drafts, trips_cmd
+from conversations import drafts, keyboards, trips_cmd
 from conversations.context import BotContext
 from conversations.formatting import day, local_time
 from conversations.i18n import Texts
@@ -56,6 +55,9 @@ from fieldbot.domain.trips import (
 from fieldbot.services.trips import Submitted, TripPlan, TripRefused
 
 DRAFT = "trip_draft"
+_buttons = keyboards.rows
+_chosen = keyboards.chosen
+_take_buttons_off = keyboards.take_buttons_off
 SAVED = "trip_saved"  # the last confirmed draft: {"key": draft_key, "trip_id": id}
 MAX_DESTINATION = 200
 MAX_LODGING = 500
@@ -162,12 +164,6 @@ def _forget(context: BotContext) -> None:
 
 
 # --- keyboards --------------------------------------------------------------------------------
-
-
-def _buttons(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
-    )
 
 
 def _days(t: Texts, first: date, step: str) -> InlineKeyboardMarkup:
@@ -288,22 +284,6 @@ async def _show_summary(update: Update, context: BotContext, draft: TripDraft) -
         full = "\n\n".join(core)
     await update.effective_message.reply_html(full, reply_markup=_summary_buttons(t, draft))
     return Step.CONFIRM
-
-
-async def _take_buttons_off(update: Update) -> None:
-    """Answer a press and remove the buttons from its message, so it cannot be pressed again."""
-    query = update.callback_query
-    assert query
-    await query.answer()
-    if query.message is not None and getattr(query.message, "reply_markup", None):
-        await query.edit_message_reply_markup(None)
-
-
-def _chosen(update: Update) -> str:
-    """Return the last segment of the pressed button's data."""
-    assert update.callback_query
-    assert update.callback_query.data
-    return update.callback_query.data.rsplit(":", 1)[-1]
 
 
 # --- entry, /trip again, resume, cancel -------------------------------------------------------
