@@ -21,6 +21,7 @@ from telegram.warnings import PTBUserWarning
 from conversations import alerts, checkin, hazard, i18n, invite, menus, privacy, start, team, trip
 from conversations.context import BotContext, BotData
 from conversations.guard import guard
+from conversations.inbox import DurableUpdateQueue
 from conversations.messenger import TelegramMessenger
 from conversations.persistence import SqlitePersistence
 from conversations.ratelimit import PriorityRateLimiter
@@ -55,6 +56,8 @@ def build_application(
     if settings.token is None:
         raise ValueError("FIELDBOT_TOKEN is required to run the bot (or use `fieldbot demo`)")
     services = build_services(settings, clock, gazetteer=gazetteer)
+    queue = DurableUpdateQueue()
+    queue.inbox = services.inbox
     builder = (
         ApplicationBuilder()
         .token(settings.token.get_secret_value())
@@ -63,6 +66,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .persistence(SqlitePersistence(services.db, services.cipher,
                                        update_interval=persistence_interval))
+        .update_queue(queue)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -71,7 +75,8 @@ def build_application(
     # goes through the same limiter, with a budget nobody reaches.
     limiter = PriorityRateLimiter() if rate_limit else PriorityRateLimiter(1e9, burst=10**9)
     builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
-    builder = builder.concurrent_updates(PriorityUpdateProcessor())
+    processor = PriorityUpdateProcessor(on_handled=services.inbox.handled)
+    builder = builder.concurrent_updates(processor)
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
@@ -101,6 +106,9 @@ def install_handlers(app: FieldbotApp) -> None:
 async def _post_init(app: FieldbotApp) -> None:
     services: Services = app.bot_data.services
     await services.start()
+    # Updates a killed process had taken from Telegram but not finished: handled first.
+    assert isinstance(app.update_queue, DurableUpdateQueue)
+    await app.update_queue.replay(app.bot)
     if app.job_queue is not None:
         app.bot_data.scheduler = Scheduler(
             app.job_queue, services.tick, services.settings.sweep_interval

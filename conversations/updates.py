@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -67,9 +67,12 @@ class _PriorityGate:
 
 
 class PriorityUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, workers: int = 32) -> None:
+    def __init__(
+        self, workers: int = 32, on_handled: Callable[[int], None] | None = None
+    ) -> None:
         # PTB's own semaphore must never be the bottleneck: the gate below decides.
         super().__init__(max_concurrent_updates=4096)
+        self._on_handled = on_handled  # the inbox: handled updates are not replayed
         self._gate = _PriorityGate(workers)
         self._users: dict[int | None, tuple[asyncio.Lock, int]] = {}
 
@@ -89,6 +92,8 @@ class PriorityUpdateProcessor(BaseUpdateProcessor):
             finally:
                 self._gate.release()
         finally:
+            if self._on_handled is not None and isinstance(update, Update):
+                self._on_handled(update.update_id)
             lock, users = self._users[user]
             if users == 1:
                 del self._users[user]

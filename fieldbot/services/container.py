@@ -21,6 +21,7 @@ from fieldbot.services.checkins import CheckinService
 from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.escalation import EscalationService
 from fieldbot.services.hazards import HazardService, VerifiedHazards
+from fieldbot.services.inbox import UpdateInbox
 from fieldbot.services.outbox import Messenger, OutboxSender
 from fieldbot.services.photos import PhotoStore
 from fieldbot.services.privacy import PrivacyService
@@ -61,6 +62,7 @@ class Services:
     privacy: PrivacyService
     board: BoardService
     reports: ReportService
+    inbox: UpdateInbox
     sender: OutboxSender | None = field(default=None)
     # When each alert's unrecordable failure was last told to the admins (in memory: the
     # database is what failed).
@@ -77,6 +79,8 @@ class Services:
         await asyncio.to_thread(self.resolver.gazetteer.warm)
 
     async def stop(self) -> None:
+        if self.db.is_open:
+            await self.inbox.flush()
         await self.db.close()
 
     def attach_messenger(self, messenger: Messenger) -> OutboxSender:
@@ -105,6 +109,7 @@ class Services:
         """
         await asyncio.to_thread(write_heartbeat, self.settings.heartbeat_file, self.clock.now())
         await self.privacy.purge_if_due()
+        await self.inbox.flush()
         for _ in range(MAX_TICK_ROUNDS):
             # Everything due is turned into outbox rows before sending, so the outbox can
             # put SOS first across the whole backlog rather than within one batch.
@@ -185,4 +190,5 @@ def build_services(
         privacy=privacy,
         board=BoardService(db, clock, policy, cipher),
         reports=ReportService(db, clock),
+        inbox=UpdateInbox(db, clock, cipher),
     )
