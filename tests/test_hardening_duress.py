@@ -18,11 +18,15 @@ from tests.test_escalation_flow import BERLIN, DEADLINE, REMINDER, at, plan_trip
 WORD = "bluebird"
 
 
-async def duress_world(tmp: Path) -> World:
+def policy_file(tmp: Path) -> Path:
     tmp.mkdir(parents=True, exist_ok=True)
     policy = tmp / "policy.toml"
     policy.write_text(f'[checkin]\nduress_word = "{WORD}"\n', encoding="utf-8")
-    world = World(tmp, policy=policy)
+    return policy
+
+
+async def duress_world(tmp: Path) -> World:
+    world = World(tmp, policy=policy_file(tmp))
     await world.start()
     await world.enrol_team()
     await plan_trip(world, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
@@ -130,7 +134,8 @@ async def test_full_width_and_upper_case_words_are_heard(tmp_path: Path) -> None
         await world.stop()
 
 
-@pytest.mark.parametrize("text", ["BLUEBIRD", "ｂｌｕｅｂｉｒｄ", "Blue\u200bbird", "我很好ＢＬＵＥＢＩＲＤ。"])
+@pytest.mark.parametrize(
+    "text", ["BLUEBIRD", "ｂｌｕｅｂｉｒｄ", "Blue\u200bbird", "我很好ＢＬＵＥＢＩＲＤ。"])
 def test_the_word_is_found_whatever_the_keyboard(text: str) -> None:
     policy = CheckinPolicy(reminder=time(20), deadline=time(21), duress_word=WORD)
     assert policy.is_duress(text)
