@@ -18,7 +18,19 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from conversations import alerts, checkin, hazard, i18n, invite, menus, privacy, start, team, trip
+from conversations import (
+    alerts,
+    checkin,
+    flows,
+    hazard,
+    i18n,
+    invite,
+    menus,
+    privacy,
+    start,
+    team,
+    trip,
+)
 from conversations.context import BotContext, BotData
 from conversations.guard import guard
 from conversations.inbox import DurableUpdateQueue
@@ -88,9 +100,13 @@ def build_application(
     return app
 
 
+GUARD_GROUP = -2  # who is asking, and may they: before anything else
+FLOWS_GROUP = -1  # then lapsed or superseded questions end, before any handler sees the update
+
+
 def install_handlers(app: FieldbotApp) -> None:
-    """Register the guard first, then each flow's handlers."""
-    app.add_handler(TypeHandler(Update, guard), group=-1)
+    """Register the guard first, then the questions' gate, then each flow's handlers."""
+    app.add_handler(TypeHandler(Update, guard), group=GUARD_GROUP)
     start.register(app)
     invite.register(app)
     trip.register(app)  # before checkin: a pin mid-/trip or mid-/risk is a destination
@@ -100,6 +116,8 @@ def install_handlers(app: FieldbotApp) -> None:
     team.register(app)
     privacy.register(app)
     start.register_fallbacks(app)  # last: only what no flow above handled
+    questions = [h for h in app.handlers.get(0, []) if isinstance(h, flows.Flow)]
+    app.add_handler(TypeHandler(Update, flows.gate(questions)), group=FLOWS_GROUP)
     app.add_error_handler(_on_error)
 
 

@@ -16,13 +16,17 @@ from telegram.ext import (
     filters,
 )
 
+from conversations import drafts
 from conversations.context import BotContext
+from conversations.flows import Flow
 from conversations.formatting import local_time
 from conversations.i18n import Texts
-from fieldbot.services.checkins import CheckinResult
+from fieldbot.services.checkins import CheckinResult, Refusal
 from fieldbot.storage.outbox import PRIORITY_SOS
 
 MAX_REASON = 500
+SKIP = "skip"  # user_data: {"night_id": the night the open "why skip?" question is about}
+NEW_TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 
 
 class Skip(IntEnum):
@@ -107,24 +111,46 @@ async def _raise_sos(update: Update, context: BotContext) -> None:
 
 
 async def skip_pressed(update: Update, context: BotContext) -> int:
-    """"Skip tonight": ask for the reason (required)."""
+    """"Skip tonight": ask for the reason (required), about this night and no other.
+
+    The reminder's button names its night; the question keeps the night it is about, so a
+    reason typed after that night is over can never skip the next one.
+    """
     query = update.callback_query
-    assert query and update.effective_chat
+    assert query and query.data and update.effective_chat
     await query.answer()
+    named = query.data.split(":")[2] if query.data.count(":") == 2 else None
+    check = await context.services.checkins.may_skip(
+        context.member.id, int(named) if named else None)
+    if check.refused is not None or check.night is None:
+        refused = check.refused or Refusal.NOTHING_DUE
+        await context.bot.send_message(update.effective_chat.id,
+                                       context.t(f"checkin.refused.{refused.value}"),
+                                       parse_mode="HTML")
+        return ConversationHandler.END
+    drafts.store(context)[SKIP] = {"night_id": check.night.id}
     await context.bot.send_message(update.effective_chat.id, context.t("checkin.skip_ask"),
                                    parse_mode="HTML")
     return Skip.REASON
 
 
 async def skip_reason(update: Update, context: BotContext) -> int:
-    """Store the reason, skip tonight, tell the manager (informed, not alarmed)."""
+    """Store the reason, skip the night asked about, tell the manager (informed, not alarmed).
+
+    The reason is a check-in text too: a duress word in it is heard (and the rep sees the
+    usual answer).
+    """
     assert update.effective_message and update.effective_message.text is not None
     reason = update.effective_message.text.strip()
     if not reason or len(reason) > MAX_REASON:
+        await context.services.checkins.heed(context.member.id, reason)
         await update.effective_message.reply_html(context.t("checkin.skip_reason_bad",
                                                             max=MAX_REASON))
         return Skip.REASON
-    change = await context.services.checkins.skip(context.member.id, reason)
+    asked = drafts.store(context).pop(SKIP, None) or {}
+    # A question from before questions named their night (no night id) is about no night.
+    night_id = int(asked.get("night_id", 0))
+    change = await context.services.checkins.skip(context.member.id, reason, night_id)
     if change.refused is not None:
         await update.effective_message.reply_html(
             context.t(f"checkin.refused.{change.refused.value}"))
@@ -137,6 +163,7 @@ async def skip_reason(update: Update, context: BotContext) -> int:
 async def skip_cancelled(update: Update, context: BotContext) -> int:
     """Leave "Skip tonight" without skipping."""
     assert update.effective_message
+    drafts.store(context).pop(SKIP, None)
     await update.effective_message.reply_html(context.t("cancel.done"))
     return ConversationHandler.END
 
@@ -162,12 +189,31 @@ def _location_keyboard(t: Texts) -> ReplyKeyboardMarkup:
     )
 
 
+async def text_reply(update: Update, context: BotContext) -> None:
+    """A plain message while tonight's reminder waits for an answer: it is a check-in (with
+    its text, so a duress word in a reply is heard like one after /checkin)."""
+    message = update.effective_message
+    assert message and message.text is not None
+    if not await context.services.checkins.awaits_reply(context.member.id):
+        return  # no question is open: not a check-in
+    result = await context.services.checkins.check_in(context.member.id, text=message.text)
+    await message.reply_html(_result_text(context.t, result),
+                             reply_markup=_location_keyboard(context.t))
+    await context.services.deliver()
+
+
+async def _forget_skip(context: BotContext) -> None:
+    drafts.store(context).pop(SKIP, None)
+
+
 def register(app: Application) -> None:
-    app.add_handler(ConversationHandler(
-        entry_points=[CallbackQueryHandler(skip_pressed, pattern=r"^checkin:skip$")],
-        states={Skip.REASON: [MessageHandler(filters.TEXT & ~filters.COMMAND, skip_reason)]},
+    skip_button = CallbackQueryHandler(skip_pressed, pattern=r"^checkin:skip(:\d{1,18})?$")
+    app.add_handler(Flow(
+        entry_points=[skip_button],
+        states={Skip.REASON: [MessageHandler(NEW_TEXT, skip_reason)]},
         fallbacks=[CommandHandler("cancel", skip_cancelled)],
-        name="skip", persistent=True,
+        name="skip", cleanup=_forget_skip,
+        allow_reentry=True,  # Skip pressed again asks again, about the night its button names
     ))
     app.add_handler(CommandHandler("checkin", checkin_command))
     app.add_handler(CommandHandler("sos", sos_command))
@@ -175,3 +221,5 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(snooze_pressed, pattern=r"^checkin:snooze$"))
     app.add_handler(CallbackQueryHandler(help_pressed, pattern=r"^checkin:help$"))
     app.add_handler(MessageHandler(filters.LOCATION, location_shared))
+    # After every flow: text that answers an open question belongs to that question.
+    app.add_handler(MessageHandler(NEW_TEXT, text_reply))

@@ -34,9 +34,10 @@ from telegram.ext import (
 
 from conversations import drafts, hazard_render, keyboards
 from conversations.context import BotContext
+from conversations.flows import DRAFT_LIFETIME, Flow
 from conversations.i18n import Raw, Texts
 from conversations.trip_render import obvious_match
-from conversations.trips_cmd import conversation, earliest_today
+from conversations.trips_cmd import earliest_today
 from fieldbot.domain.hazards import (
     MAX_DESCRIPTION,
     MAX_PHOTOS,
@@ -234,9 +235,11 @@ async def _take_photo(update: Update, context: BotContext, draft: HazardDraft) -
     return True
 
 
-async def start_report(update: Update, context: BotContext) -> Step:
-    """/hazard: start a new draft and ask for photos."""
-    await _discard(context)
+async def start_report(update: Update, context: BotContext) -> Step | int:
+    """/hazard: start a new draft and ask for photos; a report put aside is offered first."""
+    if _user_data(context).get(DRAFT):
+        await report_again(update, context)
+        return ConversationHandler.END
     return await _ask(update, context, HazardDraft(), Step.PHOTOS)
 
 
@@ -448,9 +451,10 @@ async def resume(update: Update, context: BotContext) -> Step:
 
 
 async def restart(update: Update, context: BotContext) -> Step:
-    """Drop the open draft and start a new one."""
+    """Drop the open draft and its photos, and start a new one."""
     await _take_buttons_off(update)
-    return await start_report(update, context)
+    await _discard(context)
+    return await _ask(update, context, HazardDraft(), Step.PHOTOS)
 
 
 async def unexpected(update: Update, context: BotContext) -> Step:
@@ -549,7 +553,7 @@ def _pressed(callback: Any, pattern: str) -> CallbackQueryHandler[BotContext, An
     return CallbackQueryHandler(callback, pattern=pattern)
 
 
-def build_hazard() -> ConversationHandler[BotContext]:
+def build_hazard() -> Flow:
     """The /hazard conversation: one state per question, persisted across restarts."""
     anything = MessageHandler(NEW_MESSAGE, unexpected)
     categories = "|".join(c.value for c in Category)
@@ -564,14 +568,17 @@ def build_hazard() -> ConversationHandler[BotContext]:
         Step.DESCRIPTION: [MessageHandler(NEW_TEXT, description_typed), anything],
         Step.CONFIRM: [_pressed(confirm, r"^hazard:confirm:"), anything],
     }
-    return conversation(
+    return Flow(
+        # Continue / Start over are entry points too: a report put aside is offered by /hazard.
         entry_points=[CommandHandler("hazard", start_report),
-                      MessageHandler(PICTURE_OFFER, photo_offer)],
+                      MessageHandler(PICTURE_OFFER, photo_offer),
+                      _pressed(resume, r"^hazard:resume$"),
+                      _pressed(restart, r"^hazard:restart$")],
         states=states,
         fallbacks=[CommandHandler("cancel", cancel), CommandHandler("hazard", report_again),
                    _pressed(cancel, r"^hazard:cancel$"), _pressed(resume, r"^hazard:resume$"),
                    _pressed(restart, r"^hazard:restart$"), _pressed(stale_button, r"^hazard:")],
-        name="hazard", persistent=True,
+        name="hazard", lifetime=DRAFT_LIFETIME, command="/hazard",
     )
 
 

@@ -9,12 +9,14 @@ from conversations.i18n import Texts
 RESOLVE_REASONS = ("phone", "false_alarm", "incident")
 
 
-def checkin(t: Texts) -> InlineKeyboardMarkup:
+def checkin(t: Texts, night_id: int | None = None) -> InlineKeyboardMarkup:
+    """The check-in buttons; a reminder's Skip names its night, so it skips no other."""
+    skip = "checkin:skip" if night_id is None else f"checkin:skip:{night_id}"
     return InlineKeyboardMarkup([
         [InlineKeyboardButton(t("button.safe"), callback_data="checkin:safe"),
          InlineKeyboardButton(t("button.help"), callback_data="checkin:help")],
         [InlineKeyboardButton(t("button.snooze"), callback_data="checkin:snooze"),
-         InlineKeyboardButton(t("button.skip"), callback_data="checkin:skip")],
+         InlineKeyboardButton(t("button.skip"), callback_data=skip)],
     ])
 
 

@@ -107,7 +107,8 @@ class TelegramMessenger:
 
     def _reminder(self, t: Texts, p: dict[str, Any]) -> Rendered:
         deadline = local_time(p["deadline"], p["tz"], t.language)
-        return t("checkin.reminder", deadline=deadline), keyboards.checkin(t), False
+        return (t("checkin.reminder", deadline=deadline),
+                keyboards.checkin(t, p.get("night_id")), False)
 
     def _alert_rep(self, t: Texts, p: dict[str, Any]) -> Rendered:
         text = t("checkin.urgent", alert=p["alert"], attempt=p["attempt"])

@@ -34,10 +34,10 @@ from telegram.ext import (
 
 from conversations import drafts, keyboards, trips_cmd
 from conversations.context import BotContext
+from conversations.flows import DRAFT_LIFETIME, Flow
 from conversations.formatting import day, local_time
 from conversations.i18n import Texts
 from conversations.trip_render import obvious_match, risk_text, trip_summary
-from conversations.trips_cmd import conversation
 from fieldbot.domain import schedule
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import (
@@ -289,8 +289,11 @@ async def _show_summary(update: Update, context: BotContext, draft: TripDraft) -
 # --- entry, /trip again, resume, cancel -------------------------------------------------------
 
 
-async def start_trip(update: Update, context: BotContext) -> Step:
-    """Start a new draft and ask for the destination."""
+async def start_trip(update: Update, context: BotContext) -> Step | int:
+    """Start a new draft and ask for the destination; a draft put aside is offered first."""
+    if _user_data(context).get(DRAFT):
+        await trip_again(update, context)
+        return ConversationHandler.END
     return await _ask(update, context, TripDraft(), Step.DESTINATION)
 
 
@@ -674,7 +677,7 @@ def _pressed(callback: Any, pattern: str) -> CallbackQueryHandler[BotContext, An
     return CallbackQueryHandler(callback, pattern=pattern)
 
 
-def build_trip() -> ConversationHandler[BotContext]:
+def build_trip() -> Flow:
     """The /trip conversation: one state per question, persisted across restarts."""
     anything = MessageHandler(NEW_MESSAGE, unexpected)
     on_day = r":\d{4}-\d{2}-\d{2}$"
@@ -700,13 +703,15 @@ def build_trip() -> ConversationHandler[BotContext]:
         Step.EDIT: [_pressed(edit_chosen, r"^trip:edit:(legs|lodging|contact|nights|back)$"),
                     anything],
     }
-    return conversation(
-        entry_points=[CommandHandler("trip", start_trip)],
+    return Flow(
+        # Continue / Start over are entry points too: a draft put aside is offered again by /trip.
+        entry_points=[CommandHandler("trip", start_trip), _pressed(resume, r"^trip:resume$"),
+                      _pressed(restart, r"^trip:restart$")],
         states=states,
         fallbacks=[CommandHandler("cancel", cancel), CommandHandler("trip", trip_again),
                    _pressed(cancel, r"^trip:cancel$"), _pressed(resume, r"^trip:resume$"),
                    _pressed(restart, r"^trip:restart$"), _pressed(stale_button, r"^trip:")],
-        name="trip", persistent=True,
+        name="trip", lifetime=DRAFT_LIFETIME, command="/trip",
     )
 
 

@@ -3,7 +3,6 @@ Approve / Reject (with a reason) buttons on a trip that waits for approval."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict
 from datetime import date, datetime
 from enum import IntEnum
@@ -27,10 +26,10 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from conversations import drafts
 from conversations.context import BotContext
+from conversations.flows import Flow
 from conversations.formatting import day
 from conversations.i18n import Raw, Texts
 from conversations.trip_render import obvious_match, risk_text, trip_summary
@@ -60,16 +59,6 @@ class RiskAsk(IntEnum):
 
 class Reject(IntEnum):
     REASON = 1
-
-
-def conversation(**kwargs: Any) -> ConversationHandler[BotContext]:
-    """Build a ConversationHandler whose buttons belong to the chat, not to one message."""
-    with warnings.catch_warnings():
-        # per_message=False with buttons is intended: a draft is per chat, and a button of an
-        # old message is recognised by its data (a stale Confirm carries its draft key).
-        warnings.filterwarnings("ignore", message="If 'per_message=False'",
-                                category=PTBUserWarning)
-        return ConversationHandler(**kwargs)
 
 
 _user_data = drafts.store
@@ -191,8 +180,12 @@ async def report_cancelled(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-def build_endtrip() -> ConversationHandler[BotContext]:
-    return conversation(
+async def _forget_report(context: BotContext) -> None:
+    _user_data(context).pop(ENDTRIP, None)
+
+
+def build_endtrip() -> Flow:
+    return Flow(
         entry_points=[CommandHandler("endtrip", end_trip)],
         states={
             EndTrip.WHAT: [MessageHandler(NEW_TEXT, report_what),
@@ -201,7 +194,7 @@ def build_endtrip() -> ConversationHandler[BotContext]:
                            CallbackQueryHandler(report_warn, pattern=r"^endtrip:nowarn$")],
         },
         fallbacks=[CommandHandler("cancel", report_cancelled)],
-        name="endtrip", persistent=True,
+        name="endtrip", cleanup=_forget_report,
     )
 
 
@@ -304,14 +297,14 @@ async def risk_picked(update: Update, context: BotContext) -> None:
     await query.edit_message_text(await _render_risk(context, place), parse_mode="HTML")
 
 
-def build_risk() -> ConversationHandler[BotContext]:
-    return conversation(
+def build_risk() -> Flow:
+    return Flow(
         entry_points=[CommandHandler("risk", risk_command)],
         states={RiskAsk.PLACE: [MessageHandler(NEW_TEXT, risk_typed),
                                 MessageHandler(NEW_MESSAGE & filters.LOCATION, risk_pin),
                                 MessageHandler(NEW_MESSAGE, risk_other)]},
         fallbacks=[CommandHandler("cancel", risk_cancelled)],
-        name="risk", persistent=True,
+        name="risk",
     )
 
 
@@ -407,13 +400,17 @@ async def reject_cancelled(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-def build_reject() -> ConversationHandler[BotContext]:
-    return conversation(
+async def _forget_reject(context: BotContext) -> None:
+    _user_data(context).pop(REJECT, None)
+
+
+def build_reject() -> Flow:
+    return Flow(
         entry_points=[CallbackQueryHandler(reject_pressed, pattern=r"^approve:no:\d{1,18}$")],
         states={Reject.REASON: [MessageHandler(NEW_TEXT, reject_reason)]},
         fallbacks=[CommandHandler("cancel", reject_cancelled),
                    CallbackQueryHandler(reject_pressed, pattern=r"^approve:no:\d{1,18}$")],
-        name="reject", persistent=True,
+        name="reject", cleanup=_forget_reject,
     )
 
 

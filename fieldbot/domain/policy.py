@@ -7,6 +7,7 @@ is built, so a policy that exists is one the ladder and the schedule can rely on
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
@@ -37,6 +38,14 @@ def _since(start: time, t: time) -> timedelta:
         return timedelta(hours=x.hour, minutes=x.minute, seconds=x.second)
 
     return (as_delta(t) - as_delta(start)) % _DAY
+
+
+def fold_text(text: str) -> str:
+    """Return `text` compared the way people mean it: NFKC (full-width "ＡＢ" is "AB"), case
+    folded, format characters (zero-width spaces and joiners) dropped, spaces collapsed."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    visible = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+    return " ".join(visible.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +92,13 @@ class CheckinPolicy:
     def is_duress(self, text: str) -> bool:
         """Return whether a check-in text contains the duress word.
 
-        A plain case-insensitive substring match: word boundaries do not exist in Chinese, and
-        a false SOS costs far less than a duress signal that goes unheard.
+        A plain substring match on folded text: word boundaries do not exist in Chinese, and a
+        false SOS costs far less than a duress signal that goes unheard. Folding (see
+        `fold_text`) makes case, full-width letters, invisible characters and runs of spaces
+        irrelevant: a phone's keyboard must not decide whether the signal is heard.
         """
-        if not self.duress_word:
-            return False
-        return " ".join(self.duress_word.casefold().split()) in " ".join(text.casefold().split())
+        word = fold_text(self.duress_word)
+        return bool(word) and word in fold_text(text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -425,9 +425,9 @@ class EscalationService:
         now = self._clock.now()
         kind = AlertKind.DURESS if duress else AlertKind.SOS
         async with self._db.transaction() as conn:
-            existing = await alerts.open_alerts_for(
-                conn, user_id, (AlertKind.SOS, AlertKind.DURESS)
-            )
+            # Only an open SOS is reused: an open duress alert must never show through (the
+            # rep would read "already active"), so her own SOS is a real one next to it.
+            existing = await alerts.open_alerts_for(conn, user_id, (AlertKind.SOS,))
             if existing and not duress:
                 return existing[-1].id, False
             active = await trips.for_user(conn, user_id, ["approved"], now.date(),

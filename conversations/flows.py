@@ -1,0 +1,179 @@
+"""One open question per person, and questions that expire.
+
+Every conversation that asks the person something (a /trip draft, a hazard report, "why skip
+tonight?", a reject reason, the post-trip report, /risk's place) is a `Flow`. The gate runs after
+the guard and before every handler, and keeps two promises:
+
+- **One open question.** A command or a button press that the open flow does not take itself
+  ends it, visibly, before the update goes on to whatever it starts. /trip and /hazard drafts
+  are put aside (their command offers to continue them); the other questions are closed. So a
+  reply can only ever answer the question the person was asked last.
+- **Questions expire.** Whenever a flow asks, it stamps in user_data when the question lapses
+  (the injected Clock). The first update after that moment ends the flow, visibly, before any
+  handler sees the update. The stamp lives in the persisted user_data, so it survives a restart
+  and follows the tests' fake clock; PTB's own conversation_timeout runs on the real clock and
+  its jobs are lost on restart, which is why it is not used.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, ConversationHandler
+from telegram.warnings import PTBUserWarning
+
+from conversations.context import BotContext
+
+log = logging.getLogger(__name__)
+
+EXPIRES = "flow_expires"  # user_data: {flow name: ISO instant its open question lapses}
+QUESTION_LIFETIME = timedelta(minutes=30)
+DRAFT_LIFETIME = timedelta(hours=2)  # a trip plan or a hazard report takes looking things up
+
+Cleanup = Callable[[BotContext], Awaitable[None]]
+
+
+async def _nothing(context: BotContext) -> None:
+    return None
+
+
+class Flow(ConversationHandler[BotContext]):
+    """A persistent per-person conversation that the gate may end (put aside or closed).
+
+    `command` (e.g. "/trip") marks a flow whose draft is put aside rather than dropped: the
+    command offers to continue it. `cleanup` drops what a closed question kept in user_data.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        lifetime: timedelta = QUESTION_LIFETIME,
+        command: str | None = None,
+        cleanup: Cleanup = _nothing,
+        **kwargs: Any,
+    ) -> None:
+        with warnings.catch_warnings():
+            # per_message=False with buttons is intended: a draft is per chat, and a button of
+            # an old message is recognised by its data (a stale Confirm carries its draft key).
+            warnings.filterwarnings("ignore", message="If 'per_message=False'",
+                                    category=PTBUserWarning)
+            super().__init__(name=name, persistent=True, **kwargs)
+        self.lifetime = lifetime
+        self.command = command
+        self.cleanup = cleanup
+
+    @property
+    def flow_name(self) -> str:
+        assert self.name is not None
+        return self.name
+
+    def key_of(self, update: Update) -> tuple[int | str, ...]:
+        return self._get_key(update)
+
+    def is_open(self, key: tuple[int | str, ...]) -> bool:
+        return self._conversations.get(key) is not None
+
+    def takes(self, update: Update) -> bool:
+        """Whether this flow handles the update itself: an answer, its own buttons or
+        commands, or starting itself again (each flow decides what a restart means)."""
+        if self.check_update(update) not in (None, False):
+            return True
+        return any(entry.check_update(update) not in (None, False)
+                   for entry in self.entry_points)
+
+    def end(self, key: tuple[int | str, ...]) -> None:
+        self._update_state(self.END, key)
+
+    async def handle_update(
+        self, update: Update, application: Application[Any, Any, Any, Any, Any, Any],
+        check_result: Any, context: BotContext,
+    ) -> object | None:
+        """Handle as PTB does, then stamp (or clear) when the open question lapses."""
+        try:
+            return await super().handle_update(update, application, check_result, context)
+        finally:
+            stamps = _stamps(context)
+            if stamps is not None:
+                if self.is_open(check_result[1]):
+                    lapses = context.services.clock.now() + self.lifetime
+                    stamps[self.flow_name] = lapses.isoformat()
+                else:
+                    stamps.pop(self.flow_name, None)
+
+
+def _stamps(context: BotContext) -> dict[str, str] | None:
+    if context.user_data is None:
+        return None
+    stamps: dict[str, str] = context.user_data.setdefault(EXPIRES, {})
+    return stamps
+
+
+def _starts_something(update: Update) -> bool:
+    """A button press or a new command: the person has moved on to something else."""
+    if update.callback_query is not None:
+        return True
+    message = update.message
+    return bool(message and message.text and message.text.startswith("/"))
+
+
+def _lapsed(stamp: str, now: datetime) -> bool:
+    try:
+        return now >= datetime.fromisoformat(stamp)
+    except ValueError:
+        return True
+
+
+def gate(flows: Sequence[Flow]) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """Return the handler that ends lapsed or superseded questions before anything else runs."""
+
+    async def end_stale_questions(update: Update, context: BotContext) -> None:
+        if not context.has_member or update.effective_chat is None:
+            return  # the guard let it through for enrolment: no question can be open
+        stamps = _stamps(context)
+        if stamps is None:
+            return
+        now = context.services.clock.now()
+        for flow in flows:
+            key = flow.key_of(update)
+            if not flow.is_open(key):
+                stamps.pop(flow.flow_name, None)
+                continue
+            # No stamp (user_data erased, or a question from before stamps): it lapses one
+            # lifetime from now; a skip question of that age names no night and skips nothing.
+            stamp = stamps.setdefault(flow.flow_name, (now + flow.lifetime).isoformat())
+            if _lapsed(stamp, now):
+                reason = "expired"
+            elif _starts_something(update) and not flow.takes(update):
+                reason = "interrupted"
+            else:
+                continue
+            flow.end(key)
+            stamps.pop(flow.flow_name, None)
+            if flow.command is None:
+                await flow.cleanup(context)
+            await _tell(update, context, flow, reason)
+            log.info("flow %s of user %s ended: %s", flow.flow_name, context.member.id, reason)
+
+    return end_stale_questions
+
+
+async def _tell(update: Update, context: BotContext, flow: Flow, reason: str) -> None:
+    t = context.t
+    what = t(f"flow.what.{flow.flow_name}")
+    minutes = int(flow.lifetime.total_seconds() // 60)
+    if flow.command is not None:
+        key = "flow.expired_put_aside" if reason == "expired" else "flow.put_aside"
+    else:
+        key = "flow.expired" if reason == "expired" else "flow.cancelled"
+    assert update.effective_chat
+    await context.bot.send_message(
+        update.effective_chat.id,
+        t(key, what=what, minutes=minutes, command=flow.command or ""),
+        parse_mode="HTML",
+    )
