@@ -22,6 +22,7 @@ def to_stand_ins(world: World) -> list[str]:
 
 async def erase_myself(world: World) -> None:
     await world.rep.send("/forgetme")
+    assert "Check-ins for trips planned or under way stop" in world.rep.last.body
     await world.rep.press("🗑 Erase")
     assert "Your personal data has been erased" in world.rep.last.body
 
