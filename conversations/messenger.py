@@ -17,6 +17,7 @@ from conversations import hazard_render, keyboards, team_render
 from conversations.formatting import day, local_time, map_link
 from conversations.i18n import Raw, Texts
 from fieldbot.domain.ladder import AlertKind, Tier
+from fieldbot.domain.trips import TripStatus
 from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.outbox import Delivery, Outcome
 from fieldbot.services.trips import TripService
@@ -48,6 +49,9 @@ class TelegramMessenger:
             "alert_rep": self._alert_rep,
             "alert": self._alert,
             "ack_notice": lambda t, p: (t("alert.ack_notice", **p), None, False),
+            "ack_released": lambda t, p: (t("alert.ack_released", **p), None, False),
+            "erasure_notice": self._erasure_notice,
+            "trip_report": self._trip_report,
             "resolved": self._resolved,
             "all_clear": lambda t, p: (t("alert.all_clear", **p), None, False),
             "skip_notice": self._skip_notice,
@@ -179,11 +183,27 @@ class TelegramMessenger:
         key = "trip.approved" if p["approved"] else "trip.rejected"
         return t(key, by_name=p["by_name"], reason=p["reason"] or "—"), None, False
 
+    def _erasure_notice(self, t: Texts, p: dict[str, Any]) -> Rendered:
+        lines = [t("forgetme.manager_notice.trip", places=", ".join(trip["places"]),
+                   start=day(trip["start"], t.language), end=day(trip["end"], t.language))
+                 for trip in p["trips"]]
+        if p["more"]:
+            lines.append(t("forgetme.manager_notice.more", count=p["more"]))
+        return t("forgetme.manager_notice", trips=Raw("\n".join(lines))), None, False
+
+    def _trip_report(self, t: Texts, p: dict[str, Any]) -> Rendered:
+        where = {"name": p["name"], "places": ", ".join(p["places"]),
+                 "start": day(p["start"], t.language), "end": day(p["end"], t.language)}
+        if not p["given"]:
+            return t("endtrip.report_none", **where), None, True
+        return (t("endtrip.report", what=p["what"] or "—", warn=p["warn"] or "—", **where),
+                None, True)
+
     async def _trip_approval(self, t: Texts, p: dict[str, Any]) -> Rendered:
         from conversations.trip_render import trip_summary
 
         trip = await self._trips.get(int(p["trip_id"]))
-        if trip is None:
+        if trip is None or trip.status is TripStatus.CANCELLED:  # withdrawn, or rep erased
             return t("trip.gone"), None, False
         rep = await self._enrolment.member(trip.user_id)
         summary = trip_summary(t, trip)

@@ -143,6 +143,7 @@ async def forgetme_confirmed(update: Update, context: BotContext) -> None:
         text = t("forgetme.done_other", user_id=subject, trips=erased.trips,
                  locations=erased.locations)
     await query.edit_message_text(text, parse_mode="HTML")
+    await context.services.deliver()  # the managers' notice, an alert back on its ladder
 
 
 async def forgetme_kept(update: Update, context: BotContext) -> None:

@@ -27,14 +27,14 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import drafts
+from conversations import drafts, keyboards
 from conversations.context import BotContext
 from conversations.flows import Flow
 from conversations.formatting import day
 from conversations.i18n import Raw, Texts
 from conversations.trip_render import obvious_match, risk_text, trip_summary
 from fieldbot.domain.places import Place
-from fieldbot.domain.trips import Trip
+from fieldbot.domain.trips import Trip, TripStatus
 from fieldbot.services.trips import DecisionError
 
 MAX_PLACE = 200
@@ -51,6 +51,7 @@ NEW_TEXT = NEW_MESSAGE & filters.TEXT
 class EndTrip(IntEnum):
     WHAT = 1
     WARN = 2
+    CONFIRM = 3
 
 
 class RiskAsk(IntEnum):
@@ -107,21 +108,54 @@ def _one_button(text: str, data: str) -> InlineKeyboardMarkup:
 
 
 async def end_trip(update: Update, context: BotContext) -> int:
-    """End the active trip (its future check-ins stop) and ask what happened on it."""
+    """Ask to confirm ending the trip under way (never a later one)."""
     assert update.effective_message
-    today = earliest_today(context.services.clock.now())
-    trip = await context.services.trips.end_active(context.member.id, today)
     t = context.t
+    trip = await context.services.trips.in_progress(context.member.id)
     if trip is None:
         await update.effective_message.reply_html(t("endtrip.none"))
         return ConversationHandler.END
-    _user_data(context)[ENDTRIP] = {"trip_id": trip.id, "what": ""}
     places = ", ".join(leg.place.label() for leg in trip.legs)
-    await update.effective_message.reply_html(t("endtrip.ended", places=places))
     await update.effective_message.reply_html(
-        t("endtrip.ask_what"), reply_markup=_one_button(t("endtrip.button.nothing"),
-                                                        "endtrip:nothing"))
+        t("endtrip.confirm", places=places, start=day(trip.start, t.language),
+          end=day(trip.end, t.language)),
+        reply_markup=keyboards.rows([(t("endtrip.button.end"), f"endtrip:end:{trip.id}"),
+                                     (t("endtrip.button.keep"), "endtrip:keep")]))
+    return EndTrip.CONFIRM
+
+
+async def end_confirmed(update: Update, context: BotContext) -> int:
+    """End the trip the button names if it is still under way; ask "Are you safe?" if a
+    missed check-in is still open, then for the post-trip safety report."""
+    query = update.callback_query
+    assert query and query.data and update.effective_chat
+    t = context.t
+    await keyboards.take_buttons_off(update)
+    ended = await context.services.trips.end(int(keyboards.chosen(update)), context.member.id)
+    chat = update.effective_chat.id
+    if ended is None:
+        await context.bot.send_message(chat, t("endtrip.not_now"), parse_mode="HTML")
+        return ConversationHandler.END
+    _user_data(context)[ENDTRIP] = {"trip_id": ended.trip.id, "what": ""}
+    places = ", ".join(leg.place.label() for leg in ended.trip.legs)
+    await context.bot.send_message(chat, t("endtrip.ended", places=places), parse_mode="HTML")
+    if ended.open_alerts:
+        await context.bot.send_message(
+            chat, t("endtrip.are_you_safe", alerts=", ".join(f"A-{a}" for a in ended.open_alerts)),
+            parse_mode="HTML", reply_markup=keyboards.checkin(t))
+    await context.bot.send_message(
+        chat, t("endtrip.ask_what"), parse_mode="HTML",
+        reply_markup=_one_button(t("endtrip.button.nothing"), "endtrip:nothing"))
     return EndTrip.WHAT
+
+
+async def end_kept(update: Update, context: BotContext) -> int:
+    """"Keep it": the trip goes on."""
+    assert update.effective_chat
+    await keyboards.take_buttons_off(update)
+    await context.bot.send_message(update.effective_chat.id, context.t("endtrip.kept"),
+                                   parse_mode="HTML")
+    return ConversationHandler.END
 
 
 async def report_what(update: Update, context: BotContext) -> int:
@@ -146,14 +180,13 @@ async def report_warn(update: Update, context: BotContext) -> int:
         return EndTrip.WARN
     report = _user_data(context).pop(ENDTRIP, {})
     if "trip_id" in report:
-        await context.services.trips.save_report(
-            int(report["trip_id"]), context.member.id,
-            f"What happened: {report.get('what') or '-'}\nWarn colleagues: {text or '-'}",
-        )
+        await context.services.trips.file_report(
+            int(report["trip_id"]), context.member, str(report.get("what") or ""), text)
     assert update.effective_message
     t = context.t
     await update.effective_message.reply_html(
         t("endtrip.thanks") + ("\n" + t("endtrip.hazard_hint") if text else ""))
+    await context.services.deliver()
     return ConversationHandler.END
 
 
@@ -173,10 +206,16 @@ async def _report_text(update: Update, context: BotContext) -> str | None:
 
 
 async def report_cancelled(update: Update, context: BotContext) -> int:
-    """/cancel during the report: the trip stays ended, no report is kept."""
-    _user_data(context).pop(ENDTRIP, None)
+    """/cancel during the report: the trip stays ended, no report is kept (the managers
+    hear that it ended without one); /cancel before confirming: nothing was ended."""
+    report = _user_data(context).pop(ENDTRIP, None)
     assert update.effective_message
+    if not report or "trip_id" not in report:
+        await update.effective_message.reply_html(context.t("endtrip.kept"))
+        return ConversationHandler.END
+    await context.services.trips.file_report(int(report["trip_id"]), context.member, None, None)
     await update.effective_message.reply_html(context.t("endtrip.no_report"))
+    await context.services.deliver()
     return ConversationHandler.END
 
 
@@ -186,8 +225,13 @@ async def _forget_report(context: BotContext) -> None:
 
 def build_endtrip() -> Flow:
     return Flow(
-        entry_points=[CommandHandler("endtrip", end_trip)],
+        entry_points=[CommandHandler("endtrip", end_trip),
+                      CallbackQueryHandler(end_confirmed, pattern=r"^endtrip:end:\d{1,18}$"),
+                      CallbackQueryHandler(end_kept, pattern=r"^endtrip:keep$")],
         states={
+            EndTrip.CONFIRM: [
+                CallbackQueryHandler(end_confirmed, pattern=r"^endtrip:end:\d{1,18}$"),
+                CallbackQueryHandler(end_kept, pattern=r"^endtrip:keep$")],
             EndTrip.WHAT: [MessageHandler(NEW_TEXT, report_what),
                            CallbackQueryHandler(report_what, pattern=r"^endtrip:nothing$")],
             EndTrip.WARN: [MessageHandler(NEW_TEXT, report_warn),
@@ -342,7 +386,7 @@ async def _decision_refused(update: Update, context: BotContext, reason: str) ->
     query = update.callback_query
     assert query
     await query.answer(context.t(f"approval.err.{reason}"), show_alert=True)
-    if reason == "already" and query.message is not None and getattr(
+    if reason in ("already", "unknown") and query.message is not None and getattr(
             query.message, "reply_markup", None):
         await query.edit_message_reply_markup(None)
 
@@ -355,8 +399,9 @@ async def reject_pressed(update: Update, context: BotContext) -> int:
     assert query.message
     trip_id = int(query.data.rsplit(":", 1)[-1])
     trip = await context.services.trips.get(trip_id)
-    if trip is None or trip.status.value != "awaiting_approval":
-        await _decision_refused(update, context, "unknown" if trip is None else "already")
+    if trip is None or trip.status is not TripStatus.AWAITING_APPROVAL:
+        gone = trip is None or trip.status is TripStatus.CANCELLED  # withdrawn, or rep erased
+        await _decision_refused(update, context, "unknown" if gone else "already")
         return ConversationHandler.END
     _user_data(context)[REJECT] = {"trip_id": trip_id, "chat_id": query.message.chat.id,
                                    "message_id": query.message.message_id}

@@ -181,6 +181,7 @@ async def other_flows(world: World, flow: str, text: str) -> None:
         await rep.send(text)
     elif flow == "endtrip":
         await rep.send("/endtrip")
+        await press_if_shown(rep, "🏁 End the trip")
         await rep.send(text)
         await rep.send(text)
     elif flow == "risk":

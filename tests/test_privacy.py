@@ -254,6 +254,7 @@ async def test_retention_purges_lodging_contacts_and_locations_but_keeps_statist
     await at(team, DEADLINE + timedelta(minutes=30))  # an alert went out with the details
     await team.rep.send("/checkin")
     await team.rep.send("/endtrip")
+    await team.rep.press("🏁 End the trip")
     ended = team.clock.now()
 
     await at(team, ended + timedelta(days=89))

@@ -322,6 +322,7 @@ async def test_endtrip_ends_the_trip_and_keeps_the_post_trip_safety_report(team:
     await team.rep.press("✅ Confirm")
     [trip] = await trips_of(team, team.rep)
     await team.rep.send("/endtrip")
+    await team.rep.press("🏁 End the trip")
     assert team.rep.texts()[-2].startswith("🏁 Your trip (Berlin, Germany) has ended")
     await team.rep.send("A taxi driver tried to overcharge me at the airport")
     await team.rep.send("Use the official taxi rank at BER terminal 1")
@@ -334,13 +335,14 @@ async def test_endtrip_ends_the_trip_and_keeps_the_post_trip_safety_report(team:
     states = await rows(team, "SELECT DISTINCT state FROM nights WHERE trip_id = ?", trip.id)
     assert states == [{"state": "cancelled"}]
     await team.rep.send("/endtrip")
-    assert team.rep.last.body == "You have no approved trip to end. See /trips."
+    assert team.rep.last.body == "You have no trip under way to end. See /trips."
 
 
 async def test_endtrip_report_with_the_nothing_buttons(team: World) -> None:
     await plan(team.rep)
     await team.rep.press("✅ Confirm")
     await team.rep.send("/endtrip")
+    await team.rep.press("🏁 End the trip")
     await team.rep.press("Nothing happened")
     await team.rep.press("Nothing to warn about")
     assert team.rep.last.body == "Thank you — your post-trip safety report is saved."

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from fieldbot.domain.places import Place
 
@@ -121,3 +122,31 @@ def overlaps(a_start: date, a_end: date, b_start: date, b_end: date) -> bool:
 def needs_approval(risk_level: int, night_visits: bool, companion: str) -> bool:
     """Level 3-4 destinations, and night visits without a companion, need a manager's yes."""
     return risk_level >= 3 or (night_visits and not companion.strip())
+
+
+# --- where a trip stands at an instant -----------------------------------------------------------
+
+
+def local_day(now: datetime, tz_name: str) -> date:
+    """Return the calendar date at `now` in a destination's time zone."""
+    return now.astimezone(ZoneInfo(tz_name)).date()
+
+
+def in_progress(trip: Trip, now: datetime) -> bool:
+    """Return whether a trip is under way at `now`: begun by the local date at its first
+    destination, not over by the local date at its last (the dates are local there)."""
+    return (trip.start <= local_day(now, trip.legs[0].place.tz_name)
+            and local_day(now, trip.legs[-1].place.tz_name) <= trip.end)
+
+
+def leg_at(trip: Trip, now: datetime) -> Leg:
+    """Return the leg a trip is on at `now`: the one whose local dates cover the local date
+    at its destination; between legs the last one begun; before the trip the first."""
+    current = trip.legs[0]
+    for leg in trip.legs:
+        today = local_day(now, leg.place.tz_name)
+        if leg.covers(today):
+            return leg
+        if leg.start <= today:
+            current = leg
+    return current

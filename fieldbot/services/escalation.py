@@ -22,6 +22,7 @@ from fieldbot.domain.ladder import AlertKind, NightOutcome, Step, Tier
 from fieldbot.domain.members import Member
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.roles import Role
+from fieldbot.domain.trips import in_progress, leg_at
 from fieldbot.storage import alerts, audit, outbox, trips, users
 from fieldbot.storage.alerts import AlertRow, NightRow
 from fieldbot.storage.codec import ts
@@ -355,10 +356,12 @@ class EscalationService:
         }
         trip = await trips.get(conn, a.trip_id, cipher=self._cipher) if a.trip_id else None
         if trip is not None:
+            # The zone of where the rep was: the missed night's own leg, or the leg under way.
+            night = await alerts.night(conn, a.night_id) if a.night_id is not None else None
             details.update(
                 trip_id=trip.id,
                 places=[leg.place.label() for leg in trip.legs],
-                tz=trip.legs[0].place.tz_name,
+                tz=night.tz_name if night else leg_at(trip, a.anchor).place.tz_name,
                 start=trip.start.isoformat(),
                 end=trip.end.isoformat(),
                 lodging=trip.lodging,
@@ -430,9 +433,11 @@ class EscalationService:
             existing = await alerts.open_alerts_for(conn, user_id, (AlertKind.SOS,))
             if existing and not duress:
                 return existing[-1].id, False
-            active = await trips.for_user(conn, user_id, ["approved"], now.date(),
-                                          cipher=self._cipher)
-            trip = active[0] if active else None
+            # Only the trip under way counts: a future trip's hotel is not where the rep is.
+            approved = await trips.for_user(conn, user_id, ["approved"],
+                                            (now - timedelta(days=1)).date(),
+                                            cipher=self._cipher)
+            trip = next((t for t in approved if in_progress(t, now)), None)
             alert_id = await alerts.open_alert(
                 conn,
                 kind=kind,

@@ -21,10 +21,10 @@ from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher, KeyProblem, UnreadableValue, generate_key, write_key_file
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
-from fieldbot.storage import alerts, audit, trips, users
+from fieldbot.storage import alerts, audit, outbox, trips, users
 from fieldbot.storage import privacy as store
 from fieldbot.storage.audit import AuditEntry
-from fieldbot.storage.codec import parse_ts
+from fieldbot.storage.codec import parse_ts, ts
 from fieldbot.storage.db import Database
 from fieldbot.storage.privacy import CANARY, Erased, Purged
 
@@ -269,7 +269,14 @@ class PrivacyService:
             blockers = tuple(await store.open_alert_ids(conn, subject_id))
             if blockers:
                 raise ErasureRefused("open_alert", blockers)
+            subject = await users.get(conn, subject_id)
+            # Nothing keeps running for a person who is gone: no nights, no trips, no
+            # approvals (all in this transaction, so the sweep never sees half of it).
+            stopped = await store.stop_safety_work(conn, subject_id, now)
+            await self._release_acknowledged(conn, subject_id, now)
             erased = await store.erase_person(conn, subject_id)
+            if subject is not None and stopped.trips:
+                await self._tell_managers(conn, subject, erased.stand_in, stopped, now)
             files = await self._unused_photos(conn, erased.photos)
             await audit.record(
                 conn, by.id if by else None, "erase", subject_id,
@@ -283,6 +290,62 @@ class PrivacyService:
             await store.truncate_wal(conn)
         log.info("user %s erased (by %s)", subject_id, by.id if by else "the operator")
         return erased
+
+    async def _release_acknowledged(
+        self, conn: aiosqlite.Connection, subject_id: int, now: datetime
+    ) -> None:
+        """Alerts this person acknowledged but did not resolve go back up their ladder.
+
+        Chosen over making the erasure wait: an acknowledgement is a promise that someone is
+        handling it, and a person being erased (leaving, or an admin erasing a departed
+        employee who cannot resolve anything any more) can no longer keep it. Waiting would
+        leave the alert acknowledged by nobody who acts, possibly for ever; going back to the
+        ladder (the next tier, at once) puts a person who can act on it within minutes. The
+        other recipients are told why it is open again.
+        """
+        for a in await alerts.release_acknowledged_by(conn, subject_id, now):
+            await audit.record(conn, None, "alert_reopen", a.user_id,
+                               f"alert={a.id} acked_by={subject_id} reason=erased", now)
+            for uid in await alerts.recipients(conn, a.id):
+                if uid == subject_id:
+                    continue
+                await outbox.enqueue(
+                    conn, cipher=self._cipher, dedupe=f"reopened:{a.id}:{ts(now)}:to:{uid}",
+                    recipient=uid, kind="ack_released", params={"alert": a.label},
+                    priority=outbox.PRIORITY_ALERT, now=now,
+                )
+            log.info("alert %s back on its ladder: user %s who acknowledged it is erased",
+                     a.id, subject_id)
+
+    async def _tell_managers(
+        self,
+        conn: aiosqlite.Connection,
+        subject: Member,
+        stand_in: int,
+        stopped: store.Stopped,
+        now: datetime,
+    ) -> None:
+        """Tell the person's managers once that their check-ins stopped. The notice names the
+        trips (place and dates, kept anonymised for statistics anyway), never the person's
+        name or anything else erased: the outbox must not become a copy of it."""
+        managers = [m for m in await users.with_role(conn, [Role.MANAGER], subject.team)
+                    if m.id != subject.id and not m.unreachable]
+        if not managers:
+            return
+        shown = []
+        for trip_id in stopped.trips[:TRIPS_SHOWN]:
+            trip = await trips.get(conn, trip_id, cipher=self._cipher)
+            if trip is not None:
+                shown.append({"places": [leg.place.label() for leg in trip.legs],
+                              "start": trip.start.isoformat(), "end": trip.end.isoformat(),
+                              "ended": trip_id in stopped.ended})
+        for manager in managers:
+            await outbox.enqueue(
+                conn, cipher=self._cipher, dedupe=f"erased:{stand_in}:to:{manager.id}",
+                recipient=manager.id, kind="erasure_notice",
+                params={"trips": shown, "more": len(stopped.trips) - len(shown)},
+                priority=outbox.PRIORITY_NOTICE, now=now,
+            )
 
     # --- retention ----------------------------------------------------------------------
 

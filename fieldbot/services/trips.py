@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -13,13 +13,21 @@ import aiosqlite
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain import schedule
+from fieldbot.domain.ladder import AlertKind
 from fieldbot.domain.members import Member
 from fieldbot.domain.places import Place
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.risk import RiskLevel
 from fieldbot.domain.roles import Role
-from fieldbot.domain.trips import Leg, Trip, TripStatus, needs_approval, overlaps
-from fieldbot.storage import audit, outbox, trips, users
+from fieldbot.domain.trips import (
+    Leg,
+    Trip,
+    TripStatus,
+    in_progress,
+    needs_approval,
+    overlaps,
+)
+from fieldbot.storage import alerts, audit, outbox, trips, users
 from fieldbot.storage.db import Database
 from fieldbot.storage.outbox import OutboxMessage
 
@@ -59,6 +67,12 @@ class Submitted:
     refused: TripRefused | None = None
     clash: Trip | None = None  # the trip it overlaps
     duplicate: bool = False  # the same draft was confirmed before
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    trip: Trip
+    open_alerts: tuple[int, ...]  # missed check-ins about the rep still open: ask if safe
 
 
 class DecisionError(Exception):
@@ -133,7 +147,7 @@ class TripService:
         now = self._clock.now()
         async with self._db.transaction() as conn:
             trip = await trips.get(conn, trip_id, cipher=self._cipher)
-            if trip is None:
+            if trip is None or trip.status is TripStatus.CANCELLED:  # withdrawn, or erased
                 raise DecisionError("unknown")
             rep = await users.get(conn, trip.user_id)
             if manager.id == trip.user_id:
@@ -169,22 +183,60 @@ class TripService:
             return await trips.for_user(conn, user_id, trips.LIVE_STATUSES, today,
                                         cipher=self._cipher)
 
-    async def end_active(self, user_id: int, today: date) -> Trip | None:
-        """End the trip under way (or the next approved one); its future nights are dropped."""
+    async def in_progress(self, user_id: int) -> Trip | None:
+        """Return the approved trip under way now (by its destinations' local dates)."""
+        now = self._clock.now()
+        async with self._db.read() as conn:
+            return await self._in_progress(conn, user_id, now)
+
+    async def _in_progress(
+        self, conn: aiosqlite.Connection, user_id: int, now: datetime
+    ) -> Trip | None:
+        # A day back: in the far west a trip may still be under way on UTC's yesterday.
+        approved = await trips.for_user(conn, user_id, ["approved"],
+                                        (now - timedelta(days=1)).date(), cipher=self._cipher)
+        return next((t for t in approved if in_progress(t, now)), None)
+
+    async def end(self, trip_id: int, user_id: int) -> Ended | None:
+        """End this trip if it is the rep's trip under way (never a later one); its future
+        nights are dropped. None if it is not (any more) under way."""
         now = self._clock.now()
         async with self._db.transaction() as conn:
-            for trip in await trips.for_user(conn, user_id, ["approved"], today,
-                                             cipher=self._cipher):
-                if await trips.end(conn, trip.id, now):
-                    await trips.cancel_future_nights(conn, trip.id)
-                    return trip
-        return None
+            trip = await self._in_progress(conn, user_id, now)
+            if trip is None or trip.id != trip_id or not await trips.end(conn, trip.id, now):
+                return None
+            await trips.cancel_future_nights(conn, trip.id)
+            await audit.record(conn, user_id, "trip_end", user_id, f"trip={trip.id}", now)
+            # A missed check-in still open is not ended with the trip: the rep is asked.
+            open_alerts = await alerts.open_alerts_for(
+                conn, user_id, (AlertKind.MISSED, AlertKind.EMERGENCY))
+        log.info("trip %s ended by user %s", trip.id, user_id)
+        return Ended(trip, tuple(a.id for a in open_alerts))
 
-    async def save_report(self, trip_id: int, user_id: int, report: str) -> None:
+    async def file_report(
+        self, trip_id: int, member: Member, what: str | None, warn: str | None
+    ) -> None:
+        """Keep the post-trip safety report (None, None: the rep gave none) and send it to
+        the rep's managers, who hear that the trip ended either way."""
+        now = self._clock.now()
         async with self._db.transaction() as conn:
             trip = await trips.get(conn, trip_id, cipher=self._cipher)
-            if trip is not None and trip.user_id == user_id:
+            if trip is None or trip.user_id != member.id or trip.status is not TripStatus.ENDED:
+                return
+            given = what is not None or warn is not None
+            if given:
+                report = f"What happened: {what or '-'}\nWarn colleagues: {warn or '-'}"
                 await trips.save_report(conn, trip_id, report[:4000])
+            for manager in await self._reachable_managers(conn, member):
+                await outbox.enqueue(
+                    conn, cipher=self._cipher, dedupe=f"trip:{trip_id}:report:to:{manager.id}",
+                    recipient=manager.id, kind="trip_report", priority=outbox.PRIORITY_NOTICE,
+                    now=now,
+                    params={"name": member.name, "places": [leg.place.label() for leg in
+                                                            trip.legs],
+                            "start": trip.start.isoformat(), "end": trip.end.isoformat(),
+                            "given": given, "what": what or "", "warn": warn or ""},
+                )
 
     async def on_delivery_failed(self, conn: aiosqlite.Connection, message: OutboxMessage) -> None:
         """An approval request could not reach a manager: tell the rep why it waits."""

@@ -248,6 +248,28 @@ async def acknowledge(conn: aiosqlite.Connection, alert_id: int, by: int, now: d
     return cur.rowcount == 1
 
 
+async def release_acknowledged_by(
+    conn: aiosqlite.Connection, user_id: int, now: datetime
+) -> list[AlertRow]:
+    """Put alerts acknowledged (not yet resolved) by a person back on their ladder, due now
+    and at the next tier: the person can no longer handle them. Return them as they were."""
+    async with conn.execute(
+        "SELECT * FROM alerts WHERE acked_by = ? AND state = 'acknowledged' ORDER BY id",
+        (user_id,),
+    ) as cur:
+        held = [_alert(r) for r in await cur.fetchall()]
+    released = []
+    for a in held:
+        cur = await conn.execute(
+            "UPDATE alerts SET state = 'open', acked_by = NULL, acked_at = NULL, skip_tier = 1,"
+            " next_due_at = ? WHERE id = ? AND state = 'acknowledged' AND acked_by = ?",
+            (ts(now), a.id, user_id),
+        )
+        if cur.rowcount == 1:
+            released.append(a)
+    return released
+
+
 async def finish(
     conn: aiosqlite.Connection, alert_id: int, state: str, by: int | None, now: datetime,
     resolution: str, note: str = "",
@@ -273,8 +295,10 @@ async def add_recipients(
 
 
 async def recipients(conn: aiosqlite.Connection, alert_id: int) -> list[int]:
+    """Who was alerted (and so hears how it ends); erased people hear nothing more."""
     async with conn.execute(
-        "SELECT user_id FROM alert_recipients WHERE alert_id = ? ORDER BY first_at, user_id",
+        "SELECT user_id FROM alert_recipients WHERE alert_id = ? AND user_id NOT IN"
+        " (SELECT id FROM users WHERE unreachable = 'erased') ORDER BY first_at, user_id",
         (alert_id,),
     ) as cur:
         return [r[0] for r in await cur.fetchall()]

@@ -184,6 +184,55 @@ async def open_alert_ids(conn: aiosqlite.Connection, user_id: int) -> list[int]:
 # --- erasure -------------------------------------------------------------------------------------
 
 
+@dataclass
+class Stopped:
+    """The safety work an erasure stopped, in counts (never the data)."""
+
+    nights: int = 0  # check-ins that will not be asked for
+    ended: list[int] = field(default_factory=list)  # trips under way, now ended
+    withdrawn: list[int] = field(default_factory=list)  # trips not begun or not yet approved
+
+    @property
+    def trips(self) -> list[int]:
+        return sorted(self.ended + self.withdrawn)
+
+
+async def stop_safety_work(conn: aiosqlite.Connection, user_id: int, now: datetime) -> Stopped:
+    """Stop everything the ladder would still do for a person about to be erased: their
+    future nights, their trips still planned or under way, their requests for approval
+    (and the messages asking for it that are still unsent)."""
+    out = Stopped()
+    async with conn.execute(
+        "SELECT t.id, t.status, EXISTS (SELECT 1 FROM nights n WHERE n.trip_id = t.id"
+        "  AND n.state IN ('checked_in', 'missed', 'skipped')) AS begun"
+        " FROM trips t WHERE t.user_id = ? AND (t.status = 'awaiting_approval'"
+        "  OR (t.status = 'approved' AND EXISTS (SELECT 1 FROM nights n WHERE n.trip_id = t.id"
+        "   AND n.state IN ('pending', 'reminded')))) ORDER BY t.id",
+        (user_id,),
+    ) as cur:
+        live = list(await cur.fetchall())
+    for row in live:
+        begun = row["status"] == "approved" and row["begun"]
+        (out.ended if begun else out.withdrawn).append(int(row["id"]))
+        await conn.execute(
+            "UPDATE trips SET status = ?, ended_at = ? WHERE id = ? AND status = ?",
+            ("ended" if begun else "cancelled", ts(now), row["id"], row["status"]),
+        )
+        # The approval request's params are encrypted: its dedupe key names the trip.
+        await conn.execute(
+            "UPDATE outbox SET state = 'failed', last_error = 'withdrawn: trip cancelled'"
+            " WHERE kind = 'trip_approval' AND state = 'pending' AND dedupe LIKE ?",
+            (f"trip:{int(row['id'])}:approval:to:%",),
+        )
+    cur = await conn.execute(
+        "UPDATE nights SET state = 'cancelled', due_at = NULL"
+        " WHERE user_id = ? AND state IN ('pending', 'reminded')",
+        (user_id,),
+    )
+    out.nights = max(cur.rowcount, 0)
+    return out
+
+
 async def erase_person(conn: aiosqlite.Connection, user_id: int) -> Erased:
     """Erase a person: their personal data goes, their safety statistics stay under an
     anonymous stand-in id (a negative number, with the same role and team).
@@ -194,9 +243,12 @@ async def erase_person(conn: aiosqlite.Connection, user_id: int) -> Erased:
     async with conn.execute("SELECT MIN(0, IFNULL(MIN(id), 0)) - 1 FROM users") as cur:
         row = await cur.fetchone()
     anon = int(row[0]) if row else -1
+    # The stand-in keeps the team (statistics are per team) but no role: 'staff' is the
+    # lowest, and users.with_role never returns a stand-in ('erased'), so nobody's ladder,
+    # notice or approval ever goes to it.
     cur = await conn.execute(
         "INSERT INTO users (id, name, role, team, language, enrolled_at, unreachable)"
-        " SELECT ?, '', role, team, 'en', enrolled_at, 'erased' FROM users WHERE id = ?",
+        " SELECT ?, '', 'staff', team, 'en', enrolled_at, 'erased' FROM users WHERE id = ?",
         (anon, user_id),
     )
     enrolled = cur.rowcount == 1

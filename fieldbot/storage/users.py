@@ -11,6 +11,8 @@ from fieldbot.domain.roles import Role
 from fieldbot.storage.codec import ts
 
 _COLUMNS = "id, name, role, team, language, unreachable"
+ERASED = "erased"  # the `unreachable` mark of an erased person's anonymous stand-in
+NOT_ERASED = f"unreachable IS NOT '{ERASED}'"
 
 
 def _member(row: aiosqlite.Row) -> Member:
@@ -39,8 +41,10 @@ async def by_ids(conn: aiosqlite.Connection, ids: list[int]) -> list[Member]:
 async def with_role(
     conn: aiosqlite.Connection, roles: list[Role], team: str | None = None
 ) -> list[Member]:
+    """People holding one of `roles` (in `team`). An erased person's stand-in holds no role:
+    it is never among them, so it is never the recipient of a step or a notice."""
     marks = ",".join("?" * len(roles))
-    sql = f"SELECT {_COLUMNS} FROM users WHERE role IN ({marks})"
+    sql = f"SELECT {_COLUMNS} FROM users WHERE role IN ({marks}) AND {NOT_ERASED}"
     args: list[object] = [r.value for r in roles]
     if team is not None:
         sql += " AND team = ?"
