@@ -1,6 +1,7 @@
 """Hazard reports, their photos, and the points awarded for verified ones.
 
-The description and the exact pin ("lat,lon") are stored encrypted; the lat and lon columns
+The description, the place label (it may carry the pin) and the exact pin ("lat,lon") are
+stored encrypted; the lat and lon columns
 keep the pin rounded to a ~1 km grid (GRID degrees) for the "nearby" prefilter and its index.
 """
 
@@ -43,7 +44,8 @@ async def insert(
         " ON CONFLICT (draft_key) DO NOTHING",
         (reporter_id, team, report.category.value, int(report.severity),
          round(report.lat, GRID), round(report.lon, GRID),
-         cipher.encrypt(f"{report.lat!r},{report.lon!r}"), report.place, radius_km,
+         cipher.encrypt(f"{report.lat!r},{report.lon!r}"), cipher.encrypt(report.place),
+         radius_km,
          cipher.encrypt(report.description), ts(at), draft_key),
     )
     if cur.rowcount != 1:
@@ -189,7 +191,7 @@ async def _with_photos(
             Hazard(
                 id=row["id"], reporter_id=row["reporter_id"], team=row["team"],
                 category=Category(row["category"]), severity=Severity(row["severity"]),
-                lat=lat, lon=lon, place=row["place"], radius_km=row["radius_km"],
+                lat=lat, lon=lon, place=cipher.decrypt(row["place"]), radius_km=row["radius_km"],
                 description=cipher.decrypt(row["description"]), state=HazardState(row["state"]),
                 created_at=parse_ts(row["created_at"]), photos=photos,
                 decided_by=row["decided_by"], decided_at=opt_ts(row["decided_at"]),

@@ -23,7 +23,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("alerts", ("note",)),
     ("locations", ("point",)),
     ("outbox", ("params",)),
-    ("hazards", ("description", "point")),
+    ("hazards", ("description", "point", "place")),
 )
 # Encrypted values kept in the vault: the canary, and the audit log's MAC key.
 ENCRYPTED_META = ("canary", "audit_key")

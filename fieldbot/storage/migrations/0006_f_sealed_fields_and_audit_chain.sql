@@ -1,7 +1,8 @@
 -- More personal fields encrypted at rest, and the audit log chained (helper F: renumber).
 --
 -- Newly encrypted columns (Fernet tokens, text): users.name, trips.companion, trips.report,
--- trips.decision_note, nights.note, alerts.note, hazards.description and hazards.point.
+-- trips.decision_note, nights.note, alerts.note, hazards.description, hazards.place (a pin's
+-- label carries its coordinates) and hazards.point.
 -- SQL cannot encrypt: the 'plaintext' mark below makes the first start that has the key
 -- encrypt every value that is not a token yet (fieldbot.services.privacy.unlock; it skips
 -- values that are tokens already, so marking an empty or partly encrypted database is safe).
