@@ -198,8 +198,8 @@ async def test_a_photo_sent_out_of_the_blue_starts_a_report(team: World) -> None
     await team.rep.send("Broken street light at the corner")
     await team.rep.press(SEND)
 
-    assert await rows(team, "SELECT place, radius_km FROM hazards") == [
-        ("Berlin, Germany", 10.0)]
+    [(place, radius)] = await rows(team, "SELECT place, radius_km FROM hazards")
+    assert (team.services.cipher.decrypt(place), radius) == ("Berlin, Germany", 10.0)
     assert await rows(team, "SELECT COUNT(*) FROM hazard_photos") == [(1,)]
 
 
