@@ -78,7 +78,7 @@ async def prepare(tmp: Path, reps: int, deadline_in: int) -> tuple[dict[str, str
         people += [Member(uid, f"Chaos Rep {uid}", Role.STAFF, "chaos", "en") for uid in rep_ids]
         async with services.db.transaction() as conn:
             for person in people:
-                await users.upsert(conn, person, now)
+                await users.upsert(conn, person, now, cipher=services.cipher)
         today = now.astimezone(ZoneInfo(BERLIN.tz_name)).date()
         for uid in rep_ids[: reps // 2]:  # half travel tonight and will miss the check-in
             member = await services.enrolment.member(uid)

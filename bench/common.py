@@ -90,7 +90,7 @@ async def enrol(app: FieldbotApp, fake: FakeTelegram, reps: int) -> list[int]:
     people += [Member(1000 + i, f"Rep {i}", Role.STAFF, "bench", "en") for i in range(reps)]
     async with services.db.transaction() as conn:
         for person in people:
-            await users.upsert(conn, person, now)
+            await users.upsert(conn, person, now, cipher=services.cipher)
     for person in people:
         fake.user(person.id, person.name).started = True
     return [p.id for p in people[2:]]

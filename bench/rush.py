@@ -105,7 +105,7 @@ async def prepare(tmp: Path, reps: int) -> Settings:
                    for i in range(reps)]
         async with services.db.transaction() as conn:
             for person in people:
-                await users.upsert(conn, person, now)
+                await users.upsert(conn, person, now, cipher=services.cipher)
         city = afternoon_city()
         today = now.astimezone(ZoneInfo(city.tz_name)).date()
         for person in people[2:]:

@@ -95,7 +95,8 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     app: FieldbotApp = builder.build()
     app.bot_data.services = services
-    services.attach_messenger(TelegramMessenger(app.bot, services.enrolment, services.trips))
+    services.attach_messenger(TelegramMessenger(app.bot, services.enrolment, services.trips,
+                                                 services.hazards))
     install_handlers(app)
     return app
 

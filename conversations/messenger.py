@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -19,6 +18,7 @@ from conversations.i18n import Raw, Texts
 from fieldbot.domain.ladder import AlertKind, Tier
 from fieldbot.domain.trips import TripStatus
 from fieldbot.services.enrolment import EnrolmentService
+from fieldbot.services.hazards import HazardService
 from fieldbot.services.outbox import Delivery, Outcome
 from fieldbot.services.trips import TripService
 from fieldbot.storage.outbox import OutboxMessage
@@ -40,10 +40,14 @@ Rendered = (tuple[str, InlineKeyboardMarkup | None, bool]
 
 
 class TelegramMessenger:
-    def __init__(self, bot: ExtBot[Any], enrolment: EnrolmentService, trips: TripService) -> None:
+    def __init__(
+        self, bot: ExtBot[Any], enrolment: EnrolmentService, trips: TripService,
+        hazards: HazardService,
+    ) -> None:
         self._bot = bot
         self._enrolment = enrolment
         self._trips = trips
+        self._hazards = hazards  # stored photos are encrypted: it opens them
         self._renderers: dict[str, Callable[[Texts, dict[str, Any]], Rendered]] = {
             "reminder": self._reminder,
             "alert_rep": self._alert_rep,
@@ -215,7 +219,7 @@ class TelegramMessenger:
         protect: bool, priority: int,
     ) -> Message:
         """Send the photo with the text as caption; the text alone if the photo cannot go."""
-        data = await asyncio.to_thread(_read, photo)
+        data = await self._hazards.photo_file_bytes(photo)
         if data is not None:
             try:
                 return await self._bot.send_photo(
@@ -230,13 +234,6 @@ class TelegramMessenger:
             chat_id, caption, parse_mode="HTML", reply_markup=markup, protect_content=protect,
             link_preview_options=LinkPreviewOptions(is_disabled=True), rate_limit_args=priority,
         )
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
 
 
 def _short(exc: Exception) -> str:

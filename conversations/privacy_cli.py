@@ -1,4 +1,5 @@
-"""The operator's personal-data commands: `rotate-key`, `audit --since`, `erase --user`."""
+"""The operator's personal-data commands: `rotate-key`, `audit --since`, `audit --verify`,
+`erase --user`."""
 
 from __future__ import annotations
 
@@ -15,8 +16,12 @@ COMMANDS = ("rotate-key", "audit", "erase")
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sub.add_parser("rotate-key", help="re-encrypt all personal data under a new key")
-    audit = sub.add_parser("audit", help="print the audit log (the export is itself logged)")
-    audit.add_argument("--since", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+    audit = sub.add_parser("audit", help="print the audit log (the export is itself logged), "
+                           "or check its chain")
+    what = audit.add_mutually_exclusive_group(required=True)
+    what.add_argument("--since", type=date.fromisoformat, help="YYYY-MM-DD")
+    what.add_argument("--verify", action="store_true",
+                      help="check that no entry was deleted, changed or reordered (exit 1 if so)")
     erase = sub.add_parser("erase", help="erase a departed employee's personal data")
     erase.add_argument("--user", required=True, type=_user_id, help="numeric Telegram user id")
 
@@ -36,6 +41,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.command == "rotate-key":
             return await _rotate(services.privacy)
+        if args.command == "audit" and args.verify:
+            return await _verify(services.privacy)
         if args.command == "audit":
             return await _audit(services.privacy, args.since)
         return await _erase(services.privacy, args.user)
@@ -64,6 +71,16 @@ async def _audit(privacy: PrivacyService, since: date) -> int:
         print(f"{e.at.isoformat(timespec='seconds')}\t{e.action}\tactor={actor}"
               f"\tsubject={subject}\t{e.detail}")
     return 0
+
+
+async def _verify(privacy: PrivacyService) -> int:
+    check = await privacy.verify_audit()
+    if check.intact:
+        print(f"audit log intact: {check.entries} entries, chain and head match.")
+        return 0
+    where = f" (first bad entry: #{check.bad_id})" if check.bad_id is not None else ""
+    print(f"fieldbot: the audit log was tampered with: {check.problem}{where}", file=sys.stderr)
+    return 1
 
 
 async def _erase(privacy: PrivacyService, user_id: int) -> int:

@@ -168,6 +168,36 @@ class Cipher:
                 f"a stored value does not open with the key from {self.location}"
             ) from None
 
+    def encrypt_bytes(self, data: bytes) -> bytes:
+        """Return a Fernet token for a file's bytes (stored photos)."""
+        return self._current().encrypt(data)
+
+    def decrypt_bytes(self, token: bytes) -> bytes:
+        try:
+            return self._current().decrypt(token)
+        except InvalidToken:
+            raise UnreadableValue(
+                f"a stored file does not open with the key from {self.location}"
+            ) from None
+
+    def rotate_bytes(self, token: bytes) -> bytes:
+        try:
+            return self._current().rotate(token)
+        except InvalidToken:
+            raise UnreadableValue(
+                f"a stored file does not open with the key from {self.location}"
+            ) from None
+
+    def opens(self, token: str) -> bool:
+        """Return whether `token` is a value this cipher made (so it is not plain text)."""
+        if not token.startswith("gAAAAA"):
+            return False
+        try:
+            self._current().decrypt(token.encode("ascii"))
+        except (InvalidToken, UnicodeEncodeError):
+            return False
+        return True
+
     def encrypt_json(self, value: Any) -> str:
         return self.encrypt(json.dumps(value, ensure_ascii=False))
 

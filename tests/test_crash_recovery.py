@@ -48,7 +48,7 @@ async def prepare(tmp: Path) -> Settings:
         people += [Member(uid, f"Rep {uid}", Role.STAFF, "north", "en") for uid in REP_IDS]
         async with services.db.transaction() as conn:
             for member in people:
-                await users.upsert(conn, member, now)
+                await users.upsert(conn, member, now, cipher=services.cipher)
         for uid in REP_IDS:
             await services.escalation.raise_sos(uid)
     finally:

@@ -129,7 +129,8 @@ async def send_the_team_to_berlin(world: World) -> None:
     now = services.clock.now()
     async with services.db.transaction() as conn:
         for uid in EXTRA_REPS:
-            await users.upsert(conn, Member(uid, f"Rep {uid}", Role.STAFF, "north", "en"), now)
+            await users.upsert(conn, Member(uid, f"Rep {uid}", Role.STAFF, "north", "en"), now,
+                               cipher=services.cipher)
     for uid in EXTRA_REPS:
         world.fake.user(uid, f"Rep {uid}").started = True
         member = await services.enrolment.member(uid)

@@ -92,7 +92,8 @@ async def test_a_red_report_reaches_the_manager_and_the_officer_with_its_photo(
         assert alert.buttons == [["✅ Verify", "Dismiss"]]
         assert alert.protect_content
     stored = stored_photos(team)
-    assert len(stored) == 1 and team.manager.last.photo_bytes == stored[0].read_bytes()
+    assert len(stored) == 1 and team.manager.last.photo_bytes == (
+        team.services.cipher.decrypt_bytes(stored[0].read_bytes()))
     assert await rows(team, "SELECT state, severity, category FROM hazards") == [
         ("open", 4, "road")]
 
@@ -197,8 +198,8 @@ async def test_a_photo_sent_out_of_the_blue_starts_a_report(team: World) -> None
     await team.rep.send("Broken street light at the corner")
     await team.rep.press(SEND)
 
-    assert await rows(team, "SELECT place, radius_km FROM hazards") == [
-        ("Berlin, Germany", 10.0)]
+    [(place, radius)] = await rows(team, "SELECT place, radius_km FROM hazards")
+    assert (team.services.cipher.decrypt(place), radius) == ("Berlin, Germany", 10.0)
     assert await rows(team, "SELECT COUNT(*) FROM hazard_photos") == [(1,)]
 
 
@@ -260,7 +261,8 @@ async def test_a_photo_sent_as_file_is_stored_without_its_gps_position(team: Wor
     await team.rep.press(SEND)
 
     [(path,)] = await rows(team, "SELECT path FROM hazard_photos")
-    stored = (team.settings.data_dir / str(path)).read_bytes()
+    stored = team.services.cipher.decrypt_bytes(
+        (team.settings.data_dir / str(path)).read_bytes())  # encrypted at rest
     image = Image.open(io.BytesIO(stored))
     assert dict(image.getexif()) == {} and b"FixtureCam" not in stored
     assert team.manager.last.photo_bytes == stored  # what leads see is the clean copy

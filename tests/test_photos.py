@@ -13,7 +13,9 @@ from pathlib import Path
 import pillow_heif
 import pytest
 from PIL import Image
+from pydantic import SecretStr
 
+from fieldbot.crypto import Cipher, generate_key
 from fieldbot.domain.hazards import PhotoRef
 from fieldbot.services.photos import (
     MAX_BYTES,
@@ -27,6 +29,12 @@ from fieldbot.services.photos import (
 GPS_IFD = 0x8825
 MAKE = 0x010F
 ORIENTATION = 0x0112
+
+
+def loaded_cipher() -> Cipher:
+    cipher = Cipher(key=SecretStr(generate_key()), key_file=Path("unused.key"))
+    cipher.load(create=False)
+    return cipher
 
 
 def made_up(size: tuple[int, int] = (64, 48), colour: tuple[int, int, int] = (200, 40, 40),
@@ -135,7 +143,7 @@ def test_the_size_is_checked_before_anything_is_downloaded() -> None:
 
 
 async def test_a_photo_is_stored_once_under_its_content_hash(tmp_path: Path) -> None:
-    store = PhotoStore(tmp_path)
+    store = PhotoStore(tmp_path, loaded_cipher())
     data = encoded(made_up(), "JPEG", exif=with_gps())
 
     first = await store.add(data)
@@ -144,10 +152,12 @@ async def test_a_photo_is_stored_once_under_its_content_hash(tmp_path: Path) -> 
     assert first == second
     assert first.path == f"photos/{first.sha256}.jpg"
     assert [p.name for p in (tmp_path / "photos").iterdir()] == [f"{first.sha256}.jpg"]
-    assert await store.read(first) == (tmp_path / first.path).read_bytes()
+    stored = await store.read(first)  # decrypted: the file itself is a Fernet token
+    assert stored is not None and Image.open(io.BytesIO(stored)).format == "JPEG"
+    assert (tmp_path / first.path).read_bytes().startswith(b"gAAAAA")
 
 
 def test_only_names_the_store_makes_are_resolved(tmp_path: Path) -> None:
-    store = PhotoStore(tmp_path)
+    store = PhotoStore(tmp_path, loaded_cipher())
     with pytest.raises(ValueError, match="not a stored photo"):
         store.path(PhotoRef("0" * 64, "../../etc/passwd"))

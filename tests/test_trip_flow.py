@@ -330,8 +330,9 @@ async def test_endtrip_ends_the_trip_and_keeps_the_post_trip_safety_report(team:
     assert "/hazard" in team.rep.last.body
     [row] = await rows(team, "SELECT status, report FROM trips WHERE id = ?", trip.id)
     assert row["status"] == "ended"
-    assert row["report"] == ("What happened: A taxi driver tried to overcharge me at the airport"
-                             "\nWarn colleagues: Use the official taxi rank at BER terminal 1")
+    assert team.services.cipher.decrypt(row["report"]) == (  # stored encrypted
+        "What happened: A taxi driver tried to overcharge me at the airport"
+        "\nWarn colleagues: Use the official taxi rank at BER terminal 1")
     states = await rows(team, "SELECT DISTINCT state FROM nights WHERE trip_id = ?", trip.id)
     assert states == [{"state": "cancelled"}]
     await team.rep.send("/endtrip")
@@ -347,7 +348,7 @@ async def test_endtrip_report_with_the_nothing_buttons(team: World) -> None:
     await team.rep.press("Nothing to warn about")
     assert team.rep.last.body == "Thank you — your post-trip safety report is saved."
     [row] = await rows(team, "SELECT report FROM trips")
-    assert row["report"] == "What happened: -\nWarn colleagues: -"
+    assert team.services.cipher.decrypt(row["report"]) == "What happened: -\nWarn colleagues: -"
 
 
 # --- editing, cancelling, restarting ----------------------------------------------------------

@@ -106,7 +106,7 @@ class BoardService:
     async def _entry(
         self, conn: aiosqlite.Connection, viewer: Member, user_id: int, now: datetime
     ) -> Entry | None:
-        member = await users.get(conn, user_id)
+        member = await users.get(conn, user_id, cipher=self._cipher)
         if member is None:
             return None
         active = await trips.for_user(conn, user_id, ["approved"], (now - timedelta(days=2))
@@ -154,8 +154,9 @@ class BoardService:
         return views
 
     async def _alert_view(self, conn: aiosqlite.Connection, a: AlertRow) -> AlertView:
-        subject = await users.get(conn, a.user_id)
-        acker = await users.get(conn, a.acked_by) if a.acked_by is not None else None
+        subject = await users.get(conn, a.user_id, cipher=self._cipher)
+        acker = (await users.get(conn, a.acked_by, cipher=self._cipher)
+                 if a.acked_by is not None else None)
         trip = (await trips.get(conn, a.trip_id, cipher=self._cipher)
                 if a.trip_id is not None else None)
         step = None

@@ -180,10 +180,11 @@ class CheckinService:
             refused = self._refuse_change(night, now, night_id)
             if refused is not None or night is None:
                 return NightChange(night, refused or Refusal.NOTHING_DUE)
-            await alerts.move_night(conn, night, state="skipped", due_at=None, note=reason)
-            subject = await users.get(conn, user_id)
+            await alerts.move_night(conn, night, state="skipped", due_at=None, note=reason,
+                                    cipher=self._cipher)
+            subject = await users.get(conn, user_id, cipher=self._cipher)
             team = subject.team if subject else ""
-            for manager in await users.with_role(conn, [Role.MANAGER], team):
+            for manager in await users.with_role(conn, [Role.MANAGER], team, cipher=self._cipher):
                 if manager.id == user_id:
                     continue
                 await outbox.enqueue(

@@ -171,24 +171,25 @@ def build_services(
                              operator_contact=settings.operator_contact)
     register = RiskRegister(settings.risk_register) if settings.risk_register else NoRegister()
     advisories = AdvisoryStore(db)
-    risk = RiskService(resolver, advisories, register, VerifiedHazards(db, clock), clock)
+    risk = RiskService(resolver, advisories, register, VerifiedHazards(db, clock, cipher), clock)
     escalation = EscalationService(db, clock, policy, cipher)
     return Services(
         settings=settings,
         clock=clock,
         db=db,
         policy=policy,
-        enrolment=EnrolmentService(db, clock, settings.admin_ids, settings.invite_ttl),
+        enrolment=EnrolmentService(db, clock, settings.admin_ids, settings.invite_ttl,
+                                    cipher),
         advisories=advisories,
         risk=risk,
         trips=TripService(db, clock, policy, risk, cipher),
         escalation=escalation,
         checkins=CheckinService(db, clock, policy, escalation, cipher),
         resolver=resolver,
-        hazards=HazardService(db, clock, PhotoStore(settings.data_dir), cipher),
+        hazards=HazardService(db, clock, PhotoStore(settings.data_dir, cipher), cipher),
         cipher=cipher,
         privacy=privacy,
         board=BoardService(db, clock, policy, cipher),
-        reports=ReportService(db, clock),
+        reports=ReportService(db, clock, cipher),
         inbox=UpdateInbox(db, clock, cipher),
     )

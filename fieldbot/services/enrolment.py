@@ -9,6 +9,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from fieldbot.clock import Clock
+from fieldbot.crypto import Cipher
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role, invitable_roles
 from fieldbot.storage import audit, users
@@ -47,9 +48,11 @@ def hash_code(code: str) -> str:
 
 class EnrolmentService:
     def __init__(
-        self, db: Database, clock: Clock, admin_ids: tuple[int, ...], invite_ttl: timedelta
+        self, db: Database, clock: Clock, admin_ids: tuple[int, ...], invite_ttl: timedelta,
+        cipher: Cipher,
     ) -> None:
         self._db = db
+        self._cipher = cipher  # names are stored encrypted
         self._clock = clock
         self._admin_ids = frozenset(admin_ids)
         self._ttl = invite_ttl
@@ -57,13 +60,13 @@ class EnrolmentService:
     async def member(self, user_id: int, name: str = "", language: str = "en") -> Member | None:
         """Return the enrolled member, enrolling a configured admin on first contact."""
         async with self._db.read() as conn:
-            found = await users.get(conn, user_id)
+            found = await users.get(conn, user_id, cipher=self._cipher)
         if found is not None or user_id not in self._admin_ids:
             return found
         admin = Member(user_id, name or str(user_id), Role.ADMIN, "", language)
         now = self._clock.now()
         async with self._db.transaction() as conn:
-            await users.upsert(conn, admin, now)
+            await users.upsert(conn, admin, now, cipher=self._cipher)
             await audit.record(conn, None, "enrol", user_id, "role=admin via=configuration", now)
         return admin
 
@@ -103,12 +106,12 @@ class EnrolmentService:
                 raise EnrolmentError(InviteRefused.EXPIRED)
             if not await users.use_invite(conn, digest, user_id, now):
                 raise EnrolmentError(InviteRefused.USED)
-            existing = await users.get(conn, user_id)
+            existing = await users.get(conn, user_id, cipher=self._cipher)
             member = Member(
                 user_id, name, Role(invite["role"]), invite["team"],
                 existing.language if existing else language,
             )
-            await users.upsert(conn, member, now)
+            await users.upsert(conn, member, now, cipher=self._cipher)
             invited_by = invite["created_by"] if invite["created_by"] is not None else "cli"
             if existing is None:
                 await audit.record(conn, user_id, "enrol", user_id,

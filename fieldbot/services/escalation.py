@@ -117,8 +117,8 @@ class EscalationService:
     async def admin_ids(self) -> list[int]:
         """Who hears of the bot's own troubles: the admins, or the officers if there are none."""
         async with self._db.read() as conn:
-            people = (await users.with_role(conn, [Role.ADMIN])
-                      or await users.with_role(conn, [Role.OFFICER]))
+            people = (await users.with_role(conn, [Role.ADMIN], cipher=self._cipher)
+                      or await users.with_role(conn, [Role.OFFICER], cipher=self._cipher))
         return [person.id for person in people]
 
     async def next_due(self) -> datetime | None:
@@ -238,7 +238,7 @@ class EscalationService:
                     following_due = step.due_at if step else now + esc.repeat_every
                     await alerts.settle(conn, a.id, following_due)
                 break
-            subject = await users.get(conn, a.user_id)
+            subject = await users.get(conn, a.user_id, cipher=self._cipher)
             # Steps due at the very same instant (an EMERGENCY night messages the rep and the
             # officers at once) are all carried out; catch_up alone would keep only the last.
             first_index = done.index + 1 if done is not None else 0
@@ -281,13 +281,14 @@ class EscalationService:
         if tier is Tier.REP:
             return [a.user_id] if a.kind.rep_may_see else []
         team = subject.team if subject else ""
-        people = await users.with_role(conn, [Role.MANAGER], team)
+        people = await users.with_role(conn, [Role.MANAGER], team, cipher=self._cipher)
         if tier >= Tier.OFFICERS:
-            people += await users.with_role(conn, [Role.OFFICER])
+            people += await users.with_role(conn, [Role.OFFICER], cipher=self._cipher)
         ids = [m.id for m in people if m.id != a.user_id]
         if tier is Tier.EMERGENCY and a.trip_id is not None:
             trip = await trips.get(conn, a.trip_id, cipher=self._cipher)
-            if trip and trip.contact_user_id and await users.get(conn, trip.contact_user_id):
+            if trip and trip.contact_user_id and await users.get(
+                    conn, trip.contact_user_id, cipher=self._cipher):
                 ids.append(trip.contact_user_id)
         return sorted(set(ids))
 
@@ -401,9 +402,9 @@ class EscalationService:
         key: str,
         now: datetime,
     ) -> None:
-        admins = await users.with_role(conn, [Role.ADMIN])
+        admins = await users.with_role(conn, [Role.ADMIN], cipher=self._cipher)
         if not admins:
-            admins = await users.with_role(conn, [Role.OFFICER])
+            admins = await users.with_role(conn, [Role.OFFICER], cipher=self._cipher)
         for admin in admins:
             if kind == "unreachable" and admin.id == params.get("user_id"):
                 continue
@@ -486,7 +487,8 @@ class EscalationService:
         now = self._clock.now()
         async with self._db.transaction() as conn:
             a = await self._actionable(conn, alert_id, by)
-            if not await alerts.finish(conn, alert_id, "resolved", by.id, now, reason, note):
+            if not await alerts.finish(conn, alert_id, "resolved", by.id, now, reason, note,
+                                       cipher=self._cipher):
                 raise AlertActionError("already", a.resolved_by or a.acked_by)
             await outbox.withdraw_ladder(conn, alert_id)
             await audit.record(conn, by.id, "alert_resolve", a.user_id,
@@ -512,7 +514,7 @@ class EscalationService:
             raise AlertActionError("unknown")
         if a.user_id == by.id:
             raise AlertActionError("own")
-        subject = await users.get(conn, a.user_id)
+        subject = await users.get(conn, a.user_id, cipher=self._cipher)
         if by.role is Role.STAFF or (
             by.role is Role.MANAGER
             and subject is not None
@@ -530,7 +532,7 @@ class EscalationService:
             return
         await outbox.withdraw_ladder(conn, a.id)
         await audit.record(conn, None, "alert_all_clear", a.user_id, f"alert={a.id}", now)
-        subject = await users.get(conn, a.user_id)
+        subject = await users.get(conn, a.user_id, cipher=self._cipher)
         for uid in await alerts.recipients(conn, a.id):
             await outbox.enqueue(
                 conn,

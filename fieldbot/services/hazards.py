@@ -95,6 +95,11 @@ class HazardService:
         """Return a stored photo's bytes; None if it is gone (purged or erased)."""
         return await self._photos.read(ref)
 
+    async def photo_file_bytes(self, path: Path) -> bytes | None:
+        """Return the decrypted bytes of a stored photo by its path (outbox messages carry
+        the path); None if it is gone."""
+        return await self._photos.read_file(path)
+
     async def discard_photos(self, refs: list[PhotoRef]) -> None:
         """Delete the photos of a cancelled draft, unless a saved report uses them too."""
         async with self._db.transaction() as conn:
@@ -108,13 +113,13 @@ class HazardService:
         now = self._clock.now()
         radius = radius_km(report.category, report.by_place_name)
         async with self._db.transaction() as conn:
-            earlier = await hazards.by_draft(conn, draft_key)
+            earlier = await hazards.by_draft(conn, draft_key, cipher=self._cipher)
             if earlier is not None:
                 return Reported(earlier, 0, duplicate=True)
             hazard_id = await hazards.insert(conn, member.id, member.team, report, radius, now,
-                                             draft_key)
+                                             draft_key, cipher=self._cipher)
             assert hazard_id is not None
-            hazard = await hazards.get(conn, hazard_id)
+            hazard = await hazards.get(conn, hazard_id, cipher=self._cipher)
             assert hazard is not None
             alerted = 0
             if report.severity.urgent:
@@ -131,11 +136,11 @@ class HazardService:
 
     async def _leads_of(self, conn: aiosqlite.Connection, member: Member) -> list[Member]:
         """The reporter's managers and the safety officers (admins if there is nobody)."""
-        leads = [*await users.with_role(conn, [Role.MANAGER], member.team),
-                 *await users.with_role(conn, [Role.OFFICER])]
+        leads = [*await users.with_role(conn, [Role.MANAGER], member.team, cipher=self._cipher),
+                 *await users.with_role(conn, [Role.OFFICER], cipher=self._cipher)]
         reachable = [m for m in leads if m.id != member.id and not m.unreachable]
         if not reachable:
-            admins = await users.with_role(conn, [Role.ADMIN])
+            admins = await users.with_role(conn, [Role.ADMIN], cipher=self._cipher)
             reachable = [m for m in admins if m.id != member.id and not m.unreachable]
         return reachable
 
@@ -153,15 +158,16 @@ class HazardService:
 
     async def get(self, hazard_id: int) -> Hazard | None:
         async with self._db.read() as conn:
-            return await hazards.get(conn, hazard_id)
+            return await hazards.get(conn, hazard_id, cipher=self._cipher)
 
     async def open_for(self, lead: Member) -> tuple[list[tuple[Hazard, str]], int]:
         """Return the open reports a lead may decide (with reporter names), and the total."""
         team = lead.team if lead.role is Role.MANAGER else None
         async with self._db.read() as conn:
-            found, total = await hazards.open_reports(conn, team, OPEN_LIST_LIMIT)
+            found, total = await hazards.open_reports(conn, team, OPEN_LIST_LIMIT,
+                                                      cipher=self._cipher)
             people = {m.id: m.name for m in await users.by_ids(
-                conn, [h.reporter_id for h in found])} if found else {}
+                conn, [h.reporter_id for h in found], cipher=self._cipher)} if found else {}
         return [(h, people.get(h.reporter_id, "?")) for h in found], total
 
     def params_for_lead(self, hazard: Hazard, reporter_name: str) -> dict[str, Any]:
@@ -172,7 +178,7 @@ class HazardService:
         """Verify (points, colleagues nearby warned) or dismiss an open report."""
         now = self._clock.now()
         async with self._db.transaction() as conn:
-            hazard = await hazards.get(conn, hazard_id)
+            hazard = await hazards.get(conn, hazard_id, cipher=self._cipher)
             if hazard is None:
                 raise HazardDecisionError("unknown")
             if hazard.reporter_id == lead.id:
@@ -181,10 +187,10 @@ class HazardService:
                 raise HazardDecisionError("not_allowed")
             new = HazardState.VERIFIED if verify else HazardState.DISMISSED
             if not await hazards.decide(conn, hazard_id, new, lead.id, now):
-                decider = await users.get(conn, hazard.decided_by or 0)
+                decider = await users.get(conn, hazard.decided_by or 0, cipher=self._cipher)
                 raise HazardDecisionError(f"already_{hazard.state.value}",
                                           decider.name if decider else "?")
-            decided = await hazards.get(conn, hazard_id)
+            decided = await hazards.get(conn, hazard_id, cipher=self._cipher)
             assert decided is not None
             if not verify:
                 await self._tell_reporter(conn, decided, "hazard_dismissed", lead, now, 0)
@@ -216,7 +222,7 @@ class HazardService:
         near = {row["user_id"] for row in await hazards.trip_stops(conn, earliest_today(now))
                 if row["user_id"] != hazard.reporter_id
                 and hazard.covers(row["lat"], row["lon"])}
-        reporter = await users.get(conn, hazard.reporter_id)
+        reporter = await users.get(conn, hazard.reporter_id, cipher=self._cipher)
         params = self._params(hazard, reporter.name if reporter else "?")
         params["photo"] = None  # a heads-up, not an alert: text with a map link is enough
         told = 0
@@ -235,7 +241,7 @@ class HazardService:
         team = member.team if member.role in (Role.STAFF, Role.MANAGER) else None
         async with self._db.read() as conn:
             mine = await hazards.points_of(conn, member.id)
-            board = await hazards.leaderboard(conn, team, LEADERBOARD_SIZE)
+            board = await hazards.leaderboard(conn, team, LEADERBOARD_SIZE, cipher=self._cipher)
         return Standing(mine, board)
 
 
@@ -243,9 +249,11 @@ class VerifiedHazards:
     """The risk seam: verified reports near a point, recent enough (a RiskService source)."""
 
     def __init__(
-        self, db: Database, clock: Clock, max_age: timedelta = DEFAULT_HAZARD_MAX_AGE
+        self, db: Database, clock: Clock, cipher: Cipher,
+        max_age: timedelta = DEFAULT_HAZARD_MAX_AGE,
     ) -> None:
         self._db = db
+        self._cipher = cipher
         self._clock = clock
         self._max_age = max_age
 
@@ -253,7 +261,8 @@ class VerifiedHazards:
         band = MAX_RADIUS_KM / KM_PER_DEGREE_LAT
         since = self._clock.now() - self._max_age
         async with self._db.read() as conn:
-            found = await hazards.verified_between(conn, lat - band, lat + band, since)
+            found = await hazards.verified_between(conn, lat - band, lat + band, since,
+                                                     cipher=self._cipher)
         return [
             HazardSignal(h.lat, h.lon, h.radius_km, risk_level_of(h.severity), h.decided_at,
                          headline(h.place, h.description))

@@ -5,6 +5,9 @@ What arrives is untrusted: a photo sent "as file" carries its EXIF (GPS position
 is checked before anything is downloaded, the format is decided by content (never by the name or
 mime type), the pixel count is bounded before decoding, and only freshly encoded pixels are
 stored — no metadata survives the round trip.
+
+Stored files are encrypted with the personal-data cipher (a Fernet token of the cleaned bytes)
+and readable by the bot's user only (0600): a copy of the data folder shows no picture.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from fieldbot.crypto import Cipher
 from fieldbot.domain.hazards import PhotoRef
 
 MAX_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download at all
@@ -122,10 +126,12 @@ def _pixels_only(image: Image.Image, save_as: str) -> Image.Image:
 
 
 class PhotoStore:
-    """Cleaned photos under `<data_dir>/photos/<sha256>.<ext>`: one file per content."""
+    """Cleaned photos under `<data_dir>/photos/<sha256>.<ext>`: one file per content, its
+    bytes encrypted (the name is the hash of the cleaned, unencrypted photo)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, cipher: Cipher) -> None:
         self._root = data_dir
+        self._cipher = cipher
 
     def path(self, ref: PhotoRef) -> Path:
         """Return where a photo lies; only names this store makes are accepted."""
@@ -143,18 +149,26 @@ class PhotoStore:
         ref = PhotoRef(digest, f"{FOLDER}/{digest}.{extension}")
         target = self.path(ref)
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(f".{os.getpid()}.part")
-            partial.write_bytes(cleaned)
-            os.replace(partial, target)  # atomic: a reader never sees half a photo
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_private(target, self._cipher.encrypt_bytes(cleaned))
         return ref
 
     async def read(self, ref: PhotoRef) -> bytes | None:
-        path = self.path(ref)
+        """Return a stored photo's (decrypted) bytes; None if it is gone."""
+        return await self.read_file(self.path(ref))
+
+    async def read_file(self, path: Path) -> bytes | None:
+        """Return the decrypted bytes of a stored photo given by its full path (as the outbox
+        carries it); None if it is gone. Only files of this store are read."""
+        if path.parent != self._root / FOLDER or not _STORED.fullmatch(
+            f"{FOLDER}/{path.name}"
+        ):
+            raise ValueError("not a stored photo")
         try:
-            return await asyncio.to_thread(path.read_bytes)
+            token = await asyncio.to_thread(path.read_bytes)
         except FileNotFoundError:
             return None
+        return self._cipher.decrypt_bytes(token)
 
     async def remove(self, refs: Iterable[PhotoRef]) -> None:
         """Delete stored photos (those of a draft that was cancelled)."""
@@ -163,3 +177,41 @@ class PhotoStore:
     def _remove(self, refs: list[PhotoRef]) -> None:
         for ref in refs:
             self.path(ref).unlink(missing_ok=True)
+
+
+def write_private(target: Path, data: bytes) -> None:
+    """Write a file readable by its owner only (0600), atomically: a reader never sees half."""
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(partial, 0o600)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def seal_stored(folder: Path, cipher: Cipher, *, rotate: bool) -> int:
+    """Encrypt the stored photos that are not encrypted yet (written before photos were), or
+    with `rotate` re-encrypt every one under the cipher's first key; make each 0600.
+
+    Returns how many files were rewritten. Blocking: call it in a thread."""
+    if not folder.is_dir():
+        return 0
+    folder.chmod(0o700)
+    changed = 0
+    for path in sorted(folder.iterdir()):
+        if not _STORED.fullmatch(f"{FOLDER}/{path.name}"):
+            continue
+        data = path.read_bytes()
+        if not data.startswith(b"gAAAAA"):  # a Fernet token's first bytes; no image's
+            write_private(path, cipher.encrypt_bytes(data))
+        elif rotate:
+            write_private(path, cipher.rotate_bytes(data))
+        else:
+            path.chmod(0o600)
+            continue
+        changed += 1
+    return changed

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,8 @@ from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher, KeyProblem, UnreadableValue, generate_key, write_key_file
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
+from fieldbot.services.photos import FOLDER as PHOTO_FOLDER
+from fieldbot.services.photos import seal_stored
 from fieldbot.storage import alerts, audit, outbox, trips, users
 from fieldbot.storage import privacy as store
 from fieldbot.storage.audit import AuditEntry
@@ -143,11 +146,38 @@ class PrivacyService:
                 self._check(canary)
             if await store.get_meta(conn, "plaintext") is not None:
                 count = await store.encrypt_plaintext(conn, self._cipher)
+                count += await asyncio.to_thread(
+                    seal_stored, self._data_dir / PHOTO_FOLDER, self._cipher, rotate=False)
                 await store.delete_meta(conn, "plaintext")
-                log.warning("encrypted %s personal values stored before encryption at rest",
-                            count)
+                if count:
+                    log.warning("encrypted %s personal values stored before encryption at rest",
+                                count)
+            await self._unlock_audit(conn)
+        await asyncio.to_thread(self._private_folder)
         async with self._db.read() as conn:
             await store.truncate_wal(conn)
+
+    async def _unlock_audit(self, conn: aiosqlite.Connection) -> None:
+        """Load the audit log's MAC key (made once, kept encrypted in the vault) and chain
+        the entries written before the chain existed (see fieldbot.storage.audit)."""
+        stored = await store.get_meta(conn, "audit_key")
+        if stored is None:
+            stored = self._cipher.encrypt(secrets.token_hex(32))
+            await store.set_meta(conn, "audit_key", stored)
+        audit.use_key(conn, bytes.fromhex(self._cipher.decrypt(stored)))
+        if await store.get_meta(conn, "audit_unchained") is not None:
+            sealed = await audit.start_chain(conn)
+            await store.delete_meta(conn, "audit_unchained")
+            if sealed:  # an upgrade, not a new database: say so, in the chain too
+                await audit.record(conn, None, "audit_chain_start", None, f"sealed={sealed}",
+                                   self._clock.now())
+                log.warning("the audit log is chained from now on (%s earlier entries sealed)",
+                            sealed)
+
+    def _private_folder(self) -> None:
+        """The data folder (key file, photos) is for the bot's user only: 0700."""
+        if self._data_dir.is_dir():
+            self._data_dir.chmod(0o700)
 
     def _check(self, canary: str) -> None:
         try:
@@ -189,6 +219,9 @@ class PrivacyService:
         now = self._clock.now()
         async with self._db.transaction() as conn:
             values = await store.rotate_all(conn, self._cipher)
+            # Photo files too, before the old key goes (rewritten atomically, one by one).
+            values += await asyncio.to_thread(
+                seal_stored, self._data_dir / PHOTO_FOLDER, self._cipher, rotate=True)
             await audit.record(conn, None, "key_rotate", None,
                                f"values={values} retired_keys={retired}", now)
         if not from_env:
@@ -204,7 +237,7 @@ class PrivacyService:
     async def personal_data(self, user_id: int) -> PersonalData:
         """Collect what is kept about a person (decrypted: for their own eyes)."""
         async with self._db.read() as conn:
-            member = await users.get(conn, user_id)
+            member = await users.get(conn, user_id, cipher=self._cipher)
             enrolled = await store.enrolled_at(conn, user_id)
             ids, total = await store.trip_ids_of(conn, user_id, TRIPS_SHOWN)
             purged = await store.purged_trip_ids(conn, ids) if ids else set()
@@ -269,7 +302,7 @@ class PrivacyService:
             blockers = tuple(await store.open_alert_ids(conn, subject_id))
             if blockers:
                 raise ErasureRefused("open_alert", blockers)
-            subject = await users.get(conn, subject_id)
+            subject = await users.get(conn, subject_id, cipher=self._cipher)
             # Nothing keeps running for a person who is gone: no nights, no trips, no
             # approvals (all in this transaction, so the sweep never sees half of it).
             stopped = await store.stop_safety_work(conn, subject_id, now)
@@ -328,7 +361,8 @@ class PrivacyService:
         """Tell the person's managers once that their check-ins stopped. The notice names the
         trips (place and dates, kept anonymised for statistics anyway), never the person's
         name or anything else erased: the outbox must not become a copy of it."""
-        managers = [m for m in await users.with_role(conn, [Role.MANAGER], subject.team)
+        managers = [m for m in await users.with_role(conn, [Role.MANAGER], subject.team,
+                                                     cipher=self._cipher)
                     if m.id != subject.id and not m.unreachable]
         if not managers:
             return
@@ -388,6 +422,12 @@ class PrivacyService:
             await audit.record(conn, None, "audit_export", None,
                                f"since={since.date().isoformat()} entries={len(entries)}", now)
         return entries
+
+    async def verify_audit(self) -> audit.ChainCheck:
+        """Check the audit log's chain (`fieldbot audit --verify`); the check is not itself
+        logged, so that verifying twice gives the same answer."""
+        async with self._db.read() as conn:
+            return await audit.verify(conn)
 
     # --- photo files --------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import aiosqlite
 
 from fieldbot.clock import Clock
+from fieldbot.crypto import Cipher
 from fieldbot.domain import report
 from fieldbot.domain.members import Member
 from fieldbot.domain.report import Month, MonthReport
@@ -40,8 +41,9 @@ class Exported:
 
 
 class ReportService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, cipher: Cipher) -> None:
         self._db = db
+        self._cipher = cipher  # names are stored encrypted
         self._clock = clock
 
     def current_month(self) -> Month:
@@ -94,7 +96,9 @@ class ReportService:
             done = await kv.load(conn, _KV_KIND)
             if done.get(_KV_KEY) == str(month):
                 return 0
-            for lead in await users.with_role(conn, [Role.MANAGER, Role.OFFICER]):
+            leads = await users.with_role(conn, [Role.MANAGER, Role.OFFICER],
+                                          cipher=self._cipher)
+            for lead in leads:
                 summary = await _summary(conn, month, _scope(lead))
                 queued += await outbox.enqueue(
                     conn, dedupe=f"monthly:{month}:to:{lead.id}", recipient=lead.id,

@@ -149,14 +149,14 @@ class TripService:
             trip = await trips.get(conn, trip_id, cipher=self._cipher)
             if trip is None or trip.status is TripStatus.CANCELLED:  # withdrawn, or erased
                 raise DecisionError("unknown")
-            rep = await users.get(conn, trip.user_id)
+            rep = await users.get(conn, trip.user_id, cipher=self._cipher)
             if manager.id == trip.user_id:
                 raise DecisionError("own")
             if manager.role is Role.MANAGER and rep is not None and rep.team != manager.team:
                 raise DecisionError("not_allowed")
             new = TripStatus.APPROVED if approve else TripStatus.REJECTED
             if not await trips.set_status(conn, trip_id, TripStatus.AWAITING_APPROVAL, new,
-                                          manager.id, now, reason):
+                                          manager.id, now, reason, cipher=self._cipher):
                 raise DecisionError("already")
             await audit.record(conn, manager.id, "trip_approve" if approve else "trip_reject",
                                trip.user_id, f"trip={trip_id}", now)
@@ -226,7 +226,7 @@ class TripService:
             given = what is not None or warn is not None
             if given:
                 report = f"What happened: {what or '-'}\nWarn colleagues: {warn or '-'}"
-                await trips.save_report(conn, trip_id, report[:4000])
+                await trips.save_report(conn, trip_id, report[:4000], cipher=self._cipher)
             for manager in await self._reachable_managers(conn, member):
                 await outbox.enqueue(
                     conn, cipher=self._cipher, dedupe=f"trip:{trip_id}:report:to:{manager.id}",
@@ -265,13 +265,13 @@ class TripService:
     async def _reachable_managers(
         self, conn: aiosqlite.Connection, member: Member
     ) -> list[Member]:
-        managers = await users.with_role(conn, [Role.MANAGER], member.team)
+        managers = await users.with_role(conn, [Role.MANAGER], member.team, cipher=self._cipher)
         return [m for m in managers if m.id != member.id and not m.unreachable]
 
     async def _tell_admins_no_manager(
         self, conn: aiosqlite.Connection, member: Member, now: datetime
     ) -> None:
-        for admin in await users.with_role(conn, [Role.ADMIN]):
+        for admin in await users.with_role(conn, [Role.ADMIN], cipher=self._cipher):
             await outbox.enqueue(
                 conn, cipher=self._cipher,
                 dedupe=f"nomanager:{member.id}:{now.date().isoformat()}:to:{admin.id}",

@@ -9,7 +9,7 @@ import aiosqlite
 
 from fieldbot.crypto import Cipher
 from fieldbot.domain.ladder import AlertKind
-from fieldbot.storage.codec import opt_ts, parse_ts, ts
+from fieldbot.storage.codec import opt_ts, parse_ts, sealed, ts
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +116,13 @@ async def move_night(
     checked_in_at: datetime | None = None,
     note: str | None = None,
     snoozes: int | None = None,
+    cipher: Cipher | None = None,
 ) -> bool:
-    """Compare-and-set: change a night only if nobody changed it since it was read."""
+    """Compare-and-set: change a night only if nobody changed it since it was read.
+
+    A note (a skip reason) is stored encrypted: give the cipher with it."""
+    if note is not None:
+        note = sealed(note, cipher)
     cur = await conn.execute(
         "UPDATE nights SET state = ?, due_at = ?, deadline = COALESCE(?, deadline),"
         " checked_in_at = COALESCE(?, checked_in_at), note = COALESCE(?, note),"
@@ -272,14 +277,16 @@ async def release_acknowledged_by(
 
 async def finish(
     conn: aiosqlite.Connection, alert_id: int, state: str, by: int | None, now: datetime,
-    resolution: str, note: str = "",
+    resolution: str, note: str = "", *, cipher: Cipher | None = None,
 ) -> bool:
+    """Resolve or close an alert; a note (how it was resolved) is stored encrypted."""
     cur = await conn.execute(
         "UPDATE alerts SET state = ?, resolved_by = ?, resolved_at = ?, resolution = ?,"
         " note = ?, next_due_at = NULL, acked_by = COALESCE(acked_by, ?),"
         " acked_at = COALESCE(acked_at, ?)"
         " WHERE id = ? AND state IN ('open', 'acknowledged')",
-        (state, by, ts(now), resolution, note, by, ts(now) if by else None, alert_id),
+        (state, by, ts(now), resolution, sealed(note, cipher), by, ts(now) if by else None,
+         alert_id),
     )
     return cur.rowcount == 1
 

@@ -1,8 +1,11 @@
-"""How instants are stored: ISO 8601 in UTC with fixed precision, so text order is time order."""
+"""How instants are stored: ISO 8601 in UTC with fixed precision, so text order is time order;
+and optional free-text notes, encrypted."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+
+from fieldbot.crypto import Cipher
 
 
 def ts(instant: datetime) -> str:
@@ -21,3 +24,12 @@ def opt_ts(text: str | None) -> datetime | None:
 
 def day(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def sealed(note: str, cipher: Cipher | None) -> str:
+    """Encrypt an optional free-text note; a note without the cipher is a programming error."""
+    if not note:
+        return ""
+    if cipher is None:
+        raise ValueError("a note is personal data: it is stored encrypted, give the cipher")
+    return cipher.encrypt(note)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -54,7 +55,8 @@ class Database:
         if self._conn is not None:
             return
         if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        await asyncio.to_thread(self._private_files)
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
         await conn.execute("PRAGMA journal_mode=WAL")
@@ -71,6 +73,14 @@ class Database:
         except BaseException:
             await self.close()
             raise
+
+    def _private_files(self) -> None:
+        """The database holds personal data: readable by its owner only (0600). SQLite gives
+        its -wal and -shm files the database file's mode; older ones are corrected here."""
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            if path.exists():
+                path.chmod(0o600)
 
     async def close(self) -> None:
         if self._conn is not None:

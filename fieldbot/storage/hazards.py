@@ -1,4 +1,9 @@
-"""Hazard reports, their photos, and the points awarded for verified ones."""
+"""Hazard reports, their photos, and the points awarded for verified ones.
+
+The description, the place label (it may carry the pin) and the exact pin ("lat,lon") are
+stored encrypted; the lat and lon columns
+keep the pin rounded to a ~1 km grid (GRID degrees) for the "nearby" prefilter and its index.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from fieldbot.crypto import Cipher
 from fieldbot.domain.hazards import (
     Category,
     Hazard,
@@ -17,6 +23,8 @@ from fieldbot.domain.hazards import (
 )
 from fieldbot.storage.codec import opt_ts, parse_ts, ts
 
+GRID = 2  # decimal places kept in the plain lat/lon columns: 0.01° is about 1.1 km
+
 
 async def insert(
     conn: aiosqlite.Connection,
@@ -26,14 +34,19 @@ async def insert(
     radius_km: float,
     at: datetime,
     draft_key: str,
+    *,
+    cipher: Cipher,
 ) -> int | None:
     """Insert a report and its photos; None if this draft was already saved (a double Confirm)."""
     cur = await conn.execute(
-        "INSERT INTO hazards (reporter_id, team, category, severity, lat, lon, place,"
-        " radius_km, description, created_at, draft_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        "INSERT INTO hazards (reporter_id, team, category, severity, lat, lon, point, place,"
+        " radius_km, description, created_at, draft_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT (draft_key) DO NOTHING",
-        (reporter_id, team, report.category.value, int(report.severity), report.lat, report.lon,
-         report.place, radius_km, report.description, ts(at), draft_key),
+        (reporter_id, team, report.category.value, int(report.severity),
+         round(report.lat, GRID), round(report.lon, GRID),
+         cipher.encrypt(f"{report.lat!r},{report.lon!r}"), cipher.encrypt(report.place),
+         radius_km,
+         cipher.encrypt(report.description), ts(at), draft_key),
     )
     if cur.rowcount != 1:
         return None
@@ -46,20 +59,22 @@ async def insert(
     return hazard_id
 
 
-async def by_draft(conn: aiosqlite.Connection, draft_key: str) -> Hazard | None:
+async def by_draft(
+    conn: aiosqlite.Connection, draft_key: str, *, cipher: Cipher
+) -> Hazard | None:
     async with conn.execute("SELECT * FROM hazards WHERE draft_key = ?", (draft_key,)) as cur:
         row = await cur.fetchone()
-    return (await _with_photos(conn, [row]))[0] if row else None
+    return (await _with_photos(conn, [row], cipher))[0] if row else None
 
 
-async def get(conn: aiosqlite.Connection, hazard_id: int) -> Hazard | None:
+async def get(conn: aiosqlite.Connection, hazard_id: int, *, cipher: Cipher) -> Hazard | None:
     async with conn.execute("SELECT * FROM hazards WHERE id = ?", (hazard_id,)) as cur:
         row = await cur.fetchone()
-    return (await _with_photos(conn, [row]))[0] if row else None
+    return (await _with_photos(conn, [row], cipher))[0] if row else None
 
 
 async def open_reports(
-    conn: aiosqlite.Connection, team: str | None, limit: int
+    conn: aiosqlite.Connection, team: str | None, limit: int, *, cipher: Cipher
 ) -> tuple[list[Hazard], int]:
     """Return the newest open reports (of one team, or of all) and how many are open in all."""
     where, args = "state = 'open'", []
@@ -74,20 +89,23 @@ async def open_reports(
         [*args, limit],
     ) as cur:
         rows = list(await cur.fetchall())
-    return await _with_photos(conn, rows), total
+    return await _with_photos(conn, rows, cipher), total
 
 
 async def verified_between(
-    conn: aiosqlite.Connection, min_lat: float, max_lat: float, since: datetime
+    conn: aiosqlite.Connection, min_lat: float, max_lat: float, since: datetime, *,
+    cipher: Cipher,
 ) -> list[Hazard]:
-    """Verified reports decided since `since` in a band of latitude (the cheap prefilter)."""
+    """Verified reports decided since `since` in a band of latitude (the cheap prefilter on
+    the grid, widened by half a cell; the exact pins are decrypted afterwards)."""
+    half_cell = 0.5 * 10.0 ** -GRID
     async with conn.execute(
         "SELECT * FROM hazards WHERE state = 'verified' AND lat BETWEEN ? AND ?"
         " AND decided_at >= ?",
-        (min_lat, max_lat, ts(since)),
+        (min_lat - half_cell, max_lat + half_cell, ts(since)),
     ) as cur:
         rows = list(await cur.fetchall())
-    return await _with_photos(conn, rows)
+    return [h for h in await _with_photos(conn, rows, cipher) if min_lat <= h.lat <= max_lat]
 
 
 async def decide(
@@ -121,18 +139,27 @@ async def points_of(conn: aiosqlite.Connection, user_id: int) -> int:
 
 
 async def leaderboard(
-    conn: aiosqlite.Connection, team: str | None, limit: int
+    conn: aiosqlite.Connection, team: str | None, limit: int, *, cipher: Cipher
 ) -> list[tuple[int, str, int]]:
-    """Return (user id, name, points) of the members with most points, of a team or of all."""
+    """Return (user id, name, points) of the members with most points, of a team or of all.
+
+    Names are encrypted, so ties are ordered by name here rather than in SQL: the members
+    tied with the last place are all read, then the list is cut."""
     sql = ("SELECT u.id, u.name, SUM(p.points) AS total FROM points p"
            " JOIN users u ON u.id = p.user_id")
     args: list[object] = []
     if team is not None:
         sql += " WHERE u.team = ?"
         args.append(team)
-    sql += " GROUP BY u.id ORDER BY total DESC, u.name LIMIT ?"
-    async with conn.execute(sql, [*args, limit]) as cur:
-        return [(int(r[0]), str(r[1]), int(r[2])) for r in await cur.fetchall()]
+    sql += " GROUP BY u.id ORDER BY total DESC"
+    board: list[tuple[int, str, int]] = []
+    async with conn.execute(sql, args) as cur:
+        async for r in cur:
+            if len(board) >= limit and int(r[2]) < board[-1][2]:
+                break
+            board.append((int(r[0]), cipher.decrypt(r[1]), int(r[2])))
+    board.sort(key=lambda entry: (-entry[2], entry[1]))
+    return board[:limit]
 
 
 async def photos_in_use(conn: aiosqlite.Connection, shas: Sequence[str]) -> set[str]:
@@ -146,9 +173,15 @@ async def photos_in_use(conn: aiosqlite.Connection, shas: Sequence[str]) -> set[
         return {str(r[0]) for r in await cur.fetchall()}
 
 
-async def _with_photos(conn: aiosqlite.Connection, rows: list[aiosqlite.Row]) -> list[Hazard]:
+async def _with_photos(
+    conn: aiosqlite.Connection, rows: list[aiosqlite.Row], cipher: Cipher
+) -> list[Hazard]:
     found = []
     for row in rows:
+        lat, lon = row["lat"], row["lon"]
+        if row["point"]:  # the exact pin; without it (never in practice) the grid cell
+            exact_lat, _, exact_lon = cipher.decrypt(row["point"]).partition(",")
+            lat, lon = float(exact_lat), float(exact_lon)
         async with conn.execute(
             "SELECT sha256, path FROM hazard_photos WHERE hazard_id = ? ORDER BY idx",
             (row["id"],),
@@ -158,8 +191,8 @@ async def _with_photos(conn: aiosqlite.Connection, rows: list[aiosqlite.Row]) ->
             Hazard(
                 id=row["id"], reporter_id=row["reporter_id"], team=row["team"],
                 category=Category(row["category"]), severity=Severity(row["severity"]),
-                lat=row["lat"], lon=row["lon"], place=row["place"], radius_km=row["radius_km"],
-                description=row["description"], state=HazardState(row["state"]),
+                lat=lat, lon=lon, place=cipher.decrypt(row["place"]), radius_km=row["radius_km"],
+                description=cipher.decrypt(row["description"]), state=HazardState(row["state"]),
                 created_at=parse_ts(row["created_at"]), photos=photos,
                 decided_by=row["decided_by"], decided_at=opt_ts(row["decided_at"]),
             )

@@ -16,10 +16,17 @@ from fieldbot.storage.codec import ts
 # Every encrypted column, by table (each has an INTEGER PRIMARY KEY `id`). PTB's persisted
 # user_data (ptb_state, kind 'user') is encrypted too and handled on its own below.
 ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("trips", ("lodging", "contact_name", "contact_phone")),
+    ("users", ("name",)),
+    ("trips", ("lodging", "contact_name", "contact_phone", "companion", "report",
+               "decision_note")),
+    ("nights", ("note",)),
+    ("alerts", ("note",)),
     ("locations", ("point",)),
     ("outbox", ("params",)),
+    ("hazards", ("description", "point", "place")),
 )
+# Encrypted values kept in the vault: the canary, and the audit log's MAC key.
+ENCRYPTED_META = ("canary", "audit_key")
 CANARY = "fieldbot: this key opens this database"
 
 
@@ -97,13 +104,17 @@ async def rewrite_all(
 
 
 async def encrypt_plaintext(conn: aiosqlite.Connection, cipher: Cipher) -> int:
-    """Encrypt the values written before encryption at rest existed (0005 marks them)."""
+    """Encrypt the values written before their column was encrypted (0005 and later mark
+    them); values that are tokens already stay as they are, so this is safe to repeat."""
+
+    def seal_column(stored: str) -> str:
+        return stored if cipher.opens(stored) else cipher.encrypt(stored)
 
     def seal_user_data(stored: str) -> str:
         value = json.loads(stored)
         return stored if isinstance(value, str) else json.dumps(cipher.encrypt(stored))
 
-    return await rewrite_all(conn, cipher.encrypt, seal_user_data)
+    return await rewrite_all(conn, seal_column, seal_user_data)
 
 
 async def rotate_all(conn: aiosqlite.Connection, cipher: Cipher) -> int:
@@ -118,9 +129,10 @@ async def rotate_all(conn: aiosqlite.Connection, cipher: Cipher) -> int:
         return stored if stored.startswith("{") else cipher.rotate(stored)
 
     changed = await rewrite_all(conn, rotate_column, rotate_user_data)
-    canary = await get_meta(conn, "canary")
-    if canary is not None:
-        await set_meta(conn, "canary", cipher.rotate(canary))
+    for name in ENCRYPTED_META:
+        value = await get_meta(conn, name)
+        if value is not None:
+            await set_meta(conn, name, cipher.rotate(value))
     return changed
 
 

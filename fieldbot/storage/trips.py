@@ -11,7 +11,7 @@ from fieldbot.crypto import Cipher
 from fieldbot.domain.places import Place
 from fieldbot.domain.schedule import Night
 from fieldbot.domain.trips import Leg, Trip, TripStatus
-from fieldbot.storage.codec import day, ts
+from fieldbot.storage.codec import day, sealed, ts
 
 LIVE_STATUSES = (TripStatus.AWAITING_APPROVAL.value, TripStatus.APPROVED.value)
 
@@ -21,14 +21,15 @@ async def insert(
 ) -> int | None:
     """Insert a trip and its legs; None if this draft was already saved (a double Confirm).
 
-    Lodging and the emergency contact are stored encrypted."""
+    Lodging, the emergency contact and the companion are stored encrypted."""
     cur = await conn.execute(
         "INSERT INTO trips (user_id, status, lodging, contact_name, contact_phone,"
         " contact_user_id, night_visits, companion, risk_level, created_at, draft_key)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (draft_key) DO NOTHING",
         (trip.user_id, trip.status.value, cipher.encrypt(trip.lodging),
          cipher.encrypt(trip.contact_name), cipher.encrypt(trip.contact_phone),
-         trip.contact_user_id, int(trip.night_visits), trip.companion, trip.risk_level,
+         trip.contact_user_id, int(trip.night_visits), cipher.encrypt(trip.companion),
+         trip.risk_level,
          ts(at), draft_key),
     )
     if cur.rowcount != 1:
@@ -107,7 +108,7 @@ async def _with_legs(
                 contact_name=cipher.decrypt(row["contact_name"]),
                 contact_phone=cipher.decrypt(row["contact_phone"]),
                 contact_user_id=row["contact_user_id"], night_visits=bool(row["night_visits"]),
-                companion=row["companion"], risk_level=row["risk_level"],
+                companion=cipher.decrypt(row["companion"]), risk_level=row["risk_level"],
             )
         )
     return trips
@@ -121,12 +122,16 @@ async def set_status(
     by: int | None,
     at: datetime,
     note: str = "",
+    *,
+    cipher: Cipher | None = None,
 ) -> bool:
-    """Move a trip from `expected` to `new`; False if it was not in `expected` (already done)."""
+    """Move a trip from `expected` to `new`; False if it was not in `expected` (already done).
+
+    A note (a reject reason) is stored encrypted: give the cipher with it."""
     cur = await conn.execute(
         "UPDATE trips SET status = ?, decided_by = ?, decided_at = ?, decision_note = ?"
         " WHERE id = ? AND status = ?",
-        (new.value, by, ts(at), note, trip_id, expected.value),
+        (new.value, by, ts(at), sealed(note, cipher), trip_id, expected.value),
     )
     return cur.rowcount == 1
 
@@ -139,8 +144,12 @@ async def end(conn: aiosqlite.Connection, trip_id: int, at: datetime) -> bool:
     return cur.rowcount == 1
 
 
-async def save_report(conn: aiosqlite.Connection, trip_id: int, report: str) -> None:
-    await conn.execute("UPDATE trips SET report = ? WHERE id = ?", (report, trip_id))
+async def save_report(
+    conn: aiosqlite.Connection, trip_id: int, report: str, *, cipher: Cipher
+) -> None:
+    await conn.execute("UPDATE trips SET report = ? WHERE id = ?",
+                       (cipher.encrypt(report), trip_id))
+
 
 
 async def insert_nights(conn: aiosqlite.Connection, user_id: int, nights: Sequence[Night]) -> None:

@@ -1,4 +1,4 @@
-"""Users and invites."""
+"""Users and invites. A person's name is stored encrypted (the cipher is given)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from fieldbot.crypto import Cipher
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
 from fieldbot.storage.codec import ts
@@ -15,10 +16,10 @@ ERASED = "erased"  # the `unreachable` mark of an erased person's anonymous stan
 NOT_ERASED = f"unreachable IS NOT '{ERASED}'"
 
 
-def _member(row: aiosqlite.Row) -> Member:
+def _member(row: aiosqlite.Row, cipher: Cipher) -> Member:
     return Member(
         id=row["id"],
-        name=row["name"],
+        name=cipher.decrypt(row["name"]),
         role=Role(row["role"]),
         team=row["team"],
         language=row["language"],
@@ -26,20 +27,20 @@ def _member(row: aiosqlite.Row) -> Member:
     )
 
 
-async def get(conn: aiosqlite.Connection, user_id: int) -> Member | None:
+async def get(conn: aiosqlite.Connection, user_id: int, *, cipher: Cipher) -> Member | None:
     async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,)) as cur:
         row = await cur.fetchone()
-    return _member(row) if row else None
+    return _member(row, cipher) if row else None
 
 
-async def by_ids(conn: aiosqlite.Connection, ids: list[int]) -> list[Member]:
+async def by_ids(conn: aiosqlite.Connection, ids: list[int], *, cipher: Cipher) -> list[Member]:
     marks = ",".join("?" * len(ids))
     async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id IN ({marks})", ids) as cur:
-        return [_member(r) for r in await cur.fetchall()]
+        return [_member(r, cipher) for r in await cur.fetchall()]
 
 
 async def with_role(
-    conn: aiosqlite.Connection, roles: list[Role], team: str | None = None
+    conn: aiosqlite.Connection, roles: list[Role], team: str | None = None, *, cipher: Cipher
 ) -> list[Member]:
     """People holding one of `roles` (in `team`). An erased person's stand-in holds no role:
     it is never among them, so it is never the recipient of a step or a notice."""
@@ -50,15 +51,18 @@ async def with_role(
         sql += " AND team = ?"
         args.append(team)
     async with conn.execute(sql + " ORDER BY id", args) as cur:
-        return [_member(r) for r in await cur.fetchall()]
+        return [_member(r, cipher) for r in await cur.fetchall()]
 
 
-async def upsert(conn: aiosqlite.Connection, member: Member, at: datetime) -> None:
+async def upsert(
+    conn: aiosqlite.Connection, member: Member, at: datetime, *, cipher: Cipher
+) -> None:
     await conn.execute(
         "INSERT INTO users (id, name, role, team, language, enrolled_at) VALUES (?,?,?,?,?,?)"
         " ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,"
         " team = excluded.team, unreachable = NULL",
-        (member.id, member.name, member.role.value, member.team, member.language, ts(at)),
+        (member.id, cipher.encrypt(member.name), member.role.value, member.team,
+         member.language, ts(at)),
     )
 
 
