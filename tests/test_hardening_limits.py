@@ -7,6 +7,7 @@ refuses, so a message over 4096 characters or a toast over 200 fails these tests
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,7 +25,6 @@ from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
 from tests.harness import World
-from tests.test_escalation_flow import BERLIN
 from tests.test_faketelegram import ANA, NOW, make_bot
 from tests.test_trip_flow import plan, trips_of
 
@@ -187,7 +187,7 @@ def fake() -> FakeTelegram:
 
 
 async def test_the_fake_refuses_toasts_over_200_characters_like_telegram(
-    bot: Bot, fake: FakeTelegram, tmp_path: Path
+    bot: Bot, fake: FakeTelegram
 ) -> None:
     ana = fake.user(ANA, "Ana")
     await ana.send("/start")
@@ -200,3 +200,13 @@ async def test_the_fake_refuses_toasts_over_200_characters_like_telegram(
         await query.answer("x" * 201)
     await query.answer("x" * 200)
     assert [len(t.text or "") for t in ana.toasts] == [200]
+
+
+def test_every_toast_in_the_handlers_goes_through_the_toast_helper() -> None:
+    """A catalog text is HTML; a toast shows it as typed, so each goes through Texts.toast."""
+    root = Path(__file__).resolve().parent.parent / "conversations"
+    raw = re.compile(r"\.answer\(\s*(context\.)?t\(")
+    offenders = [f"{path.name}:{n}" for path in sorted(root.glob("*.py"))
+                 for n, line in enumerate(path.read_text().splitlines(), start=1)
+                 if raw.search(line)]
+    assert offenders == []
