@@ -19,10 +19,19 @@ _LEADS_ONLY = {Role.MANAGER, Role.OFFICER, Role.ADMIN}
 # Only a new message or a button press may act. Everything else Telegram sends with
 # allowed_updates=ALL_TYPES is refused here, before any handler: an edited message (editing an
 # old "/sos" must not raise a new SOS), messages of a connected business account (they come
-# from a private chat but are written to someone else), channel posts, inline queries. The
-# bot's own membership changes (blocked / unblocked) carry no action and pass.
+# from a private chat but are written to someone else), channel posts, inline queries. Two
+# kinds carry no action and pass: the bot's own membership changes (blocked / unblocked), and
+# a live location moving (Telegram sends each move as an edit; it is stored silently).
 _ACTING = ("message", "callback_query")
 _PASSING = ("my_chat_member",)
+
+
+def may_act(update: Update) -> bool:
+    """Return whether this kind of update may reach the handlers."""
+    if any(getattr(update, kind) is not None for kind in (*_ACTING, *_PASSING)):
+        return True
+    edited = update.edited_message
+    return edited is not None and edited.location is not None
 
 
 def command_of(update: Update) -> str | None:
@@ -46,7 +55,7 @@ async def guard(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None or (update.effective_chat and update.effective_chat.type != "private"):
         raise ApplicationHandlerStop
-    if not any(getattr(update, kind) is not None for kind in (*_ACTING, *_PASSING)):
+    if not may_act(update):
         log.info("ignored update %s of another kind from user %s", update.update_id, user.id)
         raise ApplicationHandlerStop
     language = language_from_telegram(user.language_code)

@@ -11,6 +11,7 @@ from typing import Any
 from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
+from fieldbot.storage import alerts
 from tests.harness import ADMIN_ID, OTHER_MANAGER_ID, World
 from tests.test_escalation_flow import BERLIN, DEADLINE, at
 from tests.test_trip_flow import import_us_fixture, plan, trips_of
@@ -172,3 +173,12 @@ async def test_free_text_outside_any_flow_gets_a_short_role_aware_answer(team: W
     await team.rep.press("中文")
     await team.rep.send("你好")
     assert team.rep.last.body.startswith("我只响应命令。")
+
+
+async def test_a_live_location_moving_is_still_kept(team: World) -> None:
+    await team.rep.share_location(52.52, 13.405, live_period=3600)
+    team.clock.advance(timedelta(minutes=5))
+    await team.rep.update_live_location(52.53, 13.41)
+    async with team.services.db.read() as conn:
+        where = await alerts.last_location(conn, team.rep.id, cipher=team.services.cipher)
+    assert where is not None and where[:2] == (52.53, 13.41)
