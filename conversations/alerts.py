@@ -21,7 +21,7 @@ async def _refused(update: Update, context: BotContext, error: AlertActionError)
     if error.by is not None:
         by = await context.services.enrolment.member(error.by)
         name = by.name if by else "?"
-    await query.answer(context.t(f"alert.err.{error.reason}", name=name), show_alert=True)
+    await query.answer(context.t.toast(f"alert.err.{error.reason}", name=name), show_alert=True)
 
 
 async def acknowledge(update: Update, context: BotContext) -> None:
@@ -34,7 +34,7 @@ async def acknowledge(update: Update, context: BotContext) -> None:
         error = exc if isinstance(exc, AlertActionError) else AlertActionError("unknown")
         await _refused(update, context, error)
         return
-    await query.answer(context.t("alert.acked_you", alert=a.label))
+    await query.answer(context.t.toast("alert.acked_you", alert=a.label))
     await query.edit_message_reply_markup(keyboards.resolve_reasons(context.t, a.id))
     await context.services.deliver()
 
@@ -54,7 +54,7 @@ async def resolve(update: Update, context: BotContext) -> None:
     assert query and query.data
     parts = query.data.split(":")
     if len(parts) != 4 or parts[3] not in keyboards.RESOLVE_REASONS:
-        await query.answer(context.t("guard.stale_button"), show_alert=True)
+        await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
         return
     try:
         a = await context.services.escalation.resolve(int(parts[2]), context.member, parts[3])
@@ -62,7 +62,7 @@ async def resolve(update: Update, context: BotContext) -> None:
         error = exc if isinstance(exc, AlertActionError) else AlertActionError("unknown")
         await _refused(update, context, error)
         return
-    await query.answer(context.t("alert.resolved_you", alert=a.label))
+    await query.answer(context.t.toast("alert.resolved_you", alert=a.label))
     await query.edit_message_reply_markup(None)
     await context.services.deliver()
 

@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import drafts
+from conversations import drafts, start
 from conversations.context import BotContext
 from conversations.flows import Flow
 from conversations.formatting import local_time
@@ -195,7 +195,8 @@ async def text_reply(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message and message.text is not None
     if not await context.services.checkins.awaits_reply(context.member.id):
-        return  # no question is open: not a check-in
+        await start.outside_any_flow(update, context)  # no question open: say what they can do
+        return
     result = await context.services.checkins.check_in(context.member.id, text=message.text)
     await message.reply_html(_result_text(context.t, result),
                              reply_markup=_location_keyboard(context.t))

@@ -30,6 +30,9 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], Bo
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self._member: Member | None = None
+        # Something was already said in answer to this update (a question that lapsed): the
+        # "what I can do" fallback then stays quiet rather than adding a second reply.
+        self.answered = False
 
     @property
     def services(self) -> Services:

@@ -158,6 +158,7 @@ def gate(flows: Sequence[Flow]) -> Callable[[Update, BotContext], Coroutine[Any,
             if flow.command is None:
                 await flow.cleanup(context)
             await _tell(update, context, flow, reason)
+            context.answered = True
             log.info("flow %s of user %s ended: %s", flow.flow_name, context.member.id, reason)
 
     return end_stale_questions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,11 @@ from babel.numbers import format_percent
 from fieldbot.storage.codec import parse_ts
 
 _BABEL = {"en": "en_GB", "zh": "zh_Hans_CN"}
+
+# Telegram refuses a message over 4096 characters (of its text after parsing; the HTML source
+# is never shorter, so counting the source is safe). The margin leaves room for a heading.
+MAX_MESSAGE = 4096
+MESSAGE_BUDGET = 3800
 
 
 def local_time(instant: datetime | str, tz_name: str, language: str) -> str:
@@ -48,3 +54,31 @@ def duration(value: timedelta, language: str) -> str:
 def percent(value: float, language: str) -> str:
     """Return e.g. '50%'."""
     return format_percent(value, locale=_BABEL.get(language, "en_GB"))
+
+
+def cut(text: str, limit: int) -> str:
+    """Return text cut to `limit` characters, with an ellipsis when something was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def bounded(
+    items: Sequence[str], more: Callable[[int], str], *, most: int,
+    budget: int = MESSAGE_BUDGET, sep: str = "\n",
+) -> list[str]:
+    """Return the first items (most important first) that fit, then 'and K more' for the rest.
+
+    At most `most` items are kept, and together with the 'and K more' line and the separators
+    they take at most `budget` characters: a list that grows with data never breaks the message.
+    """
+    kept: list[str] = []
+    used = 0
+    for index, item in enumerate(items):
+        left = len(items) - index - 1
+        note = len(sep) + len(more(left)) if left else 0
+        if index >= most or used + len(item) + note > budget:
+            break
+        kept.append(item)
+        used += len(item) + len(sep)
+    if len(kept) < len(items):
+        kept.append(more(len(items) - len(kept)))
+    return kept

@@ -8,13 +8,30 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from conversations.context import BotContext
-from conversations.i18n import Texts
+from conversations.i18n import Texts, plain
 from fieldbot.domain.members import language_from_telegram
 from fieldbot.domain.roles import PERMISSIONS, Role, may
 
 log = logging.getLogger(__name__)
 
 _LEADS_ONLY = {Role.MANAGER, Role.OFFICER, Role.ADMIN}
+
+# Only a new message or a button press may act. Everything else Telegram sends with
+# allowed_updates=ALL_TYPES is refused here, before any handler: an edited message (editing an
+# old "/sos" must not raise a new SOS), messages of a connected business account (they come
+# from a private chat but are written to someone else), channel posts, inline queries. Two
+# kinds carry no action and pass: the bot's own membership changes (blocked / unblocked), and
+# a live location moving (Telegram sends each move as an edit; it is stored silently).
+_ACTING = ("message", "callback_query")
+_PASSING = ("my_chat_member",)
+
+
+def may_act(update: Update) -> bool:
+    """Return whether this kind of update may reach the handlers."""
+    if any(getattr(update, kind) is not None for kind in (*_ACTING, *_PASSING)):
+        return True
+    edited = update.edited_message
+    return edited is not None and edited.location is not None
 
 
 def command_of(update: Update) -> str | None:
@@ -38,6 +55,9 @@ async def guard(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None or (update.effective_chat and update.effective_chat.type != "private"):
         raise ApplicationHandlerStop
+    if not may_act(update):
+        log.info("ignored update %s of another kind from user %s", update.update_id, user.id)
+        raise ApplicationHandlerStop
     language = language_from_telegram(user.language_code)
     member = await context.services.enrolment.member(user.id, user.full_name, language)
     command = command_of(update)
@@ -59,7 +79,8 @@ async def guard(update: Update, context: BotContext) -> None:
             raise ApplicationHandlerStop
     action = action_of(update)
     if update.callback_query is not None and (action is None or not may(member.role, action)):
-        await update.callback_query.answer(context.t("guard.stale_button"), show_alert=True)
+        await update.callback_query.answer(context.t.toast("guard.stale_button"),
+                                           show_alert=True)
         raise ApplicationHandlerStop
 
 
@@ -67,4 +88,4 @@ async def _reply(update: Update, text: str) -> None:
     if update.effective_message is not None:
         await update.effective_message.reply_html(text)
     elif update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
+        await update.callback_query.answer(plain(text), show_alert=True)

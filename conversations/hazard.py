@@ -471,9 +471,9 @@ async def stale_button(update: Update, context: BotContext) -> None:
     assert query
     assert query.data
     if query.data == f"hazard:confirm:{_user_data(context).get(SAVED)}":
-        await query.answer(context.t("hazard.already_saved"), show_alert=True)
+        await query.answer(context.t.toast("hazard.already_saved"), show_alert=True)
     else:
-        await query.answer(context.t("guard.stale_button"), show_alert=True)
+        await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
 
 
 # --- /hazards, Verify / Dismiss, /points ------------------------------------------------------
@@ -521,7 +521,7 @@ async def decide(update: Update, context: BotContext) -> None:
         done = await context.services.hazards.decide(int(number), context.member,
                                                      action == "verify")
     except HazardDecisionError as refused:
-        await query.answer(t(f"hazards.err.{refused.reason}", by_name=refused.by_name),
+        await query.answer(t.toast(f"hazards.err.{refused.reason}", by_name=refused.by_name),
                            show_alert=True)
         if refused.reason.startswith("already") and getattr(query.message, "reply_markup", None):
             await query.edit_message_reply_markup(None)

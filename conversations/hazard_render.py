@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from conversations.formatting import map_link
+from conversations.formatting import cut, map_link
 from conversations.i18n import Raw, Texts
 
 # Telegram allows 1024 characters in a caption: the description is cut to fit beside the rest.
@@ -33,14 +33,10 @@ def lead_buttons(t: Texts, hazard_id: int) -> InlineKeyboardMarkup:
     ]])
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def hazard_card(t: Texts, p: dict[str, Any], head_key: str) -> str:
     """Return what a report says: grade, category, place with a map link, reporter, text."""
     photo = p.get("photo")
-    description = _cut(p["description"], CAPTION_DESCRIPTION) if photo else p["description"]
+    description = cut(p["description"], CAPTION_DESCRIPTION) if photo else p["description"]
     lines = [
         t(head_key, id=p["hazard_id"], severity=Raw(severity_text(t, p["severity"]))),
         t("hazard.card.category", category=t(f"hazard.category.{p['category']}")),

@@ -9,6 +9,7 @@ because every message is sent with parse_mode HTML and user text must never beco
 from __future__ import annotations
 
 import html
+import re
 import string
 from functools import cache
 from importlib import resources
@@ -16,6 +17,8 @@ from importlib import resources
 from babel.messages.pofile import read_po
 
 LANGUAGES = ("en", "zh")
+MAX_TOAST = 200  # Telegram's limit for a callback answer
+_TAG = re.compile(r"<[^>]*>")
 DEFAULT_LANGUAGE = "en"
 _LOCALE_DIRS = {"en": "en", "zh": "zh_Hans"}
 
@@ -65,6 +68,15 @@ def text(language: str, key: str, **params: object) -> str:
     return template.format(**safe)
 
 
+def plain(html_text: str, limit: int = MAX_TOAST) -> str:
+    """Return a catalog text as plain text (no tags, no entities), cut to `limit` characters.
+
+    A toast (callback answer) is not parsed as HTML: "Tom &amp; Jerry" would show as typed.
+    """
+    flat = html.unescape(_TAG.sub("", html_text))
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
 class Texts:
     """The texts of one language, bound for a handler: `t("key", name=...)`."""
 
@@ -73,3 +85,7 @@ class Texts:
 
     def __call__(self, key: str, **params: object) -> str:
         return text(self.language, key, **params)
+
+    def toast(self, key: str, **params: object) -> str:
+        """Render a text for a toast: plain, unescaped, at most 200 characters."""
+        return plain(text(self.language, key, **params))

@@ -16,6 +16,7 @@ from conversations import hazard_render, keyboards, team_render
 from conversations.formatting import day, local_time, map_link
 from conversations.i18n import Raw, Texts
 from fieldbot.domain.ladder import AlertKind, Tier
+from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import TripStatus
 from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.hazards import HazardService
@@ -74,6 +75,10 @@ class TelegramMessenger:
         t = Texts(member.language if member else "en")
         if message.kind == "trip_approval":
             rendered = await self._trip_approval(t, message.params)
+        elif message.kind == "alert" and member is not None and member.role is Role.STAFF:
+            # Only an emergency contact who is enrolled as staff gets a lead's alert: its
+            # buttons are not theirs to press, and it is written for the desk, not for family.
+            rendered = self._alert_family(t, message.params)
         else:
             rendered = self._renderers[message.kind](t, message.params)
         text, markup, protect, *photo = rendered
@@ -165,6 +170,19 @@ class TelegramMessenger:
             lines.append(t("alert.sos_action"))
         lines.append(t("alert.buttons_hint"))
         return "\n".join(lines), keyboards.alert(t, int(p["alert_id"])), True
+
+    def _alert_family(self, t: Texts, p: dict[str, Any]) -> Rendered:
+        """The alert for an emergency contact: what happened, who handles it; no buttons.
+
+        A duress alert reads like an emergency: family may call the rep, and whoever holds the
+        rep's phone must not learn that the duress word was used.
+        """
+        kind = AlertKind(p["kind"])
+        what = "emergency" if kind is AlertKind.DURESS else kind.value
+        text = t("alert.family", name=p["subject_name"],
+                 what=Raw(t(f"alert.family.{what}", name=p["subject_name"])),
+                 places=", ".join(p.get("places", [])) or "—")
+        return text, None, True
 
     def _resolved(self, t: Texts, p: dict[str, Any]) -> Rendered:
         reason = t(f"resolve.{p['reason']}") if p["reason"] in keyboards.RESOLVE_REASONS else ""

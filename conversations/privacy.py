@@ -10,13 +10,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from conversations.context import BotContext
-from conversations.formatting import day, local_time, map_link
+from conversations.formatting import bounded, day, local_time, map_link
 from conversations.i18n import Texts
 from conversations.start import role_name
 from fieldbot.services.privacy import ErasureRefused, PersonalData, StoredTrip
 
 _DIGITS = re.compile(r"[0-9]{1,19}")
 MAX_USER_ID = 2**63 - 1  # SQLite's INTEGER; Telegram's ids are far below it
+# Trips with five long legs, a long lodging and a contact take ~1,500 characters each: the
+# newest that fit are shown, then "and K more", so /privacy stays one message.
+TRIPS_BUDGET = 2400
 
 
 def _trip_lines(t: Texts, trip: StoredTrip) -> list[str]:
@@ -43,8 +46,9 @@ def personal_data_text(t: Texts, data: PersonalData) -> str:
                lang=Texts(m.language)("language.name"), enrolled=enrolled)]
     trips = [t("privacy.trips_newest", count=data.trip_count, shown=len(data.trips))
              if data.trip_count > len(data.trips) else t("privacy.trips", count=data.trip_count)]
-    for trip in data.trips:
-        trips += _trip_lines(t, trip)
+    trips += bounded(["\n".join(_trip_lines(t, trip)) for trip in data.trips],
+                     lambda more: t("list.more", count=more),
+                     most=len(data.trips), budget=TRIPS_BUDGET)
     parts.append("\n".join(trips))
     facts = [t("privacy.nights", checkins=data.checkins, skipped=data.skipped)]
     if data.last_location is not None:

@@ -12,7 +12,7 @@ from conversations.i18n import LANGUAGES, Raw, Texts
 from conversations.menus import set_personal_menu
 from fieldbot.domain.members import Member, language_from_telegram
 from fieldbot.domain.roles import Role
-from fieldbot.services.enrolment import EnrolmentError
+from fieldbot.services.enrolment import EnrolmentError, InviteRefused
 
 
 def role_name(t: Texts, role: Role) -> str:
@@ -43,7 +43,7 @@ async def start(update: Update, context: BotContext) -> None:
             )
         except EnrolmentError as refused:
             t = context.t if context.has_member else Texts(language)
-            await message.reply_html(t(f"enrol.refused.{refused.reason.value}"))
+            await message.reply_html(_refusal(t, refused))
             return
         context.member = member
         await set_personal_menu(context.bot, member)
@@ -58,6 +58,15 @@ async def start(update: Update, context: BotContext) -> None:
           role=role_name(t, context.member.role),
           commands=Raw(what_you_can_do(t, context.member)))
     )
+
+
+def _refusal(t: Texts, refused: EnrolmentError) -> str:
+    """Say why the invite did not work; someone enrolled is told who can change roles."""
+    key = f"enrol.refused.{refused.reason.value}"
+    if refused.reason is not InviteRefused.ALREADY_ENROLLED or refused.member is None:
+        return t(key)
+    return t(key, role=role_name(t, refused.member.role), team=refused.member.team or "—",
+             admins=", ".join(refused.admins) or t("enrol.admins_operator"))
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -84,7 +93,7 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     assert query and query.data
     chosen = query.data.split(":", 1)[1]
     if chosen not in LANGUAGES:
-        await query.answer(context.t("guard.stale_button"), show_alert=True)
+        await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
         return
     await context.services.enrolment.set_language(context.member.id, chosen)
     await set_personal_menu(context.bot, replace(context.member, language=chosen))
@@ -104,9 +113,20 @@ async def not_available(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_html(context.t("guard.not_available"))
 
 
+async def outside_any_flow(update: Update, context: BotContext) -> None:
+    """A message no flow took (free text, a sticker): say briefly what they can do."""
+    assert update.effective_message
+    if context.answered:
+        return
+    lead = context.member.role in (Role.MANAGER, Role.OFFICER, Role.ADMIN)
+    await update.effective_message.reply_html(
+        context.t("fallback.leads" if lead else "fallback.staff"))
+
+
 def register_fallbacks(app: Application) -> None:
     app.add_handler(CommandHandler("cancel", nothing_to_cancel))
     app.add_handler(MessageHandler(filters.COMMAND, not_available))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, outside_any_flow))
 
 
 def register(app: Application) -> None:

@@ -38,12 +38,12 @@ async def team_page(update: Update, context: BotContext) -> None:
     teams = await context.services.board.teams(context.member)
     team = next((tm for tm in teams if match and team_key(tm) == match.group(1)), None)
     if match is None or team is None:
-        await query.answer(context.t("team.gone"), show_alert=True)
+        await query.answer(context.t.toast("team.gone"), show_alert=True)
         return
     try:
         b = await context.services.board.board(context.member, team)
     except BoardAccessError:
-        await query.answer(context.t("team.gone"), show_alert=True)
+        await query.answer(context.t.toast("team.gone"), show_alert=True)
         return
     number, t = int(match.group(2)), context.t
     await query.answer()

@@ -9,7 +9,15 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from conversations.formatting import day, duration, local_time, map_link, month, percent
+from conversations.formatting import (
+    bounded,
+    day,
+    duration,
+    local_time,
+    map_link,
+    month,
+    percent,
+)
 from conversations.i18n import Texts
 from fieldbot.domain import board
 from fieldbot.domain.board import Entry
@@ -112,11 +120,10 @@ def _alert(t: Texts, v: AlertView) -> str:
 def alerts_text(t: Texts, views: list[AlertView]) -> str:
     if not views:
         return t("alerts.none")
-    shown = views[:MAX_ALERTS_SHOWN]
-    parts = [t("alerts.head", count=len(views)), *(_alert(t, v) for v in shown)]
-    if len(views) > len(shown):
-        parts.append(t("alerts.more", count=len(views) - len(shown)))
-    return "\n\n".join(parts)
+    # SOS first, then the oldest (the service's order): what is cut is the least urgent
+    shown = bounded([_alert(t, v) for v in views], lambda more: t("alerts.more", count=more),
+                    most=MAX_ALERTS_SHOWN, sep="\n\n")
+    return "\n\n".join([t("alerts.head", count=len(views)), *shown])
 
 
 # --- the monthly summary ----------------------------------------------------------------------

@@ -345,9 +345,9 @@ async def stale_button(update: Update, context: BotContext) -> None:
     assert query.data
     saved = _user_data(context).get(SAVED) or {}
     if query.data == f"trip:confirm:{saved.get('key')}":
-        await query.answer(context.t("trip.already_saved"), show_alert=True)
+        await query.answer(context.t.toast("trip.already_saved"), show_alert=True)
     else:
-        await query.answer(context.t("guard.stale_button"), show_alert=True)
+        await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
 
 
 # --- destination ------------------------------------------------------------------------------
@@ -451,8 +451,8 @@ async def _take_start(update: Update, context: BotContext, answer: str) -> Step:
     value, earliest = parse_day(answer, today), _earliest(context, draft)
     if isinstance(value, DateProblem):
         return await _date_refused(update, context, f"trip.date.{value}", earliest)
-    if check_start(value, today) is not None:
-        return await _date_refused(update, context, "trip.date.in_the_past", earliest)
+    if (problem := check_start(value, today)) is not None:
+        return await _date_refused(update, context, f"trip.date.{problem}", earliest)
     if value < earliest:
         return await _date_refused(update, context, "trip.date.before_previous", earliest)
     draft.legs[-1].start = value

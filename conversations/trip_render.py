@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conversations.formatting import day, local_time
+from conversations.formatting import bounded, cut, day, local_time
 from conversations.i18n import Raw, Texts
 from fieldbot.domain.places import Place
 from fieldbot.domain.risk import Assessment, Reason, RiskLevel
 from fieldbot.domain.trips import Trip
+
+# A place near many verified hazards has many reasons: the most severe are shown, then "and K
+# more", so /risk and the /trip summary stay within one message (4096 characters) each.
+MAX_REASONS = 10
+REASONS_BUDGET = 2800
+MAX_REASON_DETAIL = 200
 
 # Unknown is a question mark, never a colour that could pass for "safe".
 _MARKERS = {
@@ -65,11 +71,12 @@ def trip_summary(t: Texts, trip: Trip) -> str:
 def reason_line(t: Texts, reason: Reason) -> str:
     """Return one reason: its source (and date, when the source has one) and what it says."""
     source = t(f"risk.source.{reason.kind}") if reason.kind != "advisory" else reason.source
+    source, detail = cut(source, MAX_REASON_DETAIL), cut(reason.detail, MAX_REASON_DETAIL)
     marker = _MARKERS[reason.level]
     if reason.as_of is not None:
-        return t("risk.reason_dated", marker=marker, source=source, detail=reason.detail,
+        return t("risk.reason_dated", marker=marker, source=source, detail=detail,
                  date=day(reason.as_of.date(), t.language))
-    return t("risk.reason", marker=marker, source=source, detail=reason.detail)
+    return t("risk.reason", marker=marker, source=source, detail=detail)
 
 
 def risk_text(t: Texts, place: Place, assessment: Assessment, now: datetime) -> str:
@@ -80,7 +87,10 @@ def risk_text(t: Texts, place: Place, assessment: Assessment, now: datetime) -> 
     ]
     if assessment.reasons:
         lines.append(t("risk.why"))
-        lines.extend(reason_line(t, reason) for reason in assessment.reasons)
+        # reasons come most severe first (fieldbot.domain.risk sorts them)
+        lines.extend(bounded([reason_line(t, reason) for reason in assessment.reasons],
+                             lambda more: t("list.more", count=more),
+                             most=MAX_REASONS, budget=REASONS_BUDGET))
     else:
         lines.append(t("risk.no_data"))
     lines.append(t(f"risk.guidance.{int(assessment.level)}"))

@@ -3,6 +3,7 @@ Approve / Reject (with a reason) buttons on a trip that waits for approval."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from datetime import date, datetime
 from enum import IntEnum
@@ -18,6 +19,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -34,8 +36,10 @@ from conversations.formatting import day
 from conversations.i18n import Raw, Texts
 from conversations.trip_render import obvious_match, risk_text, trip_summary
 from fieldbot.domain.places import Place
-from fieldbot.domain.trips import Trip, TripStatus
+from fieldbot.domain.trips import Trip
 from fieldbot.services.trips import DecisionError
+
+log = logging.getLogger(__name__)
 
 MAX_PLACE = 200
 MAX_REPORT = 1500
@@ -334,7 +338,7 @@ async def risk_picked(update: Update, context: BotContext) -> None:
     choices = _user_data(context).get(RISK_CHOICES) or []
     index = int(query.data.rsplit(":", 1)[-1])
     if index >= len(choices):
-        await query.answer(context.t("guard.stale_button"), show_alert=True)
+        await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
         return
     await query.answer()
     place = Place(**choices[index])
@@ -375,17 +379,31 @@ async def approve(update: Update, context: BotContext) -> None:
     except DecisionError as refused:
         await _decision_refused(update, context, refused.reason)
         return
-    await query.answer(context.t("approval.done.approved"))
-    await query.edit_message_text(await _decided_text(context, trip, True, ""),
-                                  parse_mode="HTML")
+    await query.answer(context.t.toast("approval.done.approved"))
+    await _show_outcome(update, context, await _decided_text(context, trip, True, ""))
     await context.services.deliver()
+
+
+async def _show_outcome(update: Update, context: BotContext, text: str) -> None:
+    """Rewrite the request with the outcome; a request deleted meanwhile gets a new message.
+
+    The decision is already stored: a failed edit must not turn it into "something went wrong".
+    """
+    query = update.callback_query
+    assert query
+    try:
+        await query.edit_message_text(text, parse_mode="HTML")
+    except BadRequest as exc:
+        log.info("approval request of user %s not editable (%s): sent anew",
+                 context.member.id, exc)
+        await context.bot.send_message(context.member.id, text, parse_mode="HTML")
 
 
 async def _decision_refused(update: Update, context: BotContext, reason: str) -> None:
     """Tell the manager why not; an already decided request loses its buttons."""
     query = update.callback_query
     assert query
-    await query.answer(context.t(f"approval.err.{reason}"), show_alert=True)
+    await query.answer(context.t.toast(f"approval.err.{reason}"), show_alert=True)
     if reason in ("already", "unknown") and query.message is not None and getattr(
             query.message, "reply_markup", None):
         await query.edit_message_reply_markup(None)
@@ -398,10 +416,10 @@ async def reject_pressed(update: Update, context: BotContext) -> int:
     assert query.data
     assert query.message
     trip_id = int(query.data.rsplit(":", 1)[-1])
-    trip = await context.services.trips.get(trip_id)
-    if trip is None or trip.status is not TripStatus.AWAITING_APPROVAL:
-        gone = trip is None or trip.status is TripStatus.CANCELLED  # withdrawn, or rep erased
-        await _decision_refused(update, context, "unknown" if gone else "already")
+    try:
+        await context.services.trips.may_decide(trip_id, context.member)
+    except DecisionError as refused:
+        await _decision_refused(update, context, refused.reason)
         return ConversationHandler.END
     _user_data(context)[REJECT] = {"trip_id": trip_id, "chat_id": query.message.chat.id,
                                    "message_id": query.message.message_id}
@@ -429,9 +447,12 @@ async def reject_reason(update: Update, context: BotContext) -> int:
         why = refused.reason if isinstance(refused, DecisionError) else "unknown"
         await message.reply_html(t(f"approval.err.{why}"))
         return ConversationHandler.END
-    await context.bot.edit_message_text(
-        await _decided_text(context, trip, False, reason), chat_id=pending["chat_id"],
-        message_id=pending["message_id"], parse_mode="HTML")
+    outcome = await _decided_text(context, trip, False, reason)
+    try:
+        await context.bot.edit_message_text(outcome, chat_id=pending["chat_id"],
+                                            message_id=pending["message_id"], parse_mode="HTML")
+    except BadRequest:  # the request was deleted meanwhile: the rejection stands
+        await message.reply_html(outcome)
     await message.reply_html(t("approval.done.rejected"))
     await context.services.deliver()
     return ConversationHandler.END

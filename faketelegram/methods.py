@@ -21,6 +21,7 @@ METHODS: dict[str, tuple[str, Handler]] = {}
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+MAX_TOAST = 200
 MAX_DOWNLOAD = 20 * 1024 * 1024
 _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -408,6 +409,8 @@ async def answer_callback_query(fake: FakeTelegram, p: Params) -> Any:
     query = fake.callback_queries.get(p.get_str("callback_query_id") or "")
     if query is None or query.answer is not None:
         raise bad_request(_QUERY_TOO_OLD)
+    if len(p.get_str("text") or "") > MAX_TOAST:  # the text is shown as typed, never parsed
+        raise bad_request("MESSAGE_TOO_LONG")
     toast = Toast(
         query.id, p.get_str("text"), p.get_bool("show_alert"), p.get_str("url"), fake.now()
     )

@@ -113,7 +113,7 @@ async def test_risk_without_a_place_asks_for_one_and_takes_a_pin(registered: Wor
     assert rep.last.body.startswith("Lagos, Nigeria\nRisk: 🔴 Red (level 4)")
     assert rep.keyboard is None
     await rep.send("Tokyo")  # the question is over: not looked up again
-    assert rep.last.body.startswith("Lagos, Nigeria")
+    assert rep.last.body.startswith("I only act on commands.")
 
 
 async def test_several_matches_are_offered_and_the_pick_is_answered_in_place(

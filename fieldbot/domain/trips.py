@@ -65,6 +65,11 @@ class DateProblem(StrEnum):
     IN_THE_PAST = "in_the_past"
     END_BEFORE_START = "end_before_start"
     TOO_LONG = "too_long"
+    TOO_FAR = "too_far"
+
+
+# A plan for a trip more than a year ahead is a typo ("9999-12-25" crashed the date buttons).
+MAX_DAYS_AHEAD = 366
 
 
 def parse_day(text: str, today: date) -> date | DateProblem:
@@ -81,7 +86,11 @@ def parse_day(text: str, today: date) -> date | DateProblem:
 
 
 def check_start(start: date, today: date) -> DateProblem | None:
-    return DateProblem.IN_THE_PAST if start < today else None
+    if start < today:
+        return DateProblem.IN_THE_PAST
+    if (start - today).days > MAX_DAYS_AHEAD:
+        return DateProblem.TOO_FAR
+    return None
 
 
 def check_end(start: date, end: date, max_days: int) -> DateProblem | None:

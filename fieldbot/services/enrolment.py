@@ -26,12 +26,17 @@ class InviteRefused(StrEnum):
     EXPIRED = "expired"
     ROLE_NOT_ALLOWED = "role_not_allowed"
     NO_TEAM = "no_team"
+    ALREADY_ENROLLED = "already_enrolled"
 
 
 class EnrolmentError(Exception):
-    def __init__(self, reason: InviteRefused) -> None:
+    def __init__(
+        self, reason: InviteRefused, member: Member | None = None, admins: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(reason.value)
         self.reason = reason
+        self.member = member  # ALREADY_ENROLLED: who they are now
+        self.admins = admins  # ALREADY_ENROLLED: the names of those who can change roles
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +96,11 @@ class EnrolmentService:
         return Invite(code, role, team, self._ttl)
 
     async def redeem(self, code: str, user_id: int, name: str, language: str) -> Member:
-        """Enrol the sender with the invite's role and team, or raise EnrolmentError."""
+        """Enrol a new person with the invite's role and team, or raise EnrolmentError.
+
+        Someone already enrolled is refused (ALREADY_ENROLLED): roles are not changed by
+        opening a link; the error names the administrators who decide.
+        """
         if not code or len(code) > MAX_CODE_LENGTH:
             raise EnrolmentError(InviteRefused.UNKNOWN)
         digest = hash_code(code)
@@ -104,24 +113,21 @@ class EnrolmentService:
                 raise EnrolmentError(InviteRefused.USED)
             if parse_ts(invite["expires_at"]) <= now:
                 raise EnrolmentError(InviteRefused.EXPIRED)
+            # A link never changes who someone is: a configured admin who opened a staff link
+            # became staff. The invite stays unused, so it can still reach the person meant.
+            existing = await users.get(conn, user_id, cipher=self._cipher)
+            if existing is not None and existing.unreachable != users.ERASED:
+                admins = await users.with_role(conn, [Role.ADMIN], cipher=self._cipher)
+                raise EnrolmentError(InviteRefused.ALREADY_ENROLLED, existing,
+                                     tuple(a.name for a in admins if a.id != user_id))
             if not await users.use_invite(conn, digest, user_id, now):
                 raise EnrolmentError(InviteRefused.USED)
-            existing = await users.get(conn, user_id, cipher=self._cipher)
-            member = Member(
-                user_id, name, Role(invite["role"]), invite["team"],
-                existing.language if existing else language,
-            )
+            member = Member(user_id, name, Role(invite["role"]), invite["team"], language)
             await users.upsert(conn, member, now, cipher=self._cipher)
             invited_by = invite["created_by"] if invite["created_by"] is not None else "cli"
-            if existing is None:
-                await audit.record(conn, user_id, "enrol", user_id,
-                                   f"role={member.role.value} team={member.team or '-'}"
-                                   f" invited_by={invited_by}", now)
-            elif (existing.role, existing.team) != (member.role, member.team):
-                await audit.record(conn, user_id, "role_change", user_id,
-                                   f"role={existing.role.value}->{member.role.value}"
-                                   f" team={existing.team or '-'}->{member.team or '-'}"
-                                   f" invited_by={invited_by}", now)
+            await audit.record(conn, user_id, "enrol", user_id,
+                               f"role={member.role.value} team={member.team or '-'}"
+                               f" invited_by={invited_by}", now)
         return member
 
     async def set_language(self, user_id: int, language: str) -> None:

@@ -146,14 +146,7 @@ class TripService:
         """Approve (scheduling its nights) or reject a waiting trip; the rep is told."""
         now = self._clock.now()
         async with self._db.transaction() as conn:
-            trip = await trips.get(conn, trip_id, cipher=self._cipher)
-            if trip is None or trip.status is TripStatus.CANCELLED:  # withdrawn, or erased
-                raise DecisionError("unknown")
-            rep = await users.get(conn, trip.user_id, cipher=self._cipher)
-            if manager.id == trip.user_id:
-                raise DecisionError("own")
-            if manager.role is Role.MANAGER and rep is not None and rep.team != manager.team:
-                raise DecisionError("not_allowed")
+            trip = await self._decidable(conn, trip_id, manager)
             new = TripStatus.APPROVED if approve else TripStatus.REJECTED
             if not await trips.set_status(conn, trip_id, TripStatus.AWAITING_APPROVAL, new,
                                           manager.id, now, reason, cipher=self._cipher):
@@ -173,6 +166,29 @@ class TripService:
                         "reason": reason},
             )
         return decided
+
+    async def may_decide(self, trip_id: int, manager: Member) -> Trip:
+        """Return the waiting trip if `manager` may decide it, else raise DecisionError.
+
+        Asked before a reject reason is asked for: a manager of another team is refused at
+        once, not after typing a reason the rep would never get.
+        """
+        async with self._db.read() as conn:
+            trip = await self._decidable(conn, trip_id, manager)
+        if trip.status is not TripStatus.AWAITING_APPROVAL:
+            raise DecisionError("already")
+        return trip
+
+    async def _decidable(self, conn: aiosqlite.Connection, trip_id: int, manager: Member) -> Trip:
+        trip = await trips.get(conn, trip_id, cipher=self._cipher)
+        if trip is None or trip.status is TripStatus.CANCELLED:  # withdrawn, or rep erased
+            raise DecisionError("unknown")
+        rep = await users.get(conn, trip.user_id, cipher=self._cipher)
+        if manager.id == trip.user_id:
+            raise DecisionError("own")
+        if manager.role is Role.MANAGER and rep is not None and rep.team != manager.team:
+            raise DecisionError("not_allowed")
+        return trip
 
     async def get(self, trip_id: int) -> Trip | None:
         async with self._db.read() as conn:
