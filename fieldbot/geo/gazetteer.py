@@ -152,7 +152,8 @@ def fold(text: str) -> str:
     """Return the key a name is matched by ("São Paulo" -> "sao paulo").
 
     Case, accents, punctuation (periods, hyphens, apostrophes), spacing and width are
-    ignored; "St."/"Ste." read as "Saint"/"Sainte"; initials are one word ("D.C." = "DC"). CJK, Cyrillic, Arabic stay themselves.
+    ignored; "St."/"Ste." read as "Saint"/"Sainte"; initials are one word ("D.C." = "DC").
+    CJK, Cyrillic, Arabic stay themselves.
     Every name comparison (index, qualifiers, the pick-one decision) uses this one key.
     """
     if not text.isascii():
@@ -328,8 +329,7 @@ def build_index(path: Path, min_population: int = 15000) -> None:
                     key = fold(alias)
                     if key:
                         names.add((key, geonameid))
-            conn.executemany(f"INSERT INTO city ({_CITY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
-                             cities)
+            conn.executemany("INSERT INTO city VALUES (?, ?, ?, ?, ?, ?, ?, ?)", cities)
             conn.executemany("INSERT INTO name VALUES (?, ?)", sorted(names))
             conn.execute("CREATE INDEX city_lat ON city (lat)")
             country_names, by_name = Countries(gc).tables()
@@ -349,7 +349,7 @@ def build_index(path: Path, min_population: int = 15000) -> None:
 
 def build_index_isolated(path: Path, min_population: int = 15000) -> None:
     """Build the index in a child process, so loading GeoNames never grows this heap."""
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module, no shell
         [sys.executable, "-m", "fieldbot.geo.gazetteer", str(path), str(min_population)],
         capture_output=True, text=True, check=False,
     )
@@ -449,8 +449,10 @@ class OfflineGeocoder(Geocoder):
             return conn.execute(sql, params).fetchall()
 
     def _cities(self, where: str, params: Sequence[Any] = ()) -> list[City]:
-        return [City(*row) for row in self._query(
-            f"SELECT {_CITY_COLUMNS} FROM city WHERE {where}", params)]
+        """Return the cities matching `where`, a condition written in this module (values
+        always go in as parameters)."""
+        sql = f"SELECT {_CITY_COLUMNS} FROM city WHERE {where}"  # noqa: S608 - see above
+        return [City(*row) for row in self._query(sql, params)]
 
     def _ids_named(self, key: str) -> list[int]:
         return [i for (i,) in self._query("SELECT geonameid FROM name WHERE key = ?", (key,))]
