@@ -78,6 +78,11 @@ def test_one_exact_name_among_alternate_name_matches_is_still_obvious() -> None:
     assert obvious_match("Berlin, Germany", [berlin, place("Schöneberg", "DE")]) is berlin
 
 
+def test_an_iso_code_qualifier_is_read_as_typed_not_folded() -> None:
+    assert {loc.raw["country_code"] for loc in GAZETTEER.search("Sao Tome, ST")} == {"ST"}
+    assert {loc.raw["country_code"] for loc in GAZETTEER.search("Paris, ｆｒ")} == {"FR"}
+
+
 def test_a_fresh_geocoder_on_the_same_index_answers_the_same() -> None:
     again = OfflineGeocoder(index_path=GAZETTEER.index_path)
 

@@ -2,12 +2,15 @@
 
 `OfflineGeocoder` is a geopy `Geocoder`: `geocode("北京")`, `geocode("Springfield, IL")`,
 `reverse((lat, lon))`. Names are matched case- and accent-insensitively against each city's
-name and GeoNames alternate names (every script GeoNames carries). Nothing is downloaded.
+name and GeoNames alternate names (every script GeoNames carries). Nothing is downloaded:
+the bundled data is indexed once into an SQLite file (`build_index`) that is queried on
+demand, so the running bot holds none of it in memory.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import shutil
 import sqlite3
@@ -29,6 +32,8 @@ from geopy.location import Location
 
 from fieldbot.domain.risk import haversine_km
 from fieldbot.geo.timezones import valid_coordinates
+
+log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 200
 PREFER_LARGER_WITHIN_KM = 10.0  # a pin is named after a big city this close, not a suburb
@@ -411,6 +416,20 @@ class OfflineGeocoder(Geocoder):
         """Build the index file if it is missing or stale, and open it."""
         self._db()
 
+    def warm_in_background(self) -> None:
+        """Start `warm()` in a daemon thread and return at once: a first start's build takes
+        seconds, and nothing else (SOS, alerts) may wait for it. The first lookup waits for
+        it instead; if the build fails, that lookup tries again (and raises)."""
+
+        def run() -> None:
+            try:
+                self.warm()
+            except Exception as exc:  # noqa: BLE001 - reported; the next lookup retries
+                log.warning("place index not ready (%s); retried at the next lookup",
+                            type(exc).__name__)
+
+        threading.Thread(target=run, name="place-index", daemon=True).start()
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
@@ -479,8 +498,10 @@ class OfflineGeocoder(Geocoder):
         """Return (country codes, US state codes) a qualifier names, or None if unknown."""
         key = fold(qualifier)
         countries: set[str] = set(self.countries.codes_for(qualifier))
-        if len(key) == 2 and key.upper() in self.countries:
-            countries.add(key.upper())
+        # An ISO code as typed: fold() would read "ST" (São Tomé) as "saint".
+        code = "".join(unicodedata.normalize("NFKC", qualifier).split()).upper()
+        if len(code) == 2 and code in self.countries:
+            countries.add(code)
         states: set[str] = set()
         if key in self._state_codes:
             states.add(self._state_codes[key])

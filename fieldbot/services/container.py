@@ -74,7 +74,7 @@ class Services:
         # timeout. At-least-once: the recipient may see it twice, labelled with its alert id.
         async with self.db.transaction() as conn:
             await outbox.release_claims(conn)
-        await asyncio.to_thread(self.resolver.gazetteer.warm)
+        self.resolver.gazetteer.warm_in_background()  # a first start builds it: seconds
 
     async def stop(self) -> None:
         await self.db.close()
