@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -115,7 +116,8 @@ async def main(reps: int, runs: int) -> None:
     rows.append(("where it goes", f"the interpreter alone {base['base']:.0f} MB; importing "
                  f"python-telegram-bot {base['ptb'] - base['base']:.0f} MB in "
                  f"{base['ptb_s']:.2f} s; everything `fieldbot run` imports "
-                 f"{base['all']:.0f} MB in {base['all_s']:.2f} s (no data yet)", cmd))
+                 f"{base['all']:.0f} MB in {base['all_s']:.2f} s (no data yet); load average "
+                 f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", cmd))
     for _, line, _ in rows:
         print(line, flush=True)
     record("Footprint: memory and start-up", rows)
