@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     imp = risk_sub.add_parser("import", help="load a saved copy of a feed (RSS or JSON)")
     imp.add_argument("file")
     risk_sub.add_parser("refresh", help="fetch the official feeds online now")
+    geo = sub.add_parser("geo", help="the offline place index")
+    geo_sub = geo.add_subparsers(dest="geo_command", required=True)
+    geo_build = geo_sub.add_parser(
+        "build", help="build the place index in the data folder now (else: at first start)")
+    geo_build.add_argument("--force", action="store_true", help="rebuild even if up to date")
     sub.add_parser("check-config", help="validate the configuration and the policy file")
     sub.add_parser("health", help="exit 0 if the sweep ran recently (container HEALTHCHECK)")
     privacy_cli.add_parsers(sub)
@@ -68,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "risk":
             return asyncio.run(_risk(settings, args.risk_command, getattr(args, "file", None)))
+        if args.command == "geo":
+            return _geo_build(settings, force=args.force)
         if args.command == "health":
             return _health(settings)
         if args.command in privacy_cli.COMMANDS:
@@ -102,6 +109,18 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         app, settings.webhook_url, secret, settings.webhook_listen, settings.webhook_port,
         path=path,
     )
+
+
+def _geo_build(settings: Settings, *, force: bool) -> int:
+    from fieldbot.geo.gazetteer import INDEX_FILE, build_index, index_is_current
+
+    path = settings.data_dir / INDEX_FILE
+    if index_is_current(path) and not force:
+        print(f"place index up to date: {path}")
+        return 0
+    build_index(path)
+    print(f"place index built: {path} ({path.stat().st_size // 1_000_000} MB)")
+    return 0
 
 
 async def _risk(settings: Settings, command: str, file: str | None) -> int:

@@ -9,6 +9,7 @@ from conversations.i18n import Raw, Texts
 from fieldbot.domain.places import Place
 from fieldbot.domain.risk import Assessment, Reason, RiskLevel
 from fieldbot.domain.trips import Trip
+from fieldbot.geo.gazetteer import fold
 
 # A place near many verified hazards has many reasons: the most severe are shown, then "and K
 # more", so /risk and the /trip summary stay within one message (4096 characters) each.
@@ -30,17 +31,15 @@ def obvious_match(query: str, places: list[Place]) -> Place | None:
     """Return the one place the rep surely means: the only match, or the only exact name.
 
     "Berlin" also matches towns that GeoNames lists with "Berlin" as an alternate name; the
-    one named exactly Berlin is the one meant. Five Springfields need buttons.
+    one named exactly Berlin is the one meant. Five Springfields need buttons, and so do
+    "St. Petersburg" (Russia, Florida) and "San José" (California, Costa Rica...): names
+    are compared by the gazetteer's own key, so spelling never decides which is meant.
     """
     if len(places) == 1:
         return places[0]
-    wanted = _fold(query)
-    exact = [p for p in places if _fold(p.name) == wanted]
+    wanted = fold(query.split(",")[0])
+    exact = [p for p in places if fold(p.name) == wanted]
     return exact[0] if len(exact) == 1 else None
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 def level_badge(t: Texts, level: int) -> str:

