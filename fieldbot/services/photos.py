@@ -21,7 +21,7 @@ import io
 import os
 import re
 from collections.abc import AsyncIterator, Hashable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
 
@@ -197,9 +197,11 @@ class PhotoStore:
     async def add(self, data: bytes, owner: Hashable = None) -> PhotoRef:
         """Clean and store a photo (a duplicate is stored once); raises PhotoRejected.
 
-        Photos of the same owner are checked one at a time, in the order they were added.
+        Photos of the same owner (a person) are checked one at a time, in the order they were
+        added; without an owner only the process-wide bound applies.
         """
-        async with self._turns.turn(owner), self._decoding:
+        turn = self._turns.turn(owner) if owner is not None else nullcontext()
+        async with turn, self._decoding:
             return await asyncio.to_thread(self._add, data)
 
     def _add(self, data: bytes) -> PhotoRef:
