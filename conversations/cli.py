@@ -59,11 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        setup_logging(settings.log_level)
+        setup_logging(settings.log_level, settings.library_log_level)
         if args.command == "demo":
             from conversations.demo import run_demo
 
-            logging.getLogger().setLevel(logging.WARNING)  # the transcript is the output
+            setup_logging("WARNING", settings.library_log_level)  # the transcript is the output
             return asyncio.run(run_demo(args.db))
         if args.command == "check-config":
             from fieldbot.services.container import build_services

@@ -222,9 +222,10 @@ async def _fetch(update: Update, context: BotContext) -> bytes:
 
 async def _take_photo(update: Update, context: BotContext, draft: HazardDraft) -> bool:
     """Add the message's photo to the draft; say why not (the draft is kept) and return False."""
-    assert update.effective_message
+    assert update.effective_message and update.effective_user
     try:
-        ref = await context.services.hazards.add_photo(await _fetch(update, context))
+        ref = await context.services.hazards.add_photo(await _fetch(update, context),
+                                                        update.effective_user.id)
     except PhotoRejected as refused:
         await update.effective_message.reply_html(context.t(f"hazard.photo.{refused.problem}"))
         return False

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     sweep_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=30)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Libraries log personal data at DEBUG (message texts, SQL parameters): only when asked.
+    library_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
     # Personal data at rest: Fernet key(s), newest first, or a key file (never the database).
     encryption_key: SecretStr | None = None
     key_file: Path | None = None

@@ -17,7 +17,7 @@ from conversations.bootstrap import build_application
 from conversations.runner import SECRET_HEADER, webhook_server
 from faketelegram.errors import Flood
 from fieldbot.config import ConfigError, load_settings
-from fieldbot.logs import RedactTokens, setup_logging
+from fieldbot.logs import LIBRARIES, OWN, RedactTokens, setup_logging
 from fieldbot.storage.db import Database, migrations
 from tests.harness import TOKEN, World
 from tests.test_escalation_flow import BERLIN, REMINDER, at, plan_trip
@@ -114,7 +114,8 @@ async def test_the_bot_never_logs_its_token(
 ) -> None:
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
-    setup_logging("DEBUG")  # what `fieldbot run` installs, at its most talkative
+    levels = {name: logging.getLogger(name).level for name in (*OWN, *LIBRARIES)}
+    setup_logging("DEBUG", "DEBUG")  # what `fieldbot run` installs, at its most talkative
     try:
         await team.rep.send("/help")
         await team.tick()
@@ -123,6 +124,8 @@ async def test_the_bot_never_logs_its_token(
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
     err = capfd.readouterr().err
     assert "sendMessage" in err or "fieldbot" in err  # something was logged
     assert TOKEN not in err and TOKEN.split(":")[1] not in err

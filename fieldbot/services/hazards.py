@@ -84,9 +84,12 @@ class HazardService:
         """Refuse a file over 20 MB before it is downloaded (raises PhotoRejected)."""
         check_size(size)
 
-    async def add_photo(self, data: bytes) -> PhotoRef:
-        """Clean and store one photo of a draft; raises PhotoRejected with the reason."""
-        return await self._photos.add(data)
+    async def add_photo(self, data: bytes, reporter_id: int) -> PhotoRef:
+        """Clean and store one photo of a draft; raises PhotoRejected with the reason.
+
+        A person's photos are checked one at a time (each may take a few hundred MB while decoded).
+        """
+        return await self._photos.add(data, owner=reporter_id)
 
     def photo_path(self, ref: PhotoRef) -> Path:
         return self._photos.path(ref)

@@ -3,8 +3,14 @@
 What arrives is untrusted: a photo sent "as file" carries its EXIF (GPS position, device), a
 "photo" may be a PDF, and a few hundred bytes of PNG can declare a gigapixel image. So: the size
 is checked before anything is downloaded, the format is decided by content (never by the name or
-mime type), the pixel count is bounded before decoding, and only freshly encoded pixels are
-stored — no metadata survives the round trip.
+mime type), the pixel count and the shape are bounded before decoding, and only freshly encoded
+pixels are stored — no metadata survives the round trip.
+
+Decoding is where the memory goes, and it is bounded three ways: the header alone (read by
+`Image.open` without decoding) must declare at most MAX_PIXELS in a shape no more elongated than
+MAX_ASPECT (a 243 KB PNG of 1 x 50,000,000 pixels is within the pixel count but Pillow keeps a
+pointer per row, and it peaked at 1.2 GB); at most DECODES_AT_ONCE photos are decoded at a time
+in the whole process; and the full-size pixels are scaled down before any other copy is made.
 
 Stored files are encrypted with the personal-data cipher (a Fernet token of the cleaned bytes)
 and readable by the bot's user only (0600): a copy of the data folder shows no picture.
@@ -17,7 +23,8 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Hashable, Iterable
+from contextlib import asynccontextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
 
@@ -29,6 +36,8 @@ from fieldbot.domain.hazards import PhotoRef
 
 MAX_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download at all
 MAX_PIXELS = 50_000_000  # a 50 MP camera; well below Pillow's own bomb warning (89 MP)
+MAX_ASPECT = 20  # long side / short side: phone panoramas are about 4:1, long screenshots 10:1
+DECODES_AT_ONCE = 2  # the worst photo decodes in ~0.2 GB; never more than this many at a time
 MAX_SIDE = 2560  # stored photos are scaled down to this, like Telegram's own compression
 FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 FOLDER = "photos"
@@ -45,6 +54,7 @@ class PhotoProblem(StrEnum):
     TOO_BIG = "too_big"  # over 20 MB
     NOT_IMAGE = "not_image"  # not JPEG, PNG, WebP or HEIC (by content)
     BOMB = "bomb"  # more pixels than any camera makes: a decompression bomb
+    SHAPE = "shape"  # a strip far longer than any photo (1 x 50,000,000): a bomb by shape
     BROKEN = "broken"  # looks like an image but cannot be decoded
 
 
@@ -66,20 +76,20 @@ def clean(data: bytes) -> tuple[bytes, str]:
     Raises PhotoRejected. CPU-bound: call it in a thread.
     """
     check_size(len(data))
-    image = _open(data)
+    opened = _open(data)
     try:
-        fmt = image.format or ""
+        fmt = opened.format or ""
         if fmt == "JPEG":
-            image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode big JPEGs at a reduced scale
-        image.load()
-        upright = _upright(image)
-        upright.thumbnail((MAX_SIDE, MAX_SIDE))
+            opened.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode big JPEGs at a reduced scale
+        opened.load()
+        small = _scaled_down(opened)
+        upright = _upright(small)
         save_as, extension = _OUTPUT[fmt]
         pixels = _pixels_only(upright, save_as)
     except (OSError, ValueError, SyntaxError, KeyError, EOFError) as exc:
         raise PhotoRejected(PhotoProblem.BROKEN) from exc
     finally:
-        image.close()
+        opened.close()
     out = io.BytesIO()
     options: dict[str, object] = {"quality": 85} if save_as in ("JPEG", "WEBP") else {}
     pixels.save(out, save_as, **options)
@@ -95,10 +105,36 @@ def _open(data: bytes) -> Image.Image:
         raise PhotoRejected(PhotoProblem.NOT_IMAGE) from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise PhotoRejected(PhotoProblem.BROKEN) from exc
-    width, height = image.size
-    if width * height > MAX_PIXELS:
+    try:
+        check_dimensions(*image.size)
+    except PhotoRejected:
         image.close()
+        raise
+    return image
+
+
+def check_dimensions(width: int, height: int) -> None:
+    """Refuse an image by its declared size alone, before a single pixel is decoded."""
+    if width * height > MAX_PIXELS:
         raise PhotoRejected(PhotoProblem.BOMB)
+    if min(width, height) < 1 or max(width, height) > MAX_ASPECT * min(width, height):
+        raise PhotoRejected(PhotoProblem.SHAPE)
+
+
+def _scaled_down(image: Image.Image) -> Image.Image:
+    """Return the image within MAX_SIDE, making no other full-size copy on the way.
+
+    The box is square, so turning the photo upright afterwards does not change the scale.
+    """
+    factor = max(image.size) // MAX_SIDE
+    if factor > 1 and image.mode in ("RGBA", "LA"):
+        # Pillow reduces and resizes these through a premultiplied copy of the whole image
+        # (0.2 GB more at 50 MP); one band at a time holds a quarter of that at most.
+        reduced = Image.merge(image.mode, [image.getchannel(band).reduce(factor)
+                                           for band in image.getbands()])
+        reduced.info = dict(image.info)  # the EXIF orientation, applied afterwards
+        image = reduced
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
     return image
 
 
@@ -125,6 +161,27 @@ def _pixels_only(image: Image.Image, save_as: str) -> Image.Image:
     return fresh
 
 
+class _OneAtATime:
+    """A lock per key (a person), kept only while someone holds it or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def turn(self, key: Hashable) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
 class PhotoStore:
     """Cleaned photos under `<data_dir>/photos/<sha256>.<ext>`: one file per content, its
     bytes encrypted (the name is the hash of the cleaned, unencrypted photo)."""
@@ -132,6 +189,10 @@ class PhotoStore:
     def __init__(self, data_dir: Path, cipher: Cipher) -> None:
         self._root = data_dir
         self._cipher = cipher
+        # Memory: one photo at a time per person (an album of ten 50 MP files sent "as file"
+        # is checked one after the other), and DECODES_AT_ONCE in the whole process.
+        self._turns = _OneAtATime()
+        self._decoding = asyncio.Semaphore(DECODES_AT_ONCE)
 
     def path(self, ref: PhotoRef) -> Path:
         """Return where a photo lies; only names this store makes are accepted."""
@@ -139,9 +200,15 @@ class PhotoStore:
             raise ValueError("not a stored photo")
         return self._root / ref.path
 
-    async def add(self, data: bytes) -> PhotoRef:
-        """Clean and store a photo (a duplicate is stored once); raises PhotoRejected."""
-        return await asyncio.to_thread(self._add, data)
+    async def add(self, data: bytes, owner: Hashable = None) -> PhotoRef:
+        """Clean and store a photo (a duplicate is stored once); raises PhotoRejected.
+
+        Photos of the same owner (a person) are checked one at a time, in the order they were
+        added; without an owner only the process-wide bound applies.
+        """
+        turn = self._turns.turn(owner) if owner is not None else nullcontext()
+        async with turn, self._decoding:
+            return await asyncio.to_thread(self._add, data)
 
     def _add(self, data: bytes) -> PhotoRef:
         cleaned, extension = clean(data)
