@@ -108,8 +108,9 @@ async def forgetme_command(update: Update, context: BotContext) -> None:
         return
     try:
         blockers = await context.services.privacy.erasure_blockers(subject, me)
-    except ErasureRefused:
-        await message.reply_html(t("forgetme.admins_only"))
+    except ErasureRefused as refused:
+        await message.reply_html(t("forgetme.busy" if refused.reason == "busy"
+                                   else "forgetme.admins_only"))
         return
     if blockers:
         await message.reply_html(_blocked(t, subject, me.id, blockers))
@@ -135,7 +136,7 @@ async def forgetme_confirmed(update: Update, context: BotContext) -> None:
         erased = await context.services.privacy.erase(subject, me)
     except ErasureRefused as refused:
         text = (_blocked(t, subject, me.id, refused.alert_ids) if refused.alert_ids
-                else t("forgetme.admins_only"))
+                else t("forgetme.busy" if refused.reason == "busy" else "forgetme.admins_only"))
         await query.edit_message_text(text, parse_mode="HTML")
         return
     context.application.drop_user_data(subject)

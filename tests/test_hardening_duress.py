@@ -140,3 +140,30 @@ def test_the_word_is_found_whatever_the_keyboard(text: str) -> None:
     policy = CheckinPolicy(reminder=time(20), deadline=time(21), duress_word=WORD)
     assert policy.is_duress(text)
     assert not policy.is_duress("blue bird")
+
+
+async def test_privacy_and_forgetme_never_reveal_a_duress_alert(tmp_path: Path) -> None:
+    async def look(world: World, word: str) -> None:
+        await world.rep.send(f"/checkin all fine {word}".strip())
+        await world.rep.send("/privacy")
+        await world.rep.send("/forgetme")
+
+    got = await run_both(tmp_path, look, when=REMINDER + timedelta(minutes=5),
+                         after=timedelta(0))
+
+    assert seen(got["duress"]["rep"]) == seen(got["normal"]["rep"])
+
+
+async def test_erasing_oneself_under_duress_is_refused_in_general_words(tmp_path: Path) -> None:
+    world = await duress_world(tmp_path)
+    try:
+        await at(world, REMINDER + timedelta(minutes=5))
+        await world.rep.send(f"/checkin all fine {WORD}")
+        await world.rep.send("/forgetme")
+        await world.rep.press("🗑 Erase")
+        told = world.rep.last.body or ""
+        assert "try again later" in told
+        assert "A-" not in told and "alert" not in told.lower()
+        assert await world.services.enrolment.member(world.rep.id) is not None  # kept
+    finally:
+        await world.stop()

@@ -96,6 +96,21 @@ class Rotation:
     retired_keys: int  # how many older keys are no longer needed
 
 
+async def _blockers(
+    conn: aiosqlite.Connection, subject_id: int, by: Member | None, *, asking: bool = False
+) -> tuple[int, ...]:
+    """The open alerts that stop an erasure, as `by` may see them. A person is never shown a
+    duress alert about themselves (whoever holds the phone must not learn of it): asking
+    goes on as usual, and the erasure itself is refused in general words ("try later")."""
+    every = tuple(await store.open_alert_ids(conn, subject_id))
+    if by is None or by.id != subject_id:
+        return every
+    visible = tuple(await store.open_alert_ids(conn, subject_id, hide_duress=True))
+    if every and not visible and not asking:
+        raise ErasureRefused("busy")
+    return visible
+
+
 def _allowed(subject_id: int, by: Member | None) -> None:
     """People erase themselves; admins (and the operator) erase anyone."""
     if by is not None and by.id != subject_id and by.role is not Role.ADMIN:
@@ -270,12 +285,15 @@ class PrivacyService:
                                      " AND state = 'checked_in'", user_id),
                 skipped=await count(conn, "SELECT COUNT(*) FROM nights WHERE user_id = ?"
                                     " AND state = 'skipped'", user_id),
+                # A duress alert is never shown to the person it is about, not even here:
+                # whoever holds the phone must not learn that one was raised, ever after.
                 alerts_about=await count(
-                    conn, "SELECT COUNT(*) FROM alerts WHERE user_id = ?", user_id),
-                open_alerts=tuple(await store.open_alert_ids(conn, user_id)),
+                    conn, "SELECT COUNT(*) FROM alerts WHERE user_id = ? AND kind != 'duress'",
+                    user_id),
+                open_alerts=tuple(await store.open_alert_ids(conn, user_id, hide_duress=True)),
                 hazards=hazards,
                 photos=photos,
-                audit_entries=await audit.count_about(conn, user_id),
+                audit_entries=await audit.count_about(conn, user_id, hide_duress=True),
                 retention=self._retention,
             )
 
@@ -289,7 +307,7 @@ class PrivacyService:
         """
         _allowed(subject_id, by)
         async with self._db.read() as conn:
-            return tuple(await store.open_alert_ids(conn, subject_id))
+            return await _blockers(conn, subject_id, by, asking=True)
 
     async def erase(self, subject_id: int, by: Member | None) -> Erased:
         """Erase a person's personal data; their statistics stay, anonymised.
@@ -299,7 +317,7 @@ class PrivacyService:
         _allowed(subject_id, by)
         now = self._clock.now()
         async with self._db.transaction() as conn:
-            blockers = tuple(await store.open_alert_ids(conn, subject_id))
+            blockers = await _blockers(conn, subject_id, by)
             if blockers:
                 raise ErasureRefused("open_alert", blockers)
             subject = await users.get(conn, subject_id, cipher=self._cipher)

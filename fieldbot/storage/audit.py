@@ -218,7 +218,16 @@ async def since(conn: aiosqlite.Connection, start: datetime) -> list[AuditEntry]
         ]
 
 
-async def count_about(conn: aiosqlite.Connection, subject: int) -> int:
-    async with conn.execute("SELECT COUNT(*) FROM audit WHERE subject = ?", (subject,)) as cur:
+async def count_about(
+    conn: aiosqlite.Connection, subject: int, *, hide_duress: bool = False
+) -> int:
+    """How many entries concern a person; with `hide_duress`, not those about a duress alert
+    (the person is shown this count, and must never learn that such an alert exists)."""
+    sql = "SELECT COUNT(*) FROM audit a WHERE a.subject = ?"
+    if hide_duress:
+        sql += (" AND NOT EXISTS (SELECT 1 FROM alerts d WHERE d.user_id = a.subject"
+                " AND d.kind = 'duress' AND (a.detail = 'alert=' || d.id"
+                " OR a.detail LIKE 'alert=' || d.id || ' %'))")
+    async with conn.execute(sql, (subject,)) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0

@@ -183,12 +183,15 @@ async def has_table(conn: aiosqlite.Connection, name: str) -> bool:
         conn, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", name))
 
 
-async def open_alert_ids(conn: aiosqlite.Connection, user_id: int) -> list[int]:
-    """Alerts about a person that nobody has resolved yet (they block erasure)."""
+async def open_alert_ids(
+    conn: aiosqlite.Connection, user_id: int, *, hide_duress: bool = False
+) -> list[int]:
+    """Alerts about a person that nobody has resolved yet (they block erasure). With
+    `hide_duress`, those the person must never learn of are left out."""
     async with conn.execute(
         "SELECT id FROM alerts WHERE user_id = ? AND state IN ('open', 'acknowledged')"
-        " ORDER BY id",
-        (user_id,),
+        " AND (? = 0 OR kind != 'duress') ORDER BY id",
+        (user_id, int(hide_duress)),
     ) as cur:
         return [int(r[0]) for r in await cur.fetchall()]
 
