@@ -18,7 +18,19 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from conversations import alerts, checkin, hazard, i18n, invite, menus, privacy, start, team, trip
+from conversations import (
+    alerts,
+    checkin,
+    hazard,
+    i18n,
+    invite,
+    menus,
+    privacy,
+    reachability,
+    start,
+    team,
+    trip,
+)
 from conversations.context import BotContext, BotData
 from conversations.guard import guard
 from conversations.messenger import TelegramMessenger
@@ -86,6 +98,7 @@ def build_application(
 def install_handlers(app: FieldbotApp) -> None:
     """Register the guard first, then each flow's handlers."""
     app.add_handler(TypeHandler(Update, guard), group=-1)
+    reachability.register(app)
     start.register(app)
     invite.register(app)
     trip.register(app)  # before checkin: a pin mid-/trip or mid-/risk is a destination
@@ -101,6 +114,7 @@ def install_handlers(app: FieldbotApp) -> None:
 async def _post_init(app: FieldbotApp) -> None:
     services: Services = app.bot_data.services
     await services.start()
+    await services.recover_sender()  # the running bot only: never an operator's command
     if app.job_queue is not None:
         app.bot_data.scheduler = Scheduler(
             app.job_queue, services.tick, services.settings.sweep_interval
