@@ -27,6 +27,7 @@ from conversations import (
     invite,
     menus,
     privacy,
+    reachability,
     start,
     team,
     trip,
@@ -108,6 +109,7 @@ FLOWS_GROUP = -1  # then lapsed or superseded questions end, before any handler 
 def install_handlers(app: FieldbotApp) -> None:
     """Register the guard first, then the questions' gate, then each flow's handlers."""
     app.add_handler(TypeHandler(Update, guard), group=GUARD_GROUP)
+    reachability.register(app)
     start.register(app)
     invite.register(app)
     trip.register(app)  # before checkin: a pin mid-/trip or mid-/risk is a destination
@@ -125,6 +127,7 @@ def install_handlers(app: FieldbotApp) -> None:
 async def _post_init(app: FieldbotApp) -> None:
     services: Services = app.bot_data.services
     await services.start()
+    await services.recover_sender()  # the running bot only: never an operator's command
     # Updates a killed process had taken from Telegram but not finished: handled first.
     assert isinstance(app.update_queue, DurableUpdateQueue)
     await app.update_queue.replay(app.bot)

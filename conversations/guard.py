@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
+from conversations import reachability
 from conversations.context import BotContext
 from conversations.i18n import Texts, plain
 from fieldbot.domain.members import language_from_telegram
@@ -61,6 +63,12 @@ async def guard(update: Update, context: BotContext) -> None:
     language = language_from_telegram(user.language_code)
     member = await context.services.enrolment.member(user.id, user.full_name, language)
     command = command_of(update)
+    if member is not None and member.unreachable and not reachability.blocks_us(update):
+        # Whoever writes, presses or unblocks can be reached again (one write, only then).
+        await context.services.enrolment.mark_reachable(member.id)
+        member = replace(member, unreachable=None)
+    if member is None and update.my_chat_member is not None:
+        raise ApplicationHandlerStop  # a stranger blocking or unblocking: nothing to say
     if member is None:
         text = update.effective_message.text if update.effective_message else None
         if command == "start" and text and len(text.split()) > 1:

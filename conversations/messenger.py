@@ -60,10 +60,10 @@ class TelegramMessenger:
             "resolved": self._resolved,
             "all_clear": lambda t, p: (t("alert.all_clear", **p), None, False),
             "skip_notice": self._skip_notice,
-            "admin_unreachable": lambda t, p: (t("admin.unreachable", **p), None, False),
-            "admin_empty_tier": lambda t, p: (t("admin.empty_tier", **p), None, False),
-            "admin_step_failed": lambda t, p: (t("admin.step_failed", **p), None, False),
-            "admin_no_manager": lambda t, p: (t("admin.no_manager", **p), None, True),
+            "admin_unreachable": _notice("admin.unreachable"),
+            "admin_empty_tier": _notice("admin.empty_tier"),
+            "admin_step_failed": _notice("admin.step_failed"),
+            "admin_no_manager": _notice("admin.no_manager", protect=True),
             "trip_decision": self._trip_decision,
             "trip_manager_unreachable": lambda t, p: (t("trip.manager_unreachable"), None, False),
         }
@@ -252,6 +252,20 @@ class TelegramMessenger:
             chat_id, caption, parse_mode="HTML", reply_markup=markup, protect_content=protect,
             link_preview_options=LinkPreviewOptions(is_disabled=True), rate_limit_args=priority,
         )
+
+
+def _notice(key: str, protect: bool = False) -> Callable[[Texts, dict[str, Any]], Rendered]:
+    """An admin notice; one that stands for several (collapsed, see `enqueue_notice`) says
+    how many."""
+
+    def render(t: Texts, p: dict[str, Any]) -> Rendered:
+        text = t(key, **p)
+        count = int(p.get("count", 1))
+        if count > 1:
+            text += "\n" + t("admin.repeated", count=count)
+        return text, None, protect
+
+    return render
 
 
 def _short(exc: Exception) -> str:

@@ -289,19 +289,25 @@ class FakeUser:
         await self.fake.deliver(copy.deepcopy(update))
 
     async def _member_update(self, old: str, new: str) -> None:
-        bot = self.fake.bot_json()
-        new_member: dict[str, Any] = {"status": new, "user": bot}
-        if new == "kicked":
-            new_member["until_date"] = 0
+        """Send the my_chat_member update the Bot API sends when a private chat's user blocks
+        or unblocks the bot: a ChatMemberUpdated with both ChatMembers in full (a "kicked"
+        member always carries until_date, 0 meaning for ever)."""
         update = {
             "update_id": self.fake.next_update_id(),
             "my_chat_member": {
                 "chat": self.fake.chat_json(self.chat),
                 "from": self.json(),
                 "date": int(self.fake.now().timestamp()),
-                "old_chat_member": {"status": old, "user": bot},
-                "new_chat_member": new_member,
+                "old_chat_member": self._bot_as_member(old),
+                "new_chat_member": self._bot_as_member(new),
             },
         }
         self._action_mark = self.mark()
-        await self.fake.deliver(update)
+        await self.fake.deliver(copy.deepcopy(update))
+
+    def _bot_as_member(self, status: str) -> dict[str, Any]:
+        """The bot as a ChatMember of this private chat: "member", or "kicked" (blocked)."""
+        member: dict[str, Any] = {"status": status, "user": self.fake.bot_json()}
+        if status == "kicked":
+            member["until_date"] = 0
+        return member

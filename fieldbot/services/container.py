@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +35,7 @@ from fieldbot.storage.db import Database
 
 MAX_TICK_ROUNDS = 5
 MAX_SWEEP_BATCHES = 40
+TICK_SECONDS = 30.0  # one tick's work budget; what is left is due at once (the next tick)
 UNRECORDED_WARN_EVERY = timedelta(hours=1)
 
 
@@ -69,11 +71,21 @@ class Services:
     _warned: dict[int, datetime] = field(default_factory=dict)
 
     async def start(self) -> None:
-        """Open the database and apply migrations (idempotent); build the place index."""
+        """Open the database and apply migrations (idempotent); build the place index.
+
+        Every process does this, the operator's commands too: it never touches the sender's
+        state, which belongs to the running bot (see `recover_sender`)."""
         await self.db.connect()
-        # One process sends (Telegram's 409 stops a second poller), so anything still marked
-        # "sending" was cut off by a crash: send it again now rather than after the claim
-        # timeout. At-least-once: the recipient may see it twice, labelled with its alert id.
+        await asyncio.to_thread(self.resolver.gazetteer.warm)
+
+    async def recover_sender(self) -> None:
+        """The bot's start-up only: re-send what a crash cut off mid-send.
+
+        One process sends (Telegram's 409 stops a second poller), so anything still marked
+        "sending" when the bot starts was cut off by a crash: send it again now rather than
+        after the claim timeout. At-least-once: the recipient may see it twice, labelled with
+        its alert id. Any other process (`fieldbot invite`, ...) would take a running bot's
+        claims away and make it send them twice."""
         async with self.db.transaction() as conn:
             await outbox.release_claims(conn)
         self.resolver.gazetteer.warm_in_background()  # a first start builds it: seconds
@@ -105,27 +117,29 @@ class Services:
         """Sweep and deliver until nothing more is due now; return when to wake next.
 
         A permanent delivery failure can make a step due at once (skip to the next tier),
-        hence the few rounds.
+        hence the few rounds. The work is bounded (rounds, batches, TICK_SECONDS and the
+        sender's own share): a tick always returns, and the heartbeat stays fresh.
         """
         await asyncio.to_thread(write_heartbeat, self.settings.heartbeat_file, self.clock.now())
         await self.privacy.purge_if_due()
         await self.inbox.flush()
+        give_up_at = time.monotonic() + TICK_SECONDS  # a work budget, not a wall-clock time
         for _ in range(MAX_TICK_ROUNDS):
             # Everything due is turned into outbox rows before sending, so the outbox can
-            # put SOS first across the whole backlog rather than within one batch.
+            # put SOS first across the whole backlog rather than within one batch; each
+            # sweep decides alert steps whatever the number of nights due.
             for _ in range(MAX_SWEEP_BATCHES):
                 report = await self.escalation.sweep()
                 if report.unrecorded:
                     await self._warn_unrecorded(report.unrecorded)
-                if not report.saturated:
+                if not report.saturated or time.monotonic() > give_up_at:
                     break
             if self.sender is not None:
                 await self.sender.drain()
             due = await self.escalation.next_due()
-            if due is None or due > self.clock.now():
+            if due is None or due > self.clock.now() or time.monotonic() > give_up_at:
                 return due
         return await self.escalation.next_due()
-
 
     async def _warn_unrecorded(self, alert_ids: tuple[int, ...]) -> None:
         """Tell the admins, past the outbox, of steps failing where the database could not

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +16,8 @@ from fieldbot.domain.roles import Role, invitable_roles
 from fieldbot.storage import audit, users
 from fieldbot.storage.codec import parse_ts
 from fieldbot.storage.db import Database
+
+log = logging.getLogger(__name__)
 
 MAX_CODE_LENGTH = 64
 STRANGER_REPLIES_PER_HOUR = 3
@@ -129,6 +132,21 @@ class EnrolmentService:
                                f"role={member.role.value} team={member.team or '-'}"
                                f" invited_by={invited_by}", now)
         return member
+
+    async def mark_reachable(self, user_id: int) -> bool:
+        """They wrote to the bot or unblocked it: messages reach them again. Call it only for
+        someone marked unreachable (one write, not one per update); True if it changed."""
+        async with self._db.transaction() as conn:
+            changed = await users.set_reachable(conn, user_id)
+        if changed:
+            log.info("user %s is reachable again", user_id)
+        return changed
+
+    async def mark_unreachable(self, user_id: int, why: str) -> None:
+        """They blocked the bot: known at once, not at the next failed message."""
+        async with self._db.transaction() as conn:
+            await users.set_unreachable(conn, user_id, why)
+        log.info("user %s is unreachable: %s", user_id, why)
 
     async def set_language(self, user_id: int, language: str) -> None:
         async with self._db.transaction() as conn:

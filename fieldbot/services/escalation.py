@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
 NIGHT_CHUNK = 100
-LATE_AFTER = timedelta(seconds=60)  # a step carried out later than this is marked late
+LATE_AFTER = outbox.LATE_AFTER  # a step carried out later than this is marked late
 STEP_RETRY = timedelta(minutes=1)  # a step that raised is tried again this much later
+NOTICE_EVERY = timedelta(hours=1)  # at most one notice per topic (a person, an alert) a while
 
 
 class AlertActionError(Exception):
@@ -98,11 +99,8 @@ class EscalationService:
                     async with self._db.transaction() as conn:
                         await alerts.push_forward(conn, alert_id, now + STEP_RETRY)
                         await self._tell_admins(
-                            conn,
-                            "step_failed",
-                            {"alert": f"A-{alert_id}"},
-                            f"stepfail:{alert_id}:{ts(now)}",
-                            now,
+                            conn, "step_failed", {"alert": f"A-{alert_id}"},
+                            f"stepfail:{alert_id}", now,
                         )
                 except sqlite3.OperationalError:
                     # The database cannot take even this (disk full, I/O error): the step
@@ -115,10 +113,9 @@ class EscalationService:
         return SweepReport(reminders, missed, steps, failures, saturated, tuple(unrecorded))
 
     async def admin_ids(self) -> list[int]:
-        """Who hears of the bot's own troubles: the admins, or the officers if there are none."""
+        """Who hears of the bot's own troubles (`users.notice_recipients`)."""
         async with self._db.read() as conn:
-            people = (await users.with_role(conn, [Role.ADMIN], cipher=self._cipher)
-                      or await users.with_role(conn, [Role.OFFICER], cipher=self._cipher))
+            people = await users.notice_recipients(conn, cipher=self._cipher)
         return [person.id for person in people]
 
     async def next_due(self) -> datetime | None:
@@ -265,11 +262,8 @@ class EscalationService:
                                f"alert={a.id} step={step.index} tier={int(step.tier)} to=none",
                                now)
             await self._tell_admins(
-                conn,
-                "empty_tier",
-                {"alert": a.label, "tier": int(step.tier)},
-                f"empty:{a.id}:{step.index}",
-                now,
+                conn, "empty_tier", {"alert": a.label, "tier": int(step.tier)},
+                f"empty:{a.id}", now,
             )
             a = await alerts.alert(conn, a.id)
             assert a is not None
@@ -308,6 +302,8 @@ class EscalationService:
         priority = (
             outbox.PRIORITY_SOS
             if a.kind in (AlertKind.SOS, AlertKind.DURESS)
+            else outbox.PRIORITY_EMERGENCY
+            if a.kind is AlertKind.EMERGENCY
             else outbox.PRIORITY_ALERT
         )
         for uid in recipients:
@@ -377,14 +373,17 @@ class EscalationService:
     # --- failures reported by the outbox sender -------------------------------------------
 
     async def on_delivery_failed(self, conn: aiosqlite.Connection, message: OutboxMessage) -> None:
-        """A recipient is unreachable: tell the admins; if a whole step failed, go up a tier."""
+        """A recipient is unreachable: tell the admins; if a whole step failed, go up a tier.
+
+        A failed notice causes no other notice: two unreachable admins would otherwise tell
+        each other about each other for ever, and the sweep would never finish.
+        """
+        if outbox.is_notice(message.kind):
+            return
         now = self._clock.now()
         await self._tell_admins(
-            conn,
-            "unreachable",
-            {"user_id": message.recipient},
-            f"unreachable:{message.recipient}:{message.id}",
-            now,
+            conn, "unreachable", {"user_id": message.recipient},
+            f"unreachable:{message.recipient}", now,
         )
         if message.alert_id is None or message.step_index is None:
             return
@@ -399,24 +398,17 @@ class EscalationService:
         conn: aiosqlite.Connection,
         kind: str,
         params: dict[str, Any],
-        key: str,
+        topic: str,
         now: datetime,
     ) -> None:
-        admins = await users.with_role(conn, [Role.ADMIN], cipher=self._cipher)
-        if not admins:
-            admins = await users.with_role(conn, [Role.OFFICER], cipher=self._cipher)
-        for admin in admins:
-            if kind == "unreachable" and admin.id == params.get("user_id"):
+        """Notice `kind` to whoever hears of the bot's troubles, never about themselves;
+        notices on one topic are collapsed to one per NOTICE_EVERY, with a count."""
+        for person in await users.notice_recipients(conn, cipher=self._cipher):
+            if person.id == params.get("user_id"):
                 continue
-            await outbox.enqueue(
-                conn,
-                cipher=self._cipher,
-                dedupe=f"admin:{key}:to:{admin.id}",
-                recipient=admin.id,
-                kind=f"admin_{kind}",
-                params=params,
-                priority=outbox.PRIORITY_NOTICE,
-                now=now,
+            await outbox.enqueue_notice(
+                conn, topic=topic, recipient=person.id, kind=f"admin_{kind}", params=params,
+                now=now, every=NOTICE_EVERY, cipher=self._cipher,
             )
 
     # --- people acting on alerts ----------------------------------------------------------

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ import aiosqlite
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.storage import outbox, users
+from fieldbot.storage.codec import parse_ts, ts
 from fieldbot.storage.db import Database
 from fieldbot.storage.outbox import OutboxMessage
 
@@ -23,6 +25,10 @@ log = logging.getLogger(__name__)
 BATCH = 30  # about one second of Telegram's global limit: new SOS rows jump in between batches
 CLAIM_TIMEOUT = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(minutes=5)
+# One drain sends at most this much, then returns so the sweep can decide the next steps: no
+# backlog or flood of any kind keeps the ladder waiting (about 20 s of Telegram's limit).
+DRAIN_BATCHES = 20
+DRAIN_SECONDS = 20.0
 
 
 class Outcome(StrEnum):
@@ -48,6 +54,17 @@ class Messenger(Protocol):
 
 
 FailureHook = Callable[[aiosqlite.Connection, OutboxMessage], Awaitable[None]]
+
+
+def _say_if_late(message: OutboxMessage, now: datetime) -> OutboxMessage:
+    """An alert message leaving well after its step was decided (Telegram was down) says
+    since when it was due, as one the sweep itself decided late does."""
+    decided = message.created_at
+    if (message.kind != "alert" or decided is None or message.params.get("late")
+            or now - decided <= outbox.LATE_AFTER):
+        return message
+    params = {**message.params, "late": True, "due_at": ts(decided)}
+    return replace(message, params=params)
 
 
 def backoff(attempts: int, retry_after: timedelta | None) -> timedelta:
@@ -83,7 +100,8 @@ class OutboxSender:
         return delivery.outcome is Outcome.SENT
 
     async def drain(self) -> int:
-        """Send everything that is due, most urgent first; return how many were sent."""
+        """Send what is due, most urgent first, up to one drain's share (DRAIN_BATCHES,
+        DRAIN_SECONDS); return how many were sent. What is left is due at once."""
         async with self._lock:
             return await self._drain(0)
 
@@ -99,19 +117,38 @@ class OutboxSender:
 
     async def _drain(self, min_priority: int) -> int:
         sent = 0
-        while True:
+        give_up_at = time.monotonic() + DRAIN_SECONDS  # a work budget, not a wall-clock time
+        for _ in range(DRAIN_BATCHES):
+            if time.monotonic() > give_up_at:
+                break
             now = self._clock.now()
             async with self._db.transaction() as conn:
-                batch = await outbox.claim(conn, now, BATCH, now - CLAIM_TIMEOUT,
-                                           cipher=self._cipher, min_priority=min_priority)
-            if not batch:
-                return sent
+                await outbox.withdraw_superseded(conn, now)
+                claimed = await outbox.claim(conn, now, BATCH, now - CLAIM_TIMEOUT,
+                                             cipher=self._cipher, min_priority=min_priority)
+                batch = [m for m in claimed if not await self._withdraw_if_past(conn, m, now)]
+            if not claimed:
+                break
+            batch = [_say_if_late(m, now) for m in batch]
             deliveries = await asyncio.gather(*(self._deliver(m) for m in batch))
             # One transaction (one fsync) records the whole batch. A crash before it commits
             # re-sends the batch: at-least-once, duplicates bounded by crashes.
             async with self._db.transaction() as conn:
                 for message, delivery in zip(batch, deliveries, strict=True):
                     sent += await self._record(conn, message, delivery)
+        return sent
+
+    async def _withdraw_if_past(
+        self, conn: aiosqlite.Connection, message: OutboxMessage, now: datetime
+    ) -> bool:
+        """Withdraw a message whose moment has passed: a reminder to check in "before 21:00"
+        after 21:00 (the missed night's alert says what matters then)."""
+        deadline = message.params.get("deadline")
+        if message.kind == "reminder" and deadline and parse_ts(deadline) <= now:
+            await outbox.withdraw(conn, message.id, "deadline passed")
+            log.info("outbox %s: reminder withdrawn, its deadline has passed", message.id)
+            return True
+        return False
 
     async def _deliver(self, message: OutboxMessage) -> Delivery:
         try:

@@ -287,7 +287,7 @@ class TripService:
     async def _tell_admins_no_manager(
         self, conn: aiosqlite.Connection, member: Member, now: datetime
     ) -> None:
-        for admin in await users.with_role(conn, [Role.ADMIN], cipher=self._cipher):
+        for admin in await users.notice_recipients(conn, cipher=self._cipher):
             await outbox.enqueue(
                 conn, cipher=self._cipher,
                 dedupe=f"nomanager:{member.id}:{now.date().isoformat()}:to:{admin.id}",

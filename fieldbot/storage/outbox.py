@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiosqlite
@@ -14,9 +14,17 @@ from fieldbot.storage.codec import parse_ts, ts
 
 # Higher goes first. SOS and escalations never wait behind reminders or bulk sends.
 PRIORITY_SOS = 100
+PRIORITY_EMERGENCY = 70  # an EMERGENCY (several missed nights) before a single missed night
 PRIORITY_ALERT = 50
 PRIORITY_NOTICE = 30
 PRIORITY_REMINDER = 10
+
+NOTICE_PREFIX = "admin_"  # notices: the bot's own troubles, told to the admins
+LATE_AFTER = timedelta(seconds=60)  # a ladder message sent later than this says it is late
+
+
+def is_notice(kind: str) -> bool:
+    return kind.startswith(NOTICE_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +38,7 @@ class OutboxMessage:
     alert_id: int | None
     step_index: int | None
     due_at: datetime
+    created_at: datetime | None = None  # when the change that caused it was decided
 
 
 async def enqueue(
@@ -44,6 +53,7 @@ async def enqueue(
     alert_id: int | None = None,
     step_index: int | None = None,
     cipher: Cipher | None = None,
+    due_at: datetime | None = None,
 ) -> bool:
     """Add a message unless one with the same dedupe key exists; True if it was added.
 
@@ -56,9 +66,47 @@ async def enqueue(
         " created_at, due_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (dedupe) DO NOTHING",
         (dedupe, alert_id, step_index, recipient, kind,
          cipher.encrypt_json(params) if cipher else json.dumps(params, ensure_ascii=False),
-         priority, ts(now), ts(now)),
+         priority, ts(now), ts(due_at or now)),
     )
     return cur.rowcount == 1
+
+
+async def enqueue_notice(
+    conn: aiosqlite.Connection,
+    *,
+    topic: str,
+    recipient: int,
+    kind: str,
+    params: dict[str, Any],
+    now: datetime,
+    every: timedelta,
+    cipher: Cipher,
+) -> None:
+    """Add a notice about `topic` (e.g. "unreachable:42"), at most one per `every` to each
+    recipient. A notice still waiting absorbs the new one: its params become the newest and
+    its "count" grows. Otherwise the next one is due `every` after the last one was."""
+    prefix = f"notice:{topic}:to:{recipient}:"
+    assert not set(prefix) & set("*?["), prefix  # a GLOB prefix: uses the dedupe index
+    async with conn.execute(
+        "SELECT id, state, due_at, params FROM outbox WHERE dedupe GLOB ?"
+        " ORDER BY id DESC LIMIT 1",
+        (prefix + "*",),
+    ) as cur:
+        last = await cur.fetchone()
+    if last is not None and last["state"] == "pending":
+        merged = read_params(last["params"], cipher)
+        count = int(merged.get("count", 1)) + 1
+        await conn.execute(
+            "UPDATE outbox SET params = ? WHERE id = ?",
+            (cipher.encrypt_json({**merged, **params, "count": count}), last["id"]),
+        )
+        return
+    due = now if last is None else max(now, parse_ts(last["due_at"]) + every)
+    await enqueue(
+        conn, dedupe=prefix + ts(due), recipient=recipient, kind=kind,
+        params={**params, "count": 1}, priority=PRIORITY_NOTICE, now=now, cipher=cipher,
+        due_at=due,
+    )
 
 
 def read_params(stored: str, cipher: Cipher) -> dict[str, Any]:
@@ -98,14 +146,39 @@ async def claim(
                 OutboxMessage(
                     row["id"], row["recipient"], row["kind"], read_params(row["params"], cipher),
                     row["priority"], row["attempts"] + 1, row["alert_id"], row["step_index"],
-                    parse_ts(row["due_at"]),
+                    parse_ts(row["due_at"]), parse_ts(row["created_at"]),
                 )
             )
     return claimed
 
 
+async def withdraw_superseded(conn: aiosqlite.Connection, now: datetime) -> int:
+    """Withdraw due ladder messages that a later step of the same alert to the same person
+    has overtaken (an outage let them pile up): each person gets the alert's current step,
+    once, rather than every repeat they missed."""
+    cur = await conn.execute(
+        "UPDATE outbox SET state = 'failed', last_error = 'withdrawn: superseded'"
+        " WHERE state = 'pending' AND due_at <= ? AND kind IN ('alert', 'alert_rep')"
+        " AND EXISTS (SELECT 1 FROM outbox AS later WHERE later.alert_id = outbox.alert_id"
+        " AND later.recipient = outbox.recipient AND later.kind = outbox.kind"
+        " AND later.step_index > outbox.step_index"
+        " AND later.state IN ('pending', 'sending', 'sent'))",
+        (ts(now),),
+    )
+    return cur.rowcount
+
+
+async def withdraw(conn: aiosqlite.Connection, message_id: int, why: str) -> None:
+    """Withdraw a claimed message that must no longer be sent (its moment has passed)."""
+    await conn.execute(
+        "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?",
+        (f"withdrawn: {why}", message_id),
+    )
+
+
 async def release_claims(conn: aiosqlite.Connection) -> None:
-    """Return every claimed-but-unconfirmed message to the queue (used at start-up)."""
+    """Return every claimed-but-unconfirmed message to the queue (the bot's start-up only:
+    any other process would take a running bot's claims away and cause double sends)."""
     await conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
 
 

@@ -54,6 +54,18 @@ async def with_role(
         return [_member(r, cipher) for r in await cur.fetchall()]
 
 
+async def notice_recipients(conn: aiosqlite.Connection, *, cipher: Cipher) -> list[Member]:
+    """Who hears of the bot's own troubles (an unreachable person, a failed step): the admins,
+    or the officers if no admin can be reached. Never anyone known to be unreachable or erased
+    (an erased person's stand-in is marked unreachable): a notice to them fails and helps no
+    one."""
+    for role in (Role.ADMIN, Role.OFFICER):
+        people = [m for m in await with_role(conn, [role], cipher=cipher) if m.unreachable is None]
+        if people:
+            return people
+    return []
+
+
 async def upsert(
     conn: aiosqlite.Connection, member: Member, at: datetime, *, cipher: Cipher
 ) -> None:
@@ -72,6 +84,17 @@ async def set_language(conn: aiosqlite.Connection, user_id: int, language: str) 
 
 async def set_unreachable(conn: aiosqlite.Connection, user_id: int, why: str | None) -> None:
     await conn.execute("UPDATE users SET unreachable = ? WHERE id = ?", (why, user_id))
+
+
+async def set_reachable(conn: aiosqlite.Connection, user_id: int) -> bool:
+    """Clear a person's unreachable mark (they wrote to the bot, or unblocked it); True if
+    there was one. An erased person's stand-in stays as it is."""
+    cur = await conn.execute(
+        "UPDATE users SET unreachable = NULL WHERE id = ? AND unreachable IS NOT NULL"
+        " AND unreachable != 'erased'",
+        (user_id,),
+    )
+    return cur.rowcount == 1
 
 
 async def add_invite(
