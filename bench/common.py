@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import SecretStr
 from telegram.request import HTTPXRequest
 
-from conversations.bootstrap import FieldbotApp, build_application
+from conversations.runtime.bootstrap import FieldbotApp, build_application
 from faketelegram.api import FakeTelegram
 from faketelegram.transport import FakeTransport
 from fieldbot.clock import SystemClock

@@ -47,7 +47,7 @@ def rss():
 t = time.perf_counter(); base = rss()
 import telegram.ext
 ptb, ptb_s = rss(), time.perf_counter() - t
-import conversations.bootstrap, conversations.runner
+import conversations.runtime.bootstrap, conversations.runtime.runner
 print(json.dumps({"base": base, "ptb": ptb, "ptb_s": ptb_s, "all": rss(),
                   "all_s": time.perf_counter() - t}))
 """

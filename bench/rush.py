@@ -51,7 +51,7 @@ from bench.common import (  # noqa: E402
     pct,
     record,
 )
-from conversations.bootstrap import FieldbotApp  # noqa: E402
+from conversations.runtime.bootstrap import FieldbotApp  # noqa: E402
 from faketelegram.api import FakeTelegram  # noqa: E402
 from faketelegram.server import serve  # noqa: E402
 from fieldbot.clock import SystemClock  # noqa: E402

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from tornado.httpserver import HTTPServer
 
-from conversations.bootstrap import build_application
-from conversations.runner import SECRET_HEADER, webhook_server
+from conversations.runtime.bootstrap import build_application
+from conversations.runtime.runner import SECRET_HEADER, webhook_server
 from faketelegram.errors import Flood
 from fieldbot.config import ConfigError, load_settings
 from fieldbot.logs import LIBRARIES, OWN, RedactTokens, setup_logging
@@ -198,7 +198,7 @@ async def test_the_scheduler_only_wakes_the_sweep_with_generous_misfire_grace(
 async def test_a_second_instance_exits_with_a_clear_message_on_409(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from conversations.runner import EXIT_CONFLICT, run_polling
+    from conversations.runtime.runner import EXIT_CONFLICT, run_polling
     from faketelegram.errors import Conflict
 
     world = World(tmp_path)
@@ -217,7 +217,7 @@ async def test_webhook_mode_end_to_end(tmp_path: Path) -> None:
     import asyncio
     import socket
 
-    from conversations.runner import run_webhook
+    from conversations.runtime.runner import run_webhook
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.trip_render import obvious_match
+from conversations.render.trip import obvious_match
 from fieldbot.domain.places import Place
 from fieldbot.geo.gazetteer import OfflineGeocoder, fold
 from tests.harness import GAZETTEER, World

@@ -16,8 +16,8 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
-from conversations.formatting import MAX_MESSAGE, bounded
 from conversations.i18n import MAX_TOAST, Texts
+from conversations.render.formatting import MAX_MESSAGE, bounded
 from faketelegram.api import FakeTelegram
 from faketelegram.users import FakeUser
 from fieldbot.domain.hazards import Category, HazardReport, Severity

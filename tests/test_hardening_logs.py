@@ -104,7 +104,7 @@ def test_library_levels_by_default() -> None:
     try:
         setup_logging("DEBUG")
         assert logging.getLogger("fieldbot.services.trips").getEffectiveLevel() == logging.DEBUG
-        assert logging.getLogger("conversations.trip").getEffectiveLevel() == logging.DEBUG
+        assert logging.getLogger("conversations.flows.trip").getEffectiveLevel() == logging.DEBUG
         for name in ("telegram.ext.Application", "telegram._bot", "aiosqlite"):
             assert logging.getLogger(name).getEffectiveLevel() == logging.INFO, name
         assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING

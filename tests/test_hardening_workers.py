@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram import Update
 
-from conversations.updates import PriorityUpdateProcessor
+from conversations.runtime.updates import PriorityUpdateProcessor
 
 RITA, SAM, ANA, OLU = 11, 12, 13, 14
 

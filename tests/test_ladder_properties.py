@@ -21,7 +21,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conversations.bootstrap import FieldbotApp, build_application
+from conversations.runtime.bootstrap import FieldbotApp, build_application
 from faketelegram.errors import Flood, ServerError
 from fieldbot.domain import ladder
 from fieldbot.domain.ladder import AlertKind

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from conversations.ratelimit import PriorityRateLimiter
+from conversations.runtime.ratelimit import PriorityRateLimiter
 
 
 async def test_urgent_requests_overtake_a_queue_of_replies() -> None:

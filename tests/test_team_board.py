@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from conversations.team_render import team_key
+from conversations.render.team import team_key
 from faketelegram.users import FakeUser
 from fieldbot.domain import board
 from fieldbot.domain.board import BoardState, Entry, OpenAlert, Tonight

@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import Update
 
-from conversations.updates import URGENT, PriorityUpdateProcessor, urgency
+from conversations.runtime.updates import URGENT, PriorityUpdateProcessor, urgency
 
 
 def message(update_id: int, user_id: int, text: str) -> Update:

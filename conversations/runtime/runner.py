@@ -17,7 +17,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application as TornadoApp
 from tornado.web import RequestHandler
 
-from conversations.bootstrap import FieldbotApp
+from conversations.runtime.bootstrap import FieldbotApp
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conversations.formatting import bounded, cut, day, local_time
 from conversations.i18n import Raw, Texts
+from conversations.render.formatting import bounded, cut, day, local_time
 from fieldbot.domain.places import Place
 from fieldbot.domain.risk import Assessment, Reason, RiskLevel
 from fieldbot.domain.trips import Trip

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from conversations.context import BotContext
-from conversations.start import role_name
+from conversations.flows.start import role_name
 from fieldbot.domain.roles import Role
 from fieldbot.services.enrolment import EnrolmentError
 

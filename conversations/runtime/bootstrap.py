@@ -18,27 +18,27 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from conversations import (
+from conversations import i18n
+from conversations.context import BotContext, BotData
+from conversations.flows import (
     alerts,
     checkin,
-    flows,
     hazard,
-    i18n,
     invite,
-    menus,
     privacy,
     reachability,
     start,
     team,
     trip,
 )
-from conversations.context import BotContext, BotData
-from conversations.guard import guard
-from conversations.inbox import DurableUpdateQueue
-from conversations.messenger import TelegramMessenger
-from conversations.persistence import SqlitePersistence
-from conversations.ratelimit import PriorityRateLimiter
-from conversations.updates import PriorityUpdateProcessor
+from conversations.flows import base as flows
+from conversations.render import menus
+from conversations.runtime.guard import guard
+from conversations.runtime.inbox import DurableUpdateQueue
+from conversations.runtime.messenger import TelegramMessenger
+from conversations.runtime.persistence import SqlitePersistence
+from conversations.runtime.ratelimit import PriorityRateLimiter
+from conversations.runtime.updates import PriorityUpdateProcessor
 from fieldbot.clock import Clock
 from fieldbot.config import Settings
 from fieldbot.geo.gazetteer import OfflineGeocoder

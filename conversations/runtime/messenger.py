@@ -12,9 +12,11 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ExtBot
 
-from conversations import hazard_render, keyboards, team_render
-from conversations.formatting import day, local_time, map_link
 from conversations.i18n import Raw, Texts
+from conversations.render import hazard as hazard_render
+from conversations.render import keyboards
+from conversations.render import team as team_render
+from conversations.render.formatting import day, local_time, map_link
 from fieldbot.domain.ladder import AlertKind, Tier
 from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import TripStatus
@@ -222,7 +224,7 @@ class TelegramMessenger:
                 None, True)
 
     async def _trip_approval(self, t: Texts, p: dict[str, Any]) -> Rendered:
-        from conversations.trip_render import trip_summary
+        from conversations.render.trip import trip_summary
 
         trip = await self._trips.get(int(p["trip_id"]))
         if trip is None or trip.status is TripStatus.CANCELLED:  # withdrawn, or rep erased

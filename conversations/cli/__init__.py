@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from conversations import privacy_cli
+from conversations.cli import privacy as privacy_cli
 from fieldbot.clock import SystemClock
 from fieldbot.config import ConfigError, Settings, load_settings
 from fieldbot.domain.roles import Role
@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         setup_logging(settings.log_level, settings.library_log_level)
         if args.command == "demo":
-            from conversations.demo import run_demo
+            from conversations.cli.demo import run_demo
 
             setup_logging("WARNING", settings.library_log_level)  # the transcript is the output
             return asyncio.run(run_demo(args.db))
@@ -93,8 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(settings: Settings, *, webhook: bool) -> int:
-    from conversations.bootstrap import build_application
-    from conversations.runner import run_polling, run_webhook
+    from conversations.runtime.bootstrap import build_application
+    from conversations.runtime.runner import run_polling, run_webhook
 
     app = build_application(settings, SystemClock())
     if not webhook:
@@ -216,7 +216,3 @@ async def _invite(settings: Settings, role: Role, team: str) -> int:
         print(f"invite code: {invite.code}  (the person sends: /start {invite.code})")
     print(f"role {role.value}, team {invite.team or '-'}, single use, expires in {hours} h")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -9,8 +9,8 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from conversations.formatting import cut, map_link
 from conversations.i18n import Raw, Texts
+from conversations.render.formatting import cut, map_link
 
 # Telegram allows 1024 characters in a caption: the description is cut to fit beside the rest.
 CAPTION_DESCRIPTION = 400

@@ -32,12 +32,14 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import drafts, keyboards, trips_cmd
 from conversations.context import BotContext
-from conversations.flows import DRAFT_LIFETIME, Flow
-from conversations.formatting import day, local_time
+from conversations.flows import drafts
+from conversations.flows import trips as trips_cmd
+from conversations.flows.base import DRAFT_LIFETIME, Flow
 from conversations.i18n import Texts
-from conversations.trip_render import obvious_match, risk_text, trip_summary
+from conversations.render import keyboards
+from conversations.render.formatting import day, local_time
+from conversations.render.trip import obvious_match, risk_text, trip_summary
 from fieldbot.domain import schedule
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import (

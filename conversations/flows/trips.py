@@ -29,12 +29,13 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import drafts, keyboards
 from conversations.context import BotContext
-from conversations.flows import Flow
-from conversations.formatting import day
+from conversations.flows import drafts
+from conversations.flows.base import Flow
 from conversations.i18n import Raw, Texts
-from conversations.trip_render import obvious_match, risk_text, trip_summary
+from conversations.render import keyboards
+from conversations.render.formatting import day
+from conversations.render.trip import obvious_match, risk_text, trip_summary
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Trip
 from fieldbot.services.trips import DecisionError

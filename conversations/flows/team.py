@@ -9,7 +9,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from conversations.context import BotContext
-from conversations.team_render import alerts_text, board_markup, board_text, report_text, team_key
+from conversations.render.team import alerts_text, board_markup, board_text, report_text, team_key
 from fieldbot.domain.report import Month, as_params
 from fieldbot.services.board import BoardAccessError
 

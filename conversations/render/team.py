@@ -9,7 +9,8 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from conversations.formatting import (
+from conversations.i18n import Texts
+from conversations.render.formatting import (
     bounded,
     day,
     duration,
@@ -18,7 +19,6 @@ from conversations.formatting import (
     month,
     percent,
 )
-from conversations.i18n import Texts
 from fieldbot.domain import board
 from fieldbot.domain.board import Entry
 from fieldbot.domain.report import SEVERITIES, SEVERITY_NAMES, Month

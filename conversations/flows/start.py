@@ -9,7 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from conversations.context import BotContext
 from conversations.i18n import LANGUAGES, Raw, Texts
-from conversations.menus import set_personal_menu
+from conversations.render.menus import set_personal_menu
 from fieldbot.domain.members import Member, language_from_telegram
 from fieldbot.domain.roles import Role
 from fieldbot.services.enrolment import EnrolmentError, InviteRefused

@@ -8,8 +8,8 @@ from dataclasses import replace
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from conversations import reachability
 from conversations.context import BotContext
+from conversations.flows import reachability
 from conversations.i18n import Texts, plain
 from fieldbot.domain.members import language_from_telegram
 from fieldbot.domain.roles import PERMISSIONS, Role, may

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from telegram import Update
 from telegram.request import HTTPXRequest
 
-from conversations.bootstrap import FieldbotApp, build_application
+from conversations.runtime.bootstrap import FieldbotApp, build_application
 from faketelegram.api import FakeTelegram
 from faketelegram.transport import FakeTransport
 from faketelegram.users import FakeUser

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
-from conversations import keyboards
 from conversations.context import BotContext
+from conversations.render import keyboards
 from fieldbot.services.escalation import AlertActionError
 
 

@@ -10,9 +10,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from conversations.context import BotContext
-from conversations.formatting import bounded, day, local_time, map_link
+from conversations.flows.start import role_name
 from conversations.i18n import Texts
-from conversations.start import role_name
+from conversations.render.formatting import bounded, day, local_time, map_link
 from fieldbot.services.privacy import ErasureRefused, PersonalData, StoredTrip
 
 _DIGITS = re.compile(r"[0-9]{1,19}")

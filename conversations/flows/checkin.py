@@ -16,11 +16,11 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import drafts, start
 from conversations.context import BotContext
-from conversations.flows import Flow
-from conversations.formatting import local_time
+from conversations.flows import drafts, start
+from conversations.flows.base import Flow
 from conversations.i18n import Texts
+from conversations.render.formatting import local_time
 from fieldbot.services.checkins import CheckinResult, Refusal
 from fieldbot.storage.outbox import PRIORITY_SOS
 

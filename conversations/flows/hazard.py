@@ -32,12 +32,14 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import drafts, hazard_render, keyboards
 from conversations.context import BotContext
-from conversations.flows import DRAFT_LIFETIME, Flow
+from conversations.flows import drafts
+from conversations.flows.base import DRAFT_LIFETIME, Flow
+from conversations.flows.trips import earliest_today
 from conversations.i18n import Raw, Texts
-from conversations.trip_render import obvious_match
-from conversations.trips_cmd import earliest_today
+from conversations.render import hazard as hazard_render
+from conversations.render import keyboards
+from conversations.render.trip import obvious_match
 from fieldbot.domain.hazards import (
     MAX_DESCRIPTION,
     MAX_PHOTOS,

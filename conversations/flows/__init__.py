@@ -1,0 +1,1 @@
+"""One module per conversation (its handlers and state table), and what every flow shares."""

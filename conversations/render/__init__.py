@@ -1,0 +1,1 @@
+"""Texts and keyboards: how the core's data reads in a chat."""

@@ -1,0 +1,1 @@
+"""Running the bot: bootstrap, runner, update handling, rate limit, persistence, messenger."""
