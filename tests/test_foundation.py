@@ -19,7 +19,7 @@ from faketelegram.errors import Flood
 from fieldbot.config import ConfigError, load_settings
 from fieldbot.logs import LIBRARIES, OWN, RedactTokens, setup_logging
 from fieldbot.storage.db import Database, migrations
-from tests.harness import TOKEN, World
+from tests.harness import GAZETTEER, TOKEN, World
 from tests.test_escalation_flow import BERLIN, REMINDER, at, plan_trip
 
 
@@ -205,7 +205,8 @@ async def test_a_second_instance_exits_with_a_clear_message_on_409(
     world.fake.dispatch = None  # updates go through getUpdates, as in production
     world.fake.fail_always("getUpdates", Conflict())
     app = build_application(world.settings, world.clock, request=world._request(),
-                            get_updates_request=world._request(), rate_limit=False)
+                            get_updates_request=world._request(), rate_limit=False,
+                            gazetteer=GAZETTEER)
     with caplog.at_level(logging.ERROR):
         code = await run_polling(app)
     assert code == EXIT_CONFLICT
@@ -226,17 +227,18 @@ async def test_webhook_mode_end_to_end(tmp_path: Path) -> None:
     world.fake.dispatch = None
     world.fake.deliver_webhooks = True
     app = build_application(world.settings, world.clock, request=world._request(),
-                            get_updates_request=world._request(), rate_limit=False)
+                            get_updates_request=world._request(), rate_limit=False,
+                            gazetteer=GAZETTEER)
     stop = asyncio.Event()
     url = f"http://127.0.0.1:{port}/telegram"
     running = asyncio.ensure_future(run_webhook(app, url, "s3cret-fixture", "127.0.0.1", port,
                                                 stop=stop))
     try:
-        await world.fake.wait_for(lambda: world.fake.webhook is not None, timeout=10)
+        await world.fake.wait_for(lambda: world.fake.webhook is not None, timeout=60)
         assert world.fake.webhook is not None
         assert world.fake.webhook.secret_token == "s3cret-fixture"
         await world.admin.send("/start")
-        await world.fake.wait_for(lambda: bool(world.admin.messages), timeout=10)
+        await world.fake.wait_for(lambda: bool(world.admin.messages), timeout=60)
         assert world.admin.last.body.startswith("Hello Ada!")
     finally:
         stop.set()
