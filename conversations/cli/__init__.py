@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     inv = sub.add_parser("invite", help="create a single-use invite link")
     inv.add_argument("--role", required=True, choices=[r.value for r in Role])
     inv.add_argument("--team", default="")
+    role = sub.add_parser("set-role", help="give an enrolled person another role or team")
+    role.add_argument("--user", required=True, type=int, help="numeric Telegram user id")
+    role.add_argument("--role", required=True, choices=[r.value for r in Role])
+    role.add_argument("--team", default="", help="required for staff and managers")
     risk = sub.add_parser("risk", help="official travel advisories")
     risk_sub = risk.add_subparsers(dest="risk_command", required=True)
     imp = risk_sub.add_parser("import", help="load a saved copy of a feed (RSS or JSON)")
@@ -83,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_report(settings, args.month, Path(args.out)))
         if args.command == "invite":
             return asyncio.run(_invite(settings, Role(args.role), args.team))
+        if args.command == "set-role":
+            return asyncio.run(_set_role(settings, args.user, Role(args.role), args.team))
         return asyncio.run(_run(settings, webhook=args.webhook))
     except (ConfigError, PolicyError) as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)
@@ -183,6 +189,24 @@ def _health(settings: Settings) -> int:
         print(f"unhealthy: last sweep {int(age.total_seconds())} s ago", file=sys.stderr)
         return 1
     print(f"healthy: last sweep {int(age.total_seconds())} s ago")
+    return 0
+
+
+async def _set_role(settings: Settings, user_id: int, role: Role, team: str) -> int:
+    from fieldbot.services.container import build_services
+    from fieldbot.services.enrolment import EnrolmentError
+
+    services = build_services(settings, SystemClock())
+    await services.db.connect()
+    try:
+        member = await services.enrolment.change_role(user_id, role, team)
+    except EnrolmentError as exc:
+        print(f"fieldbot: cannot change that role: {exc.reason.value}", file=sys.stderr)
+        return 2
+    finally:
+        await services.stop()
+    print(f"user {member.id} is now {member.role.value}"
+          + (f" in team {member.team}" if member.team else ""))
     return 0
 
 

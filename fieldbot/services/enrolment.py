@@ -30,6 +30,7 @@ class InviteRefused(StrEnum):
     ROLE_NOT_ALLOWED = "role_not_allowed"
     NO_TEAM = "no_team"
     ALREADY_ENROLLED = "already_enrolled"
+    NOT_ENROLLED = "not_enrolled"
 
 
 class EnrolmentError(Exception):
@@ -132,6 +133,25 @@ class EnrolmentService:
                                f"role={member.role.value} team={member.team or '-'}"
                                f" invited_by={invited_by}", now)
         return member
+
+    async def change_role(self, user_id: int, role: Role, team: str) -> Member:
+        """Give an enrolled person another role or team (the operator's `fieldbot set-role`):
+        the one way roles change, since opening an invite never changes them. Audited."""
+        team = team if role in (Role.STAFF, Role.MANAGER) else ""
+        if role in (Role.STAFF, Role.MANAGER) and not team:
+            raise EnrolmentError(InviteRefused.NO_TEAM)
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            before = await users.get(conn, user_id, cipher=self._cipher)
+            if before is None or not await users.set_role(conn, user_id, role, team):
+                raise EnrolmentError(InviteRefused.NOT_ENROLLED)
+            await audit.record(conn, None, "role_change", user_id,
+                               f"role={role.value} team={team or '-'}"
+                               f" was={before.role.value}/{before.team or '-'}", now)
+            after = await users.get(conn, user_id, cipher=self._cipher)
+        assert after is not None
+        log.info("user %s is now %s", user_id, role.value)
+        return after
 
     async def mark_reachable(self, user_id: int) -> bool:
         """They wrote to the bot or unblocked it: messages reach them again. Call it only for

@@ -78,6 +78,15 @@ async def upsert(
     )
 
 
+async def set_role(conn: aiosqlite.Connection, user_id: int, role: Role, team: str) -> bool:
+    """Change a person's role and team; False if there is no such (non-erased) person."""
+    cur = await conn.execute(
+        f"UPDATE users SET role = ?, team = ? WHERE id = ? AND {NOT_ERASED}",
+        (role.value, team, user_id),
+    )
+    return cur.rowcount == 1
+
+
 async def set_language(conn: aiosqlite.Connection, user_id: int, language: str) -> None:
     await conn.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
 
