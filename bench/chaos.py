@@ -20,6 +20,7 @@ import asyncio
 import os
 import random
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -54,8 +55,8 @@ def policy_text(first_deadline_in: int) -> str:
     deadline = (now + timedelta(seconds=first_deadline_in)).strftime("%H:%M:%S")
     return (f'[checkin]\nwindow_opens = "00:00"\nreminder = "{reminder}"\n'
             f'deadline = "{deadline}"\n\n[escalation]\nrep_reminders = ["0s"]\n'
-            'manager_after = "2s"\nofficers_after = "6s"\nrepeat_every = "8s"\n\n'
-            '[sos]\nrepeat_every = "6s"\n\n[risk.level3]\n\n[risk.level4]\n')
+            'manager_after = "2s"\nofficers_after = "6s"\nrepeat_every = "30s"\n\n'
+            '[sos]\nrepeat_every = "60s"\n\n[risk.level3]\n\n[risk.level4]\n')
 
 
 async def prepare(tmp: Path, reps: int, deadline_in: int) -> tuple[dict[str, str], list[int]]:
@@ -135,7 +136,8 @@ def sos_senders(fake: FakeTelegram) -> set[int]:
 
 async def run(kills: int, reps: int, seed: int) -> dict[str, int]:
     rng = random.Random(seed)
-    with tempfile.TemporaryDirectory() as folder:
+    folder = tempfile.mkdtemp(prefix="fieldbot-chaos-")
+    if True:  # the folder (database, bot.log) is kept when something was lost
         tmp = Path(folder)
         env, rep_ids = await prepare(tmp, reps, deadline_in=20)
         travelling = rep_ids[: reps // 2]
@@ -173,7 +175,7 @@ async def run(kills: int, reps: int, seed: int) -> dict[str, int]:
         missed = reached(fake, "Alert")
         sos = reached(fake, "SOS")
         sos_incomplete = len(sos) - complete(sos)
-        return {
+        figures = {
             "kills": kills,
             "sos_sent": len(sent_sos),
             "sos_lost": len(set(sent_sos) - sos_senders(fake)) + sos_incomplete,
@@ -181,6 +183,11 @@ async def run(kills: int, reps: int, seed: int) -> dict[str, int]:
             "missed_lost": len(travelling) - complete(missed),
             "most_copies": max(copies(fake).values(), default=0),
         }
+        if figures["sos_lost"] or figures["missed_lost"]:
+            print(f"something was lost: the database and bot.log are kept in {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+        return figures
 
 
 def main() -> None:
