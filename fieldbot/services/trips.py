@@ -8,8 +8,6 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-import aiosqlite
-
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain import schedule
@@ -28,7 +26,7 @@ from fieldbot.domain.trips import (
     overlaps,
 )
 from fieldbot.storage import alerts, audit, outbox, trips, users
-from fieldbot.storage.db import Database
+from fieldbot.storage.db import Database, Tx
 from fieldbot.storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -179,7 +177,7 @@ class TripService:
             raise DecisionError("already")
         return trip
 
-    async def _decidable(self, conn: aiosqlite.Connection, trip_id: int, manager: Member) -> Trip:
+    async def _decidable(self, conn: Tx, trip_id: int, manager: Member) -> Trip:
         trip = await trips.get(conn, trip_id, cipher=self._cipher)
         if trip is None or trip.status is TripStatus.CANCELLED:  # withdrawn, or rep erased
             raise DecisionError("unknown")
@@ -206,7 +204,7 @@ class TripService:
             return await self._in_progress(conn, user_id, now)
 
     async def _in_progress(
-        self, conn: aiosqlite.Connection, user_id: int, now: datetime
+        self, conn: Tx, user_id: int, now: datetime
     ) -> Trip | None:
         # A day back: in the far west a trip may still be under way on UTC's yesterday.
         approved = await trips.for_user(conn, user_id, ["approved"],
@@ -254,7 +252,7 @@ class TripService:
                             "given": given, "what": what or "", "warn": warn or ""},
                 )
 
-    async def on_delivery_failed(self, conn: aiosqlite.Connection, message: OutboxMessage) -> None:
+    async def on_delivery_failed(self, conn: Tx, message: OutboxMessage) -> None:
         """An approval request could not reach a manager: tell the rep why it waits."""
         if message.kind != "trip_approval":
             return
@@ -269,7 +267,7 @@ class TripService:
         )
 
     async def _clash(
-        self, conn: aiosqlite.Connection, user_id: int, legs: tuple[Leg, ...]
+        self, conn: Tx, user_id: int, legs: tuple[Leg, ...]
     ) -> Trip | None:
         start, end = legs[0].start, legs[-1].end
         for other in await trips.for_user(conn, user_id, trips.LIVE_STATUSES, start,
@@ -279,13 +277,13 @@ class TripService:
         return None
 
     async def _reachable_managers(
-        self, conn: aiosqlite.Connection, member: Member
+        self, conn: Tx, member: Member
     ) -> list[Member]:
         managers = await users.with_role(conn, [Role.MANAGER], member.team, cipher=self._cipher)
         return [m for m in managers if m.id != member.id and not m.unreachable]
 
     async def _tell_admins_no_manager(
-        self, conn: aiosqlite.Connection, member: Member, now: datetime
+        self, conn: Tx, member: Member, now: datetime
     ) -> None:
         for admin in await users.notice_recipients(conn, cipher=self._cipher):
             await outbox.enqueue(
