@@ -143,7 +143,7 @@ def build_services(
                                     cipher),
         advisories=advisories,
         risk=risk,
-        trips=TripService(db, clock, policy, risk, cipher),
+        trips=TripService(db, clock, policy, risk, cipher, max_days=settings.max_trip_days),
         escalation=escalation,
         checkins=CheckinService(db, clock, policy, escalation, cipher),
         resolver=resolver,

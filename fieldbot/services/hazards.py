@@ -24,6 +24,7 @@ from fieldbot.domain.hazards import (
 from fieldbot.domain.members import Member
 from fieldbot.domain.risk import DEFAULT_HAZARD_MAX_AGE, HazardSignal, haversine_km
 from fieldbot.domain.roles import Role
+from fieldbot.domain.trips import earliest_today
 from fieldbot.services.photos import PhotoStore, check_size
 from fieldbot.storage import hazards, outbox, users
 from fieldbot.storage.db import Database, Tx
@@ -62,11 +63,6 @@ class Decided:
 class Standing:
     mine: int
     board: list[tuple[int, str, int]]  # (user id, name, points), most first
-
-
-def earliest_today(now: datetime) -> str:
-    """Return the earliest calendar date anywhere on Earth now (UTC-12), as ISO text."""
-    return (now - timedelta(hours=12)).date().isoformat()
 
 
 class HazardService:
@@ -220,7 +216,8 @@ class HazardService:
         self, conn: Tx, hazard: Hazard, now: datetime
     ) -> int:
         """Tell colleagues whose trips (under way or upcoming) go within the radius."""
-        near = {row["user_id"] for row in await hazards.trip_stops(conn, earliest_today(now))
+        stops = await hazards.trip_stops(conn, earliest_today(now).isoformat())
+        near = {row["user_id"] for row in stops
                 if row["user_id"] != hazard.reporter_id
                 and hazard.covers(row["lat"], row["lon"])}
         reporter = await users.get(conn, hazard.reporter_id, cipher=self._cipher)

@@ -18,9 +18,12 @@ from fieldbot.domain.policy import Policy
 from fieldbot.domain.risk import RiskLevel
 from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import (
+    DateProblem,
     Leg,
+    PlanProblem,
     Trip,
     TripStatus,
+    check_plan,
     in_progress,
     needs_approval,
     overlaps,
@@ -44,11 +47,13 @@ class Assessor(Protocol):
 class TripRefused(StrEnum):
     OVERLAP = "overlap"
     NO_MANAGER = "no_manager"
+    INVALID = "invalid"  # the plan breaks a rule of `domain.trips.check_plan` (see `problem`)
 
 
 @dataclass(frozen=True, slots=True)
 class TripPlan:
-    """Everything the rep typed, checked field by field by the conversation."""
+    """Everything the rep typed: checked field by field by the conversation as it is typed,
+    and as a whole by `TripService.submit` (`domain.trips.check_plan`)."""
 
     legs: tuple[Leg, ...]
     lodging: str
@@ -64,6 +69,7 @@ class Submitted:
     trip: Trip | None
     refused: TripRefused | None = None
     clash: Trip | None = None  # the trip it overlaps
+    problem: DateProblem | PlanProblem | None = None  # why an INVALID plan is refused
     duplicate: bool = False  # the same draft was confirmed before
 
 
@@ -81,8 +87,10 @@ class DecisionError(Exception):
 
 class TripService:
     def __init__(
-        self, db: Database, clock: Clock, policy: Policy, assessor: Assessor, cipher: Cipher
+        self, db: Database, clock: Clock, policy: Policy, assessor: Assessor, cipher: Cipher,
+        *, max_days: int = 60,
     ) -> None:
+        self._max_days = max_days
         self._db = db
         self._clock = clock
         self._policy = policy
@@ -94,9 +102,17 @@ class TripService:
         return max(levels, default=RiskLevel.UNKNOWN)
 
     async def submit(self, member: Member, plan: TripPlan, draft_key: str) -> Submitted:
-        """Save a confirmed plan: approved at once, or waiting for the manager's decision."""
-        level = await self.risk_level(plan.legs)
+        """Save a confirmed plan: approved at once, or waiting for the manager's decision.
+
+        Every rule of a plan is checked here, whoever calls: the conversation checks them as
+        they are typed, but a day may have passed since, or another client may ask."""
         now = self._clock.now()
+        problem = check_plan(plan.legs, lodging=plan.lodging, contact_name=plan.contact_name,
+                             contact_phone=plan.contact_phone, companion=plan.companion,
+                             now=now, max_days=self._max_days)
+        if problem is not None:
+            return Submitted(None, TripRefused.INVALID, problem=problem)
+        level = await self.risk_level(plan.legs)
         async with self._db.transaction() as conn:
             earlier = await trips.by_draft(conn, draft_key, cipher=self._cipher)
             if earlier is not None:
