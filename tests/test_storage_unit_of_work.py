@@ -10,6 +10,12 @@ import pytest
 from fieldbot.storage.db import Database, StorageUnavailable
 
 
+async def insert_then_fail(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO t VALUES (1)")
+        await tx.execute("INSERT INTO no_such_table VALUES (1)")  # an OperationalError
+
+
 async def test_an_operational_error_leaves_as_storage_unavailable_and_rolls_back(
     tmp_path: Path,
 ) -> None:
@@ -19,9 +25,7 @@ async def test_an_operational_error_leaves_as_storage_unavailable_and_rolls_back
         async with db.transaction() as tx:
             await tx.execute("CREATE TABLE t (x INTEGER)")
         with pytest.raises(StorageUnavailable) as info:
-            async with db.transaction() as tx:
-                await tx.execute("INSERT INTO t VALUES (1)")
-                await tx.execute("INSERT INTO no_such_table VALUES (1)")
+            await insert_then_fail(db)
         assert isinstance(info.value.__cause__, sqlite3.OperationalError)
         async with db.read() as tx, tx.execute("SELECT COUNT(*) FROM t") as cur:
             row = await cur.fetchone()
