@@ -211,18 +211,6 @@ async def alert_for_night(conn: Tx, night_id: int) -> AlertRow | None:
     return _alert(row) if row else None
 
 
-async def advance(
-    conn: Tx, a: AlertRow, step_index: int, next_due_at: datetime
-) -> bool:
-    """Compare-and-set: record a step as done only if nobody else did since `a` was read."""
-    cur = await conn.execute(
-        "UPDATE alerts SET step_index = ?, next_due_at = ?, skip_tier = 0"
-        " WHERE id = ? AND step_index = ? AND state = 'open'",
-        (step_index, ts(next_due_at), a.id, a.step_index),
-    )
-    return cur.rowcount == 1
-
-
 async def move_ladder(
     conn: Tx, a: AlertRow, step_index: int, next_due_at: datetime, skip_tier: bool
 ) -> bool:
@@ -240,13 +228,6 @@ async def push_forward(conn: Tx, alert_id: int, due: datetime) -> None:
     await conn.execute(
         "UPDATE alerts SET next_due_at = ?, failures = failures + 1 WHERE id = ?",
         (ts(due), alert_id),
-    )
-
-
-async def settle(conn: Tx, alert_id: int, next_due_at: datetime) -> None:
-    await conn.execute(
-        "UPDATE alerts SET skip_tier = 0, next_due_at = ? WHERE id = ? AND state = 'open'",
-        (ts(next_due_at), alert_id),
     )
 
 
