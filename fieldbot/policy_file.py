@@ -100,6 +100,8 @@ _CHECKIN_KEYS: dict[str, Callable[[object], Any]] = {
     "deadline": _as_time,
     "duress_word": _as_text,
     "window_opens": _as_time,
+    "snooze": _as_duration,
+    "max_snoozes": _as_count,
 }
 _ESCALATION_KEYS: dict[str, Callable[[object], Any]] = {
     "rep_reminders": _as_durations,

@@ -94,7 +94,7 @@ class World:
 
     async def tick(self) -> None:
         """What the scheduler does when it wakes: sweep and deliver."""
-        await self.services.tick()
+        await self.services.sweeper.tick()
 
     async def advance(self, delta: timedelta) -> None:
         """Move the clock and let the scheduler catch up, as it would in real time."""

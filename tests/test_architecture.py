@@ -80,3 +80,33 @@ def test_the_check_catches_outside_imports(source: str) -> None:
 )
 def test_the_check_allows_the_standard_library_and_the_domain(source: str) -> None:
     assert foreign_imports(source) == []
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Return every module `path` imports, wherever in the file (absolute names)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_services_never_reach_the_driver_and_the_core_never_imports_telegram() -> None:
+    core = DOMAIN.parent
+    services = sorted((core / "services").rglob("*.py"))
+    assert services, "the services package is missing"
+    drivers = {
+        str(path.relative_to(core.parent)): sorted(bad)
+        for path in services
+        if (bad := {m for m in _imported_modules(path)
+                    if m.split(".")[0] in {"sqlite3", "aiosqlite"}})
+    }
+    telegram = {
+        str(path.relative_to(core.parent)): sorted(bad)
+        for path in sorted(core.rglob("*.py"))
+        if (bad := {m for m in _imported_modules(path) if m.split(".")[0] == "telegram"})
+    }
+    assert drivers == {}
+    assert telegram == {}

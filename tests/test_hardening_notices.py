@@ -141,7 +141,7 @@ async def test_a_backlog_of_notices_never_goes_before_a_ladder_step(team: World)
     await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
     team.clock.set(datetime.fromisoformat("2026-12-01T20:00:00+00:00"))  # Rita's deadline
     sent_before = len(team.fake.sent)
-    await asyncio.wait_for(team.services.tick(), timeout=60)
+    await asyncio.wait_for(team.services.sweeper.tick(), timeout=60)
     sent = [m.text or "" for m in team.fake.sent[sent_before:]]
     assert "Alert A-1" in sent[0]  # the ladder's step went out first
     assert await rows(team, "kind = 'trip_manager_unreachable' AND state = 'pending'") == 0

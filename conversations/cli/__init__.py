@@ -136,7 +136,7 @@ async def _risk(settings: Settings, command: str, file: str | None) -> int:
     from fieldbot.services.container import build_services
 
     services = build_services(settings, SystemClock())
-    await services.db.connect()
+    await services.open()
     loader = AdvisoryService(services.advisories, services.clock)
     try:
         if command == "import":
@@ -165,7 +165,7 @@ async def _report(settings: Settings, month_text: str, out: Path) -> int:
 
     month = Month.parse(month_text)  # a ValueError is reported as a usage error
     services = build_services(settings, SystemClock())
-    await services.db.connect()
+    await services.open()
     try:
         exported = await services.reports.export(month, out)
     finally:
@@ -217,7 +217,7 @@ async def _invite(settings: Settings, role: Role, team: str) -> int:
     from fieldbot.services.enrolment import EnrolmentError
 
     services = build_services(settings, SystemClock())
-    await services.start()
+    await services.open()  # the database only: no place index, no sender state
     try:
         invite = await services.enrolment.create_invite(None, role, team)
     except EnrolmentError as exc:

@@ -116,12 +116,12 @@ async def _scenario(app: FieldbotApp, fake: FakeTelegram, clock: FakeClock) -> i
 
     print("\n--- 20:00 in Berlin: the reminder; Rita does not answer ---")
     clock.set(datetime(2026, 12, 1, 19, 0, tzinfo=UTC))
-    await services.tick()
+    await services.sweeper.tick()
     log.flush()
     for minutes in (60, 75, 90, 120):
         clock.set(datetime(2026, 12, 1, 19, 0, tzinfo=UTC) + timedelta(minutes=minutes))
         print(f"\n--- {clock.now():%H:%M} UTC ---")
-        await services.tick()
+        await services.sweeper.tick()
         log.flush()
     print()
     await press(officer, "Acknowledge")

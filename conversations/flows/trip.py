@@ -43,6 +43,9 @@ from conversations.render.trip import obvious_match, risk_text, trip_summary
 from fieldbot.domain import schedule
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import (
+    MAX_COMPANION,
+    MAX_LEGS,
+    MAX_LODGING,
     DateProblem,
     Leg,
     Trip,
@@ -62,10 +65,7 @@ _chosen = keyboards.chosen
 _take_buttons_off = keyboards.take_buttons_off
 SAVED = "trip_saved"  # the last confirmed draft: {"key": draft_key, "trip_id": id}
 MAX_DESTINATION = 200
-MAX_LODGING = 500
 MAX_CONTACT = 200
-MAX_COMPANION = 200
-MAX_LEGS = 5
 DAY_BUTTONS = 7
 MAX_MESSAGE = 4000
 
@@ -635,6 +635,8 @@ def _refusal(t: Texts, outcome: Submitted) -> str:
         clash = outcome.clash
         return t("trip.refused.overlap", places=", ".join(leg.place.label() for leg in clash.legs),
                  start=day(clash.start, t.language), end=day(clash.end, t.language))
+    if outcome.refused is TripRefused.INVALID:
+        return t("trip.refused.invalid")
     return t("trip.refused.no_manager")
 
 

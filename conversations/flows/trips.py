@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import date, datetime
 from enum import IntEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import (
     ForceReply,
@@ -37,7 +35,7 @@ from conversations.render import keyboards
 from conversations.render.formatting import day
 from conversations.render.trip import obvious_match, risk_text, trip_summary
 from fieldbot.domain.places import Place
-from fieldbot.domain.trips import Trip
+from fieldbot.domain.trips import Trip, earliest_today
 from fieldbot.services.trips import DecisionError
 
 log = logging.getLogger(__name__)
@@ -68,15 +66,6 @@ class Reject(IntEnum):
 
 
 _user_data = drafts.store
-
-
-def earliest_today(now: datetime) -> date:
-    """Return the earliest calendar date anywhere on Earth now (UTC-12).
-
-    A trip's dates are local at its destination; a trip still under way in the far west must
-    not drop out of /trips or /endtrip because it is already tomorrow in UTC.
-    """
-    return now.astimezone(ZoneInfo("Etc/GMT+12")).date()
 
 
 # --- /trips -----------------------------------------------------------------------------------

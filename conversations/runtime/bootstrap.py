@@ -133,7 +133,7 @@ async def _post_init(app: FieldbotApp) -> None:
     await app.update_queue.replay(app.bot)
     if app.job_queue is not None:
         app.bot_data.scheduler = Scheduler(
-            app.job_queue, services.tick, services.settings.sweep_interval
+            app.job_queue, services.sweeper.tick, services.settings.sweep_interval
         )
         app.bot_data.scheduler.start()
         if services.settings.advisory_refresh:

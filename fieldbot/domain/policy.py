@@ -61,6 +61,8 @@ class CheckinPolicy:
     deadline: time
     duress_word: str = ""
     window_opens: time = time(12, 0)
+    snooze: timedelta = timedelta(minutes=30)  # how much later "30 more minutes" moves it
+    max_snoozes: int = 2  # how often a night's deadline may be moved
 
     def __post_init__(self) -> None:
         for name in ("reminder", "deadline", "window_opens"):
@@ -75,6 +77,10 @@ class CheckinPolicy:
                 f"({self.deadline:%H:%M:%S}), counting from the check-in window opening at "
                 f"{self.window_opens:%H:%M:%S}"
             )
+        if self.snooze <= _ZERO:
+            raise ValueError(f"snooze ({_fmt(self.snooze)}) must be positive")
+        if isinstance(self.max_snoozes, bool) or self.max_snoozes < 0:
+            raise ValueError("max_snoozes must be a whole number, 0 or more")
         word = self.duress_word
         if word != word.strip() or any(not ch.isprintable() for ch in word):
             raise ValueError("duress_word must not start or end with spaces or contain controls")

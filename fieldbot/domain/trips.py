@@ -101,6 +101,66 @@ def check_end(start: date, end: date, max_days: int) -> DateProblem | None:
     return None
 
 
+# What one plan may hold (the conversation says so before it is typed; `check_plan` refuses).
+MAX_LEGS = 5
+MAX_LODGING = 500
+MAX_CONTACT_NAME = 100
+MAX_PHONE = 16  # "+" and at most 15 digits (E.164), see normalise_phone
+MAX_COMPANION = 200
+
+
+class PlanProblem(StrEnum):
+    NO_LEGS = "no_legs"
+    TOO_MANY_LEGS = "too_many_legs"
+    BEFORE_PREVIOUS = "before_previous"  # a leg starts before the one before it ends
+    TOO_LONG_TEXT = "too_long_text"  # lodging, contact or companion beyond its limit
+
+
+def earliest_today(now: datetime) -> date:
+    """Return the earliest calendar date anywhere on Earth now (UTC-12).
+
+    A trip's dates are local at its destination; a trip still under way in the far west must
+    not drop out of /trips or /endtrip because it is already tomorrow in UTC.
+    """
+    return now.astimezone(ZoneInfo("Etc/GMT+12")).date()
+
+
+def check_plan(
+    legs: tuple[Leg, ...],
+    *,
+    lodging: str,
+    contact_name: str,
+    contact_phone: str,
+    companion: str,
+    now: datetime,
+    max_days: int,
+) -> DateProblem | PlanProblem | None:
+    """Return the first rule a whole trip plan breaks, or None.
+
+    Each leg starts no earlier than today at its destination and at most MAX_DAYS_AHEAD
+    later, on or after the day the leg before it ends (the travel day is shared), and ends
+    on or after its start; the whole trip lasts at most `max_days` days."""
+    if not legs:
+        return PlanProblem.NO_LEGS
+    if len(legs) > MAX_LEGS:
+        return PlanProblem.TOO_MANY_LEGS
+    for i, leg in enumerate(legs):
+        problem = check_start(leg.start, local_day(now, leg.place.tz_name))
+        if problem is not None:
+            return problem
+        if i and leg.start < legs[i - 1].end:
+            return PlanProblem.BEFORE_PREVIOUS
+        problem = check_end(leg.start, leg.end, max_days) or check_end(
+            legs[0].start, leg.end, max_days)
+        if problem is not None:
+            return problem
+    limits = ((lodging, MAX_LODGING), (contact_name, MAX_CONTACT_NAME),
+              (contact_phone, MAX_PHONE), (companion, MAX_COMPANION))
+    if any(len(text) > limit for text, limit in limits):
+        return PlanProblem.TOO_LONG_TEXT
+    return None
+
+
 def normalise_phone(text: str) -> str | None:
     """Return the phone number as '+digits' or 'digits', or None if it is not one."""
     candidate = text.strip()

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain import board, ladder
@@ -22,7 +20,7 @@ from fieldbot.domain.roles import Role
 from fieldbot.storage import alerts, audit, trips, users
 from fieldbot.storage import board as store
 from fieldbot.storage.alerts import AlertRow
-from fieldbot.storage.db import Database
+from fieldbot.storage.db import Database, Tx
 
 _SOS_KINDS = (AlertKind.SOS, AlertKind.DURESS)
 _ALL_KINDS = tuple(AlertKind)
@@ -104,7 +102,7 @@ class BoardService:
         return TeamBoard(team, board.urgent_first(entries))
 
     async def _entry(
-        self, conn: aiosqlite.Connection, viewer: Member, user_id: int, now: datetime
+        self, conn: Tx, viewer: Member, user_id: int, now: datetime
     ) -> Entry | None:
         member = await users.get(conn, user_id, cipher=self._cipher)
         if member is None:
@@ -153,7 +151,7 @@ class BoardService:
         views.sort(key=lambda v: (v.kind not in _SOS_KINDS, v.anchor, v.id))
         return views
 
-    async def _alert_view(self, conn: aiosqlite.Connection, a: AlertRow) -> AlertView:
+    async def _alert_view(self, conn: Tx, a: AlertRow) -> AlertView:
         subject = await users.get(conn, a.user_id, cipher=self._cipher)
         acker = (await users.get(conn, a.acked_by, cipher=self._cipher)
                  if a.acked_by is not None else None)
@@ -179,7 +177,7 @@ class BoardService:
 
 
 async def _record_views(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     viewer: Member,
     action: str,
     shown: list[tuple[int, str]],

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 
 from fieldbot.clock import Clock
 from fieldbot.config import ConfigError, Settings
@@ -28,15 +26,11 @@ from fieldbot.services.photos import PhotoStore
 from fieldbot.services.privacy import PrivacyService
 from fieldbot.services.report import ReportService
 from fieldbot.services.risk import RiskService
+from fieldbot.services.sweeper import Sweeper
 from fieldbot.services.trips import TripService
 from fieldbot.storage import outbox
 from fieldbot.storage.advisories import AdvisoryStore
 from fieldbot.storage.db import Database
-
-MAX_TICK_ROUNDS = 5
-MAX_SWEEP_BATCHES = 40
-TICK_SECONDS = 30.0  # one tick's work budget; what is left is due at once (the next tick)
-UNRECORDED_WARN_EVERY = timedelta(hours=1)
 
 
 class NoRegister:
@@ -65,17 +59,19 @@ class Services:
     board: BoardService
     reports: ReportService
     inbox: UpdateInbox
+    sweeper: Sweeper
     sender: OutboxSender | None = field(default=None)
-    # When each alert's unrecordable failure was last told to the admins (in memory: the
-    # database is what failed).
-    _warned: dict[int, datetime] = field(default_factory=dict)
+
+    async def open(self) -> None:
+        """Open the database and apply migrations (idempotent): all an operator's command
+        needs. It never touches the sender's state, which belongs to the running bot (see
+        `recover_sender`)."""
+        await self.db.connect()
 
     async def start(self) -> None:
-        """Open the database and apply migrations (idempotent); build the place index.
-
-        Every process does this, the operator's commands too: it never touches the sender's
-        state, which belongs to the running bot (see `recover_sender`)."""
-        await self.db.connect()
+        """Open the core for serving people: the database, then the place index (built at a
+        first start, which takes seconds)."""
+        await self.open()
         await asyncio.to_thread(self.resolver.gazetteer.warm)
 
     async def recover_sender(self) -> None:
@@ -100,7 +96,7 @@ class Services:
         sender = OutboxSender(self.db, self.clock, messenger, self.cipher)
         sender.on_permanent_failure += [self.escalation.on_delivery_failed,
                                         self.trips.on_delivery_failed]
-        self.sender = sender
+        self.sender = self.sweeper.sender = sender
         return sender
 
     async def deliver(self) -> None:
@@ -112,57 +108,6 @@ class Services:
             await self.sender.drain_urgent()
         else:
             await self.sender.drain()
-
-    async def tick(self) -> datetime | None:
-        """Sweep and deliver until nothing more is due now; return when to wake next.
-
-        A permanent delivery failure can make a step due at once (skip to the next tier),
-        hence the few rounds. The work is bounded (rounds, batches, TICK_SECONDS and the
-        sender's own share): a tick always returns, and the heartbeat stays fresh.
-        """
-        await asyncio.to_thread(write_heartbeat, self.settings.heartbeat_file, self.clock.now())
-        await self.privacy.purge_if_due()
-        await self.inbox.flush()
-        give_up_at = time.monotonic() + TICK_SECONDS  # a work budget, not a wall-clock time
-        for _ in range(MAX_TICK_ROUNDS):
-            # Everything due is turned into outbox rows before sending, so the outbox can
-            # put SOS first across the whole backlog rather than within one batch; each
-            # sweep decides alert steps whatever the number of nights due.
-            for _ in range(MAX_SWEEP_BATCHES):
-                report = await self.escalation.sweep()
-                if report.unrecorded:
-                    await self._warn_unrecorded(report.unrecorded)
-                if not report.saturated or time.monotonic() > give_up_at:
-                    break
-            if self.sender is not None:
-                await self.sender.drain()
-            due = await self.escalation.next_due()
-            if due is None or due > self.clock.now() or time.monotonic() > give_up_at:
-                return due
-        return await self.escalation.next_due()
-
-    async def _warn_unrecorded(self, alert_ids: tuple[int, ...]) -> None:
-        """Tell the admins, past the outbox, of steps failing where the database could not
-        even note it (disk full); at most once an hour per alert."""
-        if self.sender is None:
-            return
-        now = self.clock.now()
-        due = [a for a in alert_ids if now - self._warned.get(a, datetime.min.replace(
-            tzinfo=UTC)) >= UNRECORDED_WARN_EVERY]
-        if not due:
-            return
-        admins = await self.escalation.admin_ids()
-        for alert_id in due:
-            self._warned[alert_id] = now
-            for admin in admins:
-                await self.sender.send_unrecorded(admin, "admin_step_failed",
-                                                  {"alert": f"A-{alert_id}"})
-
-
-def write_heartbeat(path: Path, now: datetime) -> None:
-    """Record that the sweep ran (read by `fieldbot health`, the container's HEALTHCHECK)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(now.isoformat(), encoding="utf-8")
 
 
 def build_services(
@@ -188,6 +133,7 @@ def build_services(
     advisories = AdvisoryStore(db)
     risk = RiskService(resolver, advisories, register, VerifiedHazards(db, clock, cipher), clock)
     escalation = EscalationService(db, clock, policy, cipher)
+    inbox = UpdateInbox(db, clock, cipher)
     return Services(
         settings=settings,
         clock=clock,
@@ -197,7 +143,7 @@ def build_services(
                                     cipher),
         advisories=advisories,
         risk=risk,
-        trips=TripService(db, clock, policy, risk, cipher),
+        trips=TripService(db, clock, policy, risk, cipher, max_days=settings.max_trip_days),
         escalation=escalation,
         checkins=CheckinService(db, clock, policy, escalation, cipher),
         resolver=resolver,
@@ -206,5 +152,6 @@ def build_services(
         privacy=privacy,
         board=BoardService(db, clock, policy, cipher),
         reports=ReportService(db, clock, cipher),
-        inbox=UpdateInbox(db, clock, cipher),
+        inbox=inbox,
+        sweeper=Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file),
     )

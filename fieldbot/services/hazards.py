@@ -8,8 +8,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain.hazards import (
@@ -26,9 +24,10 @@ from fieldbot.domain.hazards import (
 from fieldbot.domain.members import Member
 from fieldbot.domain.risk import DEFAULT_HAZARD_MAX_AGE, HazardSignal, haversine_km
 from fieldbot.domain.roles import Role
+from fieldbot.domain.trips import earliest_today
 from fieldbot.services.photos import PhotoStore, check_size
 from fieldbot.storage import hazards, outbox, users
-from fieldbot.storage.db import Database
+from fieldbot.storage.db import Database, Tx
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +63,6 @@ class Decided:
 class Standing:
     mine: int
     board: list[tuple[int, str, int]]  # (user id, name, points), most first
-
-
-def earliest_today(now: datetime) -> str:
-    """Return the earliest calendar date anywhere on Earth now (UTC-12), as ISO text."""
-    return (now - timedelta(hours=12)).date().isoformat()
 
 
 class HazardService:
@@ -137,7 +131,7 @@ class HazardService:
                  int(report.severity))
         return Reported(hazard, alerted)
 
-    async def _leads_of(self, conn: aiosqlite.Connection, member: Member) -> list[Member]:
+    async def _leads_of(self, conn: Tx, member: Member) -> list[Member]:
         """The reporter's managers and the safety officers (admins if there is nobody)."""
         leads = [*await users.with_role(conn, [Role.MANAGER], member.team, cipher=self._cipher),
                  *await users.with_role(conn, [Role.OFFICER], cipher=self._cipher)]
@@ -206,7 +200,7 @@ class HazardService:
         return Decided(decided, points, notified)
 
     async def _tell_reporter(
-        self, conn: aiosqlite.Connection, hazard: Hazard, kind: str, lead: Member,
+        self, conn: Tx, hazard: Hazard, kind: str, lead: Member,
         now: datetime, points: int,
     ) -> None:
         total = await hazards.points_of(conn, hazard.reporter_id)
@@ -219,10 +213,11 @@ class HazardService:
         )
 
     async def _warn_travellers(
-        self, conn: aiosqlite.Connection, hazard: Hazard, now: datetime
+        self, conn: Tx, hazard: Hazard, now: datetime
     ) -> int:
         """Tell colleagues whose trips (under way or upcoming) go within the radius."""
-        near = {row["user_id"] for row in await hazards.trip_stops(conn, earliest_today(now))
+        stops = await hazards.trip_stops(conn, earliest_today(now).isoformat())
+        near = {row["user_id"] for row in stops
                 if row["user_id"] != hazard.reporter_id
                 and hazard.covers(row["lat"], row["lon"])}
         reporter = await users.get(conn, hazard.reporter_id, cipher=self._cipher)

@@ -11,13 +11,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-import aiosqlite
-
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
+from fieldbot.domain.alerts import LATE_AFTER
 from fieldbot.storage import outbox, users
 from fieldbot.storage.codec import parse_ts, ts
-from fieldbot.storage.db import Database
+from fieldbot.storage.db import Database, Tx
 from fieldbot.storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ class Messenger(Protocol):
     async def deliver(self, message: OutboxMessage) -> Delivery: ...
 
 
-FailureHook = Callable[[aiosqlite.Connection, OutboxMessage], Awaitable[None]]
+FailureHook = Callable[[Tx, OutboxMessage], Awaitable[None]]
 
 
 def _say_if_late(message: OutboxMessage, now: datetime) -> OutboxMessage:
@@ -61,7 +60,7 @@ def _say_if_late(message: OutboxMessage, now: datetime) -> OutboxMessage:
     since when it was due, as one the sweep itself decided late does."""
     decided = message.created_at
     if (message.kind != "alert" or decided is None or message.params.get("late")
-            or now - decided <= outbox.LATE_AFTER):
+            or now - decided <= LATE_AFTER):
         return message
     params = {**message.params, "late": True, "due_at": ts(decided)}
     return replace(message, params=params)
@@ -139,7 +138,7 @@ class OutboxSender:
         return sent
 
     async def _withdraw_if_past(
-        self, conn: aiosqlite.Connection, message: OutboxMessage, now: datetime
+        self, conn: Tx, message: OutboxMessage, now: datetime
     ) -> bool:
         """Withdraw a message whose moment has passed: a reminder to check in "before 21:00"
         after 21:00 (the missed night's alert says what matters then)."""
@@ -158,7 +157,7 @@ class OutboxSender:
             return Delivery(Outcome.TRANSIENT, error=type(exc).__name__)
 
     async def _record(
-        self, conn: aiosqlite.Connection, message: OutboxMessage, delivery: Delivery
+        self, conn: Tx, message: OutboxMessage, delivery: Delivery
     ) -> bool:
         """Write down what happened to one message; True if it was sent."""
         now = self._clock.now()

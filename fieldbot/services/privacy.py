@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import aiosqlite
-
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher, KeyProblem, UnreadableValue, generate_key, write_key_file
 from fieldbot.domain.members import Member
@@ -28,7 +26,7 @@ from fieldbot.storage import alerts, audit, outbox, trips, users
 from fieldbot.storage import privacy as store
 from fieldbot.storage.audit import AuditEntry
 from fieldbot.storage.codec import parse_ts, ts
-from fieldbot.storage.db import Database
+from fieldbot.storage.db import Database, Tx
 from fieldbot.storage.privacy import CANARY, Erased, Purged
 
 log = logging.getLogger(__name__)
@@ -97,7 +95,7 @@ class Rotation:
 
 
 async def _blockers(
-    conn: aiosqlite.Connection, subject_id: int, by: Member | None, *, asking: bool = False
+    conn: Tx, subject_id: int, by: Member | None, *, asking: bool = False
 ) -> tuple[int, ...]:
     """The open alerts that stop an erasure, as `by` may see them. A person is never shown a
     duress alert about themselves (whoever holds the phone must not learn of it): asking
@@ -172,7 +170,7 @@ class PrivacyService:
         async with self._db.read() as conn:
             await store.truncate_wal(conn)
 
-    async def _unlock_audit(self, conn: aiosqlite.Connection) -> None:
+    async def _unlock_audit(self, conn: Tx) -> None:
         """Load the audit log's MAC key (made once, kept encrypted in the vault) and chain
         the entries written before the chain existed (see fieldbot.storage.audit)."""
         stored = await store.get_meta(conn, "audit_key")
@@ -343,7 +341,7 @@ class PrivacyService:
         return erased
 
     async def _release_acknowledged(
-        self, conn: aiosqlite.Connection, subject_id: int, now: datetime
+        self, conn: Tx, subject_id: int, now: datetime
     ) -> None:
         """Alerts this person acknowledged but did not resolve go back up their ladder.
 
@@ -370,7 +368,7 @@ class PrivacyService:
 
     async def _tell_managers(
         self,
-        conn: aiosqlite.Connection,
+        conn: Tx,
         subject: Member,
         stand_in: int,
         stopped: store.Stopped,
@@ -450,7 +448,7 @@ class PrivacyService:
     # --- photo files --------------------------------------------------------------------
 
     async def _unused_photos(
-        self, conn: aiosqlite.Connection, photos: list[tuple[str, str]]
+        self, conn: Tx, photos: list[tuple[str, str]]
     ) -> list[Path]:
         """Of the photos whose rows were deleted, the files no other report refers to."""
         still = await store.photos_still_used(conn, [sha for sha, _ in photos])

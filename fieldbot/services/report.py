@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import aiosqlite
-
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain import report
@@ -19,7 +17,7 @@ from fieldbot.domain.report import Month, MonthReport
 from fieldbot.domain.roles import Role
 from fieldbot.storage import audit, kv, outbox, users
 from fieldbot.storage import board as store
-from fieldbot.storage.db import Database
+from fieldbot.storage.db import Database, Tx
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +113,7 @@ def _scope(viewer: Member) -> str | None:
     return viewer.team if viewer.role is Role.MANAGER else None
 
 
-async def _summary(conn: aiosqlite.Connection, month: Month, team: str | None) -> MonthReport:
+async def _summary(conn: Tx, month: Month, team: str | None) -> MonthReport:
     nights = await store.month_nights(conn, month)
     alerts = await store.month_alerts(conn, month)
     hazards = await store.month_hazards(conn, month)

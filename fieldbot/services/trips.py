@@ -8,8 +8,6 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-import aiosqlite
-
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain import schedule
@@ -20,15 +18,18 @@ from fieldbot.domain.policy import Policy
 from fieldbot.domain.risk import RiskLevel
 from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import (
+    DateProblem,
     Leg,
+    PlanProblem,
     Trip,
     TripStatus,
+    check_plan,
     in_progress,
     needs_approval,
     overlaps,
 )
 from fieldbot.storage import alerts, audit, outbox, trips, users
-from fieldbot.storage.db import Database
+from fieldbot.storage.db import Database, Tx
 from fieldbot.storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,13 @@ class Assessor(Protocol):
 class TripRefused(StrEnum):
     OVERLAP = "overlap"
     NO_MANAGER = "no_manager"
+    INVALID = "invalid"  # the plan breaks a rule of `domain.trips.check_plan` (see `problem`)
 
 
 @dataclass(frozen=True, slots=True)
 class TripPlan:
-    """Everything the rep typed, checked field by field by the conversation."""
+    """Everything the rep typed: checked field by field by the conversation as it is typed,
+    and as a whole by `TripService.submit` (`domain.trips.check_plan`)."""
 
     legs: tuple[Leg, ...]
     lodging: str
@@ -66,6 +69,7 @@ class Submitted:
     trip: Trip | None
     refused: TripRefused | None = None
     clash: Trip | None = None  # the trip it overlaps
+    problem: DateProblem | PlanProblem | None = None  # why an INVALID plan is refused
     duplicate: bool = False  # the same draft was confirmed before
 
 
@@ -83,8 +87,10 @@ class DecisionError(Exception):
 
 class TripService:
     def __init__(
-        self, db: Database, clock: Clock, policy: Policy, assessor: Assessor, cipher: Cipher
+        self, db: Database, clock: Clock, policy: Policy, assessor: Assessor, cipher: Cipher,
+        *, max_days: int = 60,
     ) -> None:
+        self._max_days = max_days
         self._db = db
         self._clock = clock
         self._policy = policy
@@ -96,9 +102,17 @@ class TripService:
         return max(levels, default=RiskLevel.UNKNOWN)
 
     async def submit(self, member: Member, plan: TripPlan, draft_key: str) -> Submitted:
-        """Save a confirmed plan: approved at once, or waiting for the manager's decision."""
-        level = await self.risk_level(plan.legs)
+        """Save a confirmed plan: approved at once, or waiting for the manager's decision.
+
+        Every rule of a plan is checked here, whoever calls: the conversation checks them as
+        they are typed, but a day may have passed since, or another client may ask."""
         now = self._clock.now()
+        problem = check_plan(plan.legs, lodging=plan.lodging, contact_name=plan.contact_name,
+                             contact_phone=plan.contact_phone, companion=plan.companion,
+                             now=now, max_days=self._max_days)
+        if problem is not None:
+            return Submitted(None, TripRefused.INVALID, problem=problem)
+        level = await self.risk_level(plan.legs)
         async with self._db.transaction() as conn:
             earlier = await trips.by_draft(conn, draft_key, cipher=self._cipher)
             if earlier is not None:
@@ -179,7 +193,7 @@ class TripService:
             raise DecisionError("already")
         return trip
 
-    async def _decidable(self, conn: aiosqlite.Connection, trip_id: int, manager: Member) -> Trip:
+    async def _decidable(self, conn: Tx, trip_id: int, manager: Member) -> Trip:
         trip = await trips.get(conn, trip_id, cipher=self._cipher)
         if trip is None or trip.status is TripStatus.CANCELLED:  # withdrawn, or rep erased
             raise DecisionError("unknown")
@@ -206,7 +220,7 @@ class TripService:
             return await self._in_progress(conn, user_id, now)
 
     async def _in_progress(
-        self, conn: aiosqlite.Connection, user_id: int, now: datetime
+        self, conn: Tx, user_id: int, now: datetime
     ) -> Trip | None:
         # A day back: in the far west a trip may still be under way on UTC's yesterday.
         approved = await trips.for_user(conn, user_id, ["approved"],
@@ -254,7 +268,7 @@ class TripService:
                             "given": given, "what": what or "", "warn": warn or ""},
                 )
 
-    async def on_delivery_failed(self, conn: aiosqlite.Connection, message: OutboxMessage) -> None:
+    async def on_delivery_failed(self, conn: Tx, message: OutboxMessage) -> None:
         """An approval request could not reach a manager: tell the rep why it waits."""
         if message.kind != "trip_approval":
             return
@@ -269,7 +283,7 @@ class TripService:
         )
 
     async def _clash(
-        self, conn: aiosqlite.Connection, user_id: int, legs: tuple[Leg, ...]
+        self, conn: Tx, user_id: int, legs: tuple[Leg, ...]
     ) -> Trip | None:
         start, end = legs[0].start, legs[-1].end
         for other in await trips.for_user(conn, user_id, trips.LIVE_STATUSES, start,
@@ -279,13 +293,13 @@ class TripService:
         return None
 
     async def _reachable_managers(
-        self, conn: aiosqlite.Connection, member: Member
+        self, conn: Tx, member: Member
     ) -> list[Member]:
         managers = await users.with_role(conn, [Role.MANAGER], member.team, cipher=self._cipher)
         return [m for m in managers if m.id != member.id and not m.unreachable]
 
     async def _tell_admins_no_manager(
-        self, conn: aiosqlite.Connection, member: Member, now: datetime
+        self, conn: Tx, member: Member, now: datetime
     ) -> None:
         for admin in await users.notice_recipients(conn, cipher=self._cipher):
             await outbox.enqueue(

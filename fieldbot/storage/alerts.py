@@ -8,8 +8,11 @@ from datetime import datetime
 import aiosqlite
 
 from fieldbot.crypto import Cipher
+from fieldbot.domain.alerts import AlertState
 from fieldbot.domain.ladder import AlertKind
+from fieldbot.domain.nights import NightState
 from fieldbot.storage.codec import opt_ts, parse_ts, sealed, ts
+from fieldbot.storage.db import Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +26,7 @@ class NightRow:
     deadline: datetime
     opens_at: datetime
     closes_at: datetime
-    state: str
+    state: NightState
     due_at: datetime | None
     snoozes: int
 
@@ -37,7 +40,7 @@ class AlertRow:
     night_id: int | None
     risk_level: int
     anchor: datetime
-    state: str
+    state: AlertState
     step_index: int
     next_due_at: datetime | None
     skip_tier: bool
@@ -55,20 +58,21 @@ def _night(row: aiosqlite.Row) -> NightRow:
     return NightRow(
         row["id"], row["trip_id"], row["user_id"], row["day"], row["tz_name"],
         parse_ts(row["reminder_at"]), parse_ts(row["deadline"]), parse_ts(row["opens_at"]),
-        parse_ts(row["closes_at"]), row["state"], opt_ts(row["due_at"]), row["snoozes"],
+        parse_ts(row["closes_at"]), NightState(row["state"]), opt_ts(row["due_at"]),
+        row["snoozes"],
     )
 
 
 def _alert(row: aiosqlite.Row) -> AlertRow:
     return AlertRow(
         row["id"], AlertKind(row["kind"]), row["user_id"], row["trip_id"], row["night_id"],
-        row["risk_level"], parse_ts(row["anchor"]), row["state"], row["step_index"],
+        row["risk_level"], parse_ts(row["anchor"]), AlertState(row["state"]), row["step_index"],
         opt_ts(row["next_due_at"]), bool(row["skip_tier"]), row["acked_by"],
         opt_ts(row["acked_at"]), row["resolved_by"], row["resolution"],
     )
 
 
-async def due_night_ids(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[int]:
+async def due_night_ids(conn: Tx, now: datetime, limit: int) -> list[int]:
     async with conn.execute(
         "SELECT id FROM nights WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
         (ts(now), limit),
@@ -76,14 +80,14 @@ async def due_night_ids(conn: aiosqlite.Connection, now: datetime, limit: int) -
         return [r[0] for r in await cur.fetchall()]
 
 
-async def night(conn: aiosqlite.Connection, night_id: int) -> NightRow | None:
+async def night(conn: Tx, night_id: int) -> NightRow | None:
     async with conn.execute("SELECT * FROM nights WHERE id = ?", (night_id,)) as cur:
         row = await cur.fetchone()
     return _night(row) if row else None
 
 
 async def current_night(
-    conn: aiosqlite.Connection, user_id: int, now: datetime
+    conn: Tx, user_id: int, now: datetime
 ) -> NightRow | None:
     """Return the night whose check-in window contains `now` (of an approved trip)."""
     async with conn.execute(
@@ -96,7 +100,7 @@ async def current_night(
     return _night(row) if row else None
 
 
-async def next_night(conn: aiosqlite.Connection, user_id: int, now: datetime) -> NightRow | None:
+async def next_night(conn: Tx, user_id: int, now: datetime) -> NightRow | None:
     async with conn.execute(
         "SELECT * FROM nights WHERE user_id = ? AND deadline > ?"
         " AND state IN ('pending', 'reminded') ORDER BY deadline LIMIT 1",
@@ -107,10 +111,10 @@ async def next_night(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
 
 
 async def move_night(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     night: NightRow,
     *,
-    state: str,
+    state: NightState,
     due_at: datetime | None,
     deadline: datetime | None = None,
     checked_in_at: datetime | None = None,
@@ -128,32 +132,33 @@ async def move_night(
         " checked_in_at = COALESCE(?, checked_in_at), note = COALESCE(?, note),"
         " snoozes = COALESCE(?, snoozes)"
         " WHERE id = ? AND state = ? AND due_at IS ? AND deadline = ?",
-        (state, ts(due_at) if due_at else None, ts(deadline) if deadline else None,
-         ts(checked_in_at) if checked_in_at else None, note, snoozes, night.id, night.state,
+        (state.value, ts(due_at) if due_at else None, ts(deadline) if deadline else None,
+         ts(checked_in_at) if checked_in_at else None, note, snoozes, night.id,
+         night.state.value,
          ts(night.due_at) if night.due_at else None, ts(night.deadline)),
     )
     return cur.rowcount == 1
 
 
-async def push_night(conn: aiosqlite.Connection, night_id: int, due: datetime) -> None:
+async def push_night(conn: Tx, night_id: int, due: datetime) -> None:
     await conn.execute("UPDATE nights SET due_at = ? WHERE id = ?", (ts(due), night_id))
 
 
-async def recent_outcomes(
-    conn: aiosqlite.Connection, trip_id: int, up_to_day: str, limit: int
-) -> list[str]:
+async def recent_states(
+    conn: Tx, trip_id: int, up_to_day: str, limit: int
+) -> list[NightState]:
     """Return the states of a trip's nights up to a day, oldest first."""
     async with conn.execute(
         "SELECT state FROM nights WHERE trip_id = ? AND day <= ? AND state != 'cancelled'"
         " ORDER BY day DESC LIMIT ?",
         (trip_id, up_to_day, limit),
     ) as cur:
-        states = [r[0] for r in await cur.fetchall()]
+        states = [NightState(r[0]) for r in await cur.fetchall()]
     return list(reversed(states))
 
 
 async def open_alert(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     *,
     kind: AlertKind,
     user_id: int,
@@ -172,13 +177,13 @@ async def open_alert(
     return cur.lastrowid if cur.rowcount == 1 else None
 
 
-async def alert(conn: aiosqlite.Connection, alert_id: int) -> AlertRow | None:
+async def alert(conn: Tx, alert_id: int) -> AlertRow | None:
     async with conn.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)) as cur:
         row = await cur.fetchone()
     return _alert(row) if row else None
 
 
-async def due_alert_ids(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[int]:
+async def due_alert_ids(conn: Tx, now: datetime, limit: int) -> list[int]:
     async with conn.execute(
         # SOS first: among due steps, someone asking for help goes before a missed check-in.
         "SELECT id FROM alerts WHERE next_due_at IS NOT NULL AND next_due_at <= ?"
@@ -189,7 +194,7 @@ async def due_alert_ids(conn: aiosqlite.Connection, now: datetime, limit: int) -
 
 
 async def open_alerts_for(
-    conn: aiosqlite.Connection, user_id: int, kinds: tuple[AlertKind, ...]
+    conn: Tx, user_id: int, kinds: tuple[AlertKind, ...]
 ) -> list[AlertRow]:
     marks = ",".join("?" * len(kinds))
     async with conn.execute(
@@ -200,40 +205,34 @@ async def open_alerts_for(
         return [_alert(r) for r in await cur.fetchall()]
 
 
-async def alert_for_night(conn: aiosqlite.Connection, night_id: int) -> AlertRow | None:
+async def alert_for_night(conn: Tx, night_id: int) -> AlertRow | None:
     async with conn.execute("SELECT * FROM alerts WHERE night_id = ?", (night_id,)) as cur:
         row = await cur.fetchone()
     return _alert(row) if row else None
 
 
-async def advance(
-    conn: aiosqlite.Connection, a: AlertRow, step_index: int, next_due_at: datetime
+async def move_ladder(
+    conn: Tx, a: AlertRow, step_index: int, next_due_at: datetime, skip_tier: bool
 ) -> bool:
-    """Compare-and-set: record a step as done only if nobody else did since `a` was read."""
+    """Compare-and-set: store where an open alert's ladder stands after a run, only if
+    nobody moved it since `a` was read."""
     cur = await conn.execute(
-        "UPDATE alerts SET step_index = ?, next_due_at = ?, skip_tier = 0"
+        "UPDATE alerts SET step_index = ?, next_due_at = ?, skip_tier = ?"
         " WHERE id = ? AND step_index = ? AND state = 'open'",
-        (step_index, ts(next_due_at), a.id, a.step_index),
+        (step_index, ts(next_due_at), int(skip_tier), a.id, a.step_index),
     )
     return cur.rowcount == 1
 
 
-async def push_forward(conn: aiosqlite.Connection, alert_id: int, due: datetime) -> None:
+async def push_forward(conn: Tx, alert_id: int, due: datetime) -> None:
     await conn.execute(
         "UPDATE alerts SET next_due_at = ?, failures = failures + 1 WHERE id = ?",
         (ts(due), alert_id),
     )
 
 
-async def settle(conn: aiosqlite.Connection, alert_id: int, next_due_at: datetime) -> None:
-    await conn.execute(
-        "UPDATE alerts SET skip_tier = 0, next_due_at = ? WHERE id = ? AND state = 'open'",
-        (ts(next_due_at), alert_id),
-    )
-
-
 async def request_skip(
-    conn: aiosqlite.Connection, alert_id: int, step_index: int, now: datetime
+    conn: Tx, alert_id: int, step_index: int, now: datetime
 ) -> bool:
     cur = await conn.execute(
         "UPDATE alerts SET skip_tier = 1, next_due_at = ?"
@@ -243,7 +242,7 @@ async def request_skip(
     return cur.rowcount == 1
 
 
-async def acknowledge(conn: aiosqlite.Connection, alert_id: int, by: int, now: datetime) -> bool:
+async def acknowledge(conn: Tx, alert_id: int, by: int, now: datetime) -> bool:
     """First acknowledgement wins; nobody acknowledges an alert about themselves."""
     cur = await conn.execute(
         "UPDATE alerts SET state = 'acknowledged', acked_by = ?, acked_at = ?, next_due_at = NULL"
@@ -254,7 +253,7 @@ async def acknowledge(conn: aiosqlite.Connection, alert_id: int, by: int, now: d
 
 
 async def release_acknowledged_by(
-    conn: aiosqlite.Connection, user_id: int, now: datetime
+    conn: Tx, user_id: int, now: datetime
 ) -> list[AlertRow]:
     """Put alerts acknowledged (not yet resolved) by a person back on their ladder, due now
     and at the next tier: the person can no longer handle them. Return them as they were."""
@@ -276,7 +275,7 @@ async def release_acknowledged_by(
 
 
 async def finish(
-    conn: aiosqlite.Connection, alert_id: int, state: str, by: int | None, now: datetime,
+    conn: Tx, alert_id: int, state: AlertState, by: int | None, now: datetime,
     resolution: str, note: str = "", *, cipher: Cipher | None = None,
 ) -> bool:
     """Resolve or close an alert; a note (how it was resolved) is stored encrypted."""
@@ -285,14 +284,14 @@ async def finish(
         " note = ?, next_due_at = NULL, acked_by = COALESCE(acked_by, ?),"
         " acked_at = COALESCE(acked_at, ?)"
         " WHERE id = ? AND state IN ('open', 'acknowledged')",
-        (state, by, ts(now), resolution, sealed(note, cipher), by, ts(now) if by else None,
+        (state.value, by, ts(now), resolution, sealed(note, cipher), by, ts(now) if by else None,
          alert_id),
     )
     return cur.rowcount == 1
 
 
 async def add_recipients(
-    conn: aiosqlite.Connection, alert_id: int, user_ids: list[int], now: datetime
+    conn: Tx, alert_id: int, user_ids: list[int], now: datetime
 ) -> None:
     await conn.executemany(
         "INSERT INTO alert_recipients (alert_id, user_id, first_at) VALUES (?,?,?)"
@@ -301,7 +300,7 @@ async def add_recipients(
     )
 
 
-async def recipients(conn: aiosqlite.Connection, alert_id: int) -> list[int]:
+async def recipients(conn: Tx, alert_id: int) -> list[int]:
     """Who was alerted (and so hears how it ends); erased people hear nothing more."""
     async with conn.execute(
         "SELECT user_id FROM alert_recipients WHERE alert_id = ? AND user_id NOT IN"
@@ -312,7 +311,7 @@ async def recipients(conn: aiosqlite.Connection, alert_id: int) -> list[int]:
 
 
 async def add_location(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     user_id: int,
     lat: float,
     lon: float,
@@ -329,7 +328,7 @@ async def add_location(
 
 
 async def last_location(
-    conn: aiosqlite.Connection, user_id: int, *, cipher: Cipher
+    conn: Tx, user_id: int, *, cipher: Cipher
 ) -> tuple[float, float, datetime] | None:
     async with conn.execute(
         "SELECT point, at FROM locations WHERE user_id = ? ORDER BY at DESC, id DESC LIMIT 1",
@@ -342,7 +341,7 @@ async def last_location(
     return float(lat), float(lon), parse_ts(row["at"])
 
 
-async def next_due(conn: aiosqlite.Connection) -> datetime | None:
+async def next_due(conn: Tx) -> datetime | None:
     """Return the earliest instant anything (a night or an alert) is due."""
     async with conn.execute(
         "SELECT MIN(d) FROM (SELECT MIN(due_at) AS d FROM nights WHERE due_at IS NOT NULL"

@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
-import aiosqlite
-
 from fieldbot.storage.codec import parse_ts, ts
+from fieldbot.storage.db import Tx
 
 MAX_DETAIL = 500
 HEAD = "audit_head"  # in the vault: "<id>:<chain>:<mac of both>"
@@ -38,7 +37,7 @@ TRIGGERS = ("audit_no_update", "audit_no_delete")
 
 # The MAC key of each open connection, given by PrivacyService.unlock once the encryption key
 # has opened the database (per connection, so two databases in one process never mix keys).
-_KEYS: WeakKeyDictionary[aiosqlite.Connection, bytes] = WeakKeyDictionary()
+_KEYS: WeakKeyDictionary[object, bytes] = WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +63,14 @@ class ChainCheck:
         return self.problem is None
 
 
-def use_key(conn: aiosqlite.Connection, key: bytes) -> None:
+def use_key(conn: Tx, key: bytes) -> None:
     """Give this connection the audit log's MAC key (done when the database is unlocked)."""
-    _KEYS[conn] = key
+    _KEYS[conn.session] = key
 
 
-def _key(conn: aiosqlite.Connection) -> bytes:
+def _key(conn: Tx) -> bytes:
     try:
-        return _KEYS[conn]
+        return _KEYS[conn.session]
     except KeyError:
         raise RuntimeError("the audit log's key has not been loaded (PrivacyService.unlock)")\
             from None
@@ -88,7 +87,7 @@ def _head_mac(key: bytes, entry_id: int, chain: str) -> str:
     return hmac.new(key, f"head\n{entry_id}\n{chain}".encode(), hashlib.sha256).hexdigest()
 
 
-async def _head(conn: aiosqlite.Connection, key: bytes) -> tuple[int, str] | None:
+async def _head(conn: Tx, key: bytes) -> tuple[int, str] | None:
     """The vault's head (newest id and chain) if present and genuine."""
     async with conn.execute("SELECT value FROM vault WHERE name = ?", (HEAD,)) as cur:
         row = await cur.fetchone()
@@ -102,7 +101,7 @@ async def _head(conn: aiosqlite.Connection, key: bytes) -> tuple[int, str] | Non
     return int(entry_id), chain
 
 
-async def _set_head(conn: aiosqlite.Connection, key: bytes, entry_id: int, chain: str,
+async def _set_head(conn: Tx, key: bytes, entry_id: int, chain: str,
                     *, create: bool = False) -> None:
     value = f"{entry_id}:{chain}:{_head_mac(key, entry_id, chain)}"
     if create:
@@ -113,14 +112,14 @@ async def _set_head(conn: aiosqlite.Connection, key: bytes, entry_id: int, chain
         await conn.execute("UPDATE vault SET value = ? WHERE name = ?", (value, HEAD))
 
 
-async def _last(conn: aiosqlite.Connection) -> tuple[int, str]:
+async def _last(conn: Tx) -> tuple[int, str]:
     async with conn.execute("SELECT id, chain FROM audit ORDER BY id DESC LIMIT 1") as cur:
         row = await cur.fetchone()
     return (int(row[0]), str(row[1])) if row else (0, "")
 
 
 async def record(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     actor: int | None,
     action: str,
     subject: int | None,
@@ -147,7 +146,7 @@ async def record(
     await _set_head(conn, key, entry_id, chain)
 
 
-async def start_chain(conn: aiosqlite.Connection) -> int:
+async def start_chain(conn: Tx) -> int:
     """Chain the entries written before the chain existed (once, at the first start after the
     upgrade; the trigger lets an empty chain value be filled in, nothing else), and write the
     head. Returns how many entries were sealed."""
@@ -167,7 +166,7 @@ async def start_chain(conn: aiosqlite.Connection) -> int:
     return sealed
 
 
-async def verify(conn: aiosqlite.Connection) -> ChainCheck:
+async def verify(conn: Tx) -> ChainCheck:
     """Recompute the chain; report the first entry missing, changed, reordered or added
     outside the bot, a head that is gone or forged, and append-only triggers that are gone."""
     key = _key(conn)
@@ -206,7 +205,7 @@ async def verify(conn: aiosqlite.Connection) -> ChainCheck:
     return ChainCheck(count)
 
 
-async def since(conn: aiosqlite.Connection, start: datetime) -> list[AuditEntry]:
+async def since(conn: Tx, start: datetime) -> list[AuditEntry]:
     """Return the entries at or after `start`, oldest first."""
     async with conn.execute(
         "SELECT * FROM audit WHERE at >= ? ORDER BY at, id", (ts(start),)
@@ -219,7 +218,7 @@ async def since(conn: aiosqlite.Connection, start: datetime) -> list[AuditEntry]
 
 
 async def count_about(
-    conn: aiosqlite.Connection, subject: int, *, hide_duress: bool = False
+    conn: Tx, subject: int, *, hide_duress: bool = False
 ) -> int:
     """How many entries concern a person; with `hide_duress`, not those about a duress alert
     (the person is shown this count, and must never learn that such an alert exists)."""

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 from datetime import date
 
-import aiosqlite
-
 from fieldbot.domain.board import LastCheckin
 from fieldbot.domain.ladder import AlertKind
 from fieldbot.domain.report import AlertRecord, HazardRecord, Month, NightRecord
 from fieldbot.storage.codec import day, opt_ts, parse_ts, ts
+from fieldbot.storage.db import Tx
 
 
-async def teams(conn: aiosqlite.Connection) -> list[str]:
+async def teams(conn: Tx) -> list[str]:
     async with conn.execute("SELECT DISTINCT team FROM users ORDER BY team") as cur:
         return [r[0] for r in await cur.fetchall()]
 
 
 async def traveller_ids(
-    conn: aiosqlite.Connection, team: str, ending_on_or_after: date
+    conn: Tx, team: str, ending_on_or_after: date
 ) -> list[int]:
     """Members of `team` with an approved trip not over yet, or with an alert still open."""
     async with conn.execute(
@@ -37,7 +36,7 @@ async def traveller_ids(
         return [r[0] for r in await cur.fetchall()]
 
 
-async def last_checkin(conn: aiosqlite.Connection, user_id: int) -> LastCheckin | None:
+async def last_checkin(conn: Tx, user_id: int) -> LastCheckin | None:
     """Return the latest check-in of a user: when, and the destination of that night."""
     async with conn.execute(
         "SELECT n.checked_in_at, n.tz_name, l.place_name FROM nights n"
@@ -52,7 +51,7 @@ async def last_checkin(conn: aiosqlite.Connection, user_id: int) -> LastCheckin 
     return LastCheckin(parse_ts(row[0]), row[1], row[2] or "")
 
 
-async def open_alert_ids(conn: aiosqlite.Connection, team: str | None) -> list[int]:
+async def open_alert_ids(conn: Tx, team: str | None) -> list[int]:
     """Alerts not closed yet (open or acknowledged), about members of `team` (None: all)."""
     sql = (
         "SELECT a.id FROM alerts a LEFT JOIN users u ON u.id = a.user_id"
@@ -66,7 +65,7 @@ async def open_alert_ids(conn: aiosqlite.Connection, team: str | None) -> list[i
         return [r[0] for r in await cur.fetchall()]
 
 
-async def leads_alerted(conn: aiosqlite.Connection, alert_id: int) -> bool:
+async def leads_alerted(conn: Tx, alert_id: int) -> bool:
     """Return whether a manager or officer has been sent this alert (not just the rep)."""
     async with conn.execute(
         "SELECT 1 FROM alert_recipients WHERE alert_id = ? LIMIT 1", (alert_id,)
@@ -77,7 +76,7 @@ async def leads_alerted(conn: aiosqlite.Connection, alert_id: int) -> bool:
 # --- the monthly summary ----------------------------------------------------------------------
 
 
-async def month_nights(conn: aiosqlite.Connection, month: Month) -> list[NightRecord]:
+async def month_nights(conn: Tx, month: Month) -> list[NightRecord]:
     """Settled nights whose local date falls in the month, with the rep's team."""
     async with conn.execute(
         "SELECT COALESCE(u.team, '') AS team, n.trip_id, n.day, n.state FROM nights n"
@@ -89,7 +88,7 @@ async def month_nights(conn: aiosqlite.Connection, month: Month) -> list[NightRe
                 for r in await cur.fetchall()]
 
 
-async def month_alerts(conn: aiosqlite.Connection, month: Month) -> list[AlertRecord]:
+async def month_alerts(conn: Tx, month: Month) -> list[AlertRecord]:
     """Alerts raised in the month (UTC), with when a manager or officer was first told."""
     async with conn.execute(
         "SELECT COALESCE(u.team, '') AS team, a.kind, a.created_at, a.acked_at, a.resolution,"
@@ -105,7 +104,7 @@ async def month_alerts(conn: aiosqlite.Connection, month: Month) -> list[AlertRe
         ]
 
 
-async def month_hazards(conn: aiosqlite.Connection, month: Month) -> list[HazardRecord] | None:
+async def month_hazards(conn: Tx, month: Month) -> list[HazardRecord] | None:
     """Hazard reports raised in the month and not dismissed; None if hazards are not recorded
     in this database (the table arrived with a later migration)."""
     async with conn.execute(

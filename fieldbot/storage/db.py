@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
+from aiosqlite.context import Result
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,58 @@ def migrations() -> list[tuple[int, str, str]]:
     if [v for v, _, _ in found] != expected:
         raise RuntimeError(f"migrations must be numbered 1..n without gaps: {found}")
     return found
+
+
+class StorageUnavailable(Exception):
+    """The database cannot take the work now (disk full, I/O error, locked too long).
+
+    The services catch this, never a driver's own error: what fails is the storage, and
+    the caller decides whether to retry later; the transaction was rolled back."""
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise StorageUnavailable(str(exc)) from exc
+
+
+class Tx:
+    """A unit of work: the connection, inside one transaction (or one read).
+
+    The services hold one of these and hand it to the storage functions; they never see
+    the driver. Only `Database.read()` and `Database.transaction()` make one."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    def execute(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> Result[aiosqlite.Cursor]:
+        """Run one statement (await it, or use it as `async with ... as cursor`)."""
+        return self._conn.execute(sql, parameters)
+
+    def executemany(
+        self, sql: str, parameters: Iterable[Iterable[Any]]
+    ) -> Result[aiosqlite.Cursor]:
+        return self._conn.executemany(sql, parameters)
+
+    @property
+    def session(self) -> object:
+        """Return what stays the same for every unit of work on one connection (a key for
+        what belongs to the connection, such as the audit log's key)."""
+        return self._conn
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    async def set_trace_callback(self, handler: Callable[[str], object] | None) -> None:
+        """See every statement run from now on (diagnostics and tests)."""
+        await self._conn.set_trace_callback(handler)  # type: ignore[arg-type]
 
 
 class Database:
@@ -88,7 +143,7 @@ class Database:
             self._conn = None
 
     async def version(self) -> int:
-        async with self.read() as conn, conn.execute("PRAGMA user_version") as cur:
+        async with self.read() as tx, tx.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
@@ -113,24 +168,30 @@ class Database:
         return self._conn
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Yield the connection for reads (no transaction)."""
-        async with self._lock:
-            yield self._require()
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Yield the connection inside BEGIN IMMEDIATE; commit on success, roll back on error."""
+    async def read(self) -> AsyncIterator[Tx]:
+        """Yield a unit of work for reads (no transaction)."""
         async with self._lock:
             conn = self._require()
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                # SQLite may have rolled back already (SQLITE_FULL, IOERR, NOMEM, BUSY):
-                # a second ROLLBACK would raise and hide the error that matters.
-                if conn.in_transaction:
-                    await conn.execute("ROLLBACK")
-                raise
-            else:
-                await conn.execute("COMMIT")
+            with _translated():
+                yield Tx(conn)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """Yield a unit of work inside BEGIN IMMEDIATE; commit on success, roll back on error.
+
+        The driver's operational errors (disk full, I/O error, busy) leave as
+        `StorageUnavailable`; anything else (a broken constraint: a bug) as it was."""
+        async with self._lock:
+            conn = self._require()
+            with _translated():
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Tx(conn)
+                except BaseException:
+                    # SQLite may have rolled back already (SQLITE_FULL, IOERR, NOMEM, BUSY):
+                    # a second ROLLBACK would raise and hide the error that matters.
+                    if conn.in_transaction:
+                        await conn.execute("ROLLBACK")
+                    raise
+                else:
+                    await conn.execute("COMMIT")

@@ -22,12 +22,13 @@ from fieldbot.domain.hazards import (
     Severity,
 )
 from fieldbot.storage.codec import opt_ts, parse_ts, ts
+from fieldbot.storage.db import Tx
 
 GRID = 2  # decimal places kept in the plain lat/lon columns: 0.01° is about 1.1 km
 
 
 async def insert(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     reporter_id: int,
     team: str,
     report: HazardReport,
@@ -60,21 +61,21 @@ async def insert(
 
 
 async def by_draft(
-    conn: aiosqlite.Connection, draft_key: str, *, cipher: Cipher
+    conn: Tx, draft_key: str, *, cipher: Cipher
 ) -> Hazard | None:
     async with conn.execute("SELECT * FROM hazards WHERE draft_key = ?", (draft_key,)) as cur:
         row = await cur.fetchone()
     return (await _with_photos(conn, [row], cipher))[0] if row else None
 
 
-async def get(conn: aiosqlite.Connection, hazard_id: int, *, cipher: Cipher) -> Hazard | None:
+async def get(conn: Tx, hazard_id: int, *, cipher: Cipher) -> Hazard | None:
     async with conn.execute("SELECT * FROM hazards WHERE id = ?", (hazard_id,)) as cur:
         row = await cur.fetchone()
     return (await _with_photos(conn, [row], cipher))[0] if row else None
 
 
 async def open_reports(
-    conn: aiosqlite.Connection, team: str | None, limit: int, *, cipher: Cipher
+    conn: Tx, team: str | None, limit: int, *, cipher: Cipher
 ) -> tuple[list[Hazard], int]:
     """Return the newest open reports (of one team, or of all) and how many are open in all."""
     where, args = "state = 'open'", []
@@ -93,7 +94,7 @@ async def open_reports(
 
 
 async def verified_between(
-    conn: aiosqlite.Connection, min_lat: float, max_lat: float, since: datetime, *,
+    conn: Tx, min_lat: float, max_lat: float, since: datetime, *,
     cipher: Cipher,
 ) -> list[Hazard]:
     """Verified reports decided since `since` in a band of latitude (the cheap prefilter on
@@ -109,7 +110,7 @@ async def verified_between(
 
 
 async def decide(
-    conn: aiosqlite.Connection, hazard_id: int, new: HazardState, by: int, at: datetime
+    conn: Tx, hazard_id: int, new: HazardState, by: int, at: datetime
 ) -> bool:
     """Move an open report to verified or dismissed; False if it was decided already."""
     cur = await conn.execute(
@@ -121,7 +122,7 @@ async def decide(
 
 
 async def award(
-    conn: aiosqlite.Connection, user_id: int, hazard_id: int, points: int, at: datetime
+    conn: Tx, user_id: int, hazard_id: int, points: int, at: datetime
 ) -> None:
     await conn.execute(
         "INSERT INTO points (user_id, hazard_id, points, at) VALUES (?,?,?,?)"
@@ -130,7 +131,7 @@ async def award(
     )
 
 
-async def points_of(conn: aiosqlite.Connection, user_id: int) -> int:
+async def points_of(conn: Tx, user_id: int) -> int:
     async with conn.execute(
         "SELECT COALESCE(SUM(points), 0) FROM points WHERE user_id = ?", (user_id,)
     ) as cur:
@@ -139,7 +140,7 @@ async def points_of(conn: aiosqlite.Connection, user_id: int) -> int:
 
 
 async def leaderboard(
-    conn: aiosqlite.Connection, team: str | None, limit: int, *, cipher: Cipher
+    conn: Tx, team: str | None, limit: int, *, cipher: Cipher
 ) -> list[tuple[int, str, int]]:
     """Return (user id, name, points) of the members with most points, of a team or of all.
 
@@ -162,7 +163,7 @@ async def leaderboard(
     return board[:limit]
 
 
-async def photos_in_use(conn: aiosqlite.Connection, shas: Sequence[str]) -> set[str]:
+async def photos_in_use(conn: Tx, shas: Sequence[str]) -> set[str]:
     """Return which of these photo hashes a saved report refers to."""
     if not shas:
         return set()
@@ -174,7 +175,7 @@ async def photos_in_use(conn: aiosqlite.Connection, shas: Sequence[str]) -> set[
 
 
 async def _with_photos(
-    conn: aiosqlite.Connection, rows: list[aiosqlite.Row], cipher: Cipher
+    conn: Tx, rows: list[aiosqlite.Row], cipher: Cipher
 ) -> list[Hazard]:
     found = []
     for row in rows:
@@ -200,7 +201,7 @@ async def _with_photos(
     return found
 
 
-async def trip_stops(conn: aiosqlite.Connection, ending_on_or_after: str) -> list[aiosqlite.Row]:
+async def trip_stops(conn: Tx, ending_on_or_after: str) -> list[aiosqlite.Row]:
     """Return (user_id, lat, lon) of every leg of a live trip that is not over yet."""
     async with conn.execute(
         "SELECT DISTINCT t.user_id, l.lat, l.lon FROM trips t JOIN legs l ON l.trip_id = t.id"

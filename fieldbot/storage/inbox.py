@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from fieldbot.storage.codec import ts
+from fieldbot.storage.db import Tx
 
 
-async def keep(conn: aiosqlite.Connection, update_id: int, payload: str, now: datetime) -> bool:
+async def keep(conn: Tx, update_id: int, payload: str, now: datetime) -> bool:
     """Store an update unless its id is known already; True if it is new."""
     cur = await conn.execute(
         "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)"
@@ -19,7 +18,7 @@ async def keep(conn: aiosqlite.Connection, update_id: int, payload: str, now: da
     return cur.rowcount == 1
 
 
-async def mark_done(conn: aiosqlite.Connection, update_ids: list[int], now: datetime) -> None:
+async def mark_done(conn: Tx, update_ids: list[int], now: datetime) -> None:
     """Mark handled updates; their text is dropped, the id stays to recognise a redelivery."""
     await conn.executemany(
         "UPDATE inbox SET done_at = ?, payload = '' WHERE update_id = ? AND done_at IS NULL",
@@ -27,7 +26,7 @@ async def mark_done(conn: aiosqlite.Connection, update_ids: list[int], now: date
     )
 
 
-async def unfinished(conn: aiosqlite.Connection) -> list[tuple[int, str]]:
+async def unfinished(conn: Tx) -> list[tuple[int, str]]:
     """Return (update_id, payload) of every update not handled yet, oldest first."""
     async with conn.execute(
         "SELECT update_id, payload FROM inbox WHERE done_at IS NULL ORDER BY update_id"
@@ -35,7 +34,7 @@ async def unfinished(conn: aiosqlite.Connection) -> list[tuple[int, str]]:
         return [(int(row[0]), str(row[1])) for row in await cur.fetchall()]
 
 
-async def forget_done(conn: aiosqlite.Connection, before: datetime) -> int:
+async def forget_done(conn: Tx, before: datetime) -> int:
     """Delete the ids of updates handled before `before` (Telegram redelivers for 24 h)."""
     cur = await conn.execute(
         "DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (ts(before),)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiosqlite
+from fieldbot.storage.db import Tx
 
 
-async def load(conn: aiosqlite.Connection, kind: str) -> dict[str, Any]:
+async def load(conn: Tx, kind: str) -> dict[str, Any]:
     async with conn.execute("SELECT key, value FROM ptb_state WHERE kind = ?", (kind,)) as cur:
         return {row["key"]: json.loads(row["value"]) for row in await cur.fetchall()}
 
 
-async def load_prefix(conn: aiosqlite.Connection, prefix: str) -> dict[str, dict[str, Any]]:
+async def load_prefix(conn: Tx, prefix: str) -> dict[str, dict[str, Any]]:
     """Return {kind: {key: value}} for every kind starting with `prefix`."""
     out: dict[str, dict[str, Any]] = {}
     async with conn.execute(
@@ -25,7 +25,7 @@ async def load_prefix(conn: aiosqlite.Connection, prefix: str) -> dict[str, dict
     return out
 
 
-async def put(conn: aiosqlite.Connection, kind: str, key: str, value: Any) -> None:
+async def put(conn: Tx, kind: str, key: str, value: Any) -> None:
     await conn.execute(
         "INSERT INTO ptb_state (kind, key, value) VALUES (?, ?, ?)"
         " ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value",
@@ -33,5 +33,5 @@ async def put(conn: aiosqlite.Connection, kind: str, key: str, value: Any) -> No
     )
 
 
-async def delete(conn: aiosqlite.Connection, kind: str, key: str) -> None:
+async def delete(conn: Tx, kind: str, key: str) -> None:
     await conn.execute("DELETE FROM ptb_state WHERE kind = ? AND key = ?", (kind, key))

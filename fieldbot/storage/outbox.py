@@ -7,20 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from fieldbot.crypto import Cipher
+from fieldbot.domain.alerts import Priority
 from fieldbot.storage.codec import parse_ts, ts
+from fieldbot.storage.db import Tx
 
-# Higher goes first. SOS and escalations never wait behind reminders or bulk sends.
-PRIORITY_SOS = 100
-PRIORITY_EMERGENCY = 70  # an EMERGENCY (several missed nights) before a single missed night
-PRIORITY_ALERT = 50
-PRIORITY_NOTICE = 30
-PRIORITY_REMINDER = 10
+# Higher goes first (the rule is `domain.alerts.Priority`); plain ints for the driver.
+PRIORITY_SOS = int(Priority.SOS)
+PRIORITY_EMERGENCY = int(Priority.EMERGENCY)
+PRIORITY_ALERT = int(Priority.ALERT)
+PRIORITY_NOTICE = int(Priority.NOTICE)
+PRIORITY_REMINDER = int(Priority.REMINDER)
 
 NOTICE_PREFIX = "admin_"  # notices: the bot's own troubles, told to the admins
-LATE_AFTER = timedelta(seconds=60)  # a ladder message sent later than this says it is late
 
 
 def is_notice(kind: str) -> bool:
@@ -42,7 +41,7 @@ class OutboxMessage:
 
 
 async def enqueue(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     *,
     dedupe: str,
     recipient: int,
@@ -72,7 +71,7 @@ async def enqueue(
 
 
 async def enqueue_notice(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     *,
     topic: str,
     recipient: int,
@@ -117,7 +116,7 @@ def read_params(stored: str, cipher: Cipher) -> dict[str, Any]:
 
 
 async def claim(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     now: datetime,
     limit: int,
     stale_before: datetime,
@@ -152,7 +151,7 @@ async def claim(
     return claimed
 
 
-async def withdraw_superseded(conn: aiosqlite.Connection, now: datetime) -> int:
+async def withdraw_superseded(conn: Tx, now: datetime) -> int:
     """Withdraw due ladder messages that a later step of the same alert to the same person
     has overtaken (an outage let them pile up): each person gets the alert's current step,
     once, rather than every repeat they missed."""
@@ -168,7 +167,7 @@ async def withdraw_superseded(conn: aiosqlite.Connection, now: datetime) -> int:
     return cur.rowcount
 
 
-async def withdraw(conn: aiosqlite.Connection, message_id: int, why: str) -> None:
+async def withdraw(conn: Tx, message_id: int, why: str) -> None:
     """Withdraw a claimed message that must no longer be sent (its moment has passed)."""
     await conn.execute(
         "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?",
@@ -176,14 +175,14 @@ async def withdraw(conn: aiosqlite.Connection, message_id: int, why: str) -> Non
     )
 
 
-async def release_claims(conn: aiosqlite.Connection) -> None:
+async def release_claims(conn: Tx) -> None:
     """Return every claimed-but-unconfirmed message to the queue (the bot's start-up only:
     any other process would take a running bot's claims away and cause double sends)."""
     await conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
 
 
 async def mark_sent(
-    conn: aiosqlite.Connection, message_id: int, at: datetime, telegram_id: int | None
+    conn: Tx, message_id: int, at: datetime, telegram_id: int | None
 ) -> None:
     await conn.execute(
         "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ? WHERE id = ?",
@@ -191,14 +190,14 @@ async def mark_sent(
     )
 
 
-async def mark_failed(conn: aiosqlite.Connection, message_id: int, error: str) -> None:
+async def mark_failed(conn: Tx, message_id: int, error: str) -> None:
     await conn.execute(
         "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error, message_id)
     )
 
 
 async def retry_at(
-    conn: aiosqlite.Connection, message_id: int, due: datetime, error: str
+    conn: Tx, message_id: int, due: datetime, error: str
 ) -> None:
     await conn.execute(
         "UPDATE outbox SET state = 'pending', due_at = ?, last_error = ? WHERE id = ?",
@@ -206,14 +205,14 @@ async def retry_at(
     )
 
 
-async def redirect(conn: aiosqlite.Connection, message_id: int, new_recipient: int) -> None:
+async def redirect(conn: Tx, message_id: int, new_recipient: int) -> None:
     await conn.execute(
         "UPDATE outbox SET recipient = ?, state = 'pending' WHERE id = ?",
         (new_recipient, message_id),
     )
 
 
-async def next_due(conn: aiosqlite.Connection) -> datetime | None:
+async def next_due(conn: Tx) -> datetime | None:
     async with conn.execute(
         "SELECT MIN(due_at) FROM outbox WHERE state = 'pending'"
     ) as cur:
@@ -222,7 +221,7 @@ async def next_due(conn: aiosqlite.Connection) -> datetime | None:
 
 
 async def step_outcome(
-    conn: aiosqlite.Connection, alert_id: int, step_index: int
+    conn: Tx, alert_id: int, step_index: int
 ) -> tuple[int, int, int]:
     """Return (sent, failed, pending) counts of one alert step's messages."""
     async with conn.execute(
@@ -235,7 +234,7 @@ async def step_outcome(
     return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
 
-async def withdraw_ladder(conn: aiosqlite.Connection, alert_id: int) -> int:
+async def withdraw_ladder(conn: Tx, alert_id: int) -> int:
     """Withdraw an ended alert's unsent ladder messages (e.g. waiting out a 429): sent after
     the acknowledgement or the all-clear, they would read as a new alarm. Notices stay."""
     cur = await conn.execute(

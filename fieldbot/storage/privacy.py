@@ -8,10 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import aiosqlite
-
 from fieldbot.crypto import Cipher
 from fieldbot.storage.codec import ts
+from fieldbot.storage.db import Tx
 
 # Every encrypted column, by table (each has an INTEGER PRIMARY KEY `id`). PTB's persisted
 # user_data (ptb_state, kind 'user') is encrypted too and handled on its own below.
@@ -57,13 +56,13 @@ class Purged:
 # --- the vault: the canary and the upgrade marker ---------------------------------------------
 
 
-async def get_meta(conn: aiosqlite.Connection, name: str) -> str | None:
+async def get_meta(conn: Tx, name: str) -> str | None:
     async with conn.execute("SELECT value FROM vault WHERE name = ?", (name,)) as cur:
         row = await cur.fetchone()
     return str(row[0]) if row else None
 
 
-async def set_meta(conn: aiosqlite.Connection, name: str, value: str) -> None:
+async def set_meta(conn: Tx, name: str, value: str) -> None:
     await conn.execute(
         "INSERT INTO vault (name, value) VALUES (?, ?)"
         " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -71,7 +70,7 @@ async def set_meta(conn: aiosqlite.Connection, name: str, value: str) -> None:
     )
 
 
-async def delete_meta(conn: aiosqlite.Connection, name: str) -> None:
+async def delete_meta(conn: Tx, name: str) -> None:
     await conn.execute("DELETE FROM vault WHERE name = ?", (name,))
 
 
@@ -79,7 +78,7 @@ async def delete_meta(conn: aiosqlite.Connection, name: str) -> None:
 
 
 async def rewrite_all(
-    conn: aiosqlite.Connection, column: Callable[[str], str], user_data: Callable[[str], str]
+    conn: Tx, column: Callable[[str], str], user_data: Callable[[str], str]
 ) -> int:
     """Apply `column` to every non-empty encrypted value and `user_data` to every persisted
     user_data value (the stored JSON text); return how many values changed."""
@@ -103,7 +102,7 @@ async def rewrite_all(
     return changed
 
 
-async def encrypt_plaintext(conn: aiosqlite.Connection, cipher: Cipher) -> int:
+async def encrypt_plaintext(conn: Tx, cipher: Cipher) -> int:
     """Encrypt the values written before their column was encrypted (0005 and later mark
     them); values that are tokens already stay as they are, so this is safe to repeat."""
 
@@ -117,7 +116,7 @@ async def encrypt_plaintext(conn: aiosqlite.Connection, cipher: Cipher) -> int:
     return await rewrite_all(conn, seal_column, seal_user_data)
 
 
-async def rotate_all(conn: aiosqlite.Connection, cipher: Cipher) -> int:
+async def rotate_all(conn: Tx, cipher: Cipher) -> int:
     """Re-encrypt every value under the cipher's first key."""
 
     def rotate_user_data(stored: str) -> str:
@@ -136,7 +135,7 @@ async def rotate_all(conn: aiosqlite.Connection, cipher: Cipher) -> int:
     return changed
 
 
-async def truncate_wal(conn: aiosqlite.Connection) -> None:
+async def truncate_wal(conn: Tx) -> None:
     """Copy the write-ahead log into the database and empty it, so that erased or re-encrypted
     values do not linger in old WAL frames (secure_delete zeroes them in the database file)."""
     await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -146,7 +145,7 @@ async def truncate_wal(conn: aiosqlite.Connection) -> None:
 
 
 async def trip_ids_of(
-    conn: aiosqlite.Connection, user_id: int, limit: int
+    conn: Tx, user_id: int, limit: int
 ) -> tuple[list[int], int]:
     """Return the ids of a person's newest trips (up to `limit`) and how many there are."""
     async with conn.execute("SELECT COUNT(*) FROM trips WHERE user_id = ?", (user_id,)) as cur:
@@ -158,7 +157,7 @@ async def trip_ids_of(
     return ids, int(row[0]) if row else 0
 
 
-async def purged_trip_ids(conn: aiosqlite.Connection, ids: list[int]) -> set[int]:
+async def purged_trip_ids(conn: Tx, ids: list[int]) -> set[int]:
     marks = ",".join("?" * len(ids))
     async with conn.execute(
         f"SELECT id FROM trips WHERE id IN ({marks}) AND purged_at IS NOT NULL", ids
@@ -166,25 +165,25 @@ async def purged_trip_ids(conn: aiosqlite.Connection, ids: list[int]) -> set[int
         return {int(r[0]) for r in await cur.fetchall()}
 
 
-async def count(conn: aiosqlite.Connection, sql: str, *args: object) -> int:
+async def count(conn: Tx, sql: str, *args: object) -> int:
     async with conn.execute(sql, args) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
 
-async def enrolled_at(conn: aiosqlite.Connection, user_id: int) -> str | None:
+async def enrolled_at(conn: Tx, user_id: int) -> str | None:
     async with conn.execute("SELECT enrolled_at FROM users WHERE id = ?", (user_id,)) as cur:
         row = await cur.fetchone()
     return str(row[0]) if row else None
 
 
-async def has_table(conn: aiosqlite.Connection, name: str) -> bool:
+async def has_table(conn: Tx, name: str) -> bool:
     return bool(await count(
         conn, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", name))
 
 
 async def open_alert_ids(
-    conn: aiosqlite.Connection, user_id: int, *, hide_duress: bool = False
+    conn: Tx, user_id: int, *, hide_duress: bool = False
 ) -> list[int]:
     """Alerts about a person that nobody has resolved yet (they block erasure). With
     `hide_duress`, those the person must never learn of are left out."""
@@ -212,7 +211,7 @@ class Stopped:
         return sorted(self.ended + self.withdrawn)
 
 
-async def stop_safety_work(conn: aiosqlite.Connection, user_id: int, now: datetime) -> Stopped:
+async def stop_safety_work(conn: Tx, user_id: int, now: datetime) -> Stopped:
     """Stop everything the ladder would still do for a person about to be erased: their
     future nights, their trips still planned or under way, their requests for approval
     (and the messages asking for it that are still unsent)."""
@@ -248,7 +247,7 @@ async def stop_safety_work(conn: aiosqlite.Connection, user_id: int, now: dateti
     return out
 
 
-async def erase_person(conn: aiosqlite.Connection, user_id: int) -> Erased:
+async def erase_person(conn: Tx, user_id: int) -> Erased:
     """Erase a person: their personal data goes, their safety statistics stay under an
     anonymous stand-in id (a negative number, with the same role and team).
 
@@ -335,12 +334,12 @@ async def erase_person(conn: aiosqlite.Connection, user_id: int) -> Erased:
     return out
 
 
-async def _photos(conn: aiosqlite.Connection, sql: str, *args: object) -> list[tuple[str, str]]:
+async def _photos(conn: Tx, sql: str, *args: object) -> list[tuple[str, str]]:
     async with conn.execute(sql, args) as cur:
         return [(str(r[0]), str(r[1])) for r in await cur.fetchall()]
 
 
-async def photos_still_used(conn: aiosqlite.Connection, shas: list[str]) -> set[str]:
+async def photos_still_used(conn: Tx, shas: list[str]) -> set[str]:
     """Of these photo hashes, those another report still refers to (one file per content)."""
     if not shas or not await has_table(conn, "hazard_photos"):
         return set()
@@ -354,7 +353,7 @@ async def photos_still_used(conn: aiosqlite.Connection, shas: list[str]) -> set[
 # --- retention ---------------------------------------------------------------------------------
 
 
-async def purge_before(conn: aiosqlite.Connection, cutoff: datetime, now: datetime) -> Purged:
+async def purge_before(conn: Tx, cutoff: datetime, now: datetime) -> Purged:
     """Purge what the retention period no longer allows: lodging, contacts and the exact
     destination of trips over before `cutoff`, locations older than it (unless a trip still
     under way needs the last known one), the content of old sent messages, old hazard photos.

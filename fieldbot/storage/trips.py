@@ -12,12 +12,13 @@ from fieldbot.domain.places import Place
 from fieldbot.domain.schedule import Night
 from fieldbot.domain.trips import Leg, Trip, TripStatus
 from fieldbot.storage.codec import day, sealed, ts
+from fieldbot.storage.db import Tx
 
 LIVE_STATUSES = (TripStatus.AWAITING_APPROVAL.value, TripStatus.APPROVED.value)
 
 
 async def insert(
-    conn: aiosqlite.Connection, trip: Trip, at: datetime, draft_key: str, *, cipher: Cipher
+    conn: Tx, trip: Trip, at: datetime, draft_key: str, *, cipher: Cipher
 ) -> int | None:
     """Insert a trip and its legs; None if this draft was already saved (a double Confirm).
 
@@ -50,14 +51,14 @@ async def insert(
 
 
 async def by_draft(
-    conn: aiosqlite.Connection, draft_key: str, *, cipher: Cipher
+    conn: Tx, draft_key: str, *, cipher: Cipher
 ) -> Trip | None:
     async with conn.execute("SELECT id FROM trips WHERE draft_key = ?", (draft_key,)) as cur:
         row = await cur.fetchone()
     return await get(conn, row["id"], cipher=cipher) if row else None
 
 
-async def get(conn: aiosqlite.Connection, trip_id: int, *, cipher: Cipher) -> Trip | None:
+async def get(conn: Tx, trip_id: int, *, cipher: Cipher) -> Trip | None:
     async with conn.execute("SELECT * FROM trips WHERE id = ?", (trip_id,)) as cur:
         row = await cur.fetchone()
     if row is None:
@@ -66,7 +67,7 @@ async def get(conn: aiosqlite.Connection, trip_id: int, *, cipher: Cipher) -> Tr
 
 
 async def for_user(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     user_id: int,
     statuses: Sequence[str],
     ending_on_or_after: date,
@@ -86,7 +87,7 @@ async def for_user(
 
 
 async def _with_legs(
-    conn: aiosqlite.Connection, rows: list[aiosqlite.Row], cipher: Cipher
+    conn: Tx, rows: list[aiosqlite.Row], cipher: Cipher
 ) -> list[Trip]:
     trips = []
     for row in rows:
@@ -115,7 +116,7 @@ async def _with_legs(
 
 
 async def set_status(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     trip_id: int,
     expected: TripStatus,
     new: TripStatus,
@@ -136,7 +137,7 @@ async def set_status(
     return cur.rowcount == 1
 
 
-async def end(conn: aiosqlite.Connection, trip_id: int, at: datetime) -> bool:
+async def end(conn: Tx, trip_id: int, at: datetime) -> bool:
     cur = await conn.execute(
         "UPDATE trips SET status = 'ended', ended_at = ? WHERE id = ? AND status = 'approved'",
         (ts(at), trip_id),
@@ -145,14 +146,14 @@ async def end(conn: aiosqlite.Connection, trip_id: int, at: datetime) -> bool:
 
 
 async def save_report(
-    conn: aiosqlite.Connection, trip_id: int, report: str, *, cipher: Cipher
+    conn: Tx, trip_id: int, report: str, *, cipher: Cipher
 ) -> None:
     await conn.execute("UPDATE trips SET report = ? WHERE id = ?",
                        (cipher.encrypt(report), trip_id))
 
 
 
-async def insert_nights(conn: aiosqlite.Connection, user_id: int, nights: Sequence[Night]) -> None:
+async def insert_nights(conn: Tx, user_id: int, nights: Sequence[Night]) -> None:
     await conn.executemany(
         "INSERT INTO nights (trip_id, user_id, day, leg_index, tz_name, reminder_at, deadline,"
         " opens_at, closes_at, state, due_at) VALUES (?,?,?,?,?,?,?,?,?,'pending',?)"
@@ -166,7 +167,7 @@ async def insert_nights(conn: aiosqlite.Connection, user_id: int, nights: Sequen
     )
 
 
-async def cancel_future_nights(conn: aiosqlite.Connection, trip_id: int) -> None:
+async def cancel_future_nights(conn: Tx, trip_id: int) -> None:
     """Stop scheduling a trip's nights that have not been settled yet."""
     await conn.execute(
         "UPDATE nights SET state = 'cancelled', due_at = NULL"

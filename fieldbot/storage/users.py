@@ -7,9 +7,11 @@ from datetime import datetime
 import aiosqlite
 
 from fieldbot.crypto import Cipher
+from fieldbot.domain import alerts
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
 from fieldbot.storage.codec import ts
+from fieldbot.storage.db import Tx
 
 _COLUMNS = "id, name, role, team, language, unreachable"
 ERASED = "erased"  # the `unreachable` mark of an erased person's anonymous stand-in
@@ -27,20 +29,20 @@ def _member(row: aiosqlite.Row, cipher: Cipher) -> Member:
     )
 
 
-async def get(conn: aiosqlite.Connection, user_id: int, *, cipher: Cipher) -> Member | None:
+async def get(conn: Tx, user_id: int, *, cipher: Cipher) -> Member | None:
     async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,)) as cur:
         row = await cur.fetchone()
     return _member(row, cipher) if row else None
 
 
-async def by_ids(conn: aiosqlite.Connection, ids: list[int], *, cipher: Cipher) -> list[Member]:
+async def by_ids(conn: Tx, ids: list[int], *, cipher: Cipher) -> list[Member]:
     marks = ",".join("?" * len(ids))
     async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id IN ({marks})", ids) as cur:
         return [_member(r, cipher) for r in await cur.fetchall()]
 
 
 async def with_role(
-    conn: aiosqlite.Connection, roles: list[Role], team: str | None = None, *, cipher: Cipher
+    conn: Tx, roles: list[Role], team: str | None = None, *, cipher: Cipher
 ) -> list[Member]:
     """People holding one of `roles` (in `team`). An erased person's stand-in holds no role:
     it is never among them, so it is never the recipient of a step or a notice."""
@@ -54,20 +56,15 @@ async def with_role(
         return [_member(r, cipher) for r in await cur.fetchall()]
 
 
-async def notice_recipients(conn: aiosqlite.Connection, *, cipher: Cipher) -> list[Member]:
-    """Who hears of the bot's own troubles (an unreachable person, a failed step): the admins,
-    or the officers if no admin can be reached. Never anyone known to be unreachable or erased
-    (an erased person's stand-in is marked unreachable): a notice to them fails and helps no
-    one."""
-    for role in (Role.ADMIN, Role.OFFICER):
-        people = [m for m in await with_role(conn, [role], cipher=cipher) if m.unreachable is None]
-        if people:
-            return people
-    return []
+async def notice_recipients(conn: Tx, *, cipher: Cipher) -> list[Member]:
+    """Who hears of the bot's own troubles: the rule is `domain.alerts.notice_recipients`
+    (an erased person's stand-in holds no role and is marked unreachable)."""
+    return alerts.notice_recipients(await with_role(conn, list(alerts.NOTICE_ROLES),
+                                                    cipher=cipher))
 
 
 async def upsert(
-    conn: aiosqlite.Connection, member: Member, at: datetime, *, cipher: Cipher
+    conn: Tx, member: Member, at: datetime, *, cipher: Cipher
 ) -> None:
     await conn.execute(
         "INSERT INTO users (id, name, role, team, language, enrolled_at) VALUES (?,?,?,?,?,?)"
@@ -78,7 +75,7 @@ async def upsert(
     )
 
 
-async def set_role(conn: aiosqlite.Connection, user_id: int, role: Role, team: str) -> bool:
+async def set_role(conn: Tx, user_id: int, role: Role, team: str) -> bool:
     """Change a person's role and team; False if there is no such (non-erased) person."""
     cur = await conn.execute(
         f"UPDATE users SET role = ?, team = ? WHERE id = ? AND {NOT_ERASED}",
@@ -87,15 +84,15 @@ async def set_role(conn: aiosqlite.Connection, user_id: int, role: Role, team: s
     return cur.rowcount == 1
 
 
-async def set_language(conn: aiosqlite.Connection, user_id: int, language: str) -> None:
+async def set_language(conn: Tx, user_id: int, language: str) -> None:
     await conn.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
 
 
-async def set_unreachable(conn: aiosqlite.Connection, user_id: int, why: str | None) -> None:
+async def set_unreachable(conn: Tx, user_id: int, why: str | None) -> None:
     await conn.execute("UPDATE users SET unreachable = ? WHERE id = ?", (why, user_id))
 
 
-async def set_reachable(conn: aiosqlite.Connection, user_id: int) -> bool:
+async def set_reachable(conn: Tx, user_id: int) -> bool:
     """Clear a person's unreachable mark (they wrote to the bot, or unblocked it); True if
     there was one. An erased person's stand-in stays as it is."""
     cur = await conn.execute(
@@ -107,7 +104,7 @@ async def set_reachable(conn: aiosqlite.Connection, user_id: int) -> bool:
 
 
 async def add_invite(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     code_hash: str,
     role: Role,
     team: str,
@@ -122,13 +119,13 @@ async def add_invite(
     )
 
 
-async def get_invite(conn: aiosqlite.Connection, code_hash: str) -> aiosqlite.Row | None:
+async def get_invite(conn: Tx, code_hash: str) -> aiosqlite.Row | None:
     async with conn.execute("SELECT * FROM invites WHERE code_hash = ?", (code_hash,)) as cur:
         return await cur.fetchone()
 
 
 async def use_invite(
-    conn: aiosqlite.Connection, code_hash: str, user_id: int, at: datetime
+    conn: Tx, code_hash: str, user_id: int, at: datetime
 ) -> bool:
     """Mark an invite used; False if someone else used it first (compare-and-set)."""
     cur = await conn.execute(
@@ -139,7 +136,7 @@ async def use_invite(
 
 
 async def count_stranger(
-    conn: aiosqlite.Connection, user_id: int, now: datetime, window_start: datetime
+    conn: Tx, user_id: int, now: datetime, window_start: datetime
 ) -> int:
     """Count a message from an unenrolled user in the current window; return the count."""
     await conn.execute(

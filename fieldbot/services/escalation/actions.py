@@ -1,0 +1,178 @@
+"""People acting on alerts: raise an SOS, acknowledge, resolve; and the all-clear a
+check-in gives. Who may act is `domain.alerts.refuse_action`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from fieldbot.clock import Clock
+from fieldbot.crypto import Cipher
+from fieldbot.domain import alerts as rules
+from fieldbot.domain.alerts import ActionRefusal, AlertState, Priority
+from fieldbot.domain.ladder import AlertKind
+from fieldbot.domain.members import Member
+from fieldbot.domain.trips import TripStatus, in_progress
+from fieldbot.services.escalation.ladder import LadderRunner
+from fieldbot.storage import alerts, audit, outbox, trips, users
+from fieldbot.storage.alerts import AlertRow
+from fieldbot.storage.codec import ts
+from fieldbot.storage.db import Database, Tx
+
+log = logging.getLogger(__name__)
+
+
+class AlertActionError(Exception):
+    """Why an acknowledge/resolve was refused: own alert, already handled, not allowed."""
+
+    def __init__(self, reason: str, by: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.by = by
+
+
+class AlertActions:
+    def __init__(self, db: Database, clock: Clock, cipher: Cipher, ladder: LadderRunner) -> None:
+        self._db = db
+        self._clock = clock
+        self._cipher = cipher
+        self._ladder = ladder
+
+    async def raise_sos(self, user_id: int, *, duress: bool = False) -> tuple[int, bool]:
+        """Open an SOS (or a silent duress alert) and carry out its first step at once.
+
+        Returns (alert id, created); an SOS already open is reused, not duplicated.
+        """
+        now = self._clock.now()
+        kind = AlertKind.DURESS if duress else AlertKind.SOS
+        async with self._db.transaction() as tx:
+            # Only an open SOS is reused: an open duress alert must never show through (the
+            # rep would read "already active"), so her own SOS is a real one next to it.
+            existing = await alerts.open_alerts_for(tx, user_id, (AlertKind.SOS,))
+            if existing and not duress:
+                return existing[-1].id, False
+            # Only the trip under way counts: a future trip's hotel is not where the rep is.
+            approved = await trips.for_user(tx, user_id, [TripStatus.APPROVED.value],
+                                            (now - timedelta(days=1)).date(),
+                                            cipher=self._cipher)
+            trip = next((t for t in approved if in_progress(t, now)), None)
+            alert_id = await alerts.open_alert(
+                tx,
+                kind=kind,
+                user_id=user_id,
+                trip_id=trip.id if trip else None,
+                night_id=None,
+                risk_level=trip.risk_level if trip else 0,
+                anchor=now,
+                now=now,
+            )
+            assert alert_id is not None
+            await audit.record(tx, user_id, "alert_open", user_id,
+                               f"alert={alert_id} kind={kind.value}", now)
+            await self._ladder.run_step(tx, alert_id, now)
+        log.warning("alert %s raised (%s) for user %s", alert_id, kind.value, user_id)
+        return alert_id, True
+
+    async def acknowledge(self, alert_id: int, by: Member) -> AlertRow:
+        """Acknowledge an alert: stops the ladder; the other recipients are told who has it."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            a = await self._actionable(tx, alert_id, by)
+            if not await alerts.acknowledge(tx, alert_id, by.id, now):
+                raise AlertActionError(ActionRefusal.ALREADY, a.acked_by or a.resolved_by)
+            await outbox.withdraw_ladder(tx, alert_id)
+            await audit.record(tx, by.id, "alert_ack", a.user_id, f"alert={alert_id}", now)
+            for uid in await alerts.recipients(tx, alert_id):
+                if uid != by.id:
+                    await outbox.enqueue(
+                        tx,
+                        cipher=self._cipher,
+                        dedupe=f"ack:{alert_id}:to:{uid}",
+                        recipient=uid,
+                        kind="ack_notice",
+                        params={"alert": a.label, "by_name": by.name},
+                        now=now,
+                        priority=int(Priority.ALERT),
+                    )
+            done = await alerts.alert(tx, alert_id)
+        assert done is not None
+        log.info("alert %s acknowledged by %s", alert_id, by.id)
+        return done
+
+    async def resolve(self, alert_id: int, by: Member, reason: str, note: str = "") -> AlertRow:
+        """Close an alert with a reason; everyone who was alerted is told."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            a = await self._actionable(tx, alert_id, by)
+            if not await alerts.finish(tx, alert_id, AlertState.RESOLVED, by.id, now, reason,
+                                       note, cipher=self._cipher):
+                raise AlertActionError(ActionRefusal.ALREADY, a.resolved_by or a.acked_by)
+            await outbox.withdraw_ladder(tx, alert_id)
+            await audit.record(tx, by.id, "alert_resolve", a.user_id,
+                               f"alert={alert_id} reason={reason}", now)
+            for uid in await alerts.recipients(tx, alert_id):
+                await outbox.enqueue(
+                    tx,
+                    cipher=self._cipher,
+                    dedupe=f"resolved:{alert_id}:to:{uid}",
+                    recipient=uid,
+                    kind="resolved",
+                    params={"alert": a.label, "by_name": by.name, "reason": reason, "note": note},
+                    priority=int(Priority.ALERT),
+                    now=now,
+                )
+            done = await alerts.alert(tx, alert_id)
+        assert done is not None
+        return done
+
+    async def _actionable(self, tx: Tx, alert_id: int, by: Member) -> AlertRow:
+        a = await alerts.alert(tx, alert_id)
+        if a is None:
+            raise AlertActionError(ActionRefusal.UNKNOWN)
+        subject = await users.get(tx, a.user_id, cipher=self._cipher)
+        was_alerted = by.id in await alerts.recipients(tx, alert_id)
+        refused = rules.refuse_action(a.state, a.user_id, subject.team if subject else None, by,
+                                      was_alerted)
+        if refused is not None:
+            by_whom = a.resolved_by or a.acked_by if refused is ActionRefusal.ALREADY else None
+            raise AlertActionError(refused, by_whom)
+        return a
+
+    async def all_clear(self, tx: Tx, a: AlertRow, now: datetime) -> None:
+        """Close an alert because the rep checked in; tell everyone who was alerted."""
+        if not await alerts.finish(tx, a.id, AlertState.CLOSED, None, now, "checked_in"):
+            return
+        await outbox.withdraw_ladder(tx, a.id)
+        await audit.record(tx, None, "alert_all_clear", a.user_id, f"alert={a.id}", now)
+        subject = await users.get(tx, a.user_id, cipher=self._cipher)
+        for uid in await alerts.recipients(tx, a.id):
+            await outbox.enqueue(
+                tx,
+                cipher=self._cipher,
+                dedupe=f"clear:{a.id}:to:{uid}",
+                recipient=uid,
+                kind="all_clear",
+                params={
+                    "alert": a.label,
+                    "subject_name": subject.name if subject else "?",
+                    "at": ts(now),
+                },
+                priority=int(Priority.ALERT),
+                now=now,
+            )
+
+    async def fold_into_duress(self, tx: Tx, a: AlertRow, now: datetime) -> None:
+        """End a missed-check-in alert silently because a duress alert has taken it over.
+
+        Folded rather than left open: the duress alert already runs the fastest ladder (the
+        officers and every manager of the team at once, repeated every few minutes), so nobody
+        who heard of the missed check-in loses anything; left open, the missed alert would keep
+        sending the rep "you have not checked in" after a check-in she was shown as accepted,
+        telling whoever holds her phone that it did not count. No all-clear goes out: the people
+        alerted must not read "safe" next to the duress alert.
+        """
+        if not await alerts.finish(tx, a.id, AlertState.CLOSED, None, now, "duress"):
+            return
+        await outbox.withdraw_ladder(tx, a.id)
+        await audit.record(tx, None, "alert_folded", a.user_id,
+                           f"alert={a.id} into=duress", now)

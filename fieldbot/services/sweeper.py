@@ -1,0 +1,92 @@
+"""The sweeper: what the scheduler runs when it wakes. It proves it is alive (the
+heartbeat), purges what is due, turns due nights and steps into outbox rows, delivers them,
+and warns the admins of failures the database could not even note."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fieldbot.clock import Clock
+from fieldbot.services.escalation import EscalationService
+from fieldbot.services.inbox import UpdateInbox
+from fieldbot.services.outbox import OutboxSender
+from fieldbot.services.privacy import PrivacyService
+
+MAX_TICK_ROUNDS = 5
+MAX_SWEEP_BATCHES = 40
+TICK_SECONDS = 30.0  # one tick's work budget; what is left is due at once (the next tick)
+UNRECORDED_WARN_EVERY = timedelta(hours=1)
+
+
+class Sweeper:
+    def __init__(
+        self,
+        clock: Clock,
+        escalation: EscalationService,
+        privacy: PrivacyService,
+        inbox: UpdateInbox,
+        heartbeat_file: Path,
+    ) -> None:
+        self._clock = clock
+        self._escalation = escalation
+        self._privacy = privacy
+        self._inbox = inbox
+        self._heartbeat_file = heartbeat_file
+        self.sender: OutboxSender | None = None  # set once the bot exists
+        # When each alert's unrecordable failure was last told to the admins (in memory: the
+        # database is what failed).
+        self._warned: dict[int, datetime] = {}
+
+    async def tick(self) -> datetime | None:
+        """Sweep and deliver until nothing more is due now; return when to wake next.
+
+        A permanent delivery failure can make a step due at once (skip to the next tier),
+        hence the few rounds. The work is bounded (rounds, batches, TICK_SECONDS and the
+        sender's own share): a tick always returns, and the heartbeat stays fresh.
+        """
+        await asyncio.to_thread(write_heartbeat, self._heartbeat_file, self._clock.now())
+        await self._privacy.purge_if_due()
+        await self._inbox.flush()
+        give_up_at = time.monotonic() + TICK_SECONDS  # a work budget, not a wall-clock time
+        for _ in range(MAX_TICK_ROUNDS):
+            # Everything due is turned into outbox rows before sending, so the outbox can
+            # put SOS first across the whole backlog rather than within one batch; each
+            # sweep decides alert steps whatever the number of nights due.
+            for _ in range(MAX_SWEEP_BATCHES):
+                report = await self._escalation.sweep()
+                if report.unrecorded:
+                    await self._warn_unrecorded(report.unrecorded)
+                if not report.saturated or time.monotonic() > give_up_at:
+                    break
+            if self.sender is not None:
+                await self.sender.drain()
+            due = await self._escalation.next_due()
+            if due is None or due > self._clock.now() or time.monotonic() > give_up_at:
+                return due
+        return await self._escalation.next_due()
+
+    async def _warn_unrecorded(self, alert_ids: tuple[int, ...]) -> None:
+        """Tell the admins, past the outbox, of steps failing where the database could not
+        even note it (disk full); at most once an hour per alert."""
+        if self.sender is None:
+            return
+        now = self._clock.now()
+        due = [a for a in alert_ids if now - self._warned.get(a, datetime.min.replace(
+            tzinfo=UTC)) >= UNRECORDED_WARN_EVERY]
+        if not due:
+            return
+        admins = await self._escalation.admin_ids()
+        for alert_id in due:
+            self._warned[alert_id] = now
+            for admin in admins:
+                await self.sender.send_unrecorded(admin, "admin_step_failed",
+                                                  {"alert": f"A-{alert_id}"})
+
+
+def write_heartbeat(path: Path, now: datetime) -> None:
+    """Record that the sweep ran (read by `fieldbot health`, the container's HEALTHCHECK)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(now.isoformat(), encoding="utf-8")
