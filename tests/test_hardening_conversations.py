@@ -9,9 +9,19 @@ from typing import Any
 
 from fieldbot.domain.trips import TripStatus
 from fieldbot.services.checkins import Refusal
+from tests.builders import (
+    BERLIN,
+    DEADLINE,
+    REMINDER,
+    alerts_in,
+    at,
+    import_us_fixture,
+    plan,
+    plan_trip,
+    rows,
+    trips_of,
+)
 from tests.harness import World
-from tests.test_escalation_flow import BERLIN, DEADLINE, REMINDER, alerts_in, at, plan_trip
-from tests.test_trip_flow import import_us_fixture, plan, rows, trips_of
 
 PUT_ASIDE = "⏸ Your unfinished trip plan was put aside. Send /trip to continue it."
 SKIP_CLOSED = "✖️ The open question (reason for skipping tonight) was closed: nothing was saved."

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from fieldbot.domain.policy import CheckinPolicy
+from tests.builders import BERLIN, DEADLINE, REMINDER, at, plan_trip
 from tests.harness import World
-from tests.test_escalation_flow import BERLIN, DEADLINE, REMINDER, at, plan_trip
 
 WORD = "bluebird"
 

@@ -12,9 +12,8 @@ from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
 from fieldbot.storage import alerts
+from tests.builders import BERLIN, DEADLINE, at, import_us_fixture, plan, trips_of
 from tests.harness import ADMIN_ID, OTHER_MANAGER_ID, World
-from tests.test_escalation_flow import BERLIN, DEADLINE, at
-from tests.test_trip_flow import import_us_fixture, plan, trips_of
 
 
 async def _invite_link(world: World, role: str, team: str = "") -> str:

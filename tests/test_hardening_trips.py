@@ -9,9 +9,8 @@ from pathlib import Path
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
+from tests.builders import BERLIN, DEADLINE, at, rows
 from tests.harness import REP_ID, World
-from tests.test_escalation_flow import BERLIN, DEADLINE, at
-from tests.test_trip_flow import rows
 
 TOKYO = Place("Tokyo", "JP", "Japan", "Tokyo", 35.68, 139.69, "Asia/Tokyo")
 

@@ -27,8 +27,8 @@ from fieldbot.domain import ladder
 from fieldbot.domain.ladder import AlertKind
 from fieldbot.geo.gazetteer import OfflineGeocoder
 from fieldbot.storage.codec import parse_ts
+from tests.builders import BERLIN, plan_trip
 from tests.harness import World
-from tests.test_escalation_flow import BERLIN, plan_trip
 
 # Any retry backoff (2 s doubling, capped at 5 min; retry_after up to 60 s) fits in this.
 SLACK = timedelta(minutes=10)

@@ -5,72 +5,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.messages.pofile import read_po
 
 from conversations.i18n import placeholders
-from faketelegram.users import FakeUser
-from fieldbot.domain.trips import Trip, TripStatus
-from fieldbot.geo.advisories import US_SOURCE, import_file
+from fieldbot.domain.trips import TripStatus
+from tests.builders import answer_up_to_summary, import_us_fixture, plan, rows, trips_of
 from tests.harness import World
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LOCALES = Path(__file__).parent.parent / "conversations" / "locales"
-
-
-async def rows(world: World, sql: str, *params: Any) -> list[dict[str, Any]]:
-    async with world.services.db.read() as conn, conn.execute(sql, params) as cur:
-        return [dict(row) for row in await cur.fetchall()]
-
-
-async def trips_of(world: World, user: FakeUser) -> list[Trip]:
-    found = []
-    for row in await rows(world, "SELECT id FROM trips WHERE user_id = ? ORDER BY id", user.id):
-        trip = await world.services.trips.get(row["id"])
-        assert trip is not None
-        found.append(trip)
-    return found
-
-
-async def import_us_fixture(world: World) -> None:
-    """Load the made-up State Department feed (Korea, South is level 4 in it)."""
-    advisories = import_file(FIXTURES / "us_state_advisories.FIXTURE.xml")
-    await world.services.advisories.replace(US_SOURCE, advisories, world.clock.now())
-
-
-async def answer_up_to_summary(
-    user: FakeUser,
-    *,
-    lodging: str = "Hotel Adlon, Unter den Linden 77",
-    contact: str = "Sam Lee +49 170 1234567",
-    companion: str | None = None,
-) -> None:
-    """Answer lodging, contact and night visits (dates and places done by the caller)."""
-    await user.press("No, that's all")
-    await user.send(lodging)
-    await user.send(contact)
-    if companion is None:
-        await user.press("No")
-    else:
-        await user.press("Yes")
-        if companion == "alone":
-            await user.press("Alone")
-        else:
-            await user.send(companion)
-
-
-async def plan(
-    user: FakeUser, destination: str = "Berlin", start: str = "today", end: str = "2026-12-03",
-    **answers: Any,
-) -> None:
-    """File a one-leg plan up to its summary."""
-    await user.send("/trip")
-    await user.send(destination)
-    await user.send(start)
-    await user.send(end)
-    await answer_up_to_summary(user, **answers)
 
 
 # --- the happy paths --------------------------------------------------------------------------

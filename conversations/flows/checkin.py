@@ -22,7 +22,7 @@ from conversations.flows.base import Flow
 from conversations.i18n import Texts
 from conversations.render.formatting import local_time
 from fieldbot.services.checkins import CheckinResult, Refusal
-from fieldbot.storage.outbox import PRIORITY_SOS
+from fieldbot.services.outgoing import PRIORITY_SOS
 
 MAX_REASON = 500
 SKIP = "skip"  # user_data: {"night_id": the night the open "why skip?" question is about}

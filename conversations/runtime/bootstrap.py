@@ -45,6 +45,7 @@ from fieldbot.geo.gazetteer import OfflineGeocoder
 from fieldbot.scheduler import Scheduler
 from fieldbot.services.advisories import AdvisoryService
 from fieldbot.services.container import Services, build_services
+from fieldbot.services.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def build_application(
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_file_url)
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
-        .persistence(SqlitePersistence(services.db, services.cipher,
+        .persistence(SqlitePersistence(StateStore(services.db), services.cipher,
                                        update_interval=persistence_interval))
         .update_queue(queue)
         .post_init(_post_init)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from fieldbot.crypto import Cipher
+from fieldbot.storage import kv
 from fieldbot.storage.codec import ts
 
 # Every encrypted column, by table (each has an INTEGER PRIMARY KEY `id`). PTB's persisted
@@ -312,11 +313,7 @@ async def erase_person(conn: aiosqlite.Connection, user_id: int) -> Erased:
     await run("UPDATE invites SET used_by = ? WHERE used_by = ?")
     await run("UPDATE invites SET created_by = ? WHERE created_by = ?")
     await run("DELETE FROM stranger_hits WHERE user_id = ?", (user_id,))
-    await run(
-        "DELETE FROM ptb_state WHERE (kind = 'user' AND key = ?)"
-        " OR (kind LIKE 'conversation:%' AND key IN (?, ?))",
-        (str(user_id), json.dumps([user_id, user_id]), json.dumps([user_id])),
-    )
+    touched += await kv.delete_owned_by(conn, user_id)  # their drafts and open conversations
     if await has_table(conn, "hazards"):
         out.photos = await _photos(
             conn, "SELECT p.sha256, p.path FROM hazard_photos p"
