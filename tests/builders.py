@@ -6,12 +6,14 @@ Test modules import these from here, never from each other.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import struct
 import subprocess
 import sys
 import zlib
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -289,3 +291,15 @@ def png_declaring(width: int, height: int) -> bytes:
 
 
 PDF = b"%PDF-1.4\n% FIXTURE, not a picture\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+# --- waiting without time passing -------------------------------------------------------------
+
+
+async def until(condition: Callable[[], bool], what: str, turns: int = 10_000) -> None:
+    """Let other tasks run until `condition` holds (no time passes); fail naming `what`."""
+    for _ in range(turns):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"never happened: {what}")

@@ -32,7 +32,6 @@ from tests.harness import World
 
 # Any retry backoff (2 s doubling, capped at 5 min; retry_after up to 60 s) fits in this.
 SLACK = timedelta(minutes=10)
-LADDER_KINDS = ("alert", "alert_rep")
 
 seconds = st.integers(1, 120)
 minutes = st.integers(2, 90).map(lambda m: m * 60)
