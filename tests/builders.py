@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from conversations.i18n import plain, text
 from faketelegram import FakeTelegram, FakeTransport
 from faketelegram.users import FakeUser
 from fieldbot.crypto import Cipher, generate_key
@@ -303,3 +304,16 @@ async def until(condition: Callable[[], bool], what: str, turns: int = 10_000) -
             return
         await asyncio.sleep(0)
     raise AssertionError(f"never happened: {what}")
+
+
+# --- what a person reads ----------------------------------------------------------------------
+
+
+def said(key: str, language: str = "en", **params: object) -> str:
+    """Return a catalog text as the person reads it: rendered, without tags or entities."""
+    return plain(text(language, key, **params), limit=4096)
+
+
+def first_line(key: str, language: str = "en", **params: object) -> str:
+    """Return the first line a person reads of a catalog text (the rest names times etc.)."""
+    return said(key, language, **params).split("\n", 1)[0]

@@ -9,7 +9,7 @@ import pytest
 
 from faketelegram.errors import Flood
 from fieldbot.domain.places import Place
-from tests.builders import BERLIN, DEADLINE, REMINDER, alerts_in, at, plan_trip
+from tests.builders import BERLIN, DEADLINE, REMINDER, alerts_in, at, plan_trip, said
 from tests.harness import World
 
 KATHMANDU = Place("Kathmandu", "NP", "Nepal", "Bagmati", 27.7017, 85.3206, "Asia/Kathmandu")
@@ -178,7 +178,7 @@ async def test_a_duress_check_in_looks_normal_and_silently_raises_an_sos(tmp_pat
         await plan_trip(world, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
         await at(world, REMINDER)
         await world.rep.send("/checkin all fine bluebird")
-        assert world.rep.last.body.startswith("✅ Thanks — you are checked in for tonight.")
+        assert world.rep.last.body.startswith(said("checkin.done.on_time"))
         assert "DURESS" in world.manager.last.body and "DURESS" in world.officer.last.body
         assert not any("DURESS" in t or "SOS" in t for t in world.rep.texts())
     finally:

@@ -28,6 +28,7 @@ from tests.builders import (
     at,
     fieldbot,
     file_keys,
+    first_line,
     jpeg,
     plan,
     plan_trip,
@@ -48,7 +49,7 @@ FIXTURE_LODGING = "Hotel Fixture, Room 12"
 async def file_trip_through_the_chat(world: World) -> None:
     await plan(world.rep)
     await world.rep.press("✅ Confirm")
-    assert world.rep.last.body.startswith("✅ Trip plan saved.")
+    assert world.rep.last.body.startswith(first_line("trip.saved_no_nights"))
 
 
 def key_file(world: World) -> Path:
@@ -86,7 +87,7 @@ async def test_a_draft_in_progress_is_stored_encrypted_too(team: World) -> None:
     assert "Adlon" not in stored["value"] and PHONE not in stored["value"]
     await team.restart()  # and it still resumes after a restart
     await team.rep.press("✅ Confirm")
-    assert team.rep.last.body.startswith("✅ Trip plan saved.")
+    assert team.rep.last.body.startswith(first_line("trip.saved_no_nights"))
 
 
 # --- the key ---------------------------------------------------------------------------------
