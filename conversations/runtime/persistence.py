@@ -1,4 +1,5 @@
-"""PTB persistence in our own SQLite database, so a restart mid-conversation resumes it."""
+"""PTB persistence on the core's state store (our own database), so a restart mid-conversation
+resumes it. What PTB's conversation keys mean stays here."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def owner_of(key: ConversationKey) -> int | None:
     return last if isinstance(last, int) else None
 
 
-class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """Persist conversation states and user_data (drafts); bot and chat data stay in memory.
 
     The store opens the database lazily because PTB loads persisted data in
