@@ -115,10 +115,6 @@ class Cipher:
         """Where the key comes from, for messages (never the key itself)."""
         return "FIELDBOT_ENCRYPTION_KEY" if self._env is not None else str(self.key_file)
 
-    @property
-    def loaded(self) -> bool:
-        return self._fernet is not None
-
     def keys(self) -> list[str]:
         self._refresh()
         return list(self._keys)

@@ -1,4 +1,6 @@
-"""The domain imports nothing from the outside world: only the standard library and itself."""
+"""The arrows point inward: the domain imports only the standard library, the core never
+imports telegram, conversations reach storage only through services, and the fake Telegram
+stands alone."""
 
 from __future__ import annotations
 
@@ -43,6 +45,113 @@ def test_domain_modules_import_only_the_standard_library_and_the_domain() -> Non
     }
 
     assert offenders == {}
+
+
+ROOT = DOMAIN.parent.parent
+
+
+def imported_modules(source: str, package: str, filename: str = "<source>") -> list[str]:
+    """Return every module `source` imports, anywhere in it, relative imports made absolute
+    (`package` is the dotted package the source lives in)."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source, filename)):
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                module = ".".join([*base, *filter(None, [node.module])])
+            # "from fieldbot import storage" imports fieldbot.storage: name both
+            found.append(module)
+            found.extend(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def banned_imports(source: str, package: str, banned: tuple[str, ...]) -> list[str]:
+    """Return the imports of `source` that are one of `banned` or inside one of them."""
+    return [name for name in imported_modules(source, package)
+            if any(name == b or name.startswith(b + ".") for b in banned)]
+
+
+def offenders(top: str, banned: tuple[str, ...]) -> dict[str, list[str]]:
+    """Return {file: banned imports} for every module of the package `top`."""
+    modules = sorted((ROOT / top).rglob("*.py"))
+    assert modules, f"the {top} package is missing"
+    out: dict[str, list[str]] = {}
+    for path in modules:
+        relative = path.relative_to(ROOT)
+        parts = relative.with_suffix("").parts
+        package = ".".join(parts if path.name == "__init__.py" else parts[:-1])
+        found = banned_imports(path.read_text(encoding="utf-8"), package, banned)
+        if found:
+            out[str(relative)] = found
+    return out
+
+
+# Who may not import whom: the arrows point inward.
+NO_TELEGRAM_IN_THE_CORE = ("fieldbot", ("telegram",))
+NO_STORAGE_IN_CONVERSATIONS = ("conversations", ("fieldbot.storage",))
+FAKETELEGRAM_STANDS_ALONE = ("faketelegram", ("telegram", "fieldbot"))
+
+
+def test_the_core_never_imports_telegram() -> None:
+    assert offenders(*NO_TELEGRAM_IN_THE_CORE) == {}
+
+
+def test_conversations_reach_storage_only_through_services() -> None:
+    assert offenders(*NO_STORAGE_IN_CONVERSATIONS) == {}
+
+
+def test_the_fake_telegram_imports_neither_telegram_nor_fieldbot() -> None:
+    assert offenders(*FAKETELEGRAM_STANDS_ALONE) == {}
+
+
+@pytest.mark.parametrize(
+    ("rule", "package", "source"),
+    [
+        (NO_TELEGRAM_IN_THE_CORE, "fieldbot.services", "import telegram"),
+        (NO_TELEGRAM_IN_THE_CORE, "fieldbot.services", "from telegram.ext import Application"),
+        (NO_TELEGRAM_IN_THE_CORE, "fieldbot", "def f() -> None:\n    import telegram.error\n"),
+        (NO_STORAGE_IN_CONVERSATIONS, "conversations.runtime", "from fieldbot.storage import kv"),
+        (NO_STORAGE_IN_CONVERSATIONS, "conversations.flows", "import fieldbot.storage.db"),
+        (NO_STORAGE_IN_CONVERSATIONS, "conversations.flows",
+         "from fieldbot.storage.outbox import PRIORITY_SOS"),
+        (FAKETELEGRAM_STANDS_ALONE, "faketelegram", "from telegram import Bot"),
+        (FAKETELEGRAM_STANDS_ALONE, "faketelegram", "import fieldbot.clock"),
+        (FAKETELEGRAM_STANDS_ALONE, "faketelegram", "from fieldbot.domain import trips"),
+    ],
+)
+def test_each_arrow_check_catches_a_planted_import(
+    rule: tuple[str, tuple[str, ...]], package: str, source: str
+) -> None:
+    assert banned_imports(source, package, rule[1]) != []
+
+
+@pytest.mark.parametrize(
+    ("rule", "package", "source"),
+    [
+        (NO_TELEGRAM_IN_THE_CORE, "fieldbot.services", "from fieldbot.domain import trips"),
+        (NO_TELEGRAM_IN_THE_CORE, "fieldbot.services", "import telegramx"),
+        (NO_STORAGE_IN_CONVERSATIONS, "conversations.flows", "from fieldbot.services import x"),
+        (NO_STORAGE_IN_CONVERSATIONS, "conversations.flows", "from . import drafts"),
+        (FAKETELEGRAM_STANDS_ALONE, "faketelegram", "from faketelegram.api import FakeTelegram"),
+        (FAKETELEGRAM_STANDS_ALONE, "faketelegram", "from .html import check"),
+    ],
+)
+def test_each_arrow_check_allows_what_the_layer_may_import(
+    rule: tuple[str, tuple[str, ...]], package: str, source: str
+) -> None:
+    assert banned_imports(source, package, rule[1]) == []
+
+
+def test_relative_imports_are_resolved_before_the_check() -> None:
+    assert "fieldbot.storage" in banned_imports("from ..storage import kv", "fieldbot.services",
+                                                ("fieldbot.storage",))
+    assert "fieldbot.storage.kv" in banned_imports(
+        "from ...storage.kv import put", "fieldbot.services.sub", ("fieldbot.storage",))
+    assert banned_imports("from fieldbot import storage", "conversations",
+                          ("fieldbot.storage",)) == ["fieldbot.storage"]
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ import pytest
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
 from fieldbot.storage import audit
+from tests.builders import BERLIN, DEADLINE, at, plan_trip
 from tests.harness import ADMIN_ID, MANAGER_ID, OFFICER_ID, REP_ID, World
-from tests.test_escalation_flow import BERLIN, DEADLINE, at, plan_trip
 
 PERSONAL = ("Rita", "Mia", "Olu", "Ada", "Berlin", "Hotel", "Fixture", "+49")
 

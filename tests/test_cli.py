@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.builders import fieldbot
+
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def fieldbot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {"PATH": os.environ.get("PATH", "/usr/bin"), "PTB_TIMEDELTA": "true",
-                   "FIELDBOT_DB": str(tmp_path / "cli.db"),
-                   "FIELDBOT_DATA_DIR": str(tmp_path / "data"), **env}
-    return subprocess.run([sys.executable, "-m", "conversations.cli", *args], cwd=tmp_path,
-                          env=environment, capture_output=True, text=True, check=False,
-                          timeout=120)
 
 
 def test_invite_from_the_command_line_prints_a_code_without_a_token(tmp_path: Path) -> None:

@@ -3,13 +3,15 @@
 The fake Telegram listens on a loopback port in this process; the bot is a separate process
 with the real clock. A burst of SOS alerts is written to the database before the bot starts
 (their first step is already in the outbox), then the bot is killed at random moments while
-it delivers. At-least-once: every alert reaches both recipients; a message may be sent again
+it delivers (the seed of those moments is printed; FIELDBOT_CRASH_SEED repeats a run).
+At-least-once: every alert reaches both recipients; a message may be sent again
 after a kill (it was sent but not yet marked), but never more often than the number of kills.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import re
@@ -87,7 +89,11 @@ async def test_a_killed_bot_loses_no_alert_and_repeats_at_most_once_per_kill(
     fake = FakeTelegram(token=TOKEN)
     for uid in (ADMIN_ID, MANAGER_ID, OFFICER_ID, *REP_IDS):
         fake.user(uid, "Fixture").started = True  # they all opened the bot long ago
-    seed = random.randrange(2**32)
+    seed = int(os.environ.get("FIELDBOT_CRASH_SEED") or random.randrange(2**32))
+    # Shown whatever the outcome (pytest -rA shows the output of passing tests too), so that a
+    # run that found something can be repeated with FIELDBOT_CRASH_SEED=<seed>.
+    print(f"crash test seed {seed}")  # noqa: T201
+    logging.getLogger(__name__).warning("crash test seed %s", seed)
     moments = sorted(random.Random(seed).sample(range(5, len(expected) - 20), KILLS))
     log = tmp_path / "bot.log"
     async with serve(fake) as base_url:

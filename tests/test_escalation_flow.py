@@ -9,45 +9,11 @@ import pytest
 
 from faketelegram.errors import Flood
 from fieldbot.domain.places import Place
-from fieldbot.domain.trips import Leg
-from fieldbot.services.trips import TripPlan
+from tests.builders import BERLIN, DEADLINE, REMINDER, alerts_in, at, plan_trip, said
 from tests.harness import World
 
-# Fixture places: real coordinates and zones, made-up trips.
-BERLIN = Place("Berlin", "DE", "Germany", "Berlin", 52.52, 13.405, "Europe/Berlin")
 KATHMANDU = Place("Kathmandu", "NP", "Nepal", "Bagmati", 27.7017, 85.3206, "Asia/Kathmandu")
 NEW_YORK = Place("New York", "US", "United States", "New York", 40.71, -74.01, "America/New_York")
-
-
-async def plan_trip(world: World, place: Place, start: date, end: date) -> int:
-    member = await world.services.enrolment.member(world.rep.id)
-    assert member is not None
-    plan = TripPlan(
-        legs=(Leg(place, start, end),),
-        lodging="Hotel Fixture, Room 12",
-        contact_name="Sam Fixture",
-        contact_phone="+4917000000",
-        contact_user_id=None,
-        night_visits=False,
-        companion="",
-    )
-    submitted = await world.services.trips.submit(member, plan, f"test-{start}-{place.name}")
-    assert submitted.trip is not None and submitted.trip.status == "approved"
-    return submitted.trip.id
-
-
-def alerts_in(user_texts: list[str], label: str) -> list[str]:
-    return [t for t in user_texts if label in t]
-
-
-async def at(world: World, when: datetime) -> None:
-    world.clock.set(when)
-    await world.tick()
-
-
-# Berlin is UTC+1 in December: reminder 20:00 local = 19:00 UTC, deadline 21:00 = 20:00 UTC.
-REMINDER = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)
-DEADLINE = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
 
 
 async def test_the_whole_ladder_for_one_missed_night(team: World) -> None:
@@ -212,7 +178,7 @@ async def test_a_duress_check_in_looks_normal_and_silently_raises_an_sos(tmp_pat
         await plan_trip(world, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
         await at(world, REMINDER)
         await world.rep.send("/checkin all fine bluebird")
-        assert world.rep.last.body.startswith("✅ Thanks — you are checked in for tonight.")
+        assert world.rep.last.body.startswith(said("checkin.done.on_time"))
         assert "DURESS" in world.manager.last.body and "DURESS" in world.officer.last.body
         assert not any("DURESS" in t or "SOS" in t for t in world.rep.texts())
     finally:

@@ -47,28 +47,10 @@ from faketelegram import (
 from faketelegram.client import ControlClient
 from faketelegram.html import parse_html
 from faketelegram.server import serve
+from tests.builders import ANA, BASE, make_bot
 
-BASE = "http://fake.telegram"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) + b"\r\n--not-a-boundary\r\n"
-ANA = 1001
-
-
-def make_bot(fake: FakeTelegram, base_url: str = BASE, **request: Any) -> Bot:
-    """A real PTB Bot talking to fake, in-process unless base_url is a loopback server."""
-    in_process = base_url == BASE
-
-    def new_request() -> HTTPXRequest:
-        kwargs = {"transport": FakeTransport(fake)} if in_process else {}
-        return HTTPXRequest(httpx_kwargs=kwargs, **request)
-
-    return Bot(
-        fake.token,
-        base_url=f"{base_url}/bot",
-        base_file_url=f"{base_url}/file/bot",
-        request=new_request(),
-        get_updates_request=new_request(),
-    )
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
 from fieldbot.storage import users
+from tests.builders import BERLIN, at, plan_trip
 from tests.harness import World
-from tests.test_escalation_flow import BERLIN, at, plan_trip
 
 DEADLINE = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
 LABEL = re.compile(r"\b(SOS|Alert|EMERGENCY) A-(\d+)")

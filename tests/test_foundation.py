@@ -19,8 +19,8 @@ from faketelegram.errors import Flood
 from fieldbot.config import ConfigError, load_settings
 from fieldbot.logs import LIBRARIES, OWN, RedactTokens, setup_logging
 from fieldbot.storage.db import Database, migrations
+from tests.builders import BERLIN, REMINDER, at, plan_trip
 from tests.harness import GAZETTEER, TOKEN, World
-from tests.test_escalation_flow import BERLIN, REMINDER, at, plan_trip
 
 
 def test_invalid_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,9 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from faketelegram.users import FakeUser
+from tests.builders import BERLIN, ROAD, SEND, SPOT, YELLOW, plan_trip
 from tests.harness import World
-from tests.test_escalation_flow import BERLIN, plan_trip
-from tests.test_hazard_flow import ROAD, SEND, SPOT, YELLOW
 
 FUZZ = settings(max_examples=20, deadline=None, derandomize=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

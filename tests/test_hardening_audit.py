@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.builders import BERLIN, fieldbot, plan_trip
 from tests.harness import World
-from tests.test_escalation_flow import BERLIN, plan_trip
-from tests.test_privacy import fieldbot
 
 
 async def logged_world(tmp_path: Path) -> World:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.test_cli import fieldbot
+from tests.builders import fieldbot
 
 
 def outbox_states(db: Path) -> list[str]:
@@ -19,7 +19,7 @@ def outbox_states(db: Path) -> list[str]:
 
 def test_an_invite_from_the_command_line_leaves_the_bots_claims_alone(tmp_path: Path) -> None:
     assert fieldbot(tmp_path, "invite", "--role", "officer").returncode == 0  # creates the db
-    db = tmp_path / "cli.db"
+    db = tmp_path / "fieldbot.db"
     with sqlite3.connect(db) as conn:  # the running bot is sending this SOS message right now
         conn.execute(
             "INSERT INTO outbox (dedupe, recipient, kind, params, priority, created_at, due_at,"

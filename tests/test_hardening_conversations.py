@@ -9,9 +9,21 @@ from typing import Any
 
 from fieldbot.domain.trips import TripStatus
 from fieldbot.services.checkins import Refusal
+from tests.builders import (
+    BERLIN,
+    DEADLINE,
+    REMINDER,
+    alerts_in,
+    at,
+    first_line,
+    import_us_fixture,
+    plan,
+    plan_trip,
+    rows,
+    said,
+    trips_of,
+)
 from tests.harness import World
-from tests.test_escalation_flow import BERLIN, DEADLINE, REMINDER, alerts_in, at, plan_trip
-from tests.test_trip_flow import import_us_fixture, plan, rows, trips_of
 
 PUT_ASIDE = "⏸ Your unfinished trip plan was put aside. Send /trip to continue it."
 SKIP_CLOSED = "✖️ The open question (reason for skipping tonight) was closed: nothing was saved."
@@ -42,7 +54,7 @@ async def test_an_abandoned_trip_draft_does_not_eat_a_skip_reason(team: World) -
     await team.rep.send("/trip")
     assert team.rep.last.buttons == [["Continue", "Start over"]]
     await team.rep.press("Continue")
-    assert "When do you arrive in Berlin, Germany?" in team.rep.last.body
+    assert first_line("trip.ask.start", place="Berlin, Germany") in team.rep.last.body
 
 
 async def test_an_abandoned_trip_draft_does_not_eat_a_reject_reason(team: World) -> None:
@@ -57,7 +69,7 @@ async def test_an_abandoned_trip_draft_does_not_eat_a_reject_reason(team: World)
     assert bodies[0] == PUT_ASIDE
     assert bodies[-1].startswith("Why do you reject this trip plan?")
     await team.manager.send("Not this month")
-    assert team.manager.last.body == "Rejected. The rep has been told why."
+    assert team.manager.last.body == said("approval.done.rejected")
     [trip] = await trips_of(team, team.rep)
     assert trip.status is TripStatus.REJECTED
     assert await trips_of(team, team.manager) == []

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from fieldbot.domain.policy import CheckinPolicy
+from tests.builders import BERLIN, DEADLINE, REMINDER, at, plan_trip, said
 from tests.harness import World
-from tests.test_escalation_flow import BERLIN, DEADLINE, REMINDER, at, plan_trip
 
 WORD = "bluebird"
 
@@ -88,7 +88,7 @@ async def test_a_plain_reply_to_the_reminder_is_a_check_in_and_hears_the_word(
 
     got = await run_both(tmp_path, reply, when=REMINDER)
     assert seen(got["duress"]["rep"]) == seen(got["normal"]["rep"])
-    assert got["normal"]["rep"][0].body.startswith("✅ Thanks — you are checked in for tonight.")
+    assert got["normal"]["rep"][0].body.startswith(said("checkin.done.on_time"))
     assert any("DURESS" in m.body for m in got["duress"]["manager"])
     assert not any("DURESS" in m.body for m in got["normal"]["manager"])
 
@@ -129,7 +129,7 @@ async def test_full_width_and_upper_case_words_are_heard(tmp_path: Path) -> None
         await at(world, REMINDER)
         await world.rep.send("/checkin ＢＬＵＥ\u200bＢＩＲＤ")  # full width, a zero-width space
         assert "DURESS" in world.manager.last.body
-        assert world.rep.last.body.startswith("✅ Thanks — you are checked in for tonight.")
+        assert world.rep.last.body.startswith(said("checkin.done.on_time"))
     finally:
         await world.stop()
 

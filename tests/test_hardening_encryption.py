@@ -18,10 +18,19 @@ from PIL import Image, UnidentifiedImageError
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
 from fieldbot.storage.db import Database
+from tests.builders import (
+    BERLIN,
+    DEADLINE,
+    SPOT,
+    at,
+    fieldbot,
+    file_keys,
+    jpeg,
+    raw_bytes,
+    report,
+    stored_photos,
+)
 from tests.harness import REP_ID, World
-from tests.test_escalation_flow import BERLIN, DEADLINE, at
-from tests.test_hazard_flow import SPOT, jpeg, report, stored_photos
-from tests.test_privacy import fieldbot, file_keys, raw_bytes
 
 SKIP = "ZQSKIPMARKER"
 COMPANION = "ZQCOMPANIONMARKER"

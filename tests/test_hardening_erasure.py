@@ -8,10 +8,8 @@ from pathlib import Path
 
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
+from tests.builders import BERLIN, DEADLINE, at, fieldbot, plan_trip, rows
 from tests.harness import MANAGER_ID, REP_ID, World
-from tests.test_escalation_flow import BERLIN, DEADLINE, at, plan_trip
-from tests.test_privacy import fieldbot
-from tests.test_trip_flow import rows
 
 
 def to_stand_ins(world: World) -> list[str]:

@@ -8,6 +8,7 @@ import pytest
 from conversations.render.trip import obvious_match
 from fieldbot.domain.places import Place
 from fieldbot.geo.gazetteer import OfflineGeocoder, fold
+from tests.builders import said
 from tests.harness import GAZETTEER, World
 
 
@@ -106,7 +107,7 @@ async def test_the_rep_is_asked_which_one_biggest_first(
     await team.rep.send("/trip")
     await team.rep.send(typed)
 
-    assert team.rep.last.body == "I found several places with that name. Which one do you mean?"
+    assert team.rep.last.body == said("trip.destination.pick")
     offered = [row[0] for row in team.rep.last.buttons]
     assert offered[0] == first
     assert also in offered

@@ -12,9 +12,8 @@ from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
 from fieldbot.storage import alerts
+from tests.builders import BERLIN, DEADLINE, at, first_line, import_us_fixture, plan, trips_of
 from tests.harness import ADMIN_ID, OTHER_MANAGER_ID, World
-from tests.test_escalation_flow import BERLIN, DEADLINE, at
-from tests.test_trip_flow import import_us_fixture, plan, trips_of
 
 
 async def _invite_link(world: World, role: str, team: str = "") -> str:
@@ -130,7 +129,7 @@ async def test_a_trip_starting_in_the_year_9999_is_refused_politely(team: World)
     texts = team.rep.texts()
     assert any("at most a year from now" in t for t in texts)
     assert not any("something went wrong" in t for t in texts)
-    assert "When do you arrive in Berlin, Germany?" in team.rep.last.body
+    assert first_line("trip.ask.start", place="Berlin, Germany") in team.rep.last.body
 
 
 async def test_approve_on_a_deleted_request_approves_and_says_so(team: World) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,9 +24,10 @@ from fieldbot.domain.hazards import Category, HazardReport, Severity
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
+from tests.builders import ANA, make_bot, plan, trips_of
 from tests.harness import World
-from tests.test_faketelegram import ANA, NOW, make_bot
-from tests.test_trip_flow import plan, trips_of
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)  # the bare fake API's date
 
 # Telegram allows 64 characters in a first name and 64 in a last name.
 LONG_FIRST = ("Tom & Jerry <Longname> " * 3)[:64]

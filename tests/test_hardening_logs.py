@@ -13,6 +13,7 @@ import pytest
 
 from fieldbot.config import load_settings
 from fieldbot.logs import LIBRARIES, OWN, setup_logging
+from tests.builders import first_line
 from tests.harness import World
 
 LODGING = "Hotel Quietlog, Fixturestrasse 42"
@@ -50,7 +51,7 @@ async def file_a_trip_and_check_in(world: World) -> None:
     await rep.send(f"{CONTACT_NAME} {PHONE}")
     await rep.press("No")
     await rep.press("✅ Confirm")
-    assert rep.last.body and rep.last.body.startswith("✅ Trip plan saved.")
+    assert rep.last.body and rep.last.body.startswith(first_line("trip.saved_no_nights"))
     await rep.send(f"/checkin {CHECKIN_TEXT}")
     await rep.share_location(*PIN)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from fieldbot.storage import outbox
 from fieldbot.storage.codec import ts
+from tests.builders import BERLIN, plan_trip
 from tests.harness import ADMIN_ID, OTHER_REP_ID, World
-from tests.test_escalation_flow import BERLIN, plan_trip
 
 SECOND_ADMIN_ID = 1011
 _probe = itertools.count()

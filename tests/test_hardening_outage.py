@@ -10,8 +10,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 from faketelegram.errors import ServerError
+from tests.builders import BERLIN, plan_trip
 from tests.harness import World
-from tests.test_escalation_flow import BERLIN, plan_trip
 
 REMINDER = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)
 LABEL = re.compile(r"\b(SOS|Alert|EMERGENCY) A-(\d+)")

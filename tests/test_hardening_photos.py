@@ -19,8 +19,8 @@ from PIL import Image
 
 from bench.photos import png_of
 from fieldbot.services.photos import MAX_ASPECT, PhotoProblem, PhotoRejected, PhotoStore, clean
+from tests.builders import ORIENTATION, encoded, loaded_cipher, made_up
 from tests.harness import World
-from tests.test_photos import ORIENTATION, encoded, loaded_cipher, made_up
 
 RITA, SAM = 4004, 4014
 STRIP = png_of(1, 50_000_000)  # 243 KB of PNG, 200 MB of pixels, 50 million rows

@@ -14,8 +14,8 @@ from telegram import ChatMemberBanned, ChatMemberMember, Update
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import Submitted, TripPlan, TripRefused
 from fieldbot.storage import outbox
+from tests.builders import BERLIN, plan_trip
 from tests.harness import World
-from tests.test_escalation_flow import BERLIN, plan_trip
 
 
 async def submit_trip(world: World, day: int) -> Submitted:

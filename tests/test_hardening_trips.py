@@ -9,9 +9,8 @@ from pathlib import Path
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
+from tests.builders import BERLIN, DEADLINE, at, rows, said
 from tests.harness import REP_ID, World
-from tests.test_escalation_flow import BERLIN, DEADLINE, at
-from tests.test_trip_flow import rows
 
 TOKYO = Place("Tokyo", "JP", "Japan", "Tokyo", 35.68, 139.69, "Asia/Tokyo")
 
@@ -105,7 +104,7 @@ async def test_endtrip_asks_first_and_keep_changes_nothing(team: World) -> None:
 async def test_endtrip_never_ends_next_weeks_trip(team: World) -> None:
     later = await file(team, (TOKYO, date(2026, 12, 10), date(2026, 12, 12)), lodging="Later")
     await team.rep.send("/endtrip")
-    assert team.rep.last.body == "You have no trip under way to end. See /trips."
+    assert team.rep.last.body == said("endtrip.none")
 
     now = await file(team, (BERLIN, date(2026, 12, 1), date(2026, 12, 3)), lodging="Now")
     await team.rep.send("/endtrip")

@@ -12,6 +12,7 @@ from typing import Any
 from telegram import Update
 
 from conversations.runtime.updates import PriorityUpdateProcessor
+from tests.builders import until
 
 RITA, SAM, ANA, OLU = 11, 12, 13, 14
 
@@ -43,10 +44,12 @@ class Desk:
         self.running[who] -= 1
 
 
-async def let_queued_updates_arrive() -> None:
-    """Give every task created so far its turn to run up to where it waits (no time passes)."""
-    for _ in range(3):
-        await asyncio.sleep(0)
+async def let_queued_updates_arrive(processor: PriorityUpdateProcessor, count: int,
+                                    busy: int = 1) -> None:
+    """Wait (no time passes) until `count` updates reached the gate and only `busy` hold a
+    worker: every update that could finish has finished."""
+    await until(lambda: processor.arrived == count and processor.busy == busy,
+                f"{count} updates at the gate, {busy} running")
 
 
 def submit(processor: PriorityUpdateProcessor, update: Update,
@@ -61,7 +64,7 @@ async def test_another_reps_check_in_is_not_held_up_by_one_persons_backlog() -> 
                     desk.handle("rita", f"rita-{n}", held=n == 1)) for n in range(1, 201)]
     tasks.append(submit(processor, message(201, SAM, "/checkin"), desk.handle("sam", "sam")))
     try:
-        await let_queued_updates_arrive()
+        await let_queued_updates_arrive(processor, len(tasks))
         # Rita's first update is still being handled, her 199 others wait: Sam is done already.
         assert desk.handled == ["sam"]
         assert desk.most_at_once["rita"] == 1
@@ -78,7 +81,7 @@ async def test_with_a_single_worker_the_other_rep_is_next_after_the_running_upda
     tasks = [submit(processor, message(n, RITA, f"/checkin {n}"),
                     desk.handle("rita", f"rita-{n}", held=n == 1)) for n in range(1, 201)]
     tasks.append(submit(processor, message(201, SAM, "/checkin"), desk.handle("sam", "sam")))
-    await let_queued_updates_arrive()
+    await let_queued_updates_arrive(processor, len(tasks))
     desk.hold.set()
     await asyncio.gather(*tasks)
     assert desk.handled.index("sam") == 1  # right after the update that held the only worker
@@ -93,7 +96,7 @@ async def test_an_sos_behind_the_persons_own_backlog_gets_the_next_free_worker()
                      desk.handle("rita", f"rita-{n}")) for n in range(2, 52)]
     tasks.append(submit(processor, message(52, ANA, "/checkin"), desk.handle("ana", "ana")))
     tasks.append(submit(processor, message(53, RITA, "/sos"), desk.handle("rita", "rita-sos")))
-    await let_queued_updates_arrive()
+    await let_queued_updates_arrive(processor, len(tasks))
     desk.hold.set()
     await asyncio.gather(*tasks)
     assert desk.handled[:2] == ["sam", "rita-sos"]
@@ -109,7 +112,7 @@ async def test_an_sos_of_someone_else_overtakes_a_backlog_waiting_for_the_worker
                     desk.handle("rita", f"rita-{n}", held=n == 1)) for n in range(1, 101)]
     tasks.append(submit(processor, message(101, SAM, "/checkin"), desk.handle("sam", "sam")))
     tasks.append(submit(processor, message(102, OLU, "/sos"), desk.handle("olu", "olu-sos")))
-    await let_queued_updates_arrive()
+    await let_queued_updates_arrive(processor, len(tasks))
     desk.hold.set()
     await asyncio.gather(*tasks)
     assert desk.handled[:3] == ["rita-1", "olu-sos", "sam"]
@@ -121,9 +124,9 @@ async def test_a_cancelled_waiting_update_gives_its_turn_on() -> None:
     first = submit(processor, message(1, SAM, "/checkin"), desk.handle("sam", "sam", held=True))
     gone = submit(processor, message(2, RITA, "/sos"), desk.handle("rita", "rita-sos"))
     later = submit(processor, message(3, ANA, "/checkin"), desk.handle("ana", "ana"))
-    await let_queued_updates_arrive()
+    await let_queued_updates_arrive(processor, 3)
     gone.cancel()
-    await let_queued_updates_arrive()
+    await until(gone.done, "the waiting SOS is cancelled")
     desk.hold.set()
     await asyncio.gather(first, later)
     assert desk.handled == ["sam", "ana"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
-from pathlib import Path
 
 import aiosqlite
 from PIL import Image
@@ -17,50 +16,30 @@ from faketelegram.users import FakeUser
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
+from tests.builders import (
+    BERLIN,
+    PDF,
+    RED,
+    ROAD,
+    SEND,
+    SPOT,
+    YELLOW,
+    encoded,
+    jpeg,
+    made_up,
+    png_declaring,
+    report,
+    stored_photos,
+    with_gps,
+)
 from tests.harness import OTHER_REP_ID, World
-from tests.test_photos import PDF, encoded, made_up, png_declaring, with_gps
 
-# A spot in central Berlin (fixture coordinates) and a trip destination there.
-SPOT = (52.5205, 13.4095)
-BERLIN = Place("Berlin", "DE", "Germany", "Berlin", 52.52, 13.405, "Europe/Berlin")
 LAGOS = Place("Lagos", "NG", "Nigeria", "Lagos", 6.4541, 3.3947, "Africa/Lagos")
-
-ROAD = "🚧 Road / traffic"
-RED, YELLOW = "🔴 Red", "🟡 Yellow"
-SEND = "✅ Send report"
-
-
-def jpeg(colour: tuple[int, int, int] = (200, 40, 40)) -> bytes:
-    return encoded(made_up(colour=colour), "JPEG")
-
-
-async def report(
-    user: FakeUser,
-    *,
-    photos: tuple[bytes, ...] = (),
-    severity: str = RED,
-    description: str = "Open manhole on the pavement, no cover, no cones",
-) -> None:
-    """Go through /hazard: photos, category, severity, a pin at SPOT, description, confirm."""
-    await user.send("/hazard")
-    for photo in photos:
-        await user.send_photo(photo)
-    await user.press("Done" if photos else "No photo")
-    await user.press(ROAD)
-    await user.press(severity)
-    await user.share_location(*SPOT)
-    await user.send(description)
-    await user.press(SEND)
 
 
 async def rows(world: World, sql: str) -> list[tuple[object, ...]]:
     async with aiosqlite.connect(world.settings.db) as conn, conn.execute(sql) as cur:
         return [tuple(row) for row in await cur.fetchall()]
-
-
-def stored_photos(world: World) -> list[Path]:
-    folder = world.settings.data_dir / "photos"
-    return sorted(folder.iterdir()) if folder.exists() else []
 
 
 async def colleague_with_trip(world: World, place: Place) -> FakeUser:

@@ -27,12 +27,11 @@ from fieldbot.domain import ladder
 from fieldbot.domain.ladder import AlertKind
 from fieldbot.geo.gazetteer import OfflineGeocoder
 from fieldbot.storage.codec import parse_ts
+from tests.builders import BERLIN, plan_trip
 from tests.harness import World
-from tests.test_escalation_flow import BERLIN, plan_trip
 
 # Any retry backoff (2 s doubling, capped at 5 min; retry_after up to 60 s) fits in this.
 SLACK = timedelta(minutes=10)
-LADDER_KINDS = ("alert", "alert_rep")
 
 seconds = st.integers(1, 120)
 minutes = st.integers(2, 90).map(lambda m: m * 60)

@@ -6,16 +6,12 @@ Every image here is generated on the spot: flat colours and stripes, visibly mad
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from pathlib import Path
 
 import pillow_heif
 import pytest
 from PIL import Image
-from pydantic import SecretStr
 
-from fieldbot.crypto import Cipher, generate_key
 from fieldbot.domain.hazards import PhotoRef
 from fieldbot.services.photos import (
     MAX_BYTES,
@@ -25,53 +21,16 @@ from fieldbot.services.photos import (
     check_size,
     clean,
 )
-
-GPS_IFD = 0x8825
-MAKE = 0x010F
-ORIENTATION = 0x0112
-
-
-def loaded_cipher() -> Cipher:
-    cipher = Cipher(key=SecretStr(generate_key()), key_file=Path("unused.key"))
-    cipher.load(create=False)
-    return cipher
-
-
-def made_up(size: tuple[int, int] = (64, 48), colour: tuple[int, int, int] = (200, 40, 40),
-            mode: str = "RGB") -> Image.Image:
-    """A flat colour with a white stripe: obviously not a real photo."""
-    image = Image.new(mode, size, colour if mode == "RGB" else (*colour, 128))
-    for x in range(size[0] // 4, size[0] // 2):
-        for y in range(size[1]):
-            image.putpixel((x, y), (255, 255, 255) if mode == "RGB" else (255, 255, 255, 255))
-    return image
-
-
-def encoded(image: Image.Image, fmt: str, **options: object) -> bytes:
-    out = io.BytesIO()
-    image.save(out, fmt, **options)
-    return out.getvalue()
-
-
-def with_gps() -> Image.Exif:
-    """EXIF as a phone writes it "as file": a camera make and a GPS position (made up)."""
-    exif = Image.Exif()
-    exif[MAKE] = "FixtureCam"
-    exif[GPS_IFD] = {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 18.0)}
-    return exif
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A PNG of a few dozen bytes whose header claims width x height pixels."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
-
-
-PDF = b"%PDF-1.4\n% FIXTURE, not a picture\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+from tests.builders import (
+    GPS_IFD,
+    ORIENTATION,
+    PDF,
+    encoded,
+    loaded_cipher,
+    made_up,
+    png_declaring,
+    with_gps,
+)
 
 
 def test_gps_exif_is_removed_and_the_pixels_kept() -> None:

@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import stat
-import subprocess
-import sys
 from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,10 +22,22 @@ from fieldbot.config import ConfigError, Settings, load_settings
 from fieldbot.crypto import KeyProblem, generate_key
 from fieldbot.services.container import build_services
 from fieldbot.storage.db import Database
+from tests.builders import (
+    BERLIN,
+    DEADLINE,
+    at,
+    fieldbot,
+    file_keys,
+    first_line,
+    jpeg,
+    plan,
+    plan_trip,
+    raw_bytes,
+    report,
+    rows,
+    stored_photos,
+)
 from tests.harness import REP_ID, World
-from tests.test_escalation_flow import BERLIN, DEADLINE, at, plan_trip
-from tests.test_hazard_flow import jpeg, report, stored_photos
-from tests.test_trip_flow import plan, rows
 
 LOCALES = Path(__file__).parent.parent / "conversations" / "locales"
 PHONE = "+491701234567"  # what "Sam Lee +49 170 1234567" becomes
@@ -37,26 +46,14 @@ FIXTURE_PHONE = "+4917000000"  # plan_trip's made-up contact
 FIXTURE_LODGING = "Hotel Fixture, Room 12"
 
 
-def raw_bytes(world: World) -> bytes:
-    """Everything SQLite keeps on disk for this database: the file, its WAL and shared memory."""
-    db = world.settings.db
-    return b"".join(
-        p.read_bytes() for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists()
-    )
-
-
 async def file_trip_through_the_chat(world: World) -> None:
     await plan(world.rep)
     await world.rep.press("✅ Confirm")
-    assert world.rep.last.body.startswith("✅ Trip plan saved.")
+    assert world.rep.last.body.startswith(first_line("trip.saved_no_nights"))
 
 
 def key_file(world: World) -> Path:
     return world.settings.key_path
-
-
-def file_keys(path: Path) -> list[str]:
-    return [line for line in path.read_text("ascii").splitlines() if not line.startswith("#")]
 
 
 # --- encryption at rest ---------------------------------------------------------------------
@@ -90,7 +87,7 @@ async def test_a_draft_in_progress_is_stored_encrypted_too(team: World) -> None:
     assert "Adlon" not in stored["value"] and PHONE not in stored["value"]
     await team.restart()  # and it still resumes after a restart
     await team.rep.press("✅ Confirm")
-    assert team.rep.last.body.startswith("✅ Trip plan saved.")
+    assert team.rep.last.body.startswith(first_line("trip.saved_no_nights"))
 
 
 # --- the key ---------------------------------------------------------------------------------
@@ -150,15 +147,6 @@ def test_a_malformed_key_or_a_key_file_in_place_of_the_database_is_refused(
     monkeypatch.setenv("FIELDBOT_KEY_FILE", "keys/fieldbot.key")
     monkeypatch.setenv("FIELDBOT_RETENTION", "30d12h")
     assert load_settings(_env_file=None).retention == timedelta(days=30, hours=12)
-
-
-def fieldbot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {"PATH": os.environ.get("PATH", "/usr/bin"), "PTB_TIMEDELTA": "true",
-                   "FIELDBOT_DB": str(tmp_path / "fieldbot.db"),
-                   "FIELDBOT_DATA_DIR": str(tmp_path / "data"), **env}
-    return subprocess.run([sys.executable, "-m", "conversations.cli", *args], cwd=tmp_path,
-                          env=environment, capture_output=True, text=True, check=False,
-                          timeout=120)
 
 
 async def test_the_command_line_refuses_a_wrong_key_too(tmp_path: Path) -> None:

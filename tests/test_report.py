@@ -18,8 +18,8 @@ from fieldbot.domain.places import Place
 from fieldbot.domain.report import AlertRecord, Month, NightRecord, summarise
 from fieldbot.storage import audit
 from fieldbot.storage.codec import ts
+from tests.builders import at, enrol_south, plan_for
 from tests.harness import OTHER_MANAGER_ID, OTHER_REP_ID, World
-from tests.test_team_board import at, enrol_south, plan_for
 
 BERLIN = Place("Berlin", "DE", "Germany", "Berlin", 52.52, 13.405, "Europe/Berlin")
 NEW_YORK = Place("New York", "US", "United States", "New York", 40.71, -74.01, "America/New_York")

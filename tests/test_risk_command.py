@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fieldbot.geo.advisories import CANADA_SOURCE, US_SOURCE, import_file
+from tests.builders import said
 from tests.harness import World
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -149,7 +150,7 @@ async def test_unknown_names_and_bad_pins_get_a_clear_reply_and_another_try(team
     assert rep.last.body.startswith("Tokyo, Japan\nRisk: ❔")
     await rep.send("/risk")
     await rep.send("/cancel")
-    assert rep.last.body == "Cancelled. Nothing was saved."
+    assert rep.last.body == said("cancel.done")
 
 
 async def test_risk_answers_in_chinese_with_the_policy_wording(registered: World) -> None:
@@ -179,5 +180,5 @@ async def test_a_trip_to_a_register_city_waits_for_approval(registered: World) -
     await rep.press("No")
     assert "🔴 Company risk register: Lagos, NG" in rep.last.body
     await rep.press("✅ Confirm")
-    assert rep.last.body.startswith("📨 Trip plan saved and sent to your manager")
+    assert rep.last.body.startswith(said("trip.awaiting"))
     assert "Destination risk: 🔴 Red (level 4): do not travel" in registered.manager.last.body

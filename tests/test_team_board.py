@@ -5,49 +5,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from conversations.render.team import team_key
-from faketelegram.users import FakeUser
 from fieldbot.domain import board
 from fieldbot.domain.board import BoardState, Entry, OpenAlert, Tonight
 from fieldbot.domain.ladder import AlertKind
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Leg, Trip, TripStatus
-from fieldbot.services.trips import TripPlan
 from fieldbot.storage import audit
-from tests.harness import OTHER_MANAGER_ID, OTHER_REP_ID, World
+from tests.builders import BERLIN, DEADLINE, at, enrol_south, plan_for
+from tests.harness import World
 
-# Fixture places: real coordinates and zones, made-up trips and people.
-BERLIN = Place("Berlin", "DE", "Germany", "Berlin", 52.52, 13.405, "Europe/Berlin")
 KATHMANDU = Place("Kathmandu", "NP", "Nepal", "Bagmati", 27.7017, 85.3206, "Asia/Kathmandu")
 NAIROBI = Place("Nairobi", "KE", "Kenya", "Nairobi", -1.2864, 36.8172, "Africa/Nairobi")
 
-# Berlin is UTC+1 in December: the 21:00 deadline is 20:00 UTC.
-DEADLINE = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-
-async def plan_for(world: World, user: FakeUser, place: Place, start: date, end: date) -> int:
-    member = await world.services.enrolment.member(user.id)
-    assert member is not None
-    plan = TripPlan(legs=(Leg(place, start, end),), lodging="Hotel Fixture, Room 12",
-                    contact_name="Sam Fixture", contact_phone="+4917000000",
-                    contact_user_id=None, night_visits=False, companion="")
-    submitted = await world.services.trips.submit(member, plan, f"test-{user.id}-{start}")
-    assert submitted.trip is not None and submitted.trip.status == "approved"
-    return submitted.trip.id
-
-
-async def at(world: World, when: datetime) -> None:
-    world.clock.set(when)
-    await world.tick()
-
-
-async def enrol_south(world: World) -> tuple[FakeUser, FakeUser]:
-    """A second team: Sol manages team south, Sven travels for it."""
-    sol = world.fake.user(OTHER_MANAGER_ID, "Sol")
-    sven = world.fake.user(OTHER_REP_ID, "Sven")
-    await world.enrol(sol, "manager", "south")
-    await world.enrol(sven, "staff", "south")
-    return sol, sven
 
 
 # --- the pure rules -------------------------------------------------------------------------

@@ -5,72 +5,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.messages.pofile import read_po
 
 from conversations.i18n import placeholders
-from faketelegram.users import FakeUser
-from fieldbot.domain.trips import Trip, TripStatus
-from fieldbot.geo.advisories import US_SOURCE, import_file
+from fieldbot.domain.trips import TripStatus
+from tests.builders import (
+    answer_up_to_summary,
+    first_line,
+    import_us_fixture,
+    plan,
+    rows,
+    said,
+    trips_of,
+)
 from tests.harness import World
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LOCALES = Path(__file__).parent.parent / "conversations" / "locales"
-
-
-async def rows(world: World, sql: str, *params: Any) -> list[dict[str, Any]]:
-    async with world.services.db.read() as conn, conn.execute(sql, params) as cur:
-        return [dict(row) for row in await cur.fetchall()]
-
-
-async def trips_of(world: World, user: FakeUser) -> list[Trip]:
-    found = []
-    for row in await rows(world, "SELECT id FROM trips WHERE user_id = ? ORDER BY id", user.id):
-        trip = await world.services.trips.get(row["id"])
-        assert trip is not None
-        found.append(trip)
-    return found
-
-
-async def import_us_fixture(world: World) -> None:
-    """Load the made-up State Department feed (Korea, South is level 4 in it)."""
-    advisories = import_file(FIXTURES / "us_state_advisories.FIXTURE.xml")
-    await world.services.advisories.replace(US_SOURCE, advisories, world.clock.now())
-
-
-async def answer_up_to_summary(
-    user: FakeUser,
-    *,
-    lodging: str = "Hotel Adlon, Unter den Linden 77",
-    contact: str = "Sam Lee +49 170 1234567",
-    companion: str | None = None,
-) -> None:
-    """Answer lodging, contact and night visits (dates and places done by the caller)."""
-    await user.press("No, that's all")
-    await user.send(lodging)
-    await user.send(contact)
-    if companion is None:
-        await user.press("No")
-    else:
-        await user.press("Yes")
-        if companion == "alone":
-            await user.press("Alone")
-        else:
-            await user.send(companion)
-
-
-async def plan(
-    user: FakeUser, destination: str = "Berlin", start: str = "today", end: str = "2026-12-03",
-    **answers: Any,
-) -> None:
-    """File a one-leg plan up to its summary."""
-    await user.send("/trip")
-    await user.send(destination)
-    await user.send(start)
-    await user.send(end)
-    await answer_up_to_summary(user, **answers)
 
 
 # --- the happy paths --------------------------------------------------------------------------
@@ -102,7 +55,7 @@ async def test_a_rep_plans_a_trip_to_berlin_by_name_and_gets_the_checkin_schedul
     assert "Local time there: 10:00 Tue 1 Dec (Europe/Berlin)" in summary.body
 
     await rep.press("✅ Confirm")
-    assert rep.last.body.startswith("✅ Trip plan saved.")
+    assert rep.last.body.startswith(first_line("trip.saved_no_nights"))
     assert "First reminder: 20:00 Tue 1 Dec (Europe/Berlin)" in rep.last.body
     assert "First deadline: 21:00 Tue 1 Dec (Europe/Berlin)" in rep.last.body
     assert summary.inline_keyboard == []  # Confirm cannot be pressed again from there
@@ -134,7 +87,7 @@ async def test_a_destination_can_be_a_shared_pin(team: World) -> None:
 async def test_several_springfields_are_offered_as_buttons(team: World) -> None:
     await team.rep.send("/trip")
     await team.rep.send("Springfield")
-    assert team.rep.last.body == "I found several places with that name. Which one do you mean?"
+    assert team.rep.last.body == said("trip.destination.pick")
     offered = [row[0] for row in team.rep.last.buttons]
     assert "Springfield, Illinois, United States" in offered
     assert "Springfield, Massachusetts, United States" in offered
@@ -158,7 +111,7 @@ async def test_a_trip_with_two_legs_follows_each_legs_time_zone(team: World) -> 
     await rep.send("Berlin")
     await rep.send("today")
     await rep.send("2026-12-03")
-    assert rep.last.body == "Do you travel on to another destination on this trip?"
+    assert rep.last.body == said("trip.ask.more")
     await rep.press("Add another destination")
     assert "Where do you go next?" in rep.last.body
     await rep.send("Tokyo")
@@ -220,7 +173,7 @@ async def test_a_high_risk_trip_waits_for_the_manager_who_approves_it(team: Worl
     assert "first-aid kit" in summary
     assert "needs your manager's approval" in summary
     await team.rep.press("✅ Confirm")
-    assert team.rep.last.body.startswith("📨 Trip plan saved and sent to your manager")
+    assert team.rep.last.body.startswith(said("trip.awaiting"))
     [trip] = await trips_of(team, team.rep)
     assert trip.status is TripStatus.AWAITING_APPROVAL
     assert await rows(team, "SELECT * FROM nights WHERE trip_id = ?", trip.id) == []
@@ -261,7 +214,7 @@ async def test_the_manager_rejects_with_a_reason_the_rep_reads(team: World) -> N
     assert team.manager.last.body.startswith("Why do you reject this trip plan?")
     assert team.manager.last.reply_markup == {"force_reply": True, "selective": True}
     await team.manager.send("Not this month: the <b>client</b> can come to us")
-    assert team.manager.last.body == "Rejected. The rep has been told why."
+    assert team.manager.last.body == said("approval.done.rejected")
     assert request.body.endswith(
         "❌ Rejected by Mia. Reason: Not this month: the <b>client</b> can come to us")
     assert team.rep.last.body == ("❌ Mia did not approve your trip plan. Reason: "
@@ -336,7 +289,7 @@ async def test_endtrip_ends_the_trip_and_keeps_the_post_trip_safety_report(team:
     states = await rows(team, "SELECT DISTINCT state FROM nights WHERE trip_id = ?", trip.id)
     assert states == [{"state": "cancelled"}]
     await team.rep.send("/endtrip")
-    assert team.rep.last.body == "You have no trip under way to end. See /trips."
+    assert team.rep.last.body == said("endtrip.none")
 
 
 async def test_endtrip_report_with_the_nothing_buttons(team: World) -> None:
@@ -379,7 +332,7 @@ async def test_cancel_halfway_leaves_nothing_saved(team: World) -> None:
     await team.rep.send("Berlin")
     await team.rep.send("today")
     await team.rep.send("/cancel")
-    assert team.rep.last.body == "Cancelled. Nothing was saved."
+    assert team.rep.last.body == said("cancel.done")
     assert team.rep.last.reply_markup == {"remove_keyboard": True}
     assert await trips_of(team, team.rep) == []
     assert await rows(team, "SELECT * FROM ptb_state WHERE kind = 'conversation:trip'") == []
@@ -391,7 +344,7 @@ async def test_cancel_halfway_leaves_nothing_saved(team: World) -> None:
 async def test_the_cancel_button_on_the_summary_saves_nothing(team: World) -> None:
     await plan(team.rep)
     await team.rep.press("✖️ Cancel")
-    assert team.rep.last.body == "Cancelled. Nothing was saved."
+    assert team.rep.last.body == said("cancel.done")
     assert await trips_of(team, team.rep) == []
 
 
@@ -401,7 +354,7 @@ async def test_a_restart_in_the_middle_of_trip_resumes_it(team: World) -> None:
     await team.rep.send("2026-12-02")
     await team.restart()
     await team.rep.send("2026-12-04")
-    assert team.rep.last.body == "Do you travel on to another destination on this trip?"
+    assert team.rep.last.body == said("trip.ask.more")
     await answer_up_to_summary(team.rep)
     await team.restart()
     await team.rep.press("✅ Confirm")
@@ -418,7 +371,7 @@ async def test_trip_while_another_trip_is_open_offers_to_continue_or_start_over(
     assert team.rep.last.body.startswith("You are already filing a trip plan.")
     assert team.rep.last.buttons == [["Continue", "Start over"]]
     await team.rep.press("Continue")
-    assert "When do you arrive in Berlin, Germany?" in team.rep.last.body
+    assert first_line("trip.ask.start", place="Berlin, Germany") in team.rep.last.body
     await team.rep.send("/trip")
     await team.rep.press("Start over")
     assert "Where are you going?" in team.rep.last.body
@@ -446,7 +399,7 @@ async def test_empty_and_overlong_destinations_get_a_clear_reply(team: World) ->
     await team.rep.send("<b>Berlin</b>")
     assert team.rep.last.body.startswith("I could not find “<b>Berlin</b>”")  # escaped, shown
     await team.rep.send("Berlin")
-    assert "When do you arrive in Berlin, Germany?" in team.rep.last.body
+    assert first_line("trip.ask.start", place="Berlin, Germany") in team.rep.last.body
 
 
 async def test_coordinates_out_of_range_are_refused(team: World) -> None:
@@ -458,7 +411,7 @@ async def test_coordinates_out_of_range_are_refused(team: World) -> None:
     }})
     assert team.rep.last.body.startswith("That location is not valid")
     await team.rep.share_location(52.52, 13.405)
-    assert "When do you arrive in Berlin, Germany?" in team.rep.last.body
+    assert first_line("trip.ask.start", place="Berlin, Germany") in team.rep.last.body
 
 
 async def test_impossible_and_past_dates_and_end_before_start_are_refused(team: World) -> None:
@@ -476,7 +429,7 @@ async def test_impossible_and_past_dates_and_end_before_start_are_refused(team: 
     await rep.send("2027-03-01")
     assert rep.texts()[-2].startswith("A trip can last at most 60 days.")
     await rep.send("2026-12-05")
-    assert rep.last.body == "Do you travel on to another destination on this trip?"
+    assert rep.last.body == said("trip.ask.more")
 
 
 async def test_a_contact_without_a_phone_number_is_refused(team: World) -> None:
@@ -529,7 +482,7 @@ async def test_an_overlapping_trip_is_refused_with_the_other_trips_dates(team: W
     await team.rep.send("2026-12-05")
     await team.rep.press("No, that's all")
     await team.rep.press("✅ Confirm")
-    assert team.rep.last.body.startswith("✅ Trip plan saved.")
+    assert team.rep.last.body.startswith(first_line("trip.saved_no_nights"))
     assert len(await trips_of(team, team.rep)) == 2
 
 
@@ -544,7 +497,7 @@ async def test_stray_messages_and_old_buttons_inside_the_trip_are_answered(team:
     await team.rep.send("today")
     await team.rep.send("yes please")  # the question has buttons
     assert team.rep.texts()[-2] == "Sorry, that does not answer my question."
-    assert team.rep.last.body == "Do you travel on to another destination on this trip?"
+    assert team.rep.last.body == said("trip.ask.more")
     toast = await team.rep.press_data("trip:place:3")
     assert toast is not None and toast.text == "This button is no longer valid."
 

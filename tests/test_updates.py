@@ -8,6 +8,7 @@ from typing import Any
 from telegram import Update
 
 from conversations.runtime.updates import URGENT, PriorityUpdateProcessor, urgency
+from tests.builders import until
 
 
 def message(update_id: int, user_id: int, text: str) -> Update:
@@ -40,7 +41,7 @@ async def test_an_sos_overtakes_queued_check_ins_and_each_person_stays_in_order(
     for i, (update, name) in enumerate(updates):
         tasks.append(asyncio.create_task(
             processor.process_update(update, handle(name, wait=i == 0))))
-        await asyncio.sleep(0)  # let each reach the gate in arrival order
+        await until(lambda n=i + 1: processor.arrived == n, "the update reaches the gate")
     gate.set()
     await asyncio.gather(*tasks)
     assert handled[0] == "rita-1"
@@ -68,13 +69,13 @@ async def test_an_sos_does_not_wait_for_the_same_persons_queued_check_in() -> No
 
     busy = asyncio.create_task(processor.process_update(message(1, 12, "/checkin"),
                                                         handle("sam-1", wait=True)))
-    await asyncio.sleep(0)
+    await until(lambda: processor.busy == 1, "sam's check-in holds the worker")
     queued = asyncio.create_task(processor.process_update(message(2, 11, "/checkin"),
                                                           handle("rita-checkin")))
-    await asyncio.sleep(0)
+    await until(lambda: processor.arrived == 2, "rita's check-in waits")
     sos = asyncio.create_task(processor.process_update(message(3, 11, "/sos"),
                                                        handle("rita-sos")))
-    await asyncio.sleep(0)
+    await until(lambda: processor.arrived == 3, "rita's SOS waits")
     gate.set()
     await asyncio.gather(busy, queued, sos)
     assert handled == ["sam-1", "rita-sos", "rita-checkin"]

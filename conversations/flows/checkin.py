@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -17,12 +17,12 @@ from telegram.ext import (
 )
 
 from conversations.context import BotContext
-from conversations.flows import drafts, start
+from conversations.flows import common, drafts, start
 from conversations.flows.base import Flow
 from conversations.i18n import Texts
 from conversations.render.formatting import local_time
 from fieldbot.services.checkins import CheckinResult, Refusal
-from fieldbot.storage.outbox import PRIORITY_SOS
+from fieldbot.services.outgoing import PRIORITY_SOS
 
 MAX_REASON = 500
 SKIP = "skip"  # user_data: {"night_id": the night the open "why skip?" question is about}
@@ -183,10 +183,7 @@ async def location_shared(update: Update, context: BotContext) -> None:
 
 
 def _location_keyboard(t: Texts) -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        [[KeyboardButton(t("button.share_location"), request_location=True)]],
-        resize_keyboard=True, one_time_keyboard=True,
-    )
+    return common.location_keyboard(t, "button.share_location")
 
 
 async def text_reply(update: Update, context: BotContext) -> None:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from enum import IntEnum
 from typing import Any
-from uuid import uuid4
 
 from pydantic import BaseModel, Field
 from telegram import (
     InlineKeyboardMarkup,
-    KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -33,13 +31,14 @@ from telegram.ext import (
 )
 
 from conversations.context import BotContext
-from conversations.flows import drafts
+from conversations.flows import common
 from conversations.flows.base import DRAFT_LIFETIME, Flow
+from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
+from conversations.flows.drafts import DraftFlow, DraftModel
 from conversations.flows.trips import earliest_today
 from conversations.i18n import Raw, Texts
 from conversations.render import hazard as hazard_render
 from conversations.render import keyboards
-from conversations.render.trip import obvious_match
 from fieldbot.domain.hazards import (
     MAX_DESCRIPTION,
     MAX_PHOTOS,
@@ -55,14 +54,10 @@ from fieldbot.domain.places import Place
 from fieldbot.services.hazards import HazardDecisionError, Reported
 from fieldbot.services.photos import PhotoProblem, PhotoRejected
 
-DRAFT = "hazard_draft"
 _buttons = keyboards.rows
 _chosen = keyboards.chosen
 _take_buttons_off = keyboards.take_buttons_off
-SAVED = "hazard_saved"  # the draft key of the last confirmed report
 
-NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.COMMAND
-NEW_TEXT = NEW_MESSAGE & filters.TEXT
 NEW_PICTURE = NEW_MESSAGE & (filters.PHOTO | filters.Document.ALL)
 PICTURE_OFFER = NEW_MESSAGE & (filters.PHOTO | filters.Document.IMAGE)
 
@@ -82,10 +77,9 @@ class Spot(BaseModel):
     lon: float
 
 
-class HazardDraft(BaseModel):
+class HazardDraft(DraftModel):
     """What the reporter has answered so far."""
 
-    draft_key: str = Field(default_factory=lambda: uuid4().hex)
     step: Step = Step.PHOTOS
     photos: list[tuple[str, str]] = Field(default_factory=list)  # (sha256, stored path)
     category: Category | None = None
@@ -105,20 +99,6 @@ class HazardDraft(BaseModel):
         return HazardReport(self.category, self.severity, self.spot.lat, self.spot.lon,
                             self.spot.label, self.by_place_name, self.description,
                             tuple(self.refs()))
-
-
-# --- the draft in user_data -------------------------------------------------------------------
-
-
-_user_data = drafts.store
-
-
-def _load(context: BotContext) -> HazardDraft:
-    return drafts.load(context, DRAFT, HazardDraft)
-
-
-def _save(context: BotContext, draft: HazardDraft) -> None:
-    drafts.save(context, DRAFT, draft)
 
 
 def _spot(place: Place) -> Spot:
@@ -147,11 +127,8 @@ def _question(t: Texts, draft: HazardDraft, step: Step) -> tuple[str, Markup]:
             [(hazard_render.severity_text(t, int(s)), f"hazard:sev:{int(s)}")]
             for s in reversed(Severity)))
     if step is Step.LOCATION:
-        rows = [[KeyboardButton(t("hazard.button.pin"), request_location=True)]]
-        if draft.trip_button:
-            rows.append([KeyboardButton(draft.trip_button)])
-        return t("hazard.ask.location"), ReplyKeyboardMarkup(rows, resize_keyboard=True,
-                                                              one_time_keyboard=True)
+        trip = [draft.trip_button] if draft.trip_button else []
+        return t("hazard.ask.location"), common.location_keyboard(t, "hazard.button.pin", *trip)
     return t("hazard.ask.description", max=MAX_DESCRIPTION), ReplyKeyboardRemove()
 
 
@@ -167,6 +144,14 @@ async def _ask(update: Update, context: BotContext, draft: HazardDraft, step: St
     assert update.effective_message
     await update.effective_message.reply_html(text, reply_markup=markup)
     return step
+
+
+async def _discard_photos(context: BotContext, draft: HazardDraft) -> None:
+    await context.services.hazards.discard_photos(draft.refs())
+
+
+HAZARD = DraftFlow("hazard", HazardDraft, Step.PHOTOS, _ask, discard=_discard_photos)
+_load, _save = HAZARD.load, HAZARD.save
 
 
 async def _offer_trip(context: BotContext, draft: HazardDraft) -> None:
@@ -238,17 +223,9 @@ async def _take_photo(update: Update, context: BotContext, draft: HazardDraft) -
     return True
 
 
-async def start_report(update: Update, context: BotContext) -> Step | int:
-    """/hazard: start a new draft and ask for photos; a report put aside is offered first."""
-    if _user_data(context).get(DRAFT):
-        await report_again(update, context)
-        return ConversationHandler.END
-    return await _ask(update, context, HazardDraft(), Step.PHOTOS)
-
-
 async def photo_offer(update: Update, context: BotContext) -> Step | None:
     """A photo outside any conversation: start a report with it (Cancel drops it)."""
-    await _discard(context)
+    await HAZARD.drop(context)
     draft = HazardDraft()
     if not await _take_photo(update, context, draft):
         return None
@@ -325,36 +302,35 @@ async def location_pin(update: Update, context: BotContext) -> Step:
                           by_name=False)
 
 
+PLACE = common.PlaceQuestion(
+    empty="hazard.location.bad", too_long="hazard.location.bad",
+    not_found="hazard.location.not_found", pick="hazard.location.pick",
+    button="hazard:place:", longest=MAX_PLACE_LABEL)
+
+
 async def location_text(update: Update, context: BotContext) -> Step:
     """Take my trip's destination, the place typed, or offer the matches as buttons."""
     message = update.effective_message
     assert message
     assert message.text is not None
-    text, draft, t = message.text.strip(), _load(context), context.t
-    if draft.trip_spot is not None and text == draft.trip_button:
+    draft = _load(context)
+    if draft.trip_spot is not None and message.text.strip() == draft.trip_button:
         return await _located(update, context, draft.trip_spot, by_name=True)
-    if not text or len(text) > MAX_PLACE_LABEL:
-        await message.reply_html(t("hazard.location.bad", max=MAX_PLACE_LABEL))
-        return Step.LOCATION
-    places = await context.services.risk.find(text, 5)
-    place = obvious_match(text, places)
-    if place is not None:
-        return await _located(update, context, _spot(place), by_name=True)
-    if not places:
-        await message.reply_html(t("hazard.location.not_found", query=text))
-        return Step.LOCATION
-    draft.choices = [_spot(p) for p in places]
-    _save(context, draft)
-    await message.reply_html(t("hazard.location.pick"), reply_markup=_buttons(
-        *([(s.label, f"hazard:place:{i}")] for i, s in enumerate(draft.choices))))
+    found = await common.search_place(update, context, message.text, PLACE)
+    if isinstance(found, Place):
+        return await _located(update, context, _spot(found), by_name=True)
+    if found:
+        draft.choices = [_spot(p) for p in found]
+        _save(context, draft)
     return Step.LOCATION
 
 
 async def place_picked(update: Update, context: BotContext) -> Step | None:
     """Take the place picked among the matches."""
-    draft, index = _load(context), int(_chosen(update))
-    if draft.step is not Step.LOCATION or index >= len(draft.choices):
-        await stale_button(update, context)
+    draft = _load(context)
+    index = common.picked_index(update, len(draft.choices))
+    if draft.step is not Step.LOCATION or index is None:
+        await HAZARD.stale_button(update, context)
         return None
     await _take_buttons_off(update)
     return await _located(update, context, draft.choices[index], by_name=True)
@@ -395,14 +371,13 @@ async def confirm(update: Update, context: BotContext) -> int | None:
     assert query.data
     draft = _load(context)
     if draft.step is not Step.CONFIRM or query.data != f"hazard:confirm:{draft.draft_key}":
-        await stale_button(update, context)
+        await HAZARD.stale_button(update, context)
         return None
     await _take_buttons_off(update)
     outcome = await context.services.hazards.report(context.member, draft.report(),
                                                     draft.draft_key)
     await context.services.deliver()
-    _user_data(context).pop(DRAFT, None)
-    _user_data(context)[SAVED] = draft.draft_key
+    HAZARD.mark_saved(context, draft.draft_key)
     assert update.effective_message
     await update.effective_message.reply_html(_outcome(context.t, outcome))
     return ConversationHandler.END
@@ -414,69 +389,6 @@ def _outcome(t: Texts, outcome: Reported) -> str:
     if outcome.hazard.severity.urgent:
         return t("hazard.saved.urgent", id=outcome.hazard.id, count=outcome.alerted)
     return t("hazard.saved.queue", id=outcome.hazard.id)
-
-
-# --- leaving, again, stale --------------------------------------------------------------------
-
-
-async def _discard(context: BotContext) -> None:
-    """Drop an open draft and the photos only it used."""
-    raw = _user_data(context).pop(DRAFT, None)
-    if raw:
-        await context.services.hazards.discard_photos(HazardDraft.model_validate(raw).refs())
-
-
-async def cancel(update: Update, context: BotContext) -> int:
-    """/cancel or the Cancel button: drop the draft and its photos; nothing is saved."""
-    if update.callback_query is not None:
-        await _take_buttons_off(update)
-    await _discard(context)
-    assert update.effective_message
-    await update.effective_message.reply_html(context.t("cancel.done"),
-                                              reply_markup=ReplyKeyboardRemove())
-    return ConversationHandler.END
-
-
-async def report_again(update: Update, context: BotContext) -> None:
-    """/hazard while a report is open: offer to continue it or to start over."""
-    assert update.effective_message
-    t = context.t
-    await update.effective_message.reply_html(t("hazard.open"), reply_markup=_buttons(
-        [(t("hazard.button.resume"), "hazard:resume"),
-         (t("hazard.button.restart"), "hazard:restart")]))
-
-
-async def resume(update: Update, context: BotContext) -> Step:
-    """Ask the open draft's current question again."""
-    await _take_buttons_off(update)
-    draft = _load(context)
-    return await _ask(update, context, draft, draft.step)
-
-
-async def restart(update: Update, context: BotContext) -> Step:
-    """Drop the open draft and its photos, and start a new one."""
-    await _take_buttons_off(update)
-    await _discard(context)
-    return await _ask(update, context, HazardDraft(), Step.PHOTOS)
-
-
-async def unexpected(update: Update, context: BotContext) -> Step:
-    """Something that does not answer the question: say so and ask again."""
-    assert update.effective_message
-    await update.effective_message.reply_html(context.t("hazard.unexpected"))
-    draft = _load(context)
-    return await _ask(update, context, draft, draft.step)
-
-
-async def stale_button(update: Update, context: BotContext) -> None:
-    """A button of an old message: an old summary's Confirm is told its report is saved."""
-    query = update.callback_query
-    assert query
-    assert query.data
-    if query.data == f"hazard:confirm:{_user_data(context).get(SAVED)}":
-        await query.answer(context.t.toast("hazard.already_saved"), show_alert=True)
-    else:
-        await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
 
 
 # --- /hazards, Verify / Dismiss, /points ------------------------------------------------------
@@ -552,37 +464,24 @@ async def show_points(update: Update, context: BotContext) -> None:
 # --- wiring -----------------------------------------------------------------------------------
 
 
-def _pressed(callback: Any, pattern: str) -> CallbackQueryHandler[BotContext, Any]:
-    return CallbackQueryHandler(callback, pattern=pattern)
-
-
 def build_hazard() -> Flow:
     """The /hazard conversation: one state per question, persisted across restarts."""
-    anything = MessageHandler(NEW_MESSAGE, unexpected)
+    anything = MessageHandler(NEW_MESSAGE, HAZARD.unexpected)
     categories = "|".join(c.value for c in Category)
     states: dict[object, list[BaseHandler[Update, BotContext, Any]]] = {
         Step.PHOTOS: [MessageHandler(NEW_PICTURE, photo_added),
-                      _pressed(photos_done, r"^hazard:photos:(done|none)$"), anything],
-        Step.CATEGORY: [_pressed(category_chosen, rf"^hazard:cat:({categories})$"), anything],
-        Step.SEVERITY: [_pressed(severity_chosen, r"^hazard:sev:[1-4]$"), anything],
-        Step.LOCATION: [MessageHandler(NEW_MESSAGE & filters.LOCATION, location_pin),
+                      pressed(photos_done, r"^hazard:photos:(done|none)$"), anything],
+        Step.CATEGORY: [pressed(category_chosen, rf"^hazard:cat:({categories})$"), anything],
+        Step.SEVERITY: [pressed(severity_chosen, r"^hazard:sev:[1-4]$"), anything],
+        Step.LOCATION: [MessageHandler(NEW_PIN, location_pin),
                         MessageHandler(NEW_TEXT, location_text),
-                        _pressed(place_picked, r"^hazard:place:\d{1,18}$"), anything],
+                        pressed(place_picked, r"^hazard:place:\d{1,18}$"), anything],
         Step.DESCRIPTION: [MessageHandler(NEW_TEXT, description_typed), anything],
-        Step.CONFIRM: [_pressed(confirm, r"^hazard:confirm:"), anything],
+        Step.CONFIRM: [pressed(confirm, r"^hazard:confirm:"), anything],
     }
-    return Flow(
-        # Continue / Start over are entry points too: a report put aside is offered by /hazard.
-        entry_points=[CommandHandler("hazard", start_report),
-                      MessageHandler(PICTURE_OFFER, photo_offer),
-                      _pressed(resume, r"^hazard:resume$"),
-                      _pressed(restart, r"^hazard:restart$")],
-        states=states,
-        fallbacks=[CommandHandler("cancel", cancel), CommandHandler("hazard", report_again),
-                   _pressed(cancel, r"^hazard:cancel$"), _pressed(resume, r"^hazard:resume$"),
-                   _pressed(restart, r"^hazard:restart$"), _pressed(stale_button, r"^hazard:")],
-        name="hazard", lifetime=DRAFT_LIFETIME, command="/hazard",
-    )
+    return Flow(entry_points=HAZARD.entry_points(MessageHandler(PICTURE_OFFER, photo_offer)),
+                states=states, fallbacks=HAZARD.fallbacks(),
+                name="hazard", lifetime=DRAFT_LIFETIME, command="/hazard")
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -591,4 +490,4 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("hazards", list_open))
     app.add_handler(CommandHandler("points", show_points))
     app.add_handler(CallbackQueryHandler(decide, pattern=r"^hazards:(verify|dismiss):\d{1,18}$"))
-    app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^hazard:"))
+    app.add_handler(CallbackQueryHandler(HAZARD.stale_button, pattern=r"^hazard:"))

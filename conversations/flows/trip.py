@@ -11,35 +11,29 @@ from dataclasses import asdict
 from datetime import date, timedelta
 from enum import IntEnum
 from typing import Any
-from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from telegram import (
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import (
     Application,
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
 from conversations.context import BotContext
-from conversations.flows import drafts
+from conversations.flows import common
 from conversations.flows import trips as trips_cmd
 from conversations.flows.base import DRAFT_LIFETIME, Flow
+from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
+from conversations.flows.drafts import DraftFlow, DraftModel
 from conversations.i18n import Texts
 from conversations.render import keyboards
 from conversations.render.formatting import day, local_time
-from conversations.render.trip import obvious_match, risk_text, trip_summary
+from conversations.render.trip import risk_text, trip_summary
 from fieldbot.domain import schedule
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import (
@@ -59,18 +53,13 @@ from fieldbot.domain.trips import (
 )
 from fieldbot.services.trips import Submitted, TripPlan, TripRefused
 
-DRAFT = "trip_draft"
 _buttons = keyboards.rows
 _chosen = keyboards.chosen
 _take_buttons_off = keyboards.take_buttons_off
-SAVED = "trip_saved"  # the last confirmed draft: {"key": draft_key, "trip_id": id}
 MAX_DESTINATION = 200
 MAX_CONTACT = 200
 DAY_BUTTONS = 7
 MAX_MESSAGE = 4000
-
-NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.COMMAND
-NEW_TEXT = NEW_MESSAGE & filters.TEXT
 
 
 class Step(IntEnum):
@@ -110,10 +99,9 @@ class LegData(BaseModel):
     end: date | None = None
 
 
-class TripDraft(BaseModel):
+class TripDraft(DraftModel):
     """What the rep has answered so far; the last leg may still lack its dates."""
 
-    draft_key: str = Field(default_factory=lambda: uuid4().hex)
     step: Step = Step.DESTINATION
     editing: bool = False  # a field was picked from the Edit menu: back to the summary after
     legs: list[LegData] = Field(default_factory=list)
@@ -147,24 +135,6 @@ class TripDraft(BaseModel):
         )
 
 
-# --- the draft in user_data -------------------------------------------------------------------
-
-
-_user_data = drafts.store
-
-
-def _load(context: BotContext) -> TripDraft:
-    return drafts.load(context, DRAFT, TripDraft)
-
-
-def _save(context: BotContext, draft: TripDraft) -> None:
-    drafts.save(context, DRAFT, draft)
-
-
-def _forget(context: BotContext) -> None:
-    drafts.forget(context, DRAFT)
-
-
 # --- keyboards --------------------------------------------------------------------------------
 
 
@@ -174,13 +144,6 @@ def _days(t: Texts, first: date, step: str) -> InlineKeyboardMarkup:
     days = [first + timedelta(days=n) for n in range(DAY_BUTTONS)]
     buttons = [(day(d, t.language), f"trip:{step}:{d.isoformat()}") for d in days]
     return _buttons(*(buttons[i:i + 3] for i in range(0, len(buttons), 3)))
-
-
-def _location_keyboard(t: Texts) -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        [[KeyboardButton(t("trip.button.my_location"), request_location=True)]],
-        resize_keyboard=True, one_time_keyboard=True,
-    )
 
 
 def _summary_buttons(t: Texts, draft: TripDraft) -> InlineKeyboardMarkup:
@@ -209,7 +172,7 @@ def _question(context: BotContext, draft: TripDraft, step: Step) -> Question:
     t = context.t
     if step is Step.DESTINATION:
         key = "trip.ask.next_destination" if draft.legs else "trip.ask.destination"
-        return t(key), _location_keyboard(t)
+        return t(key), common.location_keyboard(t)
     if step is Step.START:
         return (t("trip.ask.start", place=draft.legs[-1].place.place().label()),
                 _days(t, _earliest(context, draft), "start"))
@@ -288,102 +251,38 @@ async def _show_summary(update: Update, context: BotContext, draft: TripDraft) -
     return Step.CONFIRM
 
 
-# --- entry, /trip again, resume, cancel -------------------------------------------------------
+# --- the draft and what every draft flow shares: /trip, Continue / Start over, /cancel ---------
 
-
-async def start_trip(update: Update, context: BotContext) -> Step | int:
-    """Start a new draft and ask for the destination; a draft put aside is offered first."""
-    if _user_data(context).get(DRAFT):
-        await trip_again(update, context)
-        return ConversationHandler.END
-    return await _ask(update, context, TripDraft(), Step.DESTINATION)
-
-
-async def trip_again(update: Update, context: BotContext) -> None:
-    """/trip while one is open: offer to continue it or to start over."""
-    assert update.effective_message
-    t = context.t
-    await update.effective_message.reply_html(t("trip.open"), reply_markup=_buttons(
-        [(t("trip.button.resume"), "trip:resume"), (t("trip.button.restart"), "trip:restart")]
-    ))
-
-
-async def resume(update: Update, context: BotContext) -> Step:
-    """Ask the open draft's current question again."""
-    await _take_buttons_off(update)
-    draft = _load(context)
-    return await _ask(update, context, draft, draft.step)
-
-
-async def restart(update: Update, context: BotContext) -> Step:
-    """Drop the open draft and ask for the destination of a new one."""
-    await _take_buttons_off(update)
-    return await _ask(update, context, TripDraft(), Step.DESTINATION)
-
-
-async def cancel(update: Update, context: BotContext) -> int:
-    """/cancel or the Cancel button: drop the draft; nothing is saved."""
-    if update.callback_query is not None:
-        await _take_buttons_off(update)
-    _forget(context)
-    assert update.effective_message
-    await update.effective_message.reply_html(context.t("cancel.done"),
-                                              reply_markup=ReplyKeyboardRemove())
-    return ConversationHandler.END
-
-
-async def unexpected(update: Update, context: BotContext) -> Step:
-    """Something that does not answer the question (a photo, text where buttons are): ask again."""
-    assert update.effective_message
-    await update.effective_message.reply_html(context.t("trip.unexpected"))
-    draft = _load(context)
-    return await _ask(update, context, draft, draft.step)
-
-
-async def stale_button(update: Update, context: BotContext) -> None:
-    """A button of an old message: an old summary's Confirm is told its trip is saved."""
-    query = update.callback_query
-    assert query
-    assert query.data
-    saved = _user_data(context).get(SAVED) or {}
-    if query.data == f"trip:confirm:{saved.get('key')}":
-        await query.answer(context.t.toast("trip.already_saved"), show_alert=True)
-    else:
-        await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
+TRIP = DraftFlow("trip", TripDraft, Step.DESTINATION, _ask)
+_load, _save = TRIP.load, TRIP.save
 
 
 # --- destination ------------------------------------------------------------------------------
+
+
+PLACE = common.PlaceQuestion(
+    empty="trip.destination.empty", too_long="trip.destination.too_long",
+    not_found="trip.destination.not_found", pick="trip.destination.pick",
+    button="trip:place:", longest=MAX_DESTINATION)
 
 
 async def destination_text(update: Update, context: BotContext) -> Step:
     """Look the typed place up: take the one meant, or offer the matches as buttons."""
     assert update.effective_message
     assert update.effective_message.text is not None
-    text, t = update.effective_message.text.strip(), context.t
-    if not text:
-        return await destination_other(update, context)
-    if len(text) > MAX_DESTINATION:
-        await update.effective_message.reply_html(t("trip.destination.too_long",
-                                                    max=MAX_DESTINATION))
-        return Step.DESTINATION
-    places = await context.services.risk.find(text, 5)
-    place = obvious_match(text, places)
+    found = await common.search_place(update, context, update.effective_message.text, PLACE)
     draft = _load(context)
-    if place is not None:
-        return await _place_chosen(update, context, draft, place)
-    if not places:
-        await update.effective_message.reply_html(t("trip.destination.not_found", query=text))
-        return Step.DESTINATION
-    draft.choices = [PlaceData.of(p) for p in places]
-    _save(context, draft)
-    await update.effective_message.reply_html(t("trip.destination.pick"), reply_markup=_buttons(
-        *([(p.label(), f"trip:place:{i}")] for i, p in enumerate(places))))
+    if isinstance(found, Place):
+        return await _place_chosen(update, context, draft, found)
+    if found:
+        draft.choices = [PlaceData.of(p) for p in found]
+        _save(context, draft)
     return Step.DESTINATION
 
 
 async def destination_pin(update: Update, context: BotContext) -> Step:
     """Take a shared pin as the destination (its time zone from the coordinates)."""
-    place = await drafts.pinned_place(update, context)
+    place = await common.pinned_place(update, context)
     if place is None:
         return Step.DESTINATION
     return await _place_chosen(update, context, _load(context), place)
@@ -401,9 +300,10 @@ async def place_picked(update: Update, context: BotContext) -> Step | None:
     """Take the place picked from the matches and ask for the start date."""
     query = update.callback_query
     assert query
-    draft, index = _load(context), int(_chosen(update))
-    if draft.step is not Step.DESTINATION or index >= len(draft.choices):
-        await stale_button(update, context)
+    draft = _load(context)
+    index = common.picked_index(update, len(draft.choices))
+    if draft.step is not Step.DESTINATION or index is None:
+        await TRIP.stale_button(update, context)
         return None
     place = draft.choices[index].place()
     await query.answer()
@@ -495,8 +395,7 @@ async def _date_refused(update: Update, context: BotContext, key: str, near: dat
     t = context.t
     await update.effective_message.reply_html(t(
         key, date=day(near, t.language), max=context.services.settings.max_trip_days))
-    draft = _load(context)
-    return await _ask(update, context, draft, draft.step)
+    return await TRIP.ask_again(update, context)
 
 
 async def more_legs(update: Update, context: BotContext) -> Step:
@@ -612,7 +511,7 @@ async def confirm(update: Update, context: BotContext) -> int | None:
     assert update.effective_message
     draft = _load(context)
     if query.data != f"trip:confirm:{draft.draft_key}":
-        await stale_button(update, context)
+        await TRIP.stale_button(update, context)
         return None
     await query.answer()
     outcome = await context.services.trips.submit(context.member, draft.plan(), draft.draft_key)
@@ -622,8 +521,7 @@ async def confirm(update: Update, context: BotContext) -> int | None:
     else:
         assert outcome.trip is not None
         await query.edit_message_reply_markup(None)
-        _forget(context)
-        _user_data(context)[SAVED] = {"key": draft.draft_key, "trip_id": outcome.trip.id}
+        TRIP.mark_saved(context, draft.draft_key, trip_id=outcome.trip.id)
         text, next_state = _outcome(context, outcome), ConversationHandler.END
     await update.effective_message.reply_html(text)
     await context.services.deliver()  # after the reply, so the rep reads it first
@@ -677,50 +575,38 @@ async def edit_chosen(update: Update, context: BotContext) -> Step:
 # --- wiring -----------------------------------------------------------------------------------
 
 
-def _pressed(callback: Any, pattern: str) -> CallbackQueryHandler[BotContext, Any]:
-    return CallbackQueryHandler(callback, pattern=pattern)
-
-
 def build_trip() -> Flow:
     """The /trip conversation: one state per question, persisted across restarts."""
-    anything = MessageHandler(NEW_MESSAGE, unexpected)
+    anything = MessageHandler(NEW_MESSAGE, TRIP.unexpected)
     on_day = r":\d{4}-\d{2}-\d{2}$"
     states: dict[object, list[BaseHandler[Update, BotContext, Any]]] = {
         Step.DESTINATION: [MessageHandler(NEW_TEXT, destination_text),
-                           MessageHandler(NEW_MESSAGE & filters.LOCATION, destination_pin),
-                           _pressed(place_picked, r"^trip:place:\d+$"),
+                           MessageHandler(NEW_PIN, destination_pin),
+                           pressed(place_picked, r"^trip:place:\d+$"),
                            MessageHandler(NEW_MESSAGE, destination_other)],
         Step.START: [MessageHandler(NEW_TEXT, start_typed),
-                     _pressed(start_pressed, "^trip:start" + on_day), anything],
+                     pressed(start_pressed, "^trip:start" + on_day), anything],
         Step.END: [MessageHandler(NEW_TEXT, end_typed),
-                   _pressed(end_pressed, "^trip:end" + on_day), anything],
-        Step.MORE: [_pressed(more_legs, r"^trip:more:(yes|no)$"), anything],
+                   pressed(end_pressed, "^trip:end" + on_day), anything],
+        Step.MORE: [pressed(more_legs, r"^trip:more:(yes|no)$"), anything],
         Step.LODGING: [MessageHandler(NEW_TEXT, lodging_typed),
-                       _pressed(lodging_unknown, r"^trip:lodging:unknown$"), anything],
+                       pressed(lodging_unknown, r"^trip:lodging:unknown$"), anything],
         Step.CONTACT: [MessageHandler(NEW_TEXT, contact_typed),
                        MessageHandler(NEW_MESSAGE & filters.CONTACT, contact_shared), anything],
-        Step.NIGHTS: [_pressed(nights_chosen, r"^trip:nights:(yes|no)$"), anything],
+        Step.NIGHTS: [pressed(nights_chosen, r"^trip:nights:(yes|no)$"), anything],
         Step.COMPANION: [MessageHandler(NEW_TEXT, companion_typed),
-                         _pressed(companion_alone, r"^trip:companion:alone$"), anything],
-        Step.CONFIRM: [_pressed(confirm, r"^trip:confirm:"), _pressed(edit_menu, r"^trip:edit$"),
+                         pressed(companion_alone, r"^trip:companion:alone$"), anything],
+        Step.CONFIRM: [pressed(confirm, r"^trip:confirm:"), pressed(edit_menu, r"^trip:edit$"),
                        anything],
-        Step.EDIT: [_pressed(edit_chosen, r"^trip:edit:(legs|lodging|contact|nights|back)$"),
+        Step.EDIT: [pressed(edit_chosen, r"^trip:edit:(legs|lodging|contact|nights|back)$"),
                     anything],
     }
-    return Flow(
-        # Continue / Start over are entry points too: a draft put aside is offered again by /trip.
-        entry_points=[CommandHandler("trip", start_trip), _pressed(resume, r"^trip:resume$"),
-                      _pressed(restart, r"^trip:restart$")],
-        states=states,
-        fallbacks=[CommandHandler("cancel", cancel), CommandHandler("trip", trip_again),
-                   _pressed(cancel, r"^trip:cancel$"), _pressed(resume, r"^trip:resume$"),
-                   _pressed(restart, r"^trip:restart$"), _pressed(stale_button, r"^trip:")],
-        name="trip", lifetime=DRAFT_LIFETIME, command="/trip",
-    )
+    return Flow(entry_points=TRIP.entry_points(), states=states, fallbacks=TRIP.fallbacks(),
+                name="trip", lifetime=DRAFT_LIFETIME, command="/trip")
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register /trip and its companions: /trips, /endtrip, /risk and the approval buttons."""
     app.add_handler(build_trip())
-    app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^trip:"))
+    app.add_handler(CallbackQueryHandler(TRIP.stale_button, pattern=r"^trip:"))
     trips_cmd.register(app)

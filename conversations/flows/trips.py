@@ -12,8 +12,6 @@ from telegram import (
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
@@ -24,16 +22,16 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    filters,
 )
 
 from conversations.context import BotContext
-from conversations.flows import drafts
+from conversations.flows import common, drafts
 from conversations.flows.base import Flow
+from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT
 from conversations.i18n import Raw, Texts
 from conversations.render import keyboards
 from conversations.render.formatting import day
-from conversations.render.trip import obvious_match, risk_text, trip_summary
+from conversations.render.trip import risk_text, trip_summary
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Trip, earliest_today
 from fieldbot.services.trips import DecisionError
@@ -46,9 +44,6 @@ MAX_REASON = 500
 RISK_CHOICES = "risk_choices"
 ENDTRIP = "endtrip"
 REJECT = "reject"
-
-NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.COMMAND
-NEW_TEXT = NEW_MESSAGE & filters.TEXT
 
 
 class EndTrip(IntEnum):
@@ -239,11 +234,9 @@ def build_endtrip() -> Flow:
 # --- /risk ------------------------------------------------------------------------------------
 
 
-def _pin_keyboard(t: Texts) -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        [[KeyboardButton(t("trip.button.my_location"), request_location=True)]],
-        resize_keyboard=True, one_time_keyboard=True,
-    )
+PLACE = common.PlaceQuestion(
+    empty="risk.bad_query", too_long="risk.bad_query", not_found="risk.not_found",
+    pick="risk.pick", button="risk:pick:", longest=MAX_PLACE)
 
 
 async def _render_risk(context: BotContext, place: Place) -> str:
@@ -258,7 +251,7 @@ async def risk_command(update: Update, context: BotContext) -> int:
     if query.strip():
         return await _risk_for(update, context, query)
     await update.effective_message.reply_html(context.t("risk.ask"),
-                                              reply_markup=_pin_keyboard(context.t))
+                                              reply_markup=common.location_keyboard(context.t))
     return RiskAsk.PLACE
 
 
@@ -272,24 +265,14 @@ async def risk_typed(update: Update, context: BotContext) -> int:
 async def _risk_for(update: Update, context: BotContext, text: str) -> int:
     """Reply with the risk of the place meant, or matches to pick from, or why not."""
     assert update.effective_message
-    text, t = text.strip(), context.t
-    if not text or len(text) > MAX_PLACE:
-        await update.effective_message.reply_html(t("risk.bad_query", max=MAX_PLACE))
+    found = await common.search_place(update, context, text, PLACE)
+    if found is None:
         return RiskAsk.PLACE
-    places = await context.services.risk.find(text, 5)
-    place = obvious_match(text, places)
-    if place is not None:
-        await update.effective_message.reply_html(await _render_risk(context, place),
+    if isinstance(found, Place):
+        await update.effective_message.reply_html(await _render_risk(context, found),
                                                   reply_markup=ReplyKeyboardRemove())
-        return ConversationHandler.END
-    if not places:
-        await update.effective_message.reply_html(t("risk.not_found", query=text))
-        return RiskAsk.PLACE
-    _user_data(context)[RISK_CHOICES] = [asdict(p) for p in places]
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(p.label(), callback_data=f"risk:pick:{i}")]
-         for i, p in enumerate(places)])
-    await update.effective_message.reply_html(t("risk.pick"), reply_markup=markup)
+    else:  # the matches are buttons now: the press is answered outside the conversation
+        _user_data(context)[RISK_CHOICES] = [asdict(p) for p in found]
     return ConversationHandler.END
 
 
@@ -297,7 +280,7 @@ async def risk_pin(update: Update, context: BotContext) -> int:
     """Answer for a shared pin."""
     message = update.effective_message
     assert message
-    place = await drafts.pinned_place(update, context)
+    place = await common.pinned_place(update, context)
     if place is None:
         return RiskAsk.PLACE
     await message.reply_html(await _render_risk(context, place),
@@ -312,22 +295,14 @@ async def risk_other(update: Update, context: BotContext) -> int:
     return RiskAsk.PLACE
 
 
-async def risk_cancelled(update: Update, context: BotContext) -> int:
-    """Leave /risk."""
-    assert update.effective_message
-    await update.effective_message.reply_html(context.t("cancel.done"),
-                                              reply_markup=ReplyKeyboardRemove())
-    return ConversationHandler.END
-
-
 async def risk_picked(update: Update, context: BotContext) -> None:
     """Replace the list of matches with the risk of the one picked."""
     query = update.callback_query
     assert query
     assert query.data
     choices = _user_data(context).get(RISK_CHOICES) or []
-    index = int(query.data.rsplit(":", 1)[-1])
-    if index >= len(choices):
+    index = common.picked_index(update, len(choices))
+    if index is None:
         await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
         return
     await query.answer()
@@ -339,9 +314,9 @@ def build_risk() -> Flow:
     return Flow(
         entry_points=[CommandHandler("risk", risk_command)],
         states={RiskAsk.PLACE: [MessageHandler(NEW_TEXT, risk_typed),
-                                MessageHandler(NEW_MESSAGE & filters.LOCATION, risk_pin),
+                                MessageHandler(NEW_PIN, risk_pin),
                                 MessageHandler(NEW_MESSAGE, risk_other)]},
-        fallbacks=[CommandHandler("cancel", risk_cancelled)],
+        fallbacks=[CommandHandler("cancel", common.cancelled)],
         name="risk",
     )
 

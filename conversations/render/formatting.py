@@ -9,8 +9,6 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
 from babel.numbers import format_percent
 
-from fieldbot.storage.codec import parse_ts
-
 _BABEL = {"en": "en_GB", "zh": "zh_Hans_CN"}
 
 # Telegram refuses a message over 4096 characters (of its text after parsing; the HTML source
@@ -21,15 +19,10 @@ MESSAGE_BUDGET = 3800
 
 def local_time(instant: datetime | str, tz_name: str, language: str) -> str:
     """Return e.g. '21:00 Fri 4 Dec (Europe/Berlin)' in the destination's zone."""
-    when = parse_ts(instant) if isinstance(instant, str) else instant
+    when = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
     local = when.astimezone(ZoneInfo(tz_name))
     pattern = "HH:mm EEE d MMM" if language == "en" else "M月d日 EEE HH:mm"
     return f"{format_datetime(local, pattern, locale=_BABEL.get(language, 'en_GB'))} ({tz_name})"
-
-
-def clock_time(instant: datetime | str, tz_name: str) -> str:
-    when = parse_ts(instant) if isinstance(instant, str) else instant
-    return when.astimezone(ZoneInfo(tz_name)).strftime("%H:%M")
 
 
 def day(value: date | str, language: str) -> str:

@@ -36,7 +36,7 @@ from conversations.render import menus
 from conversations.runtime.guard import guard
 from conversations.runtime.inbox import DurableUpdateQueue
 from conversations.runtime.messenger import TelegramMessenger
-from conversations.runtime.persistence import SqlitePersistence
+from conversations.runtime.persistence import StatePersistence
 from conversations.runtime.ratelimit import PriorityRateLimiter
 from conversations.runtime.updates import PriorityUpdateProcessor
 from fieldbot.clock import Clock
@@ -45,6 +45,7 @@ from fieldbot.geo.gazetteer import OfflineGeocoder
 from fieldbot.scheduler import Scheduler
 from fieldbot.services.advisories import AdvisoryService
 from fieldbot.services.container import Services, build_services
+from fieldbot.services.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def build_application(
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_file_url)
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
-        .persistence(SqlitePersistence(services.db, services.cipher,
+        .persistence(StatePersistence(StateStore(services.db), services.cipher,
                                        update_interval=persistence_interval))
         .update_queue(queue)
         .post_init(_post_init)

@@ -12,11 +12,9 @@ from conversations.context import BotContext
 from conversations.flows import reachability
 from conversations.i18n import Texts, plain
 from fieldbot.domain.members import language_from_telegram
-from fieldbot.domain.roles import PERMISSIONS, Role, may
+from fieldbot.domain.roles import PERMISSIONS, may
 
 log = logging.getLogger(__name__)
-
-_LEADS_ONLY = {Role.MANAGER, Role.OFFICER, Role.ADMIN}
 
 # Only a new message or a button press may act. Everything else Telegram sends with
 # allowed_updates=ALL_TYPES is refused here, before any handler: an edited message (editing an

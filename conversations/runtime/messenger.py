@@ -23,8 +23,8 @@ from fieldbot.domain.trips import TripStatus
 from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.hazards import HazardService
 from fieldbot.services.outbox import Delivery, Outcome
+from fieldbot.services.outgoing import OutboxMessage
 from fieldbot.services.trips import TripService
-from fieldbot.storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""PTB persistence in our own SQLite database, so a restart mid-conversation resumes it."""
+"""PTB persistence on the core's state store (our own database), so a restart mid-conversation
+resumes it. What PTB's conversation keys mean stays here."""
 
 from __future__ import annotations
 
@@ -10,34 +11,40 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from fieldbot.crypto import Cipher
-from fieldbot.storage import kv
-from fieldbot.storage.db import Database
+from fieldbot.services.state import StateStore
 
 _CONVERSATION = "conversation:"
+_USER = "user"
 
 
-class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+def owner_of(key: ConversationKey) -> int | None:
+    """Return the person a conversation belongs to: our conversations are per user, so PTB's
+    key ends with the user id ((chat id, user id), or (user id,))."""
+    last = key[-1] if key else None
+    return last if isinstance(last, int) else None
+
+
+class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """Persist conversation states and user_data (drafts); bot and chat data stay in memory.
 
-    The database connects lazily here because PTB loads persisted data in
-    `Application.initialize()`, before `post_init` runs. user_data is stored encrypted: a
-    /trip draft holds the lodging and the emergency contact before they are saved.
+    The store opens the database lazily because PTB loads persisted data in
+    `Application.initialize()`, before `post_init` runs. Every row names the person it belongs
+    to, so erasing a person deletes their drafts and open conversations. user_data is stored
+    encrypted: a /trip draft holds the lodging and the emergency contact before they are saved.
     """
 
-    def __init__(self, db: Database, cipher: Cipher, update_interval: float = 5) -> None:
+    def __init__(self, state: StateStore, cipher: Cipher, update_interval: float = 5) -> None:
         super().__init__(
             store_data=PersistenceInput(
                 bot_data=False, chat_data=False, user_data=True, callback_data=False
             ),
             update_interval=update_interval,
         )
-        self._db = db
+        self._state = state
         self._cipher = cipher
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
-        await self._db.connect()
-        async with self._db.read() as conn:
-            stored = await kv.load(conn, "user")
+        stored = await self._state.load(_USER)
         return defaultdict(dict, {int(k): self._open(v) for k, v in stored.items()})
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
@@ -50,26 +57,24 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         return None
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        await self._db.connect()
-        async with self._db.read() as conn:
-            stored = await kv.load(conn, _CONVERSATION + name)
+        stored = await self._state.load(_CONVERSATION + name)
         return {tuple(json.loads(k)): v for k, v in stored.items()}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        async with self._db.transaction() as conn:
-            if new_state is None:
-                await kv.delete(conn, _CONVERSATION + name, json.dumps(list(key)))
-            else:
-                await kv.put(conn, _CONVERSATION + name, json.dumps(list(key)), new_state)
+        if new_state is None:
+            await self._state.delete(_CONVERSATION + name, json.dumps(list(key)))
+        else:
+            await self._state.put(_CONVERSATION + name, json.dumps(list(key)), new_state,
+                                  owner=owner_of(key))
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
-        async with self._db.transaction() as conn:
-            if data:
-                await kv.put(conn, "user", str(user_id), self._cipher.encrypt_json(data))
-            else:
-                await kv.delete(conn, "user", str(user_id))
+        if data:
+            await self._state.put(_USER, str(user_id), self._cipher.encrypt_json(data),
+                                  owner=user_id)
+        else:
+            await self._state.delete(_USER, str(user_id))
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
         return None
@@ -90,8 +95,7 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         return dict(stored) if isinstance(stored, dict) else {}
 
     async def drop_user_data(self, user_id: int) -> None:
-        async with self._db.transaction() as conn:
-            await kv.delete(conn, "user", str(user_id))
+        await self._state.delete(_USER, str(user_id))
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         return None

@@ -25,10 +25,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 EXIT_CONFLICT = 3
 
 
-class AnotherInstanceRunning(Exception):
-    """Telegram answered 409 Conflict: another process is polling with this token."""
-
-
 async def run_polling(app: FieldbotApp, stop: asyncio.Event | None = None) -> int:
     """Poll until SIGINT/SIGTERM (or `stop`); exit clearly if another instance polls."""
     stop = stop or asyncio.Event()

@@ -62,7 +62,9 @@ class _FairGate:
     """
 
     def __init__(self, slots: int) -> None:
+        self._slots = slots
         self._free = slots
+        self.arrived = 0  # updates that ever asked for a worker
         self._people: dict[Hashable, _Person] = {}
         self._line: list[tuple[int, int, Hashable]] = []
         self._order = itertools.count()
@@ -70,6 +72,7 @@ class _FairGate:
     async def acquire(self, who: Hashable, priority: int) -> None:
         person = self._people.setdefault(who, _Person())
         waiter = asyncio.get_running_loop().create_future()
+        self.arrived += 1
         if not person.queue and not person.running:
             person.turn = next(self._order)  # joins the line now
         before = person.queue[0][0] if person.queue else None
@@ -83,6 +86,10 @@ class _FairGate:
             if waiter.done() and not waiter.cancelled():  # handed over, then cancelled
                 self.release(who)
             raise
+
+    @property
+    def busy(self) -> int:
+        return self._slots - self._free
 
     def release(self, who: Hashable) -> None:
         person = self._people[who]
@@ -123,6 +130,16 @@ class PriorityUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates=4096)
         self._on_handled = on_handled  # the inbox: handled updates are not replayed
         self._gate = _FairGate(workers)
+
+    @property
+    def arrived(self) -> int:
+        """How many updates have reached the gate (handled, running or waiting) so far."""
+        return self._gate.arrived
+
+    @property
+    def busy(self) -> int:
+        """How many workers an update holds right now."""
+        return self._gate.busy
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         user = update.effective_user.id if isinstance(update, Update) and update.effective_user \

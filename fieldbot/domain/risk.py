@@ -24,11 +24,6 @@ class RiskLevel(IntEnum):
     def colour(self) -> str:
         return _COLOURS[self]
 
-    @property
-    def is_high(self) -> bool:
-        """Level 3-4 trips need manager approval and use the shorter ladder."""
-        return self >= RiskLevel.ORANGE
-
 
 _COLOURS = {
     RiskLevel.UNKNOWN: "grey",

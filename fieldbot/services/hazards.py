@@ -85,9 +85,6 @@ class HazardService:
         """
         return await self._photos.add(data, owner=reporter_id)
 
-    def photo_path(self, ref: PhotoRef) -> Path:
-        return self._photos.path(ref)
-
     async def photo_bytes(self, ref: PhotoRef) -> bytes | None:
         """Return a stored photo's bytes; None if it is gone (purged or erased)."""
         return await self._photos.read(ref)

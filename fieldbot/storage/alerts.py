@@ -205,12 +205,6 @@ async def open_alerts_for(
         return [_alert(r) for r in await cur.fetchall()]
 
 
-async def alert_for_night(conn: Tx, night_id: int) -> AlertRow | None:
-    async with conn.execute("SELECT * FROM alerts WHERE night_id = ?", (night_id,)) as cur:
-        row = await cur.fetchone()
-    return _alert(row) if row else None
-
-
 async def move_ladder(
     conn: Tx, a: AlertRow, step_index: int, next_due_at: datetime, skip_tier: bool
 ) -> bool:

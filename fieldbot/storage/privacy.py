@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from fieldbot.crypto import Cipher
+from fieldbot.storage import kv
 from fieldbot.storage.codec import ts
 from fieldbot.storage.db import Tx
 
@@ -311,11 +312,7 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
     await run("UPDATE invites SET used_by = ? WHERE used_by = ?")
     await run("UPDATE invites SET created_by = ? WHERE created_by = ?")
     await run("DELETE FROM stranger_hits WHERE user_id = ?", (user_id,))
-    await run(
-        "DELETE FROM ptb_state WHERE (kind = 'user' AND key = ?)"
-        " OR (kind LIKE 'conversation:%' AND key IN (?, ?))",
-        (str(user_id), json.dumps([user_id, user_id]), json.dumps([user_id])),
-    )
+    touched += await kv.delete_owned_by(conn, user_id)  # their drafts and open conversations
     if await has_table(conn, "hazards"):
         out.photos = await _photos(
             conn, "SELECT p.sha256, p.path FROM hazard_photos p"

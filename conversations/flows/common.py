@@ -1,0 +1,106 @@
+"""What every flow needs: the filters and button handlers, the location keyboard, the place
+search (a typed name → the one meant, or the matches as buttons; or a shared pin) and leaving a
+flow with /cancel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.ext import CallbackQueryHandler, ConversationHandler, filters
+
+from conversations.context import BotContext
+from conversations.i18n import Texts
+from conversations.render import keyboards
+from conversations.render.trip import obvious_match
+from fieldbot.domain.places import Place
+
+NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.COMMAND
+NEW_TEXT = NEW_MESSAGE & filters.TEXT
+NEW_PIN = NEW_MESSAGE & filters.LOCATION
+MATCHES = 5  # places offered as buttons at most
+
+
+def pressed(callback: Any, pattern: str) -> CallbackQueryHandler[BotContext, Any]:
+    """Handle a press of a button whose data matches `pattern`."""
+    return CallbackQueryHandler(callback, pattern=pattern)
+
+
+def location_keyboard(t: Texts, label: str = "trip.button.my_location",
+                      *more: str) -> ReplyKeyboardMarkup:
+    """A keyboard whose first button shares the person's location; `more` buttons below it."""
+    rows = [[KeyboardButton(t(label), request_location=True)]]
+    rows += [[KeyboardButton(text)] for text in more]
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+# --- the place search -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceQuestion:
+    """One flow's "where?": its catalog keys, its button data and the longest name taken."""
+
+    empty: str  # nothing typed ({max})
+    too_long: str  # ({max})
+    not_found: str  # ({query})
+    pick: str  # "which one?" above the matches
+    button: str  # callback data of a match, its index appended (e.g. "trip:place:")
+    longest: int
+
+
+async def search_place(
+    update: Update, context: BotContext, text: str, question: PlaceQuestion
+) -> Place | list[Place] | None:
+    """Return the one place the typed name surely means; or offer the matches as buttons and
+    return them (the caller keeps them for the press); or None after saying why not."""
+    message = update.effective_message
+    assert message
+    text, t = text.strip(), context.t
+    if not text or len(text) > question.longest:
+        key = question.too_long if text else question.empty
+        await message.reply_html(t(key, max=question.longest))
+        return None
+    places = await context.services.risk.find(text, MATCHES)
+    place = obvious_match(text, places)
+    if place is not None:
+        return place
+    if not places:
+        await message.reply_html(t(question.not_found, query=text))
+        return None
+    await message.reply_html(t(question.pick), reply_markup=keyboards.rows(
+        *([(p.label(), f"{question.button}{i}")] for i, p in enumerate(places))))
+    return places
+
+
+def picked_index(update: Update, offered: int) -> int | None:
+    """Return the index of the match pressed; None if the press is not one of `offered`."""
+    index = int(keyboards.chosen(update))
+    return index if index < offered else None
+
+
+async def pinned_place(update: Update, context: BotContext) -> Place | None:
+    """Resolve the shared pin of this message; None (after a clear reply) if it is invalid."""
+    message = update.effective_message
+    assert message
+    assert message.location
+    try:
+        return await context.services.risk.place_at(message.location.latitude,
+                                                    message.location.longitude)
+    except ValueError:
+        await message.reply_html(context.t("trip.destination.bad_pin"))
+        return None
+
+
+# --- leaving ----------------------------------------------------------------------------------
+
+
+async def cancelled(update: Update, context: BotContext) -> int:
+    """/cancel (or a Cancel button): say so, take the reply keyboard away, end the flow."""
+    if update.callback_query is not None:
+        await keyboards.take_buttons_off(update)
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("cancel.done"),
+                                              reply_markup=ReplyKeyboardRemove())
+    return ConversationHandler.END

@@ -1,0 +1,70 @@
+"""Persisted conversation state: every row names the person it belongs to, and erasing a person
+deletes their drafts and open conversations, nobody else's — the core never decodes PTB's keys.
+Rita (the rep) and Mia (her manager) each leave a conversation open."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fieldbot.storage.db import Database
+from tests.builders import rows
+from tests.harness import MANAGER_ID, REP_ID, World
+
+
+async def open_two_conversations(team: World) -> None:
+    """Rita is asked for her arrival date on /trip; Mia is asked for photos on /hazard."""
+    await team.rep.send("/trip")
+    await team.rep.send("Berlin")
+    await team.manager.send("/hazard")
+    assert team.app is not None
+    await team.app.update_persistence()
+
+
+async def test_every_persisted_conversation_and_draft_names_its_owner(team: World) -> None:
+    await open_two_conversations(team)
+
+    stored = await rows(team, "SELECT kind, key, owner FROM ptb_state"
+                              " WHERE kind = 'user' OR kind LIKE 'conversation:%'")
+
+    owners = {(row["kind"], row["owner"]) for row in stored}
+    assert {("user", REP_ID), ("user", MANAGER_ID), ("conversation:trip", REP_ID),
+            ("conversation:hazard", MANAGER_ID)} <= owners
+    for row in stored:
+        key = json.loads(row["key"]) if row["kind"] != "user" else [int(row["key"])]
+        assert row["owner"] == key[-1], row
+
+
+async def test_erasing_a_person_deletes_their_drafts_and_conversations_and_no_one_elses(
+    team: World,
+) -> None:
+    await open_two_conversations(team)
+
+    await team.services.privacy.erase(REP_ID, by=None)
+
+    left = await rows(team, "SELECT kind, owner FROM ptb_state")
+    assert [row for row in left if row["owner"] == REP_ID] == []
+    assert {(row["kind"], row["owner"]) for row in left} >= {
+        ("user", MANAGER_ID), ("conversation:hazard", MANAGER_ID)}
+
+
+async def test_rows_from_before_owners_are_given_their_owner_by_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    db = Database(tmp_path / "old.db")
+    await db.connect(target_version=7)
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO ptb_state (kind, key, value) VALUES (?, ?, '1')",
+            [("user", str(REP_ID)), ("conversation:trip", json.dumps([REP_ID, REP_ID])),
+             ("conversation:risk", json.dumps([MANAGER_ID]))])
+    await db.close()
+
+    await db.connect()
+    async with db.read() as conn, conn.execute(
+            "SELECT kind, owner FROM ptb_state ORDER BY kind") as cur:
+        owners = [tuple(row) for row in await cur.fetchall()]
+    await db.close()
+
+    assert owners == [("conversation:risk", MANAGER_ID), ("conversation:trip", REP_ID),
+                      ("user", REP_ID)]

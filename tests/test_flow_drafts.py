@@ -1,0 +1,69 @@
+"""What every draft flow shares (conversations/flows/drafts.py), seen through /hazard, the
+second flow that uses it besides /trip: an old Confirm, Continue / Start over, /cancel."""
+
+from __future__ import annotations
+
+from conversations.i18n import plain, text
+from faketelegram.models import FakeMessage
+from tests.builders import RED, ROAD, SEND, SPOT, rows, said
+from tests.harness import REP_ID, World
+
+
+async def report_up_to_the_summary(world: World) -> tuple[FakeMessage, str]:
+    """Rita reports a road hazard at SPOT and stops at the summary; return it and its
+    Send button's data."""
+    rep = world.rep
+    await rep.send("/hazard")
+    await rep.press("No photo")
+    await rep.press(ROAD)
+    await rep.press(RED)
+    await rep.share_location(*SPOT)
+    await rep.send("Open manhole on the pavement")
+    summary = rep.last
+    return summary, summary.button_data(SEND)
+
+
+async def test_the_old_confirm_of_a_sent_report_says_it_was_sent_already(team: World) -> None:
+    summary, data = await report_up_to_the_summary(team)
+    await team.rep.press(SEND)
+
+    toast = await team.rep.press_data(data, summary)
+
+    assert toast is not None and toast.text == plain(text("en", "hazard.already_saved"))
+    assert len(await rows(team, "SELECT id FROM hazards")) == 1
+
+
+async def test_a_report_sent_before_saved_keys_were_dicts_is_still_recognised(
+    team: World,
+) -> None:
+    summary, data = await report_up_to_the_summary(team)
+    await team.rep.press(SEND)
+    assert team.app is not None
+    team.app.user_data[REP_ID]["hazard_saved"] = data.rsplit(":", 1)[-1]  # the older form
+
+    toast = await team.rep.press_data(data, summary)
+
+    assert toast is not None and toast.text == plain(text("en", "hazard.already_saved"))
+
+
+async def test_hazard_again_offers_to_continue_the_report_put_aside(team: World) -> None:
+    await team.rep.send("/hazard")
+    await team.rep.press("No photo")
+    await team.rep.press(ROAD)
+    await team.rep.send("/hazard")
+    assert team.rep.last.body == said("hazard.open")
+
+    await team.rep.press(plain(text("en", "hazard.button.resume")))
+
+    assert team.rep.last.body.startswith(said("hazard.ask.severity", levels="").split("\n")[0])
+
+
+async def test_cancel_drops_the_report_and_start_over_begins_a_new_one(team: World) -> None:
+    await team.rep.send("/hazard")
+    await team.rep.press("No photo")
+    await team.rep.send("/cancel")
+    assert team.rep.last.body == said("cancel.done")
+
+    await team.rep.send("/hazard")
+
+    assert team.rep.last.body == said("hazard.ask.photos", max=5)
