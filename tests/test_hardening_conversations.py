@@ -57,7 +57,7 @@ async def test_an_abandoned_trip_draft_does_not_eat_a_reject_reason(team: World)
     assert bodies[0] == PUT_ASIDE
     assert bodies[-1].startswith("Why do you reject this trip plan?")
     await team.manager.send("Not this month")
-    assert team.manager.last.body == "Rejected. The rep has been told why."
+    assert team.manager.last.body == "Rejected. The field rep has been told why."
     [trip] = await trips_of(team, team.rep)
     assert trip.status is TripStatus.REJECTED
     assert await trips_of(team, team.manager) == []

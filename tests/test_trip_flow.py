@@ -232,7 +232,7 @@ async def test_a_high_risk_trip_waits_for_the_manager_who_approves_it(team: Worl
     assert request.protect_content
 
     toast = await team.manager.press("✅ Approve")
-    assert toast is not None and toast.text == "Approved. The rep has been told."
+    assert toast is not None and toast.text == "Approved. The field rep has been told."
     assert request.body.endswith("✅ Approved by Mia.")
     assert request.inline_keyboard == []
     assert team.rep.last.body.startswith("✅ Mia approved your trip plan.")
@@ -261,7 +261,7 @@ async def test_the_manager_rejects_with_a_reason_the_rep_reads(team: World) -> N
     assert team.manager.last.body.startswith("Why do you reject this trip plan?")
     assert team.manager.last.reply_markup == {"force_reply": True, "selective": True}
     await team.manager.send("Not this month: the <b>client</b> can come to us")
-    assert team.manager.last.body == "Rejected. The rep has been told why."
+    assert team.manager.last.body == "Rejected. The field rep has been told why."
     assert request.body.endswith(
         "❌ Rejected by Mia. Reason: Not this month: the <b>client</b> can come to us")
     assert team.rep.last.body == ("❌ Mia did not approve your trip plan. Reason: "
@@ -438,7 +438,7 @@ async def test_empty_and_overlong_destinations_get_a_clear_reply(team: World) ->
     await team.rep.send("/trip")
     await team.rep.send("")
     assert team.rep.last.body == ("Please type the name of a place (at most 200 characters) "
-                                  "or share a location pin.")
+                                  "or share your location.")
     await team.rep.send("Berlin " * 571 + "B")  # 3,998 characters
     assert team.rep.last.body.startswith("That is too long for a place name")
     await team.rep.send("Qxzzyqv")
