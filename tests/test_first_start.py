@@ -8,7 +8,6 @@ import re
 from tests.harness import World
 
 
-
 async def test_a_new_member_with_an_english_telegram_picks_chinese_at_once(team: World) -> None:
     li = team.fake.user(5005, "Li", "en")
     await team.enrol(li, "staff", "north")

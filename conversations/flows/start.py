@@ -74,7 +74,8 @@ def _welcome(t: Texts, member: Member) -> str:
 def _language_buttons(languages: tuple[str, ...], suffix: str = "") -> InlineKeyboardMarkup:
     """One button per language, each labelled in its own language."""
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton(Texts(lang)("language.name"), callback_data=f"language:{lang}{suffix}")
+        InlineKeyboardButton(Texts(lang)("language.name"),
+                             callback_data=f"language:{lang}{suffix}")
         for lang in languages
     ]])
 
