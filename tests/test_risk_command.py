@@ -56,9 +56,10 @@ async def test_a_register_entry_makes_lagos_red_with_its_note_and_guidance(
         "🕒 Local time there: 10:00 Tue 1 Dec (Africa/Lagos)",
         "Why",
     ]
-    assert lines[4] == ("🔴 Company risk register: Lagos, NG: "
+    assert lines[4] == ("🔴 Company risk assessment: Lagos, NG: "
                         "Kidnappings of business travellers reported")
-    assert lines[5].startswith("What to do: do not travel unless your manager and a safety officer")
+    assert lines[5].startswith(
+        "What to do: do not travel unless your manager and a safety officer")
     assert "Night client visits only in pairs, in public places" in lines[5]
     assert "first-aid kit" in lines[5]
     assert "<b>Red (level 4): do not travel</b>" in (rep.last.html or "")
@@ -98,7 +99,8 @@ async def test_a_place_nobody_rated_is_grey_and_never_shown_as_safe(team: World)
     await team.rep.send("/risk Tokyo")
     body = team.rep.last.body
     assert "Risk: ❔ Grey – unknown: no risk data (this does not mean safe)" in body
-    assert "No travel advisory, company risk assessment or verified hazard report covers this place." in body
+    assert ("No travel advisory, company risk assessment or verified hazard report "
+            "covers this place.") in body
     assert "that is not the same as safe" in body
     for safe_word in ("Blue", "🔵", "🟢", "normal precautions"):
         assert safe_word not in body
@@ -177,7 +179,7 @@ async def test_a_trip_to_a_register_city_waits_for_approval(registered: World) -
     await rep.send("Eko Hotel, Victoria Island")
     await rep.send("Ade Bello +234 803 123 4567")
     await rep.press("No")
-    assert "🔴 Company risk register: Lagos, NG" in rep.last.body
+    assert "🔴 Company risk assessment: Lagos, NG" in rep.last.body
     await rep.press("✅ Confirm")
     assert rep.last.body.startswith("📨 Trip plan saved and sent to your manager")
     assert "Destination risk: 🔴 Red (level 4): do not travel" in registered.manager.last.body

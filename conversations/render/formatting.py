@@ -37,6 +37,14 @@ def day(value: date | str, language: str) -> str:
     return format_date(d, "medium", locale=_BABEL.get(language, "en_GB"))
 
 
+def button_day(value: date, language: str) -> str:
+    """Return a date short enough for a button: '12月3日 周四' in Chinese, '3 Dec 2026' in
+    English (the year stays: a plan may run into the next one)."""
+    if language == "zh":
+        return format_date(value, "M月d日 EEE", locale=_BABEL["zh"])
+    return day(value, language)
+
+
 def map_link(lat: float, lon: float) -> str:
     return f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=15/{lat:.5f}/{lon:.5f}"
 
