@@ -156,10 +156,10 @@ async def test_the_board_in_chinese(team: World) -> None:
     assert lines[0].startswith("👥 north 团队：1 人在出差或有未处理的警报（第 1/1 页）")
     assert lines[2:] == [
         "🟠 超时未报 · Rita",
-        "📍 Berlin, Germany · 当地时间 12月1日 周二 21:05 (Europe/Berlin)",
+        "📍 Berlin, Germany · 当地时间 12月1日 周二 21:05（柏林时间）",
         "🗓 行程：2026年12月1日 至 2026年12月3日",
         "✅ 尚未报平安",
-        "⏰ 下次报平安截止时间：12月2日 周三 21:00 (Europe/Berlin)",
+        "⏰ 下次报平安截止时间：12月2日 周三 21:00（柏林时间）",
     ]
     assert mei.last.buttons == [["🔄 刷新"]]
 

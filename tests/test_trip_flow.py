@@ -192,7 +192,7 @@ async def test_a_chinese_speaking_rep_plans_in_chinese(team: World) -> None:
     await li.send("/trip")
     assert "您要去哪里？" in li.last.body
     await li.send("北京")
-    assert "📍 目的地：Beijing, China（时区 Asia/Shanghai）" in li.texts()
+    assert "📍 目的地：Beijing, China（北京时间）" in li.texts()
     await li.send("明天")
     await li.send("2026-12-05")
     await li.press("没有了")

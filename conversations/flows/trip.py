@@ -38,7 +38,7 @@ from conversations.flows import trips as trips_cmd
 from conversations.flows.base import DRAFT_LIFETIME, Flow
 from conversations.i18n import Texts
 from conversations.render import keyboards
-from conversations.render.formatting import button_day, day, local_time
+from conversations.render.formatting import button_day, day, local_time, zone_name
 from conversations.render.trip import obvious_match, risk_text, trip_summary
 from fieldbot.domain import schedule
 from fieldbot.domain.places import Place
@@ -419,7 +419,8 @@ async def _place_chosen(
     draft.choices = []
     assert update.effective_message
     await update.effective_message.reply_html(
-        context.t("trip.destination.set", place=place.label(), tz=place.tz_name),
+        context.t("trip.destination.set", place=place.label(),
+                  tz=zone_name(place.tz_name, context.t.language)),
         reply_markup=ReplyKeyboardRemove(),
     )
     return await _ask(update, context, draft, Step.START)

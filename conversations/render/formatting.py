@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_skeleton,
+    format_timedelta,
+    get_timezone_location,
+)
 from babel.numbers import format_percent
 
 from fieldbot.storage.codec import parse_ts
@@ -19,12 +26,39 @@ MAX_MESSAGE = 4096
 MESSAGE_BUDGET = 3800
 
 
+# What Chinese speakers call these zones, where Babel's country-and-city name is not it.
+_ZH_ZONE_NAMES = {"Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时间",
+                  "Asia/Harbin": "北京时间"}
+_ZH_CITY = re.compile(r"^.+（(.+)）时间$")
+
+
+def zone_name(tz_name: str, language: str) -> str:
+    """Return a time zone as people name it: in Chinese the country's or city's time
+    ('泰国时间', '柏林时间', '北京时间', from Babel/CLDR), in English the zone id."""
+    if language != "zh":
+        return tz_name
+    if tz_name in _ZH_ZONE_NAMES:
+        return _ZH_ZONE_NAMES[tz_name]
+    try:
+        named = get_timezone_location(tz_name, locale=_BABEL["zh"])
+    except LookupError:
+        return tz_name
+    if named.startswith("未知地区"):  # Etc/GMT+5, UTC: no country to name
+        return tz_name
+    city = _ZH_CITY.match(named)  # 德国（柏林）时间: a country of several zones
+    return f"{city.group(1)}时间" if city else named
+
+
 def local_time(instant: datetime | str, tz_name: str, language: str) -> str:
-    """Return e.g. '21:00 Fri 4 Dec (Europe/Berlin)' in the destination's zone."""
+    """Return e.g. '21:00 Fri 4 Dec (Europe/Berlin)' / '12月4日 周五 21:00（柏林时间）' in the
+    destination's zone."""
     when = parse_ts(instant) if isinstance(instant, str) else instant
     local = when.astimezone(ZoneInfo(tz_name))
-    pattern = "HH:mm EEE d MMM" if language == "en" else "M月d日 EEE HH:mm"
-    return f"{format_datetime(local, pattern, locale=_BABEL.get(language, 'en_GB'))} ({tz_name})"
+    if language == "zh":
+        shown = format_datetime(local, "M月d日 EEE HH:mm", locale=_BABEL["zh"])
+        return f"{shown}（{zone_name(tz_name, language)}）"
+    shown = format_datetime(local, "HH:mm EEE d MMM", locale=_BABEL.get(language, "en_GB"))
+    return f"{shown} ({tz_name})"
 
 
 def clock_time(instant: datetime | str, tz_name: str) -> str:
