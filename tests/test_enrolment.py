@@ -60,7 +60,7 @@ async def test_a_stranger_who_keeps_writing_is_not_answered_every_time(world: Wo
 
 async def test_a_rep_asking_for_a_manager_command_is_told_politely(team: World) -> None:
     await team.rep.send("/team")
-    assert team.rep.last.body == "Sorry, that command is for managers and the safety desk."
+    assert team.rep.last.body == "Sorry, that command is for managers and safety officers."
     await team.rep.send("/invite staff north")
     assert "for managers" in team.rep.last.body
 
@@ -114,4 +114,4 @@ async def test_leads_get_their_own_command_menu_and_reps_the_common_one(team: Wo
     await team.manager.press("中文")
     key = (json.dumps({"type": "chat", "chat_id": team.manager.id}, sort_keys=True), "")
     descriptions = {c["command"]: c["description"] for c in team.fake.commands[key]}
-    assert descriptions["team"] == "团队看板：谁在哪里、谁已逾期"
+    assert descriptions["team"] == "团队看板：谁在哪里、谁超时未报"

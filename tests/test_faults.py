@@ -194,7 +194,7 @@ async def test_a_full_disk_rolls_back_cleanly_and_the_sweep_keeps_going(team: Wo
         "SELECT COUNT(*) FROM outbox WHERE kind = 'admin_step_failed'") as cur:
         row = await cur.fetchone()
     assert row is not None
-    warnings = [t for t in team.admin.texts() if "an escalation step failed" in t]
+    warnings = [t for t in team.admin.texts() if "sending it failed" in t]
     assert len(warnings) > row[0], (len(warnings), row[0])
     for minutes in (2, 3):  # and it goes on sweeping, without raising
         await at(team, DEADLINE + timedelta(minutes=minutes))

@@ -39,7 +39,7 @@ async def test_a_configured_admin_opening_a_staff_link_stays_admin_and_is_told_w
 ) -> None:
     code = await _invite_link(team, "staff", "north")
     await team.admin.send(f"/start {code}")
-    assert team.admin.last.body.startswith("You are already enrolled as administrator")
+    assert team.admin.last.body.startswith("Your role is already administrator")
     assert "Only an administrator can change a role" in team.admin.last.body
     admin = await team.services.enrolment.member(ADMIN_ID)
     assert admin is not None and admin.role is Role.ADMIN
@@ -140,7 +140,7 @@ async def test_approve_on_a_deleted_request_approves_and_says_so(team: World) ->
     request.deleted = True  # the manager deleted it on another device
     toast = await team.manager.press_data(request.inline_keyboard[0][0]["callback_data"],
                                           request)
-    assert toast is not None and toast.text == "Approved. The rep has been told."
+    assert toast is not None and toast.text == "Approved. The field rep has been told."
     assert team.manager.last.body.endswith("✅ Approved by Mia.")
     assert not any("something went wrong" in t for t in team.manager.texts())
     [trip] = await trips_of(team, team.rep)

@@ -57,9 +57,10 @@ async def test_a_register_entry_makes_lagos_red_with_its_note_and_guidance(
         "🕒 Local time there: 10:00 Tue 1 Dec (Africa/Lagos)",
         "Why",
     ]
-    assert lines[4] == ("🔴 Company risk register: Lagos, NG: "
+    assert lines[4] == ("🔴 Company risk assessment: Lagos, NG: "
                         "Kidnappings of business travellers reported")
-    assert lines[5].startswith("What to do: do not travel unless your manager and the safety desk")
+    assert lines[5].startswith(
+        "What to do: do not travel unless your manager and a safety officer")
     assert "Night client visits only in pairs, in public places" in lines[5]
     assert "first-aid kit" in lines[5]
     assert "<b>Red (level 4): do not travel</b>" in (rep.last.html or "")
@@ -99,7 +100,8 @@ async def test_a_place_nobody_rated_is_grey_and_never_shown_as_safe(team: World)
     await team.rep.send("/risk Tokyo")
     body = team.rep.last.body
     assert "Risk: ❔ Grey – unknown: no risk data (this does not mean safe)" in body
-    assert "No advisory, register entry or verified hazard report covers this place." in body
+    assert ("No travel advisory, company risk assessment or verified hazard report "
+            "covers this place.") in body
     assert "that is not the same as safe" in body
     for safe_word in ("Blue", "🔵", "🟢", "normal precautions"):
         assert safe_word not in body
@@ -108,7 +110,7 @@ async def test_a_place_nobody_rated_is_grey_and_never_shown_as_safe(team: World)
 async def test_risk_without_a_place_asks_for_one_and_takes_a_pin(registered: World) -> None:
     rep = registered.rep
     await rep.send("/risk")
-    assert rep.last.body == "Which place? Type a city (e.g. Shanghai) or share a location pin."
+    assert rep.last.body == "Which place? Type a city (e.g. Shanghai) or share a location."
     assert rep.keyboard == [[{"text": "📍 Send my current location", "request_location": True}]]
     await rep.share_location(6.45, 3.39)
     assert rep.last.body.startswith("Lagos, Nigeria\nRisk: 🔴 Red (level 4)")
@@ -139,7 +141,7 @@ async def test_unknown_names_and_bad_pins_get_a_clear_reply_and_another_try(team
     assert rep.last.body.startswith("I could not find “Qxzzyqv”.")
     await rep.send("x" * 4000)
     assert rep.last.body == ("Please type a place name (at most 200 characters) "
-                             "or share a location pin.")
+                             "or share a location.")
     await rep.send_update({"message": {
         "message_id": 9002, "date": int(team.clock.now().timestamp()),
         "chat": team.fake.chat_json(rep.chat), "from": rep.json(),
@@ -161,8 +163,8 @@ async def test_risk_answers_in_chinese_with_the_policy_wording(registered: World
     assert li.last.body.startswith(f"Shanghai, China\n{grey}")
     await li.send("/risk Lagos, Nigeria")
     body = li.last.body
-    assert "风险：🔴 红色（4/4）：请勿前往" in body
-    assert "🔴 公司风险登记：Lagos, NG: Kidnappings of business travellers reported" in body
+    assert "风险：🔴 红色（一级）：请勿前往" in body
+    assert "🔴 公司风险评估：Lagos, NG: Kidnappings of business travellers reported" in body
     assert "夜间拜访客户必须两人同行，选择公共场所，并告知部门负责人行踪" in body
     assert "急救包" in body
 
@@ -178,7 +180,7 @@ async def test_a_trip_to_a_register_city_waits_for_approval(registered: World) -
     await rep.send("Eko Hotel, Victoria Island")
     await rep.send("Ade Bello +234 803 123 4567")
     await rep.press("No")
-    assert "🔴 Company risk register: Lagos, NG" in rep.last.body
+    assert "🔴 Company risk assessment: Lagos, NG" in rep.last.body
     await rep.press("✅ Confirm")
     assert rep.last.body.startswith(said("trip.awaiting"))
     assert "Destination risk: 🔴 Red (level 4): do not travel" in registered.manager.last.body

@@ -1,4 +1,4 @@
-"""/team and /alerts: the managers' and the safety desk's view of who is out and what is open."""
+"""/team and /alerts: the view of managers and safety officers of who is out and what is open."""
 
 from __future__ import annotations
 
@@ -125,11 +125,11 @@ async def test_the_board_in_chinese(team: World) -> None:
     lines = (mei.last.body or "").splitlines()
     assert lines[0].startswith("👥 north 团队：1 人在出差或有未处理的警报（第 1/1 页）")
     assert lines[2:] == [
-        "🟠 已过时限未报平安 · Rita",
-        "📍 Berlin, Germany · 当地时间 12月1日 周二 21:05 (Europe/Berlin)",
+        "🟠 超时未报 · Rita",
+        "📍 Berlin, Germany · 当地时间 12月1日 周二 21:05（柏林时间）",
         "🗓 行程：2026年12月1日 至 2026年12月3日",
         "✅ 尚未报平安",
-        "⏰ 下次报平安时限：12月2日 周三 21:00 (Europe/Berlin)",
+        "⏰ 下次报平安截止时间：12月2日 周三 21:00（柏林时间）",
     ]
     assert mei.last.buttons == [["🔄 刷新"]]
 
@@ -230,7 +230,7 @@ async def test_open_alerts_show_the_ladder_step_and_who_acknowledged(team: World
         "",
         "A-1 · missed check-in · Rita (team north)",
         "Since 21:00 Tue 1 Dec (Europe/Berlin)",
-        "Ladder: step 3 — the manager (message 1)",
+        "Now: the manager (message 1)",
         "⏳ Not acknowledged yet",
     ]
 

@@ -145,7 +145,7 @@ async def test_a_chinese_speaking_rep_plans_in_chinese(team: World) -> None:
     await li.send("/trip")
     assert "您要去哪里？" in li.last.body
     await li.send("北京")
-    assert "📍 目的地：Beijing, China（时区 Asia/Shanghai）" in li.texts()
+    assert "📍 目的地：Beijing, China（北京时间）" in li.texts()
     await li.send("明天")
     await li.send("2026-12-05")
     await li.press("没有了")
@@ -185,7 +185,7 @@ async def test_a_high_risk_trip_waits_for_the_manager_who_approves_it(team: Worl
     assert request.protect_content
 
     toast = await team.manager.press("✅ Approve")
-    assert toast is not None and toast.text == "Approved. The rep has been told."
+    assert toast is not None and toast.text == "Approved. The field rep has been told."
     assert request.body.endswith("✅ Approved by Mia.")
     assert request.inline_keyboard == []
     assert team.rep.last.body.startswith("✅ Mia approved your trip plan.")
@@ -391,7 +391,7 @@ async def test_empty_and_overlong_destinations_get_a_clear_reply(team: World) ->
     await team.rep.send("/trip")
     await team.rep.send("")
     assert team.rep.last.body == ("Please type the name of a place (at most 200 characters) "
-                                  "or share a location pin.")
+                                  "or share your location.")
     await team.rep.send("Berlin " * 571 + "B")  # 3,998 characters
     assert team.rep.last.body.startswith("That is too long for a place name")
     await team.rep.send("Qxzzyqv")

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from conversations.cli import privacy as privacy_cli
+from conversations.i18n import LANGUAGES
 from fieldbot.clock import SystemClock
 from fieldbot.config import ConfigError, Settings, load_settings
 from fieldbot.domain.roles import Role
@@ -31,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="receive updates on FIELDBOT_WEBHOOK_URL instead of polling")
     demo = sub.add_parser("demo", help="run a scripted scenario against a built-in fake Telegram")
     demo.add_argument("--db", default=None, help="database file (default: a temporary one)")
+    demo.add_argument("--lang", default="en", choices=LANGUAGES,
+                      help="the language the people of the demo use (default: en)")
     inv = sub.add_parser("invite", help="create a single-use invite link")
     inv.add_argument("--role", required=True, choices=[r.value for r in Role])
     inv.add_argument("--team", default="")
@@ -68,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from conversations.cli.demo import run_demo
 
             setup_logging("WARNING", settings.library_log_level)  # the transcript is the output
-            return asyncio.run(run_demo(args.db))
+            return asyncio.run(run_demo(args.db, args.lang))
         if args.command == "check-config":
             from fieldbot.services.container import build_services
 

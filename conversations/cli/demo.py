@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from telegram import Update
 from telegram.request import HTTPXRequest
 
+from conversations.i18n import LANGUAGES, Texts, plain
 from conversations.runtime.bootstrap import FieldbotApp, build_application
 from faketelegram.api import FakeTelegram
 from faketelegram.transport import FakeTransport
@@ -25,6 +26,29 @@ from fieldbot.config import Settings
 
 DEMO_TOKEN = "100001:DEMO-token-for-the-built-in-fake-0000"  # noqa: S105 - only the fake
 DEMO_START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+# What the people of the demo type, and the narration, per language (made-up demo data).
+# Buttons are pressed by catalog key, so the same script plays in either language.
+SCRIPT: dict[str, dict[str, str]] = {
+    "en": {
+        "place": "Berlin", "first_day": "today", "last_day": "2026-12-03",
+        "lodging": "Demo Hotel, Room 1", "contact": "Sam Demo +49 170 0000000",
+        "title": "fieldbot demo: a scripted evening, against the built-in fake Telegram",
+        "trip": "Rita files a trip to Berlin (made-up demo data)",
+        "reminder": "20:00 in Berlin: the reminder; Rita does not answer",
+        "passed": "escalation and all-clear worked", "failed": "FAILED",
+        "finished": "demo finished: ",
+    },
+    "zh": {
+        "place": "柏林，德国", "first_day": "今天", "last_day": "12月3日",
+        "lodging": "演示酒店 1号房", "contact": "王演示 +49 170 0000000",
+        "title": "fieldbot 演示：用内置的模拟 Telegram 走一遍出差的一个晚上",
+        "trip": "Rita 填写去柏林的行程计划（演示数据，均为虚构）",
+        "reminder": "柏林时间 20:00：提醒报平安；Rita 没有回应",
+        "passed": "逐级通知和解除警报都正常", "failed": "失败",
+        "finished": "演示结束：",
+    },
+}
 
 
 class Transcript:
@@ -48,8 +72,10 @@ class Transcript:
         self.seen = len(self.fake.sent)
 
 
-async def run_demo(db_path: str | None = None) -> int:
-    """Run the scenario; return 0 when every step behaved as expected."""
+async def run_demo(db_path: str | None = None, language: str = "en") -> int:
+    """Run the scenario in `language`; return 0 when every step behaved as expected."""
+    if language not in LANGUAGES:
+        raise ValueError(f"no demo in {language!r}; choose one of {', '.join(LANGUAGES)}")
     with tempfile.TemporaryDirectory(prefix="fieldbot-demo-") as tmp:
         db = Path(db_path) if db_path else Path(tmp) / "demo.db"
         clock = FakeClock(DEMO_START)
@@ -70,19 +96,31 @@ async def run_demo(db_path: str | None = None) -> int:
         if app.post_init:
             await app.post_init(app)
         try:
-            return await _scenario(app, fake, clock)
+            return await _scenario(app, fake, clock, language)
         finally:
             await app.shutdown()
             if app.post_shutdown:
                 await app.post_shutdown(app)
 
 
-async def _scenario(app: FieldbotApp, fake: FakeTelegram, clock: FakeClock) -> int:
+async def _scenario(
+    app: FieldbotApp, fake: FakeTelegram, clock: FakeClock, language: str,
+) -> int:
     services = app.bot_data.services
     log = Transcript(fake, clock)
+    t, say = Texts(language), SCRIPT[language]
     await services.risk.find("Berlin")  # build the place index before the clock starts
-    admin, manager = fake.user(1, "Ada (admin)"), fake.user(2, "Mia (manager)")
-    officer, rep = fake.user(3, "Olu (safety officer)"), fake.user(4, "Rita (rep)")
+    # Telegram has no Chinese interface: in the Chinese demo Rita's app says English, and she
+    # picks 中文 on her first /start; the others' apps say Chinese.
+    telegram_language = "zh-hans" if language == "zh" else "en"
+    people = {role: f"{name} ({t(f'role.{role}')})" if language == "en"
+              else f"{name}（{t(f'role.{role}')}）"
+              for name, role in (("Ada", "admin"), ("Mia", "manager"), ("Olu", "officer"),
+                                 ("Rita", "staff"))}
+    admin = fake.user(1, people["admin"], telegram_language)
+    manager = fake.user(2, people["manager"], telegram_language)
+    officer = fake.user(3, people["officer"], telegram_language)
+    rep = fake.user(4, people["staff"], "en")
     log.names = {u.id: u.first_name for u in (admin, manager, officer, rep)}
 
     async def act(user: FakeUser, text: str) -> None:
@@ -90,12 +128,14 @@ async def _scenario(app: FieldbotApp, fake: FakeTelegram, clock: FakeClock) -> i
         await user.send(text)
         log.flush()
 
-    async def press(user: FakeUser, button: str) -> None:
-        log.say(user, f"[presses {button}]")
+    async def press(user: FakeUser, key: str) -> None:
+        """Press the button whose text is the catalog's `key`, in the demo's language."""
+        button = t(key)
+        log.say(user, f"[{button}]")
         await user.press(button)
         log.flush()
 
-    print("=== fieldbot demo: a scripted evening, against the built-in fake Telegram ===\n")
+    print(f"=== {say['title']} ===\n")
     await act(admin, "/start")
     for user, role, team in ((manager, "manager", "north"), (officer, "officer", ""),
                              (rep, "staff", "north")):
@@ -103,18 +143,20 @@ async def _scenario(app: FieldbotApp, fake: FakeTelegram, clock: FakeClock) -> i
         code = re.search(r"start=([\w-]+)", admin.last.body or "")
         assert code is not None
         await act(user, f"/start {code.group(1)}")
+    if language != "en":
+        await press(rep, "language.name")
 
-    print("\n--- Rita files a trip to Berlin (made-up demo data) ---")
-    await act(rep, "/risk Berlin")
-    for line in ("/trip", "Berlin", "today", "2026-12-03"):
+    print(f"\n--- {say['trip']} ---")
+    await act(rep, f"/risk {say['place']}")
+    for line in ("/trip", say["place"], say["first_day"], say["last_day"]):
         await act(rep, line)
-    await press(rep, "No, that's all")
-    await act(rep, "Demo Hotel, Room 1")
-    await act(rep, "Sam Demo +49 170 0000000")
-    await press(rep, "No")
-    await press(rep, "✅ Confirm")
+    await press(rep, "trip.button.more_no")
+    await act(rep, say["lodging"])
+    await act(rep, say["contact"])
+    await press(rep, "trip.button.no")
+    await press(rep, "trip.button.confirm")
 
-    print("\n--- 20:00 in Berlin: the reminder; Rita does not answer ---")
+    print(f"\n--- {say['reminder']} ---")
     clock.set(datetime(2026, 12, 1, 19, 0, tzinfo=UTC))
     await services.sweeper.tick()
     log.flush()
@@ -124,8 +166,9 @@ async def _scenario(app: FieldbotApp, fake: FakeTelegram, clock: FakeClock) -> i
         await services.sweeper.tick()
         log.flush()
     print()
-    await press(officer, "Acknowledge")
+    await press(officer, "button.ack")
     await act(rep, "/checkin")
-    ok = any("All clear" in (s.text or "") for s in fake.sent_to(manager.id))
-    print("\n=== demo finished:", "escalation and all-clear worked ===" if ok else "FAILED ===")
+    all_clear = plain(t("alert.all_clear", alert="A-1", subject_name=rep.first_name), 4096)
+    ok = any(plain(s.text or "", 4096) == all_clear for s in fake.sent_to(manager.id))
+    print(f"\n=== {say['finished']}{say['passed'] if ok else say['failed']} ===")
     return 0 if ok else 1

@@ -47,10 +47,12 @@ async def start(update: Update, context: BotContext) -> None:
             return
         context.member = member
         await set_personal_menu(context.bot, member)
+        # Telegram has no Chinese interface, so a Chinese user's language_code often says
+        # English: the choice is offered at once, on the welcome itself.
         t = Texts(member.language)
         await message.reply_html(
-            t("enrol.welcome", name=member.name, role=role_name(t, member.role),
-              team=member.team or "—")
+            _welcome(t, member) + "\n\n" + t("enrol.choose_language"),
+            reply_markup=_language_buttons(FIRST_START_LANGUAGES, suffix=":start"),
         )
     t = context.t
     await message.reply_html(
@@ -58,6 +60,24 @@ async def start(update: Update, context: BotContext) -> None:
           role=role_name(t, context.member.role),
           commands=Raw(what_you_can_do(t, context.member)))
     )
+
+
+# The first /start offers Chinese first: the company's own language.
+FIRST_START_LANGUAGES = ("zh", "en")
+
+
+def _welcome(t: Texts, member: Member) -> str:
+    return t("enrol.welcome", name=member.name, role=role_name(t, member.role),
+             team=member.team or "—")
+
+
+def _language_buttons(languages: tuple[str, ...], suffix: str = "") -> InlineKeyboardMarkup:
+    """One button per language, each labelled in its own language."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(Texts(lang)("language.name"),
+                             callback_data=f"language:{lang}{suffix}")
+        for lang in languages
+    ]])
 
 
 def _refusal(t: Texts, refused: EnrolmentError) -> str:
@@ -78,27 +98,42 @@ async def help_command(update: Update, context: BotContext) -> None:
 async def language(update: Update, context: BotContext) -> None:
     """Offer the languages as buttons."""
     assert update.effective_message
-    buttons = [
-        InlineKeyboardButton(Texts(lang)("language.name"), callback_data=f"language:{lang}")
-        for lang in LANGUAGES
-    ]
     await update.effective_message.reply_html(
-        context.t("language.choose"), reply_markup=InlineKeyboardMarkup([buttons])
+        context.t("language.choose"), reply_markup=_language_buttons(LANGUAGES)
     )
 
 
 async def language_chosen(update: Update, context: BotContext) -> None:
-    """Store the chosen language and confirm in it."""
+    """Store the chosen language and confirm in it.
+
+    On the welcome of a first /start, the welcome is shown again in the chosen language and,
+    if that differs from the one guessed from Telegram, so is the list of commands.
+    """
     query = update.callback_query
     assert query and query.data
-    chosen = query.data.split(":", 1)[1]
-    if chosen not in LANGUAGES:
+    _, chosen, *rest = query.data.split(":")
+    if chosen not in LANGUAGES or rest not in ([], ["start"]):
         await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
         return
-    await context.services.enrolment.set_language(context.member.id, chosen)
-    await set_personal_menu(context.bot, replace(context.member, language=chosen))
+    before = context.member
+    member = replace(before, language=chosen)
+    await context.services.enrolment.set_language(member.id, chosen)
+    await set_personal_menu(context.bot, member)
+    context.member = member
     await query.answer()
-    await query.edit_message_text(Texts(chosen)("language.set"))
+    t = Texts(chosen)
+    if not rest:
+        await query.edit_message_text(t("language.set"))
+        return
+    await query.edit_message_text(_welcome(t, member), parse_mode="HTML")
+    if chosen != before.language:
+        assert update.effective_chat
+        await context.bot.send_message(
+            update.effective_chat.id,
+            t("start.greeting", name=member.name, role=role_name(t, member.role),
+              commands=Raw(what_you_can_do(t, member))),
+            parse_mode="HTML",
+        )
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:

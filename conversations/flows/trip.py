@@ -32,7 +32,7 @@ from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
 from conversations.flows.drafts import DraftFlow, DraftModel
 from conversations.i18n import Texts
 from conversations.render import keyboards
-from conversations.render.formatting import day, local_time
+from conversations.render.formatting import button_day, day, local_time, zone_name
 from conversations.render.trip import risk_text, trip_summary
 from fieldbot.domain import schedule
 from fieldbot.domain.places import Place
@@ -142,7 +142,7 @@ def _days(t: Texts, first: date, step: str) -> InlineKeyboardMarkup:
     """Buttons for the next days; the data names the step, so an old keyboard cannot answer
     a later question (a start-date button pressed when the end date is asked)."""
     days = [first + timedelta(days=n) for n in range(DAY_BUTTONS)]
-    buttons = [(day(d, t.language), f"trip:{step}:{d.isoformat()}") for d in days]
+    buttons = [(button_day(d, t.language), f"trip:{step}:{d.isoformat()}") for d in days]
     return _buttons(*(buttons[i:i + 3] for i in range(0, len(buttons), 3)))
 
 
@@ -319,7 +319,8 @@ async def _place_chosen(
     draft.choices = []
     assert update.effective_message
     await update.effective_message.reply_html(
-        context.t("trip.destination.set", place=place.label(), tz=place.tz_name),
+        context.t("trip.destination.set", place=place.label(),
+                  tz=zone_name(place.tz_name, context.t.language)),
         reply_markup=ReplyKeyboardRemove(),
     )
     return await _ask(update, context, draft, Step.START)
@@ -350,7 +351,7 @@ async def _take_start(update: Update, context: BotContext, answer: str) -> Step:
     if not draft.legs:  # the draft was erased under an open conversation: start it again
         return await _ask(update, context, draft, Step.DESTINATION)
     today = _local_today(context, draft.legs[-1].place.place())
-    value, earliest = parse_day(answer, today), _earliest(context, draft)
+    value, earliest = _parse_day(context, answer, today), _earliest(context, draft)
     if isinstance(value, DateProblem):
         return await _date_refused(update, context, f"trip.date.{value}", earliest)
     if (problem := check_start(value, today)) is not None:
@@ -377,7 +378,7 @@ async def _take_end(update: Update, context: BotContext, answer: str) -> Step:
     start = draft.legs[-1].start if draft.legs else None
     if start is None:  # the draft was erased under an open conversation: start it again
         return await _ask(update, context, draft, Step.START)
-    value = parse_day(answer, _local_today(context, draft.legs[-1].place.place()))
+    value = _parse_day(context, answer, _local_today(context, draft.legs[-1].place.place()))
     limit, first = context.services.settings.max_trip_days, draft.legs[0].start or start
     problem = value if isinstance(value, DateProblem) else (
         check_end(start, value, limit) or check_end(first, value, limit))
@@ -387,6 +388,11 @@ async def _take_end(update: Update, context: BotContext, answer: str) -> Step:
     if len(draft.legs) >= MAX_LEGS:
         return await _after_section(update, context, draft, Step.LODGING)
     return await _ask(update, context, draft, Step.MORE)
+
+
+def _parse_day(context: BotContext, answer: str, today: date) -> date | DateProblem:
+    """Chinese users write the month first: 12/3 is 3 December."""
+    return parse_day(answer, today, month_first=context.t.language == "zh")
 
 
 async def _date_refused(update: Update, context: BotContext, key: str, near: date) -> Step:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_skeleton,
+    format_timedelta,
+    get_timezone_location,
+)
 from babel.numbers import format_percent
 
 _BABEL = {"en": "en_GB", "zh": "zh_Hans_CN"}
@@ -17,17 +24,52 @@ MAX_MESSAGE = 4096
 MESSAGE_BUDGET = 3800
 
 
+# What Chinese speakers call these zones, where Babel's country-and-city name is not it.
+_ZH_ZONE_NAMES = {"Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时间",
+                  "Asia/Harbin": "北京时间"}
+_ZH_CITY = re.compile(r"^.+（(.+)）时间$")
+
+
+def zone_name(tz_name: str, language: str) -> str:
+    """Return a time zone as people name it: in Chinese the country's or city's time
+    ('泰国时间', '柏林时间', '北京时间', from Babel/CLDR), in English the zone id."""
+    if language != "zh":
+        return tz_name
+    if tz_name in _ZH_ZONE_NAMES:
+        return _ZH_ZONE_NAMES[tz_name]
+    try:
+        named = get_timezone_location(tz_name, locale=_BABEL["zh"])
+    except LookupError:
+        return tz_name
+    if named.startswith("未知地区"):  # Etc/GMT+5, UTC: no country to name
+        return tz_name
+    city = _ZH_CITY.match(named)  # 德国（柏林）时间: a country of several zones
+    return f"{city.group(1)}时间" if city else named
+
+
 def local_time(instant: datetime | str, tz_name: str, language: str) -> str:
-    """Return e.g. '21:00 Fri 4 Dec (Europe/Berlin)' in the destination's zone."""
+    """Return e.g. '21:00 Fri 4 Dec (Europe/Berlin)' / '12月4日 周五 21:00（柏林时间）' in the
+    destination's zone."""
     when = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
     local = when.astimezone(ZoneInfo(tz_name))
-    pattern = "HH:mm EEE d MMM" if language == "en" else "M月d日 EEE HH:mm"
-    return f"{format_datetime(local, pattern, locale=_BABEL.get(language, 'en_GB'))} ({tz_name})"
+    if language == "zh":
+        shown = format_datetime(local, "M月d日 EEE HH:mm", locale=_BABEL["zh"])
+        return f"{shown}（{zone_name(tz_name, language)}）"
+    shown = format_datetime(local, "HH:mm EEE d MMM", locale=_BABEL.get(language, "en_GB"))
+    return f"{shown} ({tz_name})"
 
 
 def day(value: date | str, language: str) -> str:
     d = date.fromisoformat(value) if isinstance(value, str) else value
     return format_date(d, "medium", locale=_BABEL.get(language, "en_GB"))
+
+
+def button_day(value: date, language: str) -> str:
+    """Return a date short enough for a button: '12月3日 周四' in Chinese, '3 Dec 2026' in
+    English (the year stays: a plan may run into the next one)."""
+    if language == "zh":
+        return format_date(value, "M月d日 EEE", locale=_BABEL["zh"])
+    return day(value, language)
 
 
 def map_link(lat: float, lon: float) -> str:

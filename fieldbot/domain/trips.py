@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from fieldbot.domain import dates
 from fieldbot.domain.places import Place
 
 
@@ -55,8 +56,6 @@ class Trip:
 
 # --- validating what a rep types --------------------------------------------------------------
 
-_TODAY_WORDS = {"today", "今天", "今日"}
-_TOMORROW_WORDS = {"tomorrow", "明天", "明日"}
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]{6,24}$")
 
 
@@ -72,17 +71,10 @@ class DateProblem(StrEnum):
 MAX_DAYS_AHEAD = 366
 
 
-def parse_day(text: str, today: date) -> date | DateProblem:
-    """Parse 'YYYY-MM-DD', 'today' or 'tomorrow' (English or Chinese) into a date."""
-    word = text.strip().lower()
-    if word in _TODAY_WORDS:
-        return today
-    if word in _TOMORROW_WORDS:
-        return today + timedelta(days=1)
-    try:
-        return date.fromisoformat(word)
-    except ValueError:
-        return DateProblem.NOT_A_DATE
+def parse_day(text: str, today: date, *, month_first: bool = False) -> date | DateProblem:
+    """Parse a typed date (see `dates.parse_day` for the forms, English and Chinese)."""
+    parsed = dates.parse_day(text, today, month_first=month_first)
+    return DateProblem.NOT_A_DATE if parsed is None else parsed
 
 
 def check_start(start: date, today: date) -> DateProblem | None:

@@ -153,6 +153,16 @@ _FOLD_TABLE[ord("&")] = " and "
 _WORDS = {"st": "saint", "ste": "sainte"}
 
 
+# Separators Chinese users type between a place and its country: "巴黎，法国", "巴黎、法国".
+_SEPARATORS = str.maketrans({"、": ",", "；": ",", ";": ","})
+
+
+def unify_punctuation(text: str) -> str:
+    """Return the query with full-width forms as ASCII (NFKC: "，" -> ",", "１" -> "1") and the
+    Chinese list separators as commas, so "巴黎，法国" reads as "巴黎, 法国"."""
+    return unicodedata.normalize("NFKC", text).translate(_SEPARATORS)
+
+
 def fold(text: str) -> str:
     """Return the key a name is matched by ("São Paulo" -> "sao paulo").
 
@@ -518,7 +528,7 @@ class OfflineGeocoder(Geocoder):
         """
         if not isinstance(query, str) or len(query) > MAX_QUERY_CHARS or limit < 1:
             return []
-        name, *qualifiers = (part.strip() for part in query.split(","))
+        name, *qualifiers = (part.strip() for part in unify_punctuation(query).split(","))
         key = fold(name)
         if not key:
             return []

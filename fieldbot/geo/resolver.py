@@ -17,6 +17,7 @@ from fieldbot.geo.gazetteer import (
     PREFER_LARGER_WITHIN_KM,
     City,
     OfflineGeocoder,
+    unify_punctuation,
 )
 from fieldbot.geo.timezones import is_known_zone, is_nautical, valid_coordinates, zone_at
 
@@ -43,7 +44,7 @@ def clean_query(text: str) -> str:
     """Return the query to search for, or "" if it is empty or too long to be a place."""
     if not isinstance(text, str):
         return ""
-    text = " ".join(text.split())
+    text = " ".join(unify_punctuation(text).split())
     if not text or len(text) > MAX_QUERY_CHARS:
         return ""
     return text
