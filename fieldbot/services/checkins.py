@@ -151,12 +151,13 @@ class CheckinService:
             night = await alerts.current_night(conn, user_id, now)
         return NightChange(night, self._refuse_change(night, now, night_id))
 
-    async def snooze(self, user_id: int) -> NightChange:
-        """Move tonight's deadline 30 minutes later, at most twice, only before it passes."""
+    async def snooze(self, user_id: int, night_id: int | None = None) -> NightChange:
+        """Move tonight's deadline 30 minutes later, at most twice, only before it passes.
+        `night_id` is the night the reminder was about: if it is not tonight, nothing moves."""
         now = self._clock.now()
         async with self._db.transaction() as conn:
             night = await alerts.current_night(conn, user_id, now)
-            refused = self._refuse_change(night, now)
+            refused = self._refuse_change(night, now, night_id)
             if refused is not None or night is None:
                 return NightChange(night, refused or Refusal.NOTHING_DUE)
             if night.snoozes >= MAX_SNOOZES:
