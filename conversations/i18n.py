@@ -19,6 +19,9 @@ from babel.messages.pofile import read_po
 LANGUAGES = ("en", "zh")
 MAX_TOAST = 200  # Telegram's limit for a callback answer
 _TAG = re.compile(r"<[^>]*>")
+# Bidi embeddings, overrides and isolates in user text (a name, a reason) would reverse or
+# reorder the rest of the bot's line around them ("Rita\u202e missed ..."): they are dropped.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 DEFAULT_LANGUAGE = "en"
 _LOCALE_DIRS = {"en": "en", "zh": "zh_Hans"}
 
@@ -62,7 +65,8 @@ def text(language: str, key: str, **params: object) -> str:
     if template is None:
         raise MissingText(key)
     safe = {
-        name: value if isinstance(value, Raw) else html.escape(str(value), quote=False)
+        name: value if isinstance(value, Raw)
+        else html.escape(_BIDI_CONTROLS.sub("", str(value)), quote=False)
         for name, value in params.items()
     }
     return template.format(**safe)

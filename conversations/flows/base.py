@@ -80,12 +80,12 @@ class Flow(ConversationHandler[BotContext]):
         return self._conversations.get(key) is not None
 
     def takes(self, update: Update) -> bool:
-        """Whether this flow handles the update itself: an answer, its own buttons or
-        commands, or starting itself again (each flow decides what a restart means)."""
-        if self.check_update(update) not in (None, False):
-            return True
-        return any(entry.check_update(update) not in (None, False)
-                   for entry in self.entry_points)
+        """Whether this open flow handles the update itself: an answer, its own buttons or
+        commands, or starting itself again if it allows re-entry (each flow decides what a
+        restart means). An entry point of a flow without re-entry is not taken while it is
+        open (PTB would pass it on, e.g. to "not available"): the gate closes the open
+        question, and the entry point then starts the flow afresh."""
+        return self.check_update(update) not in (None, False)
 
     def end(self, key: tuple[int | str, ...]) -> None:
         self._update_state(self.END, key)

@@ -73,10 +73,13 @@ async def safe_pressed(update: Update, context: BotContext) -> None:
 
 
 async def snooze_pressed(update: Update, context: BotContext) -> None:
-    """"+30 min": move tonight's deadline, or say why not."""
+    """"+30 min": move tonight's deadline, or say why not (a reminder's button names its
+    night: yesterday's reminder moves nothing tonight)."""
     query = update.callback_query
-    assert query and update.effective_chat
-    change = await context.services.checkins.snooze(context.member.id)
+    assert query and query.data and update.effective_chat
+    named = query.data.split(":")[2] if query.data.count(":") == 2 else None
+    change = await context.services.checkins.snooze(
+        context.member.id, int(named) if named else None)
     await query.answer()
     if change.refused is not None:
         text = context.t(f"checkin.refused.{change.refused.value}")
@@ -216,7 +219,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("checkin", checkin_command))
     app.add_handler(CommandHandler("sos", sos_command))
     app.add_handler(CallbackQueryHandler(safe_pressed, pattern=r"^checkin:safe$"))
-    app.add_handler(CallbackQueryHandler(snooze_pressed, pattern=r"^checkin:snooze$"))
+    app.add_handler(CallbackQueryHandler(snooze_pressed, pattern=r"^checkin:snooze(:\d{1,18})?$"))
     app.add_handler(CallbackQueryHandler(help_pressed, pattern=r"^checkin:help$"))
     app.add_handler(MessageHandler(filters.LOCATION, location_shared))
     # After every flow: text that answers an open question belongs to that question.

@@ -10,12 +10,14 @@ RESOLVE_REASONS = ("phone", "false_alarm", "incident")
 
 
 def checkin(t: Texts, night_id: int | None = None) -> InlineKeyboardMarkup:
-    """The check-in buttons; a reminder's Skip names its night, so it skips no other."""
-    skip = "checkin:skip" if night_id is None else f"checkin:skip:{night_id}"
+    """The check-in buttons; a reminder's Skip and +30 min name its night, so they change no
+    other."""
+    night = "" if night_id is None else f":{night_id}"
+    skip, snooze = f"checkin:skip{night}", f"checkin:snooze{night}"
     return InlineKeyboardMarkup([
         [InlineKeyboardButton(t("button.safe"), callback_data="checkin:safe"),
          InlineKeyboardButton(t("button.help"), callback_data="checkin:help")],
-        [InlineKeyboardButton(t("button.snooze"), callback_data="checkin:snooze"),
+        [InlineKeyboardButton(t("button.snooze"), callback_data=snooze),
          InlineKeyboardButton(t("button.skip"), callback_data=skip)],
     ])
 

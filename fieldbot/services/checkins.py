@@ -112,15 +112,19 @@ class CheckinService:
             night = await alerts.current_night(tx, user_id, now)
         return NightChange(night, nights.refuse_change(night, now, night_id))
 
-    async def snooze(self, user_id: int) -> NightChange:
+    async def snooze(self, user_id: int, night_id: int | None = None) -> NightChange:
         """Move tonight's deadline later (`policy.checkin.snooze`, `max_snoozes` times at most),
-        only before it passes."""
+        only before it passes. `night_id` is the night the reminder was about: if it is not
+        tonight, nothing moves."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
             night = await alerts.current_night(tx, user_id, now)
+            refused = nights.refuse_change(night, now, night_id)
+            if refused is not None or night is None:
+                return NightChange(night, refused or Refusal.NOTHING_DUE)
             moved = nights.snooze(self._policy.checkin, night, now)
-            if isinstance(moved, Refusal) or night is None:
-                return NightChange(night, moved if isinstance(moved, Refusal) else None)
+            if isinstance(moved, Refusal):
+                return NightChange(night, moved)
             await alerts.move_night(tx, night, state=night.state, due_at=moved.due_at,
                                     deadline=moved.deadline, snoozes=moved.snoozes)
         return NightChange(night, None, moved.deadline)
