@@ -3,10 +3,11 @@ and shared locations (kept as the last known location)."""
 
 from __future__ import annotations
 
+import logging
 from enum import IntEnum
 
 from telegram import ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -27,6 +28,9 @@ from fieldbot.services.outgoing import PRIORITY_SOS
 MAX_REASON = 500
 SKIP = "skip"  # user_data: {"night_id": the night the open "why skip?" question is about}
 NEW_TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+
+
+log = logging.getLogger(__name__)
 
 
 class Skip(IntEnum):
@@ -105,12 +109,22 @@ async def sos_command(update: Update, context: BotContext) -> None:
 
 async def _raise_sos(update: Update, context: BotContext) -> None:
     assert update.effective_chat
-    _alert_id, created = await context.services.escalation.raise_sos(context.member.id)
+    alert_id, created = await context.services.escalation.raise_sos(context.member.id)
     await context.services.deliver()
     key = "sos.sent" if created else "sos.already"
-    await context.bot.send_message(update.effective_chat.id, context.t(key), parse_mode="HTML",
-                                   reply_markup=_location_keyboard(context.t),
-                                   rate_limit_args=PRIORITY_SOS)
+    try:
+        await context.bot.send_message(update.effective_chat.id, context.t(key),
+                                       parse_mode="HTML",
+                                       reply_markup=_location_keyboard(context.t),
+                                       rate_limit_args=PRIORITY_SOS)
+    except (NetworkError, RetryAfter) as failed:  # timeouts, 5xx, 429; not a bad request
+        if isinstance(failed, BadRequest):
+            raise
+        # The alert is out (or in the outbox); the rep must still learn that it went out:
+        # the receipt waits in the outbox, retried like the alert, until Telegram takes it.
+        log.warning("SOS receipt to user %s deferred: %s", context.member.id,
+                    type(failed).__name__)
+        await context.services.escalation.receipt_later(context.member.id, alert_id, created)
 
 
 async def skip_pressed(update: Update, context: BotContext) -> int:

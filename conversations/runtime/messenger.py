@@ -61,6 +61,8 @@ class TelegramMessenger:
             "trip_report": self._trip_report,
             "resolved": self._resolved,
             "all_clear": lambda t, p: (t("alert.all_clear", **p), None, False),
+            "sos_receipt": lambda t, p: (t("sos.sent" if p.get("created") else "sos.already"),
+                                         None, False),
             "skip_notice": self._skip_notice,
             "admin_unreachable": _notice("admin.unreachable"),
             "admin_empty_tier": _notice("admin.empty_tier"),

@@ -95,6 +95,9 @@ class EscalationService:
     async def raise_sos(self, user_id: int, *, duress: bool = False) -> tuple[int, bool]:
         return await self.actions.raise_sos(user_id, duress=duress)
 
+    async def receipt_later(self, user_id: int, alert_id: int, created: bool) -> None:
+        await self.actions.receipt_later(user_id, alert_id, created)
+
     async def acknowledge(self, alert_id: int, by: Member) -> AlertRow:
         return await self.actions.acknowledge(alert_id, by)
 

@@ -73,6 +73,17 @@ class AlertActions:
         log.warning("alert %s raised (%s) for user %s", alert_id, kind.value, user_id)
         return alert_id, True
 
+    async def receipt_later(self, user_id: int, alert_id: int, created: bool) -> None:
+        """The rep's "SOS sent" could not be sent at once (Telegram failing): it goes through
+        the outbox instead, retried like the alert itself, so she learns it went out."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            await outbox.enqueue(
+                tx, cipher=self._cipher, dedupe=f"sos:{alert_id}:receipt:{ts(now)}",
+                recipient=user_id, kind="sos_receipt", params={"created": created},
+                priority=outbox.PRIORITY_SOS, now=now,
+            )
+
     async def acknowledge(self, alert_id: int, by: Member) -> AlertRow:
         """Acknowledge an alert: stops the ladder; the other recipients are told who has it."""
         now = self._clock.now()
