@@ -72,6 +72,9 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> Result:
         if self._task is not None and endpoint.startswith(_LIMITED_PREFIXES):
+            if not self._waiting and self._refill() >= 1:
+                self._tokens -= 1  # nobody waits: go now, no round through the releasing task
+                return await callback(*args, **kwargs)
             waiter = asyncio.get_running_loop().create_future()
             priority = REPLY_PRIORITY if rate_limit_args is None else rate_limit_args
             heapq.heappush(self._waiting, (-priority, next(self._order), waiter))
@@ -79,18 +82,21 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
             await waiter
         return await callback(*args, **kwargs)
 
+    def _refill(self) -> float:
+        """Add the tokens earned since the last look; return how many there are."""
+        now = (self._clock or asyncio.get_running_loop().time)()
+        self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+        self._stamp = now
+        return self._tokens
+
     async def _release_in_order(self) -> None:
         """Hand out one token at a time at `rate`, always to the most urgent waiter."""
-        clock = self._clock or asyncio.get_running_loop().time
         while True:
             if not self._waiting:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            now = clock()
-            self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
-            self._stamp = now
-            if self._tokens < 1:
+            if self._refill() < 1:
                 await asyncio.sleep((1 - self._tokens) / self._rate)
                 continue
             _, _, waiter = heapq.heappop(self._waiting)
