@@ -1,15 +1,17 @@
 """The 20:55 rush against the real `fieldbot run` process, the fake Telegram on loopback.
 
-    python bench/rush.py [--reps 10000] [--window 300] [--photos 200] [--sos 50]
+    python bench/rush.py [--reps 10000] [--window 300] [--photos 200] [--sos 50] [--typed]
     python bench/rush.py --unthrottled [--reps 2000]
 
 Phases, one bot process (the trips are in a city where it is now between 12:30 and 19:30, so
 every check-in window is open and no reminder falls inside the run):
 1. start-up: the database already holds `reps` active trips; time from process start to its
    first getUpdates call, and VmHWM then;
-2. the rush: every rep sends /checkin, spread evenly over `window` seconds (300: the issue's five
-   minutes; less compresses it, and the row says so), with plain photos and /sos mixed in: updates
-   handled per second, update → reply p50/p99, SOS → first manager message p99, VmHWM;
+2. the rush: every rep presses "I'm safe" on a reminder (with `--typed`: sends /checkin), spread
+   evenly over `window` seconds (300: the issue's five minutes; less compresses it, and the row
+   says so), with plain photos and /sos mixed in: updates handled per second, press → toast
+   p50/p99 and press → the reminder edited into the receipt (typed: update → reply), SOS → first
+   manager message p99, VmHWM;
 `--unthrottled`: check-ins per second in-process with the rate limiter off, as a ratio to a
 raw aiosqlite loop (same PRAGMAs, one transaction per insert): how close to storage we run.
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import os
 import random
 import re
@@ -167,7 +170,24 @@ async def raw_insert_rate(tmp: Path, n: int = 3000) -> float:
         return n / (time.perf_counter() - started)
 
 
-async def main(reps: int, window: float, photos: int, sos: int) -> None:
+SAFE_BUTTON = json.dumps({"inline_keyboard": [[{"text": "✅ I'm safe",
+                                                  "callback_data": "checkin:safe"}]]})
+
+
+def first_call_per_chat(fake: FakeTelegram, start: int, method: str) -> dict[int, datetime]:
+    """When each chat first had `method` accepted, from call index `start` on."""
+    first: dict[int, datetime] = {}
+    for call in fake.calls[start:]:
+        if call.method == method and call.status == 200:
+            if method == "answerCallbackQuery":  # the fake's query ids start with the user id
+                chat = int(str(call.params.get("callback_query_id", 0))) // 1_000_000
+            else:
+                chat = int(call.params.get("chat_id", 0))
+            first.setdefault(chat, call.at)
+    return first
+
+
+async def main(reps: int, window: float, photos: int, sos: int, typed: bool) -> None:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         t0 = time.perf_counter()
@@ -183,7 +203,7 @@ async def main(reps: int, window: float, photos: int, sos: int) -> None:
         log = tmp / "bot.log"
         rows: list[tuple[str, str, str]] = []
         cmd = (f"python bench/rush.py --reps {reps} --window {window:g} --photos {photos} "
-               f"--sos {sos}")
+               f"--sos {sos}" + (" --typed" if typed else ""))
         async with serve(fake) as base_url:
             launched = datetime.now(UTC)
             bot = await launch(settings, base_url, log)
@@ -196,6 +216,16 @@ async def main(reps: int, window: float, photos: int, sos: int) -> None:
                 print(rows[-1][1], flush=True)
                 # Let the start-up catch-up sweep finish before the rush.
                 await asyncio.sleep(3)
+
+                # Tonight's reminder in every rep's chat, to press "I'm safe" on (sent here, by
+                # the fake itself: 10,000 reminders at 30/s would take the bot five minutes).
+                reminders = {}
+                if not typed:
+                    for uid in rep_ids:
+                        await fake.call(TOKEN, "sendMessage", {
+                            "chat_id": uid, "text": "🌙 Evening check-in", "reply_markup":
+                            SAFE_BUTTON})
+                        reminders[uid] = people[uid].last
 
                 # --- the rush ---------------------------------------------------------------
                 rng = random.Random(2055)
@@ -217,13 +247,35 @@ async def main(reps: int, window: float, photos: int, sos: int) -> None:
                     user = people[uid]
                     if kind == "photo":
                         await user.send_photo(image, caption="rush")
+                    elif kind == "checkin" and not typed:
+                        await user.press_data("checkin:safe", reminders[uid])
                     else:
                         await user.send(f"/{kind}")
-                wanted = set(rep_ids) | {MANAGER}
-                await fake.wait_for(lambda: wanted <= set(replies_after(fake, start_call)), 900)
+
+                def receipts() -> dict[int, datetime]:
+                    if typed:
+                        return replies_after(fake, start_call)
+                    return {**first_call_per_chat(fake, start_call, "sendMessage"),
+                            **first_call_per_chat(fake, start_call, "editMessageText")}
+
+                def done() -> bool:
+                    if typed:
+                        return set(rep_ids) | {MANAGER} <= set(receipts())
+                    edited = first_call_per_chat(fake, start_call, "editMessageText")
+                    return (set(rep_ids) <= set(edited) and MANAGER in
+                            first_call_per_chat(fake, start_call, "sendMessage"))
+
+                await fake.wait_for(done, 900)
                 handled = time.perf_counter() - began
                 peak = vm_hwm_mb(bot.pid)
-                first = replies_after(fake, start_call)
+                if typed:
+                    first = replies_after(fake, start_call)
+                else:
+                    first = first_call_per_chat(fake, start_call, "editMessageText")
+                    toasted = first_call_per_chat(fake, start_call, "answerCallbackQuery")
+                    toasts = [(toasted[uid] - at).total_seconds()
+                              for (kind, uid), at in sent_at.items()
+                              if kind == "checkin" and uid in toasted]
                 latencies = [(first[uid] - at).total_seconds()
                              for (kind, uid), at in sent_at.items()
                              if kind == "checkin" and uid in first]
@@ -239,12 +291,23 @@ async def main(reps: int, window: float, photos: int, sos: int) -> None:
                 total = len(events)
                 shape = ("the full 5-minute rush" if window >= 300
                          else "the 5-minute rush compressed")
-                what = (f"{reps:,} /checkin + {photos} photos + {sos} /sos over {window:g} s "
+                checkin = "/checkin" if typed else "I'm safe presses"
+                what = (f"{reps:,} {checkin} + {photos} photos + {sos} /sos over {window:g} s "
                         f"({shape})")
+                load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+                rows.append(("rush", f"{what}: {total:,} updates, the last receipt "
+                             f"{handled:.1f} s after the first update = "
+                             f"{total / handled:.0f} updates/s; load average then {load} on "
+                             f"{os.cpu_count()} cores (the machine is shared)", cmd))
+                if not typed:
+                    rows.append((
+                        "rush", f"press → toast (I'm safe): n={len(toasts)} "
+                        f"p50={pct(toasts, 50) * 1000:.0f} ms p99={pct(toasts, 99) * 1000:.0f} ms"
+                        f" max={max(toasts) * 1000:.0f} ms (target p99 < 1 s)", cmd))
+                receipt = ("update → first reply (check-ins)" if typed else
+                           "press → the reminder edited into the receipt (low priority)")
                 rows += [
-                    ("rush", f"{what}: {total:,} updates handled in {handled:.1f} s = "
-                     f"{total / handled:.0f} updates/s", cmd),
-                    ("rush", f"update → first reply (check-ins): n={len(latencies)} "
+                    ("rush", f"{receipt}: n={len(latencies)} "
                      f"p50={pct(latencies, 50) * 1000:.0f} ms p99={pct(latencies, 99) * 1000:.0f}"
                      f" ms max={max(latencies) * 1000:.0f} ms", cmd),
                     ("rush", f"/sos → first manager message: n={len(sos_lat)}/{sos} "
@@ -252,7 +315,7 @@ async def main(reps: int, window: float, photos: int, sos: int) -> None:
                      f"max={max(sos_lat) * 1000:.0f} ms (target p99 < 1 s)", cmd),
                     ("rush", f"peak memory of the bot process (VmHWM): {peak:.0f} MB", cmd),
                 ]
-                for row in rows[-4:]:
+                for row in rows[1:]:
                     print(row[1], flush=True)
 
             finally:
@@ -329,10 +392,12 @@ if __name__ == "__main__":
     parser.add_argument("--window", type=float, default=300.0)
     parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--sos", type=int, default=50)
+    parser.add_argument("--typed", action="store_true",
+                        help="check in with a typed /checkin instead of the I'm safe button")
     parser.add_argument("--unthrottled", action="store_true",
                         help="check-in throughput in-process without the rate limiter")
     args = parser.parse_args()
     if args.unthrottled:
         asyncio.run(unthrottled(args.reps))
     else:
-        asyncio.run(main(args.reps, args.window, args.photos, args.sos))
+        asyncio.run(main(args.reps, args.window, args.photos, args.sos, args.typed))

@@ -7,6 +7,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from conversations.i18n import Texts
+from conversations.runtime.followups import Followups
 from fieldbot.domain.members import Member
 from fieldbot.scheduler import Scheduler
 from fieldbot.services.container import Services
@@ -17,6 +18,7 @@ class BotData:
 
     services: Services
     scheduler: Scheduler
+    followups: Followups  # work handed off by handlers (the receipt's edit)
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

@@ -90,6 +90,7 @@ class World:
         assert self.app is not None, "the bot is not running"
         update = Update.de_json(data, self.app.bot)
         await self.app.process_update(update)
+        await self.app.bot_data.followups.settle()  # what the handler handed off, too
         await self.app.update_persistence()
 
     async def tick(self) -> None:

@@ -22,7 +22,8 @@ from conversations.flows import common, drafts, start
 from conversations.flows.base import Flow
 from conversations.i18n import Texts
 from conversations.render.formatting import local_time
-from fieldbot.services.checkins import CheckinResult, Refusal
+from conversations.runtime.ratelimit import FOLLOWUP_PRIORITY
+from fieldbot.services.checkins import CheckinResult, CheckinStatus, Refusal
 from fieldbot.services.outgoing import PRIORITY_SOS
 
 MAX_REASON = 500
@@ -58,22 +59,41 @@ async def checkin_command(update: Update, context: BotContext) -> None:
 
 
 async def safe_pressed(update: Update, context: BotContext) -> None:
-    """The reminder's "I'm safe": check in, and the reminder itself becomes the receipt.
+    """The reminder's "I'm safe": check in, say so at once in a toast, and the reminder itself
+    becomes the receipt.
 
-    Editing instead of replying spends one message of Telegram's budget instead of two, which
-    matters when everybody checks in at five to nine.
+    The toast (answerCallbackQuery) is not counted in Telegram's ~30 messages/s, so it comes
+    at once even when everybody checks in at five to nine. The edit is counted: it follows at
+    low priority, handed off so that no worker waits for it (and the next person's toast with
+    it). Editing instead of replying spends one message of the budget instead of two. Every
+    button check-in is answered this same way (a duress word cannot come with a button).
     """
     query = update.callback_query
-    assert query
+    assert query and update.effective_chat
     result = await context.services.checkins.check_in(context.member.id)
-    await query.answer()
-    text = _result_text(context.t, result)
-    try:
-        await query.edit_message_text(text, parse_mode="HTML")
-    except BadRequest:  # too old to edit, or deleted: say it in a new message
-        assert update.effective_chat
-        await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")
+    recorded = result.status is not CheckinStatus.NOTHING_DUE
+    await query.answer(context.t.toast("checkin.toast" if recorded
+                                       else "checkin.done.nothing_due"))
+    message_id = query.message.message_id if query.message else None
+    context.bot_data.followups.start(
+        _show_receipt(context, update.effective_chat.id, message_id,
+                      _result_text(context.t, result)),
+        name=f"receipt of update {update.update_id}")
     await context.services.deliver()
+
+
+async def _show_receipt(context: BotContext, chat_id: int, message_id: int | None,
+                        text: str) -> None:
+    if message_id is not None:
+        try:
+            await context.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id,
+                                                parse_mode="HTML",
+                                                rate_limit_args=FOLLOWUP_PRIORITY)
+            return
+        except BadRequest:  # too old to edit, or deleted: say it in a new message
+            pass
+    await context.bot.send_message(chat_id, text, parse_mode="HTML",
+                                   rate_limit_args=FOLLOWUP_PRIORITY)
 
 
 async def snooze_pressed(update: Update, context: BotContext) -> None:

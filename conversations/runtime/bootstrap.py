@@ -33,6 +33,7 @@ from conversations.flows import (
 )
 from conversations.flows import base as flows
 from conversations.render import menus
+from conversations.runtime.followups import Followups
 from conversations.runtime.guard import guard
 from conversations.runtime.inbox import DurableUpdateQueue
 from conversations.runtime.messenger import TelegramMessenger
@@ -63,6 +64,7 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
+    limiter: PriorityRateLimiter | None = None,
     persistence_interval: float = 5,
     gazetteer: OfflineGeocoder | None = None,
 ) -> FieldbotApp:
@@ -82,12 +84,14 @@ def build_application(
                                        update_interval=persistence_interval))
         .update_queue(queue)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     # Most urgent first (SOS before replies before reminders). No retries in the limiter: the
     # outbox retries with its own backoff on our clock. Unthrottled (tests, the demo) still
     # goes through the same limiter, with a budget nobody reaches.
-    limiter = PriorityRateLimiter() if rate_limit else PriorityRateLimiter(1e9, burst=10**9)
+    if limiter is None:  # else the caller's (a test's, with its own clock)
+        limiter = PriorityRateLimiter() if rate_limit else PriorityRateLimiter(1e9, burst=10**9)
     builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     processor = PriorityUpdateProcessor(on_handled=services.inbox.handled)
     builder = builder.concurrent_updates(processor)
@@ -97,6 +101,7 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     app: FieldbotApp = builder.build()
     app.bot_data.services = services
+    app.bot_data.followups = Followups()
     services.attach_messenger(TelegramMessenger(app.bot, services.enrolment, services.trips,
                                                  services.hazards))
     install_handlers(app)
@@ -162,6 +167,10 @@ async def _refresh_advisories(context: BotContext) -> None:
     async with httpx.AsyncClient(headers={"User-Agent": "fieldbot/0.1"}) as client:
         counts = await loader.refresh(client)
     log.info("advisories refreshed: %s", counts)
+
+
+async def _post_stop(app: FieldbotApp) -> None:
+    await app.bot_data.followups.cancel()  # before the bot and its rate limiter shut down
 
 
 async def _post_shutdown(app: FieldbotApp) -> None:

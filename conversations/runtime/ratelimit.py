@@ -4,7 +4,11 @@ PTB's AIORateLimiter serves requests in arrival order, so during the evening rus
 SOS message would wait behind thousands of "thanks, checked in" replies. This limiter is a
 token bucket whose waiters are served highest priority first. The priority is the request's
 `rate_limit_args` (an int, higher first): the outbox passes its row's priority; a handler's
-reply gets REPLY_PRIORITY, between bulk reminders and alerts.
+reply gets REPLY_PRIORITY, between bulk reminders and alerts; a follow-up that only repeats
+what a toast already said (the receipt's edit) gets FOLLOWUP_PRIORITY, after everything.
+
+Only sending and editing count against the budget: answerCallbackQuery (a toast), getUpdates
+and the rest never wait here, however long the queue of messages.
 """
 
 from __future__ import annotations
@@ -19,14 +23,18 @@ from typing import Any
 from telegram.ext import BaseRateLimiter
 
 REPLY_PRIORITY = 20
+FOLLOWUP_PRIORITY = 5  # below the outbox's reminders (10)
 _LIMITED_PREFIXES = ("send", "edit", "copy", "forward")
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 
 
 class PriorityRateLimiter(BaseRateLimiter[int]):
-    def __init__(self, rate: float = 30.0, burst: int = 30) -> None:
+    def __init__(
+        self, rate: float = 30.0, burst: int = 30, clock: Callable[[], float] | None = None
+    ) -> None:
         self._rate = rate
+        self._clock = clock  # seconds, monotonic; the event loop's clock unless a test's
         self._burst = float(burst)
         self._tokens = float(burst)
         self._stamp = 0.0
@@ -39,7 +47,7 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         if self._task is not None and not self._task.done():
             return  # initialised twice (bot and application): one releasing task is enough
         loop = asyncio.get_running_loop()
-        self._stamp = loop.time()
+        self._stamp = (self._clock or loop.time)()
         # The bot owns this limiter, not the Application: it keeps and cancels its own task.
         self._task = loop.create_task(self._release_in_order(), name="rate-limiter")
 
@@ -64,6 +72,9 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> Result:
         if self._task is not None and endpoint.startswith(_LIMITED_PREFIXES):
+            if not self._waiting and self._refill() >= 1:
+                self._tokens -= 1  # nobody waits: go now, no round through the releasing task
+                return await callback(*args, **kwargs)
             waiter = asyncio.get_running_loop().create_future()
             priority = REPLY_PRIORITY if rate_limit_args is None else rate_limit_args
             heapq.heappush(self._waiting, (-priority, next(self._order), waiter))
@@ -71,18 +82,21 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
             await waiter
         return await callback(*args, **kwargs)
 
+    def _refill(self) -> float:
+        """Add the tokens earned since the last look; return how many there are."""
+        now = (self._clock or asyncio.get_running_loop().time)()
+        self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+        self._stamp = now
+        return self._tokens
+
     async def _release_in_order(self) -> None:
         """Hand out one token at a time at `rate`, always to the most urgent waiter."""
-        loop = asyncio.get_running_loop()
         while True:
             if not self._waiting:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            now = loop.time()
-            self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
-            self._stamp = now
-            if self._tokens < 1:
+            if self._refill() < 1:
                 await asyncio.sleep((1 - self._tokens) / self._rate)
                 continue
             _, _, waiter = heapq.heappop(self._waiting)

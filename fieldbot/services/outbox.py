@@ -121,6 +121,9 @@ class OutboxSender:
             if time.monotonic() > give_up_at:
                 break
             now = self._clock.now()
+            async with self._db.read() as conn:
+                if not await outbox.any_waiting(conn, min_priority):
+                    break  # nothing to send: no write transaction (one per check-in otherwise)
             async with self._db.transaction() as conn:
                 await outbox.withdraw_superseded(conn, now)
                 claimed = await outbox.claim(conn, now, BATCH, now - CLAIM_TIMEOUT,

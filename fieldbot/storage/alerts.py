@@ -90,24 +90,23 @@ async def current_night(
     conn: Tx, user_id: int, now: datetime
 ) -> NightRow | None:
     """Return the night whose check-in window contains `now` (of an approved trip)."""
-    async with conn.execute(
+    # On every check-in: one trip to the database thread (execute_fetchall), not three.
+    rows = await conn.execute_fetchall(
         "SELECT n.* FROM nights n JOIN trips t ON t.id = n.trip_id"
         " WHERE n.user_id = ? AND n.opens_at <= ? AND n.closes_at > ?"
         " AND t.status = 'approved' AND n.state != 'cancelled' ORDER BY n.opens_at DESC LIMIT 1",
         (user_id, ts(now), ts(now)),
-    ) as cur:
-        row = await cur.fetchone()
-    return _night(row) if row else None
+    )
+    return next((_night(row) for row in rows), None)
 
 
 async def next_night(conn: Tx, user_id: int, now: datetime) -> NightRow | None:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT * FROM nights WHERE user_id = ? AND deadline > ?"
         " AND state IN ('pending', 'reminded') ORDER BY deadline LIMIT 1",
         (user_id, ts(now)),
-    ) as cur:
-        row = await cur.fetchone()
-    return _night(row) if row else None
+    )
+    return next((_night(row) for row in rows), None)
 
 
 async def move_night(
@@ -197,12 +196,12 @@ async def open_alerts_for(
     conn: Tx, user_id: int, kinds: tuple[AlertKind, ...]
 ) -> list[AlertRow]:
     marks = ",".join("?" * len(kinds))
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         f"SELECT * FROM alerts WHERE user_id = ? AND state IN ('open', 'acknowledged')"
         f" AND kind IN ({marks}) ORDER BY id",
         (user_id, *[k.value for k in kinds]),
-    ) as cur:
-        return [_alert(r) for r in await cur.fetchall()]
+    )
+    return [_alert(r) for r in rows]
 
 
 async def move_ladder(

@@ -70,6 +70,13 @@ class Tx:
     ) -> Result[aiosqlite.Cursor]:
         return self._conn.executemany(sql, parameters)
 
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> Iterable[aiosqlite.Row]:
+        """Run one query and fetch every row in one trip to the database thread (execute,
+        fetch and close at once): each trip is a thread hand-over both ways."""
+        return await self._conn.execute_fetchall(sql, parameters)
+
     @property
     def session(self) -> object:
         """Return what stays the same for every unit of work on one connection (a key for

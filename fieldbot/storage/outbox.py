@@ -151,6 +151,19 @@ async def claim(
     return claimed
 
 
+async def any_waiting(conn: Tx, min_priority: int = 0) -> bool:
+    """Whether any message of at least `min_priority` is pending or claimed (due or not).
+
+    Answered from the `outbox_pending` index alone: a drain with nothing to send (the usual
+    case after a check-in) needs no write transaction.
+    """
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM outbox WHERE state IN ('pending', 'sending') AND priority >= ? LIMIT 1",
+        (min_priority,),
+    )
+    return any(True for _ in rows)
+
+
 async def withdraw_superseded(conn: Tx, now: datetime) -> int:
     """Withdraw due ladder messages that a later step of the same alert to the same person
     has overtaken (an outage let them pile up): each person gets the alert's current step,

@@ -30,9 +30,10 @@ def _member(row: aiosqlite.Row, cipher: Cipher) -> Member:
 
 
 async def get(conn: Tx, user_id: int, *, cipher: Cipher) -> Member | None:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,)) as cur:
-        row = await cur.fetchone()
-    return _member(row, cipher) if row else None
+    # One trip to the database thread (execute, fetch and close at once), not three: this
+    # runs for every update (the guard), and each trip is a thread hand-over both ways.
+    rows = await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
+    return next((_member(row, cipher) for row in rows), None)
 
 
 async def by_ids(conn: Tx, ids: list[int], *, cipher: Cipher) -> list[Member]:

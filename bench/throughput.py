@@ -1,0 +1,177 @@
+"""Check-in handling against a bare PTB echo bot, both measured in this one run.
+
+    python bench/throughput.py [--reps 2000] [--rounds 3] [--profile FILE]
+
+In-process, no rate limit, the fake Telegram behind an httpx transport (no sockets). Each bot
+gets `reps` updates, dispatched one after another (each handled to the end before the next, the
+way `bench/rush.py --unthrottled` always measured):
+- the echo bot: a bare PTB Application whose only handler replies with the message's text;
+- /checkin: the real fieldbot Application, the first /checkin of the night of `reps` reps with
+  a trip that is active now (a database write, a reply);
+- "I'm safe": the same with the reminder's button (a database write, the toast, the edit).
+Rounds alternate the bots, so a busy spell on the shared machine hits both; each round gives a
+ratio (check-ins/s over the echo bot's updates/s in that round), and the median ratio counts.
+`--profile FILE` writes a cProfile of the /checkin runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import SecretStr
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+from telegram.request import HTTPXRequest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import TOKEN, bot, enrol, record  # noqa: E402
+from bench.rush import afternoon_city, file_trips_to  # noqa: E402
+from faketelegram.api import FakeTelegram  # noqa: E402
+from faketelegram.transport import FakeTransport  # noqa: E402
+from fieldbot.config import Settings  # noqa: E402
+
+SAFE_BUTTON = json.dumps({"inline_keyboard": [[{"text": "✅ I'm safe",
+                                                  "callback_data": "checkin:safe"}]]})
+
+
+async def timed(app: Any, fake: FakeTelegram, ids: list[int],
+                act: Callable[[int], Awaitable[object]]) -> float:
+    """Updates per second: `act` for each id, each update handled before the next is sent."""
+
+    async def dispatch(data: dict[str, object]) -> None:
+        await app.process_update(Update.de_json(data, app.bot))
+
+    fake.dispatch = dispatch
+    began = time.perf_counter()
+    for uid in ids:
+        await act(uid)
+    followups = getattr(app.bot_data, "followups", None)
+    if followups is not None:
+        await followups.settle()  # the receipt's edit is part of the work
+    return len(ids) / (time.perf_counter() - began)
+
+
+async def echo_round(tmp: Path, reps: int) -> float:
+    fake = FakeTelegram(token=TOKEN)
+    config = Settings(_env_file=None, token=SecretStr(TOKEN),  # type: ignore[call-arg]
+                      bot_api_url="http://fake.telegram", db=tmp / "unused.db")
+    request = HTTPXRequest(connection_pool_size=64,
+                           httpx_kwargs={"transport": FakeTransport(fake)})
+    app: Application[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder().token(TOKEN).base_url(config.bot_base_url)
+        .base_file_url(config.bot_file_url).request(request).build())
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message and update.effective_message.text
+        await update.effective_message.reply_text(update.effective_message.text)
+
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    await app.initialize()
+    ids = [1000 + i for i in range(reps)]
+    users = {uid: fake.user(uid, f"Rep {uid}") for uid in ids}
+    try:
+        return await timed(app, fake, ids, lambda uid: users[uid].send("hello"))
+    finally:
+        await app.shutdown()
+
+
+async def fieldbot_round(tmp: Path, reps: int, button: bool,
+                         profile: cProfile.Profile | None) -> tuple[float, int]:
+    app, fake = bot(tmp, rate_limit=False)
+    services = app.bot_data.services
+    await app.initialize()
+    await services.start()
+    try:
+        ids = await enrol(app, fake, reps)
+        city = afternoon_city()
+        await file_trips_to(app, ids, city, datetime.now(ZoneInfo(city.tz_name)).date())
+        users = {uid: fake.user(uid, f"Rep {uid}") for uid in ids}
+        if button:  # the reminder each rep presses "I'm safe" on
+            for uid in ids:
+                await fake.call(TOKEN, "sendMessage", {"chat_id": uid, "text": "reminder",
+                                                       "reply_markup": SAFE_BUTTON})
+
+        async def act(uid: int) -> object:
+            user = users[uid]
+            return await (user.press_data("checkin:safe") if button else user.send("/checkin"))
+
+        if profile is not None:
+            profile.enable()
+        try:
+            rate = await timed(app, fake, ids, act)
+        finally:
+            if profile is not None:
+                profile.disable()
+        async with services.db.read() as conn, conn.execute(
+                "SELECT COUNT(*) FROM nights WHERE checked_in_at IS NOT NULL") as cur:
+            row = await cur.fetchone()
+        return rate, row[0] if row else 0
+    finally:
+        await app.shutdown()
+        await services.stop()
+
+
+async def main(reps: int, rounds: int, profile_to: Path | None) -> None:
+    profile = cProfile.Profile() if profile_to else None
+    echo: list[float] = []
+    typed: list[float] = []
+    pressed: list[float] = []
+    checked = []
+    for n in range(rounds):
+        with tempfile.TemporaryDirectory() as tmpdir:
+            tmp = Path(tmpdir)
+            echo.append(await echo_round(tmp / "echo", reps))
+            rate, done = await fieldbot_round(tmp / "typed", reps, False, profile)
+            typed.append(rate)
+            checked.append(done)
+            rate, done = await fieldbot_round(tmp / "button", reps, True, None)
+            pressed.append(rate)
+            checked.append(done)
+        print(f"round {n + 1}: echo {echo[-1]:.0f}/s, /checkin {typed[-1]:.0f}/s, "
+              f"I'm safe {pressed[-1]:.0f}/s", flush=True)
+    if profile is not None and profile_to is not None:
+        profile.dump_stats(profile_to)
+    cmd = f"python bench/throughput.py --reps {reps} --rounds {rounds}"
+    typed_ratio = statistics.median(t / e for t, e in zip(typed, echo, strict=True))
+    pressed_ratio = statistics.median(p / e for p, e in zip(pressed, echo, strict=True))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    rows = [
+        ("echo bot", f"bare PTB Application, one MessageHandler replying the text, {reps:,} "
+         f"messages one after another: {', '.join(f'{r:.0f}' for r in echo)} updates/s "
+         f"({rounds} rounds)", cmd),
+        ("/checkin", f"{reps:,} first /checkin of the night, one after another: "
+         f"{', '.join(f'{r:.0f}' for r in typed)} check-ins/s; ratio to the echo bot of the "
+         f"same round, median of {rounds}: {typed_ratio:.2f} (goal >= 0.5)", cmd),
+        ("I'm safe", f"{reps:,} presses of the reminder's I'm safe (toast + edit), one after "
+         f"another: {', '.join(f'{r:.0f}' for r in pressed)} check-ins/s; ratio to the echo "
+         f"bot of the same round, median of {rounds}: {pressed_ratio:.2f} (goal >= 0.5)", cmd),
+        ("checked", f"nights checked in per run: {', '.join(str(c) for c in checked)} "
+         f"(each run {reps:,}); load average at the end {load} on {os.cpu_count()} cores "
+         f"(the machine is shared)", cmd),
+    ]
+    for _, line, _ in rows:
+        print(line, flush=True)
+    record("Load: check-in throughput against a bare PTB bot", rows)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", type=Path, default=None)
+    args = parser.parse_args()
+    asyncio.run(main(args.reps, args.rounds, args.profile))
