@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
@@ -93,18 +94,8 @@ class AlertActions:
                 raise AlertActionError(ActionRefusal.ALREADY, a.acked_by or a.resolved_by)
             await outbox.withdraw_ladder(tx, alert_id)
             await audit.record(tx, by.id, "alert_ack", a.user_id, f"alert={alert_id}", now)
-            for uid in await alerts.recipients(tx, alert_id):
-                if uid != by.id:
-                    await outbox.enqueue(
-                        tx,
-                        cipher=self._cipher,
-                        dedupe=f"ack:{alert_id}:to:{uid}",
-                        recipient=uid,
-                        kind="ack_notice",
-                        params={"alert": a.label, "by_name": by.name},
-                        now=now,
-                        priority=int(Priority.ALERT),
-                    )
+            await self._tell_alerted(tx, a, "ack", "ack_notice",
+                                     {"alert": a.label, "by_name": by.name}, now, but=by.id)
             done = await alerts.alert(tx, alert_id)
         assert done is not None
         log.info("alert %s acknowledged by %s", alert_id, by.id)
@@ -121,17 +112,9 @@ class AlertActions:
             await outbox.withdraw_ladder(tx, alert_id)
             await audit.record(tx, by.id, "alert_resolve", a.user_id,
                                f"alert={alert_id} reason={reason}", now)
-            for uid in await alerts.recipients(tx, alert_id):
-                await outbox.enqueue(
-                    tx,
-                    cipher=self._cipher,
-                    dedupe=f"resolved:{alert_id}:to:{uid}",
-                    recipient=uid,
-                    kind="resolved",
-                    params={"alert": a.label, "by_name": by.name, "reason": reason, "note": note},
-                    priority=int(Priority.ALERT),
-                    now=now,
-                )
+            await self._tell_alerted(tx, a, "resolved", "resolved",
+                                     {"alert": a.label, "by_name": by.name, "reason": reason,
+                                      "note": note}, now)
             done = await alerts.alert(tx, alert_id)
         assert done is not None
         return done
@@ -156,21 +139,21 @@ class AlertActions:
         await outbox.withdraw_ladder(tx, a.id)
         await audit.record(tx, None, "alert_all_clear", a.user_id, f"alert={a.id}", now)
         subject = await users.get(tx, a.user_id, cipher=self._cipher)
+        await self._tell_alerted(tx, a, "clear", "all_clear",
+                                 {"alert": a.label, "at": ts(now),
+                                  "subject_name": subject.name if subject else "?"}, now)
+
+    async def _tell_alerted(
+        self, tx: Tx, a: AlertRow, topic: str, kind: str, params: dict[str, Any],
+        now: datetime, *, but: int | None = None,
+    ) -> None:
+        """Tell everyone the alert reached (except `but`) what became of it, once each."""
         for uid in await alerts.recipients(tx, a.id):
-            await outbox.enqueue(
-                tx,
-                cipher=self._cipher,
-                dedupe=f"clear:{a.id}:to:{uid}",
-                recipient=uid,
-                kind="all_clear",
-                params={
-                    "alert": a.label,
-                    "subject_name": subject.name if subject else "?",
-                    "at": ts(now),
-                },
-                priority=int(Priority.ALERT),
-                now=now,
-            )
+            if uid != but:
+                await outbox.enqueue(
+                    tx, cipher=self._cipher, dedupe=f"{topic}:{a.id}:to:{uid}", recipient=uid,
+                    kind=kind, params=params, priority=int(Priority.ALERT), now=now,
+                )
 
     async def fold_into_duress(self, tx: Tx, a: AlertRow, now: datetime) -> None:
         """End a missed-check-in alert silently because a duress alert has taken it over.
