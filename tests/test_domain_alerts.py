@@ -20,6 +20,7 @@ from fieldbot.domain.alerts import (
     Priority,
     Send,
     is_late,
+    message_priority,
     notice_recipients,
     priority,
     recipients,
@@ -193,3 +194,10 @@ def test_notices_go_to_the_reachable_admins_or_else_the_officers() -> None:
     assert notice_recipients([gone, officer, admin]) == [admin]
     assert notice_recipients([gone, officer]) == [officer]
     assert notice_recipients([gone, MANAGER]) == []
+
+
+def test_a_first_message_goes_before_repeats_but_never_before_a_more_urgent_kind() -> None:
+    assert message_priority(AlertKind.SOS, 1) > message_priority(AlertKind.SOS, 2)
+    assert message_priority(AlertKind.SOS, 2) > message_priority(AlertKind.EMERGENCY, 1)
+    assert message_priority(AlertKind.EMERGENCY, 2) > message_priority(AlertKind.MISSED, 1)
+    assert message_priority(AlertKind.MISSED, 7) > Priority.NOTICE

@@ -63,6 +63,14 @@ def priority(kind: AlertKind) -> Priority:
     return Priority.ALERT
 
 
+def message_priority(kind: AlertKind, attempt: int) -> int:
+    """Return how urgent one ladder message is: its alert's priority, and a first message a
+    little above repeats of the same priority. With hundreds of SOS open at once (more than
+    Telegram's 30 messages a second can carry), a new SOS must not wait behind the repeats of
+    the older ones; a repeat never overtakes a more urgent kind."""
+    return int(priority(kind)) + (1 if attempt == 1 else 0)
+
+
 def is_late(was_due: datetime, now: datetime) -> bool:
     """Return whether a step carried out at `now` must say it is late (downtime)."""
     return now - was_due > LATE_AFTER

@@ -129,7 +129,7 @@ class LadderRunner:
                 recipient=uid,
                 kind=rules.message_kind(step.tier),
                 params=params,
-                priority=int(rules.priority(a.kind)),
+                priority=rules.message_priority(a.kind, step.attempt),
                 now=now,
                 alert_id=a.id,
                 step_index=step.index,
