@@ -5,6 +5,7 @@ all of it."""
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
 import stat
 from contextlib import closing
@@ -78,12 +79,18 @@ async def everything_personal(world: World) -> None:
     await world.app.update_persistence()
 
 
+# A Fernet token is random base64: a short name such as "Ada" turns up inside one now and
+# then by chance. What is encrypted is cut out before looking for names in clear.
+FERNET_TOKEN = re.compile(r"gAAAAA[A-Za-z0-9_=-]+")
+
+
 def every_value(db: Path) -> list[str]:
+    """Every value stored, with the encrypted parts (Fernet tokens) cut out."""
     with closing(sqlite3.connect(db)) as conn:
         tables = [r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return [str(v) for t in tables for row in conn.execute(f"SELECT * FROM {t}")
-                for v in row if v is not None]
+        return [FERNET_TOKEN.sub("", str(v)) for t in tables
+                for row in conn.execute(f"SELECT * FROM {t}") for v in row if v is not None]
 
 
 async def test_no_note_name_report_or_pin_is_stored_in_clear(team: World) -> None:
