@@ -27,6 +27,7 @@ from fieldbot.domain.alerts import (
     refuse_action,
     retry_at,
     run,
+    swept_first,
 )
 from fieldbot.domain.ladder import AlertKind, Tier
 from fieldbot.domain.members import Member
@@ -201,3 +202,7 @@ def test_a_first_message_goes_before_repeats_but_never_before_a_more_urgent_kind
     assert message_priority(AlertKind.SOS, 2) > message_priority(AlertKind.EMERGENCY, 1)
     assert message_priority(AlertKind.EMERGENCY, 2) > message_priority(AlertKind.MISSED, 1)
     assert message_priority(AlertKind.MISSED, 7) > Priority.NOTICE
+
+
+def test_the_sweep_takes_sos_and_duress_first() -> None:
+    assert set(swept_first()) == {AlertKind.SOS, AlertKind.DURESS}

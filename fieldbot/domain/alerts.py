@@ -63,6 +63,12 @@ def priority(kind: AlertKind) -> Priority:
     return Priority.ALERT
 
 
+def swept_first() -> tuple[AlertKind, ...]:
+    """Return the kinds whose due steps the sweep takes before any other: someone asking for
+    help goes before a missed check-in, whatever is due first."""
+    return tuple(kind for kind in AlertKind if priority(kind) is Priority.SOS)
+
+
 def message_priority(kind: AlertKind, attempt: int) -> int:
     """Return how urgent one ladder message is: its alert's priority, and a first message a
     little above repeats of the same priority. With hundreds of SOS open at once (more than

@@ -182,12 +182,16 @@ async def alert(conn: Tx, alert_id: int) -> AlertRow | None:
     return _alert(row) if row else None
 
 
-async def due_alert_ids(conn: Tx, now: datetime, limit: int) -> list[int]:
+async def due_alert_ids(
+    conn: Tx, now: datetime, limit: int, *, first: tuple[AlertKind, ...] = ()
+) -> list[int]:
+    """Return the alerts with a step due, those of the kinds `first` before the others (the
+    domain says which: `domain.alerts.swept_first`), then by due time."""
+    marks = ",".join("?" * len(first)) or "NULL"
     async with conn.execute(
-        # SOS first: among due steps, someone asking for help goes before a missed check-in.
         "SELECT id FROM alerts WHERE next_due_at IS NOT NULL AND next_due_at <= ?"
-        " ORDER BY kind NOT IN ('sos', 'duress'), next_due_at LIMIT ?",
-        (ts(now), limit),
+        f" ORDER BY kind NOT IN ({marks}), next_due_at LIMIT ?",
+        (ts(now), *(kind.value for kind in first), limit),
     ) as cur:
         return [r[0] for r in await cur.fetchall()]
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
+from fieldbot.domain import alerts as rules
 from fieldbot.domain.members import Member
 from fieldbot.domain.nights import NightEffect
 from fieldbot.domain.policy import Policy
@@ -62,7 +63,8 @@ class EscalationService:
             night_ids = await alerts.due_night_ids(tx, now, SWEEP_BATCH)
         effects = await self.nights.sweep(night_ids, now)
         async with self._db.read() as tx:
-            alert_ids = await alerts.due_alert_ids(tx, now, SWEEP_BATCH)
+            alert_ids = await alerts.due_alert_ids(tx, now, SWEEP_BATCH,
+                                                   first=rules.swept_first())
         steps, failures, unrecorded = await self.ladder.sweep(alert_ids, now)
         saturated = SWEEP_BATCH in (len(night_ids), len(alert_ids))
         return SweepReport(
