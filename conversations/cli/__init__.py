@@ -136,12 +136,10 @@ async def _risk(settings: Settings, command: str, file: str | None) -> int:
     import httpx
 
     from fieldbot.services.advisories import AdvisoryService
-    from fieldbot.services.container import build_services
+    from fieldbot.services.container import opened
 
-    services = build_services(settings, SystemClock())
-    await services.open()
-    loader = AdvisoryService(services.advisories, services.clock)
-    try:
+    async with opened(settings, SystemClock()) as services:
+        loader = AdvisoryService(services.advisories, services.clock)
         if command == "import":
             assert file is not None
             try:
@@ -152,8 +150,6 @@ async def _risk(settings: Settings, command: str, file: str | None) -> int:
         else:
             async with httpx.AsyncClient(headers={"User-Agent": "fieldbot/0.1"}) as client:
                 counts = await loader.refresh(client)
-    finally:
-        await services.stop()
     if not counts:
         print("no advisories loaded", file=sys.stderr)
         return 1
@@ -164,15 +160,11 @@ async def _risk(settings: Settings, command: str, file: str | None) -> int:
 
 async def _report(settings: Settings, month_text: str, out: Path) -> int:
     from fieldbot.domain.report import Month
-    from fieldbot.services.container import build_services
+    from fieldbot.services.container import opened
 
     month = Month.parse(month_text)  # a ValueError is reported as a usage error
-    services = build_services(settings, SystemClock())
-    await services.open()
-    try:
+    async with opened(settings, SystemClock()) as services:
         exported = await services.reports.export(month, out)
-    finally:
-        await services.stop()
     print(f"{exported.csv}\n{exported.chart}")
     total = exported.rows[-1]
     print(f"{month}: {total.trips} trips, {total.nights} nights, {total.alerts} alerts")
@@ -196,18 +188,15 @@ def _health(settings: Settings) -> int:
 
 
 async def _set_role(settings: Settings, user_id: int, role: Role, team: str) -> int:
-    from fieldbot.services.container import build_services
+    from fieldbot.services.container import opened
     from fieldbot.services.enrolment import EnrolmentError
 
-    services = build_services(settings, SystemClock())
-    await services.db.connect()
     try:
-        member = await services.enrolment.change_role(user_id, role, team)
+        async with opened(settings, SystemClock()) as services:
+            member = await services.enrolment.change_role(user_id, role, team)
     except EnrolmentError as exc:
         print(f"fieldbot: cannot change that role: {exc.reason.value}", file=sys.stderr)
         return 2
-    finally:
-        await services.stop()
     print(f"user {member.id} is now {member.role.value}"
           + (f" in team {member.team}" if member.team else ""))
     return 0
@@ -216,18 +205,15 @@ async def _set_role(settings: Settings, user_id: int, role: Role, team: str) -> 
 async def _invite(settings: Settings, role: Role, team: str) -> int:
     from telegram import Bot
 
-    from fieldbot.services.container import build_services
+    from fieldbot.services.container import opened
     from fieldbot.services.enrolment import EnrolmentError
 
-    services = build_services(settings, SystemClock())
-    await services.open()  # the database only: no place index, no sender state
     try:
-        invite = await services.enrolment.create_invite(None, role, team)
+        async with opened(settings, SystemClock()) as services:
+            invite = await services.enrolment.create_invite(None, role, team)
     except EnrolmentError as exc:
         print(f"fieldbot: cannot create that invite: {exc.reason.value}", file=sys.stderr)
         return 2
-    finally:
-        await services.stop()
     username = None
     if settings.token is not None:
         try:

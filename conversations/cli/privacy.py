@@ -34,11 +34,9 @@ def _user_id(text: str) -> int:
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     """Open the database (which checks the key) and carry out one command."""
-    from fieldbot.services.container import build_services
+    from fieldbot.services.container import opened
 
-    services = build_services(settings, SystemClock())
-    await services.db.connect()
-    try:
+    async with opened(settings, SystemClock()) as services:
         if args.command == "rotate-key":
             return await _rotate(services.privacy)
         if args.command == "audit" and args.verify:
@@ -46,8 +44,6 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         if args.command == "audit":
             return await _audit(services.privacy, args.since)
         return await _erase(services.privacy, args.user)
-    finally:
-        await services.stop()
 
 
 async def _rotate(privacy: PrivacyService) -> int:

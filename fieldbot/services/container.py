@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -155,3 +157,15 @@ def build_services(
         inbox=inbox,
         sweeper=Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file),
     )
+
+
+@asynccontextmanager
+async def opened(settings: Settings, clock: Clock) -> AsyncIterator[Services]:
+    """The core with its database open, for one operator's command: no place index, no
+    sender state (those belong to the running bot); closed again however the command ends."""
+    services = build_services(settings, clock)
+    await services.open()
+    try:
+        yield services
+    finally:
+        await services.stop()
