@@ -39,6 +39,7 @@ from conversations.flows.trips import earliest_today
 from conversations.i18n import Raw, Texts
 from conversations.render import hazard as hazard_render
 from conversations.render import keyboards
+from conversations.render.formatting import place_name
 from fieldbot.domain.hazards import (
     MAX_DESCRIPTION,
     MAX_PHOTOS,
@@ -163,7 +164,8 @@ async def _offer_trip(context: BotContext, draft: HazardDraft) -> None:
         draft.trip_button, draft.trip_spot = "", None
         return
     draft.trip_spot = _spot(legs[0].place)
-    draft.trip_button = context.t("hazard.button.trip", place=legs[0].place.name)
+    draft.trip_button = context.t("hazard.button.trip",
+                                   place=place_name(legs[0].place, context.t.language))
 
 
 def _summary(t: Texts, draft: HazardDraft) -> str:
