@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
+from fieldbot.domain import alerts as alert_rules
 from fieldbot.domain import board, ladder
 from fieldbot.domain.board import BoardState, Entry, OpenAlert, Tonight
 from fieldbot.domain.ladder import AlertKind, Tier
@@ -159,7 +160,7 @@ class BoardService:
                 if a.trip_id is not None else None)
         step = None
         if a.step_index >= 0:
-            esc = self._policy.escalation_for(a.risk_level)
+            esc = alert_rules.escalation(self._policy, a.kind, a.risk_level)
             step = ladder.step_at(a.kind, esc, self._policy.sos, a.anchor, a.step_index)
         return AlertView(
             id=a.id, label=a.label, kind=a.kind, state=a.state,
