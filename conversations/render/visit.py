@@ -56,12 +56,12 @@ def note_line(t: Texts, category: str, body: str, created: str | None = None) ->
     return line
 
 
-def notes_block(t: Texts, notes: Sequence[Any]) -> str:
+def notes_block(t: Texts, notes: Sequence[Any], head: str = "visit.notes.head") -> str:
     """Colleagues' client safety notes, newest first, bounded."""
     lines = bounded([note_line(t, n.category.value, n.body, n.created_at.date().isoformat())
                      for n in notes], lambda more: t("list.more", count=more), most=5,
                     budget=NOTES_BUDGET)
-    return "\n".join([t("visit.notes.head"), *lines])
+    return "\n".join([t(head), *lines])
 
 
 # --- outbox renderers ---------------------------------------------------------------------------
