@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from faketelegram.users import FakeUser
+from fieldbot.domain.report import Month
 from tests.builders import SPOT, alerts_in, rows, said
 from tests.harness import World
 
@@ -117,3 +118,19 @@ async def test_a_visit_with_a_colleague_after_dark_tells_nobody(team: World) -> 
     assert len(team.manager.messages) == before
     [row] = await rows(team, "SELECT alone, companion_id FROM visits")
     assert row == {"alone": 0, "companion_id": 4005}
+
+
+async def test_team_board_and_monthly_report_count_visits(team: World) -> None:
+    team.clock.set(datetime(2026, 12, 1, 18, 30, tzinfo=UTC))
+    await visit(team.rep, client="Night Client")
+    await team.manager.send("/team")
+    assert "On a client visit until 19:30" in team.manager.last.body
+    assert "alone" in team.manager.last.body
+    await team.advance(70 * MIN)  # end + 10 min: a visit alert reaches the manager
+    await team.rep.send("/done")
+    rows_ = await team.services.reports.table(Month(2026, 12))
+    everyone = rows_[-1]
+    assert (everyone.visits, everyone.visits_alone_after_dark, everyone.visit_alerts) == (
+        1, 1, 1)
+    await team.manager.send("/report")
+    assert "Client visits: 1 · alone after dark: 1 · visit alerts: 1" in team.manager.last.body

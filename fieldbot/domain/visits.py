@@ -233,7 +233,7 @@ def client_key(name: str) -> str:
     while len(words) > 1 and words[-1] in _LATIN_FORMS:
         words.pop()
     joined = " ".join(words)
-    for form in _CJK_FORMS:
+    for form in () if joined in _CJK_FORMS else _CJK_FORMS:
         if joined.endswith(form) and len(joined) > len(form):
             joined = joined[: -len(form)].rstrip()
             break

@@ -13,12 +13,12 @@ from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts as alert_rules
 from fieldbot.domain import board, ladder
-from fieldbot.domain.board import BoardState, Entry, OpenAlert, Tonight
+from fieldbot.domain.board import BoardState, Entry, OnVisit, OpenAlert, Tonight
 from fieldbot.domain.ladder import AlertKind, Tier
 from fieldbot.domain.members import Member
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.roles import Role
-from fieldbot.storage import alerts, audit, trips, users
+from fieldbot.storage import alerts, audit, trips, users, visits
 from fieldbot.storage import board as store
 from fieldbot.storage.alerts import AlertRow
 from fieldbot.storage.db import Database, Tx
@@ -117,7 +117,8 @@ class BoardService:
         for a in await alerts.open_alerts_for(conn, user_id, _ALL_KINDS):
             if board.visible_alert(viewer.id, user_id, a.kind):
                 signals.append(OpenAlert(a.kind, await store.leads_alerted(conn, a.id)))
-        if trip is None and not signals:
+        on_visit = await visits.open_for(conn, user_id, cipher=self._cipher)
+        if trip is None and not signals and on_visit is None:
             return None  # planned, not under way: not on the board yet
         upcoming = await alerts.next_night(conn, user_id, now)
         tonight = Tonight(night.deadline, night.state) if night is not None else None
@@ -132,6 +133,8 @@ class BoardService:
             next_deadline_tz=upcoming.tz_name if upcoming else None,
             last_checkin=await store.last_checkin(conn, user_id),
             last_location=await alerts.last_location(conn, user_id, cipher=self._cipher),
+            visit=OnVisit(on_visit.ends_at, on_visit.tz_name, on_visit.companion)
+            if on_visit is not None else None,
         )
 
     async def open_alerts(self, viewer: Member) -> list[AlertView]:
