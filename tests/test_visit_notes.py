@@ -180,3 +180,29 @@ async def test_done_without_a_visit_and_a_visit_is_not_a_check_in(team: World) -
     await visit(team.rep)
     await team.rep.send("/done")
     assert await rows(team, "SELECT * FROM nights WHERE state = 'checked_in'") == []
+
+
+async def test_privacy_shows_the_authors_visits_and_notes_and_forgetme_erases_them(
+    team: World,
+) -> None:
+    tom = await colleague(team)
+    await leave_note(team.rep)
+    await visit(team.rep, client="Second client")  # under way when she erases herself
+    await team.rep.send("/privacy")
+    assert "Client visits:</b> 2" in team.rep.last.html
+    assert NOTE in team.rep.last.body
+    await team.rep.send("/forgetme")
+    await team.rep.press("🗑 Erase")
+    visits = await rows(team, "SELECT user_id, client, companion, state, due_at FROM visits")
+    assert all(v["user_id"] < 0 and v["client"] == "" for v in visits)
+    assert [v["state"] for v in visits] == ["ended", "cancelled"]
+    assert all(v["due_at"] is None for v in visits)
+    [note] = await rows(team, "SELECT author_id FROM visit_notes")
+    assert note["author_id"] is None
+    await team.advance(timedelta(hours=3))  # the cancelled visit's timer alerts nobody
+    assert "has not ended a client visit" not in " ".join(team.manager.texts())
+    await tom.send("/visit")  # the note stays for colleagues, without its author
+    await tom.send("Acme")
+    await tom.press("Alone")
+    await tom.press("+1 h")
+    assert NOTE in tom.last.body

@@ -227,6 +227,15 @@ async def live_notes(conn: Tx, now: datetime, *, cipher: Cipher) -> list[NoteRow
     return [_note(r, cipher) for r in rows]
 
 
+async def notes_by(conn: Tx, author_id: int, now: datetime, *, cipher: Cipher,
+                   limit: int = 5) -> list[NoteRow]:
+    """Return the live notes a person left, the newest first (their own words, for /privacy)."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM visit_notes WHERE author_id = ? AND removed_at IS NULL AND expires_at > ?"
+        " ORDER BY created_at DESC, id DESC LIMIT ?", (author_id, ts(now), limit))
+    return [_note(r, cipher) for r in rows]
+
+
 async def note(conn: Tx, note_id: int, *, cipher: Cipher) -> NoteRow | None:
     async with conn.execute("SELECT * FROM visit_notes WHERE id = ?", (note_id,)) as cur:
         row = await cur.fetchone()
