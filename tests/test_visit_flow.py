@@ -134,3 +134,32 @@ async def test_team_board_and_monthly_report_count_visits(team: World) -> None:
         1, 1, 1)
     await team.manager.send("/report")
     assert "Client visits: 1 · alone after dark: 1 · visit alerts: 1" in team.manager.last.body
+
+
+async def test_need_help_on_the_visit_is_an_sos_showing_the_visit(team: World) -> None:
+    await visit(team.rep, client="Acme GmbH")
+    await team.advance(50 * MIN)
+    await team.rep.press("🆘 Need help")
+    sos = team.manager.last
+    assert "SOS A-1" in sos.body and "Acme GmbH" in sos.body
+    assert "SOS A-1" in team.officer.last.body
+
+
+async def test_the_latest_live_location_point_is_on_the_visit_alert(team: World) -> None:
+    await visit(team.rep)
+    await team.rep.share_location(52.50, 13.40, live_period=3600)
+    await team.rep.update_live_location(52.5101, 13.4102)  # an edit, kept silently
+    await team.advance(70 * MIN)
+    assert "mlat=52.51010&amp;mlon=13.41020" in team.manager.last.html
+
+
+async def test_a_restart_in_the_middle_of_the_questions_resumes_them(team: World) -> None:
+    await team.rep.send("/visit")
+    await team.rep.send("Acme GmbH")
+    await team.restart()
+    await team.rep.press("Alone")
+    await team.rep.press("+2 h")
+    assert "11:00" in team.rep.last.body and "Acme GmbH" in team.rep.last.body
+    await team.rep.press(START)
+    [row] = await rows(team, "SELECT state FROM visits")
+    assert row["state"] == "active"

@@ -172,6 +172,7 @@ async def test_bad_ends_unknown_colleagues_and_pins_get_clear_answers(team: Worl
     await rep.press(START)
     [row] = await rows(team, "SELECT alone, companion_id, state FROM visits")
     assert row == {"alone": 0, "companion_id": None, "state": "active"}
+    assert b"Nobody We Know" not in raw_bytes(team)  # the companion is encrypted at rest
 
 
 async def test_done_without_a_visit_and_a_visit_is_not_a_check_in(team: World) -> None:

@@ -22,7 +22,9 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from fieldbot.domain.members import Member
 from fieldbot.domain.policy import VisitPolicy
+from fieldbot.domain.roles import Role
 
 MAX_CLIENT = 200  # a client's name, an address or a place
 MAX_COMPANION = 100
@@ -270,6 +272,13 @@ def note_applies(note: Note, client: str, point: tuple[float, float] | None,
         return True
     return (point is not None and note.point is not None
             and metres_between(point, note.point) <= NEAR_METRES)
+
+
+def may_remove(by: Member, note_team: str) -> bool:
+    """Return whether `by` may remove a note: managers their team's, officers and admins any."""
+    if by.role in (Role.OFFICER, Role.ADMIN):
+        return True
+    return by.role is Role.MANAGER and by.team == note_team
 
 
 def check_note(text: str) -> str | None:

@@ -283,21 +283,10 @@ class VisitService:
         now = self._clock.now()
         async with self._db.transaction() as tx:
             note = await visits.note(tx, note_id, cipher=self._cipher)
-            if note is None or not may_remove(by, note):
+            if note is None or not rules.may_remove(by, note.team):
                 return False
             if not await visits.remove_note(tx, note_id, by.id, now):
                 return False
             await audit.record(tx, by.id, "visit_note_removed", note.author_id,
                                f"note={note_id}", now)
         return True
-
-    async def purge_expired_notes(self) -> int:
-        async with self._db.transaction() as tx:
-            return await visits.purge_expired_notes(tx, self._clock.now())
-
-
-def may_remove(by: Member, note: NoteRow) -> bool:
-    """Managers remove their team's notes; officers and admins any."""
-    if by.role in (Role.OFFICER, Role.ADMIN):
-        return True
-    return by.role is Role.MANAGER and by.team == note.team

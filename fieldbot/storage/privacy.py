@@ -412,6 +412,16 @@ async def purge_before(conn: Tx, cutoff: datetime, now: datetime) -> Purged:
         params,
     )
     out.messages = cur.rowcount
+    # Visits over before the cutoff keep only their times (statistics); notes past their
+    # expiry keep only their category and dates.
+    await conn.execute(
+        "UPDATE visits SET client = '', place = '', point = '', companion = ''"
+        " WHERE state IN ('ended', 'cancelled') AND ended_at < :cutoff AND client || place"
+        " || point || companion != ''", params)
+    await conn.execute(
+        "UPDATE visit_notes SET body = '', client = '', place = '', point = ''"
+        " WHERE expires_at <= :now AND body || client || place || point != ''",
+        {"now": ts(now)})
     if await has_table(conn, "hazard_photos"):
         old = "SELECT id FROM hazards WHERE created_at < ?"
         out.photos = await _photos(

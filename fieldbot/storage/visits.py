@@ -256,10 +256,3 @@ async def remove_note(conn: Tx, note_id: int, by: int, now: datetime) -> bool:
     )
     return cur.rowcount == 1
 
-
-async def purge_expired_notes(conn: Tx, now: datetime) -> int:
-    """Expired notes keep only their category and dates (statistics)."""
-    cur = await conn.execute(
-        "UPDATE visit_notes SET body = '', client = '', place = '', point = ''"
-        " WHERE expires_at <= ? AND body != ''", (ts(now),))
-    return max(cur.rowcount, 0)
