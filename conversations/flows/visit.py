@@ -71,7 +71,7 @@ Question = tuple[str, InlineKeyboardMarkup | ReplyKeyboardMarkup | None]
 
 async def _question(context: BotContext, draft: VisitDraft, step: Step) -> Question:
     t = context.t
-    if step is Step.PLACE and draft.pinned is not None:
+    if step is Step.PLACE and draft.pinned is not None and draft.point is not None:
         return t("visit.ask.client_after_pin", place=draft.pinned.place().label()), \
             keyboards.rows([(t("visit.button.no_client"), "visit:noclient")])
     if step is Step.PLACE:
