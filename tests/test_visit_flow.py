@@ -163,3 +163,21 @@ async def test_a_restart_in_the_middle_of_the_questions_resumes_them(team: World
     await team.rep.press(START)
     [row] = await rows(team, "SELECT state FROM visits")
     assert row["state"] == "active"
+
+
+async def test_a_visit_in_chinese_reads_in_chinese(team: World) -> None:
+    lin = team.fake.user(4006, "Lin", "zh")
+    await team.enrol(lin, "staff", "north")
+    await lin.send("/visit")
+    assert "拜访客户" in lin.last.body
+    await lin.send("华为技术有限公司")
+    await lin.press("独自前往")
+    await lin.press("+1 小时")
+    assert "您的客户拜访" in lin.last.body and "10:00" in lin.last.body
+    await lin.press("▶️ 开始计时")
+    assert "拜访已开始计时" in lin.last.body
+    await team.advance(50 * MIN)
+    assert "结束了吗" in lin.last.body
+    assert lin.last.buttons == [["✅ 已结束，我很安全"], ["⏱ +30 分钟", "🆘 紧急求助"]]
+    await team.advance(20 * MIN)
+    assert "Lin has not ended a client visit" in team.manager.last.body  # his own language
