@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from faketelegram.users import FakeUser
 from fieldbot.domain.report import Month
-from tests.builders import SPOT, alerts_in, rows, said
+from tests.builders import BERLIN, SPOT, alerts_in, plan_trip, rows, said
 from tests.harness import World
 
 START = "▶️ Start"
@@ -181,3 +181,25 @@ async def test_a_visit_in_chinese_reads_in_chinese(team: World) -> None:
     assert lin.last.buttons == [["✅ 已结束，我很安全"], ["⏱ +30 分钟", "🆘 紧急求助"]]
     await team.advance(20 * MIN)
     assert "Lin has not ended a client visit" in team.manager.last.body  # his own language
+
+
+async def test_a_typed_end_is_local_time_of_the_trip_under_way(team: World) -> None:
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await team.rep.send("/visit")
+    await team.rep.send("Acme GmbH")
+    await team.rep.press("Alone")
+    assert "Europe/Berlin" in team.rep.last.body
+    await team.rep.send("12:30")  # Berlin is UTC+1: 11:30 UTC
+    assert "Berlin, Germany" in team.rep.last.body  # the destination's risk, as /risk shows
+    await team.rep.press(START)
+    [row] = await rows(team, "SELECT ends_at, tz_name FROM visits")
+    assert row == {"ends_at": "2026-12-01T11:30:00.000000+00:00", "tz_name": "Europe/Berlin"}
+
+
+async def test_extensions_are_limited(team: World) -> None:
+    await visit(team.rep)
+    for _ in range(4):  # the fourth "+30 min" is refused
+        await team.rep.press_data("visit:extend:1")
+    assert "at most 3 times" in team.rep.last.body
+    [row] = await rows(team, "SELECT extensions, ends_at FROM visits")
+    assert row == {"extensions": 3, "ends_at": "2026-12-01T11:30:00.000000+00:00"}
