@@ -207,3 +207,15 @@ async def test_privacy_shows_the_authors_visits_and_notes_and_forgetme_erases_th
     await tom.press("Alone")
     await tom.press("+1 h")
     assert NOTE in tom.last.body
+
+
+async def test_an_old_visits_done_button_does_not_end_the_next_visit(team: World) -> None:
+    await visit(team.rep)
+    await team.advance(50 * MIN)
+    old_reminder = team.rep.last
+    await team.rep.send("/done")
+    await visit(team.rep, client="Next client")
+    await team.rep.press_data("visit:done:1", old_reminder)
+    assert "earlier visit" in team.rep.last.body
+    states = [r["state"] for r in await rows(team, "SELECT state FROM visits ORDER BY id")]
+    assert states == ["ended", "active"]

@@ -22,7 +22,7 @@ from conversations.flows.common import NEW_TEXT, pressed
 from conversations.render import keyboards
 from conversations.render import visit as render
 from conversations.render.formatting import local_time
-from fieldbot.domain.visits import MAX_NOTE, ExtendRefusal, NoteCategory
+from fieldbot.domain.visits import MAX_NOTE, ExtendRefusal, FinishStatus, NoteCategory
 from fieldbot.services.visits import Finished, Started
 
 NOTE = "visit_note"  # user_data: {"visit_id", "category"} of the note being written
@@ -74,6 +74,11 @@ async def done_pressed(update: Update, context: BotContext) -> None:
     finished = await context.services.visits.finish(context.member.id,
                                                     int(query.data.rsplit(":", 1)[1]))
     await keyboards.take_buttons_off(update)
+    if finished.status is FinishStatus.NONE_OPEN and await context.services.visits.current(
+            context.member.id) is not None:  # an earlier visit's button: this one goes on
+        assert update.effective_message
+        await update.effective_message.reply_html(context.t("visit.done.other"))
+        return
     await _ended(update, context, finished)
 
 
