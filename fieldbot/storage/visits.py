@@ -181,15 +181,6 @@ async def push(conn: Tx, visit_id: int, due: datetime) -> None:
     await conn.execute("UPDATE visits SET due_at = ? WHERE id = ?", (ts(due), visit_id))
 
 
-async def on_visit(conn: Tx, team: str | None, *, cipher: Cipher,
-                   limit: int = 200) -> list[VisitRow]:
-    """Return the visits under way (of one team, or everyone's), the soonest end first."""
-    rows = await conn.execute_fetchall(
-        "SELECT * FROM visits WHERE state IN ('active', 'reminded', 'overdue')"
-        " AND (? IS NULL OR team = ?) ORDER BY ends_at LIMIT ?", (team, team, limit))
-    return [_visit(r, cipher) for r in rows]
-
-
 # --- notes ------------------------------------------------------------------------------------
 
 
