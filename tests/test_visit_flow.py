@@ -74,6 +74,8 @@ async def test_a_missed_visit_end_climbs_to_the_manager_and_the_officers(team: W
     assert not alerts_in(team.officer.texts(), "Alert A-1")
     await team.advance(10 * MIN)
     assert "Alert A-1" in team.officer.last.body
+    await team.officer.send("/alerts")
+    assert "client visit overdue" in team.officer.last.body
     await team.advance(10 * MIN)
     assert len(alerts_in(team.officer.texts(), "Alert A-1")) == 2  # repeats every 10 min
 

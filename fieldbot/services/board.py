@@ -161,6 +161,8 @@ class BoardService:
                  if a.acked_by is not None else None)
         trip = (await trips.get(conn, a.trip_id, cipher=self._cipher)
                 if a.trip_id is not None else None)
+        visit = (await visits.of_alert(conn, a.id, cipher=self._cipher)
+                 if a.kind is AlertKind.VISIT else None)
         step = None
         if a.step_index >= 0:
             esc = alert_rules.escalation(self._policy, a.kind, a.risk_level)
@@ -171,7 +173,8 @@ class BoardService:
             subject_name=subject.name if subject else "?",
             subject_team=subject.team if subject else "",
             anchor=a.anchor,
-            tz_name=trip.legs[0].place.tz_name if trip and trip.legs else "UTC",
+            tz_name=trip.legs[0].place.tz_name if trip and trip.legs else (
+                visit.tz_name if visit else "UTC"),
             step_index=a.step_index,
             tier=step.tier if step else None,
             attempt=step.attempt if step else None,
