@@ -7,6 +7,7 @@ import binascii
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     Field,
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = None
     key_file: Path | None = None
     retention: Annotated[timedelta, NoDecode] = timedelta(days=90)
+    # The zone a client visit is timed in when nothing better is known (no pin, no trip).
+    default_tz: str = "UTC"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -74,6 +77,15 @@ class Settings(BaseSettings):
     def _duration(cls, value: object) -> object:
         if isinstance(value, str):
             return parse_duration(value)
+        return value
+
+    @field_validator("default_tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone name, e.g. Europe/Berlin") from None
         return value
 
     @field_validator("retention")

@@ -111,7 +111,27 @@ _ESCALATION_KEYS: dict[str, Callable[[object], Any]] = {
     "emergency_after_missed_nights": _as_count,
 }
 _SOS_KEYS: dict[str, Callable[[object], Any]] = {"repeat_every": _as_duration}
-_SECTIONS = ("checkin", "escalation", "sos", "risk")
+
+
+def _as_window(value: object) -> tuple[time, time]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError(f'{_show(value)} is not two times of day like ["19:00", "06:00"]')
+    return _as_time(value[0]), _as_time(value[1])
+
+
+_VISIT_KEYS: dict[str, Callable[[object], Any]] = {
+    "max_length": _as_duration,
+    "remind_before": _as_duration,
+    "after_dark": _as_window,
+    "extend_by": _as_duration,
+    "max_extensions": _as_count,
+    "rep_reminders": _as_durations,
+    "manager_after": _as_duration,
+    "officers_after": _as_duration,
+    "repeat_every": _as_duration,
+    "notes_expire": _as_duration,
+}
+_SECTIONS = ("checkin", "escalation", "sos", "risk", "visit")
 
 
 class _Reader:
@@ -212,4 +232,7 @@ def _policy_from(doc: Mapping[str, Any], reader: _Reader) -> Policy:
         else:
             continue
         per_level[level] = reader.build(where, partial(apply_overrides, escalation, overrides))
-    return Policy(checkin=checkin, escalation=escalation, sos=sos, per_level=per_level)
+    changes = reader.section(reader.table(doc, "visit", "visit"), _VISIT_KEYS, "visit")
+    visit = reader.build("visit", partial(replace, default.visit, **changes))
+    return Policy(checkin=checkin, escalation=escalation, sos=sos, per_level=per_level,
+                  visit=visit)

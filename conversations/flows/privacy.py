@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from conversations.context import BotContext
 from conversations.flows.start import role_name
 from conversations.i18n import Texts
+from conversations.render import visit as visit_render
 from conversations.render.formatting import bounded, day, local_time, map_link
 from fieldbot.services.privacy import ErasureRefused, PersonalData, StoredTrip
 
@@ -59,6 +60,9 @@ def personal_data_text(t: Texts, data: PersonalData) -> str:
         facts.append(t("privacy.no_locations"))
     facts.append(t("privacy.alerts", count=data.alerts_about, open=len(data.open_alerts)))
     facts.append(t("privacy.hazards", count=data.hazards, photos=data.photos))
+    facts.append(t("privacy.visits", count=data.visits, notes=len(data.notes)))
+    facts += [visit_render.note_line(t, n.category.value, n.body,
+                                     n.created_at.date().isoformat()) for n in data.notes]
     facts.append(t("privacy.audit", count=data.audit_entries))
     parts.append("\n".join(facts))
     parts.append(t("privacy.protection", days=data.retention.days))

@@ -30,6 +30,7 @@ from conversations.flows.base import Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT
 from conversations.i18n import Raw, Texts
 from conversations.render import keyboards
+from conversations.render import visit as visit_render
 from conversations.render.formatting import day, place_label, places_label
 from conversations.render.trip import risk_text, trip_summary
 from fieldbot.domain.places import Place
@@ -240,9 +241,15 @@ PLACE = common.PlaceQuestion(
     pick="risk.pick", button="risk:pick:", longest=MAX_PLACE)
 
 
-async def _render_risk(context: BotContext, place: Place) -> str:
+async def _render_risk(context: BotContext, place: Place,
+                       pin: tuple[float, float] | None = None) -> str:
+    """The place's risk, and colleagues' client safety notes within 300 m of it (or the pin)."""
     assessment = await context.services.risk.assess_place(place)
-    return risk_text(context.t, place, assessment, context.services.clock.now())
+    text = risk_text(context.t, place, assessment, context.services.clock.now())
+    notes = await context.services.visits.notes_for("", pin or (place.lat, place.lon))
+    if notes:
+        text += "\n\n" + visit_render.notes_block(context.t, notes, "risk.notes_head")
+    return text
 
 
 async def risk_command(update: Update, context: BotContext) -> int:
@@ -282,9 +289,10 @@ async def risk_pin(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message
     place = await common.pinned_place(update, context)
-    if place is None:
+    if place is None or message.location is None:
         return RiskAsk.PLACE
-    await message.reply_html(await _render_risk(context, place),
+    pin = (message.location.latitude, message.location.longitude)
+    await message.reply_html(await _render_risk(context, place, pin),
                              reply_markup=ReplyKeyboardRemove())
     return ConversationHandler.END
 

@@ -7,8 +7,8 @@ from telegram import Bot, BotCommand, BotCommandScopeChat
 from conversations.i18n import Texts
 from fieldbot.domain.members import Member
 
-EVERYONE = ("start", "help", "trip", "trips", "endtrip", "checkin", "sos", "risk", "hazard",
-            "language", "cancel")
+EVERYONE = ("start", "help", "trip", "trips", "endtrip", "checkin", "visit", "done", "sos",
+            "risk", "hazard", "language", "cancel")
 LEADS = ("team", "alerts", "hazards", "report", "invite")
 
 

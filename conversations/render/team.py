@@ -61,6 +61,11 @@ def _entry(t: Texts, e: Entry, now: datetime) -> str:
         tz = e.leg.place.tz_name if e.leg is not None else "UTC"
         lines.append(t("team.entry.location", link=map_link(lat, lon),
                        at=local_time(at, tz, lang)))
+    if e.visit is not None:
+        who = (t("team.visit.with", companion=e.visit.companion) if e.visit.companion
+               else t("team.visit.alone"))
+        lines.append(t("team.visit", ends=local_time(e.visit.ends_at, e.visit.tz_name, lang),
+                       who=who))
     if e.next_deadline is not None and e.next_deadline_tz is not None:
         lines.append(t("team.entry.deadline",
                        deadline=local_time(e.next_deadline, e.next_deadline_tz, lang)))
@@ -157,6 +162,10 @@ def report_text(t: Texts, p: dict[str, Any]) -> str:
                        worst=duration(timedelta(seconds=p["worst_ack"]), lang)))
     else:
         lines.append(t("report.ack_none"))
+    if p.get("visits"):
+        lines.append(t("report.visits", visits=p["visits"],
+                       alone=p.get("visits_alone_after_dark", 0),
+                       alerts=p.get("visit_alerts", 0)))
     hazards = p.get("hazards")
     if hazards is not None:
         counts = {SEVERITY_NAMES[s]: hazards.get(str(s), 0) for s in SEVERITIES}

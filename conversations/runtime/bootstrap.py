@@ -30,6 +30,7 @@ from conversations.flows import (
     start,
     team,
     trip,
+    visit,
 )
 from conversations.flows import base as flows
 from conversations.render import menus
@@ -120,6 +121,7 @@ def install_handlers(app: FieldbotApp) -> None:
     invite.register(app)
     trip.register(app)  # before checkin: a pin mid-/trip or mid-/risk is a destination
     hazard.register(app)  # before checkin too: a pin mid-/hazard is its location
+    visit.register(app)  # before checkin too: a pin mid-/visit is the visit's place
     checkin.register(app)
     alerts.register(app)
     team.register(app)

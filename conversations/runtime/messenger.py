@@ -17,6 +17,7 @@ from conversations.i18n import Raw, Texts
 from conversations.render import hazard as hazard_render
 from conversations.render import keyboards
 from conversations.render import team as team_render
+from conversations.render import visit as visit_render
 from conversations.render.formatting import day, local_time, map_link, places_label
 from fieldbot.domain.ladder import AlertKind, Tier
 from fieldbot.domain.places import Place
@@ -75,7 +76,8 @@ class TelegramMessenger:
             "erasure_notice": self._erasure_notice,
             "trip_report": self._trip_report,
             "resolved": self._resolved,
-            "all_clear": lambda t, p: (t("alert.all_clear", **p), None, False),
+            "all_clear": lambda t, p: (t("alert.all_clear.visit" if p.get("kind") == "visit"
+                                         else "alert.all_clear", **p), None, False),
             "sos_seen": lambda t, p: (t("sos.seen", **p), None, False),
             "sos_closed": lambda t, p: (t("sos.closed", **p), None, False),
             "sos_mistake": lambda t, p: (t("sos.mistake_notice", **p), None, False),
@@ -91,6 +93,7 @@ class TelegramMessenger:
         }
         self._renderers.update(hazard_render.RENDERERS)
         self._renderers.update(team_render.RENDERERS)
+        self._renderers.update(visit_render.RENDERERS)
 
     async def deliver(self, message: OutboxMessage) -> Delivery:
         member = await self._enrolment.member(message.recipient)
@@ -146,6 +149,8 @@ class TelegramMessenger:
                 keyboards.checkin(t, p.get("night_id")), False)
 
     def _alert_rep(self, t: Texts, p: dict[str, Any]) -> Rendered:
+        if p.get("kind") == AlertKind.VISIT.value and "visit" in p:
+            return visit_render.alert_rep(t, p)
         text = t("checkin.urgent", alert=p["alert"], attempt=p["attempt"])
         return text, keyboards.checkin(t), False
 
@@ -175,6 +180,8 @@ class TelegramMessenger:
                 )
             lines.append(t("alert.lodging", lodging=p["lodging"] or t("trip.lodging_unknown")))
             lines.append(t("alert.contact", name=p["contact_name"], phone=p["contact_phone"]))
+        if "visit" in p:
+            lines.extend(visit_render.alert_lines(t, p["visit"]))
         where = p.get("last_location")
         if where:
             lines.append(

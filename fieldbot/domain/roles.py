@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "endtrip": _EVERYONE,
     "checkin": _EVERYONE,
     "sos": _EVERYONE,
+    "visit": _EVERYONE,
+    "done": _EVERYONE,
     "risk": _EVERYONE,
     "hazard": _EVERYONE,
     "points": _EVERYONE,

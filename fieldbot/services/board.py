@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
+from fieldbot.domain import alerts as alert_rules
 from fieldbot.domain import board, ladder
-from fieldbot.domain.board import BoardState, Entry, OpenAlert, Tonight
+from fieldbot.domain.board import BoardState, Entry, OnVisit, OpenAlert, Tonight
 from fieldbot.domain.ladder import AlertKind, Tier
 from fieldbot.domain.members import Member
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.roles import Role
-from fieldbot.storage import alerts, audit, trips, users
+from fieldbot.storage import alerts, audit, trips, users, visits
 from fieldbot.storage import board as store
 from fieldbot.storage.alerts import AlertRow
 from fieldbot.storage.db import Database, Tx
@@ -119,7 +120,8 @@ class BoardService:
         for a in await alerts.open_alerts_for(conn, user_id, _ALL_KINDS):
             if board.visible_alert(viewer.id, user_id, a.kind):
                 signals.append(OpenAlert(a.kind, await store.leads_alerted(conn, a.id)))
-        if trip is None and not signals:
+        on_visit = await visits.open_for(conn, user_id, cipher=self._cipher)
+        if trip is None and not signals and on_visit is None:
             return None  # planned, not under way: not on the board yet
         upcoming = await alerts.next_night(conn, user_id, now)
         tonight = Tonight(night.deadline, night.state) if night is not None else None
@@ -134,6 +136,8 @@ class BoardService:
             next_deadline_tz=upcoming.tz_name if upcoming else None,
             last_checkin=await store.last_checkin(conn, user_id),
             last_location=await alerts.last_location(conn, user_id, cipher=self._cipher),
+            visit=OnVisit(on_visit.ends_at, on_visit.tz_name, on_visit.companion)
+            if on_visit is not None else None,
         )
 
     async def open_alerts(self, viewer: Member) -> list[AlertView]:
@@ -160,8 +164,10 @@ class BoardService:
                  if a.acked_by is not None else None)
         trip = (await trips.get(conn, a.trip_id, cipher=self._cipher)
                 if a.trip_id is not None else None)
+        visit = (await visits.of_alert(conn, a.id, cipher=self._cipher)
+                 if a.kind is AlertKind.VISIT else None)
         step = coming = None
-        esc = self._policy.escalation_for(a.risk_level)
+        esc = alert_rules.escalation(self._policy, a.kind, a.risk_level)
         if a.step_index >= 0:
             step = ladder.step_at(a.kind, esc, self._policy.sos, a.anchor, a.step_index)
         if a.acked_by is None and a.next_due_at is not None:
@@ -172,7 +178,8 @@ class BoardService:
             subject_name=subject.name if subject else "?",
             subject_team=subject.team if subject else "",
             anchor=a.anchor,
-            tz_name=trip.legs[0].place.tz_name if trip and trip.legs else "UTC",
+            tz_name=trip.legs[0].place.tz_name if trip and trip.legs else (
+                visit.tz_name if visit else "UTC"),
             step_index=a.step_index,
             tier=step.tier if step else None,
             attempt=step.attempt if step else None,

@@ -30,6 +30,7 @@ from fieldbot.services.report import ReportService
 from fieldbot.services.risk import RiskService
 from fieldbot.services.sweeper import Sweeper
 from fieldbot.services.trips import TripService
+from fieldbot.services.visits import VisitService
 from fieldbot.storage import outbox
 from fieldbot.storage.advisories import AdvisoryStore
 from fieldbot.storage.db import Database
@@ -62,6 +63,7 @@ class Services:
     reports: ReportService
     inbox: UpdateInbox
     sweeper: Sweeper
+    visits: VisitService
     sender: OutboxSender | None = field(default=None)
 
     async def open(self) -> None:
@@ -156,6 +158,7 @@ def build_services(
         reports=ReportService(db, clock, cipher),
         inbox=inbox,
         sweeper=Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file),
+        visits=VisitService(db, clock, policy, escalation, cipher, settings.default_tz),
     )
 
 

@@ -22,12 +22,13 @@ from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
 from fieldbot.services.photos import FOLDER as PHOTO_FOLDER
 from fieldbot.services.photos import seal_stored
-from fieldbot.storage import alerts, audit, outbox, trips, users
+from fieldbot.storage import alerts, audit, outbox, trips, users, visits
 from fieldbot.storage import privacy as store
 from fieldbot.storage.audit import AuditEntry
 from fieldbot.storage.codec import parse_ts, ts
 from fieldbot.storage.db import Database, Tx
 from fieldbot.storage.privacy import CANARY, Erased, Purged
+from fieldbot.storage.visits import NoteRow
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ class PersonalData:
     photos: int
     audit_entries: int
     retention: timedelta
+    visits: int = 0
+    notes: tuple[NoteRow, ...] = ()  # the client safety notes they left that are still shown
 
 
 class ErasureRefused(Exception):
@@ -293,6 +296,10 @@ class PrivacyService:
                 photos=photos,
                 audit_entries=await audit.count_about(conn, user_id, hide_duress=True),
                 retention=self._retention,
+                visits=await count(conn, "SELECT COUNT(*) FROM visits WHERE user_id = ?",
+                                   user_id),
+                notes=tuple(await visits.notes_by(conn, user_id, self._clock.now(),
+                                                  cipher=self._cipher)),
             )
 
     # --- erasure ------------------------------------------------------------------------

@@ -64,7 +64,8 @@ class ReportService:
             nights = await store.month_nights(conn, month)
             alerts = await store.month_alerts(conn, month)
             hazards = await store.month_hazards(conn, month)
-        return report.by_team(month, nights, alerts, hazards)
+            visits = await store.month_visits(conn, month)
+        return report.by_team(month, nights, alerts, hazards, visits)
 
     async def export(self, month: Month, out: Path, actor: int | None = None) -> Exported:
         """Write the month's table as CSV and a PNG chart into `out`; the export is audited."""
@@ -117,7 +118,8 @@ async def _summary(conn: Tx, month: Month, team: str | None) -> MonthReport:
     nights = await store.month_nights(conn, month)
     alerts = await store.month_alerts(conn, month)
     hazards = await store.month_hazards(conn, month)
-    return report.summarise(month, team, nights, alerts, hazards)
+    visits = await store.month_visits(conn, month)
+    return report.summarise(month, team, nights, alerts, hazards, visits)
 
 
 def write_csv(rows: list[MonthReport], path: Path) -> None:

@@ -24,6 +24,8 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("locations", ("point",)),
     ("outbox", ("params",)),
     ("hazards", ("description", "point", "place")),
+    ("visits", ("client", "place", "point", "companion")),
+    ("visit_notes", ("client", "place", "point", "body")),
 )
 # Encrypted values kept in the vault: the canary, and the audit log's MAC key.
 ENCRYPTED_META = ("canary", "audit_key")
@@ -245,6 +247,10 @@ async def stop_safety_work(conn: Tx, user_id: int, now: datetime) -> Stopped:
         (user_id,),
     )
     out.nights = max(cur.rowcount, 0)
+    # A visit under way stops too: its timer would otherwise alert about nobody.
+    await conn.execute("UPDATE visits SET state = 'cancelled', due_at = NULL"
+                       " WHERE user_id = ? AND state IN ('active', 'reminded', 'overdue')",
+                       (user_id,))
     return out
 
 
@@ -297,6 +303,13 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
     await run("UPDATE alerts SET acked_by = ? WHERE acked_by = ?")
     await run("UPDATE alerts SET resolved_by = ? WHERE resolved_by = ?")
     await run("UPDATE alert_recipients SET user_id = ? WHERE user_id = ?")
+    # Visits stay as statistics without who, where or with whom; the notes they left stay for
+    # colleagues' safety, no longer theirs (they are about a client, not about the author).
+    await run("UPDATE visits SET user_id = ?, client = '', place = '', point = '',"
+              " companion = '', draft_key = NULL WHERE user_id = ?")
+    await run("UPDATE visits SET companion_id = NULL WHERE companion_id = ?", (user_id,))
+    await run("UPDATE visit_notes SET author_id = NULL WHERE author_id = ?", (user_id,))
+    await run("UPDATE visit_notes SET removed_by = ? WHERE removed_by = ?")
     out.locations = await run("DELETE FROM locations WHERE user_id = ?", (user_id,))
     # Messages to them that were never sent cannot be sent any more; sent ones lose their
     # content and the id in their dedupe key. Messages about them lose their content.
@@ -399,6 +412,16 @@ async def purge_before(conn: Tx, cutoff: datetime, now: datetime) -> Purged:
         params,
     )
     out.messages = cur.rowcount
+    # Visits over before the cutoff keep only their times (statistics); notes past their
+    # expiry keep only their category and dates.
+    await conn.execute(
+        "UPDATE visits SET client = '', place = '', point = '', companion = ''"
+        " WHERE state IN ('ended', 'cancelled') AND ended_at < :cutoff AND client || place"
+        " || point || companion != ''", params)
+    await conn.execute(
+        "UPDATE visit_notes SET body = '', client = '', place = '', point = ''"
+        " WHERE expires_at <= :now AND body || client || place || point != ''",
+        {"now": ts(now)})
     if await has_table(conn, "hazard_photos"):
         old = "SELECT id FROM hazards WHERE created_at < ?"
         out.photos = await _photos(

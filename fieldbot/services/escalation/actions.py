@@ -177,7 +177,7 @@ class AlertActions:
         await audit.record(tx, None, "alert_all_clear", a.user_id, f"alert={a.id}", now)
         subject = await users.get(tx, a.user_id, cipher=self._cipher)
         await self._tell_alerted(tx, a, "clear", "all_clear",
-                                 {"alert": a.label, "at": ts(now),
+                                 {"alert": a.label, "at": ts(now), "kind": a.kind.value,
                                   "subject_name": subject.name if subject else "?"}, now)
 
     async def _tell_alerted(

@@ -14,12 +14,13 @@ from typing import Any
 from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts as rules
 from fieldbot.domain.alerts import AlertState, EmptyTier, Ladder, People, Send
-from fieldbot.domain.ladder import Tier
+from fieldbot.domain.ladder import AlertKind, Tier
 from fieldbot.domain.members import Member
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.trips import leg_at
 from fieldbot.services.escalation.notices import Notices
-from fieldbot.storage import alerts, audit, outbox, trips, users
+from fieldbot.services.escalation.visits import visit_details
+from fieldbot.storage import alerts, audit, outbox, trips, users, visits
 from fieldbot.storage.alerts import AlertRow
 from fieldbot.storage.codec import ts
 from fieldbot.storage.db import Database, StorageUnavailable, Tx
@@ -185,6 +186,12 @@ class LadderRunner:
                 contact_name=trip.contact_name,
                 contact_phone=trip.contact_phone,
             )
+        # A visit's alert (or an SOS during a visit) shows the visit: client, place, with whom.
+        visit = await (visits.of_alert(tx, a.id, cipher=self._cipher) if a.kind is AlertKind.VISIT
+                       else visits.open_for(tx, a.user_id, cipher=self._cipher))
+        if visit is not None:
+            details["visit"] = visit_details(visit)
+            details.setdefault("tz", visit.tz_name)
         where = await alerts.last_location(tx, a.user_id, cipher=self._cipher)
         if where is not None:
             details["last_location"] = {"lat": where[0], "lon": where[1], "at": ts(where[2])}
