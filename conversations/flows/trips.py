@@ -29,7 +29,7 @@ from conversations.flows import common, drafts
 from conversations.flows.base import Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT
 from conversations.i18n import Raw, Texts
-from conversations.render import keyboards
+from conversations.render import crisis, keyboards
 from conversations.render.formatting import day
 from conversations.render.trip import risk_text, trip_summary
 from fieldbot.domain.places import Place
@@ -241,7 +241,11 @@ PLACE = common.PlaceQuestion(
 
 async def _render_risk(context: BotContext, place: Place) -> str:
     assessment = await context.services.risk.assess_place(place)
-    return risk_text(context.t, place, assessment, context.services.clock.now())
+    text = risk_text(context.t, place, assessment, context.services.clock.now())
+    lessons = await context.services.lessons.near(place)  # anonymised, DESIGN.md §12
+    if lessons:
+        text += "\n\n" + crisis.lessons_near(context.t, len(lessons), place.name)
+    return text
 
 
 async def risk_command(update: Update, context: BotContext) -> int:

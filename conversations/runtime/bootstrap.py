@@ -23,10 +23,14 @@ from conversations.context import BotContext, BotData
 from conversations.flows import (
     alerts,
     checkin,
+    drill,
     hazard,
+    incident,
     invite,
+    lessons,
     privacy,
     reachability,
+    review,
     start,
     team,
     trip,
@@ -121,6 +125,10 @@ def install_handlers(app: FieldbotApp) -> None:
     trip.register(app)  # before checkin: a pin mid-/trip or mid-/risk is a destination
     hazard.register(app)  # before checkin too: a pin mid-/hazard is its location
     checkin.register(app)
+    incident.register(app)  # before the alerts: Resolve → "incident" opens its draft
+    review.register(app)
+    lessons.register(app)
+    drill.register(app)
     alerts.register(app)
     team.register(app)
     privacy.register(app)

@@ -19,6 +19,8 @@ The ladders (delays from the anchor; r = the policy's repeat interval):
 - EMERGENCY (the Nth consecutive missed night): REP at +0, EMERGENCY at +0, then EMERGENCY
   every r. "Both at once" is two steps due at the same instant rather than a step with two
   tiers, so that the tier -> recipients rule above has no exceptions.
+- DRILL (a practice alert, `/drill`): the MISSED ladder of the base policy, anchored when the
+  officer starts it; never the EMERGENCY tier, so no emergency contact ever hears of a drill.
 - SOS and DURESS: OFFICERS at +0, then OFFICERS every sos.repeat_every. No step of these
   ladders is REP; a DURESS alert must never be visible to the rep.
 
@@ -49,6 +51,7 @@ class AlertKind(StrEnum):
     EMERGENCY = "emergency"  # the Nth consecutive missed night
     SOS = "sos"
     DURESS = "duress"  # an SOS the rep must not see
+    DRILL = "drill"  # a practice alert (/drill): the real ladder, labelled DRILL, never counted
 
     @property
     def rep_may_see(self) -> bool:

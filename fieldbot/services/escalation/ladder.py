@@ -14,7 +14,7 @@ from typing import Any
 from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts as rules
 from fieldbot.domain.alerts import AlertState, EmptyTier, Ladder, People, Send
-from fieldbot.domain.ladder import Tier
+from fieldbot.domain.ladder import AlertKind, Tier
 from fieldbot.domain.members import Member
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.trips import leg_at
@@ -167,6 +167,8 @@ class LadderRunner:
             "subject_name": subject.name if subject else "?",
             "anchor": ts(a.anchor),
         }
+        if a.kind is AlertKind.DRILL:
+            details["drill"] = True  # every channel labels it DRILL (DESIGN.md §12)
         trip = await trips.get(tx, a.trip_id, cipher=self._cipher) if a.trip_id else None
         if trip is not None:
             # The zone of where the rep was: the missed night's own leg, or the leg under way.
