@@ -71,7 +71,7 @@ async def chosen(update: Update, context: BotContext) -> None:
             context.services.policy.drill.ends_after)),
         reply_markup=keyboards.rows(
             [(t("drill.button.start"), f"drill:go:{kind}:{number}:{nonce}")],
-            [(t("button.cancel"), "drill:cancel")]))
+            [(t("crisis.button.cancel"), "drill:cancel")]))
 
 
 async def go(update: Update, context: BotContext) -> None:

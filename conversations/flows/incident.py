@@ -85,7 +85,7 @@ async def _ask(update: Update, context: BotContext, draft: IncidentDraft, step: 
                                        draft.people or "", draft.description, draft.alert_label)
         markup = keyboards.rows([(t("incident.button.confirm"),
                                   f"incident:confirm:{draft.draft_key}")],
-                                [(t("button.cancel"), "incident:cancel")])
+                                [(t("crisis.button.cancel"), "incident:cancel")])
         await update.effective_message.reply_html(text, reply_markup=markup)
         return step
     question, buttons = crisis.incident_question(t, step.name.lower(), draft.alert_label)

@@ -73,7 +73,7 @@ async def _ask(update: Update, context: BotContext, draft: ReviewDraft, step: St
         text = crisis.review_summary(t, draft.label, draft.what, draft.loss, draft.whys,
                                      draft.responsibility, draft.measures)
         markup = keyboards.rows([(t("review.button.close"), f"review:close:{draft.incident_id}")],
-                                [(t("button.cancel"), "review:cancel")])
+                                [(t("crisis.button.cancel"), "review:cancel")])
     else:
         text, markup = t(f"review.ask.{step.name.lower()}", incident=draft.label), None
     await update.effective_message.reply_html(text, reply_markup=markup)

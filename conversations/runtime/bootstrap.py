@@ -124,9 +124,9 @@ def install_handlers(app: FieldbotApp) -> None:
     invite.register(app)
     trip.register(app)  # before checkin: a pin mid-/trip or mid-/risk is a destination
     hazard.register(app)  # before checkin too: a pin mid-/hazard is its location
-    checkin.register(app)
-    incident.register(app)  # before the alerts: Resolve → "incident" opens its draft
+    incident.register(app)  # before checkin (its text is an answer) and the alerts' Resolve
     review.register(app)
+    checkin.register(app)
     lessons.register(app)
     drill.register(app)
     alerts.register(app)

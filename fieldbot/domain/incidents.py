@@ -201,8 +201,10 @@ _SEPARATORS = re.compile(r"[,;，、；\n]+| and | und | 和 ")
 
 def names_in(people: str, more: Iterable[str] = ()) -> list[str]:
     """Return the names a lesson must not show: the people involved (as typed, split at
-    commas) and `more` (the owner, the alert's subject); longest first."""
+    commas) and `more` (the owner, the alert's subject), and each part of three letters or
+    more of them ("Rita" of "Rita Lee"); longest first."""
     found = {p.strip() for p in _SEPARATORS.split(people)} | {m.strip() for m in more}
+    found |= {part for name in list(found) for part in name.split() if len(part) >= 3}
     return sorted((n for n in found if len(n) >= 2), key=len, reverse=True)
 
 
