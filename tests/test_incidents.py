@@ -102,7 +102,7 @@ async def test_the_five_whys_each_quote_the_answer_before(team: World) -> None:
     await team.manager.send("A car followed Rita from the client to the hotel.")
     await team.manager.send("No harm, one cancelled meeting.")
     assert "«A car followed Rita from the client to the hotel.»" in team.manager.last.body
-    answers = ["She walked alone at night", "The meeting ran late",
+    answers = ["She walked alone at night", "The meeting ran late FIXTURE-WHY-5521",
                "The client was late", "No buffer was planned", "Plans have no night rule"]
     for n, answer in enumerate(answers, start=1):
         if n > 1:
@@ -111,8 +111,11 @@ async def test_the_five_whys_each_quote_the_answer_before(team: World) -> None:
         await team.manager.send(answer)
     assert team.manager.last.body == said("review.ask.responsibility")  # five: no sixth why
     await team.manager.press("Management (rules, planning, resources)")
-    await team.manager.send("Plan a taxi back after 19:00; Rita never walks alone.")
+    await team.manager.send("Plan a taxi back after 19:00; Rita never walks alone. FIXTURE-M-33")
     await team.manager.press("✅ Close the incident")
+    assert said("review.closed", incident="I-1") == team.manager.last.body
+    secrets = raw_bytes(team)  # review answers and the lesson are encrypted at rest
+    assert b"FIXTURE-WHY-5521" not in secrets and b"FIXTURE-M-33" not in secrets
 
     [incident] = await rows(team, "SELECT state, responsibility FROM incidents")
     assert (incident["state"], incident["responsibility"]) == ("closed", "management")

@@ -191,12 +191,10 @@ def drill_result(t: Texts, p: dict[str, Any]) -> Rendered:
 
 
 def report_drills(t: Texts, p: dict[str, Any]) -> str | None:
-    """The monthly summary's line on drills (None: not counted)."""
+    """The monthly summary's line on drills (None: none held this month)."""
     drills = p.get("drills")
-    if drills is None:
+    if not drills or not drills["held"]:
         return None
-    if not drills["held"]:
-        return t("report.drills_none")
     lang = t.language
     rate = drills["answered"] / drills["asked"] if drills["asked"] else 0
     median, worst = drills["median"], drills["worst"]
