@@ -132,3 +132,15 @@ async def test_a_field_rep_cannot_start_a_drill_or_answer_someone_elses(team: Wo
     toast = await team.officer.press_data(data, start)
     assert toast is not None and toast.text == said("guard.stale_button")
     assert len(await rows(team, "SELECT id FROM drills")) == 2
+
+
+async def test_a_drill_never_stops_an_erasure_and_ends_with_it(team: World) -> None:
+    await start_team_drill(team)
+    await team.rep.send("/forgetme")
+    await team.rep.press("🗑 Erase")
+    assert "Your personal data has been erased" in team.rep.last.body
+    [alert] = await rows(team, "SELECT state, resolution FROM alerts")
+    assert (alert["state"], alert["resolution"]) == ("closed", "drill_ended")
+    await team.advance(timedelta(hours=1))
+    assert not [t for t in team.manager.texts() if "DRILL A-1" in t]  # nobody alerted
+    assert "nobody answered" in team.officer.last.body  # the drill ended, reported

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from fieldbot.domain.places import Place
-from tests.builders import BERLIN, DEADLINE, at, plan_trip, raw_bytes, rows, said
+from tests.builders import BERLIN, DEADLINE, at, plan, plan_trip, raw_bytes, rows, said
 from tests.harness import World
 
 BANGKOK = Place("Bangkok", "TH", "Thailand", "Bangkok", 13.7563, 100.5018, "Asia/Bangkok")
@@ -156,6 +156,11 @@ async def test_a_closed_incident_becomes_a_lesson_shown_in_risk_near_the_place(
     assert "Keep phones away from the kerb" in team.rep.last.body
     assert "Rita" not in team.rep.last.body
 
+    await plan(team.rep, destination="Bangkok", end="2026-12-03")  # the /trip summary too
+    assert said("lessons.near", count=1, query="Bangkok") in "\n".join(team.rep.texts()[-2:])
+    await team.manager.send("/privacy")  # the author sees what they wrote is kept
+    assert said("privacy.incidents", incidents=1, lessons=1) in team.manager.last.body
+
 
 async def test_only_a_safety_officer_hands_over_and_only_to_a_safety_officer(
     team: World,
@@ -206,3 +211,18 @@ async def test_careless_and_hostile_input_loses_nothing(team: World) -> None:
     assert team.manager.last.body == said("review.ask.loss")
     toast = await team.manager.press_data("review:close:1")
     assert toast is not None and toast.text == said("guard.stale_button")
+
+
+async def test_an_erased_owner_gets_nothing_and_the_safety_officers_are_told(
+    team: World,
+) -> None:
+    opened = team.clock.now()
+    await open_incident(team, grade=RED)
+    await team.admin.send(f"/forgetme {team.manager.id}")
+    await team.admin.press("🗑 Erase")
+    await at(team, opened + timedelta(hours=20))  # the owner's reminder: the officers instead
+    assert "— First report due by" in team.officer.last.body
+    chats = [str(c.params.get("chat_id", "")) for c in team.fake.calls]
+    assert not [chat for chat in chats if chat.startswith("-")]  # no stand-in is messaged
+    [row] = await rows(team, "SELECT owner_id FROM incidents")
+    assert row["owner_id"] < 0  # kept for the record, under the stand-in

@@ -175,9 +175,11 @@ def run_deadline(policy: IncidentPolicy, due_at: datetime, step_index: int,
                        now - next_due_at > timedelta(minutes=1))
 
 
-def audience(tier: Tier, owner_id: int, officers: Iterable[int]) -> tuple[int, ...]:
+def audience(tier: Tier, owner_id: int | None, officers: Iterable[int]) -> tuple[int, ...]:
     """Return who hears a deadline step: the owner; from the officers' tier on, the officers
-    with the owner."""
+    with the owner. An owner who can no longer be told (erased): the officers at once."""
+    if owner_id is None:
+        return tuple(sorted(set(officers)))
     if tier is Tier.REP:
         return (owner_id,)
     return tuple(sorted({owner_id, *officers}))

@@ -66,8 +66,10 @@ class IncidentDeadlines:
         if not await store.move_deadline(tx, d, run.step_index, run.next_due_at):
             return 0  # another worker moved it: it carries the step out
         officers = [m.id for m in await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)]
+        owner = await users.get(tx, incident.owner_id, cipher=self._cipher)
+        owner_id = owner.id if owner and owner.unreachable != "erased" else None
         for step in run.steps:
-            to = rules.audience(step.tier, incident.owner_id, officers)
+            to = rules.audience(step.tier, owner_id, officers)
             params = {"incident": incident.label, "incident_id": incident.id,
                       "grade": incident.grade.value, "what": d.kind.value,
                       "due_at": ts(d.due_at), "tier": int(step.tier),
