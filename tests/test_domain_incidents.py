@@ -121,3 +121,14 @@ def test_the_example_policy_file_is_the_default() -> None:
     policy = load_policy(example)
     assert policy.incident == IncidentPolicy()
     assert policy.drill == DrillPolicy()
+
+
+def test_a_drill_climbs_the_missed_ladder_and_never_the_emergency_tier() -> None:
+    from fieldbot.domain.ladder import AlertKind, step_at
+    from fieldbot.domain.policy import DEFAULT_POLICY
+
+    esc, sos = DEFAULT_POLICY.escalation, DEFAULT_POLICY.sos
+    drill = [step_at(AlertKind.DRILL, esc, sos, OPENED, i) for i in range(60)]
+    missed = [step_at(AlertKind.MISSED, esc, sos, OPENED, i) for i in range(60)]
+    assert drill == missed
+    assert Tier.EMERGENCY not in {s.tier for s in drill}

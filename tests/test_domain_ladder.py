@@ -231,6 +231,7 @@ TOP_TIER = {
     AlertKind.EMERGENCY: Tier.EMERGENCY,
     AlertKind.SOS: Tier.OFFICERS,
     AlertKind.DURESS: Tier.OFFICERS,
+    AlertKind.DRILL: Tier.OFFICERS,  # a drill never reaches the EMERGENCY tier
 }
 
 
