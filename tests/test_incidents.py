@@ -226,3 +226,18 @@ async def test_an_erased_owner_gets_nothing_and_the_safety_officers_are_told(
     assert not [chat for chat in chats if chat.startswith("-")]  # no stand-in is messaged
     [row] = await rows(team, "SELECT owner_id FROM incidents")
     assert row["owner_id"] < 0  # kept for the record, under the stand-in
+
+
+async def test_a_review_of_the_longest_answers_still_fits_telegrams_limits(team: World) -> None:
+    await open_incident(team, people="P" * 300, description="D" * 500,
+                        place="Berlin")
+    await team.manager.press("📝 Write the review")
+    for n in range(7):  # what, loss, five whys: each the longest answer taken
+        await team.manager.send(str(n) * 1000)
+    await team.manager.press("Execution (how the rules were carried out)")
+    await team.manager.send("M" * 1000)
+    assert team.manager.last.buttons == [["✅ Close the incident"], ["✖️ Cancel"]]
+    await team.manager.press("✅ Close the incident")
+    assert said("review.closed", incident="I-1") == team.manager.last.body
+    await team.rep.send("/lessons")
+    assert len(team.rep.last.body) < 4096

@@ -21,7 +21,7 @@ from fieldbot.services.lessons import LessonPage
 Rendered = tuple[str, InlineKeyboardMarkup | None, bool]
 _MARKERS = {"red": "🔴", "orange": "🟠", "yellow": "🟡", "blue": "🔵"}
 LESSON_TEXT = 300  # characters of a lesson's cause or measures shown in a list
-ANSWER_SHOWN = 600  # characters of an answer shown in the review's summary
+ANSWER_SHOWN = 350  # of an answer in the review's summary: eight answers fit 4,096
 
 
 def minutes(value: timedelta) -> int:
