@@ -241,3 +241,15 @@ async def test_a_review_of_the_longest_answers_still_fits_telegrams_limits(team:
     assert said("review.closed", incident="I-1") == team.manager.last.body
     await team.rep.send("/lessons")
     assert len(team.rep.last.body) < 4096
+
+
+async def test_a_broken_deadline_never_holds_up_a_missed_check_in(team: World) -> None:
+    await open_incident(team)
+    async with team.services.db.transaction() as tx:  # a row no code could have written
+        await tx.execute("UPDATE incident_deadlines SET due_at = 'garbage',"
+                         " next_due_at = '2026-12-01T10:00:00.000000+00:00'")
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(team, DEADLINE + timedelta(minutes=30))
+    assert "Alert A-1" in team.manager.last.body  # the ladder went on
+    pushed = await rows(team, "SELECT next_due_at FROM incident_deadlines")
+    assert all(r["next_due_at"] > "2026-12-01T20:30" for r in pushed)  # tried again later

@@ -161,7 +161,10 @@ class DrillService:
             due = await store.to_settle(tx, self._clock.now(), 100)
         done = 0
         for drill_id in due:
-            done += await self.settle(drill_id)
+            try:
+                done += await self.settle(drill_id)
+            except Exception:
+                log.exception("drill %s could not be ended; trying again later", drill_id)
         return done
 
     async def next_due(self) -> datetime | None:

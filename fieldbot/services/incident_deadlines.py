@@ -18,7 +18,7 @@ from fieldbot.domain.roles import Role
 from fieldbot.storage import audit, outbox, users
 from fieldbot.storage import incidents as store
 from fieldbot.storage.codec import ts
-from fieldbot.storage.db import Database, Tx
+from fieldbot.storage.db import Database, StorageUnavailable, Tx
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,11 @@ class IncidentDeadlines:
                     sent += await self._run(tx, deadline_id, now)
             except Exception:
                 log.exception("incident deadline %s failed; retrying later", deadline_id)
-                async with self._db.transaction() as tx:
-                    await store.push_deadline(tx, deadline_id, now + STEP_RETRY)
+                try:
+                    async with self._db.transaction() as tx:
+                        await store.push_deadline(tx, deadline_id, now + STEP_RETRY)
+                except StorageUnavailable:
+                    log.critical("could not push incident deadline %s forward", deadline_id)
         return sent
 
     async def next_due(self) -> datetime | None:

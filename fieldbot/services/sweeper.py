@@ -5,6 +5,7 @@ and warns the admins of failures the database could not even note."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,8 @@ MAX_TICK_ROUNDS = 5
 MAX_SWEEP_BATCHES = 40
 TICK_SECONDS = 30.0  # one tick's work budget; what is left is due at once (the next tick)
 UNRECORDED_WARN_EVERY = timedelta(hours=1)
+
+log = logging.getLogger(__name__)
 
 
 class Lifecycle(Protocol):
@@ -63,7 +66,12 @@ class Sweeper:
         await self._inbox.flush()
         give_up_at = time.monotonic() + TICK_SECONDS  # a work budget, not a wall-clock time
         for lifecycle in self.lifecycles:
-            await lifecycle.sweep()
+            try:
+                await lifecycle.sweep()
+            except Exception:
+                # An incident's reminder or a drill's end must never hold up a missed
+                # check-in or an SOS: logged, tried again next tick.
+                log.exception("sweep of %s failed", type(lifecycle).__name__)
         for _ in range(MAX_TICK_ROUNDS):
             # Everything due is turned into outbox rows before sending, so the outbox can
             # put SOS first across the whole backlog rather than within one batch; each
