@@ -253,3 +253,31 @@ async def test_a_broken_deadline_never_holds_up_a_missed_check_in(team: World) -
     assert "Alert A-1" in team.manager.last.body  # the ladder went on
     pushed = await rows(team, "SELECT next_due_at FROM incident_deadlines")
     assert all(r["next_due_at"] > "2026-12-01T20:30" for r in pushed)  # tried again later
+
+
+async def test_lessons_before_any_and_a_search_that_finds_none(team: World) -> None:
+    await team.rep.send("/lessons")
+    assert team.rep.last.body == said("lessons.empty")
+    await team.rep.send("/lessons <b>flood</b>")
+    assert team.rep.last.body == said("lessons.none", query="<b>flood</b>")
+
+
+async def test_lessons_come_in_pages(team: World) -> None:
+    from fieldbot.domain.crisis_policy import Grade
+    from fieldbot.domain.incidents import Responsibility, Review
+    from fieldbot.services.incidents import IncidentDraft
+
+    officer = await team.services.enrolment.member(team.officer.id)
+    assert officer is not None
+    for n in range(7):
+        incident = await team.services.incidents.open(officer, IncidentDraft(
+            Grade.BLUE, "Berlin, Germany", "DE", 52.52, 13.405, "", f"Case {n}"))
+        await team.services.incidents.close(incident.id, officer, Review(
+            "what", "loss", (f"cause {n}",), Responsibility.EXECUTION, f"measure number {n}"))
+    await team.rep.send("/lessons measure")
+    first = team.rep.last
+    assert "page 1 of 2" in first.body and first.body.count("measure number") == 5
+    assert first.buttons == [["▶"]]
+    await team.rep.press("▶")
+    assert "page 2 of 2" in team.rep.last.body and team.rep.last.body.count("measure number") == 2
+    assert team.rep.last.buttons == [["◀"]]

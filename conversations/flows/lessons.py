@@ -23,7 +23,8 @@ async def lessons_command(update: Update, context: BotContext) -> None:
     assert update.effective_message
     query = " ".join(context.args or [])[:MAX_QUERY]
     drafts.store(context)[QUERY] = query
-    await update.effective_message.reply_html(*await _page(context, query, 0))
+    text, markup = await _page(context, query, 0)
+    await update.effective_message.reply_html(text, reply_markup=markup)
 
 
 async def page_pressed(update: Update, context: BotContext) -> None:

@@ -140,7 +140,7 @@ def lessons_page(t: Texts, page: LessonPage, query: str
                  ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of lessons (no names: they were taken out when each was written)."""
     if not page.total:
-        return t("lessons.none", query=query or "—"), None
+        return (t("lessons.none", query=query) if query.strip() else t("lessons.empty")), None
     head = t("lessons.head", count=page.total, page=page.page + 1, pages=page.pages)
     items = [t("lessons.item", grade=Raw(grade_badge(t, lesson.grade)),
                place=lesson.place or "—", month=lesson.created_at.strftime("%Y-%m"),
