@@ -281,3 +281,12 @@ async def test_lessons_come_in_pages(team: World) -> None:
     await team.rep.press("▶")
     assert "page 2 of 2" in team.rep.last.body and team.rep.last.body.count("measure number") == 2
     assert team.rep.last.buttons == [["◀"]]
+
+
+async def test_the_place_may_be_the_phones_own_location(team: World) -> None:
+    await team.manager.send("/incident")
+    await team.manager.press(RED)
+    assert team.manager.keyboard is not None  # one tap shares where I am
+    await team.manager.share_location(52.5205, 13.4095)
+    assert "Berlin" in team.manager.messages[-2].body and team.manager.keyboard is None
+    assert team.manager.last.body == said("incident.ask.people")

@@ -89,6 +89,10 @@ async def _ask(update: Update, context: BotContext, draft: IncidentDraft, step: 
         await update.effective_message.reply_html(text, reply_markup=markup)
         return step
     question, buttons = crisis.incident_question(t, step.name.lower(), draft.alert_label)
+    if step is Step.PLACE:  # a name, or the phone's own location with one tap
+        await update.effective_message.reply_html(
+            question, reply_markup=common.location_keyboard(t))
+        return step
     await update.effective_message.reply_html(question, reply_markup=buttons)
     return step
 
