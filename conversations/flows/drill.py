@@ -1,5 +1,6 @@
 """/drill [name] (safety officers): pick a team (or a person by name), confirm, and a
-practice alert labelled DRILL goes through the real ladder to each person."""
+practice alert labelled DRILL goes through the real ladder to each person; and the person's
+own "I'm safe (drill)" button."""
 
 from __future__ import annotations
 
@@ -106,8 +107,29 @@ async def cancelled(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_html(context.t("drill.cancelled"))
 
 
+async def drill_safe(update: Update, context: BotContext) -> None:
+    """The person answers their drill: "I'm safe"."""
+    query = update.callback_query
+    assert query and query.data
+    try:
+        await context.services.drills.safe(int(query.data.split(":")[1]), context.member)
+    except DrillError as error:
+        name = ""
+        if error.by is not None:
+            by = await context.services.enrolment.member(error.by)
+            name = by.name if by else ""
+        await query.answer(context.t.toast(f"drill.err.{error.reason}", name=name),
+                           show_alert=True)
+        return
+    await keyboards.take_buttons_off(update)
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("drill.safe_thanks"))
+    await context.services.deliver()
+
+
 def register(app: Any) -> None:
     app.add_handler(CommandHandler("drill", drill_command))
     app.add_handler(pressed(chosen, r"^drill:(team:\d{1,3}|person:\d{1,18})$"))
     app.add_handler(pressed(go, r"^drill:go:(team:\d{1,3}|person:\d{1,18}):[0-9a-f]{8}$"))
     app.add_handler(pressed(cancelled, r"^drill:cancel$"))
+    app.add_handler(pressed(drill_safe, r"^drillsafe:\d{1,18}$"))

@@ -1,5 +1,4 @@
-"""/lessons [place|keyword]: the lessons learned from closed incidents, anonymised, in pages;
-and the DRILL alert's own "I'm safe" button."""
+"""/lessons [place|keyword]: the lessons learned from closed incidents, anonymised, in pages."""
 
 from __future__ import annotations
 
@@ -11,8 +10,7 @@ from telegram.ext import CommandHandler
 from conversations.context import BotContext
 from conversations.flows import drafts
 from conversations.flows.common import pressed
-from conversations.render import crisis, keyboards
-from fieldbot.services.drills import DrillError
+from conversations.render import crisis
 from fieldbot.services.lessons import MAX_QUERY
 
 QUERY = "lessons_query"  # user_data: the query the pages belong to
@@ -46,27 +44,6 @@ async def _page(context: BotContext, query: str, page: int) -> tuple[str, Any]:
     return crisis.lessons_page(context.t, found, query)
 
 
-async def drill_safe(update: Update, context: BotContext) -> None:
-    """The person answers their drill: "I'm safe"."""
-    query = update.callback_query
-    assert query and query.data
-    try:
-        await context.services.drills.safe(int(query.data.split(":")[1]), context.member)
-    except DrillError as error:
-        name = ""
-        if error.by is not None:
-            by = await context.services.enrolment.member(error.by)
-            name = by.name if by else ""
-        await query.answer(context.t.toast(f"drill.err.{error.reason}", name=name),
-                           show_alert=True)
-        return
-    await keyboards.take_buttons_off(update)
-    assert update.effective_message
-    await update.effective_message.reply_html(context.t("drill.safe_thanks"))
-    await context.services.deliver()
-
-
 def register(app: Any) -> None:
     app.add_handler(CommandHandler("lessons", lessons_command))
     app.add_handler(pressed(page_pressed, r"^lessons:page:\d{1,4}$"))
-    app.add_handler(pressed(drill_safe, r"^drillsafe:\d{1,18}$"))
