@@ -13,7 +13,7 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, MessageHandler
 
 from conversations.context import BotContext
-from conversations.flows import common
+from conversations.flows import common, drafts
 from conversations.flows.alerts import refused as alert_refused
 from conversations.flows.base import DRAFT_LIFETIME, Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
@@ -132,6 +132,9 @@ async def from_alert(update: Update, context: BotContext) -> Step | int | None:
         key = "incident.not_for_drill" if known.drill else "incident.not_for_you"
         await update.effective_message.reply_html(context.t(key))
         return ConversationHandler.END
+    if drafts.store(context).get(INCIDENT.key):  # the alert's incident comes first; say so
+        assert update.effective_message
+        await update.effective_message.reply_html(context.t("incident.replaced"))
     await INCIDENT.drop(context)
     draft = IncidentDraft(alert_id=known.alert.id, alert_label=known.alert.label,
                           grade=known.grade, people=known.people or None,
