@@ -16,6 +16,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fieldbot.domain.crisis_policy import (
+    DEFAULT_GRADE_DEADLINES,
+    DrillPolicy,
+    Grade,
+    GradeDeadlines,
+    IncidentPolicy,
+)
 from fieldbot.domain.policy import (
     DEFAULT_LEVEL_OVERRIDES,
     DEFAULT_POLICY,
@@ -131,7 +138,22 @@ _VISIT_KEYS: dict[str, Callable[[object], Any]] = {
     "repeat_every": _as_duration,
     "notes_expire": _as_duration,
 }
-_SECTIONS = ("checkin", "escalation", "sos", "risk", "visit")
+
+
+_INCIDENT_KEYS: dict[str, Callable[[object], Any]] = {
+    "remind_before": _as_duration,
+    "officers_after": _as_duration,
+    "repeat_every": _as_duration,
+}
+_GRADE_KEYS: dict[str, Callable[[object], Any]] = {
+    "first_report": _as_duration,
+    "review": _as_duration,
+}
+_DRILL_KEYS: dict[str, Callable[[object], Any]] = {
+    "ends_after": _as_duration,
+    "max_people": _as_count,
+}
+_SECTIONS = ("checkin", "escalation", "sos", "risk", "visit", "incident", "drill")
 
 
 class _Reader:
@@ -235,4 +257,26 @@ def _policy_from(doc: Mapping[str, Any], reader: _Reader) -> Policy:
     changes = reader.section(reader.table(doc, "visit", "visit"), _VISIT_KEYS, "visit")
     visit = reader.build("visit", partial(replace, default.visit, **changes))
     return Policy(checkin=checkin, escalation=escalation, sos=sos, per_level=per_level,
-                  visit=visit)
+                  visit=visit, incident=_incident_from(doc, reader),
+                  drill=_drill_from(doc, reader))
+
+
+def _incident_from(doc: Mapping[str, Any], reader: _Reader) -> IncidentPolicy:
+    """[incident] and its [incident.red] ... [incident.blue] deadlines (DESIGN.md §12)."""
+    table = dict(reader.table(doc, "incident", "incident"))
+    grades: dict[Grade, GradeDeadlines] = {}
+    for grade in Grade:
+        if grade.value not in table:
+            continue
+        where = f"incident.{grade.value}"
+        changes = reader.section(reader.table(table, grade.value, where), _GRADE_KEYS, where)
+        base = DEFAULT_GRADE_DEADLINES[grade]
+        grades[grade] = reader.build(where, partial(replace, base, **changes))
+        del table[grade.value]
+    changes = reader.section(table, _INCIDENT_KEYS, "incident")
+    return reader.build("incident", partial(IncidentPolicy, deadlines=grades, **changes))
+
+
+def _drill_from(doc: Mapping[str, Any], reader: _Reader) -> DrillPolicy:
+    changes = reader.section(reader.table(doc, "drill", "drill"), _DRILL_KEYS, "drill")
+    return reader.build("drill", partial(DrillPolicy, **changes))

@@ -232,6 +232,7 @@ TOP_TIER = {
     AlertKind.SOS: Tier.OFFICERS,
     AlertKind.DURESS: Tier.OFFICERS,
     AlertKind.VISIT: Tier.OFFICERS,
+    AlertKind.DRILL: Tier.OFFICERS,  # a drill never reaches the EMERGENCY tier
 }
 
 

@@ -202,6 +202,20 @@ async def other_flows(world: World, flow: str, text: str) -> None:
     elif flow == "start":
         await world.fake.user(777_001, "Stranger").send(f"/start {text}")
         await rep.send(f"/start {text}")
+    elif flow == "incident":  # every free-text answer of /incident and of its review
+        lead = world.manager
+        await lead.send("/incident")
+        await press_if_shown(lead, "🔴 Red (level one)")
+        for _ in range(3):  # place, people, description: each may be refused and asked again
+            await lead.send(text)
+            await lead.send("Berlin")
+        await press_if_shown(lead, "✅ Record the incident")
+        await press_if_shown(lead, "📝 Write the review")
+        for _ in range(4):
+            await lead.send(text)
+        await lead.send(f"/lessons {text}")
+    elif flow == "drill":
+        await world.officer.send(f"/drill {text}")
     else:  # a plain message outside any conversation, and one to a cancelled flow
         await rep.send(text)
         await rep.send("/cancel")
@@ -209,7 +223,7 @@ async def other_flows(world: World, flow: str, text: str) -> None:
 
 @FUZZ
 @given(flow=st.sampled_from(["hazard", "skip", "endtrip", "risk", "invite", "start", "plain",
-                             "visit"]),
+                             "visit", "incident", "drill"]),
        text=hostile_text)
 def test_hostile_text_in_every_other_conversation(flow: str, text: str) -> None:
     run(lambda world: other_flows(world, flow, text), ends_trip=flow == "endtrip")
@@ -220,7 +234,10 @@ def test_hostile_text_in_every_other_conversation(flow: str, text: str) -> None:
 PREFIXES = ["", "checkin:", "checkin:skip", "escalation:ack:", "escalation:resolve:",
             "escalation:res:", "hazards:verify:", "hazards:dismiss:", "hazard:", "trip:",
             "forgetme:yes:", "language:", "team:", "approve:", "visit:done:", "visit:extend:",
-            "visit:note:1:", "visit:rmnote:", "visit:with:", "visit:end:", "visit:"]
+            "visit:note:1:", "visit:rmnote:", "visit:with:", "visit:end:", "visit:",
+            "incident:", "incidents:show:",
+            "incidents:owner:1:", "review:start:", "review:close:", "lessons:page:", "drill:",
+            "drill:go:team:", "drillsafe:"]
 callback_data = st.builds(
     lambda prefix, tail: (prefix + tail).encode()[:64].decode("utf-8", "ignore") or "x",
     st.sampled_from(PREFIXES),

@@ -95,8 +95,12 @@ async def privacy_command(update: Update, context: BotContext) -> None:
     """Show the sender everything kept about them."""
     assert update.effective_message
     data = await context.services.privacy.personal_data(context.member.id)
+    text = personal_data_text(context.t, data)
+    crisis = await context.services.incidents.counts_for(context.member.id)
+    if any(crisis.values()):  # DESIGN.md §12: incidents opened or owned, lessons written
+        text += "\n\n" + context.t("privacy.incidents", **crisis)
     await update.effective_message.reply_html(
-        personal_data_text(context.t, data), protect_content=True,
+        text, protect_content=True,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
 

@@ -31,7 +31,7 @@ from conversations.flows.base import DRAFT_LIFETIME, Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
 from conversations.flows.drafts import DraftFlow, DraftModel
 from conversations.i18n import Texts
-from conversations.render import keyboards
+from conversations.render import crisis, keyboards
 from conversations.render.formatting import (
     button_day,
     day,
@@ -270,6 +270,9 @@ async def _show_summary(update: Update, context: BotContext, draft: TripDraft) -
     places = list({leg.place: None for leg in legs})
     blocks = [risk_text(t, p, await risk.assess_place(p), now) for p in places]
     core = [t("trip.summary.head"), trip_summary(t, draft.as_trip(int(level)))]
+    for p in places:  # one short line per destination with lessons learned near it
+        if lessons := await context.services.lessons.near(p):
+            blocks.append(crisis.lessons_near(t, len(lessons), p.name))
     if needs_approval(level, draft.night_visits, draft.companion):
         core.append(t("trip.summary.needs_approval"))
     draft.step, draft.editing = Step.CONFIRM, False

@@ -29,7 +29,7 @@ from conversations.flows import common, drafts
 from conversations.flows.base import Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT
 from conversations.i18n import Raw, Texts
-from conversations.render import keyboards
+from conversations.render import crisis, keyboards
 from conversations.render import visit as visit_render
 from conversations.render.formatting import day, place_label, places_label
 from conversations.render.trip import risk_text, trip_summary
@@ -249,6 +249,9 @@ async def _render_risk(context: BotContext, place: Place,
     notes = await context.services.visits.notes_for("", pin or (place.lat, place.lon))
     if notes:
         text += "\n\n" + visit_render.notes_block(context.t, notes, "risk.notes_head")
+    lessons = await context.services.lessons.near(place)  # anonymised, DESIGN.md §12
+    if lessons:
+        text += "\n\n" + crisis.lessons_near(context.t, len(lessons), place.name)
     return text
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from conversations.i18n import Texts
+from conversations.render import crisis
 from conversations.render.formatting import (
     bounded,
     day,
@@ -170,6 +171,9 @@ def report_text(t: Texts, p: dict[str, Any]) -> str:
     if hazards is not None:
         counts = {SEVERITY_NAMES[s]: hazards.get(str(s), 0) for s in SEVERITIES}
         lines.append(t("report.hazards", **counts))
+    drills = crisis.report_drills(t, p)
+    if drills is not None:
+        lines.append(drills)
     return "\n".join(lines)
 
 

@@ -23,10 +23,14 @@ from conversations.context import BotContext, BotData
 from conversations.flows import (
     alerts,
     checkin,
+    drill,
     hazard,
+    incident,
     invite,
+    lessons,
     privacy,
     reachability,
+    review,
     start,
     team,
     trip,
@@ -122,7 +126,11 @@ def install_handlers(app: FieldbotApp) -> None:
     trip.register(app)  # before checkin: a pin mid-/trip or mid-/risk is a destination
     hazard.register(app)  # before checkin too: a pin mid-/hazard is its location
     visit.register(app)  # before checkin too: a pin mid-/visit is the visit's place
+    incident.register(app)  # before checkin (its text is an answer) and the alerts' Resolve
+    review.register(app)
     checkin.register(app)
+    lessons.register(app)
+    drill.register(app)
     alerts.register(app)
     team.register(app)
     privacy.register(app)

@@ -14,6 +14,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import ExtBot
 
 from conversations.i18n import Raw, Texts
+from conversations.render import crisis as crisis_render
 from conversations.render import hazard as hazard_render
 from conversations.render import keyboards
 from conversations.render import team as team_render
@@ -94,6 +95,7 @@ class TelegramMessenger:
         self._renderers.update(hazard_render.RENDERERS)
         self._renderers.update(team_render.RENDERERS)
         self._renderers.update(visit_render.RENDERERS)
+        self._renderers.update(crisis_render.RENDERERS)
 
     async def deliver(self, message: OutboxMessage) -> Delivery:
         member = await self._enrolment.member(message.recipient)
@@ -107,6 +109,8 @@ class TelegramMessenger:
         else:
             rendered = self._renderers[message.kind](t, message.params)
         text, markup, protect, *photo = rendered
+        if message.params.get("drill"):  # a practice alert never reads like a real one
+            text = f"{t('drill.label')}\n{text}"
         try:
             if photo and photo[0] is not None:
                 sent = await self._send_photo(message.recipient, photo[0], text, markup, protect,
@@ -151,6 +155,8 @@ class TelegramMessenger:
     def _alert_rep(self, t: Texts, p: dict[str, Any]) -> Rendered:
         if p.get("kind") == AlertKind.VISIT.value and "visit" in p:
             return visit_render.alert_rep(t, p)
+        if p.get("kind") == AlertKind.DRILL.value:
+            return crisis_render.drill_rep(t, p)
         text = t("checkin.urgent", alert=p["alert"], attempt=p["attempt"])
         return text, keyboards.checkin(t), False
 

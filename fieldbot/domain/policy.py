@@ -14,6 +14,8 @@ from datetime import time, timedelta
 from types import MappingProxyType
 from typing import Any
 
+from fieldbot.domain.crisis_policy import DrillPolicy, IncidentPolicy
+
 _DAY = timedelta(days=1)
 _ZERO = timedelta(0)
 LEVELS = range(1, 5)  # risk levels that may carry their own ladder; 0 (unknown) uses the base
@@ -211,6 +213,8 @@ class Policy:
         default_factory=lambda: MappingProxyType({}), hash=False
     )
     visit: VisitPolicy = field(default_factory=VisitPolicy)
+    incident: IncidentPolicy = field(default_factory=IncidentPolicy)  # [incident], DESIGN §12
+    drill: DrillPolicy = field(default_factory=DrillPolicy)  # [drill]
 
     def __post_init__(self) -> None:
         for level in self.per_level:

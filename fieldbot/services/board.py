@@ -24,7 +24,7 @@ from fieldbot.storage.alerts import AlertRow
 from fieldbot.storage.db import Database, Tx
 
 _SOS_KINDS = (AlertKind.SOS, AlertKind.DURESS)
-_ALL_KINDS = tuple(AlertKind)
+_ALL_KINDS = tuple(k for k in AlertKind if k is not AlertKind.DRILL)  # a drill is no alert
 
 
 class BoardAccessError(Exception):

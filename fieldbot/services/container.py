@@ -19,10 +19,14 @@ from fieldbot.geo.resolver import PlaceResolver
 from fieldbot.policy_file import load_policy
 from fieldbot.services.board import BoardService
 from fieldbot.services.checkins import CheckinService
+from fieldbot.services.drills import DrillService
 from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.escalation import EscalationService
 from fieldbot.services.hazards import HazardService, VerifiedHazards
 from fieldbot.services.inbox import UpdateInbox
+from fieldbot.services.incident_deadlines import IncidentDeadlines
+from fieldbot.services.incidents import IncidentService
+from fieldbot.services.lessons import LessonService
 from fieldbot.services.outbox import Messenger, OutboxSender
 from fieldbot.services.photos import PhotoStore
 from fieldbot.services.privacy import PrivacyService
@@ -64,6 +68,9 @@ class Services:
     inbox: UpdateInbox
     sweeper: Sweeper
     visits: VisitService
+    incidents: IncidentService  # crisis response, DESIGN.md §12
+    lessons: LessonService
+    drills: DrillService
     sender: OutboxSender | None = field(default=None)
 
     async def open(self) -> None:
@@ -138,6 +145,9 @@ def build_services(
     risk = RiskService(resolver, advisories, register, VerifiedHazards(db, clock, cipher), clock)
     escalation = EscalationService(db, clock, policy, cipher)
     inbox = UpdateInbox(db, clock, cipher)
+    sweeper = Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file)
+    drills = DrillService(db, clock, policy, cipher, escalation)
+    sweeper.lifecycles += [IncidentDeadlines(db, clock, policy, cipher), drills]
     return Services(
         settings=settings,
         clock=clock,
@@ -157,7 +167,10 @@ def build_services(
         board=BoardService(db, clock, policy, cipher),
         reports=ReportService(db, clock, cipher),
         inbox=inbox,
-        sweeper=Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file),
+        sweeper=sweeper,
+        incidents=IncidentService(db, clock, policy, cipher, escalation),
+        lessons=LessonService(db, cipher),
+        drills=drills,
         visits=VisitService(db, clock, policy, escalation, cipher, settings.default_tz),
     )
 

@@ -26,6 +26,8 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("hazards", ("description", "point", "place")),
     ("visits", ("client", "place", "point", "companion")),
     ("visit_notes", ("client", "place", "point", "body")),
+    ("incidents", ("place", "people", "description", "review")),
+    ("lessons", ("place", "cause", "measures")),
 )
 # Encrypted values kept in the vault: the canary, and the audit log's MAC key.
 ENCRYPTED_META = ("canary", "audit_key")
@@ -188,11 +190,11 @@ async def has_table(conn: Tx, name: str) -> bool:
 async def open_alert_ids(
     conn: Tx, user_id: int, *, hide_duress: bool = False
 ) -> list[int]:
-    """Alerts about a person that nobody has resolved yet (they block erasure). With
-    `hide_duress`, those the person must never learn of are left out."""
+    """Alerts about a person that nobody has resolved yet (they block erasure; a drill does
+    not). With `hide_duress`, those the person must never learn of are left out."""
     async with conn.execute(
         "SELECT id FROM alerts WHERE user_id = ? AND state IN ('open', 'acknowledged')"
-        " AND (? = 0 OR kind != 'duress') ORDER BY id",
+        " AND kind != 'drill' AND (? = 0 OR kind != 'duress') ORDER BY id",
         (user_id, int(hide_duress)),
     ) as cur:
         return [int(r[0]) for r in await cur.fetchall()]
@@ -251,6 +253,12 @@ async def stop_safety_work(conn: Tx, user_id: int, now: datetime) -> Stopped:
     await conn.execute("UPDATE visits SET state = 'cancelled', due_at = NULL"
                        " WHERE user_id = ? AND state IN ('active', 'reminded', 'overdue')",
                        (user_id,))
+    # A drill about them is practice: it ends (unanswered) rather than stopping the erasure
+    # or alerting anyone further about a person who is gone.
+    await conn.execute(
+        "UPDATE alerts SET state = 'closed', resolution = 'drill_ended', next_due_at = NULL,"
+        " resolved_at = ? WHERE user_id = ? AND kind = 'drill' AND state IN ('open',"
+        " 'acknowledged')", (ts(now), user_id))
     return out
 
 
@@ -336,6 +344,12 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
         out.hazards = await run("UPDATE hazards SET reporter_id = ? WHERE reporter_id = ?")
         await run("UPDATE hazards SET decided_by = ? WHERE decided_by = ?")
         await run("UPDATE points SET user_id = ? WHERE user_id = ?")
+    if await has_table(conn, "incidents"):  # DESIGN.md §12: the records stay, anonymous
+        await run("UPDATE incidents SET opened_by = ? WHERE opened_by = ?")
+        await run("UPDATE incidents SET owner_id = ? WHERE owner_id = ?")
+        await run("UPDATE lessons SET author_id = ? WHERE author_id = ?")
+        await run("UPDATE drills SET started_by = ? WHERE started_by = ?")
+        await run("UPDATE drill_alerts SET user_id = ? WHERE user_id = ?")
     await conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
     if not enrolled and not touched:
         await conn.execute("DELETE FROM users WHERE id = ?", (anon,))

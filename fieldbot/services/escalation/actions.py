@@ -185,6 +185,8 @@ class AlertActions:
         now: datetime, *, but: int | None = None,
     ) -> None:
         """Tell everyone the alert reached (except `but`) what became of it, once each."""
+        if a.kind is AlertKind.DRILL:
+            params = {**params, "drill": True}
         for uid in await alerts.recipients(tx, a.id):
             if uid != but:
                 await outbox.enqueue(

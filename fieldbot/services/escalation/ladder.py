@@ -171,6 +171,8 @@ class LadderRunner:
             "subject_name": subject.name if subject else "?",
             "anchor": ts(a.anchor),
         }
+        if a.kind is AlertKind.DRILL:
+            details["drill"] = True  # every channel labels it DRILL (DESIGN.md §12)
         trip = await trips.get(tx, a.trip_id, cipher=self._cipher) if a.trip_id else None
         if trip is not None:
             # The zone of where the rep was: the missed night's own leg, or the leg under way.
