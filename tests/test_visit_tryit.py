@@ -1,0 +1,33 @@
+"""Client visits tried as a new, a careless and a hostile user (TRY-IT.md): each test here is a
+defect someone saw once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.builders import alerts_in
+from tests.harness import World
+from tests.test_visit_flow import MIN, visit
+
+
+async def test_a_client_name_with_an_ampersand_reads_as_typed_in_every_notice(
+    team: World,
+) -> None:
+    await visit(team.rep, client="Smith & Sons")
+    await team.rep.send("/done")
+    await team.rep.press("😠 Aggressive")
+    await team.rep.send("Threw a <b>chair</b> & shouted")
+    notice = team.manager.last
+    assert "Smith & Sons" in notice.body
+    assert "😠 Aggressive: Threw a <b>chair</b> & shouted" in notice.body  # no tags shown
+    await team.rep.send("/visit")
+    await team.rep.send("/cancel")
+    team.clock.set(datetime(2026, 12, 1, 18, 30, tzinfo=UTC))
+    await visit(team.rep, client="Smith & Sons")
+    assert "Smith & Sons" in team.manager.last.body  # the alone-after-dark notice
+    await team.rep.send("/visit")
+    assert "Smith & Sons" in team.rep.last.body  # "a visit under way"
+    await team.rep.press("Keep it running")
+    await team.advance(70 * MIN)
+    [alert] = alerts_in(team.manager.texts(), "has not ended a client visit")
+    assert "Smith & Sons" in alert and "&amp;" not in alert
