@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.builders import alerts_in
+from tests.builders import alerts_in, rows, said
 from tests.harness import World
-from tests.test_visit_flow import MIN, visit
+from tests.test_visit_flow import MIN, START, visit
 
 
 async def test_a_client_name_with_an_ampersand_reads_as_typed_in_every_notice(
@@ -31,3 +31,18 @@ async def test_a_client_name_with_an_ampersand_reads_as_typed_in_every_notice(
     await team.advance(70 * MIN)
     [alert] = alerts_in(team.manager.texts(), "has not ended a client visit")
     assert "Smith & Sons" in alert and "&amp;" not in alert
+
+
+async def test_typing_ones_own_name_as_the_companion_is_still_alone(team: World) -> None:
+    team.clock.set(datetime(2026, 12, 1, 18, 30, tzinfo=UTC))
+    await team.rep.send("/visit")
+    await team.rep.send("Night Client")
+    await team.rep.send("ＲＩＴＡ")  # her own name, typed full-width
+    assert said("visit.companion.self") in team.rep.last.body
+    assert team.rep.last.buttons == [["Alone"]]
+    await team.rep.press("Alone")
+    await team.rep.press("+1 h")
+    await team.rep.press(START)
+    assert "alone after dark" in team.manager.last.body
+    [row] = await rows(team, "SELECT alone, companion_id FROM visits")
+    assert row == {"alone": 1, "companion_id": None}

@@ -233,6 +233,11 @@ async def companion_typed(update: Update, context: BotContext) -> Step:
     if mate is not None:
         draft.companion, draft.companion_id = mate.name, mate.id
         return await _ask(update, context, draft, Step.END)
+    if context.services.visits.names_self(context.member, text):  # alone, by another name
+        await update.effective_message.reply_html(
+            t("visit.companion.self"),
+            reply_markup=keyboards.rows([(t("visit.button.alone"), "visit:with:alone")]))
+        return Step.COMPANION
     draft.typed_companion = text
     VISIT.save(context, draft)
     await update.effective_message.reply_html(

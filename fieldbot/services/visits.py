@@ -133,6 +133,11 @@ class VisitService:
         mates = [p for p in people if p.id != member.id and fold_text(p.name) == wanted]
         return next((p for p in mates if p.team == member.team), mates[0] if mates else None)
 
+    @staticmethod
+    def names_self(member: Member, name: str) -> bool:
+        """Return whether a typed companion is the person themselves (not a companion)."""
+        return fold_text(name) == fold_text(member.name)
+
     async def member(self, user_id: int) -> Member | None:
         async with self._db.read() as tx:
             return await users.get(tx, user_id, cipher=self._cipher)
