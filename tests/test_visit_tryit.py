@@ -46,3 +46,18 @@ async def test_typing_ones_own_name_as_the_companion_is_still_alone(team: World)
     assert "alone after dark" in team.manager.last.body
     [row] = await rows(team, "SELECT alone, companion_id FROM visits")
     assert row == {"alone": 1, "companion_id": None}
+
+
+async def test_a_visit_plan_put_aside_reads_as_a_sentence_in_both_languages(
+    team: World,
+) -> None:
+    await team.rep.send("/visit")
+    await team.rep.send("Acme")
+    await team.rep.send("/done")  # a command in the middle of the questions
+    assert "⏸ Your unfinished client visit plan was put aside." in team.rep.texts()[-2]
+    lin = team.fake.user(4006, "Lin", "zh")
+    await team.enrol(lin, "staff", "north")
+    await lin.send("/visit")
+    await lin.send("华为")
+    await lin.send("/done")
+    assert "⏸ 您未完成的客户拜访计划已暂时搁置" in lin.texts()[-2]
