@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from conversations.i18n import plain
+from faketelegram.users import FakeMessage
 from tests.builders import alerts_in, rows, said
 from tests.harness import World
 from tests.test_visit_flow import MIN, START, visit
@@ -61,3 +63,27 @@ async def test_a_visit_plan_put_aside_reads_as_a_sentence_in_both_languages(
     await lin.send("华为")
     await lin.send("/done")
     assert "⏸ 您未完成的客户拜访计划已暂时搁置" in lin.texts()[-2]
+
+
+async def test_an_old_visit_questions_buttons_answer_instead_of_spinning(team: World) -> None:
+    await team.rep.send("/visit")
+    await team.rep.send("Acme")
+    question = team.rep.last  # Alone / colleagues
+    await team.rep.send("/risk")  # another flow puts the plan aside
+    toast = await team.rep.press("Alone", question)
+    assert toast is not None and toast.text == plain(said("guard.stale_button"))
+    await team.rep.send("/cancel")
+    await team.rep.send("/visit")
+    await team.rep.press("Continue")
+    await team.rep.press("Alone")
+    await team.rep.press("+1 h")
+    summary = team.rep.last
+    start = summary_start(summary)
+    await team.rep.press(START)
+    toast = await team.rep.press_data(start, summary)  # Start tapped twice
+    assert toast is not None and toast.text == plain(said("visit.already_saved"))
+    assert len(await rows(team, "SELECT id FROM visits")) == 1
+
+
+def summary_start(summary: FakeMessage) -> str:
+    return str(summary.inline_keyboard[0][0]["callback_data"])

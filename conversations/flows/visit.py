@@ -38,6 +38,7 @@ from fieldbot.domain.visits import END_BUTTONS, MAX_CLIENT, MAX_COMPANION, EndPr
 from fieldbot.services.visits import StartRefusal, VisitPlan
 
 MAX_MESSAGE = 4000
+_QUESTION_BUTTONS = r"^visit:(confirm|with|end|noclient|cancel)"
 
 
 class Step(IntEnum):
@@ -335,7 +336,7 @@ def build_visit() -> Flow:
     # Only the draft's own old buttons are stale here: "I'm done" or "Remove note" pressed
     # while a draft is open are not the draft's, and the gate lets them act.
     fallbacks = [*VISIT.fallbacks()[:-1],
-                 pressed(VISIT.stale_button, r"^visit:(confirm|with|end|noclient|cancel)")]
+                 pressed(VISIT.stale_button, _QUESTION_BUTTONS)]
     return Flow(entry_points=entry, states=states, fallbacks=fallbacks, name="visit",
                 command="/visit")
 
@@ -343,4 +344,6 @@ def build_visit() -> Flow:
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register /visit, then /done, the visit's buttons and the note afterwards."""
     app.add_handler(build_visit())
+    # Outside the questions (put aside, or the visit started), their old buttons still answer.
+    app.add_handler(pressed(VISIT.stale_button, _QUESTION_BUTTONS))
     visit_actions.register(app)
