@@ -87,3 +87,23 @@ async def test_an_old_visit_questions_buttons_answer_instead_of_spinning(team: W
 
 def summary_start(summary: FakeMessage) -> str:
     return str(summary.inline_keyboard[0][0]["callback_data"])
+
+
+async def test_a_lone_visit_extended_into_the_dark_tells_the_manager(team: World) -> None:
+    team.clock.set(datetime(2026, 12, 1, 17, 30, tzinfo=UTC))
+    await visit(team.rep, client="Late Client")  # 17:30 to 18:30: daylight, nobody told
+    before = len(team.manager.messages)
+    await team.advance(50 * MIN)
+    await team.rep.press("⏱ +30 min")  # until 19:00: still not after dark
+    assert len(team.manager.messages) == before
+    await team.advance(30 * MIN)
+    await team.rep.press("⏱ +30 min")  # until 19:30: alone after dark now
+    assert "pairs" in team.rep.last.body
+    notice = team.manager.last
+    assert "alone after dark" in notice.body and "Late Client" in notice.body
+    assert "19:30" in notice.body
+    await team.advance(30 * MIN)
+    await team.rep.press("⏱ +30 min")  # told once
+    assert len(alerts_in(team.manager.texts(), "alone after dark")) == 1
+    [row] = await rows(team, "SELECT after_dark FROM visits")
+    assert row["after_dark"] == 1

@@ -86,8 +86,8 @@ async def extend_pressed(update: Update, context: BotContext) -> None:
     """"+30 min": a later end, or why not (too many, beyond the longest visit, over)."""
     query = update.callback_query
     assert query and query.data and update.effective_chat
-    moved, visit = await context.services.visits.extend(context.member.id,
-                                                        int(query.data.rsplit(":", 1)[1]))
+    moved, visit, into_dark = await context.services.visits.extend(
+        context.member.id, int(query.data.rsplit(":", 1)[1]))
     await query.answer()
     t = context.t
     if isinstance(moved, ExtendRefusal):
@@ -98,6 +98,8 @@ async def extend_pressed(update: Update, context: BotContext) -> None:
         assert visit is not None
         text = t("visit.extended", ends=local_time(moved.ends_at, visit.tz_name, t.language),
                  left=context.services.visits.policy.visit.max_extensions - moved.extensions)
+        if into_dark:
+            text += "\n\n" + t("visit.pairs_rule")
     await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")
     await context.services.deliver()
 

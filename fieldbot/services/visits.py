@@ -228,9 +228,10 @@ class VisitService:
                 await self._escalation.all_clear(tx, a, now)
 
     async def extend(self, user_id: int, visit_id: int | None = None
-                     ) -> tuple[Extension | ExtendRefusal, VisitRow | None]:
+                     ) -> tuple[Extension | ExtendRefusal, VisitRow | None, bool]:
         """"+30 min": a later end (max_extensions times, within max_length); pressed after
-        the end it is a sign of life too, so the visit's alert gets its all-clear."""
+        the end it is a sign of life too, so the visit's alert gets its all-clear. The flag
+        says the later end took a lone visit into the dark: the manager is told now."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
             v = await visits.open_for(tx, user_id, cipher=self._cipher)
@@ -238,17 +239,24 @@ class VisitService:
                 v = None
             moved = rules.extend(self._policy.visit, v, now)
             if isinstance(moved, ExtendRefusal) or v is None:
-                return moved, v
+                return moved, v, False
             if not await visits.move(tx, v, state=VisitState.ACTIVE, due_at=moved.due_at,
                                      ends_at=moved.ends_at, extensions=moved.extensions):
-                return ExtendRefusal.NONE_OPEN, v
+                return ExtendRefusal.NONE_OPEN, v, False
+            into_dark = v.alone and not v.after_dark and rules.is_after_dark(
+                self._policy.visit, v.started_at, moved.ends_at, v.tz_name)
+            if into_dark:
+                await visits.mark_after_dark(tx, v.id)
             if moved.was_overdue:
                 await self._clear(tx, v, now)
                 await tx.execute("UPDATE visits SET alert_id = NULL WHERE id = ?", (v.id,))
             await audit.record(tx, user_id, "visit_extend", user_id,
                                f"visit={v.id} until={ts(moved.ends_at)}", now)
             after = await visits.get(tx, v.id, cipher=self._cipher)
-        return moved, after
+            member = await users.get(tx, user_id, cipher=self._cipher)
+            if into_dark and after is not None and member is not None:
+                await self._tell_managers(tx, member, after, now)
+        return moved, after, into_dark
 
     # --- client safety notes ------------------------------------------------------------------
 

@@ -173,6 +173,10 @@ async def move(
     return cur.rowcount == 1
 
 
+async def mark_after_dark(conn: Tx, visit_id: int) -> None:
+    await conn.execute("UPDATE visits SET after_dark = 1 WHERE id = ?", (visit_id,))
+
+
 async def set_alert(conn: Tx, visit_id: int, alert_id: int) -> None:
     await conn.execute("UPDATE visits SET alert_id = ? WHERE id = ?", (alert_id, visit_id))
 
