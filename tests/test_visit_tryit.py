@@ -107,3 +107,13 @@ async def test_a_lone_visit_extended_into_the_dark_tells_the_manager(team: World
     assert len(alerts_in(team.manager.texts(), "alone after dark")) == 1
     [row] = await rows(team, "SELECT after_dark FROM visits")
     assert row["after_dark"] == 1
+
+
+async def test_a_manager_alone_after_dark_is_told_about_to_the_officers(team: World) -> None:
+    team.clock.set(datetime(2026, 12, 1, 18, 30, tzinfo=UTC))
+    await visit(team.manager, client="Night Client")
+    assert "have been told where you are" in team.manager.last.body
+    assert "Your manager has been told" not in team.manager.last.body
+    notice = team.officer.last
+    assert "Mia is on a client visit alone after dark" in notice.body
+    assert "Night Client" in notice.body

@@ -22,6 +22,7 @@ from conversations.flows.common import NEW_TEXT, pressed
 from conversations.render import keyboards
 from conversations.render import visit as render
 from conversations.render.formatting import local_time
+from fieldbot.domain.roles import Role
 from fieldbot.domain.visits import MAX_NOTE, ExtendRefusal, FinishStatus, NoteCategory
 from fieldbot.services.visits import Finished, Started
 
@@ -33,6 +34,12 @@ class Note(IntEnum):
     TEXT = 1
 
 
+def pairs_rule(context: BotContext) -> str:
+    """The pairs rule, saying who was told: a rep's manager, or for a lead the next tier."""
+    staff = context.member.role is Role.STAFF
+    return context.t("visit.pairs_rule" if staff else "visit.pairs_rule.lead")
+
+
 async def tell_started(update: Update, context: BotContext, started: Started) -> None:
     """The visit runs: until when, when the bot asks, the pairs rule if alone after dark, and
     a button to share the location (live location for the visit's length, if they will)."""
@@ -42,7 +49,7 @@ async def tell_started(update: Update, context: BotContext, started: Started) ->
     lines = [t("visit.started", ends=local_time(visit.ends_at, visit.tz_name, t.language),
                remind=local_time(max(remind, visit.started_at), visit.tz_name, t.language))]
     if started.alone_after_dark:
-        lines.append(t("visit.pairs_rule"))
+        lines.append(pairs_rule(context))
     lines.append(t("visit.live_location"))
     await update.effective_message.reply_html(
         "\n\n".join(lines), reply_markup=common.location_keyboard(t, "visit.button.live"))
@@ -99,7 +106,7 @@ async def extend_pressed(update: Update, context: BotContext) -> None:
         text = t("visit.extended", ends=local_time(moved.ends_at, visit.tz_name, t.language),
                  left=context.services.visits.policy.visit.max_extensions - moved.extensions)
         if into_dark:
-            text += "\n\n" + t("visit.pairs_rule")
+            text += "\n\n" + pairs_rule(context)
     await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")
     await context.services.deliver()
 

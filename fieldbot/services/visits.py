@@ -193,14 +193,20 @@ class VisitService:
 
     async def _tell_managers(self, tx: Tx, member: Member, visit: VisitRow,
                              now: datetime) -> None:
+        """Tell the team's managers; a manager visiting (no other manager on the team), an
+        officer or an admin is told about to the safety officers, the ladder's next tier."""
         params = {"subject_name": member.name, **visit_details(visit)}
-        for manager in await users.with_role(tx, [Role.MANAGER], member.team,
-                                             cipher=self._cipher):
-            if manager.id != member.id:
-                await outbox.enqueue(
-                    tx, cipher=self._cipher, dedupe=f"visit:{visit.id}:alone:to:{manager.id}",
-                    recipient=manager.id, kind="visit_alone", params=params,
-                    priority=int(Priority.NOTICE), now=now)
+        leads = [m for m in await users.with_role(tx, [Role.MANAGER], member.team,
+                                                  cipher=self._cipher)
+                 if m.id != member.id] if member.team else []
+        if not leads:
+            leads = [o for o in await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)
+                     if o.id != member.id]
+        for manager in leads:
+            await outbox.enqueue(
+                tx, cipher=self._cipher, dedupe=f"visit:{visit.id}:alone:to:{manager.id}",
+                recipient=manager.id, kind="visit_alone", params=params,
+                priority=int(Priority.NOTICE), now=now)
 
     async def finish(self, user_id: int, visit_id: int | None = None) -> Finished:
         """"I'm done, safe": end the visit under way; a late one sends the all-clear. A button
