@@ -117,3 +117,17 @@ async def test_a_manager_alone_after_dark_is_told_about_to_the_officers(team: Wo
     notice = team.officer.last
     assert "Mia is on a client visit alone after dark" in notice.body
     assert "Night Client" in notice.body
+
+
+async def test_an_old_visits_extend_button_does_not_say_no_visit_is_under_way(
+    team: World,
+) -> None:
+    await visit(team.rep)
+    await team.advance(50 * MIN)
+    old_reminder = team.rep.last
+    await team.rep.send("/done")
+    await visit(team.rep, client="Next client")
+    await team.rep.press("⏱ +30 min", old_reminder)
+    assert team.rep.last.body == plain(said("visit.done.other"))
+    [_, current] = await rows(team, "SELECT ends_at, extensions FROM visits ORDER BY id")
+    assert current["extensions"] == 0

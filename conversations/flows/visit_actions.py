@@ -97,6 +97,11 @@ async def extend_pressed(update: Update, context: BotContext) -> None:
         context.member.id, int(query.data.rsplit(":", 1)[1]))
     await query.answer()
     t = context.t
+    if moved is ExtendRefusal.NONE_OPEN and await context.services.visits.current(
+            context.member.id) is not None:  # an earlier visit's button: this one goes on
+        await context.bot.send_message(update.effective_chat.id, t("visit.done.other"),
+                                       parse_mode="HTML")
+        return
     if isinstance(moved, ExtendRefusal):
         policy = context.services.visits.policy.visit
         text = t(f"visit.extend.{moved.value}", max=policy.max_extensions,
