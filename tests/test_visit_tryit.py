@@ -131,3 +131,25 @@ async def test_an_old_visits_extend_button_does_not_say_no_visit_is_under_way(
     assert team.rep.last.body == plain(said("visit.done.other"))
     [_, current] = await rows(team, "SELECT ends_at, extensions FROM visits ORDER BY id")
     assert current["extensions"] == 0
+
+
+async def test_a_note_about_a_client_named_only_in_emoji_reaches_colleagues(
+    team: World,
+) -> None:
+    tom = team.fake.user(4005, "Tom", "en")
+    await team.enrol(tom, "staff", "north")
+    await visit(team.rep, client="🍕🍕")  # the pizzeria everybody calls by its sign
+    await team.rep.send("/done")
+    await team.rep.press("😠 Aggressive")
+    await team.rep.send("The owner threatens reps")
+    await tom.send("/visit")
+    await tom.send("🍕🍕")
+    await tom.press("Alone")
+    await tom.press("+1 h")
+    assert "The owner threatens reps" in tom.last.body
+    await tom.send("/cancel")
+    await tom.send("/visit")
+    await tom.send("🍣")  # another emoji is another client
+    await tom.press("Alone")
+    await tom.press("+1 h")
+    assert "The owner threatens reps" not in tom.last.body
