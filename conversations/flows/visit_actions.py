@@ -120,7 +120,9 @@ async def keep_pressed(update: Update, context: BotContext) -> None:
     """"Keep it": the visit under way goes on; nothing changes."""
     await keyboards.take_buttons_off(update)
     assert update.effective_message
-    await update.effective_message.reply_html(context.t("visit.kept"))
+    going_on = await context.services.visits.current(context.member.id) is not None
+    await update.effective_message.reply_html(
+        context.t("visit.kept" if going_on else "visit.done.none_open"))
 
 
 # --- the note afterwards ------------------------------------------------------------------------
