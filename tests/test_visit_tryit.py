@@ -153,3 +153,23 @@ async def test_a_note_about_a_client_named_only_in_emoji_reaches_colleagues(
     await tom.press("Alone")
     await tom.press("+1 h")
     assert "The owner threatens reps" not in tom.last.body
+
+
+async def test_an_old_keep_it_running_button_does_not_claim_a_visit_goes_on(
+    team: World,
+) -> None:
+    await visit(team.rep)
+    await team.rep.send("/visit")
+    offer = team.rep.last  # "End it now" / "Keep it running"
+    await team.rep.send("/done")
+    await team.rep.press("Keep it running", offer)  # pressed later, by mistake
+    assert team.rep.last.body == plain(said("visit.done.none_open"))
+
+
+async def test_forged_or_out_of_range_visit_buttons_get_an_answer(team: World) -> None:
+    await visit(team.rep)
+    for data in ("visit:extend:" + "9" * 25, "visit:note:1:bogus", "visit:rmnote:x"):
+        toast = await team.rep.press_data(data)
+        assert toast is not None and toast.text == plain(said("guard.stale_button"))
+    [row] = await rows(team, "SELECT state, extensions FROM visits")
+    assert row == {"state": "active", "extensions": 0}

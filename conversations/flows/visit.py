@@ -344,6 +344,7 @@ def build_visit() -> Flow:
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register /visit, then /done, the visit's buttons and the note afterwards."""
     app.add_handler(build_visit())
-    # Outside the questions (put aside, or the visit started), their old buttons still answer.
-    app.add_handler(pressed(VISIT.stale_button, _QUESTION_BUTTONS))
     visit_actions.register(app)
+    # Any other visit button still answers: a question's outside the questions (put aside, or
+    # the visit started), a forged or out-of-range one.
+    app.add_handler(pressed(VISIT.stale_button, r"^visit:"))
