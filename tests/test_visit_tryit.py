@@ -3,11 +3,11 @@ defect someone saw once."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from conversations.i18n import plain
 from faketelegram.users import FakeMessage
-from tests.builders import alerts_in, rows, said
+from tests.builders import BERLIN, alerts_in, plan_trip, rows, said
 from tests.harness import World
 from tests.test_visit_flow import MIN, START, visit
 
@@ -173,3 +173,23 @@ async def test_forged_or_out_of_range_visit_buttons_get_an_answer(team: World) -
         assert toast is not None and toast.text == plain(said("guard.stale_button"))
     [row] = await rows(team, "SELECT state, extensions FROM visits")
     assert row == {"state": "active", "extensions": 0}
+
+
+async def test_ending_a_visit_after_the_nightly_deadline_says_the_check_in_is_still_due(
+    team: World,
+) -> None:
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    team.clock.set(datetime(2026, 12, 1, 18, 30, tzinfo=UTC))  # 19:30 in Berlin
+    await visit(team.rep, client="Late Client", end="+3 h")
+    for _ in range(12):  # past the 21:00 check-in deadline (Berlin): that alert climbs
+        await team.advance(10 * MIN)
+    assert alerts_in(team.manager.texts(), "missed tonight's check-in")
+    await team.rep.send("/done")
+    ended = next(m for m in reversed(team.rep.messages) if "Visit ended" in m.body)
+    assert "not checked in yet" in ended.body and "/checkin" in ended.body
+    await team.rep.send("/checkin")
+    await team.rep.send("/visit")
+    await team.rep.send("/cancel")
+    await visit(team.rep, client="Next Client")
+    await team.rep.send("/done")  # checked in now: no such line
+    assert not any("not checked in yet" in m for m in team.rep.texts()[-3:])

@@ -60,8 +60,11 @@ async def _ended(update: Update, context: BotContext, finished: Finished) -> Non
     """Say how the visit ended; then ask for a note about the client or place."""
     assert update.effective_chat
     t = context.t
-    await context.bot.send_message(update.effective_chat.id,
-                                   t(f"visit.done.{finished.status.value}"), parse_mode="HTML")
+    text = t(f"visit.done.{finished.status.value}")
+    if finished.visit is not None and await context.services.checkins.awaits_reply(
+            context.member.id):  # "I'm done, safe" is not tonight's check-in
+        text += "\n\n" + t("visit.done.checkin_still_open")
+    await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")
     if finished.visit is not None:
         await context.bot.send_message(update.effective_chat.id, t("visit.note.question"),
                                        parse_mode="HTML",
