@@ -3,6 +3,7 @@ defect someone saw once."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 
 from conversations.i18n import plain
@@ -193,3 +194,18 @@ async def test_ending_a_visit_after_the_nightly_deadline_says_the_check_in_is_st
     await visit(team.rep, client="Next Client")
     await team.rep.send("/done")  # checked in now: no such line
     assert not any("not checked in yet" in m for m in team.rep.texts()[-3:])
+
+
+async def test_a_double_tapped_start_starts_one_visit_and_says_so_once(team: World) -> None:
+    await team.rep.send("/visit")
+    await team.rep.send("Acme")
+    await team.rep.press("Alone")
+    await team.rep.press("+1 h")
+    summary = team.rep.last
+    start = summary_start(summary)
+    mark = team.rep.mark()
+    await asyncio.gather(team.rep.press_data(start, summary), team.rep.press_data(start, summary))
+    replies = [m.body for m in team.rep.since(mark)]
+    assert sum("Visit started" in r for r in replies) == 1
+    assert not any("already have a visit under way" in r for r in replies)
+    assert len(await rows(team, "SELECT id FROM visits")) == 1

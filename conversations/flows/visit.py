@@ -299,6 +299,8 @@ async def confirm(update: Update, context: BotContext) -> int | None:
         tz_name=draft.tz_name, companion=draft.companion, companion_id=draft.companion_id,
         ends_at=draft.ends_at, draft_key=draft.draft_key))
     t = context.t
+    if started.duplicate:  # a double tap: the first tap's "Visit started" says it all
+        return ConversationHandler.END
     if started.refused is StartRefusal.OPEN:
         await update.effective_message.reply_html(t("visit.refused.open"))
         return None

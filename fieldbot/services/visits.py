@@ -170,8 +170,9 @@ class VisitService:
             return Started(None, StartRefusal.INVALID)
         async with self._db.transaction() as tx:
             under_way = await visits.open_for(tx, member.id, cipher=self._cipher)
-            if under_way is not None:
-                return Started(under_way, StartRefusal.OPEN)
+            if under_way is not None:  # Start tapped twice is not a second visit
+                twice = await visits.started_from(tx, plan.draft_key) == under_way.id
+                return Started(under_way, None if twice else StartRefusal.OPEN, duplicate=twice)
             visit_id = await visits.add(tx, NewVisit(
                 user_id=member.id, team=member.team, client=plan.client, place=plan.place,
                 point=plan.point, tz_name=plan.tz_name, companion=plan.companion,

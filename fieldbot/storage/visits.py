@@ -173,6 +173,13 @@ async def move(
     return cur.rowcount == 1
 
 
+async def started_from(conn: Tx, draft_key: str) -> int | None:
+    """Return the visit a /visit draft started, if it did."""
+    async with conn.execute("SELECT id FROM visits WHERE draft_key = ?", (draft_key,)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else None
+
+
 async def mark_after_dark(conn: Tx, visit_id: int) -> None:
     await conn.execute("UPDATE visits SET after_dark = 1 WHERE id = ?", (visit_id,))
 
