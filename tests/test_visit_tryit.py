@@ -209,3 +209,11 @@ async def test_a_double_tapped_start_starts_one_visit_and_says_so_once(team: Wor
     assert sum("Visit started" in r for r in replies) == 1
     assert not any("already have a visit under way" in r for r in replies)
     assert len(await rows(team, "SELECT id FROM visits")) == 1
+
+
+async def test_the_visit_alert_names_the_place_once(team: World) -> None:
+    await visit(team.rep, client="Acme GmbH")
+    await team.advance(70 * MIN)
+    [alert] = alerts_in(team.manager.texts(), "has not ended a client visit")
+    assert "\n🧭 Client / place: Acme GmbH\n" in alert
+    assert "Visit: Client / place" not in alert
