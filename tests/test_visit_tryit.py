@@ -217,3 +217,13 @@ async def test_the_visit_alert_names_the_place_once(team: World) -> None:
     [alert] = alerts_in(team.manager.texts(), "has not ended a client visit")
     assert "\n🧭 Client / place: Acme GmbH\n" in alert
     assert "Visit: Client / place" not in alert
+
+
+async def test_privacy_counts_every_note_its_author_left(team: World) -> None:
+    for n in range(7):
+        await visit(team.rep, client=f"Client {n}")
+        await team.rep.send("/done")
+        await team.rep.press("Other")
+        await team.rep.send(f"Note number {n}")
+    await team.rep.send("/privacy")
+    assert "colleagues still see: 7" in team.rep.last.body
