@@ -227,3 +227,19 @@ async def test_privacy_counts_every_note_its_author_left(team: World) -> None:
         await team.rep.send(f"Note number {n}")
     await team.rep.send("/privacy")
     assert "colleagues still see: 7" in team.rep.last.body
+
+
+async def test_a_resolved_visit_alert_ends_the_visit(team: World) -> None:
+    await visit(team.rep)
+    for _ in range(3):
+        await team.advance(5 * MIN)
+    await team.advance(55 * MIN)  # end + 10 min: the manager is alerted
+    await team.manager.press("Resolve")
+    await team.manager.press("Reached by phone")
+    await team.advance(2 * 60 * MIN)
+    await team.manager.send("/team")
+    assert "On a client visit" not in team.manager.last.body
+    await team.rep.send("/visit")
+    assert "visit under way" not in team.rep.last.body
+    [row] = await rows(team, "SELECT state, due_at FROM visits")
+    assert row == {"state": "ended", "due_at": None}
