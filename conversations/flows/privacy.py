@@ -60,7 +60,7 @@ def personal_data_text(t: Texts, data: PersonalData) -> str:
         facts.append(t("privacy.no_locations"))
     facts.append(t("privacy.alerts", count=data.alerts_about, open=len(data.open_alerts)))
     facts.append(t("privacy.hazards", count=data.hazards, photos=data.photos))
-    facts.append(t("privacy.visits", count=data.visits, notes=len(data.notes)))
+    facts.append(t("privacy.visits", count=data.visits, notes=data.note_count))
     facts += [visit_render.note_line(t, n.category.value, n.body,
                                      n.created_at.date().isoformat()) for n in data.notes]
     facts.append(t("privacy.audit", count=data.audit_entries))

@@ -38,6 +38,7 @@ from fieldbot.domain.visits import END_BUTTONS, MAX_CLIENT, MAX_COMPANION, EndPr
 from fieldbot.services.visits import StartRefusal, VisitPlan
 
 MAX_MESSAGE = 4000
+_QUESTION_BUTTONS = r"^visit:(confirm|with|end|noclient|cancel)"
 
 
 class Step(IntEnum):
@@ -233,6 +234,11 @@ async def companion_typed(update: Update, context: BotContext) -> Step:
     if mate is not None:
         draft.companion, draft.companion_id = mate.name, mate.id
         return await _ask(update, context, draft, Step.END)
+    if context.services.visits.names_self(context.member, text):  # alone, by another name
+        await update.effective_message.reply_html(
+            t("visit.companion.self"),
+            reply_markup=keyboards.rows([(t("visit.button.alone"), "visit:with:alone")]))
+        return Step.COMPANION
     draft.typed_companion = text
     VISIT.save(context, draft)
     await update.effective_message.reply_html(
@@ -293,6 +299,8 @@ async def confirm(update: Update, context: BotContext) -> int | None:
         tz_name=draft.tz_name, companion=draft.companion, companion_id=draft.companion_id,
         ends_at=draft.ends_at, draft_key=draft.draft_key))
     t = context.t
+    if started.duplicate:  # a double tap: the first tap's "Visit started" says it all
+        return ConversationHandler.END
     if started.refused is StartRefusal.OPEN:
         await update.effective_message.reply_html(t("visit.refused.open"))
         return None
@@ -330,7 +338,7 @@ def build_visit() -> Flow:
     # Only the draft's own old buttons are stale here: "I'm done" or "Remove note" pressed
     # while a draft is open are not the draft's, and the gate lets them act.
     fallbacks = [*VISIT.fallbacks()[:-1],
-                 pressed(VISIT.stale_button, r"^visit:(confirm|with|end|noclient|cancel)")]
+                 pressed(VISIT.stale_button, _QUESTION_BUTTONS)]
     return Flow(entry_points=entry, states=states, fallbacks=fallbacks, name="visit",
                 command="/visit")
 
@@ -339,3 +347,6 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register /visit, then /done, the visit's buttons and the note afterwards."""
     app.add_handler(build_visit())
     visit_actions.register(app)
+    # Any other visit button still answers: a question's outside the questions (put aside, or
+    # the visit started), a forged or out-of-range one.
+    app.add_handler(pressed(VISIT.stale_button, r"^visit:"))

@@ -22,6 +22,7 @@ from conversations.flows.common import NEW_TEXT, pressed
 from conversations.render import keyboards
 from conversations.render import visit as render
 from conversations.render.formatting import local_time
+from fieldbot.domain.roles import Role
 from fieldbot.domain.visits import MAX_NOTE, ExtendRefusal, FinishStatus, NoteCategory
 from fieldbot.services.visits import Finished, Started
 
@@ -33,6 +34,12 @@ class Note(IntEnum):
     TEXT = 1
 
 
+def pairs_rule(context: BotContext) -> str:
+    """The pairs rule, saying who was told: a rep's manager, or for a lead the next tier."""
+    staff = context.member.role is Role.STAFF
+    return context.t("visit.pairs_rule" if staff else "visit.pairs_rule.lead")
+
+
 async def tell_started(update: Update, context: BotContext, started: Started) -> None:
     """The visit runs: until when, when the bot asks, the pairs rule if alone after dark, and
     a button to share the location (live location for the visit's length, if they will)."""
@@ -42,7 +49,7 @@ async def tell_started(update: Update, context: BotContext, started: Started) ->
     lines = [t("visit.started", ends=local_time(visit.ends_at, visit.tz_name, t.language),
                remind=local_time(max(remind, visit.started_at), visit.tz_name, t.language))]
     if started.alone_after_dark:
-        lines.append(t("visit.pairs_rule"))
+        lines.append(pairs_rule(context))
     lines.append(t("visit.live_location"))
     await update.effective_message.reply_html(
         "\n\n".join(lines), reply_markup=common.location_keyboard(t, "visit.button.live"))
@@ -53,8 +60,11 @@ async def _ended(update: Update, context: BotContext, finished: Finished) -> Non
     """Say how the visit ended; then ask for a note about the client or place."""
     assert update.effective_chat
     t = context.t
-    await context.bot.send_message(update.effective_chat.id,
-                                   t(f"visit.done.{finished.status.value}"), parse_mode="HTML")
+    text = t(f"visit.done.{finished.status.value}")
+    if finished.visit is not None and await context.services.checkins.awaits_reply(
+            context.member.id):  # "I'm done, safe" is not tonight's check-in
+        text += "\n\n" + t("visit.done.checkin_still_open")
+    await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")
     if finished.visit is not None:
         await context.bot.send_message(update.effective_chat.id, t("visit.note.question"),
                                        parse_mode="HTML",
@@ -86,10 +96,15 @@ async def extend_pressed(update: Update, context: BotContext) -> None:
     """"+30 min": a later end, or why not (too many, beyond the longest visit, over)."""
     query = update.callback_query
     assert query and query.data and update.effective_chat
-    moved, visit = await context.services.visits.extend(context.member.id,
-                                                        int(query.data.rsplit(":", 1)[1]))
+    moved, visit, into_dark = await context.services.visits.extend(
+        context.member.id, int(query.data.rsplit(":", 1)[1]))
     await query.answer()
     t = context.t
+    if moved is ExtendRefusal.NONE_OPEN and await context.services.visits.current(
+            context.member.id) is not None:  # an earlier visit's button: this one goes on
+        await context.bot.send_message(update.effective_chat.id, t("visit.done.other"),
+                                       parse_mode="HTML")
+        return
     if isinstance(moved, ExtendRefusal):
         policy = context.services.visits.policy.visit
         text = t(f"visit.extend.{moved.value}", max=policy.max_extensions,
@@ -98,6 +113,8 @@ async def extend_pressed(update: Update, context: BotContext) -> None:
         assert visit is not None
         text = t("visit.extended", ends=local_time(moved.ends_at, visit.tz_name, t.language),
                  left=context.services.visits.policy.visit.max_extensions - moved.extensions)
+        if into_dark:
+            text += "\n\n" + pairs_rule(context)
     await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")
     await context.services.deliver()
 
@@ -106,7 +123,9 @@ async def keep_pressed(update: Update, context: BotContext) -> None:
     """"Keep it": the visit under way goes on; nothing changes."""
     await keyboards.take_buttons_off(update)
     assert update.effective_message
-    await update.effective_message.reply_html(context.t("visit.kept"))
+    going_on = await context.services.visits.current(context.member.id) is not None
+    await update.effective_message.reply_html(
+        context.t("visit.kept" if going_on else "visit.done.none_open"))
 
 
 # --- the note afterwards ------------------------------------------------------------------------

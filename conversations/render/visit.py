@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
-from conversations.i18n import Texts
+from conversations.i18n import Raw, Texts
 from conversations.render import keyboards
 from conversations.render.formatting import bounded, cut, day, local_time, map_link
 from fieldbot.domain.visits import NoteCategory
@@ -37,15 +37,19 @@ def until(t: Texts, ends_at: str, tz: str) -> str:
     return local_time(ends_at, tz, t.language)
 
 
+# where(), with_whom() and note_line() are catalog texts with their user text escaped once
+# already: as parameters of another text they are Raw, or "Smith & Sons" reads "&amp;".
+
+
 def with_whom(t: Texts, companion: str) -> str:
-    return t("visit.with", companion=companion) if companion else t("visit.alone")
+    return Raw(t("visit.with", companion=companion) if companion else t("visit.alone"))
 
 
 def where(t: Texts, client: str, place: str) -> str:
     """The client and the pinned place, whichever the rep gave."""
     if client and place:
-        return t("visit.where_both", client=client, place=place)
-    return t("visit.where", where=client or place)
+        return Raw(t("visit.where_both", client=client, place=place))
+    return Raw(t("visit.where", where=client or place))
 
 
 def note_line(t: Texts, category: str, body: str, created: str | None = None) -> str:
@@ -53,7 +57,7 @@ def note_line(t: Texts, category: str, body: str, created: str | None = None) ->
              body=cut(body, NOTE_PREVIEW))
     if created:
         line += " " + t("visit.note.when", day=day(created[:10], t.language))
-    return line
+    return Raw(line)
 
 
 def notes_block(t: Texts, notes: Sequence[Any], head: str = "visit.notes.head") -> str:

@@ -231,6 +231,8 @@ def client_key(name: str) -> str:
     folded, punctuation dropped, company forms (Ltd, GmbH, Inc., 有限公司, ...) removed."""
     folded = unicodedata.normalize("NFKC", name).casefold()
     cleaned = "".join(" " if unicodedata.category(ch)[0] in "PSZC" else ch for ch in folded)
+    if not cleaned.strip():  # only emoji or punctuation ("🍕🍕"): compare it as typed
+        return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "ZC")
     words = cleaned.split()
     while len(words) > 1 and words[-1] in _LATIN_FORMS:
         words.pop()

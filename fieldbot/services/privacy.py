@@ -72,6 +72,7 @@ class PersonalData:
     retention: timedelta
     visits: int = 0
     notes: tuple[NoteRow, ...] = ()  # the client safety notes they left that are still shown
+    note_count: int = 0  # all of those (`notes` shows the newest few)
 
 
 class ErasureRefused(Exception):
@@ -300,6 +301,10 @@ class PrivacyService:
                                    user_id),
                 notes=tuple(await visits.notes_by(conn, user_id, self._clock.now(),
                                                   cipher=self._cipher)),
+                note_count=await count(
+                    conn, "SELECT COUNT(*) FROM visit_notes WHERE author_id = ?"
+                    " AND removed_at IS NULL AND expires_at > ?", user_id,
+                    ts(self._clock.now())),
             )
 
     # --- erasure ------------------------------------------------------------------------

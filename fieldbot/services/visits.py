@@ -133,6 +133,11 @@ class VisitService:
         mates = [p for p in people if p.id != member.id and fold_text(p.name) == wanted]
         return next((p for p in mates if p.team == member.team), mates[0] if mates else None)
 
+    @staticmethod
+    def names_self(member: Member, name: str) -> bool:
+        """Return whether a typed companion is the person themselves (not a companion)."""
+        return fold_text(name) == fold_text(member.name)
+
     async def member(self, user_id: int) -> Member | None:
         async with self._db.read() as tx:
             return await users.get(tx, user_id, cipher=self._cipher)
@@ -165,8 +170,9 @@ class VisitService:
             return Started(None, StartRefusal.INVALID)
         async with self._db.transaction() as tx:
             under_way = await visits.open_for(tx, member.id, cipher=self._cipher)
-            if under_way is not None:
-                return Started(under_way, StartRefusal.OPEN)
+            if under_way is not None:  # Start tapped twice is not a second visit
+                twice = await visits.started_from(tx, plan.draft_key) == under_way.id
+                return Started(under_way, None if twice else StartRefusal.OPEN, duplicate=twice)
             visit_id = await visits.add(tx, NewVisit(
                 user_id=member.id, team=member.team, client=plan.client, place=plan.place,
                 point=plan.point, tz_name=plan.tz_name, companion=plan.companion,
@@ -188,14 +194,20 @@ class VisitService:
 
     async def _tell_managers(self, tx: Tx, member: Member, visit: VisitRow,
                              now: datetime) -> None:
+        """Tell the team's managers; a manager visiting (no other manager on the team), an
+        officer or an admin is told about to the safety officers, the ladder's next tier."""
         params = {"subject_name": member.name, **visit_details(visit)}
-        for manager in await users.with_role(tx, [Role.MANAGER], member.team,
-                                             cipher=self._cipher):
-            if manager.id != member.id:
-                await outbox.enqueue(
-                    tx, cipher=self._cipher, dedupe=f"visit:{visit.id}:alone:to:{manager.id}",
-                    recipient=manager.id, kind="visit_alone", params=params,
-                    priority=int(Priority.NOTICE), now=now)
+        leads = [m for m in await users.with_role(tx, [Role.MANAGER], member.team,
+                                                  cipher=self._cipher)
+                 if m.id != member.id] if member.team else []
+        if not leads:
+            leads = [o for o in await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)
+                     if o.id != member.id]
+        for manager in leads:
+            await outbox.enqueue(
+                tx, cipher=self._cipher, dedupe=f"visit:{visit.id}:alone:to:{manager.id}",
+                recipient=manager.id, kind="visit_alone", params=params,
+                priority=int(Priority.NOTICE), now=now)
 
     async def finish(self, user_id: int, visit_id: int | None = None) -> Finished:
         """"I'm done, safe": end the visit under way; a late one sends the all-clear. A button
@@ -223,9 +235,10 @@ class VisitService:
                 await self._escalation.all_clear(tx, a, now)
 
     async def extend(self, user_id: int, visit_id: int | None = None
-                     ) -> tuple[Extension | ExtendRefusal, VisitRow | None]:
+                     ) -> tuple[Extension | ExtendRefusal, VisitRow | None, bool]:
         """"+30 min": a later end (max_extensions times, within max_length); pressed after
-        the end it is a sign of life too, so the visit's alert gets its all-clear."""
+        the end it is a sign of life too, so the visit's alert gets its all-clear. The flag
+        says the later end took a lone visit into the dark: the manager is told now."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
             v = await visits.open_for(tx, user_id, cipher=self._cipher)
@@ -233,17 +246,24 @@ class VisitService:
                 v = None
             moved = rules.extend(self._policy.visit, v, now)
             if isinstance(moved, ExtendRefusal) or v is None:
-                return moved, v
+                return moved, v, False
             if not await visits.move(tx, v, state=VisitState.ACTIVE, due_at=moved.due_at,
                                      ends_at=moved.ends_at, extensions=moved.extensions):
-                return ExtendRefusal.NONE_OPEN, v
+                return ExtendRefusal.NONE_OPEN, v, False
+            into_dark = v.alone and not v.after_dark and rules.is_after_dark(
+                self._policy.visit, v.started_at, moved.ends_at, v.tz_name)
+            if into_dark:
+                await visits.mark_after_dark(tx, v.id)
             if moved.was_overdue:
                 await self._clear(tx, v, now)
                 await tx.execute("UPDATE visits SET alert_id = NULL WHERE id = ?", (v.id,))
             await audit.record(tx, user_id, "visit_extend", user_id,
                                f"visit={v.id} until={ts(moved.ends_at)}", now)
             after = await visits.get(tx, v.id, cipher=self._cipher)
-        return moved, after
+            member = await users.get(tx, user_id, cipher=self._cipher)
+            if into_dark and after is not None and member is not None:
+                await self._tell_managers(tx, member, after, now)
+        return moved, after, into_dark
 
     # --- client safety notes ------------------------------------------------------------------
 

@@ -173,6 +173,24 @@ async def move(
     return cur.rowcount == 1
 
 
+async def started_from(conn: Tx, draft_key: str) -> int | None:
+    """Return the visit a /visit draft started, if it did."""
+    async with conn.execute("SELECT id FROM visits WHERE draft_key = ?", (draft_key,)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else None
+
+
+async def end_for_alert(conn: Tx, alert_id: int, now: datetime) -> None:
+    """The overdue visit whose alert was resolved is over: it no longer shows as under way."""
+    await conn.execute(
+        "UPDATE visits SET state = 'ended', due_at = NULL, ended_at = ?"
+        " WHERE alert_id = ? AND state = 'overdue'", (ts(now), alert_id))
+
+
+async def mark_after_dark(conn: Tx, visit_id: int) -> None:
+    await conn.execute("UPDATE visits SET after_dark = 1 WHERE id = ?", (visit_id,))
+
+
 async def set_alert(conn: Tx, visit_id: int, alert_id: int) -> None:
     await conn.execute("UPDATE visits SET alert_id = ? WHERE id = ?", (alert_id, visit_id))
 

@@ -15,7 +15,7 @@ from fieldbot.domain.ladder import AlertKind
 from fieldbot.domain.members import Member
 from fieldbot.domain.trips import TripStatus, in_progress
 from fieldbot.services.escalation.ladder import LadderRunner
-from fieldbot.storage import alerts, audit, outbox, trips, users
+from fieldbot.storage import alerts, audit, outbox, trips, users, visits
 from fieldbot.storage.alerts import AlertRow
 from fieldbot.storage.codec import ts
 from fieldbot.storage.db import Database, Tx
@@ -111,6 +111,8 @@ class AlertActions:
                                        note, cipher=self._cipher):
                 raise AlertActionError(ActionRefusal.ALREADY, a.resolved_by or a.acked_by)
             await outbox.withdraw_ladder(tx, alert_id)
+            if a.kind is AlertKind.VISIT:  # the person was reached: the visit is over
+                await visits.end_for_alert(tx, alert_id, now)
             await audit.record(tx, by.id, "alert_resolve", a.user_id,
                                f"alert={alert_id} reason={reason}", now)
             await self._tell_alerted(tx, a, "resolved", "resolved",
