@@ -111,7 +111,11 @@ _ESCALATION_KEYS: dict[str, Callable[[object], Any]] = {
     "emergency_after_missed_nights": _as_count,
 }
 _SOS_KEYS: dict[str, Callable[[object], Any]] = {"repeat_every": _as_duration}
-_SECTIONS = ("checkin", "escalation", "sos", "risk")
+_ROLLCALL_KEYS: dict[str, Callable[[object], Any]] = {
+    "remind_after": _as_duration,
+    "manager_after": _as_duration,
+}
+_SECTIONS = ("checkin", "escalation", "sos", "risk", "rollcall")
 
 
 class _Reader:
@@ -212,4 +216,8 @@ def _policy_from(doc: Mapping[str, Any], reader: _Reader) -> Policy:
         else:
             continue
         per_level[level] = reader.build(where, partial(apply_overrides, escalation, overrides))
-    return Policy(checkin=checkin, escalation=escalation, sos=sos, per_level=per_level)
+    changes = reader.section(reader.table(doc, "rollcall", "rollcall"), _ROLLCALL_KEYS,
+                             "rollcall")
+    rollcall = reader.build("rollcall", partial(replace, default.rollcall, **changes))
+    return Policy(checkin=checkin, escalation=escalation, sos=sos, per_level=per_level,
+                  rollcall=rollcall)

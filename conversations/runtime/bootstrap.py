@@ -27,6 +27,8 @@ from conversations.flows import (
     invite,
     privacy,
     reachability,
+    rollcall,
+    rollcall_actions,
     start,
     team,
     trip,
@@ -120,6 +122,8 @@ def install_handlers(app: FieldbotApp) -> None:
     invite.register(app)
     trip.register(app)  # before checkin: a pin mid-/trip or mid-/risk is a destination
     hazard.register(app)  # before checkin too: a pin mid-/hazard is its location
+    rollcall.register(app)  # before checkin too: a pin mid-/rollcall is its place
+    rollcall_actions.register(app)
     checkin.register(app)
     alerts.register(app)
     team.register(app)

@@ -38,6 +38,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "approve": _LEADS,
     "escalation": _LEADS,
     "invite": _LEADS,
+    # A manager only for their own team: `domain.rollcall.may_start` / `may_manage`.
+    "rollcall": _LEADS,
+    "rc": _EVERYONE,  # the answer to a roll-call: ✅ I'm safe / 🆘 I need help
 }
 
 

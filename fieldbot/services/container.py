@@ -28,6 +28,8 @@ from fieldbot.services.photos import PhotoStore
 from fieldbot.services.privacy import PrivacyService
 from fieldbot.services.report import ReportService
 from fieldbot.services.risk import RiskService
+from fieldbot.services.rollcall import RollcallService
+from fieldbot.services.rollcall_sweep import RollcallSweep
 from fieldbot.services.sweeper import Sweeper
 from fieldbot.services.trips import TripService
 from fieldbot.storage import outbox
@@ -62,6 +64,7 @@ class Services:
     reports: ReportService
     inbox: UpdateInbox
     sweeper: Sweeper
+    rollcall: RollcallService
     sender: OutboxSender | None = field(default=None)
 
     async def open(self) -> None:
@@ -136,6 +139,8 @@ def build_services(
     risk = RiskService(resolver, advisories, register, VerifiedHazards(db, clock, cipher), clock)
     escalation = EscalationService(db, clock, policy, cipher)
     inbox = UpdateInbox(db, clock, cipher)
+    sweeper = Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file)
+    sweeper.parts.append(RollcallSweep(db, clock, policy, cipher))
     return Services(
         settings=settings,
         clock=clock,
@@ -155,7 +160,8 @@ def build_services(
         board=BoardService(db, clock, policy, cipher),
         reports=ReportService(db, clock, cipher),
         inbox=inbox,
-        sweeper=Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file),
+        sweeper=sweeper,
+        rollcall=RollcallService(db, clock, policy, cipher, resolver),
     )
 
 

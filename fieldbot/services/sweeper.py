@@ -8,6 +8,7 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from fieldbot.clock import Clock
 from fieldbot.services.escalation import EscalationService
@@ -19,6 +20,14 @@ MAX_TICK_ROUNDS = 5
 MAX_SWEEP_BATCHES = 40
 TICK_SECONDS = 30.0  # one tick's work budget; what is left is due at once (the next tick)
 UNRECORDED_WARN_EVERY = timedelta(hours=1)
+
+
+class SweepPart(Protocol):
+    """Another lifecycle the tick advances (roll-calls, ...): its due rows, in batches."""
+
+    async def sweep(self) -> bool: ...  # True: the batch was full, more may be due now
+
+    async def next_due(self) -> datetime | None: ...
 
 
 class Sweeper:
@@ -36,6 +45,7 @@ class Sweeper:
         self._inbox = inbox
         self._heartbeat_file = heartbeat_file
         self.sender: OutboxSender | None = None  # set once the bot exists
+        self.parts: list[SweepPart] = []  # more lifecycles, swept after the alerts
         # When each alert's unrecordable failure was last told to the admins (in memory: the
         # database is what failed).
         self._warned: dict[int, datetime] = {}
@@ -61,12 +71,23 @@ class Sweeper:
                     await self._warn_unrecorded(report.unrecorded)
                 if not report.saturated or time.monotonic() > give_up_at:
                     break
+            for part in self.parts:
+                for _ in range(MAX_SWEEP_BATCHES):
+                    if not await part.sweep() or time.monotonic() > give_up_at:
+                        break
             if self.sender is not None:
                 await self.sender.drain()
-            due = await self._escalation.next_due()
+            due = await self.next_due()
             if due is None or due > self._clock.now() or time.monotonic() > give_up_at:
                 return due
-        return await self._escalation.next_due()
+        return await self.next_due()
+
+    async def next_due(self) -> datetime | None:
+        """Return when anything (a night, a step, a message, another part's row) is due."""
+        found = [await self._escalation.next_due()]
+        found += [await part.next_due() for part in self.parts]
+        due = [d for d in found if d is not None]
+        return min(due) if due else None
 
     async def _warn_unrecorded(self, alert_ids: tuple[int, ...]) -> None:
         """Tell the admins, past the outbox, of steps failing where the database could not

@@ -24,6 +24,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("locations", ("point",)),
     ("outbox", ("params",)),
     ("hazards", ("description", "point", "place")),
+    ("rollcalls", ("scope", "message")),
 )
 # Encrypted values kept in the vault: the canary, and the audit log's MAC key.
 ENCRYPTED_META = ("canary", "audit_key")
