@@ -25,7 +25,7 @@ from conversations.render import keyboards
 from conversations.render import rollcall as render
 from fieldbot.domain.places import Place
 from fieldbot.domain.rollcall import DEFAULT_RADIUS_KM, MAX_MESSAGE, RADII_KM, Scope, ScopeKind
-from fieldbot.services.rollcall import RollcallRefused
+from fieldbot.services.rollcall import RollcallRefused, scope_params
 
 DRAFT = "rollcall"
 MAX_PLACE = 200
@@ -199,7 +199,7 @@ async def _confirm(update: Update, context: BotContext, scope: Scope) -> int:
     draft, t = _draft(context), context.t
     draft["scope"] = {**asdict(scope), "kind": scope.kind.value}
     preview = await context.services.rollcall.preview(context.member, scope)
-    scope_text = render.scope_text(t, draft["scope"])
+    scope_text = render.scope_text(t, scope_params(scope))
     if preview.count == 0:
         await _say(update, t("rollcall.nobody", scope=Raw(scope_text)))
         await _forget(context)

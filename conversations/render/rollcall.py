@@ -107,7 +107,7 @@ def summary(t: Texts, p: dict[str, Any]) -> Rendered:
              t("rollcall.tally.counts", asked=p["asked"], safe=p["safe"], help=p["help"],
                silent=p["asked"] - p["safe"] - p["help"])]
     for state in ("help", "silent"):
-        found = p[state]
+        found = p[f"{state}_names"]
         if found["names"]:
             lines.append(t(f"rollcall.summary.{state}",
                            names=_names(t, found["names"], found["more"])))

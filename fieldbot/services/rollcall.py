@@ -246,7 +246,7 @@ class RollcallService:
         for state in ("help", "silent"):
             ids, total = await store.ids_in_state(tx, rc.id, state, 0, SUMMARY_NAMES)
             names = [m.name for m in await users.by_ids(tx, ids, cipher=self._cipher)]
-            lists[state] = {"names": names, "more": total - len(names)}
+            lists[f"{state}_names"] = {"names": names, "more": total - len(names)}
         officers = await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)
         to = {m.id for m in officers if not m.unreachable} | {rc.initiator}
         params = {**view.params(), "closed_by": by.name, **lists}
