@@ -279,3 +279,15 @@ async def test_hostile_message_old_buttons_and_two_officers_at_once(team: World)
     await team.rep.press("✅ I'm safe")
     again = await team.rep.press_data("rc:1:ok", team.rep.last)
     assert again is not None and again.text == said("rollcall.answered.already")
+
+
+async def test_a_person_the_question_cannot_reach_is_told_to_her_manager_at_once(
+        team: World) -> None:
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    await team.rep.block()
+    await _officer_asks_berlin(team)
+    await _go(team.officer)
+    told = [t for t in team.manager.texts() if "cannot be reached" in t]
+    assert len(told) == 1 and "Rita" in told[0]
+    await team.advance(timedelta(hours=1))
+    assert len([t for t in team.manager.texts() if "Rita" in t and "Roll-call" in t]) == 1

@@ -81,7 +81,8 @@ def ask(t: Texts, p: dict[str, Any]) -> Rendered:
 
 
 def silent(t: Texts, p: dict[str, Any]) -> Rendered:
-    return (t("rollcall.silent", rollcall=label(p["rollcall"]), name=p["name"],
+    key = "rollcall.unreachable" if p.get("unreachable") else "rollcall.silent"
+    return (t(key, rollcall=label(p["rollcall"]), name=p["name"],
               scope=Raw(scope_text(t, p["scope"])),
               since=local_time(p["since"], "UTC", t.language)), None, True)
 

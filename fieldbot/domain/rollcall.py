@@ -202,6 +202,14 @@ def on_due(
     return PersonMove(Stage.MANAGER_TOLD, None, (*effects, Effect.TELL_MANAGER))
 
 
+def unreachable(stage: Stage, due_at: datetime | None) -> PersonMove | None:
+    """Return what a person the question cannot reach (blocked the bot, chat gone) becomes:
+    their manager is told at once rather than after manager_after. None if that happened."""
+    if due_at is None or stage is Stage.MANAGER_TOLD:
+        return None
+    return PersonMove(Stage.MANAGER_TOLD, None, (Effect.TELL_MANAGER,))
+
+
 class AnswerStatus(StrEnum):
     RECORDED = "recorded"
     CHANGED = "changed"  # safe -> help or help -> safe: the newest answer counts

@@ -65,6 +65,7 @@ class Services:
     inbox: UpdateInbox
     sweeper: Sweeper
     rollcall: RollcallService
+    rollcall_sweep: RollcallSweep
     sender: OutboxSender | None = field(default=None)
 
     async def open(self) -> None:
@@ -100,7 +101,8 @@ class Services:
         """Give the outbox its way out (the Telegram layer) once the bot exists."""
         sender = OutboxSender(self.db, self.clock, messenger, self.cipher)
         sender.on_permanent_failure += [self.escalation.on_delivery_failed,
-                                        self.trips.on_delivery_failed]
+                                        self.trips.on_delivery_failed,
+                                        self.rollcall_sweep.on_delivery_failed]
         self.sender = self.sweeper.sender = sender
         return sender
 
@@ -140,7 +142,8 @@ def build_services(
     escalation = EscalationService(db, clock, policy, cipher)
     inbox = UpdateInbox(db, clock, cipher)
     sweeper = Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file)
-    sweeper.parts.append(RollcallSweep(db, clock, policy, cipher))
+    rollcall_sweep = RollcallSweep(db, clock, policy, cipher)
+    sweeper.parts.append(rollcall_sweep)
     return Services(
         settings=settings,
         clock=clock,
@@ -162,6 +165,7 @@ def build_services(
         inbox=inbox,
         sweeper=sweeper,
         rollcall=RollcallService(db, clock, policy, cipher, resolver),
+        rollcall_sweep=rollcall_sweep,
     )
 
 

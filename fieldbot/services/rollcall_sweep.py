@@ -22,6 +22,7 @@ from fieldbot.storage import outbox, users
 from fieldbot.storage import rollcall as store
 from fieldbot.storage.codec import ts
 from fieldbot.storage.db import Database, StorageUnavailable, Tx
+from fieldbot.storage.outbox import OutboxMessage
 from fieldbot.storage.rollcall import PersonRow
 
 log = logging.getLogger(__name__)
@@ -67,16 +68,32 @@ class RollcallSweep:
         except StorageUnavailable:
             log.critical("could not push roll-call people forward", exc_info=True)
 
+    async def on_delivery_failed(self, tx: Tx, message: OutboxMessage) -> None:
+        """The outbox's hook: a question that cannot reach its person tells their manager
+        now, not after manager_after."""
+        if message.kind != "rollcall_ask":
+            return
+        p = await store.person(tx, int(message.params["rollcall"]), message.recipient)
+        move = rules.unreachable(p.stage, p.due_at) if p and p.answer is None else None
+        if p is not None and move is not None:
+            await self._apply(tx, p, move, self._clock.now(), unreachable=True)
+
     async def _advance(self, tx: Tx, p: PersonRow, started: datetime, now: datetime) -> None:
-        subject = await users.get(tx, p.user_id, cipher=self._cipher)
         move = rules.on_due(self._policy, p.stage, p.due_at, started, now)
+        if move is not None:
+            await self._apply(tx, p, move, now)
+
+    async def _apply(self, tx: Tx, p: PersonRow, move: rules.PersonMove, now: datetime, *,
+                     unreachable: bool = False) -> None:
+        subject = await users.get(tx, p.user_id, cipher=self._cipher)
         if subject is None or subject.unreachable == users.ERASED:
             move = rules.PersonMove(rules.Stage.MANAGER_TOLD, None, ())  # erased: nothing more
-        if move is None or not await store.move_person(tx, p, move.stage, move.due_at):
-            return  # another worker got there first
+        if not await store.move_person(tx, p, move.stage, move.due_at):
+            return  # an answer or another worker got there first
         rc = await store.get(tx, p.rollcall_id, cipher=self._cipher)
         if rc is None or subject is None:
             return
+        started = rc.started_at
         if Effect.REMIND in move.effects:
             await outbox.enqueue(
                 tx, dedupe=f"rollcall:{rc.id}:ask:{p.user_id}:2", recipient=p.user_id,
@@ -94,6 +111,7 @@ class RollcallSweep:
                     recipient=recipient, kind="rollcall_silent", priority=rc.priority,
                     now=now, cipher=self._cipher,
                     params={"rollcall": rc.id, "name": subject.name,
-                            "scope": scope_params(rc.scope), "since": started.isoformat()})
+                            "scope": scope_params(rc.scope), "since": started.isoformat(),
+                            "unreachable": unreachable})
         log.info("roll-call %s: user %s silent, %s", rc.id, p.user_id,
                  ",".join(e.value for e in move.effects) or "waiting")
