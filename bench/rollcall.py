@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -92,7 +93,8 @@ async def run(people: int, routine: int) -> list[str]:
         f"order: the SOS's {len(sos_at)} messages at positions {sos_at} (the questions were "
         f"going out; SOS 100 > area questions 45); the first routine reminder at position "
         f"{min(routine_at) if routine_at else '-'} (after all {questions:,} questions: "
-        f"{not routine_at or min(routine_at) > last}); set-up {setup:.0f} s",
+        f"{not routine_at or min(routine_at) > last}); set-up {setup:.0f} s; load average "
+        f"at the end {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores",
     ]
 
 

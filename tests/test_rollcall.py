@@ -246,6 +246,12 @@ async def test_country_team_and_everyone_scopes(team: World) -> None:
     await officer.press("south")
     assert "This asks 2 people" in officer.last.body  # Sol and Sven, travelling or not
     await officer.send("/rollcall")
+    await officer.press("👥 A team")
+    await officer.send("Atlantis")
+    assert officer.last.body == said("rollcall.team.unknown")
+    await officer.send("SOUTH")  # typed instead of pressed
+    assert "This asks 2 people" in officer.last.body
+    await officer.send("/rollcall")
     await officer.press("🌍 Everyone travelling")
     assert "This asks 1 people" in officer.last.body  # Rita's trip; Sven has none
 

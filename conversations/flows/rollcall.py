@@ -24,7 +24,14 @@ from conversations.i18n import Raw
 from conversations.render import keyboards
 from conversations.render import rollcall as render
 from fieldbot.domain.places import Place
-from fieldbot.domain.rollcall import DEFAULT_RADIUS_KM, MAX_MESSAGE, RADII_KM, Scope, ScopeKind
+from fieldbot.domain.rollcall import (
+    DEFAULT_RADIUS_KM,
+    MAX_MESSAGE,
+    RADII_KM,
+    Scope,
+    ScopeKind,
+    may_start,
+)
 from fieldbot.services.rollcall import RollcallRefused, scope_params
 
 DRAFT = "rollcall"
@@ -64,6 +71,9 @@ async def _say(update: Update, text: str, markup: Any = None) -> None:
 async def rollcall_command(update: Update, context: BotContext) -> int:
     """Show the open roll-calls I may see (with Names / Close), else ask whom to ask."""
     await _forget(context)
+    if not may_start(context.member):  # a manager without a team has nobody to ask
+        await _say(update, context.t("rollcall.refused.not_allowed"))
+        return ConversationHandler.END
     views = await context.services.rollcall.open_for(context.member)
     if not views:
         return await _ask_scope(update, context)
@@ -194,6 +204,18 @@ async def team_picked(update: Update, context: BotContext) -> int:
     return await _confirm(update, context, Scope(ScopeKind.TEAM, team=teams[index]))
 
 
+async def team_typed(update: Update, context: BotContext) -> int:
+    """A team typed instead of pressed (an officer with more teams than buttons)."""
+    assert update.effective_message and update.effective_message.text is not None
+    typed = update.effective_message.text.strip().casefold()
+    teams = await context.services.rollcall.teams(context.member, everyone=True)
+    team = next((tm for tm in teams if tm.casefold() == typed), None)
+    if team is None:
+        await _say(update, context.t("rollcall.team.unknown"))
+        return Ask.TEAM
+    return await _confirm(update, context, Scope(ScopeKind.TEAM, team=team))
+
+
 async def _confirm(update: Update, context: BotContext, scope: Scope) -> int:
     """Say how many people this asks (and why), and offer a message, Ask now, Cancel."""
     draft, t = _draft(context), context.t
@@ -281,7 +303,8 @@ def build_rollcall() -> Flow:
                         MessageHandler(NEW_MESSAGE, place_other)],
             Ask.RADIUS: [pressed(radius_picked, r"^rollcall:radius:\d{1,4}$")],
             Ask.COUNTRY: [MessageHandler(NEW_TEXT, country_typed)],
-            Ask.TEAM: [pressed(team_picked, r"^rollcall:team:\d{1,2}$")],
+            Ask.TEAM: [pressed(team_picked, r"^rollcall:team:\d{1,2}$"),
+                       MessageHandler(NEW_TEXT, team_typed)],
             Ask.CONFIRM: [pressed(go_pressed, r"^rollcall:go$"),
                           pressed(message_pressed, r"^rollcall:msg$")],
             Ask.MESSAGE: [MessageHandler(NEW_TEXT, message_typed)],

@@ -100,12 +100,13 @@ class RollcallService:
 
     # --- choosing the scope ---------------------------------------------------------------
 
-    async def teams(self, member: Member) -> list[str]:
-        """The teams an initiator may pick: a manager only their own."""
+    async def teams(self, member: Member, *, everyone: bool = False) -> list[str]:
+        """The teams an initiator may pick (a manager only their own): the first MAX_TEAMS
+        for buttons, or all of them to match a typed name."""
         if member.role is Role.MANAGER:
             return [member.team]
         async with self._db.read() as tx:
-            return await store.teams(tx, MAX_TEAMS)
+            return await store.teams(tx, 10_000 if everyone else MAX_TEAMS)
 
     async def find_country(self, text: str) -> tuple[str, str] | None:
         """Return (ISO code, name) of a typed country name or code; None if unknown."""
