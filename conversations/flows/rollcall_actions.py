@@ -136,8 +136,15 @@ async def close_pressed(update: Update, context: BotContext) -> None:
     await context.services.deliver()
 
 
+async def stale_pressed(update: Update, context: BotContext) -> None:
+    """A button of a roll-call question that is no longer open (yesterday's "A place")."""
+    assert update.callback_query
+    await update.callback_query.answer(context.t.toast("guard.stale_button"), show_alert=True)
+
+
 def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(answer_pressed, pattern=r"^rc:"))
     app.add_handler(CallbackQueryHandler(names_pressed, pattern=r"^rollcall:names:"))
     app.add_handler(CallbackQueryHandler(close_pressed,
                                          pattern=r"^rollcall:(close|closeyes|keep):"))
+    app.add_handler(CallbackQueryHandler(stale_pressed, pattern=r"^rollcall:"))
