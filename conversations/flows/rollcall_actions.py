@@ -49,7 +49,11 @@ async def answer_pressed(update: Update, context: BotContext) -> None:
     if status is not AnswerStatus.NOT_ASKED:
         await _receipt(update, context, choice, status)
     if answered.tally_due is not None and hasattr(context.bot_data, "scheduler"):
-        context.bot_data.scheduler.wake_at(answered.tally_due)  # the throttled tally edit
+        # The throttled tally edit is due in a few seconds: wake the sweep for whatever comes
+        # first (never later than a step already waiting: wake_at replaces the one-shot).
+        due = await context.services.sweeper.next_due()
+        if due is not None:
+            context.bot_data.scheduler.wake_at(due)
     await context.services.deliver()
 
 
@@ -128,6 +132,10 @@ async def close_pressed(update: Update, context: BotContext) -> None:
         return
     await query.answer(t.toast("rollcall.closed_toast") if action == "closeyes" else None)
     text, markup = tally_view(t, view)
+    pressed_on = query.message.message_id if query.message else None
+    if action == "closeyes" and pressed_on == view.tally_message_id:
+        await context.services.deliver()  # the outbox edits the tally to its final state
+        return
     try:
         await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
     except BadRequest as exc:

@@ -60,6 +60,7 @@ class RollcallView:
     closed_at: datetime | None
     initiator_name: str
     tally: Tally
+    tally_message_id: int | None = None  # the initiator's live tally (edited by the outbox)
 
     def params(self) -> dict[str, Any]:
         """What the tally's renderer reads (stored encrypted in the outbox)."""
@@ -184,7 +185,8 @@ class RollcallService:
         initiator = await users.get(tx, rc.initiator, cipher=self._cipher)
         asked, safe, help_ = await store.counts(tx, rollcall_id)
         return RollcallView(rc.id, rc.scope, rc.message, rc.open, rc.started_at, rc.closed_at,
-                            initiator.name if initiator else "?", Tally(asked, safe, help_))
+                            initiator.name if initiator else "?", Tally(asked, safe, help_),
+                            rc.tally_message_id)
 
     async def _managed(self, tx: Tx, member: Member, rollcall_id: int) -> RollcallRow:
         rc = await store.get(tx, rollcall_id, cipher=self._cipher)

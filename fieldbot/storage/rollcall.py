@@ -268,7 +268,9 @@ async def queue_tally(
     await conn.execute(
         "UPDATE outbox SET state = 'failed', last_error = 'withdrawn: superseded'"
         " WHERE dedupe GLOB ? AND state = 'pending'", (prefix + "*",))
-    await outbox.enqueue(conn, dedupe=f"{prefix}{ts(due)}", recipient=recipient,
+    # Named after the row before it: two edits decided in the same instant stay two rows.
+    after = rows[0]["id"] if rows else 0
+    await outbox.enqueue(conn, dedupe=f"{prefix}after:{after}", recipient=recipient,
                          kind="rollcall_tally", params=params, priority=priority, now=now,
                          cipher=cipher, due_at=due)
     return due
