@@ -62,7 +62,7 @@ async def run(people: int, routine: int) -> list[str]:
         assert officer is not None
         scope = Scope(ScopeKind.PLACE, "Berlin", BERLIN.lat, BERLIN.lon, 50)
 
-        started = time.perf_counter()
+        started, began = time.perf_counter(), datetime.now(UTC)
         view = await services.rollcall.start(officer, scope, "Bench: flooding downtown", None)
         decided = time.perf_counter() - started
         drain = asyncio.create_task(_drain_until(services, fake, set(asked)))
@@ -70,13 +70,13 @@ async def run(people: int, routine: int) -> list[str]:
         await services.escalation.raise_sos(sos_rep)
         await services.deliver()
         await drain
-        elapsed = time.perf_counter() - started
         await app.shutdown()
         await services.stop()
 
     sent = list(fake.sent)
     is_question = [s.chat_id in set(asked) and "are you safe?" in (s.text or "") for s in sent]
     last = max(i for i, q in enumerate(is_question) if q)
+    elapsed = (sent[last].at - began).total_seconds()  # the fake's clock is the wall clock
     by_then = last + 1
     floor = by_then / 30
     questions = sum(is_question)
