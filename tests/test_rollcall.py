@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from faketelegram.users import FakeUser
 from fieldbot.domain.places import Place
 from fieldbot.storage import audit
-from tests.builders import BERLIN, enrol_south, plan_for, rows, said
+from tests.builders import BERLIN, enrol_south, plan_for, raw_bytes, rows, said
 from tests.harness import World
 
 HAMBURG = Place("Hamburg", "DE", "Germany", "Hamburg", 53.55, 9.99, "Europe/Berlin")
@@ -300,3 +300,26 @@ async def test_a_person_the_question_cannot_reach_is_told_to_her_manager_at_once
     assert len(told) == 1 and "Rita" in told[0]
     await team.advance(timedelta(hours=1))
     assert len([t for t in team.manager.texts() if "Rita" in t and "Roll-call" in t]) == 1
+
+
+async def test_a_chinese_rep_is_asked_in_chinese_and_her_answer_counts(team: World) -> None:
+    li = team.fake.user(5005, "Li", "zh-hans")
+    await team.enrol(li, "staff", "north")
+    await li.share_location(*POTSDAM)
+    await _officer_asks_berlin(team)
+    await _go(team.officer)
+    assert "您平安吗？" in li.last.body
+    assert li.last.buttons == [["✅ 我平安", "🆘 紧急求助"]]
+    await li.press("✅ 我平安")
+    assert li.toasts[-1].text == said("rollcall.answered.recorded", "zh")
+    assert "✅ 1 safe" in team.officer.messages[-1].body
+
+
+async def test_the_message_is_stored_encrypted(team: World) -> None:
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    await _officer_asks_berlin(team, message="ZQROLLCALLMARKER stay indoors")
+    await _go(team.officer)
+    assert "ZQROLLCALLMARKER" in team.rep.last.body
+    await team.stop()
+    assert b"ZQROLLCALLMARKER" not in raw_bytes(team)
+    await team.start()
