@@ -194,6 +194,10 @@ async def test_names_per_state_are_listed_in_pages(team: World) -> None:
     assert "page 2 of 2" in names.body and names.body.count("• ") == 1
     await team.officer.press("✅ 1", names)
     assert "Person00" in names.body
+    await team.officer.press("⏹ Close")
+    await team.officer.press("⏹ Yes, close it")
+    summary = team.officer.last.body
+    assert "No answer: Person01" in summary and summary.endswith("and 6 more")
 
 
 async def test_a_manager_asks_only_her_own_team_and_cannot_close_anothers(
