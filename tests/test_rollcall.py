@@ -240,6 +240,8 @@ async def test_country_team_and_everyone_scopes(team: World) -> None:
     _, sven = await _south_in_berlin(team)
     officer = team.officer
     await officer.send("/rollcall")
+    await officer.send("France")  # typed where a button is asked for: asked again
+    assert officer.last.body == said("rollcall.press_button")
     await officer.press("🏳 A country")
     await officer.send("Atlantis")
     assert officer.last.body == said("rollcall.country.none")

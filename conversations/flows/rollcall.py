@@ -286,6 +286,16 @@ async def go_pressed(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+def _again(key: str, state: Ask) -> MessageHandler[BotContext, int]:
+    """Anything else than what the open question takes: ask it again (the flow stays)."""
+
+    async def ask_again(update: Update, context: BotContext) -> int:
+        await _say(update, context.t(key, max=MAX_MESSAGE))
+        return state
+
+    return MessageHandler(NEW_MESSAGE, ask_again)
+
+
 async def cancel_pressed(update: Update, context: BotContext) -> int:
     await _forget(context)
     return await common.cancelled(update, context)
@@ -296,18 +306,24 @@ def build_rollcall() -> Flow:
         entry_points=[CommandHandler("rollcall", rollcall_command),
                       pressed(new_pressed, r"^rollcall:new$")],
         states={
-            Ask.SCOPE: [pressed(scope_picked, r"^rollcall:scope:(place|country|team|everyone)$")],
+            Ask.SCOPE: [pressed(scope_picked, r"^rollcall:scope:(place|country|team|everyone)$"),
+                        _again("rollcall.press_button", Ask.SCOPE)],
             Ask.PLACE: [MessageHandler(NEW_TEXT, place_typed),
                         MessageHandler(NEW_PIN, place_pinned),
                         pressed(place_chosen, r"^rollcall:place:\d{1,2}$"),
                         MessageHandler(NEW_MESSAGE, place_other)],
-            Ask.RADIUS: [pressed(radius_picked, r"^rollcall:radius:\d{1,4}$")],
-            Ask.COUNTRY: [MessageHandler(NEW_TEXT, country_typed)],
+            Ask.RADIUS: [pressed(radius_picked, r"^rollcall:radius:\d{1,4}$"),
+                         _again("rollcall.press_button", Ask.RADIUS)],
+            Ask.COUNTRY: [MessageHandler(NEW_TEXT, country_typed),
+                          _again("rollcall.country.ask", Ask.COUNTRY)],
             Ask.TEAM: [pressed(team_picked, r"^rollcall:team:\d{1,2}$"),
-                       MessageHandler(NEW_TEXT, team_typed)],
+                       MessageHandler(NEW_TEXT, team_typed),
+                       _again("rollcall.team.ask", Ask.TEAM)],
             Ask.CONFIRM: [pressed(go_pressed, r"^rollcall:go$"),
-                          pressed(message_pressed, r"^rollcall:msg$")],
-            Ask.MESSAGE: [MessageHandler(NEW_TEXT, message_typed)],
+                          pressed(message_pressed, r"^rollcall:msg$"),
+                          _again("rollcall.press_button", Ask.CONFIRM)],
+            Ask.MESSAGE: [MessageHandler(NEW_TEXT, message_typed),
+                          _again("rollcall.message.ask", Ask.MESSAGE)],
         },
         fallbacks=[CommandHandler("cancel", cancel_pressed),
                    pressed(cancel_pressed, r"^rollcall:cancel$")],
