@@ -161,6 +161,9 @@ async def test_close_sends_the_summary_and_later_answers_are_kept_and_passed_on(
 
     await team.officer.press("⏹ Close", tally)
     assert tally.buttons == [["⏹ Yes, close it", "↩ Keep it open"]]
+    await team.officer.press("↩ Keep it open", tally)
+    assert tally.buttons == [["👥 Names", "⏹ Close"]]
+    await team.officer.press("⏹ Close", tally)
     await team.officer.press("⏹ Yes, close it", tally)
     summary = team.officer.last.body
     assert "Roll-call R-1 closed by Olu" in summary and "No answer: Rita" in summary

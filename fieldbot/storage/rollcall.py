@@ -150,7 +150,8 @@ async def set_answer(
 async def counts(conn: Tx, rollcall_id: int) -> tuple[int, int, int]:
     """Return (asked, safe, need help)."""
     rows = list(await conn.execute_fetchall(
-        "SELECT COUNT(*), SUM(answer = 'safe'), SUM(answer = 'help') FROM rollcall_people"
+        "SELECT COUNT(*), SUM(CASE WHEN answer = 'safe' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN answer = 'help' THEN 1 ELSE 0 END) FROM rollcall_people"
         " WHERE rollcall_id = ?", (rollcall_id,)))
     asked, safe, help_ = rows[0]
     return int(asked or 0), int(safe or 0), int(help_ or 0)
