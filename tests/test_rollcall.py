@@ -169,6 +169,8 @@ async def test_close_sends_the_summary_and_later_answers_are_kept_and_passed_on(
     assert "Roll-call R-1 closed by Olu" in summary and "No answer: Rita" in summary
     assert "Closed" in tally.body and tally.buttons == [["👥 Names"]]
     assert "rollcall_close" in await _actions(team)
+    again = await team.officer.press_data("rollcall:closeyes:1", tally)  # an old Close button
+    assert again is not None and again.text == said("rollcall.refused.closed", rollcall="R-1")
 
     await team.advance(timedelta(hours=1))
     assert len(_questions(team.rep)) == 1  # nobody is chased after the close
