@@ -153,7 +153,12 @@ _DRILL_KEYS: dict[str, Callable[[object], Any]] = {
     "ends_after": _as_duration,
     "max_people": _as_count,
 }
-_SECTIONS = ("checkin", "escalation", "sos", "risk", "visit", "incident", "drill")
+_ROLLCALL_KEYS: dict[str, Callable[[object], Any]] = {
+    "remind_after": _as_duration,
+    "manager_after": _as_duration,
+}
+_SECTIONS = ("checkin", "escalation", "sos", "risk", "visit", "incident", "drill",
+             "rollcall")
 
 
 class _Reader:
@@ -256,9 +261,12 @@ def _policy_from(doc: Mapping[str, Any], reader: _Reader) -> Policy:
         per_level[level] = reader.build(where, partial(apply_overrides, escalation, overrides))
     changes = reader.section(reader.table(doc, "visit", "visit"), _VISIT_KEYS, "visit")
     visit = reader.build("visit", partial(replace, default.visit, **changes))
+    changes = reader.section(reader.table(doc, "rollcall", "rollcall"), _ROLLCALL_KEYS,
+                             "rollcall")
+    rollcall = reader.build("rollcall", partial(replace, default.rollcall, **changes))
     return Policy(checkin=checkin, escalation=escalation, sos=sos, per_level=per_level,
                   visit=visit, incident=_incident_from(doc, reader),
-                  drill=_drill_from(doc, reader))
+                  drill=_drill_from(doc, reader), rollcall=rollcall)
 
 
 def _incident_from(doc: Mapping[str, Any], reader: _Reader) -> IncidentPolicy:

@@ -28,6 +28,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("visit_notes", ("client", "place", "point", "body")),
     ("incidents", ("place", "people", "description", "review")),
     ("lessons", ("place", "cause", "measures")),
+    ("rollcalls", ("scope", "message")),
 )
 # Encrypted values kept in the vault: the canary, and the audit log's MAC key.
 ENCRYPTED_META = ("canary", "audit_key")
