@@ -94,9 +94,11 @@ async def go(update: Update, context: BotContext) -> None:
     await keyboards.take_buttons_off(update)
     drafts.store(context).pop(CHOICES, None)
     assert update.effective_message
-    await update.effective_message.reply_html(context.t(
-        "drill.started", drill=started.drill.label, count=started.asked,
-        minutes=crisis.minutes(context.services.policy.drill.ends_after)))
+    text = context.t("drill.started", drill=started.drill.label, count=started.asked,
+                     minutes=crisis.minutes(context.services.policy.drill.ends_after))
+    if started.left_out:
+        text += "\n" + context.t("drill.left_out", count=started.left_out)
+    await update.effective_message.reply_html(text)
     await context.services.deliver()
 
 
@@ -112,7 +114,8 @@ async def drill_safe(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query and query.data
     try:
-        await context.services.drills.safe(int(query.data.split(":")[1]), context.member)
+        missed = await context.services.drills.safe(int(query.data.split(":")[1]),
+                                                    context.member)
     except DrillError as error:
         name = ""
         if error.by is not None:
@@ -123,7 +126,10 @@ async def drill_safe(update: Update, context: BotContext) -> None:
         return
     await keyboards.take_buttons_off(update)
     assert update.effective_message
-    await update.effective_message.reply_html(context.t("drill.safe_thanks"))
+    text = context.t("drill.safe_thanks")
+    if missed:  # the drill's answer is not tonight's check-in
+        text += "\n" + context.t("drill.real_still_open")
+    await update.effective_message.reply_html(text)
     await context.services.deliver()
 
 

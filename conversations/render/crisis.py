@@ -177,7 +177,8 @@ def drill_result(t: Texts, p: dict[str, Any]) -> Rendered:
         after = line["after"]
         lines.append(t(f"drill.result.{line['outcome']}", name=line["name"],
                        by_name=line["by_name"],
-                       after=duration(timedelta(seconds=after), lang) if after else ""))
+                       after="" if after is None else duration(timedelta(seconds=after),
+                                                               lang)))
     shown = bounded(lines, lambda k: t("drill.result.more", count=k), most=len(lines))
     if p["more"]:
         shown.append(t("drill.result.more", count=p["more"]))
@@ -186,7 +187,8 @@ def drill_result(t: Texts, p: dict[str, Any]) -> Rendered:
              rate=percent(rate, lang))
     times = t("drill.result.times",
               median=duration(timedelta(seconds=p["median"]), lang),
-              worst=duration(timedelta(seconds=p["worst"]), lang)) if p["median"] else ""
+              worst=duration(timedelta(seconds=p["worst"]), lang)) \
+        if p["median"] is not None else ""
     return "\n".join(x for x in [head, times, *shown] if x), None, True
 
 

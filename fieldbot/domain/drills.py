@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from fieldbot.domain.ladder import AlertKind
+
 
 class DrillState(StrEnum):
     OPEN = "open"
@@ -49,6 +51,14 @@ def outcome_of(user_id: int, started: datetime, resolution: str, acked_by: int |
     if acked_by is not None and acked_at is not None and resolution != ENDED_RESOLUTION:
         return TargetResult(user_id, Outcome.ACKED, acked_by, acked_at - started)
     return TargetResult(user_id, Outcome.NONE, None, None)
+
+
+# A person with one of these alerts live (open or acknowledged) is in a real situation: a
+# drill would sit beside it in every chat, and an "I'm safe (drill)" could read as an answer to
+# it. They are left out of a drill started meanwhile.
+REAL_KINDS = tuple(k for k in AlertKind if k is not AlertKind.DRILL)
+# The real alerts a person's "I'm safe" check-in ends: answering the drill does not.
+CHECK_IN_ENDS = (AlertKind.MISSED, AlertKind.EMERGENCY)
 
 
 def is_over(live: int, ends_at: datetime, now: datetime) -> bool:

@@ -46,6 +46,7 @@ class DrillError(Exception):
 class Started:
     drill: DrillRow
     asked: int
+    left_out: int = 0  # people with a real alert live: not drilled now
 
 
 class DrillService:
@@ -90,6 +91,11 @@ class DrillService:
                 raise DrillError("nobody")
             if len(people) > self._policy.max_people:
                 raise DrillError("too_many")
+            busy = {m.id for m in people
+                    if await alerts.open_alerts_for(tx, m.id, rules.REAL_KINDS)}
+            people = [m for m in people if m.id not in busy]
+            if not people:
+                raise DrillError("real_alert")
             drill_id = await store.add(tx, by.id, team or people[0].team, now,
                                        now + self._policy.ends_after)
             for person in people:
@@ -105,7 +111,7 @@ class DrillService:
             drill = await store.get(tx, drill_id)
         assert drill is not None
         log.info("drill %s started by %s for %s people", drill_id, by.id, len(people))
-        return Started(drill, len(people))
+        return Started(drill, len(people), len(busy))
 
     async def _targets(self, tx: Tx, by: Member, team: str | None, user_id: int | None
                        ) -> list[Member]:
@@ -124,8 +130,10 @@ class DrillService:
         async with self._db.read() as tx:
             return await store.open_by(tx, by.id)
 
-    async def safe(self, alert_id: int, by: Member) -> None:
-        """The person answers their drill: "I'm safe". Everyone alerted is told (DRILL)."""
+    async def safe(self, alert_id: int, by: Member) -> bool:
+        """The person answers their drill: "I'm safe". Everyone alerted is told (DRILL).
+        Returns whether a real missed check-in of theirs is still open (the drill's answer
+        never ends it)."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
             a = await alerts.alert(tx, alert_id)
@@ -145,8 +153,10 @@ class DrillService:
                     params={"alert": a.label, "at": ts(now), "subject_name": by.name,
                             "drill": True})
             drill_id = await store.of_alert(tx, alert_id)
+            missed = await alerts.open_alerts_for(tx, by.id, rules.CHECK_IN_ENDS)
         if drill_id is not None:
             await self.settle(drill_id)
+        return bool(missed)
 
     async def settle_alert(self, alert_id: int) -> None:
         """After a lead acted on an alert: if it was a drill's last, the drill ends now."""
@@ -217,9 +227,9 @@ class DrillService:
             by = await users.get(tx, r.by, cipher=self._cipher) if r.by else None
             lines.append({"name": person.name if person else "?", "outcome": r.outcome.value,
                           "by_name": by.name if by else "",
-                          "after": r.after.total_seconds() if r.after else None})
+                          "after": r.after.total_seconds() if r.after is not None else None})
         return {"drill": True, "label": d.label, "team": d.team, "asked": summary.asked,
                 "answered": summary.answered, "lines": lines,
                 "more": max(0, len(results) - RESULT_LINES),
-                "median": summary.median.total_seconds() if summary.median else None,
-                "worst": summary.worst.total_seconds() if summary.worst else None}
+                "median": None if summary.median is None else summary.median.total_seconds(),
+                "worst": None if summary.worst is None else summary.worst.total_seconds()}

@@ -1,0 +1,86 @@
+"""Drills tried as careless and hostile people would (TRY-IT.md): a drill beside a real alert,
+an answer at once, the drill in Chinese — through the real bot, the fake Telegram, a fake clock.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from tests.builders import BERLIN, DEADLINE, at, plan_trip, rows, said
+from tests.harness import World
+
+START = "🧪 Start the drill"
+SAFE = "✅ I'm safe (drill)"
+
+
+async def drill_rita(world: World) -> None:
+    await world.officer.send("/drill Rita")
+    await world.officer.press("Rita")
+    await world.officer.press(START)
+
+
+async def test_no_drill_reaches_a_person_while_a_real_alert_about_them_is_open(
+    team: World,
+) -> None:
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(team, DEADLINE + timedelta(minutes=30))  # Rita's real missed check-in: A-1
+    seen = len(team.rep.messages)
+    await team.officer.send("/drill Rita")
+    await team.officer.press("Rita")
+    toast = await team.officer.press(START)
+    assert toast is not None and toast.text == said("drill.err.real_alert")
+    assert len(team.rep.messages) == seen  # no "press I'm safe (drill)" beside the real one
+    assert [r["kind"] for r in await rows(team, "SELECT kind FROM alerts")] == ["missed"]
+
+
+async def test_a_team_drill_leaves_out_whoever_is_in_a_real_sos_and_says_so(
+    team: World,
+) -> None:
+    await team.rep.send("/sos")
+    await team.officer.send("/drill")
+    await team.officer.press("north (1)")
+    toast = await team.officer.press(START)
+    assert toast is not None and toast.text == said("drill.err.real_alert")
+    assert not [t for t in team.rep.texts() if "Drill" in t]
+    await team.advance(timedelta(minutes=6))  # the SOS goes on repeating, undisturbed
+    assert "SOS A-1 (message 2)" in team.manager.last.body
+
+
+async def test_answering_the_drill_says_tonights_real_check_in_is_still_missing(
+    team: World,
+) -> None:
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(team, DEADLINE - timedelta(minutes=5))
+    await drill_rita(team)  # the drill first, then the real deadline passes
+    await at(team, DEADLINE + timedelta(minutes=30))
+    assert [t for t in team.manager.texts() if "Alert A-2" in t]
+    await team.rep.press(SAFE)
+    assert said("drill.safe_thanks") in team.rep.last.body
+    assert said("drill.real_still_open") in team.rep.last.body
+    [real] = await rows(team, "SELECT state FROM alerts WHERE kind = 'missed'")
+    assert real["state"] == "open"  # the drill's answer never silences the real alert
+    await team.advance(timedelta(minutes=30))
+    assert [t for t in team.officer.texts() if "Alert A-2" in t]  # and it still climbs
+
+
+async def test_an_answer_in_the_same_second_reads_as_a_time(team: World) -> None:
+    await drill_rita(team)
+    await team.rep.press(SAFE)  # at once: zero seconds after the start
+    await team.tick()
+    result = team.officer.last.body
+    assert "Rita: safe, answered after 0 seconds" in result
+    assert "median 0 seconds" in result
+
+
+async def test_the_drill_reads_as_a_drill_in_chinese(team: World) -> None:
+    team.rep.language_code = "zh-hans"
+    await team.rep.send("/language")
+    await team.rep.press("中文")
+    await drill_rita(team)
+    body = team.rep.last.body
+    assert body.startswith("🧪 【演练 DRILL】这是应急演练，不是真实警报。")
+    assert team.rep.last.buttons == [["✅ 报平安（演练）"]]
+    await team.rep.press("✅ 报平安（演练）")
+    toast = await team.rep.press_data("drillsafe:1")  # twice: told, nothing changes
+    assert toast is not None and toast.text == said("drill.err.already", language="zh",
+                                                    name="")
