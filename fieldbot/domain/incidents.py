@@ -210,10 +210,21 @@ def names_in(people: str, more: Iterable[str] = ()) -> list[str]:
     return sorted((n for n in found if len(n) >= 2), key=len, reverse=True)
 
 
+_SPACED = r"[^\W\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]"  # a letter of a script with spaces
+
+
+def _name_pattern(name: str) -> str:
+    """A name as a whole word where its script has words ("Ann" never in "planning"); a
+    Chinese name anywhere (Chinese runs its words together)."""
+    left = f"(?<!{_SPACED})" if re.match(_SPACED, name[0]) else ""
+    right = f"(?!{_SPACED})" if re.match(_SPACED, name[-1]) else ""
+    return left + re.escape(name) + right
+
+
 def anonymise(text: str, names: Iterable[str]) -> str:
     """Return `text` with every given name replaced by "…" (any case)."""
     for name in names:
-        text = re.sub(re.escape(name), "…", text, flags=re.IGNORECASE)
+        text = re.sub(_name_pattern(name), "…", text, flags=re.IGNORECASE)
     return text
 
 

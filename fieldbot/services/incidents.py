@@ -241,18 +241,10 @@ class IncidentService:
         return done
 
     async def _names(self, tx: Tx, incident: IncidentRow) -> list[str]:
-        """The names a lesson must not carry: the people involved, owner, opener, subject."""
-        more = []
-        ids = {incident.owner_id, incident.opened_by}
-        if incident.alert_id is not None:
-            a = await alerts.alert(tx, incident.alert_id)
-            if a is not None:
-                ids.add(a.user_id)
-        for uid in ids:
-            member = await users.get(tx, uid, cipher=self._cipher)
-            if member is not None:
-                more.append(member.name)
-        return rules.names_in(incident.people, more)
+        """The names a lesson must not carry: the people involved as typed, and everyone
+        enrolled (a colleague's name typed into a "why" or the measures is still a name)."""
+        everyone = await users.with_role(tx, list(Role), cipher=self._cipher)
+        return rules.names_in(incident.people, [m.name for m in everyone])
 
     async def _tell_officers(self, tx: Tx, incident: IncidentRow, kind: str, by: Member,
                              now: datetime) -> None:

@@ -1,0 +1,56 @@
+"""Incidents, reviews and lessons tried as careless and hostile people would (TRY-IT.md):
+names in free text, odd searches, old buttons — through the real bot and the fake Telegram.
+"""
+
+from __future__ import annotations
+
+from tests.harness import World
+
+RED = "🔴 Red (level one)"
+RECORD = "✅ Record the incident"
+EXECUTION = "Execution (how the rules were carried out)"
+
+
+async def record_and_close(world: World, *, place: str = "Bangkok", people: str = "",
+                           cause: str = "Phone held at the kerb",
+                           measures: str = "Keep phones away from the kerb") -> None:
+    """The manager records an incident and closes it with one why and the measures."""
+    await world.manager.send("/incident")
+    await world.manager.press(RED)
+    await world.manager.send(place)
+    if people:
+        await world.manager.send(people)
+    else:
+        await world.manager.press("Nobody in particular")
+    await world.manager.send("Bag snatched by a scooter")
+    await world.manager.press(RECORD)
+    await world.manager.press("📝 Write the review")
+    await world.manager.send("Bag snatched")
+    await world.manager.send("A phone")
+    await world.manager.send(cause)
+    await world.manager.press("✅ That is the root cause")
+    await world.manager.press(EXECUTION)
+    await world.manager.send(measures)
+    await world.manager.press("✅ Close the incident")
+
+
+async def test_a_lesson_keeps_words_that_merely_contain_a_name(team: World) -> None:
+    await record_and_close(team, people="Ann Lee",
+                           cause="Planning had no sleep time; Ann walked alone",
+                           measures="Annual training; Lee and Ann plan sleep before driving")
+    await team.rep.send("/lessons")
+    body = team.rep.last.body
+    assert "Planning had no sleep time; … walked alone" in body
+    assert "Annual training; … and … plan sleep before driving" in body
+
+
+async def test_a_lesson_never_shows_the_name_of_a_colleague_typed_in_the_measures(
+    team: World,
+) -> None:
+    # Nobody named as involved, but the rep's and the manager's names typed in free text.
+    await record_and_close(team, cause="Rita took the night bus alone",
+                           measures="Mia books a taxi for anyone back after 19:00")
+    await team.rep.send("/lessons")
+    body = team.rep.last.body
+    assert "Rita" not in body and "Mia" not in body
+    assert "… took the night bus alone" in body and "… books a taxi" in body
