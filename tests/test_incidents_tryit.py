@@ -4,6 +4,10 @@ names in free text, odd searches, old buttons — through the real bot and the f
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
+from tests.builders import said
 from tests.harness import World
 
 RED = "🔴 Red (level one)"
@@ -54,3 +58,36 @@ async def test_a_lesson_never_shows_the_name_of_a_colleague_typed_in_the_measure
     body = team.rep.last.body
     assert "Rita" not in body and "Mia" not in body
     assert "… took the night bus alone" in body and "… books a taxi" in body
+
+
+async def test_an_old_hand_over_button_on_a_closed_incident_offers_nobody(team: World) -> None:
+    await record_and_close(team)
+    seen = len(team.officer.messages)
+    toast = await team.officer.press_data("incidents:handover:1")  # yesterday's card
+    assert toast is not None and toast.text == said("incident.err.closed")
+    toast = await team.manager.press_data("incidents:handover:1")  # a manager forging it
+    assert toast is not None and toast.text == said("incident.err.not_allowed")
+    toast = await team.officer.press_data("incidents:handover:999999")
+    assert toast is not None and toast.text == said("incident.err.unknown")
+    assert len(team.officer.messages) == seen  # no list of officers to press
+    assert not [t for t in team.manager.texts() if t == said("incident.handover.ask")]
+
+
+async def test_deadlines_read_in_the_desks_own_time_zone(tmp_path: Path) -> None:
+    world = World(tmp_path, default_tz="Asia/Shanghai")
+    await world.start()
+    try:
+        await world.enrol_team()
+        await world.manager.send("/incident")
+        await world.manager.press(RED)
+        await world.manager.send("Bangkok")
+        await world.manager.press("Nobody in particular")
+        await world.manager.send("Bag snatched by a scooter")
+        await world.manager.press(RECORD)
+        # Opened 09:00 UTC = 17:00 in Shanghai; red: the first report within 24 hours.
+        assert "First report due by 17:00 Wed 2 Dec (Asia/Shanghai)" in world.manager.last.body
+        await world.advance(timedelta(hours=20))
+        assert "due by 17:00 Wed 2 Dec (Asia/Shanghai)" in world.manager.last.body
+        assert "UTC" not in world.manager.last.body
+    finally:
+        await world.stop()

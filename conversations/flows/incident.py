@@ -261,7 +261,8 @@ async def confirm(update: Update, context: BotContext) -> int | None:
     deadlines = await context.services.incidents.deadlines(incident.id)
     assert update.effective_message
     await update.effective_message.reply_html(
-        crisis.incident_opened(context.t, incident, deadlines),
+        crisis.incident_opened(context.t, incident, deadlines,
+                               context.services.settings.default_tz),
         reply_markup=crisis.card_buttons(context.t, incident, context.member))
     await context.services.deliver()
     return ConversationHandler.END
@@ -316,14 +317,19 @@ async def show(update: Update, context: BotContext) -> None:
     assert update.effective_message
     await update.effective_message.reply_html(
         crisis.incident_card(context.t, incident, owner.name if owner else "?",
-                             await incidents.deadlines(incident.id)),
+                             await incidents.deadlines(incident.id),
+                             context.services.settings.default_tz),
         reply_markup=crisis.card_buttons(context.t, incident, context.member))
 
 
 async def handover_menu(update: Update, context: BotContext) -> None:
     """The officers this incident may be handed to, as buttons."""
     incident_id = _number(update, 2)
-    officers = await context.services.incidents.officers()
+    try:
+        officers = await context.services.incidents.officers(incident_id, context.member)
+    except IncidentError as error:
+        await _refused(update, context, error)
+        return
     await keyboards.take_buttons_off(update)
     assert update.effective_message
     await update.effective_message.reply_html(

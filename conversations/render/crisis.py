@@ -64,23 +64,25 @@ def incident_summary(t: Texts, grade: Grade | None, place: str, people: str, des
     return "\n".join(lines)
 
 
-def _deadline_lines(t: Texts, deadlines: Sequence[DeadlineRow]) -> list[str]:
+def _deadline_lines(t: Texts, deadlines: Sequence[DeadlineRow], tz: str) -> list[str]:
+    """Each deadline in the desk's own zone (settings.default_tz), as its reminders say it."""
     lines = []
     for d in deadlines:
-        when = local_time(d.due_at, "UTC", t.language)
+        when = local_time(d.due_at, tz, t.language)
         key = "incident.deadline.met" if d.met_at else "incident.deadline.due"
         lines.append(t(key, what=t(f"incident.what.{d.kind.value}"), when=when))
     return lines
 
 
-def incident_opened(t: Texts, incident: IncidentRow, deadlines: Sequence[DeadlineRow]) -> str:
+def incident_opened(t: Texts, incident: IncidentRow, deadlines: Sequence[DeadlineRow],
+                    tz: str) -> str:
     return "\n".join([t("incident.opened", incident=incident.label,
                         grade=Raw(grade_badge(t, incident.grade))),
-                      *_deadline_lines(t, deadlines), t("incident.opened_hint")])
+                      *_deadline_lines(t, deadlines, tz), t("incident.opened_hint")])
 
 
 def incident_card(t: Texts, incident: IncidentRow, owner: str,
-                  deadlines: Sequence[DeadlineRow]) -> str:
+                  deadlines: Sequence[DeadlineRow], tz: str) -> str:
     return "\n".join([
         t("incident.card.head", incident=incident.label, grade=Raw(grade_badge(t, incident.grade)),
           state=t(f"incident.state.{incident.state.value}")),
@@ -88,7 +90,7 @@ def incident_card(t: Texts, incident: IncidentRow, owner: str,
         t("incident.summary.people", people=incident.people or "—"),
         t("incident.summary.description", description=incident.description or "—"),
         t("incident.card.owner", name=owner),
-        *_deadline_lines(t, deadlines),
+        *_deadline_lines(t, deadlines, tz),
     ])
 
 
@@ -210,7 +212,7 @@ def report_drills(t: Texts, p: dict[str, Any]) -> str | None:
 
 def _incident_due(t: Texts, p: dict[str, Any]) -> Rendered:
     what = t(f"incident.what.{p['what']}")
-    when = local_time(p["due_at"], "UTC", t.language)
+    when = local_time(p["due_at"], p.get("tz", "UTC"), t.language)
     key = "incident.due.overdue" if p["overdue"] else "incident.due.soon"
     text = t(key, incident=p["incident"], grade=Raw(grade_badge(t, p["grade"])), what=what,
              when=when)

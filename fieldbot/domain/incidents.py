@@ -108,12 +108,20 @@ def refuse_review(by: Member, owner_id: int, state: IncidentState) -> Refusal | 
     return None
 
 
-def refuse_reassign(by: Member, to: Member | None, state: IncidentState) -> Refusal | None:
-    """Only a safety officer hands an open incident over, and only to a safety officer."""
+def refuse_handover(by: Member, state: IncidentState) -> Refusal | None:
+    """Only a safety officer hands an incident over, and only while it is open."""
     if by.role is not Role.OFFICER:
         return Refusal.NOT_ALLOWED
     if state is IncidentState.CLOSED:
         return Refusal.CLOSED
+    return None
+
+
+def refuse_reassign(by: Member, to: Member | None, state: IncidentState) -> Refusal | None:
+    """Only a safety officer hands an open incident over, and only to a safety officer."""
+    refused = refuse_handover(by, state)
+    if refused is not None:
+        return refused
     if to is None or to.role is not Role.OFFICER or to.unreachable == "erased":
         return Refusal.NOT_OFFICER
     return None

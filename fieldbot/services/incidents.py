@@ -150,9 +150,16 @@ class IncidentService:
         async with self._db.read() as tx:
             return await store.counts_for(tx, user_id)
 
-    async def officers(self) -> list[Member]:
-        """The officers an incident may be handed to (at most OFFICERS_OFFERED)."""
+    async def officers(self, incident_id: int, by: Member) -> list[Member]:
+        """The officers `by` may hand this incident to (at most OFFICERS_OFFERED); refused
+        (IncidentError) to anyone but an officer, and once the incident is closed."""
         async with self._db.read() as tx:
+            incident = await store.get(tx, incident_id, cipher=self._cipher)
+            if incident is None or not rules.may_see(by, incident.owner_id, incident.opened_by):
+                raise IncidentError(Refusal.UNKNOWN)
+            refused = rules.refuse_handover(by, incident.state)
+            if refused is not None:
+                raise IncidentError(refused)
             found = await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)
         return found[:OFFICERS_OFFERED]
 
