@@ -91,3 +91,51 @@ async def test_deadlines_read_in_the_desks_own_time_zone(tmp_path: Path) -> None
         assert "UTC" not in world.manager.last.body
     finally:
         await world.stop()
+
+
+async def test_an_erased_owners_incident_card_says_nobody_holds_it(team: World) -> None:
+    await record_and_close(team)  # a closed one, and an open one whose owner is erased
+    await team.manager.send("/incident")  # none open: a new record at once
+    await team.manager.press(RED)
+    await team.manager.send("Berlin")
+    await team.manager.press("Nobody in particular")
+    await team.manager.send("Followed to the hotel")
+    await team.manager.press(RECORD)
+    await team.manager.press("📝 Write the review")
+    await team.manager.send("What happened")  # mid-review, the manager is erased
+    await team.admin.send(f"/forgetme {team.manager.id}")
+    await team.admin.press("🗑 Erase")
+    await team.officer.send("/incident")
+    await team.officer.press("🔴 I-2 Berlin, Germany")
+    card = team.officer.last.body
+    assert said("incident.card.no_owner") in card and "In the hands of: \n" not in card
+    await team.officer.press("👤 Hand over to another safety officer")
+    await team.officer.press("Olu")
+    await team.officer.send("/incident")
+    await team.officer.press("🔴 I-2 Berlin, Germany")
+    assert "In the hands of: Olu" in team.officer.last.body
+
+
+async def test_an_old_lessons_page_button_never_shows_a_newer_search(team: World) -> None:
+    from fieldbot.domain.crisis_policy import Grade
+    from fieldbot.domain.incidents import Responsibility, Review
+    from fieldbot.services.incidents import IncidentDraft
+
+    officer = await team.services.enrolment.member(team.officer.id)
+    assert officer is not None
+    for n in range(7):
+        incident = await team.services.incidents.open(officer, IncidentDraft(
+            Grade.BLUE, "Berlin, Germany", "DE", 52.52, 13.405, "", f"Case {n}"))
+        await team.services.incidents.close(incident.id, officer, Review(
+            "what", "loss", (f"cause {n}",), Responsibility.EXECUTION, f"measure number {n}"))
+    await team.rep.send("/lessons measure")
+    old = team.rep.last
+    await team.rep.send("/lessons flood")
+    toast = await team.rep.press("▶", old)
+    assert toast is not None and toast.text == said("lessons.stale")
+    assert "measure number" in old.body  # the old list still reads as it did
+    toast = await team.rep.press_data("lessons:page:1")  # a button from before the tags
+    assert toast is not None and toast.text == said("lessons.stale")
+    await team.rep.send("/lessons measure")
+    await team.rep.press("▶")
+    assert "page 2 of 2" in team.rep.last.body

@@ -314,9 +314,11 @@ async def show(update: Update, context: BotContext) -> None:
         return
     await keyboards.take_buttons_off(update)
     owner = await context.services.enrolment.member(incident.owner_id)
+    # An erased owner is a nameless stand-in: the card says so (a safety officer hands it over).
+    name = owner.name if owner is not None and owner.unreachable != "erased" else None
     assert update.effective_message
     await update.effective_message.reply_html(
-        crisis.incident_card(context.t, incident, owner.name if owner else "?",
+        crisis.incident_card(context.t, incident, name,
                              await incidents.deadlines(incident.id),
                              context.services.settings.default_tz),
         reply_markup=crisis.card_buttons(context.t, incident, context.member))

@@ -81,7 +81,7 @@ def incident_opened(t: Texts, incident: IncidentRow, deadlines: Sequence[Deadlin
                       *_deadline_lines(t, deadlines, tz), t("incident.opened_hint")])
 
 
-def incident_card(t: Texts, incident: IncidentRow, owner: str,
+def incident_card(t: Texts, incident: IncidentRow, owner: str | None,
                   deadlines: Sequence[DeadlineRow], tz: str) -> str:
     return "\n".join([
         t("incident.card.head", incident=incident.label, grade=Raw(grade_badge(t, incident.grade)),
@@ -89,7 +89,8 @@ def incident_card(t: Texts, incident: IncidentRow, owner: str,
         t("incident.summary.place", place=incident.place or "—"),
         t("incident.summary.people", people=incident.people or "—"),
         t("incident.summary.description", description=incident.description or "—"),
-        t("incident.card.owner", name=owner),
+        t("incident.card.owner", name=owner) if owner is not None
+        else t("incident.card.no_owner"),
         *_deadline_lines(t, deadlines, tz),
     ])
 
@@ -138,7 +139,7 @@ def review_summary(t: Texts, label: str, what: str, loss: str, whys: Sequence[st
 # --- lessons ---------------------------------------------------------------------------------
 
 
-def lessons_page(t: Texts, page: LessonPage, query: str
+def lessons_page(t: Texts, page: LessonPage, query: str, tag: str
                  ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of lessons (no names: they were taken out when each was written)."""
     if not page.total:
@@ -151,9 +152,9 @@ def lessons_page(t: Texts, page: LessonPage, query: str
              for lesson in page.lessons]
     buttons = []
     if page.page > 0:
-        buttons.append(("◀", f"lessons:page:{page.page - 1}"))
+        buttons.append(("◀", f"lessons:page:{page.page - 1}:{tag}"))
     if page.page + 1 < page.pages:
-        buttons.append(("▶", f"lessons:page:{page.page + 1}"))
+        buttons.append(("▶", f"lessons:page:{page.page + 1}:{tag}"))
     return "\n\n".join([head, *items]), keyboards.rows(buttons) if buttons else None
 
 
