@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from faketelegram.users import FakeUser
 from tests.builders import said
 from tests.harness import World
 
@@ -139,3 +140,35 @@ async def test_an_old_lessons_page_button_never_shows_a_newer_search(team: World
     await team.rep.send("/lessons measure")
     await team.rep.press("▶")
     assert "page 2 of 2" in team.rep.last.body
+
+
+async def chinese(user: FakeUser) -> None:
+    user.language_code = "zh-hans"
+    await user.send("/language")
+    await user.press("中文")
+
+
+async def test_a_chinese_reader_sees_the_place_in_chinese_and_finds_it_both_ways(
+    team: World,
+) -> None:
+    await chinese(team.manager)
+    await team.manager.send("/incident")
+    await team.manager.press("🔴 红色（一级）")
+    await team.manager.send("曼谷")
+    assert said("incident.place.set", "zh", place="曼谷，泰国") in team.manager.texts()
+    await team.manager.press("无特定人员")
+    await team.manager.send("摩托车抢包")
+    assert "地点：曼谷，泰国" in team.manager.last.body
+    await team.manager.press("✅ 记录事件")
+    await team.manager.press("📝 填写复盘")
+    for answer in ("包被抢", "一部手机", "手机拿在靠马路一侧"):
+        await team.manager.send(answer)
+    await team.manager.press("✅ 这就是根本原因")
+    await team.manager.press(team.manager.last.buttons[1][0])
+    await team.manager.send("手机不要拿在靠马路一侧")
+    await team.manager.press("✅ 结案")
+
+    await team.manager.send("/lessons 泰国")  # the Chinese country name finds it too
+    assert "曼谷，泰国" in team.manager.last.body and "Bangkok" not in team.manager.last.body
+    await team.rep.send("/lessons Bangkok")  # an English reader: the English name
+    assert "Bangkok, Thailand" in team.rep.last.body and "手机不要" in team.rep.last.body

@@ -19,6 +19,7 @@ from conversations.flows.base import DRAFT_LIFETIME, Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
 from conversations.flows.drafts import DraftFlow, DraftModel
 from conversations.render import crisis, keyboards
+from conversations.render.formatting import place_label
 from fieldbot.domain import incidents as rules
 from fieldbot.domain.crisis_policy import Grade
 from fieldbot.domain.places import Place
@@ -38,6 +39,7 @@ class Step(IntEnum):
 
 class Spot(BaseModel):
     label: str
+    label_zh: str = ""  # as a Chinese reader names it
     country: str = ""
     lat: float | None = None
     lon: float | None = None
@@ -58,7 +60,8 @@ class IncidentDraft(DraftModel):
     def opening(self) -> Opening:
         assert self.grade is not None and self.spot is not None and self.people is not None
         return Opening(self.grade, self.spot.label, self.spot.country, self.spot.lat,
-                       self.spot.lon, self.people, self.description, self.alert_id)
+                       self.spot.lon, self.people, self.description, self.alert_id,
+                       self.spot.label_zh)
 
 
 def _next(draft: IncidentDraft, after: Step) -> Step:
@@ -81,7 +84,9 @@ async def _ask(update: Update, context: BotContext, draft: IncidentDraft, step: 
     t = context.t
     assert update.effective_message
     if step is Step.CONFIRM:
-        text = crisis.incident_summary(t, draft.grade, draft.spot.label if draft.spot else "",
+        place = crisis.place_named(t, draft.spot.label, draft.spot.label_zh) if draft.spot \
+            else ""
+        text = crisis.incident_summary(t, draft.grade, place,
                                        draft.people or "", draft.description, draft.alert_label)
         markup = keyboards.rows([(t("incident.button.confirm"),
                                   f"incident:confirm:{draft.draft_key}")],
@@ -138,8 +143,7 @@ async def from_alert(update: Update, context: BotContext) -> Step | int | None:
     await INCIDENT.drop(context)
     draft = IncidentDraft(alert_id=known.alert.id, alert_label=known.alert.label,
                           grade=known.grade, people=known.people or None,
-                          spot=Spot(label=known.place, country=known.country, lat=known.lat,
-                                    lon=known.lon) if known.place else None)
+                          spot=_spot(known.spot) if known.spot else None)
     return await _ask(update, context, draft, Step.GRADE)
 
 
@@ -165,7 +169,8 @@ PLACE = common.PlaceQuestion(
 
 
 def _spot(place: Place) -> Spot:
-    return Spot(label=place.label(), country=place.country_code, lat=place.lat, lon=place.lon)
+    return Spot(label=place.label(), label_zh=place_label(place, "zh"),
+                country=place.country_code, lat=place.lat, lon=place.lon)
 
 
 async def place_typed(update: Update, context: BotContext) -> Step:
@@ -204,7 +209,8 @@ async def _placed(update: Update, context: BotContext, draft: IncidentDraft, spo
                   ) -> Step:
     draft.spot, draft.choices = spot, []
     assert update.effective_message
-    await update.effective_message.reply_html(context.t("incident.place.set", place=spot.label),
+    await update.effective_message.reply_html(context.t(
+        "incident.place.set", place=crisis.place_named(context.t, spot.label, spot.label_zh)),
                                               reply_markup=ReplyKeyboardRemove())
     return await _ask(update, context, draft, _next(draft, Step.PLACE))
 

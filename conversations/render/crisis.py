@@ -28,6 +28,11 @@ def minutes(value: timedelta) -> int:
     return int(value.total_seconds() // 60)
 
 
+def place_named(t: Texts, label: str, label_zh: str) -> str:
+    """An incident's or a lesson's place as its reader names it ("曼谷，泰国" in Chinese)."""
+    return label_zh if t.language == "zh" and label_zh else label
+
+
 def grade_badge(t: Texts, grade: Grade | str | None) -> str:
     if grade is None:
         return "—"
@@ -86,7 +91,8 @@ def incident_card(t: Texts, incident: IncidentRow, owner: str | None,
     return "\n".join([
         t("incident.card.head", incident=incident.label, grade=Raw(grade_badge(t, incident.grade)),
           state=t(f"incident.state.{incident.state.value}")),
-        t("incident.summary.place", place=incident.place or "—"),
+        t("incident.summary.place",
+          place=place_named(t, incident.place, incident.place_zh) or "—"),
         t("incident.summary.people", people=incident.people or "—"),
         t("incident.summary.description", description=incident.description or "—"),
         t("incident.card.owner", name=owner) if owner is not None
@@ -112,7 +118,8 @@ def incident_list(t: Texts, incidents: Sequence[IncidentRow]) -> str:
 
 
 def incident_list_buttons(t: Texts, incidents: Sequence[IncidentRow]) -> InlineKeyboardMarkup:
-    rows = [[(f"{_MARKERS[i.grade.value]} {i.label} {cut(i.place, 30)}".strip(),
+    rows = [[(f"{_MARKERS[i.grade.value]} {i.label} "
+              f"{cut(place_named(t, i.place, i.place_zh), 30)}".strip(),
               f"incidents:show:{i.id}")] for i in incidents]
     rows.append([(t("incident.button.new"), "incident:new")])
     return keyboards.rows(*rows)
@@ -146,7 +153,8 @@ def lessons_page(t: Texts, page: LessonPage, query: str, tag: str
         return (t("lessons.none", query=query) if query.strip() else t("lessons.empty")), None
     head = t("lessons.head", count=page.total, page=page.page + 1, pages=page.pages)
     items = [t("lessons.item", grade=Raw(grade_badge(t, lesson.grade)),
-               place=lesson.place or "—", month=lesson.created_at.strftime("%Y-%m"),
+               place=place_named(t, lesson.place, lesson.place_zh) or "—",
+               month=lesson.created_at.strftime("%Y-%m"),
                cause=cut(lesson.cause, LESSON_TEXT) or "—",
                measures=cut(lesson.measures, LESSON_TEXT))
              for lesson in page.lessons]
@@ -228,7 +236,8 @@ def _incident_due(t: Texts, p: dict[str, Any]) -> Rendered:
 def _incident_event(key: str) -> Callable[[Texts, dict[str, Any]], Rendered]:
     def render(t: Texts, p: dict[str, Any]) -> Rendered:
         text = t(key, incident=p["incident"], grade=Raw(grade_badge(t, p["grade"])),
-                 place=p["place"] or "—", by_name=p["by_name"])
+                 place=place_named(t, p["place"], p.get("place_zh", "")) or "—",
+                 by_name=p["by_name"])
         markup = keyboards.rows([(t("incident.button.open"),
                                   f"incidents:show:{p['incident_id']}")])
         return text, markup, False

@@ -18,6 +18,7 @@ from fieldbot.domain.crisis_policy import Grade
 from fieldbot.domain.incidents import DeadlineKind, IncidentState, Refusal, Review
 from fieldbot.domain.ladder import AlertKind
 from fieldbot.domain.members import Member
+from fieldbot.domain.places import Place
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import leg_at
@@ -57,6 +58,7 @@ class IncidentDraft:
     people: str
     description: str
     alert_id: int | None = None
+    place_zh: str = ""  # the place as a Chinese reader names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,7 @@ class FromAlert:
     lon: float | None
     people: str
     drill: bool  # a drill's alert opens no incident
+    spot: Place | None = None  # the trip's place (the chat names it in the reader's language)
 
 
 class IncidentService:
@@ -90,21 +93,22 @@ class IncidentService:
             subject = await users.get(tx, a.user_id, cipher=self._cipher)
             trip = await trips.get(tx, a.trip_id, cipher=self._cipher) if a.trip_id else None
             where = await alerts.last_location(tx, a.user_id, cipher=self._cipher)
-        place, country, lat, lon = "", "", None, None
+        place, country, lat, lon, spot = "", "", None, None, None
         if trip is not None:
-            leg = leg_at(trip, a.anchor).place
+            spot = leg = leg_at(trip, a.anchor).place
             place, country, lat, lon = leg.label(), leg.country_code, leg.lat, leg.lon
         elif where is not None:
             lat, lon = where[0], where[1]
         return FromAlert(a, rules.grade_from_alert(a.kind), place, country, lat, lon,
-                         subject.name if subject else "", a.kind is AlertKind.DRILL)
+                         subject.name if subject else "", a.kind is AlertKind.DRILL, spot)
 
     async def open(self, by: Member, draft: IncidentDraft) -> IncidentRow:
         """Open an incident owned by `by`; its two deadlines start now; the officers are told."""
         if by.role not in (Role.MANAGER, Role.OFFICER):
             raise IncidentError(Refusal.NOT_ALLOWED)
         for text, limit in ((draft.description, rules.MAX_DESCRIPTION),
-                            (draft.people, rules.MAX_PEOPLE), (draft.place, rules.MAX_PLACE)):
+                            (draft.people, rules.MAX_PEOPLE), (draft.place, rules.MAX_PLACE),
+                            (draft.place_zh, rules.MAX_PLACE)):
             if len(text) > limit:
                 raise IncidentError(Refusal.TOO_LONG)
         now = self._clock.now()
@@ -113,7 +117,7 @@ class IncidentService:
                 tx, grade=draft.grade, owner_id=by.id, alert_id=draft.alert_id,
                 place=draft.place, country=draft.country, lat=draft.lat, lon=draft.lon,
                 people=draft.people, description=draft.description, now=now,
-                cipher=self._cipher)
+                cipher=self._cipher, place_zh=draft.place_zh)
             if incident_id is None:  # this alert has one already (a second Confirm)
                 raise IncidentError(Refusal.CLOSED)
             for kind, due in rules.deadlines(self._policy, draft.grade, now).items():
@@ -265,4 +269,5 @@ class IncidentService:
 
 def _params(incident: IncidentRow, **more: Any) -> dict[str, Any]:
     return {"incident": incident.label, "incident_id": incident.id,
-            "grade": incident.grade.value, "place": incident.place, **more}
+            "grade": incident.grade.value, "place": incident.place,
+            "place_zh": incident.place_zh, **more}
