@@ -84,3 +84,24 @@ async def test_the_drill_reads_as_a_drill_in_chinese(team: World) -> None:
     toast = await team.rep.press_data("drillsafe:1")  # twice: told, nothing changes
     assert toast is not None and toast.text == said("drill.err.already", language="zh",
                                                     name="")
+
+
+async def test_a_late_press_after_the_drill_ended_says_it_is_over(team: World) -> None:
+    await drill_rita(team)
+    await team.advance(timedelta(hours=2))  # ends_after: nobody answered
+    assert "Rita: nobody answered" in team.officer.last.body
+    toast = await team.rep.press(SAFE)
+    assert toast is not None and toast.text == said("drill.err.over")
+    [alert] = await rows(team, "SELECT resolution FROM alerts")
+    assert alert["resolution"] == "drill_ended"  # a late press changes no result
+
+
+async def test_pressing_i_am_safe_twice_is_told_once(team: World) -> None:
+    await drill_rita(team)
+    message = team.rep.last
+    data = message.inline_keyboard[0][0]["callback_data"]
+    await team.rep.press(SAFE)
+    toast = await team.rep.press_data(data, message)
+    assert toast is not None and toast.text == said("drill.err.already", name="")
+    assert [t for t in team.rep.texts() if t == said("drill.safe_thanks")] != []
+    assert len([t for t in team.rep.texts() if said("drill.safe_thanks") in t]) == 1

@@ -172,3 +172,19 @@ async def test_a_chinese_reader_sees_the_place_in_chinese_and_finds_it_both_ways
     assert "曼谷，泰国" in team.manager.last.body and "Bangkok" not in team.manager.last.body
     await team.rep.send("/lessons Bangkok")  # an English reader: the English name
     assert "Bangkok, Thailand" in team.rep.last.body and "手机不要" in team.rep.last.body
+
+
+async def test_the_owner_an_incident_is_taken_from_is_told(team: World) -> None:
+    await team.manager.send("/incident")
+    await team.manager.press(RED)
+    await team.manager.send("Berlin")
+    await team.manager.press("Nobody in particular")
+    await team.manager.send("Followed to the hotel")
+    await team.manager.press(RECORD)
+    await team.manager.press("📝 Write the review")  # Mia is writing it...
+    await team.officer.send("/incident")
+    await team.officer.press("🔴 I-1 Berlin, Germany")
+    await team.officer.press("👤 Hand over to another safety officer")
+    await team.officer.press("Olu")  # ...when Olu takes it over
+    assert said("incident.event.taken", incident="I-1", grade="🔴 Red (level one)",
+                by_name="Olu", to_name="Olu", place="Berlin, Germany") in team.manager.texts()

@@ -237,7 +237,7 @@ def _incident_event(key: str) -> Callable[[Texts, dict[str, Any]], Rendered]:
     def render(t: Texts, p: dict[str, Any]) -> Rendered:
         text = t(key, incident=p["incident"], grade=Raw(grade_badge(t, p["grade"])),
                  place=place_named(t, p["place"], p.get("place_zh", "")) or "—",
-                 by_name=p["by_name"])
+                 by_name=p["by_name"], to_name=p.get("to_name", ""))
         markup = keyboards.rows([(t("incident.button.open"),
                                   f"incidents:show:{p['incident_id']}")])
         return text, markup, False
@@ -249,5 +249,6 @@ RENDERERS: dict[str, Callable[[Texts, dict[str, Any]], Rendered]] = {
     "incident_opened": _incident_event("incident.event.opened"),
     "incident_closed": _incident_event("incident.event.closed"),
     "incident_assigned": _incident_event("incident.event.assigned"),
+    "incident_taken": _incident_event("incident.event.taken"),
     "drill_result": drill_result,
 }

@@ -34,7 +34,8 @@ PEOPLE_FOUND = 5
 
 
 class DrillError(Exception):
-    """Why a drill action was refused: not_allowed, nobody, too_many, unknown, already."""
+    """Why a drill action was refused: not_allowed, nobody, too_many, real_alert, unknown,
+    already (answered), over (the drill ended unanswered)."""
 
     def __init__(self, reason: str, by: int | None = None) -> None:
         super().__init__(reason)
@@ -139,8 +140,9 @@ class DrillService:
             a = await alerts.alert(tx, alert_id)
             if a is None or a.kind is not AlertKind.DRILL or a.user_id != by.id:
                 raise DrillError("unknown")
-            if a.state is not AlertState.OPEN:
-                raise DrillError("already", a.acked_by)
+            if a.state is not AlertState.OPEN:  # answered, or the drill ended unanswered
+                over = a.resolution == rules.ENDED_RESOLUTION
+                raise DrillError("over" if over else "already", a.acked_by)
             if not await alerts.finish(tx, alert_id, AlertState.CLOSED, by.id, now,
                                        rules.SAFE_RESOLUTION):
                 raise DrillError("already")

@@ -168,7 +168,8 @@ class IncidentService:
         return found[:OFFICERS_OFFERED]
 
     async def reassign(self, incident_id: int, by: Member, to_id: int) -> IncidentRow:
-        """Hand an incident to another officer; the new owner is told."""
+        """Hand an incident to another officer; the new owner is told, and so is the one it
+        was taken from (they may be writing its review)."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
             incident = await store.get(tx, incident_id, cipher=self._cipher)
@@ -188,6 +189,14 @@ class IncidentService:
                     recipient=to_id, kind="incident_assigned",
                     params=_params(incident, by_name=by.name), priority=int(Priority.NOTICE),
                     now=now, cipher=self._cipher)
+            before = await users.get(tx, incident.owner_id, cipher=self._cipher)
+            if before is not None and before.unreachable != "erased" \
+                    and before.id not in (by.id, to_id):
+                await outbox.enqueue(
+                    tx, dedupe=f"incident:{incident_id}:taken:{before.id}:{now.isoformat()}",
+                    recipient=before.id, kind="incident_taken",
+                    params=_params(incident, by_name=by.name, to_name=to.name if to else ""),
+                    priority=int(Priority.NOTICE), now=now, cipher=self._cipher)
             done = await store.get(tx, incident_id, cipher=self._cipher)
         assert done is not None
         return done
