@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from faketelegram.users import FakeUser
-from tests.builders import said
+from tests.builders import fieldbot, said
 from tests.harness import World
 
 RED = "🔴 Red (level one)"
@@ -172,6 +172,12 @@ async def test_a_chinese_reader_sees_the_place_in_chinese_and_finds_it_both_ways
     assert "曼谷，泰国" in team.manager.last.body and "Bangkok" not in team.manager.last.body
     await team.rep.send("/lessons Bangkok")  # an English reader: the English name
     assert "Bangkok, Thailand" in team.rep.last.body and "手机不要" in team.rep.last.body
+
+    await team.stop()  # a new key: the Chinese names are re-encrypted with the rest
+    assert fieldbot(team.tmp, "rotate-key").returncode == 0
+    await team.start()
+    await team.manager.send("/lessons 曼谷")
+    assert "曼谷，泰国" in team.manager.last.body
 
 
 async def test_the_owner_an_incident_is_taken_from_is_told(team: World) -> None:
