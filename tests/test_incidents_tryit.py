@@ -194,3 +194,16 @@ async def test_the_owner_an_incident_is_taken_from_is_told(team: World) -> None:
     await team.officer.press("Olu")  # ...when Olu takes it over
     assert said("incident.event.taken", incident="I-1", grade="🔴 Red (level one)",
                 by_name="Olu", to_name="Olu", place="Berlin, Germany") in team.manager.texts()
+
+
+async def test_names_typed_with_markup_or_invisible_marks_are_still_kept_out(
+    team: World,
+) -> None:
+    await record_and_close(team, people="<b>Rita</b> & \u202eTom, Z\u200bara",
+                           cause="Tom and Zara walked back alone",
+                           measures="Ri\u200bta books a taxi; T\u202eom never walks alone")
+    await team.rep.send("/lessons")
+    body = team.rep.last.body
+    for name in ("Rita", "Tom", "Zara", "Ri\u200bta"):
+        assert name not in body
+    assert "… and … walked back alone" in body
