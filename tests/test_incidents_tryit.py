@@ -207,3 +207,18 @@ async def test_names_typed_with_markup_or_invisible_marks_are_still_kept_out(
     for name in ("Rita", "Tom", "Zara", "Ri\u200bta"):
         assert name not in body
     assert "… and … walked back alone" in body
+
+
+async def test_the_list_of_open_incidents_counts_them_all(team: World) -> None:
+    from fieldbot.domain.crisis_policy import Grade
+    from fieldbot.services.incidents import IncidentDraft
+
+    officer = await team.services.enrolment.member(team.officer.id)
+    assert officer is not None
+    for n in range(13):
+        await team.services.incidents.open(officer, IncidentDraft(
+            Grade.BLUE, "Berlin, Germany", "DE", 52.52, 13.405, "", f"Case {n}"))
+    await team.officer.send("/incident")
+    assert said("incident.list.head", count=13) in team.officer.last.body
+    assert said("incident.list.more", shown=10) in team.officer.last.body
+    assert len(team.officer.last.buttons) == 11  # ten incidents and "record a new one"

@@ -108,12 +108,12 @@ _load, _save = INCIDENT.load, INCIDENT.save
 
 async def overview(update: Update, context: BotContext) -> Step | int:
     """/incident: the open incidents I may see (each a button) and "new"; none: a new one."""
-    found = await context.services.incidents.visible(context.member)
+    found, total = await context.services.incidents.visible(context.member)
     if not found:
         return await INCIDENT.start(update, context)
     assert update.effective_message
     await update.effective_message.reply_html(
-        crisis.incident_list(context.t, found), reply_markup=crisis.incident_list_buttons(
+        crisis.incident_list(context.t, found, total), reply_markup=crisis.incident_list_buttons(
             context.t, found))
     return ConversationHandler.END
 

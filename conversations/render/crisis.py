@@ -113,8 +113,11 @@ def card_buttons(t: Texts, incident: IncidentRow, viewer: Member) -> InlineKeybo
     return keyboards.rows(*rows) if rows else None
 
 
-def incident_list(t: Texts, incidents: Sequence[IncidentRow]) -> str:
-    return t("incident.list.head", count=len(incidents))
+def incident_list(t: Texts, incidents: Sequence[IncidentRow], total: int) -> str:
+    head = t("incident.list.head", count=total)
+    if total > len(incidents):
+        head += "\n" + t("incident.list.more", shown=len(incidents))
+    return head
 
 
 def incident_list_buttons(t: Texts, incidents: Sequence[IncidentRow]) -> InlineKeyboardMarkup:

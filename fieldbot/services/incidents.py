@@ -132,11 +132,13 @@ class IncidentService:
         log.info("incident %s opened (%s) by %s", incident_id, draft.grade.value, by.id)
         return incident
 
-    async def visible(self, viewer: Member) -> list[IncidentRow]:
-        """The open incidents `viewer` may see, most severe first (at most LISTED)."""
+    async def visible(self, viewer: Member) -> tuple[list[IncidentRow], int]:
+        """The open incidents `viewer` may see, most severe first (at most LISTED), and how
+        many they may see in all."""
         async with self._db.read() as tx:
-            found = await store.open_ones(tx, 200, cipher=self._cipher)
-        return [i for i in found if rules.may_see(viewer, i.owner_id, i.opened_by)][:LISTED]
+            found = await store.open_ones(tx, 1000, cipher=self._cipher)
+        mine = [i for i in found if rules.may_see(viewer, i.owner_id, i.opened_by)]
+        return mine[:LISTED], len(mine)
 
     async def get(self, viewer: Member, incident_id: int) -> IncidentRow:
         async with self._db.read() as tx:
