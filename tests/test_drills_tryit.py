@@ -105,3 +105,9 @@ async def test_pressing_i_am_safe_twice_is_told_once(team: World) -> None:
     assert toast is not None and toast.text == said("drill.err.already", name="")
     assert [t for t in team.rep.texts() if t == said("drill.safe_thanks")] != []
     assert len([t for t in team.rep.texts() if said("drill.safe_thanks") in t]) == 1
+
+
+async def test_a_drill_for_one_person_reads_as_english(team: World) -> None:
+    await drill_rita(team)
+    assert "People asked: 1." in team.officer.last.body
+    assert "1 people" not in team.officer.last.body
