@@ -4,11 +4,11 @@ names in free text, odd searches, old buttons — through the real bot and the f
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from faketelegram.users import FakeUser
-from tests.builders import fieldbot, said
+from tests.builders import BERLIN, DEADLINE, at, fieldbot, plan_trip, rows, said
 from tests.harness import World
 
 RED = "🔴 Red (level one)"
@@ -222,3 +222,29 @@ async def test_the_list_of_open_incidents_counts_them_all(team: World) -> None:
     assert said("incident.list.head", count=13) in team.officer.last.body
     assert said("incident.list.more", shown=10) in team.officer.last.body
     assert len(team.officer.last.buttons) == 11  # ten incidents and "record a new one"
+
+
+async def test_an_alert_resolved_as_incident_whose_record_was_cancelled_is_offered_again(
+    team: World,
+) -> None:
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(team, DEADLINE + timedelta(minutes=30))
+    await team.manager.press("Resolve")
+    await team.manager.press("Incident – handled")
+    await team.manager.send("/cancel")  # careless: the alert is resolved, nothing recorded
+    await team.manager.send("/incident")
+    assert said("incident.list.unrecorded", alerts="A-1") in team.manager.last.body
+    await team.manager.press("📋 Record the incident behind A-1")
+    assert said("incident.from_alert", alert="A-1") in team.manager.last.body
+    await team.manager.press("🟠 Orange (level two)")  # place and people known from A-1
+    await team.manager.send("Followed from the client's office")
+    await team.manager.press(RECORD)
+    [incident] = await rows(team, "SELECT alert_id, owner_id FROM incidents")
+    assert (incident["alert_id"], incident["owner_id"]) == (1, team.manager.id)
+    await team.manager.send("/incident")  # recorded: no longer offered
+    assert said("incident.list.unrecorded", alerts="A-1") not in team.manager.last.body
+    # Nobody else may record it from a forged button, nor twice.
+    toast = await team.officer.press_data("incident:alert:1")
+    assert toast is not None and toast.text == said("incident.err.unknown")
+    toast = await team.manager.press_data("incident:alert:1")
+    assert toast is not None and toast.text == said("incident.err.unknown")

@@ -25,8 +25,8 @@ from fieldbot.domain.crisis_policy import Grade
 from fieldbot.domain.places import Place
 from fieldbot.domain.roles import may
 from fieldbot.services.escalation import AlertActionError
+from fieldbot.services.incidents import FromAlert, IncidentError
 from fieldbot.services.incidents import IncidentDraft as Opening
-from fieldbot.services.incidents import IncidentError
 
 
 class Step(IntEnum):
@@ -109,12 +109,13 @@ _load, _save = INCIDENT.load, INCIDENT.save
 async def overview(update: Update, context: BotContext) -> Step | int:
     """/incident: the open incidents I may see (each a button) and "new"; none: a new one."""
     found, total = await context.services.incidents.visible(context.member)
-    if not found:
+    unrecorded = await context.services.incidents.unrecorded(context.member)
+    if not found and not unrecorded:
         return await INCIDENT.start(update, context)
     assert update.effective_message
     await update.effective_message.reply_html(
-        crisis.incident_list(context.t, found, total), reply_markup=crisis.incident_list_buttons(
-            context.t, found))
+        crisis.incident_list(context.t, found, total, unrecorded),
+        reply_markup=crisis.incident_list_buttons(context.t, found, unrecorded))
     return ConversationHandler.END
 
 
@@ -137,6 +138,25 @@ async def from_alert(update: Update, context: BotContext) -> Step | int | None:
         key = "incident.not_for_drill" if known.drill else "incident.not_for_you"
         await update.effective_message.reply_html(context.t(key))
         return ConversationHandler.END
+    return await _alert_draft(update, context, known)
+
+
+async def from_resolved(update: Update, context: BotContext) -> Step | int | None:
+    """Record the incident of an alert I resolved as "incident" but never recorded."""
+    query = update.callback_query
+    assert query and query.data
+    try:
+        known = await context.services.incidents.known_alert(int(query.data.split(":")[2]),
+                                                             context.member)
+    except IncidentError as error:
+        await _refused(update, context, error)
+        return None
+    await keyboards.take_buttons_off(update)
+    return await _alert_draft(update, context, known)
+
+
+async def _alert_draft(update: Update, context: BotContext, known: FromAlert) -> Step:
+    """Open the draft of an alert's incident: grade first, place and people known."""
     if drafts.store(context).get(INCIDENT.key):  # the alert's incident comes first; say so
         assert update.effective_message
         await update.effective_message.reply_html(context.t("incident.replaced"))
@@ -290,6 +310,7 @@ def build_incident() -> Flow:
     }
     entry = [CommandHandler("incident", overview), pressed(INCIDENT.start, r"^incident:new$"),
              pressed(from_alert, r"^escalation:res:\d{1,18}:incident$"),
+             pressed(from_resolved, r"^incident:alert:\d{1,18}$"),
              pressed(INCIDENT.resume, r"^incident:resume$"),
              pressed(INCIDENT.restart, r"^incident:restart$")]
     return Flow(entry_points=entry, states=states, fallbacks=INCIDENT.fallbacks(),

@@ -15,7 +15,7 @@ from fieldbot.domain.crisis_policy import Grade
 from fieldbot.domain.incidents import IncidentState, Responsibility
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
-from fieldbot.services.incidents import DeadlineRow, IncidentRow
+from fieldbot.services.incidents import AlertRow, DeadlineRow, IncidentRow
 from fieldbot.services.lessons import LessonPage
 
 Rendered = tuple[str, InlineKeyboardMarkup | None, bool]
@@ -113,15 +113,24 @@ def card_buttons(t: Texts, incident: IncidentRow, viewer: Member) -> InlineKeybo
     return keyboards.rows(*rows) if rows else None
 
 
-def incident_list(t: Texts, incidents: Sequence[IncidentRow], total: int) -> str:
-    head = t("incident.list.head", count=total)
+def incident_list(t: Texts, incidents: Sequence[IncidentRow], total: int,
+                  unrecorded: Sequence[AlertRow] = ()) -> str:
+    lines = []
+    if unrecorded:
+        lines.append(t("incident.list.unrecorded",
+                       alerts=", ".join(a.label for a in unrecorded)))
+    if incidents:
+        lines.append(t("incident.list.head", count=total))
     if total > len(incidents):
-        head += "\n" + t("incident.list.more", shown=len(incidents))
-    return head
+        lines.append(t("incident.list.more", shown=len(incidents)))
+    return "\n".join(lines)
 
 
-def incident_list_buttons(t: Texts, incidents: Sequence[IncidentRow]) -> InlineKeyboardMarkup:
-    rows = [[(f"{_MARKERS[i.grade.value]} {i.label} "
+def incident_list_buttons(t: Texts, incidents: Sequence[IncidentRow],
+                          unrecorded: Sequence[AlertRow] = ()) -> InlineKeyboardMarkup:
+    rows = [[(t("incident.button.from_alert", alert=a.label), f"incident:alert:{a.id}")]
+            for a in unrecorded]
+    rows += [[(f"{_MARKERS[i.grade.value]} {i.label} "
               f"{cut(place_named(t, i.place, i.place_zh), 30)}".strip(),
               f"incidents:show:{i.id}")] for i in incidents]
     rows.append([(t("incident.button.new"), "incident:new")])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fieldbot.clock import Clock
@@ -29,12 +29,14 @@ from fieldbot.storage.alerts import AlertRow
 from fieldbot.storage.db import Database, Tx
 from fieldbot.storage.incidents import DeadlineRow, IncidentRow
 
-__all__ = ["DeadlineRow", "FromAlert", "IncidentDraft", "IncidentError", "IncidentRow",
+__all__ = ["AlertRow", "DeadlineRow", "FromAlert", "IncidentDraft", "IncidentError", "IncidentRow",
            "IncidentService"]
 
 log = logging.getLogger(__name__)
 
 LISTED = 10  # open incidents shown at most in /incident
+UNRECORDED = 3  # alerts resolved as "incident" but never recorded, offered in /incident
+UNRECORDED_FOR = timedelta(days=30)
 OFFICERS_OFFERED = 10  # officers offered as new owners at most
 
 
@@ -89,6 +91,28 @@ class IncidentService:
         """Resolve an alert as "incident" (raises AlertActionError like any resolve) and
         return what the incident it opens knows: who, where, a grade to start from."""
         a = await self._escalation.resolve(alert_id, by, "incident")
+        return await self._known(a)
+
+    async def unrecorded(self, by: Member) -> list[AlertRow]:
+        """The alerts `by` resolved as "incident" lately whose incident was never recorded
+        (the draft was cancelled or lapsed): /incident offers to record them."""
+        since = self._clock.now() - UNRECORDED_FOR
+        async with self._db.read() as tx:
+            ids = await store.unrecorded_alerts(tx, by.id, since, UNRECORDED)
+            found = [await alerts.alert(tx, i) for i in ids]
+        return [a for a in found if a is not None]
+
+    async def known_alert(self, alert_id: int, by: Member) -> FromAlert:
+        """What the incident of an alert `by` resolved as "incident" knows (refused for
+        anyone else's, or once its incident is recorded)."""
+        if not any(a.id == alert_id for a in await self.unrecorded(by)):
+            raise IncidentError(Refusal.UNKNOWN)
+        async with self._db.read() as tx:
+            a = await alerts.alert(tx, alert_id)
+        assert a is not None
+        return await self._known(a)
+
+    async def _known(self, a: AlertRow) -> FromAlert:
         async with self._db.read() as tx:
             subject = await users.get(tx, a.user_id, cipher=self._cipher)
             trip = await trips.get(tx, a.trip_id, cipher=self._cipher) if a.trip_id else None

@@ -155,6 +155,17 @@ async def save_review(conn: Tx, incident: IncidentRow, review: dict[str, Any],
     return cur.rowcount == 1
 
 
+async def unrecorded_alerts(conn: Tx, user_id: int, since: datetime, limit: int) -> list[int]:
+    """The alerts `user_id` resolved as "incident" since `since` whose incident was never
+    recorded (the draft was cancelled or lapsed), newest first."""
+    rows = await conn.execute_fetchall(
+        "SELECT a.id FROM alerts a WHERE a.state = 'resolved' AND a.resolution = 'incident'"
+        " AND a.resolved_by = ? AND a.kind != 'drill' AND a.resolved_at >= ? AND NOT EXISTS"
+        " (SELECT 1 FROM incidents i WHERE i.alert_id = a.id) ORDER BY a.id DESC LIMIT ?",
+        (user_id, ts(since), limit))
+    return [r[0] for r in rows]
+
+
 # --- deadlines -------------------------------------------------------------------------------
 
 
