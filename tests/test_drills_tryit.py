@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from fieldbot.domain.members import Member
+from fieldbot.domain.roles import Role
+from fieldbot.storage import users
 from tests.builders import BERLIN, DEADLINE, at, plan_trip, rows, said
 from tests.harness import World
 
@@ -111,3 +114,18 @@ async def test_a_drill_for_one_person_reads_as_english(team: World) -> None:
     await drill_rita(team)
     assert "People asked: 1." in team.officer.last.body
     assert "1 people" not in team.officer.last.body
+
+
+async def test_a_team_beyond_the_first_ten_can_still_be_drilled(team: World) -> None:
+    async with team.services.db.transaction() as tx:
+        for n in range(12):  # teams "east a" … "east l", one rep each; "north" comes 13th
+            rep = Member(700000 + n, f"Rep {n}", Role.STAFF, f"east {chr(97 + n)}", "en")
+            await users.upsert(tx, rep, team.clock.now(), cipher=team.services.cipher)
+    await team.officer.send("/drill")
+    assert said("drill.more_teams", count=3) in team.officer.last.body
+    assert len(team.officer.last.buttons) == 10 and ["north (1)"] not in team.officer.last.buttons
+    await team.officer.send("/drill north")
+    await team.officer.press("north (1)")
+    await team.officer.press(START)
+    assert said("drill.started", drill="D-1", count=1, minutes=120) in team.officer.last.body
+    assert "Drill A-1" in team.rep.last.body

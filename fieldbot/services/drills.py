@@ -59,15 +59,17 @@ class DrillService:
         self._cipher = cipher
         self._escalation = escalation
 
-    async def teams(self) -> list[tuple[str, int]]:
-        """The teams with staff to drill, and how many each (at most TEAMS_OFFERED)."""
+    async def teams(self, query: str = "") -> tuple[list[tuple[str, int]], int]:
+        """The teams with staff to drill (whose name contains `query`, if given), and how
+        many each: at most TEAMS_OFFERED, and how many teams there are in all."""
+        folded = fold_text(query[:64])
         async with self._db.read() as tx:
             staff = await users.with_role(tx, [Role.STAFF], cipher=self._cipher)
         counts: dict[str, int] = {}
         for m in staff:
-            if m.team and m.unreachable is None:
+            if m.team and m.unreachable is None and folded in fold_text(m.team):
                 counts[m.team] = counts.get(m.team, 0) + 1
-        return sorted(counts.items())[:TEAMS_OFFERED]
+        return sorted(counts.items())[:TEAMS_OFFERED], len(counts)
 
     async def find_people(self, query: str, by: Member) -> list[Member]:
         """Staff and managers whose name contains `query` (not `by`), at most PEOPLE_FOUND."""
