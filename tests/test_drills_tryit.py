@@ -129,3 +129,20 @@ async def test_a_team_beyond_the_first_ten_can_still_be_drilled(team: World) -> 
     await team.officer.press(START)
     assert said("drill.started", drill="D-1", count=1, minutes=120) in team.officer.last.body
     assert "Drill A-1" in team.rep.last.body
+
+
+async def test_the_result_of_a_drill_whose_officer_was_erased_reaches_the_other_officers(
+    team: World,
+) -> None:
+    oma = team.fake.user(3013, "Oma", "en")
+    await team.enrol(oma, "officer")
+    await team.officer.send("/drill")
+    await team.officer.press("north (1)")
+    await team.officer.press(START)
+    await team.admin.send(f"/forgetme {team.officer.id}")  # Olu leaves mid-drill
+    await team.admin.press("🗑 Erase")
+    await team.advance(timedelta(hours=2, minutes=1))
+    assert "Rita: nobody answered" in oma.last.body
+    assert not [t for t in team.admin.texts() if "User -" in t]  # no notice about a stand-in
+    chats = [str(c.params.get("chat_id", "")) for c in team.fake.calls]
+    assert not [chat for chat in chats if chat.startswith("-")]

@@ -204,16 +204,26 @@ class DrillService:
             if not await store.finish(tx, drill_id, now):
                 return 0
             results = await store.results(tx, drill_id, d.started_at)
-            await outbox.enqueue(
-                tx, cipher=self._cipher, dedupe=f"drill:{drill_id}:result",
-                recipient=d.started_by, kind="drill_result", priority=int(Priority.NOTICE),
-                now=now, params=await self._result_params(tx, d, results))
+            params = await self._result_params(tx, d, results)
+            for uid in await self._result_to(tx, d):
+                await outbox.enqueue(
+                    tx, cipher=self._cipher, dedupe=f"drill:{drill_id}:result:to:{uid}",
+                    recipient=uid, kind="drill_result", priority=int(Priority.NOTICE),
+                    now=now, params=params)
             summary = rules.summarise(results)
             await audit.record(tx, None, "drill_done", None,
                                f"drill={drill_id} asked={summary.asked}"
                                f" answered={summary.answered}", now)
         log.info("drill %s ended", drill_id)
         return 1
+
+    async def _result_to(self, tx: Tx, d: DrillRow) -> list[int]:
+        """Who gets the result: the officer who started the drill; once they are erased
+        (their id is a stand-in that reaches nobody), the safety officers."""
+        starter = await users.get(tx, d.started_by, cipher=self._cipher)
+        if starter is not None and starter.unreachable != "erased":
+            return [starter.id]
+        return [m.id for m in await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)]
 
     async def _close_acknowledged(self, tx: Tx, drill_id: int, now: datetime) -> None:
         """Acknowledged drill alerts are done with: closed, so no board shows them live."""
