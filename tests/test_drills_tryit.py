@@ -57,9 +57,11 @@ async def test_answering_the_drill_says_tonights_real_check_in_is_still_missing(
     await drill_rita(team)  # the drill first, then the real deadline passes
     await at(team, DEADLINE + timedelta(minutes=30))
     assert [t for t in team.manager.texts() if "Alert A-2" in t]
-    await team.rep.press(SAFE)
-    assert said("drill.safe_thanks") in team.rep.last.body
-    assert said("drill.real_still_open") in team.rep.last.body
+    # The drill stood down for her when the real alert opened; her press says what counts.
+    assert not [t for t in team.manager.texts() if "DRILL A-1" in t]
+    toast = await team.rep.press(SAFE)
+    assert toast is not None and toast.text == said("drill.err.over")
+    assert team.rep.last.body == said("drill.real_still_open")
     [real] = await rows(team, "SELECT state FROM alerts WHERE kind = 'missed'")
     assert real["state"] == "open"  # the drill's answer never silences the real alert
     await team.advance(timedelta(minutes=30))
@@ -146,3 +148,23 @@ async def test_the_result_of_a_drill_whose_officer_was_erased_reaches_the_other_
     assert not [t for t in team.admin.texts() if "User -" in t]  # no notice about a stand-in
     chats = [str(c.params.get("chat_id", "")) for c in team.fake.calls]
     assert not [chat for chat in chats if chat.startswith("-")]
+
+
+async def test_a_real_sos_during_a_drill_stands_the_drill_down_for_that_person(
+    team: World,
+) -> None:
+    await drill_rita(team)
+    team.clock.advance(timedelta(minutes=5))
+    await team.rep.send("/sos")  # a real emergency in the middle of the practice
+    await team.advance(timedelta(minutes=40))
+    await team.tick()
+    assert [t for t in team.manager.texts() if "SOS A-2" in t]
+    assert not [t for t in team.manager.texts() if "DRILL A-1" in t]  # no drill beside it
+    assert not [t for t in team.rep.texts() if "Drill A-1 (message 2)" in t]
+    [result] = [t for t in team.officer.texts() if "Result of drill D-1" in t]
+    assert said("drill.result.stood_down", name="Rita") in result
+    assert "0 of 0 answered" in result  # not counted as someone who never answered
+    [sos] = await rows(team, "SELECT state FROM alerts WHERE kind = 'sos'")
+    assert sos["state"] == "open"  # the SOS goes on until a person acknowledges it
+    toast = await team.rep.press(SAFE)
+    assert toast is not None and toast.text == said("drill.err.over")

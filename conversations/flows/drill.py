@@ -132,6 +132,9 @@ async def drill_safe(update: Update, context: BotContext) -> None:
             name = by.name if by else ""
         await query.answer(context.t.toast(f"drill.err.{error.reason}", name=name),
                            show_alert=True)
+        if error.missed:  # a late press is still no check-in: say so where it stays
+            assert update.effective_message
+            await update.effective_message.reply_html(context.t("drill.real_still_open"))
         return
     await keyboards.take_buttons_off(update)
     assert update.effective_message

@@ -29,10 +29,12 @@ class Outcome(StrEnum):
     SAFE = "safe"  # the person pressed the drill's "I'm safe"
     ACKED = "acked"  # a manager or officer acknowledged (or resolved) it
     NONE = "none"  # nobody answered before the drill ended
+    STOOD_DOWN = "stood_down"  # a real alert about them opened: the drill stopped for them
 
 
 SAFE_RESOLUTION = "drill_safe"  # how a drill alert the person answered is closed
 ENDED_RESOLUTION = "drill_ended"  # how an unanswered drill alert is closed at the end
+STOOD_DOWN_RESOLUTION = "drill_stood_down"  # closed because a real alert about them opened
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,8 @@ class TargetResult:
 def outcome_of(user_id: int, started: datetime, resolution: str, acked_by: int | None,
                acked_at: datetime | None) -> TargetResult:
     """Return how one person's drill alert ended (as stored)."""
+    if resolution == STOOD_DOWN_RESOLUTION:
+        return TargetResult(user_id, Outcome.STOOD_DOWN, None, None)
     if resolution == SAFE_RESOLUTION and acked_at is not None:
         return TargetResult(user_id, Outcome.SAFE, user_id, acked_at - started)
     if acked_by is not None and acked_at is not None and resolution != ENDED_RESOLUTION:
@@ -85,8 +89,9 @@ def _median(times: Sequence[timedelta]) -> timedelta | None:
 
 
 def summarise(results: Iterable[TargetResult]) -> Summary:
-    """Return participation and the median and worst time to answer."""
-    results = list(results)
+    """Return participation and the median and worst time to answer (a person the drill
+    stood down for, in a real alert, is not counted as asked)."""
+    results = [r for r in results if r.outcome is not Outcome.STOOD_DOWN]
     times = sorted(r.after for r in results if r.after is not None)
     return Summary(len(results), len(times), _median(times), times[-1] if times else None)
 

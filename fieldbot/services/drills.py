@@ -37,10 +37,11 @@ class DrillError(Exception):
     """Why a drill action was refused: not_allowed, nobody, too_many, real_alert, unknown,
     already (answered), over (the drill ended unanswered)."""
 
-    def __init__(self, reason: str, by: int | None = None) -> None:
+    def __init__(self, reason: str, by: int | None = None, missed: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.by = by
+        self.missed = missed  # the person's real check-in is still missing
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +143,10 @@ class DrillService:
             a = await alerts.alert(tx, alert_id)
             if a is None or a.kind is not AlertKind.DRILL or a.user_id != by.id:
                 raise DrillError("unknown")
+            missed = bool(await alerts.open_alerts_for(tx, by.id, rules.CHECK_IN_ENDS))
             if a.state is not AlertState.OPEN:  # answered, or the drill ended unanswered
-                over = a.resolution == rules.ENDED_RESOLUTION
-                raise DrillError("over" if over else "already", a.acked_by)
+                over = a.resolution in (rules.ENDED_RESOLUTION, rules.STOOD_DOWN_RESOLUTION)
+                raise DrillError("over" if over else "already", a.acked_by, missed)
             if not await alerts.finish(tx, alert_id, AlertState.CLOSED, by.id, now,
                                        rules.SAFE_RESOLUTION):
                 raise DrillError("already")
@@ -157,10 +159,9 @@ class DrillService:
                     params={"alert": a.label, "at": ts(now), "subject_name": by.name,
                             "drill": True})
             drill_id = await store.of_alert(tx, alert_id)
-            missed = await alerts.open_alerts_for(tx, by.id, rules.CHECK_IN_ENDS)
         if drill_id is not None:
             await self.settle(drill_id)
-        return bool(missed)
+        return missed
 
     async def settle_alert(self, alert_id: int) -> None:
         """After a lead acted on an alert: if it was a drill's last, the drill ends now."""
