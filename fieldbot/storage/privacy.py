@@ -26,8 +26,8 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("hazards", ("description", "point", "place")),
     ("visits", ("client", "place", "point", "companion")),
     ("visit_notes", ("client", "place", "point", "body")),
-    ("incidents", ("place", "people", "description", "review")),
-    ("lessons", ("place", "cause", "measures")),
+    ("incidents", ("place", "people", "description", "review", "place_zh")),
+    ("lessons", ("place", "cause", "measures", "place_zh")),
     ("rollcalls", ("scope", "message")),
 )
 # Encrypted values kept in the vault: the canary, and the audit log's MAC key.
