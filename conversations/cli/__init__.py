@@ -105,6 +105,8 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
     from conversations.runtime.bootstrap import build_application
     from conversations.runtime.runner import run_polling, run_webhook
 
+    if settings.postgres:
+        return await _run_ha(settings, webhook=webhook)
     app = build_application(settings, SystemClock())
     if not webhook:
         return await run_polling(app)
@@ -118,6 +120,27 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         app, settings.webhook_url, secret, settings.webhook_listen, settings.webhook_port,
         path=path,
     )
+
+
+async def _run_ha(settings: Settings, *, webhook: bool) -> int:
+    """PostgreSQL: one of possibly several instances; it acts only while it is the leader."""
+    from conversations.runtime.bootstrap import build_application
+    from conversations.runtime.ha import Webhook, run_with_leadership
+
+    hook = None
+    if webhook:
+        if not settings.webhook_url:
+            raise ConfigError("FIELDBOT_WEBHOOK_URL: required with --webhook (https://host/path)")
+        if settings.webhook_secret is None:  # every instance must check the same secret
+            raise ConfigError("FIELDBOT_WEBHOOK_SECRET: required with --webhook on PostgreSQL"
+                              " (all instances share it)")
+        hook = Webhook(settings.webhook_url, settings.webhook_secret.get_secret_value(),
+                       settings.webhook_listen, settings.webhook_port,
+                       urlsplit(settings.webhook_url).path or "/telegram")
+    log.info("PostgreSQL at %s: leader election on", settings.db_label)
+    return await run_with_leadership(
+        settings, lambda leadership: build_application(settings, SystemClock(),
+                                                       leadership=leadership), hook)
 
 
 def _geo_build(settings: Settings, *, force: bool) -> int:
@@ -174,16 +197,22 @@ async def _report(settings: Settings, month_text: str, out: Path) -> int:
 def _health(settings: Settings) -> int:
     from datetime import datetime
 
+    from fieldbot.services.leadership import read_role
+
+    said = read_role(settings.data_dir / "role")
+    role = said[0] if said else ("single" if not settings.postgres else "starting")
     try:
         last = datetime.fromisoformat(settings.heartbeat_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         print("unhealthy: the sweep has not run yet", file=sys.stderr)
         return 1
     age = SystemClock().now() - last
+    what = "waiting for the leader's lock" if role == "standby" else "last sweep"
     if age > 3 * settings.sweep_interval + timedelta(minutes=1):
-        print(f"unhealthy: last sweep {int(age.total_seconds())} s ago", file=sys.stderr)
+        print(f"unhealthy: role {role}, {what} {int(age.total_seconds())} s ago",
+              file=sys.stderr)
         return 1
-    print(f"healthy: last sweep {int(age.total_seconds())} s ago")
+    print(f"healthy: role {role}, {what} {int(age.total_seconds())} s ago")
     return 0
 
 

@@ -23,6 +23,7 @@ from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.escalation import EscalationService
 from fieldbot.services.hazards import HazardService, VerifiedHazards
 from fieldbot.services.inbox import UpdateInbox
+from fieldbot.services.leadership import Leadership
 from fieldbot.services.outbox import Messenger, OutboxSender
 from fieldbot.services.photos import PhotoStore
 from fieldbot.services.privacy import PrivacyService
@@ -62,6 +63,7 @@ class Services:
     reports: ReportService
     inbox: UpdateInbox
     sweeper: Sweeper
+    leadership: Leadership
     sender: OutboxSender | None = field(default=None)
 
     async def open(self) -> None:
@@ -79,8 +81,9 @@ class Services:
     async def recover_sender(self) -> None:
         """The bot's start-up only: re-send what a crash cut off mid-send.
 
-        One process sends (Telegram's 409 stops a second poller), so anything still marked
-        "sending" when the bot starts was cut off by a crash: send it again now rather than
+        One process sends (the leader on PostgreSQL; Telegram's 409 stops a second poller), so
+        anything still marked "sending" when the bot starts was cut off by a crash (or by the
+        previous leader's death): send it again now rather than
         after the claim timeout. At-least-once: the recipient may see it twice, labelled with
         its alert id. Any other process (`fieldbot invite`, ...) would take a running bot's
         claims away and make it send them twice."""
@@ -156,6 +159,7 @@ def build_services(
         reports=ReportService(db, clock, cipher),
         inbox=inbox,
         sweeper=Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file),
+        leadership=Leadership(settings, clock),
     )
 
 

@@ -28,10 +28,16 @@ from fieldbot.storage.db import Database, Dialect, StorageUnavailable, Tx, migra
 
 log = logging.getLogger(__name__)
 
-# Advisory lock keys (one 64-bit space per database). LEADER: fieldbot.storage.leadership.
-WRITE_LOCK = 0x6669656C64_01  # "field" 01
-MIGRATE_LOCK = 0x6669656C64_02
-LEADER_LOCK = 0x6669656C64_03
+# Advisory locks: (one of these, the schema's hash), so that two deployments in two schemas of
+# one database never wait for each other. LEADER: fieldbot.storage.leadership.
+WRITE_LOCK = 0x66620001
+MIGRATE_LOCK = 0x66620002
+LEADER_LOCK = 0x66620003
+
+
+def lock_key(kind: int) -> str:
+    """The advisory lock's two keys as SQL arguments."""
+    return f"{kind}, hashtext(current_schema())"
 
 CONNECT_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 30.0
@@ -263,7 +269,7 @@ class PostgresDatabase(Database):
             conn = await self._connection()
             with _translated(self):
                 # One round trip: BEGIN and the database's one write lock.
-                await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+                await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({lock_key(WRITE_LOCK)})")
             try:
                 yield PgTx(self, conn)
             except BaseException:
@@ -305,7 +311,7 @@ async def migrate(conn: asyncpg.Connection, target_version: int | None = None) -
         if target_version is not None and version > target_version:
             break
         async with conn.transaction():
-            await conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATE_LOCK})")
+            await conn.execute(f"SELECT pg_advisory_xact_lock({lock_key(MIGRATE_LOCK)})")
             if version <= await current_version(conn):
                 continue
             log.info("applying migration %s (PostgreSQL)", name)
