@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     geo_build.add_argument("--force", action="store_true", help="rebuild even if up to date")
     sub.add_parser("check-config", help="validate the configuration and the policy file")
     sub.add_parser("health", help="exit 0 if the sweep ran recently (container HEALTHCHECK)")
+    mig = sub.add_parser("migrate-db", help="copy this SQLite database into an empty PostgreSQL")
+    mig.add_argument("--to", required=True, help="postgresql://user:pass@host:5432/name")
     privacy_cli.add_parsers(sub)
     rep = sub.add_parser("report", help="write a month's safety summary as CSV and a PNG chart")
     rep.add_argument("--month", required=True, help="YYYY-MM")
@@ -84,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _geo_build(settings, force=args.force)
         if args.command == "health":
             return _health(settings)
+        if args.command == "migrate-db":
+            from conversations.cli.migrate import migrate_db
+
+            return asyncio.run(migrate_db(settings, args.to))
         if args.command in privacy_cli.COMMANDS:
             return asyncio.run(privacy_cli.run(settings, args))
         if args.command == "report":
