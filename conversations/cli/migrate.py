@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -20,7 +21,7 @@ async def migrate_db(settings: Settings, to: str) -> int:
         print("fieldbot: --to must be a postgresql://user:pass@host:5432/name URL",
               file=sys.stderr)
         return 2
-    if not Path(settings.db).exists():
+    if not await asyncio.to_thread(Path(settings.db).exists):
         print(f"fieldbot: no database at {settings.db}", file=sys.stderr)
         return 2
     target = redacted(to)
