@@ -52,9 +52,9 @@ async def test_one_holder_and_a_lost_session_fences_the_outbox_at_once(
     # The leader's session ends (a network cut or a server restart as the server sees it).
     admin = await asyncpg.connect(url)
     try:
-        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                            " WHERE application_name = 'fieldbot-leader' AND pid != pg_backend_pid()"
-                            " AND datname = current_database()")
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name ="
+            " 'fieldbot-leader' AND pid != pg_backend_pid() AND datname = current_database()")
     finally:
         await admin.close()
     lost = first.lost
