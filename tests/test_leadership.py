@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 from cryptography.fernet import Fernet
 
-from fieldbot.clock import FakeClock
+from fieldbot.clock import FakeClock, SystemClock
 from fieldbot.config import Settings
 from fieldbot.services.leadership import FencedMessenger, InstanceRole, Leadership, read_role
 from fieldbot.services.outbox import Delivery, Outcome
@@ -74,3 +77,36 @@ async def test_on_sqlite_the_instance_acts_alone(tmp_path: Path) -> None:
     alone = Leadership(settings, FakeClock(NOW), elect=True)
     assert alone.is_leader and alone.role is InstanceRole.SINGLE and alone.lost is None
     assert await alone.wait(asyncio.Event())
+
+
+async def test_fieldbot_health_says_standby_while_another_instance_leads(
+    tmp_path: Path, pg_server: PgServer,
+) -> None:
+    url = pg_server.fresh()
+    leader = LeaderLock(url)
+    assert await leader.try_acquire()
+    settings = Settings(_env_file=None, db=url, data_dir=tmp_path,  # type: ignore[call-arg]
+                        encryption_key=Fernet.generate_key().decode())
+    standby = Leadership(settings, SystemClock(), elect=True)
+    stop = asyncio.Event()
+    waiting = asyncio.create_task(standby.wait(stop))
+    try:
+        await asyncio.wait_for(_until_file(tmp_path / "heartbeat"), 10)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin"), "FIELDBOT_DB": url,
+               "FIELDBOT_DATA_DIR": str(tmp_path)}
+        health = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "conversations.cli", "health"], env=env,
+            capture_output=True, text=True, check=False, timeout=60)
+        assert health.returncode == 0, health.stderr
+        assert health.stdout.startswith("healthy: role standby")
+        assert standby.role is InstanceRole.STANDBY and not standby.is_leader
+    finally:
+        stop.set()
+        assert await waiting is False
+        await standby.release()
+        await leader.release()
+
+
+async def _until_file(path: Path) -> None:
+    while not await asyncio.to_thread(path.exists):  # noqa: ASYNC110 - a file has no event
+        await asyncio.sleep(0.02)

@@ -97,6 +97,7 @@ class LeaderLock:
 
     def _drop(self) -> None:
         self._have = False
+        self._listeners.clear()  # a term's listeners go with it
         if self._conn is not None:
             self._conn.terminate()  # never a graceful close: the session must end now
             self._conn = None
