@@ -53,6 +53,7 @@ class PgServer:
                 f" reached: {exc}. Start it (`pg_ctlcluster 15 main start` or `service"
                 " postgresql start`); .ci/run does.", pytrace=False)
         self.url = with_database(SERVER, self.name)
+        self.extra: list[str] = []
 
     def fresh(self) -> str:
         schema = f"t_{secrets.token_hex(6)}"
@@ -66,8 +67,6 @@ class PgServer:
         _run(_admin(f'CREATE DATABASE "{name}"'))
         self.extra.append(name)
         return with_database(SERVER, name)
-
-    extra: list[str] = []
 
     async def execute(self, sql: str, *args: object) -> Any:
         conn = await asyncpg.connect(self.url, timeout=5)
