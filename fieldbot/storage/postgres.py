@@ -123,7 +123,7 @@ class _PgStatement:
 
 def _returns_rows(sql: str) -> bool:
     head = sql.lstrip()[:6].upper()
-    return head in {"SELECT", "WITH", "VALUES", "SHOW"} or " RETURNING " in sql.upper()
+    return head in {"SELECT", "WITH", "VALUES", "SHOW", "EXPLAI"} or " RETURNING " in sql.upper()
 
 
 class PgTx(Tx):
