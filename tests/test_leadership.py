@@ -110,3 +110,19 @@ async def test_fieldbot_health_says_standby_while_another_instance_leads(
 async def _until_file(path: Path) -> None:
     while not await asyncio.to_thread(path.exists):  # noqa: ASYNC110 - a file has no event
         await asyncio.sleep(0.02)
+
+
+async def test_a_leader_that_hangs_loses_the_lock_to_the_standby(pg_server: PgServer) -> None:
+    url = pg_server.fresh()
+    stuck = LeaderLock(url)
+    assert await stuck.try_acquire()
+    stuck._watch.cancel()  # type: ignore[union-attr]  # its checks stop: a hung event loop
+    standby = LeaderLock(url)
+    try:
+        started = asyncio.get_running_loop().time()
+        while not await standby.try_acquire():  # what a standby does: try every second
+            assert asyncio.get_running_loop().time() - started < 15, "the lock never came"
+            await asyncio.sleep(1)
+    finally:
+        await standby.release()
+        await stuck.release()

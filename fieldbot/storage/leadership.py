@@ -30,9 +30,12 @@ CHECK_TIMEOUT = 2.0
 # The server ends a vanished peer's session after about idle + interval * count seconds, or
 # when data stays unacknowledged for tcp_user_timeout ms: well after the leader's own check
 # (CHECK_EVERY + CHECK_TIMEOUT = 3 s) has made it stand down.
+# A leader that is alive but stuck (a hung event loop, SIGSTOP: its kernel still answers the
+# keepalives) stops checking; the server ends its session after IDLE_LIMIT without a check.
+IDLE_LIMIT = "8s"
 LOCK_SESSION = {"tcp_keepalives_idle": "3", "tcp_keepalives_interval": "1",
                 "tcp_keepalives_count": "3", "tcp_user_timeout": "6000",
-                "application_name": "fieldbot-leader"}
+                "idle_session_timeout": IDLE_LIMIT, "application_name": "fieldbot-leader"}
 _FAILED = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
