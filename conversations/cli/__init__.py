@@ -20,6 +20,7 @@ from fieldbot.config import ConfigError, Settings, load_settings
 from fieldbot.domain.roles import Role
 from fieldbot.logs import setup_logging
 from fieldbot.policy_file import PolicyError
+from fieldbot.services.errors import StorageUnavailable
 
 log = logging.getLogger("fieldbot")
 
@@ -102,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, PolicyError) as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)
         return 2
+    except StorageUnavailable as exc:
+        print(f"fieldbot: the database {settings.db_label} cannot be used now: {exc}",
+              file=sys.stderr)
+        return 1
     except ValueError as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)
         return 2

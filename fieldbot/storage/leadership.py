@@ -45,6 +45,7 @@ class LeaderLock:
         self._conn: asyncpg.Connection | None = None
         self._watch: asyncio.Task[None] | None = None
         self._have = False  # the lock, not just a connection
+        self._unreachable = False
         self.lost = asyncio.Event()
         self._listeners: list[Callable[[], object]] = []
 
@@ -63,9 +64,14 @@ class LeaderLock:
                 self._conn.fetchval(f"SELECT pg_try_advisory_lock({lock_key(LEADER_LOCK)})"),
                 CHECK_TIMEOUT)
         except _FAILED as exc:
-            log.warning("leader lock: database unreachable (%s)", type(exc).__name__)
+            if not self._unreachable:  # once per outage, not every second
+                log.warning("leader lock: database unreachable (%s)", type(exc).__name__)
+            self._unreachable = True
             self._drop()
             return False
+        if self._unreachable:
+            log.info("leader lock: database reachable again")
+            self._unreachable = False
         if not got:
             return False
         self._have = True
