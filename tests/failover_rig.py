@@ -117,7 +117,8 @@ class Rig:
         finally:
             await services.stop()
 
-    async def launch(self) -> Instance:
+    async def launch(self, webhook: tuple[str, int] | None = None) -> Instance:
+        """Start an instance; `webhook`: (the public URL, this instance's port) for --webhook."""
         self.count += 1
         name = f"bot{self.count}"
         data = self.tmp / name
@@ -130,9 +131,15 @@ class Rig:
                "FIELDBOT_DATA_DIR": str(data), "FIELDBOT_ADMIN_IDS": str(ADMIN),
                "FIELDBOT_POLICY": str(self.policy), "FIELDBOT_SWEEP_INTERVAL": "1s",
                "FIELDBOT_ENCRYPTION_KEY": self.key}
+        args = ["run"]
+        if webhook is not None:
+            env |= {"FIELDBOT_WEBHOOK_URL": webhook[0], "FIELDBOT_WEBHOOK_PORT": str(webhook[1]),
+                    "FIELDBOT_WEBHOOK_LISTEN": "127.0.0.1",
+                    "FIELDBOT_WEBHOOK_SECRET": "failover-fixture-secret"}
+            args.append("--webhook")
         with self.log.open("ab") as out:
             process = await asyncio.create_subprocess_exec(
-                str(Path(sys.executable).parent / "fieldbot"), "run",
+                str(Path(sys.executable).parent / "fieldbot"), *args,
                 env=env, stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL)
         return Instance(name, data, process)
 

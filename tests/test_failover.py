@@ -5,6 +5,7 @@ on the old leader goes on with the new one. No 409 Conflict from Telegram at any
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 
@@ -89,3 +90,50 @@ async def until_persisted(rig: Rig, owner: int, before: str) -> None:
     while await rig.state_of(owner) == before:
         assert time.monotonic() - started < 30, "the conversation state was never written"
         await asyncio.sleep(0.1)
+
+
+async def test_behind_a_load_balancer_the_standby_passes_updates_to_the_leader(
+    tmp_path: Path, pg_server: PgServer,
+) -> None:
+    """Webhook mode: Telegram's updates land on the standby (the balancer sends them there);
+    it keeps them in the shared inbox and the leader handles them. The leader dies: the
+    standby leads and handles them itself."""
+    rig = Rig(tmp_path, pg_server.fresh(), "")
+    await rig.prepare(REPS, [], deadline_in=3600)
+    fake = FakeTelegram(token=TOKEN)
+    fake.deliver_webhooks = True
+    people = {uid: fake.user(uid, "Failover") for uid in (1, MANAGER, OFFICER, *REPS)}
+    for user in people.values():
+        user.started = True
+    port_a, port_b = free_port(), free_port()
+    balancer = f"http://127.0.0.1:{port_b}/telegram"  # everything goes to the second one
+    async with serve(fake) as base_url:
+        rig.base_url = base_url
+        first = await rig.launch((balancer, port_a))
+        await until(lambda: first.role == "leader", 60, "leader")
+        await fake.wait_for(lambda: fake.webhook is not None, 30)
+        second = await rig.launch((balancer, port_b))
+        try:
+            await until(lambda: second.role == "standby", 60, "standby")
+            await fake.wait_for(lambda: bool(fake.calls_to("setWebhook")), 30)
+            await people[REPS[0]].send("/sos")  # POSTed to the standby
+            await fake.wait_for(lambda: REPS[0] in sos_senders(fake), 30)
+            assert first.role == "leader" and second.role == "standby"
+
+            await first.kill()
+            await until(lambda: second.role == "leader", TAKEOVER, "taken over")
+            hooks = len(fake.calls_to("setWebhook"))
+            await fake.wait_for(lambda: len(fake.calls_to("setWebhook")) > hooks, TAKEOVER)
+            await people[REPS[1]].send("/sos")
+            await fake.wait_for(lambda: {REPS[0], REPS[1]} <= sos_senders(fake), 30)
+            await fake.wait_for(lambda: complete(reached(fake, "SOS")) >= 2, 30)
+        finally:
+            await second.stop()
+            await first.kill()
+    assert max(copies(fake).values()) <= 2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
