@@ -35,7 +35,7 @@ async def test_the_standby_takes_over_a_killed_leader_and_nothing_is_lost(
     tmp_path: Path, pg_server: PgServer,
 ) -> None:
     rig = Rig(tmp_path, pg_server.fresh(), "")
-    await rig.prepare(REPS, TRAVELLING, deadline_in=25)
+    await rig.prepare(REPS, TRAVELLING, deadline_in=12)  # steps fall due around the kill
     fake = FakeTelegram(token=TOKEN)
     people = {uid: fake.user(uid, "Failover") for uid in (1, MANAGER, OFFICER, *REPS)}
     for user in people.values():

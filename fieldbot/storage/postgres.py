@@ -85,7 +85,11 @@ class PgCursor:
         self._rows = rows
         self._pos = 0
         self.rowcount = rowcount
-        self.lastrowid = None
+
+    @property
+    def lastrowid(self) -> int:
+        """Not portable: say so loudly rather than answer None (docs/ARCHITECTURE.md)."""
+        raise NotImplementedError("no lastrowid on PostgreSQL: write INSERT ... RETURNING id")
 
     async def fetchone(self) -> asyncpg.Record | None:
         if self._pos >= len(self._rows):
