@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 RETRY = 1.0  # a standby tries the lock this often
 # A new leader waits this long before it polls: the old leader's last getUpdates (long-poll
 # timeout POLL_TIMEOUT) has ended by then, so Telegram never sees two pollers (409 Conflict).
-POLL_TIMEOUT = 5
+POLL_TIMEOUT = 3
 FENCE_DELAY = 3.0
 
 
