@@ -14,7 +14,7 @@ COPY conversations ./conversations
 COPY faketelegram ./faketelegram
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 --home-dir /data fieldbot \
-    && mkdir -p /data && chown fieldbot /data
+    && mkdir -p /data/files/photos && chown -R fieldbot /data
 
 USER fieldbot
 VOLUME ["/data"]

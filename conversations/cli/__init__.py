@@ -20,6 +20,7 @@ from fieldbot.config import ConfigError, Settings, load_settings
 from fieldbot.domain.roles import Role
 from fieldbot.logs import setup_logging
 from fieldbot.policy_file import PolicyError
+from fieldbot.services.errors import StorageUnavailable
 
 log = logging.getLogger("fieldbot")
 
@@ -53,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     geo_build.add_argument("--force", action="store_true", help="rebuild even if up to date")
     sub.add_parser("check-config", help="validate the configuration and the policy file")
     sub.add_parser("health", help="exit 0 if the sweep ran recently (container HEALTHCHECK)")
+    mig = sub.add_parser("migrate-db", help="copy this SQLite database into an empty PostgreSQL")
+    mig.add_argument("--to", required=True, help="postgresql://user:pass@host:5432/name")
     privacy_cli.add_parsers(sub)
     rep = sub.add_parser("report", help="write a month's safety summary as CSV and a PNG chart")
     rep.add_argument("--month", required=True, help="YYYY-MM")
@@ -84,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _geo_build(settings, force=args.force)
         if args.command == "health":
             return _health(settings)
+        if args.command == "migrate-db":
+            from conversations.cli.migrate import migrate_db
+
+            return asyncio.run(migrate_db(settings, args.to))
         if args.command in privacy_cli.COMMANDS:
             return asyncio.run(privacy_cli.run(settings, args))
         if args.command == "report":
@@ -96,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, PolicyError) as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)
         return 2
+    except StorageUnavailable as exc:
+        print(f"fieldbot: the database {settings.db_label} cannot be used now: {exc}",
+              file=sys.stderr)
+        return 1
     except ValueError as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)
         return 2
@@ -105,6 +116,8 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
     from conversations.runtime.bootstrap import build_application
     from conversations.runtime.runner import run_polling, run_webhook
 
+    if settings.postgres:
+        return await _run_ha(settings, webhook=webhook)
     app = build_application(settings, SystemClock())
     if not webhook:
         return await run_polling(app)
@@ -118,6 +131,27 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         app, settings.webhook_url, secret, settings.webhook_listen, settings.webhook_port,
         path=path,
     )
+
+
+async def _run_ha(settings: Settings, *, webhook: bool) -> int:
+    """PostgreSQL: one of possibly several instances; it acts only while it is the leader."""
+    from conversations.runtime.bootstrap import build_application
+    from conversations.runtime.ha import Webhook, run_with_leadership
+
+    hook = None
+    if webhook:
+        if not settings.webhook_url:
+            raise ConfigError("FIELDBOT_WEBHOOK_URL: required with --webhook (https://host/path)")
+        if settings.webhook_secret is None:  # every instance must check the same secret
+            raise ConfigError("FIELDBOT_WEBHOOK_SECRET: required with --webhook on PostgreSQL"
+                              " (all instances share it)")
+        hook = Webhook(settings.webhook_url, settings.webhook_secret.get_secret_value(),
+                       settings.webhook_listen, settings.webhook_port,
+                       urlsplit(settings.webhook_url).path or "/telegram")
+    log.info("PostgreSQL at %s: leader election on", settings.db_label)
+    return await run_with_leadership(
+        settings, lambda leadership: build_application(settings, SystemClock(),
+                                                       leadership=leadership), hook)
 
 
 def _geo_build(settings: Settings, *, force: bool) -> int:
@@ -181,16 +215,22 @@ async def _report(settings: Settings, month_text: str, out: Path) -> int:
 def _health(settings: Settings) -> int:
     from datetime import datetime
 
+    from fieldbot.services.leadership import read_role
+
+    said = read_role(settings.data_dir / "role")
+    role = said[0] if said else ("single" if not settings.postgres else "starting")
     try:
         last = datetime.fromisoformat(settings.heartbeat_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         print("unhealthy: the sweep has not run yet", file=sys.stderr)
         return 1
     age = SystemClock().now() - last
+    what = "waiting for the leader's lock" if role == "standby" else "last sweep"
     if age > 3 * settings.sweep_interval + timedelta(minutes=1):
-        print(f"unhealthy: last sweep {int(age.total_seconds())} s ago", file=sys.stderr)
+        print(f"unhealthy: role {role}, {what} {int(age.total_seconds())} s ago",
+              file=sys.stderr)
         return 1
-    print(f"healthy: last sweep {int(age.total_seconds())} s ago")
+    print(f"healthy: role {role}, {what} {int(age.total_seconds())} s ago")
     return 0
 
 

@@ -53,6 +53,7 @@ from fieldbot.geo.gazetteer import OfflineGeocoder
 from fieldbot.scheduler import Scheduler
 from fieldbot.services.advisories import AdvisoryService
 from fieldbot.services.container import Services, build_services
+from fieldbot.services.leadership import FencedMessenger, Leadership
 from fieldbot.services.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -74,11 +75,16 @@ def build_application(
     limiter: PriorityRateLimiter | None = None,
     persistence_interval: float = 5,
     gazetteer: OfflineGeocoder | None = None,
+    leadership: Leadership | None = None,
 ) -> FieldbotApp:
-    """Wire services and handlers into an Application; nothing connects until initialize()."""
+    """Wire services and handlers into an Application; nothing connects until initialize().
+
+    `leadership`: the instance's own (on PostgreSQL, the lock this instance holds)."""
     if settings.token is None:
         raise ValueError("FIELDBOT_TOKEN is required to run the bot (or use `fieldbot demo`)")
     services = build_services(settings, clock, gazetteer=gazetteer)
+    if leadership is not None:
+        services.leadership = leadership
     queue = DurableUpdateQueue()
     queue.inbox = services.inbox
     builder = (
@@ -109,8 +115,10 @@ def build_application(
     app: FieldbotApp = builder.build()
     app.bot_data.services = services
     app.bot_data.followups = Followups()
-    services.attach_messenger(TelegramMessenger(app.bot, services.enrolment, services.trips,
-                                                 services.hazards))
+    # Fenced: on PostgreSQL nothing leaves once this instance is no longer the leader.
+    services.attach_messenger(FencedMessenger(
+        TelegramMessenger(app.bot, services.enrolment, services.trips, services.hazards),
+        services.leadership))
     install_handlers(app)
     return app
 

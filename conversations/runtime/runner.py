@@ -25,8 +25,14 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 EXIT_CONFLICT = 3
 
 
-async def run_polling(app: FieldbotApp, stop: asyncio.Event | None = None) -> int:
-    """Poll until SIGINT/SIGTERM (or `stop`); exit clearly if another instance polls."""
+async def run_polling(
+    app: FieldbotApp, stop: asyncio.Event | None = None, *, signals: bool = True,
+    poll_timeout: int = 10,
+) -> int:
+    """Poll until SIGINT/SIGTERM (or `stop`); exit clearly if another instance polls.
+
+    `signals=False`: the caller handles the signals (it sets `stop`); `poll_timeout`: the
+    long poll's length, which bounds how long a stopped poller may still hold Telegram."""
     stop = stop or asyncio.Event()
     conflict: list[TelegramError] = []
 
@@ -37,12 +43,14 @@ async def run_polling(app: FieldbotApp, stop: asyncio.Event | None = None) -> in
         else:
             log.warning("polling error (will retry): %s", type(error).__name__)
 
-    _install_signals(stop)
+    if signals:
+        _install_signals(stop)
     async with _running(app):
         await app.bot.delete_webhook(drop_pending_updates=False)
         assert app.updater is not None
         await app.updater.start_polling(
-            allowed_updates=Update.ALL_TYPES, error_callback=on_poll_error
+            allowed_updates=Update.ALL_TYPES, error_callback=on_poll_error,
+            timeout=poll_timeout,
         )
         await app.start()
         await stop.wait()
@@ -86,12 +94,13 @@ def webhook_server(app: FieldbotApp, secret: str, path: str = "/telegram") -> HT
 
 async def run_webhook(
     app: FieldbotApp, url: str, secret: str, listen: str, port: int, path: str = "/telegram",
-    stop: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None, *, signals: bool = True,
 ) -> int:
     """Serve the webhook until SIGINT/SIGTERM (or `stop`); Telegram sends the secret with
     every update."""
     stop = stop or asyncio.Event()
-    _install_signals(stop)
+    if signals:
+        _install_signals(stop)
     server = webhook_server(app, secret, path)
     async with _running(app):
         server.listen(port, address=listen)
@@ -119,6 +128,10 @@ async def _running(app: FieldbotApp) -> AsyncIterator[FieldbotApp]:
                 await app.post_stop(app)
     if app.post_shutdown:
         await app.post_shutdown(app)
+
+
+def install_signals(stop: asyncio.Event) -> None:
+    _install_signals(stop)
 
 
 def _install_signals(stop: asyncio.Event) -> None:

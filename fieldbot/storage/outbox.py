@@ -85,11 +85,15 @@ async def enqueue_notice(
     recipient. A notice still waiting absorbs the new one: its params become the newest and
     its "count" grows. Otherwise the next one is due `every` after the last one was."""
     prefix = f"notice:{topic}:to:{recipient}:"
-    assert not set(prefix) & set("*?["), prefix  # a GLOB prefix: uses the dedupe index
+    assert not set(prefix) & set("*?[%_\\"), prefix  # a prefix pattern: uses the dedupe index
+    # SQLite: GLOB is case-sensitive and uses the index; PostgreSQL: LIKE on a COLLATE "C"
+    # column does the same (LIKE in SQLite ignores ASCII case and would not).
+    match = "dedupe GLOB ?" if conn.dialect == "sqlite" else "dedupe LIKE ?"
+    wildcard = "*" if conn.dialect == "sqlite" else "%"
     async with conn.execute(
-        "SELECT id, state, due_at, params FROM outbox WHERE dedupe GLOB ?"
+        f"SELECT id, state, due_at, params FROM outbox WHERE {match}"
         " ORDER BY id DESC LIMIT 1",
-        (prefix + "*",),
+        (prefix + wildcard,),
     ) as cur:
         last = await cur.fetchone()
     if last is not None and last["state"] == "pending":
@@ -249,7 +253,8 @@ async def step_outcome(
 ) -> tuple[int, int, int]:
     """Return (sent, failed, pending) counts of one alert step's messages."""
     async with conn.execute(
-        "SELECT SUM(state = 'sent'), SUM(state = 'failed'), SUM(state IN ('pending','sending'))"
+        "SELECT COUNT(*) FILTER (WHERE state = 'sent'), COUNT(*) FILTER (WHERE state = 'failed'),"
+        " COUNT(*) FILTER (WHERE state IN ('pending','sending'))"
         " FROM outbox WHERE alert_id = ? AND step_index = ? AND kind LIKE 'alert%'",
         (alert_id, step_index),
     ) as cur:
