@@ -1,0 +1,82 @@
+"""/rollcall tried as a new, a careless and a hostile user (TRY-IT.md), in both languages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from faketelegram.users import FakeUser
+from tests.builders import BERLIN, enrol_south, plan_for, said
+from tests.harness import World
+from tests.test_rollcall import PARIS
+
+POTSDAM = (52.39, 13.06)
+TODAY, LATER = date(2026, 12, 1), date(2026, 12, 4)
+
+
+def _questions(user: FakeUser) -> list[str]:
+    return [t for t in user.texts() if t.startswith("🔔")]
+
+
+def _go_button(user: FakeUser) -> str:
+    return next(b for row in user.last.buttons for b in row if b.startswith("📣"))
+
+
+async def _place(user: FakeUser, typed: str, pick: str | None, radius: str) -> None:
+    await user.press(user.last.buttons[0][0])  # 📍 A place / 📍 某个地点
+    await user.send(typed)
+    if pick is not None:
+        await user.press(pick)
+    await user.press(radius)
+
+
+async def test_an_old_ask_now_button_never_asks_the_newer_draft(team: World) -> None:
+    """Careless: Berlin prepared, then Paris; "Ask 1 people now" pressed under Berlin's count
+    used to ask Paris (and turn the Berlin message into the Paris tally)."""
+    await plan_for(team, team.rep, PARIS, TODAY, LATER)
+    sol, _ = await enrol_south(team)
+    await sol.share_location(*POTSDAM)
+    officer = team.officer
+    await officer.send("/rollcall")
+    await _place(officer, "Berlin", None, "50 km")
+    berlin = officer.last
+    await officer.send("/rollcall")
+    await _place(officer, "Paris", "Paris, France", "200 km")
+    paris = officer.last
+    toast = await officer.press(_go_button(officer), berlin)
+    assert toast is not None and toast.text == said("guard.stale_button")
+    assert not _questions(team.rep) and not _questions(sol)
+    await officer.press(_go_button(officer), paris)  # the current one still works
+    assert len(_questions(team.rep)) == 1 and not _questions(sol)
+    assert "Paris, France" in paris.body and "Roll-call R-1" in paris.body
+
+
+async def test_a_chinese_officer_reads_the_place_in_chinese_everywhere(team: World) -> None:
+    """The place was picked as 柏林，德国 but the radius question, the count, the tally and a
+    Chinese rep's question named it "Berlin, Germany"."""
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    li = team.fake.user(5005, "Li", "zh-hans")
+    await team.enrol(li, "officer")
+    wang = team.fake.user(5006, "Wang", "zh-hans")
+    await team.enrol(wang, "staff", "north")
+    await wang.share_location(*POTSDAM)
+    await li.send("/rollcall")
+    await _place(li, "柏林，德国", None, "50 公里")
+    shown = [m.body for m in li.messages[-3:]]
+    assert "📍 柏林，德国" in shown
+    assert "柏林，德国周边 50 公里内的所有人" in li.last.body
+    await li.press(_go_button(li))
+    assert "柏林，德国周边" in li.last.body and "Berlin" not in li.last.body
+    assert "柏林，德国周边" in _questions(wang)[0] and "Berlin" not in _questions(wang)[0]
+    assert "Berlin, Germany" in _questions(team.rep)[0]  # each reads it in their language
+
+
+async def test_a_country_reads_in_the_readers_language(team: World) -> None:
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    li = team.fake.user(5005, "Li", "zh-hans")
+    await team.enrol(li, "officer")
+    await li.send("/rollcall")
+    await li.press("🏳 某个国家")
+    await li.send("德国")
+    assert "德国" in li.last.body and "Germany" not in li.last.body
+    await li.press(_go_button(li))
+    assert "Germany" in _questions(team.rep)[0]
