@@ -10,7 +10,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from conversations.i18n import Raw, Texts
-from conversations.render.formatting import bounded, local_time
+from conversations.render.formatting import bounded, country_name, local_time
 
 Rendered = tuple[str, InlineKeyboardMarkup | None, bool]
 STATES = ("help", "silent", "safe")  # the names view's tabs, most urgent first
@@ -22,8 +22,13 @@ def label(rollcall_id: int) -> str:
 
 
 def scope_text(t: Texts, scope: dict[str, Any]) -> str:
-    kind = scope["kind"]
-    return t(f"rollcall.scope.{kind}", place=scope.get("label", ""),
+    """Whom a roll-call asks, the place or country named in the reader's language."""
+    kind, place = scope["kind"], scope.get("label", "")
+    if t.language == "zh" and scope.get("label_zh"):
+        place = scope["label_zh"]
+    elif kind == "country":
+        place = country_name(scope.get("country_code", ""), place, t.language)
+    return t(f"rollcall.scope.{kind}", place=place,
              radius=scope.get("radius", 0), team=scope.get("team", ""))
 
 

@@ -52,6 +52,7 @@ class Scope:
     radius_km: int = DEFAULT_RADIUS_KM
     country_code: str = ""
     team: str = ""
+    label_zh: str = ""  # the place as Chinese readers name it ("柏林，德国"), if known
 
     def __post_init__(self) -> None:
         if self.kind is ScopeKind.PLACE and self.radius_km not in RADII_KM:

@@ -87,7 +87,7 @@ class Answered:
 
 def scope_params(scope: Scope) -> dict[str, Any]:
     return {"kind": scope.kind.value, "label": scope.label, "radius": scope.radius_km,
-            "team": scope.team}
+            "team": scope.team, "label_zh": scope.label_zh, "country_code": scope.country_code}
 
 
 class RollcallService:
