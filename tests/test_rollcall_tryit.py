@@ -80,3 +80,29 @@ async def test_a_country_reads_in_the_readers_language(team: World) -> None:
     assert "德国" in li.last.body and "Germany" not in li.last.body
     await li.press(_go_button(li))
     assert "Germany" in _questions(team.rep)[0]
+
+
+async def test_another_officer_closing_from_her_own_copy_sees_it_closed(team: World) -> None:
+    """Olga closed Olu's roll-call from her /rollcall copy; when her copy's message id happened
+    to equal Olu's tally's (ids are per chat), her copy kept "Yes, close it / Keep it open"."""
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    olga = team.fake.user(3013, "Olga")
+    await team.enrol(olga, "officer")
+    officer = team.officer
+    await officer.send("/rollcall")
+    await _place(officer, "Berlin", None, "50 km")
+    await officer.press(_go_button(officer))
+    tally = officer.last
+    gap = tally.message_id - 2 - olga.chat.last_message_id  # /rollcall: her copy is id + 2
+    if gap % 2:
+        await olga.send("/rollcall")  # three messages: hers, the copy, "Open roll-calls: 1"
+        gap -= 3
+    for _ in range(gap // 2):
+        await olga.send("/help")
+    await olga.send("/rollcall")
+    copy = olga.messages[-2]
+    assert copy.message_id == tally.message_id and "Roll-call R-1" in copy.body
+    await olga.press("⏹ Close", copy)
+    await olga.press("⏹ Yes, close it", copy)
+    assert copy.buttons == [["👥 Names"]] and "Closed" in copy.body
+    assert tally.buttons == [["👥 Names"]] and "Closed" in tally.body

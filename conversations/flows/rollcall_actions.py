@@ -133,7 +133,9 @@ async def close_pressed(update: Update, context: BotContext) -> None:
     await query.answer(t.toast("rollcall.closed_toast") if action == "closeyes" else None)
     text, markup = tally_view(t, view)
     pressed_on = query.message.message_id if query.message else None
-    if action == "closeyes" and pressed_on == view.tally_message_id:
+    in_tally = query.message is not None and query.message.chat.id == view.initiator_id \
+        and pressed_on == view.tally_message_id  # ids are per chat: another officer's copy
+    if action == "closeyes" and in_tally:
         await context.services.deliver()  # the outbox edits the tally to its final state
         return
     try:
