@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 
 from faketelegram.users import FakeUser
-from tests.builders import BERLIN, enrol_south, plan_for, said
-from tests.harness import World
+from tests.builders import BERLIN, enrol_south, plan_for, rows, said
+from tests.harness import REP_ID, World
+from tests.test_hardening_duress import REMINDER, run_both, seen
 from tests.test_rollcall import PARIS
 
 POTSDAM = (52.39, 13.06)
@@ -106,3 +108,48 @@ async def test_another_officer_closing_from_her_own_copy_sees_it_closed(team: Wo
     await olga.press("⏹ Yes, close it", copy)
     assert copy.buttons == [["👥 Names"]] and "Closed" in copy.body
     assert tally.buttons == [["👥 Names"]] and "Closed" in tally.body
+
+
+async def test_after_a_duress_check_in_the_roll_call_looks_ordinary(tmp_path: Path) -> None:
+    """Whoever holds the phone after a duress check-in sees the roll-call, 🆘 and ✅ exactly
+    as after an ordinary one."""
+
+    async def act(world: World, word: str) -> None:
+        await world.rep.send(f"/checkin {word}".strip())
+        officer = world.officer
+        await officer.send("/rollcall")
+        await _place(officer, "Berlin", None, "50 km")
+        await officer.press(_go_button(officer))
+        await world.rep.press("🆘 I need help")
+        await world.rep.press("✅ I'm safe")
+        await world.rep.send("/rollcall")
+
+    out = await run_both(tmp_path, act, when=REMINDER, after=timedelta(minutes=30))
+    assert seen(out["normal"]["rep"]) == seen(out["duress"]["rep"])
+    assert any("You answered the roll-call" in (m.html or "") for m in out["duress"]["rep"])
+
+
+async def test_erasing_yourself_in_the_middle_of_a_roll_call_leaves_no_id_and_no_blank_name(
+        team: World) -> None:
+    """/forgetme during a roll-call kept the person's Telegram id in the roll-call's rows, and
+    the officer's names and summary then showed a blank bullet where she had been."""
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    sol, sven = await enrol_south(team)
+    await sven.share_location(*POTSDAM)
+    officer = team.officer
+    await officer.send("/rollcall")
+    await _place(officer, "Berlin", None, "50 km")
+    await officer.press(_go_button(officer))
+    await team.rep.send("/forgetme")
+    await team.rep.press("🗑 Erase")
+    assert "Your personal data has been erased" in team.rep.last.body
+    assert not await rows(team, "SELECT 1 FROM rollcall_people WHERE user_id = ?", REP_ID)
+    await team.advance(timedelta(hours=1))
+    assert not [t for t in team.manager.texts() if "has not answered" in t]
+    await officer.press("👥 Names")
+    names = officer.last.body
+    assert "• \n" not in names + "\n" and said("rollcall.names.erased") in names
+    await officer.press("⏹ Close")
+    await officer.press("⏹ Yes, close it")
+    assert said("rollcall.names.erased") in officer.last.body
+    assert "No answer: , " not in officer.last.body and "Sven" in officer.last.body

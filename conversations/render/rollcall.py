@@ -100,6 +100,7 @@ def late(t: Texts, p: dict[str, Any]) -> Rendered:
 def _names(t: Texts, names: list[str], more: int) -> str:
     if not names:
         return "—"
+    names = [n or t("rollcall.names.erased") for n in names]
     items = bounded(names, lambda k: t("rollcall.more", count=k + more), most=len(names),
                     budget=1200, sep=", ")
     if more and len(items) == len(names):
@@ -124,7 +125,8 @@ def names_text(t: Texts, rollcall_id: int, state: str, names: list[str], total: 
                page: int, pages: int) -> str:
     head = t(f"rollcall.names.{state}", rollcall=label(rollcall_id), count=total,
              page=page + 1, pages=pages)
-    body = "\n".join(f"• {t('rollcall.names.item', name=n)}" for n in names) or "—"
+    body = "\n".join(f"• {t('rollcall.names.item', name=n or t('rollcall.names.erased'))}"
+                     for n in names) or "—"
     return f"{head}\n{body}"
 
 
