@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from faketelegram.users import FakeUser
-from tests.builders import BERLIN, enrol_south, plan_for, rows, said
+from tests.builders import BERLIN, SPOT, enrol_south, plan_for, rows, said
 from tests.harness import REP_ID, World
 from tests.test_hardening_duress import REMINDER, run_both, seen
 from tests.test_rollcall import PARIS
@@ -153,3 +153,20 @@ async def test_erasing_yourself_in_the_middle_of_a_roll_call_leaves_no_id_and_no
     await officer.press("⏹ Yes, close it")
     assert said("rollcall.names.erased") in officer.last.body
     assert "No answer: , " not in officer.last.body and "Sven" in officer.last.body
+
+
+async def test_a_rep_on_a_client_visit_pinned_inside_the_area_is_asked(team: World) -> None:
+    """A rep at home (no trip) visiting a client she pinned in Berlin was not asked by a
+    Berlin roll-call: the visit's place was not counted as where she is."""
+    await team.rep.send("/visit")
+    await team.rep.share_location(*SPOT)
+    await team.rep.send("Some shop")
+    await team.rep.press("Alone")
+    await team.rep.press("+1 h")
+    await team.rep.press("▶️ Start")
+    officer = team.officer
+    await officer.send("/rollcall")
+    await _place(officer, "Berlin", None, "10 km")
+    assert "This asks <b>1</b>" in officer.last.html
+    await officer.press(_go_button(officer))
+    assert len(_questions(team.rep)) == 1
