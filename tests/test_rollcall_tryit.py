@@ -170,3 +170,13 @@ async def test_a_rep_on_a_client_visit_pinned_inside_the_area_is_asked(team: Wor
     assert "This asks <b>1</b>" in officer.last.html
     await officer.press(_go_button(officer))
     assert len(_questions(team.rep)) == 1
+
+
+async def test_a_country_code_typed_in_full_width_is_understood(team: World) -> None:
+    """A Chinese keyboard in full-width mode types ＤＥ; the bot said it did not know that
+    country and asked for "its two-letter code (DE)"."""
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    await team.officer.send("/rollcall")
+    await team.officer.press("🏳 A country")
+    await team.officer.send("ＤＥ")
+    assert "everyone in Germany" in team.officer.last.body

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,7 +113,7 @@ class RollcallService:
 
     async def find_country(self, text: str) -> tuple[str, str] | None:
         """Return (ISO code, name) of a typed country name or code; None if unknown."""
-        text = text.strip()
+        text = unicodedata.normalize("NFKC", text).strip()  # "ＤＥ" typed in full width
         if not text or len(text) > 100:
             return None
         countries = await asyncio.to_thread(lambda: self._resolver.gazetteer.countries)
