@@ -167,7 +167,7 @@ async def test_a_rep_on_a_client_visit_pinned_inside_the_area_is_asked(team: Wor
     officer = team.officer
     await officer.send("/rollcall")
     await _place(officer, "Berlin", None, "10 km")
-    assert "This asks <b>1</b>" in officer.last.html
+    assert 'People to ask "Are you safe?": <b>1</b>' in officer.last.html
     await officer.press(_go_button(officer))
     assert len(_questions(team.rep)) == 1
 
@@ -180,3 +180,15 @@ async def test_a_country_code_typed_in_full_width_is_understood(team: World) -> 
     await team.officer.press("🏳 A country")
     await team.officer.send("ＤＥ")
     assert "everyone in Germany" in team.officer.last.body
+
+
+async def test_one_person_is_never_one_people(team: World) -> None:
+    """"This asks 1 people", "📣 Ask 1 people now", "Asking 1 people now." for one rep."""
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    officer = team.officer
+    await officer.send("/rollcall")
+    await _place(officer, "Berlin", None, "50 km")
+    assert "1 people" not in officer.last.body
+    assert not any("1 people" in b for row in officer.last.buttons for b in row)
+    toast = await officer.press(_go_button(officer))
+    assert toast is not None and "1 people" not in toast.text
