@@ -192,3 +192,30 @@ async def test_one_person_is_never_one_people(team: World) -> None:
     assert not any("1 people" in b for row in officer.last.buttons for b in row)
     toast = await officer.press(_go_button(officer))
     assert toast is not None and "1 people" not in toast.text
+
+
+async def test_an_initiator_who_erases_herself_gets_nothing_more_and_stays_erased(
+        team: World) -> None:
+    """Olu started a roll-call, then /forgetme: answers went on editing a tally for him, and a
+    message to his stand-in that could not go made the stand-in an ordinary member again."""
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    olga = team.fake.user(3013, "Olga")
+    await team.enrol(olga, "officer")
+    officer = team.officer
+    await officer.send("/rollcall")
+    await _place(officer, "Berlin", None, "50 km")
+    await officer.press(_go_button(officer))
+    tally = officer.last
+    await officer.send("/forgetme")
+    await officer.press("🗑 Erase")
+    gone, edits = officer.mark(), len(tally.history)
+    await team.rep.press("✅ I'm safe")
+    await team.advance(timedelta(minutes=1))
+    await olga.send("/rollcall")
+    await olga.press("⏹ Close", olga.messages[-2])
+    await olga.press("⏹ Yes, close it", olga.messages[-2])
+    await team.advance(timedelta(minutes=1))
+    assert officer.since(gone) == [] and len(tally.history) == edits
+    assert "Roll-call R-1 closed by Olga" in olga.last.body
+    assert not await rows(team, "SELECT 1 FROM users WHERE id < 0 AND unreachable IS NOT"
+                                " 'erased'")

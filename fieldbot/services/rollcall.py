@@ -245,6 +245,11 @@ class RollcallService:
         log.info("roll-call %s closed by user %s", rollcall_id, member.id)
         return view
 
+    async def _initiator(self, tx: Tx, rc: RollcallRow) -> set[int]:
+        """Whoever started the roll-call, unless they have erased themselves since."""
+        who = await users.get(tx, rc.initiator, cipher=self._cipher)
+        return {rc.initiator} if who is not None and who.unreachable != users.ERASED else set()
+
     async def _summarise(self, tx: Tx, rc: RollcallRow, view: RollcallView, by: Member,
                          now: datetime) -> None:
         lists = {}
@@ -253,7 +258,7 @@ class RollcallService:
             names = [m.name for m in await users.by_ids(tx, ids, cipher=self._cipher)]
             lists[f"{state}_names"] = {"names": names, "more": total - len(names)}
         officers = await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)
-        to = {m.id for m in officers if not m.unreachable} | {rc.initiator}
+        to = {m.id for m in officers if not m.unreachable} | await self._initiator(tx, rc)
         params = {**view.params(), "closed_by": by.name, **lists}
         for recipient in sorted(to):
             await outbox.enqueue(tx, dedupe=f"rollcall:{rc.id}:summary:to:{recipient}",
@@ -262,6 +267,8 @@ class RollcallService:
 
     async def _queue_tally(self, tx: Tx, rc: RollcallRow, view: RollcallView, now: datetime,
                            *, force: bool = False) -> datetime:
+        if not await self._initiator(tx, rc):
+            return now  # nobody's tally to edit any more
         last_due, landed = await store.last_tally(tx, rc.id)
         due = now if force else rules.next_edit(last_due, now)
         params = {**view.params(), "edit": landed or rc.tally_message_id}
@@ -293,6 +300,8 @@ class RollcallService:
     async def _tell_late(self, tx: Tx, rc: RollcallRow, user_id: int, choice: Answer,
                          now: datetime) -> None:
         who = await users.get(tx, user_id, cipher=self._cipher)
+        if not await self._initiator(tx, rc):
+            return
         await outbox.enqueue(
             tx, dedupe=f"rollcall:{rc.id}:late:{user_id}:{choice.value}", recipient=rc.initiator,
             kind="rollcall_late", priority=rc.priority, now=now, cipher=self._cipher,

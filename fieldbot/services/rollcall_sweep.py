@@ -104,8 +104,13 @@ class RollcallSweep:
             managers = [m.id for m in await users.with_role(
                 tx, [Role.MANAGER], subject.team, cipher=self._cipher)
                 if m.id != subject.id and not m.unreachable]
-            # A team without a reachable manager: whoever asked hears it instead.
-            for recipient in managers or [rc.initiator]:
+            # A team without a reachable manager: whoever asked hears it instead (unless they
+            # have erased themselves since: then the officers do).
+            asker = await users.get(tx, rc.initiator, cipher=self._cipher)
+            fallback = [rc.initiator] if asker and asker.unreachable != users.ERASED else [
+                m.id for m in await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)
+                if not m.unreachable]
+            for recipient in managers or fallback:
                 await outbox.enqueue(
                     tx, dedupe=f"rollcall:{rc.id}:silent:{p.user_id}:to:{recipient}",
                     recipient=recipient, kind="rollcall_silent", priority=rc.priority,
