@@ -219,3 +219,30 @@ async def test_an_initiator_who_erases_herself_gets_nothing_more_and_stays_erase
     assert "Roll-call R-1 closed by Olga" in olga.last.body
     assert not await rows(team, "SELECT 1 FROM users WHERE id < 0 AND unreachable IS NOT"
                                 " 'erased'")
+
+
+async def test_who_counts_trip_elsewhere_location_here_tomorrow_yesterday(team: World) -> None:
+    """Checked fine: a trip elsewhere with a fresh pin here counts (by location), a trip here
+    with a pin elsewhere counts (by trip), a trip from tomorrow or one ended yesterday does
+    not; the count the initiator confirms is who is asked."""
+    await plan_for(team, team.rep, PARIS, TODAY, LATER)
+    await team.rep.share_location(*POTSDAM)  # trip in Paris, phone near Berlin
+    _, sven = await enrol_south(team)
+    await plan_for(team, sven, BERLIN, TODAY, LATER)
+    await sven.share_location(48.85, 2.35)  # trip in Berlin, pin in Paris
+    tom = team.fake.user(5006, "Tom")
+    await team.enrol(tom, "staff", "north")
+    await plan_for(team, tom, BERLIN, TODAY + timedelta(days=2), LATER)  # from tomorrow (2 Dec)
+    hana = team.fake.user(5005, "Hana")
+    await team.enrol(hana, "staff", "north")
+    await plan_for(team, hana, BERLIN, TODAY, TODAY)
+    team.clock.advance(timedelta(hours=15))  # 00:00 on 2 Dec in Berlin: Hana's trip is over
+    officer = team.officer
+    await officer.send("/rollcall")
+    await _place(officer, "Berlin", None, "50 km")
+    assert 'People to ask "Are you safe?": 2 ' in officer.last.body
+    assert "1 by their trip under way, 1 by the location" in officer.last.body
+    await officer.press(_go_button(officer))
+    assert "Asked 2 " in officer.last.body
+    assert _questions(team.rep) and _questions(sven)
+    assert not _questions(tom) and not _questions(hana)
