@@ -246,3 +246,28 @@ async def test_who_counts_trip_elsewhere_location_here_tomorrow_yesterday(team: 
     assert "Asked 2 " in officer.last.body
     assert _questions(team.rep) and _questions(sven)
     assert not _questions(tom) and not _questions(hana)
+
+
+async def test_a_rep_who_unblocks_the_bot_is_asked_again_and_can_answer(team: World) -> None:
+    """Rita had blocked the bot when the roll-call went out; she unblocked it and pressed
+    Restart, but no question ever came: she could not answer and stayed 'no answer'."""
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    await team.rep.block()
+    officer = team.officer
+    await officer.send("/rollcall")
+    await _place(officer, "Berlin", None, "50 km")
+    await officer.press(_go_button(officer))
+    tally = officer.last
+    await team.advance(timedelta(minutes=5))
+    await team.rep.unblock()
+    await team.rep.send("/start")
+    await team.advance(timedelta(seconds=5))
+    assert len(_questions(team.rep)) == 1
+    await team.rep.press("✅ I'm safe")
+    await team.advance(timedelta(seconds=5))
+    assert "✅ 1 safe" in tally.body
+    mark = team.rep.mark()
+    await team.rep.block()  # answered: blocking and unblocking again asks nothing more
+    await team.rep.unblock()
+    await team.advance(timedelta(minutes=5))
+    assert team.rep.since(mark) == []

@@ -275,6 +275,25 @@ class RollcallService:
         return await store.queue_tally(tx, rc.id, rc.initiator, params, due,
                                        rules.TALLY_PRIORITY, now, cipher=self._cipher)
 
+    async def reachable_again(self, user_id: int) -> int:
+        """Someone who had blocked the bot is back: ask again the open roll-calls they could
+        not answer (the first question never reached them). Return how many."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            found = await store.unanswered_open(tx, user_id)
+            for rollcall_id in found:
+                rc = await store.get(tx, rollcall_id, cipher=self._cipher)
+                assert rc is not None
+                await outbox.enqueue(
+                    tx, dedupe=f"rollcall:{rc.id}:ask:{user_id}:back:{ts(now)}",
+                    recipient=user_id, kind="rollcall_ask", priority=rc.priority, now=now,
+                    cipher=self._cipher,
+                    params={"rollcall": rc.id, "scope": scope_params(rc.scope),
+                            "message": rc.message, "by_name": "", "again": True})
+        if found:
+            log.info("user %s reachable again: asked %s open roll-call(s)", user_id, len(found))
+        return len(found)
+
     # --- answers ------------------------------------------------------------------------------
 
     async def answer(self, user_id: int, rollcall_id: int, choice: Answer) -> Answered:

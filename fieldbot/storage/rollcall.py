@@ -138,6 +138,15 @@ async def person(conn: Tx, rollcall_id: int, user_id: int) -> PersonRow | None:
     return next((_person(r) for r in rows), None)
 
 
+async def unanswered_open(conn: Tx, user_id: int) -> list[int]:
+    """Return the open roll-calls that asked `user_id` and have no answer from them."""
+    rows = await conn.execute_fetchall(
+        "SELECT p.rollcall_id FROM rollcall_people p JOIN rollcalls r ON r.id = p.rollcall_id"
+        " WHERE p.user_id = ? AND p.answer IS NULL AND r.state = 'open' ORDER BY r.id",
+        (user_id,))
+    return [int(r["rollcall_id"]) for r in rows]
+
+
 async def set_answer(
     conn: Tx, rollcall_id: int, user_id: int, answer: Answer, now: datetime, *, late: bool
 ) -> None:
