@@ -271,3 +271,27 @@ async def test_a_rep_who_unblocks_the_bot_is_asked_again_and_can_answer(team: Wo
     await team.rep.unblock()
     await team.advance(timedelta(minutes=5))
     assert team.rep.since(mark) == []
+
+
+async def test_a_manager_of_many_silent_people_gets_one_bounded_notice(team: World) -> None:
+    """Forty silent reps of team north: their manager got forty separate "has not answered"
+    messages at once (a flood on the worst night) instead of one list."""
+    people = []
+    for i in range(40):
+        person = team.fake.user(6000 + i, f"Person{i:02d}" + "x" * 56)
+        await team.enrol(person, "staff", "north")
+        await person.share_location(*POTSDAM)
+        people.append(person)
+    officer = team.officer
+    await officer.send("/rollcall")
+    await _place(officer, "Berlin", None, "50 km")
+    await officer.press(_go_button(officer))
+    await people[0].press("✅ I'm safe")
+    mark = team.manager.mark()
+    await team.advance(timedelta(minutes=15))
+    await team.advance(timedelta(minutes=15))
+    told = [m.body for m in team.manager.since(mark) if "Roll-call R-1" in m.body]
+    assert len(told) == 1 and len(told[0]) < 4096, told
+    assert "Person01" in told[0] and "Person00" not in told[0] and "more" in told[0]
+    await team.advance(timedelta(hours=2))
+    assert len([m for m in team.manager.since(mark) if "Roll-call R-1" in m.body]) == 1

@@ -86,6 +86,12 @@ def ask(t: Texts, p: dict[str, Any]) -> Rendered:
 
 
 def silent(t: Texts, p: dict[str, Any]) -> Rendered:
+    if p.get("names"):  # several silent people of one sweep, in one message
+        return (t("rollcall.silent.many", rollcall=label(p["rollcall"]),
+                  count=len(p["names"]) + p.get("more", 0),
+                  names=_names(t, p["names"], p.get("more", 0)),
+                  scope=Raw(scope_text(t, p["scope"])),
+                  since=local_time(p["since"], "UTC", t.language)), None, True)
     key = "rollcall.unreachable" if p.get("unreachable") else "rollcall.silent"
     return (t(key, rollcall=label(p["rollcall"]), name=p["name"],
               scope=Raw(scope_text(t, p["scope"])),
