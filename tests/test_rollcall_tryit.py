@@ -295,3 +295,19 @@ async def test_a_manager_of_many_silent_people_gets_one_bounded_notice(team: Wor
     assert "Person01" in told[0] and "Person00" not in told[0] and "more" in told[0]
     await team.advance(timedelta(hours=2))
     assert len([m for m in team.manager.since(mark) if "Roll-call R-1" in m.body]) == 1
+
+
+async def test_a_chinese_summary_lists_names_the_chinese_way(team: World) -> None:
+    """The closing summary read "⏳ 未回复：Person00, Person01" with an English comma."""
+    li = team.fake.user(5005, "Li", "zh-hans")
+    await team.enrol(li, "officer")
+    for i in range(2):
+        person = team.fake.user(6000 + i, f"Person{i:02d}")
+        await team.enrol(person, "staff", "north")
+        await person.share_location(*POTSDAM)
+    await li.send("/rollcall")
+    await _place(li, "柏林", "柏林，德国", "50 公里")
+    await li.press(_go_button(li))
+    await li.press("⏹ 结束点名")
+    await li.press("⏹ 确定结束")
+    assert "未回复：Person00、Person01" in li.last.body

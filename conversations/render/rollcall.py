@@ -108,10 +108,14 @@ def _names(t: Texts, names: list[str], more: int) -> str:
         return "—"
     names = [n or t("rollcall.names.erased") for n in names]
     items = bounded(names, lambda k: t("rollcall.more", count=k + more), most=len(names),
-                    budget=1200, sep=", ")
+                    budget=1200, sep=_sep(t))
     if more and len(items) == len(names):
         items.append(t("rollcall.more", count=more))
-    return ", ".join(items)
+    return _sep(t).join(items)
+
+
+def _sep(t: Texts) -> str:
+    return "、" if t.language == "zh" else ", "  # a Chinese list reads 甲、乙、丙
 
 
 def summary(t: Texts, p: dict[str, Any]) -> Rendered:
