@@ -311,3 +311,21 @@ async def test_a_chinese_summary_lists_names_the_chinese_way(team: World) -> Non
     await li.press("⏹ 结束点名")
     await li.press("⏹ 确定结束")
     assert "未回复：Person00、Person01" in li.last.body
+
+
+async def test_a_country_roll_call_asks_people_whose_last_location_is_in_it(team: World) -> None:
+    """A "Germany" roll-call left out a colleague at home in Potsdam with no trip (her fresh
+    location placed her there), while "Berlin, 50 km" asked her; and it said "no location
+    shared there" as if locations counted."""
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    sol, sven = await enrol_south(team)
+    await sven.share_location(*POTSDAM)
+    await sol.share_location(48.85, 2.35)  # Paris: not in Germany
+    officer = team.officer
+    await officer.send("/rollcall")
+    await officer.press("🏳 A country")
+    await officer.send("Germany")
+    assert 'People to ask "Are you safe?": 2 ' in officer.last.body
+    assert "1 by their trip under way, 1 by the location" in officer.last.body
+    await officer.press(_go_button(officer))
+    assert _questions(team.rep) and _questions(sven) and not _questions(sol)

@@ -232,7 +232,7 @@ async def _confirm(update: Update, context: BotContext, scope: Scope) -> int:
         await _forget(context)
         return ConversationHandler.END
     text = t("rollcall.confirm", count=preview.count, scope=Raw(scope_text))
-    if scope.kind is ScopeKind.PLACE:
+    if scope.is_area:
         text += "\n" + t("rollcall.confirm.why", trip=preview.by_trip,
                          location=preview.by_location)
     if draft.get("message"):

@@ -7,6 +7,7 @@ one transaction. The silent are chased by `RollcallSweep` (services/rollcall_swe
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import unicodedata
 from dataclasses import dataclass
@@ -19,7 +20,15 @@ from fieldbot.domain import rollcall as rules
 from fieldbot.domain.members import Member
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.roles import Role
-from fieldbot.domain.rollcall import Answer, AnswerStatus, Reason, Scope, Tally
+from fieldbot.domain.rollcall import (
+    Answer,
+    AnswerStatus,
+    Candidate,
+    Reason,
+    Scope,
+    ScopeKind,
+    Tally,
+)
 from fieldbot.geo.resolver import PlaceResolver
 from fieldbot.storage import audit, outbox, users
 from fieldbot.storage import rollcall as store
@@ -32,6 +41,7 @@ log = logging.getLogger(__name__)
 PAGE = 25  # names per page of the names view
 SUMMARY_NAMES = 20  # names of each state in the closing summary, then "and K more"
 MAX_TEAMS = 12  # team buttons offered to an officer
+NEAR_CITY_KM = 100  # a last location farther than this from any city is in no country
 
 
 class RollcallRefused(Exception):
@@ -134,7 +144,20 @@ class RollcallService:
                       now: datetime) -> list[tuple[int, Reason]]:
         async with self._db.read() as tx:
             found = await store.candidates(tx, now, cipher=self._cipher)
+        if scope.kind is ScopeKind.COUNTRY:
+            found = await asyncio.to_thread(self._place_locations, found)
         return rules.select(scope, member, found, now)
+
+    def _place_locations(self, found: list[Candidate]) -> list[Candidate]:
+        """Put each last location in its country (the nearest bundled city's; a point far from
+        any city, out at sea, is in none)."""
+        placed = []
+        for c in found:
+            hit = self._resolver.gazetteer.nearest(c.location[0], c.location[1]) \
+                if c.location is not None else None
+            country = hit[0].country_code if hit and hit[1] <= NEAR_CITY_KM else ""
+            placed.append(dataclasses.replace(c, location_country=country))
+        return placed
 
     # --- start, see, close --------------------------------------------------------------------
 
