@@ -329,3 +329,17 @@ async def test_a_country_roll_call_asks_people_whose_last_location_is_in_it(team
     assert "1 by their trip under way, 1 by the location" in officer.last.body
     await officer.press(_go_button(officer))
     assert _questions(team.rep) and _questions(sven) and not _questions(sol)
+
+
+async def test_nobody_to_ask_says_why_for_a_team_and_for_everyone(team: World) -> None:
+    """A team with nobody else, or nobody travelling, was explained as "no trip under way
+    there, no location shared there", which a team or "everyone" has no "there" for."""
+    await team.officer.send("/rollcall")
+    await team.officer.press("🌍 Everyone travelling")
+    assert team.officer.last.body == said("rollcall.nobody.everyone")
+    sol = team.fake.user(2012, "Sol", "zh-hans")
+    await team.enrol(sol, "manager", "south")
+    await sol.send("/rollcall")
+    await sol.press("👥 某个团队")
+    await sol.press("south")
+    assert sol.last.body == said("rollcall.nobody.team", "zh", team="south")

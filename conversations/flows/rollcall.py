@@ -228,7 +228,8 @@ async def _confirm(update: Update, context: BotContext, scope: Scope) -> int:
     preview = await context.services.rollcall.preview(context.member, scope)
     scope_text = render.scope_text(t, scope_params(scope))
     if preview.count == 0:
-        await _say(update, t("rollcall.nobody", scope=Raw(scope_text)))
+        key = "rollcall.nobody" if scope.is_area else f"rollcall.nobody.{scope.kind.value}"
+        await _say(update, t(key, scope=Raw(scope_text), team=scope.team))
         await _forget(context)
         return ConversationHandler.END
     text = t("rollcall.confirm", count=preview.count, scope=Raw(scope_text))
