@@ -343,3 +343,31 @@ async def test_nobody_to_ask_says_why_for_a_team_and_for_everyone(team: World) -
     await sol.press("👥 某个团队")
     await sol.press("south")
     assert sol.last.body == said("rollcall.nobody.team", "zh", team="south")
+
+
+async def test_three_hundred_people_with_long_names_keep_every_message_bounded(
+        team: World) -> None:
+    """Checked fine: 300 people in scope, names of 64 characters: the tally, a names page
+    and the closing summary all stay well under Telegram's 4,096 characters."""
+    people = []
+    for i in range(300):
+        person = team.fake.user(7000 + i, f"{i:03d}" + "Ŵ" * 61)
+        await team.enrol(person, "staff", "north")
+        await person.share_location(*POTSDAM)
+        people.append(person)
+    officer = team.officer
+    await officer.send("/rollcall")
+    await _place(officer, "Berlin", None, "50 km")
+    await officer.press(_go_button(officer))
+    tally = officer.last
+    for person in people[:150]:
+        await person.press("✅ I'm safe")
+    await team.advance(timedelta(seconds=5))
+    assert "Asked 300 · ✅ 150 safe" in tally.body
+    await officer.press("👥 Names", tally)
+    await officer.press("⏳ 150", officer.last)
+    assert officer.last.body.count("• ") == 25 and "page 1 of 6" in officer.last.body
+    await officer.press("⏹ Close", tally)
+    await officer.press("⏹ Yes, close it", tally)
+    assert "and 1" in officer.last.body and "more" in officer.last.body
+    assert max(len(m.body or "") for m in officer.messages) < 3000
