@@ -371,3 +371,15 @@ async def test_three_hundred_people_with_long_names_keep_every_message_bounded(
     await officer.press("⏹ Yes, close it", tally)
     assert "and 1" in officer.last.body and "more" in officer.last.body
     assert max(len(m.body or "") for m in officer.messages) < 3000
+
+
+async def test_a_managers_roll_call_says_who_is_asking(team: World) -> None:
+    """Mia's roll-call of her own team told her reps "The safety officers are checking on
+    everyone travelling"; it was their manager, and only her team."""
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    await team.manager.send("/rollcall")
+    await team.manager.press("🌍 Everyone travelling")
+    await team.manager.press(_go_button(team.manager))
+    [question] = _questions(team.rep)
+    assert "Your manager Mia is checking on everyone travelling in your team" in question
+    assert "safety officers are checking" not in question

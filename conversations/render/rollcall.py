@@ -77,8 +77,10 @@ def tally(t: Texts, p: dict[str, Any]) -> Rendered:
 
 
 def ask(t: Texts, p: dict[str, Any]) -> Rendered:
-    key = "rollcall.ask.again" if p.get("again") else "rollcall.ask"
-    lines = [t(key, rollcall=label(p["rollcall"]), scope=Raw(scope_text(t, p["scope"])))]
+    key = "rollcall.ask.again" if p.get("again") else \
+        "rollcall.ask.by_manager" if p.get("by_manager") else "rollcall.ask"
+    lines = [t(key, rollcall=label(p["rollcall"]), scope=Raw(scope_text(t, p["scope"])),
+               by_name=p.get("by_name", ""))]
     if p.get("message"):
         lines.append(t("rollcall.ask.message", message=p["message"]))
     lines.append(t("rollcall.ask.hint"))

@@ -185,7 +185,7 @@ class RollcallService:
             await store.add_people(tx, rollcall_id, chosen, rules.first_due(self._policy, now))
             for user_id, _ in chosen:
                 await self._ask(tx, rollcall_id, user_id, scope, message, member.name, priority,
-                                now, again=False)
+                                now, again=False, by_manager=team is not None)
             await audit.record(tx, member.id, "rollcall_start", None,
                                f"rollcall={rollcall_id} scope={scope.kind.value} "
                                f"asked={len(chosen)}", now)
@@ -195,13 +195,14 @@ class RollcallService:
         return view
 
     async def _ask(self, tx: Tx, rollcall_id: int, user_id: int, scope: Scope, message: str,
-                   by_name: str, priority: int, now: datetime, *, again: bool) -> None:
+                   by_name: str, priority: int, now: datetime, *, again: bool,
+                   by_manager: bool = False) -> None:
         await outbox.enqueue(
             tx, dedupe=f"rollcall:{rollcall_id}:ask:{user_id}:{2 if again else 1}",
             recipient=user_id, kind="rollcall_ask", priority=priority, now=now,
             cipher=self._cipher,
             params={"rollcall": rollcall_id, "scope": scope_params(scope), "message": message,
-                    "by_name": by_name, "again": again})
+                    "by_name": by_name, "again": again, "by_manager": by_manager})
 
     async def _view(self, tx: Tx, rollcall_id: int) -> RollcallView:
         rc = await store.get(tx, rollcall_id, cipher=self._cipher)
