@@ -105,7 +105,7 @@ async def test_the_tally_is_edited_at_most_every_few_seconds_and_ends_current(
     await team.rep.press("✅ I'm safe")
     assert team.rep.toasts[-1].text == said("rollcall.answered.recorded")
     assert "✅ 1 safe" in tally.body and len(tally.history) == edits + 1
-    assert "You answered the roll-call" in team.rep.last.body  # the question became a receipt
+    assert "You answered roll-call R-1" in team.rep.last.body  # the question became a receipt
 
     team.clock.advance(timedelta(seconds=1))
     await sven.press("✅ I'm safe")

@@ -126,7 +126,7 @@ async def test_after_a_duress_check_in_the_roll_call_looks_ordinary(tmp_path: Pa
 
     out = await run_both(tmp_path, act, when=REMINDER, after=timedelta(minutes=30))
     assert seen(out["normal"]["rep"]) == seen(out["duress"]["rep"])
-    assert any("You answered the roll-call" in (m.html or "") for m in out["duress"]["rep"])
+    assert any("You answered roll-call R-1" in (m.html or "") for m in out["duress"]["rep"])
 
 
 async def test_erasing_yourself_in_the_middle_of_a_roll_call_leaves_no_id_and_no_blank_name(
@@ -383,3 +383,21 @@ async def test_a_managers_roll_call_says_who_is_asking(team: World) -> None:
     [question] = _questions(team.rep)
     assert "Your manager Mia is checking on everyone travelling in your team" in question
     assert "safety officers are checking" not in question
+
+
+async def test_two_receipts_say_which_roll_call_each_answered(team: World) -> None:
+    """Asked by two roll-calls at once, Rita's two answered questions both turned into the
+    same "You answered the roll-call: I'm safe", with nothing to tell them apart."""
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    officer = team.officer
+    await officer.send("/rollcall")
+    await _place(officer, "Berlin", None, "50 km")
+    await officer.press(_go_button(officer))
+    await officer.send("/rollcall")
+    await officer.press("📋 New roll-call")
+    await _place(officer, "Berlin", None, "200 km")
+    await officer.press(_go_button(officer))
+    first, second = [m for m in team.rep.messages if m.body.startswith("🔔")]
+    await team.rep.press("✅ I'm safe", second)
+    await team.rep.press("✅ I'm safe", first)
+    assert "R-1" in first.body and "R-2" in second.body
