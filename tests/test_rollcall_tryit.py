@@ -401,3 +401,23 @@ async def test_two_receipts_say_which_roll_call_each_answered(team: World) -> No
     await team.rep.press("✅ I'm safe", second)
     await team.rep.press("✅ I'm safe", first)
     assert "R-1" in first.body and "R-2" in second.body
+
+
+async def test_a_manager_told_of_silence_hears_when_the_person_answers(team: World) -> None:
+    """Mia was told "Rita has not answered, try to reach her by phone"; Rita answered safe five
+    minutes later and Mia never heard, so she kept trying to reach her."""
+    await plan_for(team, team.rep, BERLIN, TODAY, LATER)
+    officer = team.officer
+    await officer.send("/rollcall")
+    await _place(officer, "Berlin", None, "50 km")
+    await officer.press(_go_button(officer))
+    await team.advance(timedelta(minutes=15))
+    await team.advance(timedelta(minutes=15))
+    assert "has not answered" in team.manager.last.body
+    await team.advance(timedelta(minutes=5))
+    await team.rep.press("✅ I'm safe")
+    await team.advance(timedelta(seconds=5))
+    assert team.manager.last.body == said("rollcall.answered_after.safe", rollcall="R-1",
+                                          name="Rita")
+    told = [m for m in team.manager.texts() if "Rita" in m and "Roll-call R-1" in m]
+    assert len(told) == 2

@@ -105,6 +105,11 @@ def late(t: Texts, p: dict[str, Any]) -> Rendered:
             None, True)
 
 
+def answered(t: Texts, p: dict[str, Any]) -> Rendered:
+    return (t(f"rollcall.answered_after.{p['answer']}", rollcall=label(p["rollcall"]),
+              name=p["name"]), None, True)
+
+
 def _names(t: Texts, names: list[str], more: int) -> str:
     if not names:
         return "—"
@@ -165,5 +170,6 @@ RENDERERS: dict[str, Callable[[Texts, dict[str, Any]], Rendered]] = {
     "rollcall_tally": tally,
     "rollcall_silent": silent,
     "rollcall_late": late,
+    "rollcall_answered": answered,
     "rollcall_summary": summary,
 }

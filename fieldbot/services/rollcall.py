@@ -27,6 +27,7 @@ from fieldbot.domain.rollcall import (
     Reason,
     Scope,
     ScopeKind,
+    Stage,
     Tally,
 )
 from fieldbot.geo.resolver import PlaceResolver
@@ -95,6 +96,21 @@ class NamesPage:
 class Answered:
     status: AnswerStatus
     tally_due: datetime | None = None  # when the initiator's tally edit goes (to wake for it)
+
+
+async def told_of_silence(tx: Tx, rc: RollcallRow, subject: Member, cipher: Cipher) -> list[int]:
+    """Who hears that `subject` has not answered: their team's reachable managers; a team
+    without one, whoever asked (or, if they have erased themselves since, the officers)."""
+    managers = [m.id for m in await users.with_role(tx, [Role.MANAGER], subject.team,
+                                                    cipher=cipher)
+                if m.id != subject.id and not m.unreachable]
+    if managers:
+        return managers
+    asker = await users.get(tx, rc.initiator, cipher=cipher)
+    if asker is not None and asker.unreachable != users.ERASED:
+        return [rc.initiator]
+    return [m.id for m in await users.with_role(tx, [Role.OFFICER], cipher=cipher)
+            if not m.unreachable]
 
 
 def scope_params(scope: Scope) -> dict[str, Any]:
@@ -333,12 +349,31 @@ class RollcallService:
                 return Answered(status)
             await store.set_answer(tx, rollcall_id, user_id, choice, now,
                                    late=status is AnswerStatus.LATE)
+            if p is not None and p.stage is Stage.MANAGER_TOLD:
+                await self._tell_told(tx, rc, user_id, choice, now,
+                                      late=status is AnswerStatus.LATE)
             if status is AnswerStatus.LATE:
                 await self._tell_late(tx, rc, user_id, choice, now)
                 return Answered(status)
             due = await self._queue_tally(tx, rc, await self._view(tx, rollcall_id), now)
         log.info("roll-call %s: user %s answered %s", rollcall_id, user_id, choice.value)
         return Answered(status, due)
+
+    async def _tell_told(self, tx: Tx, rc: RollcallRow, user_id: int, choice: Answer,
+                         now: datetime, *, late: bool) -> None:
+        """Whoever was told of this person's silence hears that they have answered now (and
+        stops trying to reach them); the initiator of a closed one hears it as a late answer."""
+        who = await users.get(tx, user_id, cipher=self._cipher)
+        if who is None:
+            return
+        for recipient in await told_of_silence(tx, rc, who, self._cipher):
+            if late and recipient == rc.initiator:
+                continue
+            await outbox.enqueue(
+                tx, dedupe=f"rollcall:{rc.id}:answered:{user_id}:{choice.value}:to:{recipient}",
+                recipient=recipient, kind="rollcall_answered", priority=rc.priority, now=now,
+                cipher=self._cipher,
+                params={"rollcall": rc.id, "name": who.name, "answer": choice.value})
 
     async def _tell_late(self, tx: Tx, rc: RollcallRow, user_id: int, choice: Answer,
                          now: datetime) -> None:

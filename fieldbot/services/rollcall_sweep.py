@@ -15,9 +15,8 @@ from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts as alert_rules
 from fieldbot.domain import rollcall as rules
 from fieldbot.domain.policy import Policy
-from fieldbot.domain.roles import Role
 from fieldbot.domain.rollcall import Effect
-from fieldbot.services.rollcall import scope_params
+from fieldbot.services.rollcall import scope_params, told_of_silence
 from fieldbot.storage import outbox, users
 from fieldbot.storage import rollcall as store
 from fieldbot.storage.codec import ts
@@ -130,16 +129,7 @@ class RollcallSweep:
                 params={"rollcall": rc.id, "scope": scope_params(rc.scope),
                         "message": rc.message, "by_name": "", "again": True})
         if Effect.TELL_MANAGER in move.effects:
-            managers = [m.id for m in await users.with_role(
-                tx, [Role.MANAGER], subject.team, cipher=self._cipher)
-                if m.id != subject.id and not m.unreachable]
-            # A team without a reachable manager: whoever asked hears it instead (unless they
-            # have erased themselves since: then the officers do).
-            asker = await users.get(tx, rc.initiator, cipher=self._cipher)
-            fallback = [rc.initiator] if asker and asker.unreachable != users.ERASED else [
-                m.id for m in await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)
-                if not m.unreachable]
-            for recipient in managers or fallback:
+            for recipient in await told_of_silence(tx, rc, subject, self._cipher):
                 if notices is not None:
                     notices.setdefault((rc.id, recipient), []).append((p.user_id, subject.name))
                     continue
