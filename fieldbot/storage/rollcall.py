@@ -139,11 +139,12 @@ async def person(conn: Tx, rollcall_id: int, user_id: int) -> PersonRow | None:
 
 
 async def unanswered_open(conn: Tx, user_id: int) -> list[int]:
-    """Return the open roll-calls that asked `user_id` and have no answer from them."""
+    """Return the open roll-calls that asked `user_id`, have no answer from them and no longer
+    chase them (their question could not reach them); those still chasing ask again anyway."""
     rows = await conn.execute_fetchall(
         "SELECT p.rollcall_id FROM rollcall_people p JOIN rollcalls r ON r.id = p.rollcall_id"
-        " WHERE p.user_id = ? AND p.answer IS NULL AND r.state = 'open' ORDER BY r.id",
-        (user_id,))
+        " WHERE p.user_id = ? AND p.answer IS NULL AND p.due_at IS NULL"
+        " AND r.state = 'open' ORDER BY r.id", (user_id,))
     return [int(r["rollcall_id"]) for r in rows]
 
 
