@@ -351,6 +351,10 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
         await run("UPDATE lessons SET author_id = ? WHERE author_id = ?")
         await run("UPDATE drills SET started_by = ? WHERE started_by = ?")
         await run("UPDATE drill_alerts SET user_id = ? WHERE user_id = ?")
+    if await has_table(conn, "rollcall_people"):  # the tally stays, anonymous; nobody chases
+        await run("UPDATE rollcall_people SET user_id = ?, due_at = NULL WHERE user_id = ?")
+        await run("UPDATE rollcalls SET initiator = ? WHERE initiator = ?")
+        await run("UPDATE rollcalls SET closed_by = ? WHERE closed_by = ?")
     await conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
     if not enrolled and not touched:
         await conn.execute("DELETE FROM users WHERE id = ?", (anon,))

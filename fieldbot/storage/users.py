@@ -88,7 +88,10 @@ async def set_language(conn: Tx, user_id: int, language: str) -> None:
 
 
 async def set_unreachable(conn: Tx, user_id: int, why: str | None) -> None:
-    await conn.execute("UPDATE users SET unreachable = ? WHERE id = ?", (why, user_id))
+    """Mark why a person cannot be reached; an erased person's stand-in stays erased (it
+    would otherwise count as a member again)."""
+    await conn.execute(f"UPDATE users SET unreachable = ? WHERE id = ? AND {NOT_ERASED}",
+                       (why, user_id))
 
 
 async def set_reachable(conn: Tx, user_id: int) -> bool:
