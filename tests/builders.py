@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from PIL import Image
 from pydantic import SecretStr
@@ -197,8 +198,18 @@ async def plan(
 # --- files and the command line --------------------------------------------------------------
 
 def raw_bytes(world: World) -> bytes:
-    """Everything SQLite keeps on disk for this database: the file, its WAL and shared memory."""
+    """Everything stored for this database: on SQLite the file, its WAL and shared memory; on
+    PostgreSQL a dump of the test's schema with its data (what a stolen backup would hold)."""
     db = world.settings.db
+    if isinstance(db, str) and db.startswith(("postgresql:", "postgres:")):
+        url = urlsplit(db)
+        schema = parse_qs(url.query).get("search_path", ["public"])[0]
+        dump = subprocess.run(
+            ["pg_dump", "--data-only", f"--schema={schema}", "--dbname",
+             urlunsplit(url._replace(query=""))],
+            capture_output=True, check=True, timeout=120).stdout
+        assert b"COPY " in dump, "the dump holds no data: wrong schema?"
+        return dump
     return b"".join(
         p.read_bytes() for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists()
     )
