@@ -197,16 +197,21 @@ async def plan(
 
 # --- files and the command line --------------------------------------------------------------
 
+def pg_schema(url: str) -> tuple[str, str]:
+    """A test's PostgreSQL URL as a plain connection string and the schema it works in."""
+    parts = urlsplit(url)
+    schema = parse_qs(parts.query).get("search_path", ["public"])[0]
+    return urlunsplit(parts._replace(query="")), schema
+
+
 def raw_bytes(world: World) -> bytes:
     """Everything stored for this database: on SQLite the file, its WAL and shared memory; on
     PostgreSQL a dump of the test's schema with its data (what a stolen backup would hold)."""
     db = world.settings.db
     if isinstance(db, str) and db.startswith(("postgresql:", "postgres:")):
-        url = urlsplit(db)
-        schema = parse_qs(url.query).get("search_path", ["public"])[0]
+        dsn, schema = pg_schema(db)
         dump = subprocess.run(
-            ["pg_dump", "--data-only", f"--schema={schema}", "--dbname",
-             urlunsplit(url._replace(query=""))],
+            ["pg_dump", "--data-only", f"--schema={schema}", "--dbname", dsn],
             capture_output=True, check=True, timeout=120).stdout
         assert b"COPY " in dump, "the dump holds no data: wrong schema?"
         return dump
