@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from PIL import Image
 from pydantic import SecretStr
@@ -196,9 +197,24 @@ async def plan(
 
 # --- files and the command line --------------------------------------------------------------
 
+def pg_schema(url: str) -> tuple[str, str]:
+    """A test's PostgreSQL URL as a plain connection string and the schema it works in."""
+    parts = urlsplit(url)
+    schema = parse_qs(parts.query).get("search_path", ["public"])[0]
+    return urlunsplit(parts._replace(query="")), schema
+
+
 def raw_bytes(world: World) -> bytes:
-    """Everything SQLite keeps on disk for this database: the file, its WAL and shared memory."""
+    """Everything stored for this database: on SQLite the file, its WAL and shared memory; on
+    PostgreSQL a dump of the test's schema with its data (what a stolen backup would hold)."""
     db = world.settings.db
+    if isinstance(db, str) and db.startswith(("postgresql:", "postgres:")):
+        dsn, schema = pg_schema(db)
+        dump = subprocess.run(
+            ["pg_dump", "--data-only", f"--schema={schema}", "--dbname", dsn],
+            capture_output=True, check=True, timeout=120).stdout
+        assert b"COPY " in dump, "the dump holds no data: wrong schema?"
+        return dump
     return b"".join(
         p.read_bytes() for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists()
     )

@@ -12,12 +12,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
 from fieldbot.storage import audit
-from tests.builders import BERLIN, DEADLINE, at, plan_trip
+from tests.builders import BERLIN, DEADLINE, at, pg_schema, plan_trip
 from tests.harness import ADMIN_ID, MANAGER_ID, OFFICER_ID, REP_ID, World
 
 PERSONAL = ("Rita", "Mia", "Olu", "Ada", "Berlin", "Hotel", "Fixture", "+49")
@@ -34,17 +35,28 @@ async def entries(world: World, action: str | None = None) -> list[dict[str, Any
 async def test_the_audit_log_refuses_updates_and_deletes(team: World) -> None:
     before = await entries(team)
     assert before
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    refused = (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
+    with pytest.raises(refused, match="append-only"):
         async with team.services.db.transaction() as conn:
             await conn.execute("UPDATE audit SET detail = 'forged' WHERE id = 1")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(refused, match="append-only"):
         async with team.services.db.transaction() as conn:
             await conn.execute("DELETE FROM audit")
-    with (  # nor from outside the bot
-        closing(sqlite3.connect(team.settings.db)) as raw,
-        pytest.raises(sqlite3.IntegrityError, match="append-only"),
-    ):
-        raw.execute("DELETE FROM audit WHERE id = 1")
+    # nor from outside the bot
+    if isinstance(team.settings.db, Path):
+        with closing(sqlite3.connect(team.settings.db)) as raw, pytest.raises(
+                sqlite3.IntegrityError, match="append-only"):
+            raw.execute("DELETE FROM audit WHERE id = 1")
+    else:
+        dsn, schema = pg_schema(team.settings.db)
+        outside = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+        try:
+            with pytest.raises(asyncpg.IntegrityConstraintViolationError, match="append-only"):
+                await outside.execute("DELETE FROM audit WHERE id = 1")
+            with pytest.raises(asyncpg.IntegrityConstraintViolationError, match="append-only"):
+                await outside.execute("TRUNCATE audit")
+        finally:
+            await outside.close()
     assert await entries(team) == before
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
-import aiosqlite
 from PIL import Image
 
 from faketelegram.users import FakeUser
@@ -39,7 +38,7 @@ LAGOS = Place("Lagos", "NG", "Nigeria", "Lagos", 6.4541, 3.3947, "Africa/Lagos")
 
 
 async def rows(world: World, sql: str) -> list[tuple[object, ...]]:
-    async with aiosqlite.connect(world.settings.db) as conn, conn.execute(sql) as cur:
+    async with world.services.db.read() as conn, conn.execute(sql) as cur:
         return [tuple(row) for row in await cur.fetchall()]
 
 

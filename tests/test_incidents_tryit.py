@@ -174,7 +174,7 @@ async def test_a_chinese_reader_sees_the_place_in_chinese_and_finds_it_both_ways
     assert "Bangkok, Thailand" in team.rep.last.body and "手机不要" in team.rep.last.body
 
     await team.stop()  # a new key: the Chinese names are re-encrypted with the rest
-    assert fieldbot(team.tmp, "rotate-key").returncode == 0
+    assert fieldbot(team.tmp, "rotate-key", FIELDBOT_DB=str(team.settings.db)).returncode == 0
     await team.start()
     await team.manager.send("/lessons 曼谷")
     assert "曼谷，泰国" in team.manager.last.body

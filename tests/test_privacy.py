@@ -201,7 +201,8 @@ async def test_rotate_key_re_encrypts_everything_and_the_old_key_is_no_longer_ne
 async def test_a_running_bot_keeps_working_while_another_process_rotates(team: World) -> None:
     await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
     before = key_file(team).read_text("ascii")
-    result = fieldbot(team.tmp, "rotate-key")  # while the bot runs, as an operator would
+    # while the bot runs, as an operator would
+    result = fieldbot(team.tmp, "rotate-key", FIELDBOT_DB=str(team.settings.db))
     assert result.returncode == 0, result.stderr
     assert key_file(team).read_text("ascii") != before
     await team.rep.share_location(52.51234, 13.40987)  # written with the new key

@@ -194,7 +194,8 @@ async def test_privacy_shows_the_authors_visits_and_notes_and_forgetme_erases_th
     assert NOTE in team.rep.last.body
     await team.rep.send("/forgetme")
     await team.rep.press("🗑 Erase")
-    visits = await rows(team, "SELECT user_id, client, companion, state, due_at FROM visits")
+    visits = await rows(team, "SELECT user_id, client, companion, state, due_at FROM visits"
+                                   " ORDER BY id")
     assert all(v["user_id"] < 0 and v["client"] == "" for v in visits)
     assert [v["state"] for v in visits] == ["ended", "cancelled"]
     assert all(v["due_at"] is None for v in visits)

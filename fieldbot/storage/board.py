@@ -123,13 +123,11 @@ async def month_hazards(conn: Tx, month: Month) -> list[HazardRecord] | None:
 
 async def month_visits(conn: Tx, month: Month) -> list[VisitRecord]:
     """Client visits started in the month (a database from before visits has none)."""
+    if not await conn.has_table("visits"):
+        return []
     async with conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'visits'"
-    ) as cur:
-        if await cur.fetchone() is None:
-            return []
-    async with conn.execute(
-        "SELECT team, started_at, alone AND after_dark AS dark FROM visits"
+        "SELECT team, started_at,"
+        " CASE WHEN alone = 1 AND after_dark = 1 THEN 1 ELSE 0 END AS dark FROM visits"
         " WHERE started_at >= ? AND started_at < ?",
         (ts(month.start), ts(month.end)),
     ) as cur:

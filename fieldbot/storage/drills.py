@@ -29,10 +29,12 @@ class DrillRow:
 
 async def add(conn: Tx, started_by: int, team: str, now: datetime, ends_at: datetime) -> int:
     cur = await conn.execute(
-        "INSERT INTO drills (started_by, team, started_at, ends_at) VALUES (?,?,?,?)",
+        "INSERT INTO drills (started_by, team, started_at, ends_at) VALUES (?,?,?,?)"
+        " RETURNING id",
         (started_by, team, ts(now), ts(ends_at)))
-    assert cur.lastrowid is not None
-    return cur.lastrowid
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 async def add_alert(conn: Tx, drill_id: int, alert_id: int, user_id: int) -> None:

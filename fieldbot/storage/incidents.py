@@ -111,12 +111,13 @@ async def add(
     cur = await conn.execute(
         "INSERT INTO incidents (grade, owner_id, opened_by, alert_id, place, country, lat, lon,"
         " people, description, opened_at, place_zh) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
-        " ON CONFLICT (alert_id) DO NOTHING",
+        " ON CONFLICT (alert_id) DO NOTHING RETURNING id",
         (grade.value, owner_id, owner_id, alert_id, sealed(place, cipher), country, _grid(lat),
          _grid(lon), sealed(people, cipher), sealed(description, cipher), ts(now),
          sealed(place_zh, cipher)),
     )
-    return cur.lastrowid if cur.rowcount == 1 else None
+    row = await cur.fetchone()
+    return int(row[0]) if row is not None else None
 
 
 async def get(conn: Tx, incident_id: int, *, cipher: Cipher) -> IncidentRow | None:

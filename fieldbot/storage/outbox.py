@@ -26,6 +26,17 @@ def is_notice(kind: str) -> bool:
     return kind.startswith(NOTICE_PREFIX)
 
 
+def dedupe_prefix(conn: Tx, prefix: str) -> tuple[str, str]:
+    """A condition and its parameter matching the dedupe keys that start with `prefix`,
+    case-sensitively and through the dedupe index on both engines."""
+    assert not set(prefix) & set("*?[%_\\"), prefix
+    # SQLite: GLOB is case-sensitive and uses the index; PostgreSQL: LIKE on a COLLATE "C"
+    # column does the same (LIKE in SQLite ignores ASCII case and would not).
+    if conn.dialect == "sqlite":
+        return "dedupe GLOB ?", prefix + "*"
+    return "dedupe LIKE ?", prefix + "%"
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
     id: int
@@ -85,15 +96,11 @@ async def enqueue_notice(
     recipient. A notice still waiting absorbs the new one: its params become the newest and
     its "count" grows. Otherwise the next one is due `every` after the last one was."""
     prefix = f"notice:{topic}:to:{recipient}:"
-    assert not set(prefix) & set("*?[%_\\"), prefix  # a prefix pattern: uses the dedupe index
-    # SQLite: GLOB is case-sensitive and uses the index; PostgreSQL: LIKE on a COLLATE "C"
-    # column does the same (LIKE in SQLite ignores ASCII case and would not).
-    match = "dedupe GLOB ?" if conn.dialect == "sqlite" else "dedupe LIKE ?"
-    wildcard = "*" if conn.dialect == "sqlite" else "%"
+    match, pattern = dedupe_prefix(conn, prefix)
     async with conn.execute(
         f"SELECT id, state, due_at, params FROM outbox WHERE {match}"
         " ORDER BY id DESC LIMIT 1",
-        (prefix + wildcard,),
+        (pattern,),
     ) as cur:
         last = await cur.fetchone()
     if last is not None and last["state"] == "pending":

@@ -165,6 +165,8 @@ async def trip_ids_of(
 
 
 async def purged_trip_ids(conn: Tx, ids: list[int]) -> set[int]:
+    if not ids:  # "IN ()" is SQLite's alone
+        return set()
     marks = ",".join("?" * len(ids))
     async with conn.execute(
         f"SELECT id FROM trips WHERE id IN ({marks}) AND purged_at IS NOT NULL", ids

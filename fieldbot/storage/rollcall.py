@@ -70,12 +70,13 @@ async def insert(
     cur = await conn.execute(
         "INSERT INTO rollcalls (initiator, limit_team, scope_kind, scope_key, scope, message,"
         " priority, started_at, tally_message_id) VALUES (?,?,?,?,?,?,?,?,?)"
-        " ON CONFLICT DO NOTHING",
+        " ON CONFLICT DO NOTHING RETURNING id",
         (initiator, limit_team, scope.kind.value, scope.key(limit_team),
          cipher.encrypt_json(_scope_json(scope)), cipher.encrypt(message), priority, ts(now),
          tally_message_id),
     )
-    return cur.lastrowid if cur.rowcount == 1 else None
+    row = await cur.fetchone()
+    return int(row[0]) if row is not None else None
 
 
 async def open_with_key(conn: Tx, key: str) -> int | None:
@@ -160,8 +161,8 @@ async def set_answer(
 async def counts(conn: Tx, rollcall_id: int) -> tuple[int, int, int]:
     """Return (asked, safe, need help)."""
     rows = list(await conn.execute_fetchall(
-        "SELECT COUNT(*), SUM(CASE WHEN answer = 'safe' THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN answer = 'help' THEN 1 ELSE 0 END) FROM rollcall_people"
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE answer = 'safe'),"
+        " COUNT(*) FILTER (WHERE answer = 'help') FROM rollcall_people"
         " WHERE rollcall_id = ?", (rollcall_id,)))
     asked, safe, help_ = rows[0]
     return int(asked or 0), int(safe or 0), int(help_ or 0)
@@ -279,9 +280,10 @@ async def queue_tally(
     otherwise a new edit is due at `due` (the throttle), older waiting ones withdrawn, so the
     newest state is always the last one shown. Return when the edit is due."""
     prefix = f"rollcall:{rollcall_id}:tally:"
+    match, pattern = outbox.dedupe_prefix(conn, prefix)
     rows = list(await conn.execute_fetchall(
-        "SELECT id, state, due_at FROM outbox WHERE dedupe GLOB ? ORDER BY id DESC LIMIT 1",
-        (prefix + "*",)))
+        f"SELECT id, state, due_at FROM outbox WHERE {match} ORDER BY id DESC LIMIT 1",
+        (pattern,)))
     if rows and rows[0]["state"] == "pending":
         pending_due = min(parse_ts(rows[0]["due_at"]), due)
         await conn.execute("UPDATE outbox SET params = ?, due_at = ? WHERE id = ?",
@@ -289,7 +291,7 @@ async def queue_tally(
         return pending_due
     await conn.execute(
         "UPDATE outbox SET state = 'failed', last_error = 'withdrawn: superseded'"
-        " WHERE dedupe GLOB ? AND state = 'pending'", (prefix + "*",))
+        f" WHERE {match} AND state = 'pending'", (pattern,))
     # Named after the row before it: two edits decided in the same instant stay two rows.
     after = rows[0]["id"] if rows else 0
     await outbox.enqueue(conn, dedupe=f"{prefix}after:{after}", recipient=recipient,
@@ -301,11 +303,11 @@ async def queue_tally(
 async def last_tally(conn: Tx, rollcall_id: int) -> tuple[datetime | None, int | None]:
     """Return when the last tally edit was due, and the message it last landed in."""
     prefix = f"rollcall:{rollcall_id}:tally:"
+    match, pattern = outbox.dedupe_prefix(conn, prefix)
     rows = list(await conn.execute_fetchall(
-        "SELECT due_at FROM outbox WHERE dedupe GLOB ? ORDER BY id DESC LIMIT 1",
-        (prefix + "*",)))
+        f"SELECT due_at FROM outbox WHERE {match} ORDER BY id DESC LIMIT 1", (pattern,)))
     sent = list(await conn.execute_fetchall(
-        "SELECT message_id FROM outbox WHERE dedupe GLOB ? AND state = 'sent'"
-        " AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1", (prefix + "*",)))
+        f"SELECT message_id FROM outbox WHERE {match} AND state = 'sent'"
+        " AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1", (pattern,)))
     return (parse_ts(rows[0]["due_at"]) if rows else None,
             int(sent[0]["message_id"]) if sent else None)

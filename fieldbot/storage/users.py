@@ -35,6 +35,8 @@ async def get(conn: Tx, user_id: int, *, cipher: Cipher) -> Member | None:
 
 
 async def by_ids(conn: Tx, ids: list[int], *, cipher: Cipher) -> list[Member]:
+    if not ids:  # "IN ()" is SQLite's alone
+        return []
     marks = ",".join("?" * len(ids))
     async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id IN ({marks})", ids) as cur:
         return [_member(r, cipher) for r in await cur.fetchall()]

@@ -113,13 +113,15 @@ async def add(conn: Tx, v: NewVisit, *, cipher: Cipher) -> int | None:
     cur = await conn.execute(
         "INSERT INTO visits (user_id, team, client, place, point, tz_name, companion,"
         " companion_id, alone, after_dark, started_at, ends_at, due_at, draft_key)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (draft_key) DO NOTHING",
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (draft_key) DO NOTHING"
+        " RETURNING id",
         (v.user_id, v.team, sealed(v.client, cipher), sealed(v.place, cipher),
          _seal_point(v.point, cipher), v.tz_name, sealed(v.companion, cipher), v.companion_id,
          int(not v.companion), int(v.after_dark), ts(v.started_at), ts(v.ends_at),
          ts(v.due_at), v.draft_key),
     )
-    return cur.lastrowid if cur.rowcount == 1 else None
+    row = await cur.fetchone()
+    return int(row[0]) if row is not None else None
 
 
 async def get(conn: Tx, visit_id: int, *, cipher: Cipher) -> VisitRow | None:
@@ -219,13 +221,14 @@ class NewNote:
 async def add_note(conn: Tx, n: NewNote, *, cipher: Cipher) -> int:
     cur = await conn.execute(
         "INSERT INTO visit_notes (author_id, visit_id, team, category, client, place, point,"
-        " body, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        " body, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
         (n.author_id, n.visit_id, n.team, n.category.value, sealed(n.client, cipher),
          sealed(n.place, cipher), _seal_point(n.point, cipher), sealed(n.body, cipher),
          ts(n.created_at), ts(n.expires_at)),
     )
-    assert cur.lastrowid is not None
-    return cur.lastrowid
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 async def live_notes(conn: Tx, now: datetime, *, cipher: Cipher) -> list[NoteRow]:
