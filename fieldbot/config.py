@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    # The bot's one HTTP server (webhook, provider callbacks, acknowledgement links, /healthz):
+    # listens when a port is set, and always in webhook mode.
+    http_port: int | None = Field(default=None, ge=0, le=65535)
+    http_listen: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
+    public_url: str | None = None  # https://bot.example.com: links and provider callbacks
     sweep_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=30)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Libraries log personal data at DEBUG (message texts, SQL parameters): only when asked.
@@ -109,6 +114,17 @@ class Settings(BaseSettings):
     def _url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+            raise ValueError("must be the bot's address as people reach it, e.g."
+                             " https://bot.example.com (no query)")
         return value.rstrip("/")
 
     @field_validator("token")

@@ -9,7 +9,6 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -107,17 +106,19 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
 
     app = build_application(settings, SystemClock())
     if not webhook:
-        return await run_polling(app)
+        http = (settings.http_listen, settings.http_port) if settings.http_port is not None \
+            else None
+        return await run_polling(app, http=http)
     if not settings.webhook_url:
         raise ConfigError("FIELDBOT_WEBHOOK_URL: required with --webhook (https://host/path)")
     secret = (settings.webhook_secret.get_secret_value() if settings.webhook_secret
               else secrets.token_urlsafe(32))
     path = urlsplit(settings.webhook_url).path or "/telegram"
-    log.info("webhook mode on port %s, path %s", settings.webhook_port, path)
-    return await run_webhook(
-        app, settings.webhook_url, secret, settings.webhook_listen, settings.webhook_port,
-        path=path,
-    )
+    # One server: the webhook shares FIELDBOT_HTTP_PORT with the rest when it is set.
+    listen, port = ((settings.http_listen, settings.http_port) if settings.http_port is not None
+                    else (settings.webhook_listen, settings.webhook_port))
+    log.info("webhook mode on port %s, path %s", port, path)
+    return await run_webhook(app, settings.webhook_url, secret, listen, port, path=path)
 
 
 def _geo_build(settings: Settings, *, force: bool) -> int:
@@ -172,19 +173,12 @@ async def _report(settings: Settings, month_text: str, out: Path) -> int:
 
 
 def _health(settings: Settings) -> int:
-    from datetime import datetime
+    from fieldbot.services.sweeper import heartbeat_health
 
-    try:
-        last = datetime.fromisoformat(settings.heartbeat_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        print("unhealthy: the sweep has not run yet", file=sys.stderr)
-        return 1
-    age = SystemClock().now() - last
-    if age > 3 * settings.sweep_interval + timedelta(minutes=1):
-        print(f"unhealthy: last sweep {int(age.total_seconds())} s ago", file=sys.stderr)
-        return 1
-    print(f"healthy: last sweep {int(age.total_seconds())} s ago")
-    return 0
+    healthy, why = heartbeat_health(settings.heartbeat_file, SystemClock().now(),
+                                    settings.sweep_interval)
+    print(why, file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
 
 
 async def _set_role(settings: Settings, user_id: int, role: Role, team: str) -> int:

@@ -90,3 +90,15 @@ def write_heartbeat(path: Path, now: datetime) -> None:
     """Record that the sweep ran (read by `fieldbot health`, the container's HEALTHCHECK)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(now.isoformat(), encoding="utf-8")
+
+
+def heartbeat_health(path: Path, now: datetime, sweep_interval: timedelta) -> tuple[bool, str]:
+    """Return whether the sweep ran recently (three intervals and a minute) and why."""
+    try:
+        last = datetime.fromisoformat(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False, "unhealthy: the sweep has not run yet"
+    age = now - last
+    if age > 3 * sweep_interval + timedelta(minutes=1):
+        return False, f"unhealthy: last sweep {int(age.total_seconds())} s ago"
+    return True, f"healthy: last sweep {int(age.total_seconds())} s ago"

@@ -1,0 +1,44 @@
+"""What the bot serves over HTTP: the Telegram webhook (webhook mode), provider callbacks,
+acknowledgement links and /healthz, on the one server of `fieldbot.web.server`.
+
+Another part of the bot adds its pages with `extra` (e.g. `Mount("/desk", desk_app)`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from starlette.routing import BaseRoute
+
+from conversations.runtime.bootstrap import FieldbotApp
+from conversations.web.telegram import webhook_route
+from fieldbot.web.server import WebServer, build_web, health_route
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where Telegram posts updates on our server, and the secret it sends with each."""
+
+    secret: str
+    path: str = "/telegram"
+
+
+def web_routes(app: FieldbotApp, *, webhook: Webhook | None = None) -> list[BaseRoute]:
+    """Return the bot's own routes: /healthz, the webhook if asked, the channels' callbacks."""
+    services = app.bot_data.services
+    settings = services.settings
+    routes: list[BaseRoute] = [
+        health_route(settings.heartbeat_file, services.clock, settings.sweep_interval)
+    ]
+    if webhook is not None:
+        routes.append(webhook_route(app, webhook.secret, webhook.path))
+    return routes
+
+
+def web_server(
+    app: FieldbotApp, host: str, port: int, *, webhook: Webhook | None = None,
+    extra: Sequence[BaseRoute] = (),
+) -> WebServer:
+    """Return the bot's HTTP server (not yet listening) with its routes and `extra`."""
+    return WebServer(build_web(web_routes(app, webhook=webhook), extra), host, port)
