@@ -15,11 +15,11 @@ import pytest
 from conversations.runtime.bootstrap import build_application
 from conversations.runtime.runner import SECRET_HEADER
 from conversations.web import Webhook, web_routes
-from fieldbot.web.server import build_web
 from faketelegram.errors import Flood
 from fieldbot.config import ConfigError, load_settings
 from fieldbot.logs import LIBRARIES, OWN, RedactTokens, setup_logging
 from fieldbot.storage.db import Database, migrations
+from fieldbot.web.server import build_web
 from tests.builders import BERLIN, REMINDER, at, plan_trip
 from tests.harness import GAZETTEER, TOKEN, World
 
