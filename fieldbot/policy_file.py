@@ -20,6 +20,8 @@ from fieldbot.domain.policy import (
     DEFAULT_LEVEL_OVERRIDES,
     DEFAULT_POLICY,
     LEVELS,
+    ChannelPolicy,
+    EmergencyContactPolicy,
     EscalationPolicy,
     Policy,
     apply_overrides,
@@ -111,7 +113,31 @@ _ESCALATION_KEYS: dict[str, Callable[[object], Any]] = {
     "emergency_after_missed_nights": _as_count,
 }
 _SOS_KEYS: dict[str, Callable[[object], Any]] = {"repeat_every": _as_duration}
-_SECTIONS = ("checkin", "escalation", "sos", "risk")
+
+
+def _as_channels(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f'{_show(value)} is not a list of channels like ["telegram", "sms"]')
+    return tuple(value)
+
+
+_CHANNEL_KEYS: dict[str, Callable[[object], Any]] = {
+    "fallback_after": _as_duration,
+    "telegram_down_after": _as_duration,
+    "manager": _as_channels,
+    "officers": _as_channels,
+    "sos": _as_channels,
+    "emergency": _as_channels,
+    "rep": _as_channels,
+    "max_calls_per_hour": _as_count,
+}
+_CONTACT_KEYS: dict[str, Callable[[object], Any]] = {
+    "notify": _as_text,
+    "message_en": _as_text,
+    "message_zh": _as_text,
+    "company_phone": _as_text,
+}
+_SECTIONS = ("checkin", "escalation", "sos", "risk", "channels", "emergency_contact")
 
 
 class _Reader:
@@ -212,4 +238,10 @@ def _policy_from(doc: Mapping[str, Any], reader: _Reader) -> Policy:
         else:
             continue
         per_level[level] = reader.build(where, partial(apply_overrides, escalation, overrides))
-    return Policy(checkin=checkin, escalation=escalation, sos=sos, per_level=per_level)
+    changes = reader.section(reader.table(doc, "channels", "channels"), _CHANNEL_KEYS, "channels")
+    channels = reader.build("channels", partial(ChannelPolicy, **changes))
+    changes = reader.section(reader.table(doc, "emergency_contact", "emergency_contact"),
+                             _CONTACT_KEYS, "emergency_contact")
+    contact = reader.build("emergency_contact", partial(EmergencyContactPolicy, **changes))
+    return Policy(checkin=checkin, escalation=escalation, sos=sos, per_level=per_level,
+                  channels=channels, emergency_contact=contact)
