@@ -33,6 +33,7 @@ from conversations.flows import (
 )
 from conversations.flows import base as flows
 from conversations.render import menus
+from conversations.runtime.channels import ChannelRouter
 from conversations.runtime.followups import Followups
 from conversations.runtime.guard import guard
 from conversations.runtime.inbox import DurableUpdateQueue
@@ -40,6 +41,7 @@ from conversations.runtime.messenger import TelegramMessenger
 from conversations.runtime.persistence import StatePersistence
 from conversations.runtime.ratelimit import PriorityRateLimiter
 from conversations.runtime.updates import PriorityUpdateProcessor
+from fieldbot.channels.base import Channels
 from fieldbot.clock import Clock
 from fieldbot.config import Settings
 from fieldbot.geo.gazetteer import OfflineGeocoder
@@ -67,11 +69,13 @@ def build_application(
     limiter: PriorityRateLimiter | None = None,
     persistence_interval: float = 5,
     gazetteer: OfflineGeocoder | None = None,
+    channels: Channels | None = None,
 ) -> FieldbotApp:
-    """Wire services and handlers into an Application; nothing connects until initialize()."""
+    """Wire services and handlers into an Application; nothing connects until initialize().
+    `channels`: adapters beyond Telegram (tests and the demo: fakes), else from settings."""
     if settings.token is None:
         raise ValueError("FIELDBOT_TOKEN is required to run the bot (or use `fieldbot demo`)")
-    services = build_services(settings, clock, gazetteer=gazetteer)
+    services = build_services(settings, clock, gazetteer=gazetteer, channels=channels)
     queue = DurableUpdateQueue()
     queue.inbox = services.inbox
     builder = (
@@ -102,8 +106,8 @@ def build_application(
     app: FieldbotApp = builder.build()
     app.bot_data.services = services
     app.bot_data.followups = Followups()
-    services.attach_messenger(TelegramMessenger(app.bot, services.enrolment, services.trips,
-                                                 services.hazards))
+    telegram = TelegramMessenger(app.bot, services.enrolment, services.trips, services.hazards)
+    services.attach_messenger(ChannelRouter(telegram, services))
     install_handlers(app)
     return app
 
@@ -142,6 +146,9 @@ async def _post_init(app: FieldbotApp) -> None:
             app.job_queue, services.sweeper.tick, services.settings.sweep_interval
         )
         app.bot_data.scheduler.start()
+        scheduler = app.bot_data.scheduler
+        # A call unanswered or an SMS undelivered moves the ladder on now, not at the next tick.
+        services.reach.wake = lambda: scheduler.wake_at(services.clock.now())
         if services.settings.advisory_refresh:
             app.job_queue.run_repeating(
                 _refresh_advisories, interval=timedelta(days=1), first=timedelta(minutes=1),

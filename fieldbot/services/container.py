@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from fieldbot.channels.base import Channels
 from fieldbot.clock import Clock
 from fieldbot.config import ConfigError, Settings
 from fieldbot.crypto import Cipher
@@ -26,6 +27,7 @@ from fieldbot.services.inbox import UpdateInbox
 from fieldbot.services.outbox import Messenger, OutboxSender
 from fieldbot.services.photos import PhotoStore
 from fieldbot.services.privacy import PrivacyService
+from fieldbot.services.reach import ReachService
 from fieldbot.services.report import ReportService
 from fieldbot.services.risk import RiskService
 from fieldbot.services.sweeper import Sweeper
@@ -62,6 +64,8 @@ class Services:
     reports: ReportService
     inbox: UpdateInbox
     sweeper: Sweeper
+    adapters: Channels  # the channels beyond Telegram this deployment has
+    reach: ReachService
     sender: OutboxSender | None = field(default=None)
 
     async def open(self) -> None:
@@ -98,6 +102,7 @@ class Services:
         sender = OutboxSender(self.db, self.clock, messenger, self.cipher)
         sender.on_permanent_failure += [self.escalation.on_delivery_failed,
                                         self.trips.on_delivery_failed]
+        sender.on_not_reached.append(self.escalation.on_not_reached)
         self.sender = self.sweeper.sender = sender
         return sender
 
@@ -113,9 +118,11 @@ class Services:
 
 
 def build_services(
-    settings: Settings, clock: Clock, *, gazetteer: OfflineGeocoder | None = None
+    settings: Settings, clock: Clock, *, gazetteer: OfflineGeocoder | None = None,
+    channels: Channels | None = None,
 ) -> Services:
-    """Wire the core services; nothing is opened until `start()`."""
+    """Wire the core services; nothing is opened until `start()`. `channels`: the adapters
+    beyond Telegram (tests and the demo pass fakes), else those the settings configure."""
     db = Database(settings.db)
     cipher = Cipher(key=settings.encryption_key, key_file=settings.key_path)
     privacy = PrivacyService(db, clock, cipher, settings.retention, settings.data_dir)
@@ -136,13 +143,21 @@ def build_services(
     risk = RiskService(resolver, advisories, register, VerifiedHazards(db, clock, cipher), clock)
     escalation = EscalationService(db, clock, policy, cipher)
     inbox = UpdateInbox(db, clock, cipher)
+    enrolment = EnrolmentService(db, clock, settings.admin_ids, settings.invite_ttl, cipher)
+    if channels is None:
+        from fieldbot.channels.build import build_channels
+
+        channels = build_channels(settings, clock=clock)
+    reach = ReachService(db, clock, policy, cipher, escalation, enrolment,
+                         live=frozenset(channels.live()))
+    sweeper = Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file)
+    sweeper.checks.append(reach.check_telegram)
     return Services(
         settings=settings,
         clock=clock,
         db=db,
         policy=policy,
-        enrolment=EnrolmentService(db, clock, settings.admin_ids, settings.invite_ttl,
-                                    cipher),
+        enrolment=enrolment,
         advisories=advisories,
         risk=risk,
         trips=TripService(db, clock, policy, risk, cipher, max_days=settings.max_trip_days),
@@ -155,7 +170,9 @@ def build_services(
         board=BoardService(db, clock, policy, cipher),
         reports=ReportService(db, clock, cipher),
         inbox=inbox,
-        sweeper=Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file),
+        sweeper=sweeper,
+        adapters=channels,
+        reach=reach,
     )
 
 

@@ -35,6 +35,7 @@ class Outcome(StrEnum):
     PERMANENT = "permanent"  # blocked, never started, chat not found: try the next tier
     TRANSIENT = "transient"  # timeouts, 5xx, 429: retry with backoff
     MIGRATED = "migrated"  # the chat has a new id: follow it
+    WITHDRAWN = "withdrawn"  # not sent on purpose (a call over the hourly cap): no failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class Delivery:
     retry_after: timedelta | None = None
     new_chat_id: int | None = None
     error: str = ""
+    provider_id: str = ""  # a channel provider's id for the message (Twilio's SID)
 
 
 class Messenger(Protocol):
@@ -80,7 +82,8 @@ class OutboxSender:
         self._cipher = cipher
         self._lock = asyncio.Lock()
         self._urgent_lock = asyncio.Lock()
-        self.on_permanent_failure: list[FailureHook] = []
+        self.on_permanent_failure: list[FailureHook] = []  # Telegram: the person is unreachable
+        self.on_not_reached: list[FailureHook] = []  # another channel: this message only
 
     @property
     def busy(self) -> bool:
@@ -165,8 +168,16 @@ class OutboxSender:
         """Write down what happened to one message; True if it was sent."""
         now = self._clock.now()
         if delivery.outcome is Outcome.SENT:
-            await outbox.mark_sent(conn, message.id, now, delivery.message_id)
+            await outbox.mark_sent(conn, message.id, now, delivery.message_id,
+                                   delivery.provider_id)
             return True
+        if delivery.outcome is Outcome.WITHDRAWN:
+            await outbox.withdraw(conn, message.id, delivery.error)
+            log.info("outbox %s (%s): withdrawn, %s", message.id, message.channel,
+                     delivery.error)
+            for hook in self.on_not_reached:
+                await hook(conn, message)
+            return False
         if delivery.outcome is Outcome.MIGRATED and delivery.new_chat_id is not None:
             await outbox.redirect(conn, message.id, delivery.new_chat_id)
             return False
@@ -175,9 +186,15 @@ class OutboxSender:
             await outbox.retry_at(conn, message.id, due, delivery.error)
             log.info("outbox %s: transient failure, retry at %s", message.id, due)
             return False
-        log.warning("outbox %s to user %s failed permanently: %s",
-                    message.id, message.recipient, delivery.error)
+        log.warning("outbox %s (%s) to user %s failed permanently: %s",
+                    message.id, message.channel, message.recipient, delivery.error)
         await outbox.mark_failed(conn, message.id, delivery.error)
+        if message.channel != "telegram":
+            # A refused number or address: this message did not reach them; their Telegram
+            # chat may be fine, so they are not marked unreachable.
+            for hook in self.on_not_reached:
+                await hook(conn, message)
+            return False
         await users.set_unreachable(conn, message.recipient, delivery.error or "unreachable")
         for hook in self.on_permanent_failure:
             await hook(conn, message)

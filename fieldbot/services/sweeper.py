@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +37,7 @@ class Sweeper:
         self._inbox = inbox
         self._heartbeat_file = heartbeat_file
         self.sender: OutboxSender | None = None  # set once the bot exists
+        self.checks: list[Callable[[], Awaitable[None]]] = []  # e.g. "is Telegram down?"
         # When each alert's unrecordable failure was last told to the admins (in memory: the
         # database is what failed).
         self._warned: dict[int, datetime] = {}
@@ -50,6 +52,8 @@ class Sweeper:
         await asyncio.to_thread(write_heartbeat, self._heartbeat_file, self._clock.now())
         await self._privacy.purge_if_due()
         await self._inbox.flush()
+        for check in self.checks:
+            await check()
         give_up_at = time.monotonic() + TICK_SECONDS  # a work budget, not a wall-clock time
         for _ in range(MAX_TICK_ROUNDS):
             # Everything due is turned into outbox rows before sending, so the outbox can

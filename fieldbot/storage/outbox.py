@@ -238,20 +238,6 @@ async def next_due(conn: Tx) -> datetime | None:
     return parse_ts(row[0]) if row and row[0] else None
 
 
-async def step_outcome(
-    conn: Tx, alert_id: int, step_index: int
-) -> tuple[int, int, int]:
-    """Return (sent, failed, pending) counts of one alert step's messages."""
-    async with conn.execute(
-        "SELECT SUM(state = 'sent'), SUM(state = 'failed'), SUM(state IN ('pending','sending'))"
-        " FROM outbox WHERE alert_id = ? AND step_index = ? AND kind LIKE 'alert%'",
-        (alert_id, step_index),
-    ) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
-
-
 async def withdraw_ladder(conn: Tx, alert_id: int) -> int:
     """Withdraw an ended alert's unsent ladder messages (e.g. waiting out a 429): sent after
     the acknowledgement or the all-clear, they would read as a new alarm. Notices stay."""
