@@ -27,6 +27,16 @@ def _p(text: str) -> str:
     return plain(text, LONG)
 
 
+def plain_text(text: str) -> str:
+    """Return a catalog text without markup or entities (for SMS, calls, mail, pages)."""
+    return _p(text)
+
+
+def xml(text: str) -> str:
+    """Return text safe inside a TwiML element."""
+    return escape(text)
+
+
 def _what(message: OutboxMessage) -> str:
     """The alert's kind as the texts name it: missed, emergency, sos, duress; rep for the
     rep's own reminder."""

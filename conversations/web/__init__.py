@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from starlette.routing import BaseRoute
 
 from conversations.runtime.bootstrap import FieldbotApp
+from conversations.web.links import link_routes
 from conversations.web.telegram import webhook_route
+from conversations.web.twilio import twilio_routes
 from fieldbot.web.server import WebServer, build_web, health_route
 
 
@@ -33,6 +35,13 @@ def web_routes(app: FieldbotApp, *, webhook: Webhook | None = None) -> list[Base
     ]
     if webhook is not None:
         routes.append(webhook_route(app, webhook.secret, webhook.path))
+    if settings.twilio_auth_token is not None and settings.public_url:
+        # Twilio signs what it called: without our public address nothing can be checked,
+        # so no Twilio route exists (check-config warns).
+        routes += twilio_routes(services, settings.twilio_auth_token.get_secret_value(),
+                                settings.public_url)
+    if "email" in services.reach.live:
+        routes += link_routes(services, settings.public_url)
     return routes
 
 
