@@ -23,6 +23,7 @@ from conversations.context import BotContext, BotData
 from conversations.flows import (
     alerts,
     checkin,
+    contacts,
     hazard,
     invite,
     privacy,
@@ -40,6 +41,7 @@ from conversations.runtime.messenger import TelegramMessenger
 from conversations.runtime.persistence import StatePersistence
 from conversations.runtime.ratelimit import PriorityRateLimiter
 from conversations.runtime.updates import PriorityUpdateProcessor
+from fieldbot.channels.base import Channels
 from fieldbot.clock import Clock
 from fieldbot.config import Settings
 from fieldbot.geo.gazetteer import OfflineGeocoder
@@ -67,11 +69,12 @@ def build_application(
     limiter: PriorityRateLimiter | None = None,
     persistence_interval: float = 5,
     gazetteer: OfflineGeocoder | None = None,
+    channels: Channels | None = None,
 ) -> FieldbotApp:
     """Wire services and handlers into an Application; nothing connects until initialize()."""
     if settings.token is None:
         raise ValueError("FIELDBOT_TOKEN is required to run the bot (or use `fieldbot demo`)")
-    services = build_services(settings, clock, gazetteer=gazetteer)
+    services = build_services(settings, clock, gazetteer=gazetteer, channels=channels)
     queue = DurableUpdateQueue()
     queue.inbox = services.inbox
     builder = (
@@ -124,6 +127,7 @@ def install_handlers(app: FieldbotApp) -> None:
     alerts.register(app)
     team.register(app)
     privacy.register(app)
+    contacts.register(app)
     start.register_fallbacks(app)  # last: only what no flow above handled
     questions = [h for h in app.handlers.get(0, []) if isinstance(h, flows.Flow)]
     app.add_handler(TypeHandler(Update, flows.gate(questions)), group=FLOWS_GROUP)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from fieldbot.channels.base import Channels
 from fieldbot.clock import Clock
 from fieldbot.config import ConfigError, Settings
 from fieldbot.crypto import Cipher
@@ -19,6 +20,7 @@ from fieldbot.geo.resolver import PlaceResolver
 from fieldbot.policy_file import load_policy
 from fieldbot.services.board import BoardService
 from fieldbot.services.checkins import CheckinService
+from fieldbot.services.contacts import ContactService
 from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.escalation import EscalationService
 from fieldbot.services.hazards import HazardService, VerifiedHazards
@@ -62,6 +64,8 @@ class Services:
     reports: ReportService
     inbox: UpdateInbox
     sweeper: Sweeper
+    channels: Channels
+    contacts: ContactService
     sender: OutboxSender | None = field(default=None)
 
     async def open(self) -> None:
@@ -92,6 +96,7 @@ class Services:
         if self.db.is_open:
             await self.inbox.flush()
         await self.db.close()
+        await self.channels.aclose()
 
     def attach_messenger(self, messenger: Messenger) -> OutboxSender:
         """Give the outbox its way out (the Telegram layer) once the bot exists."""
@@ -113,9 +118,18 @@ class Services:
 
 
 def build_services(
-    settings: Settings, clock: Clock, *, gazetteer: OfflineGeocoder | None = None
+    settings: Settings,
+    clock: Clock,
+    *,
+    gazetteer: OfflineGeocoder | None = None,
+    channels: Channels | None = None,
 ) -> Services:
-    """Wire the core services; nothing is opened until `start()`."""
+    """Wire the core services; nothing is opened until `start()`. `channels` defaults to
+    those the settings configure (tests and the demo give theirs, on fake transports)."""
+    if channels is None:
+        from fieldbot.channels.build import build_channels
+
+        channels = build_channels(settings, clock=clock)
     db = Database(settings.db)
     cipher = Cipher(key=settings.encryption_key, key_file=settings.key_path)
     privacy = PrivacyService(db, clock, cipher, settings.retention, settings.data_dir)
@@ -136,6 +150,7 @@ def build_services(
     risk = RiskService(resolver, advisories, register, VerifiedHazards(db, clock, cipher), clock)
     escalation = EscalationService(db, clock, policy, cipher)
     inbox = UpdateInbox(db, clock, cipher)
+    contacts = ContactService(db, clock, cipher, channels)
     return Services(
         settings=settings,
         clock=clock,
@@ -155,7 +170,10 @@ def build_services(
         board=BoardService(db, clock, policy, cipher),
         reports=ReportService(db, clock, cipher),
         inbox=inbox,
-        sweeper=Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file),
+        sweeper=Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file,
+                        contacts=contacts),
+        channels=channels,
+        contacts=contacts,
     )
 
 

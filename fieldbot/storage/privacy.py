@@ -24,9 +24,12 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("locations", ("point",)),
     ("outbox", ("params",)),
     ("hazards", ("description", "point", "place")),
+    ("contacts", ("phone", "email")),
+    ("contact_codes", ("target",)),
 )
-# Encrypted values kept in the vault: the canary, and the audit log's MAC key.
-ENCRYPTED_META = ("canary", "audit_key")
+# Encrypted values kept in the vault: the canary, the audit log's MAC key and the contact
+# points' blind index key.
+ENCRYPTED_META = ("canary", "audit_key", "contact_key")
 CANARY = "fieldbot: this key opens this database"
 
 
@@ -40,6 +43,7 @@ class Erased:
     messages: int = 0
     hazards: int = 0
     photos: list[tuple[str, str]] = field(default_factory=list)  # (sha256, path) to delete
+    contacts: int = 0  # rows of contact points and pending codes
 
 
 @dataclass
