@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from conversations.cli import privacy as privacy_cli
 from conversations.i18n import LANGUAGES
 from fieldbot.clock import SystemClock
-from fieldbot.config import ConfigError, Settings, load_settings
+from fieldbot.config import CHANNEL_SETTINGS, ConfigError, Settings, load_settings
 from fieldbot.domain.roles import Role
 from fieldbot.logs import setup_logging
 from fieldbot.policy_file import PolicyError
@@ -74,8 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check-config":
             from fieldbot.services.container import build_services
 
-            build_services(settings, SystemClock())
+            services = build_services(settings, SystemClock())
             print("configuration OK")
+            print("channels live: " + ", ".join(services.channels.live()))
+            absent = [name for name in CHANNEL_SETTINGS if not settings.channel_configured(name)]
+            if absent:
+                print("not configured: " + ", ".join(absent))
             return 0
         if args.command == "risk":
             return asyncio.run(_risk(settings, args.risk_command, getattr(args, "file", None)))

@@ -8,7 +8,7 @@ from conversations.i18n import Texts
 from fieldbot.domain.members import Member
 
 EVERYONE = ("start", "help", "trip", "trips", "endtrip", "checkin", "sos", "risk", "hazard",
-            "language", "cancel")
+            "contacts", "language", "cancel")
 LEADS = ("team", "alerts", "hazards", "report", "invite")
 
 

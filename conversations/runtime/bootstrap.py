@@ -23,6 +23,7 @@ from conversations.context import BotContext, BotData
 from conversations.flows import (
     alerts,
     checkin,
+    contacts,
     hazard,
     invite,
     privacy,
@@ -128,6 +129,7 @@ def install_handlers(app: FieldbotApp) -> None:
     alerts.register(app)
     team.register(app)
     privacy.register(app)
+    contacts.register(app)
     start.register_fallbacks(app)  # last: only what no flow above handled
     questions = [h for h in app.handlers.get(0, []) if isinstance(h, flows.Flow)]
     app.add_handler(TypeHandler(Update, flows.gate(questions)), group=FLOWS_GROUP)

@@ -59,7 +59,7 @@ class ChannelRouter:
 
     async def _beyond(self, message: OutboxMessage) -> Delivery:
         services = self._services
-        adapters = services.adapters
+        adapters = services.channels
         member = await services.enrolment.member(message.recipient)
         if member is None:
             return Delivery(Outcome.PERMANENT, error="not enrolled")

@@ -13,6 +13,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import ExtBot
 
 from conversations.i18n import Raw, Texts
+from conversations.render import contacts as contacts_render
 from conversations.render import hazard as hazard_render
 from conversations.render import keyboards
 from conversations.render import team as team_render
@@ -73,6 +74,7 @@ class TelegramMessenger:
         }
         self._renderers.update(hazard_render.RENDERERS)
         self._renderers.update(team_render.RENDERERS)
+        self._renderers.update(contacts_render.RENDERERS)
 
     async def deliver(self, message: OutboxMessage) -> Delivery:
         member = await self._enrolment.member(message.recipient)

@@ -20,6 +20,7 @@ from fieldbot.geo.resolver import PlaceResolver
 from fieldbot.policy_file import load_policy
 from fieldbot.services.board import BoardService
 from fieldbot.services.checkins import CheckinService
+from fieldbot.services.contacts import ContactService
 from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.escalation import EscalationService
 from fieldbot.services.hazards import HazardService, VerifiedHazards
@@ -32,6 +33,7 @@ from fieldbot.services.report import ReportService
 from fieldbot.services.risk import RiskService
 from fieldbot.services.sweeper import Sweeper
 from fieldbot.services.trips import TripService
+from fieldbot.storage import contacts as contact_points
 from fieldbot.storage import outbox
 from fieldbot.storage.advisories import AdvisoryStore
 from fieldbot.storage.db import Database
@@ -64,7 +66,8 @@ class Services:
     reports: ReportService
     inbox: UpdateInbox
     sweeper: Sweeper
-    adapters: Channels  # the channels beyond Telegram this deployment has
+    channels: Channels  # the adapters beyond Telegram this deployment has
+    contacts: ContactService
     reach: ReachService
     sender: OutboxSender | None = field(default=None)
 
@@ -96,6 +99,7 @@ class Services:
         if self.db.is_open:
             await self.inbox.flush()
         await self.db.close()
+        await self.channels.aclose()
 
     def attach_messenger(self, messenger: Messenger) -> OutboxSender:
         """Give the outbox its way out (the Telegram layer) once the bot exists."""
@@ -118,11 +122,18 @@ class Services:
 
 
 def build_services(
-    settings: Settings, clock: Clock, *, gazetteer: OfflineGeocoder | None = None,
+    settings: Settings,
+    clock: Clock,
+    *,
+    gazetteer: OfflineGeocoder | None = None,
     channels: Channels | None = None,
 ) -> Services:
-    """Wire the core services; nothing is opened until `start()`. `channels`: the adapters
-    beyond Telegram (tests and the demo pass fakes), else those the settings configure."""
+    """Wire the core services; nothing is opened until `start()`. `channels` defaults to
+    those the settings configure (tests and the demo give theirs, on fake transports)."""
+    if channels is None:
+        from fieldbot.channels.build import build_channels
+
+        channels = build_channels(settings, clock=clock)
     db = Database(settings.db)
     cipher = Cipher(key=settings.encryption_key, key_file=settings.key_path)
     privacy = PrivacyService(db, clock, cipher, settings.retention, settings.data_dir)
@@ -144,13 +155,14 @@ def build_services(
     escalation = EscalationService(db, clock, policy, cipher)
     inbox = UpdateInbox(db, clock, cipher)
     enrolment = EnrolmentService(db, clock, settings.admin_ids, settings.invite_ttl, cipher)
-    if channels is None:
-        from fieldbot.channels.build import build_channels
-
-        channels = build_channels(settings, clock=clock)
+    contacts = ContactService(db, clock, cipher, channels)
     reach = ReachService(db, clock, policy, cipher, escalation, enrolment,
-                         live=frozenset(channels.live()))
-    sweeper = Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file)
+                         live=frozenset(channels.live()),
+                         points=lambda tx, uid: contact_points.get(tx, uid, cipher),
+                         phone_owner=lambda tx, phone: contact_points.user_by_phone(
+                             tx, phone, cipher))
+    sweeper = Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file,
+                      contacts=contacts)
     sweeper.checks.append(reach.check_telegram)
     return Services(
         settings=settings,
@@ -171,7 +183,8 @@ def build_services(
         reports=ReportService(db, clock, cipher),
         inbox=inbox,
         sweeper=sweeper,
-        adapters=channels,
+        channels=channels,
+        contacts=contacts,
         reach=reach,
     )
 

@@ -5,16 +5,20 @@ and warns the admins of failures the database could not even note."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fieldbot.clock import Clock
+from fieldbot.services.contacts import ContactService
 from fieldbot.services.escalation import EscalationService
 from fieldbot.services.inbox import UpdateInbox
 from fieldbot.services.outbox import OutboxSender
 from fieldbot.services.privacy import PrivacyService
+
+log = logging.getLogger(__name__)
 
 MAX_TICK_ROUNDS = 5
 MAX_SWEEP_BATCHES = 40
@@ -30,12 +34,15 @@ class Sweeper:
         privacy: PrivacyService,
         inbox: UpdateInbox,
         heartbeat_file: Path,
+        *,
+        contacts: ContactService | None = None,
     ) -> None:
         self._clock = clock
         self._escalation = escalation
         self._privacy = privacy
         self._inbox = inbox
         self._heartbeat_file = heartbeat_file
+        self._contacts = contacts
         self.sender: OutboxSender | None = None  # set once the bot exists
         self.checks: list[Callable[[], Awaitable[None]]] = []  # e.g. "is Telegram down?"
         # When each alert's unrecordable failure was last told to the admins (in memory: the
@@ -51,6 +58,8 @@ class Sweeper:
         """
         await asyncio.to_thread(write_heartbeat, self._heartbeat_file, self._clock.now())
         await self._privacy.purge_if_due()
+        if self._contacts is not None:
+            await self._remind_contacts()
         await self._inbox.flush()
         for check in self.checks:
             await check()
@@ -71,6 +80,14 @@ class Sweeper:
             if due is None or due > self._clock.now() or time.monotonic() > give_up_at:
                 return due
         return await self._escalation.next_due()
+
+    async def _remind_contacts(self) -> None:
+        """The weekly "no confirmed phone" reminder; it must never stop the sweep."""
+        assert self._contacts is not None
+        try:
+            await self._contacts.remind_if_due()
+        except Exception:
+            log.exception("the weekly contact reminder failed; trying again in an hour")
 
     async def _warn_unrecorded(self, alert_ids: tuple[int, ...]) -> None:
         """Tell the admins, past the outbox, of steps failing where the database could not
