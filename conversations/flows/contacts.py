@@ -129,9 +129,16 @@ async def _code_sent(update: Update, context: BotContext, sent: CodeSent) -> int
 
 async def _refused(update: Update, context: BotContext, refused: ContactRefused,
                    stay: int) -> int:
-    await _say(update, context.t(f"contacts.refused.{refused.reason}", **refused.details))
-    final = {"sms_unavailable", "email_unavailable", "locked", "too_many", "no_code"}
-    return ConversationHandler.END if refused.reason in final else stay
+    final_reason = refused.reason in FINAL
+    buttons = render.code_keyboard(context.t) if stay == Contacts.CODE and not (
+        final_reason or refused.reason == "locked") else None
+    await _say(update, context.t(f"contacts.refused.{refused.reason}", **refused.details),
+               reply_markup=buttons)
+    return ConversationHandler.END if final_reason else stay
+
+
+# A lock is told again at each try (a correct code after it is refused too, visibly).
+FINAL = frozenset({"sms_unavailable", "email_unavailable", "too_many", "no_code"})
 
 
 async def phone_typed(update: Update, context: BotContext) -> int:

@@ -125,11 +125,11 @@ def install_handlers(app: FieldbotApp) -> None:
     invite.register(app)
     trip.register(app)  # before checkin: a pin mid-/trip or mid-/risk is a destination
     hazard.register(app)  # before checkin too: a pin mid-/hazard is its location
+    contacts.register(app)  # before checkin: a number or code typed is the answer asked for
     checkin.register(app)
     alerts.register(app)
     team.register(app)
     privacy.register(app)
-    contacts.register(app)
     start.register_fallbacks(app)  # last: only what no flow above handled
     questions = [h for h in app.handlers.get(0, []) if isinstance(h, flows.Flow)]
     app.add_handler(TypeHandler(Update, flows.gate(questions)), group=FLOWS_GROUP)
