@@ -61,6 +61,8 @@ def _say_if_late(message: OutboxMessage, now: datetime) -> OutboxMessage:
     """An alert message leaving well after its step was decided (Telegram was down) says
     since when it was due, as one the sweep itself decided late does."""
     decided = message.created_at
+    if message.params.get("planned"):  # a fallback channel waits on purpose until then
+        decided = parse_ts(message.params["planned"])
     if (message.kind != "alert" or decided is None or message.params.get("late")
             or now - decided <= LATE_AFTER):
         return message

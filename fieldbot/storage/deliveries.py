@@ -109,7 +109,7 @@ async def newest_alert_to(conn: Tx, user_id: int, channels: tuple[str, ...]) -> 
     marks = ",".join("?" * len(channels))
     rows = await conn.execute_fetchall(
         f"SELECT o.alert_id FROM outbox AS o JOIN alerts AS a ON a.id = o.alert_id"
-        f" WHERE o.recipient = ? AND o.kind = 'alert' AND o.state = 'sent'"
+        f" WHERE o.recipient = ? AND o.kind IN ('alert', 'alert_rep') AND o.state = 'sent'"
         f" AND o.channel IN ({marks})"
         f" ORDER BY a.state = 'open' DESC, o.sent_at DESC, o.id DESC LIMIT 1",
         (user_id, *channels),

@@ -100,6 +100,13 @@ class AlertActions:
             await audit.record(tx, by.id, "alert_ack", a.user_id, detail, now)
             await self._tell_alerted(tx, a, "ack", "ack_notice",
                                      {"alert": a.label, "by_name": by.name}, now, but=by.id)
+            if a.kind.rep_may_see:  # never a duress alert: whoever holds her phone must not know
+                await outbox.enqueue(
+                    tx, cipher=self._cipher, dedupe=f"ack:{a.id}:rep", recipient=a.user_id,
+                    kind="ack_rep", params={"alert": a.label, "by_name": by.name,
+                                            "kind": a.kind.value},
+                    priority=int(Priority.ALERT), now=now,
+                )
             done = await alerts.alert(tx, alert_id)
         assert done is not None
         log.info("alert %s acknowledged by %s", alert_id, by.id)

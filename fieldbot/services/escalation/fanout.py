@@ -15,6 +15,7 @@ from fieldbot.domain.contacts import ContactPoints
 from fieldbot.domain.ladder import AlertKind, Tier
 from fieldbot.domain.policy import ChannelPolicy
 from fieldbot.storage import deliveries, outbox
+from fieldbot.storage.codec import ts
 from fieldbot.storage.db import Tx
 
 PointsReader = Callable[[Tx, int], Awaitable[ContactPoints]]
@@ -69,9 +70,11 @@ class Fanout:
                     dedupe = f"alert:{alert_id}:step:{step_index}:to:{uid}"
                 else:
                     dedupe = f"alert:{alert_id}:step:{step_index}:to:{uid}:{channel}"
+                planned_params = params if planned.due_at <= now else {
+                    **params, "planned": ts(planned.due_at)}
                 await outbox.enqueue(
                     tx, cipher=cipher, dedupe=dedupe, recipient=uid, kind=message_kind,
-                    params=params, priority=priority, now=now, alert_id=alert_id,
+                    params=planned_params, priority=priority, now=now, alert_id=alert_id,
                     step_index=step_index, due_at=planned.due_at, channel=channel,
                 )
 

@@ -1,0 +1,278 @@
+"""Alerts beyond Telegram, end to end: the real Application, the fake Telegram, the fake Twilio
+posting signed callbacks into our HTTP routes, a real SMTP server, a fake clock.
+
+Rita (rep) misses her check-in in Berlin; Mia (manager) does not look at Telegram; Olu is the
+safety officer. All made up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from faketelegram.errors import ServerError
+from tests.builders import BERLIN, DEADLINE, at, plan_trip, said
+from tests.channel_world import (
+    EMAILS,
+    PUBLIC,
+    channel_world,
+    confirm_email,
+    mails_to,
+    share_phone,
+    web_client,
+)
+from tests.harness import World
+
+
+@pytest.fixture
+async def reach(tmp_path: Path) -> AsyncIterator[World]:
+    async with channel_world(tmp_path) as world:
+        yield world
+
+
+async def _missed(world: World) -> None:
+    await plan_trip(world, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    for minutes in (0, 15, 30):  # the rep's two reminders, then the manager's Telegram alert
+        await at(world, DEADLINE + timedelta(minutes=minutes))
+
+
+async def test_a_manager_silent_on_telegram_gets_an_sms_and_a_call_at_fallback_after(
+    reach: World,
+) -> None:
+    phone = await share_phone(reach, reach.manager)
+    await _missed(reach)
+    assert said("alert.head.missed", alert="A-1", attempt=1, name="Rita") in \
+        reach.manager.last.body
+    await reach.advance(timedelta(minutes=4, seconds=59))
+    assert reach.twilio.sms_to(phone) == [] and reach.twilio.calls_to(phone) == []
+
+    await reach.advance(timedelta(seconds=1))  # fallback_after: 5 minutes unacknowledged
+
+    [sms] = reach.twilio.sms_to(phone)
+    assert sms.body == said("channel.sms.missed", alert="A-1", name="Rita")
+    assert sms.status_callback == f"{PUBLIC}/twilio/status"
+    [call] = reach.twilio.calls_to(phone)
+    assert 'language="en-US"' in call.twiml and "Press 1 to acknowledge" in call.twiml
+    assert f'action="{PUBLIC}/twilio/gather"' in call.twiml and 'numDigits="1"' in call.twiml
+
+
+async def test_pressing_1_acknowledges_and_everyone_alerted_is_told_on_their_channels(
+    reach: World,
+) -> None:
+    manager_phone = await share_phone(reach, reach.manager)
+    officer_phone = await share_phone(reach, reach.officer)
+    await _missed(reach)
+    await at(reach, DEADLINE + timedelta(minutes=60))  # the safety officer and the manager
+    await at(reach, DEADLINE + timedelta(minutes=65))  # their other channels
+    [call] = reach.twilio.calls_to(manager_phone)[-1:]
+    assert reach.twilio.calls_to(officer_phone)
+
+    answer = await reach.twilio.press(call.sid, "1")
+    await reach.tick()
+
+    assert answer.status == 200
+    assert said("channel.call.acknowledged") in answer.text
+    assert said("alert.ack_notice", alert="A-1", by_name="Mia") in reach.officer.last.body
+    assert reach.twilio.sms_to(officer_phone)[-1].body == said(
+        "alert.ack_notice", alert="A-1", by_name="Mia")  # Olu was reached by SMS too
+    assert said("alert.ack_rep.missed", alert="A-1", by_name="Mia") in reach.rep.last.body
+    # Olu's own call is answered too late: Mia was first.
+    [officer_call] = reach.twilio.calls_to(officer_phone)[-1:]
+    late = await reach.twilio.press(officer_call.sid, "1")
+    assert said("channel.call.already", by_name="Mia") in late.text
+    # The ladder stopped: nothing more goes out on any channel.
+    sent = len(reach.twilio.messages), len(reach.twilio.calls)
+    await reach.advance(timedelta(hours=2))
+    assert (len(reach.twilio.messages), len(reach.twilio.calls)) == sent
+
+
+async def test_the_emailed_link_acknowledges_once_and_refuses_a_second_use(
+    reach: World,
+) -> None:
+    await confirm_email(reach, reach.officer)
+    await reach.rep.send("/sos")  # SOS: every channel at once, no waiting
+    await reach.tick()
+    [(subject, text)] = [m for m in mails_to(reach, EMAILS[3003]) if "SOS" in m[0]]
+    assert subject == said("channel.mail.subject.sos", alert="A-1", name="Rita")
+    link = next(line for line in text.splitlines() if line.startswith(PUBLIC + "/ack/"))
+    path = link.removeprefix(PUBLIC)
+
+    async with web_client(reach) as browser:
+        shown = await browser.get(path)  # a mail scanner opening it changes nothing
+        assert shown.status_code == 200 and "Acknowledge alert A-1" in shown.text
+        assert "frame-ancestors 'none'" in shown.headers["content-security-policy"]
+        token = path.rsplit("/", 1)[1]
+        forged = await browser.post(path, data={"token": token},
+                                    headers={"Origin": "https://evil.example"})
+        assert forged.status_code == 404  # another site's form: refused, nothing changed
+        done = await browser.post(path, data={"token": token}, headers={"Origin": PUBLIC})
+        again = await browser.post(path, data={"token": token}, headers={"Origin": PUBLIC})
+        reopened = await browser.get(path)
+    assert done.status_code == 200
+    assert said("channel.page.acknowledged", alert="A-1") in done.text
+    assert again.status_code == 410 and said("channel.page.used") in again.text
+    assert reopened.status_code == 410
+    await reach.tick()
+    assert said("alert.ack_notice", alert="A-1", by_name="Olu") in reach.manager.last.body
+    assert said("alert.ack_rep.sos", alert="A-1", by_name="Olu") in reach.rep.last.body
+
+
+async def test_an_old_or_tampered_link_shows_a_clear_page_and_changes_nothing(
+    reach: World,
+) -> None:
+    await confirm_email(reach, reach.officer)
+    await reach.rep.send("/sos")
+    await reach.tick()
+    [(_, text)] = [m for m in mails_to(reach, EMAILS[3003]) if "SOS" in m[0]]
+    path = next(line for line in text.splitlines()
+                if line.startswith(PUBLIC)).removeprefix(PUBLIC)
+    token = path.rsplit("/", 1)[1]
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    async with web_client(reach) as browser:
+        bad = await browser.get(f"/ack/{tampered}")
+        junk = await browser.post("/ack/%3Cscript%3E", data={"token": "<script>"})
+        reach.clock.advance(timedelta(hours=25))
+        old = await browser.get(path)
+        old_post = await browser.post(path, data={"token": token})
+    assert bad.status_code == 404 and said("channel.page.invalid") in bad.text
+    assert junk.status_code == 404 and "<script>" not in junk.text
+    assert old.status_code == 410 and said("channel.page.expired") in old.text
+    assert old_post.status_code == 410
+    assert "Olu has acknowledged" not in reach.manager.texts()[-1]
+
+
+async def test_telegram_down_for_30_minutes_an_sos_reaches_the_manager_by_sms_at_once(
+    reach: World,
+) -> None:
+    phone = await share_phone(reach, reach.manager)
+    admin_mail = await confirm_email(reach, reach.admin)
+    reach.fake.fail_always("sendMessage", ServerError())
+    await reach.rep.send("/help")  # the reply fails: Telegram is failing
+    await reach.tick()
+    await reach.advance(timedelta(minutes=30))
+    assert reach.services.reach.fanout.telegram_down
+    assert any("Telegram is failing" in subject for subject, _ in mails_to(reach, admin_mail))
+
+    await reach.rep.send("/sos")
+    await reach.tick()
+
+    [sms] = reach.twilio.sms_to(phone)
+    assert sms.body == said("channel.sms.sos", alert="A-1", name="Rita")
+    assert reach.twilio.calls_to(phone)
+
+    reach.fake.clear_failures()
+    await reach.advance(timedelta(minutes=1))
+    assert not reach.services.reach.fanout.telegram_down
+    assert any("Telegram is back" in subject for subject, _ in mails_to(reach, admin_mail))
+
+
+async def test_while_telegram_is_down_a_missed_check_in_reaches_the_manager_by_sms_at_once(
+    reach: World,
+) -> None:
+    phone = await share_phone(reach, reach.manager)
+    await plan_trip(reach, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(reach, DEADLINE)
+    reach.fake.fail_always("sendMessage", ServerError())
+    await at(reach, DEADLINE + timedelta(minutes=15))  # the rep's 2nd reminder fails
+    await at(reach, DEADLINE + timedelta(minutes=30))  # down: the manager's step goes now
+    assert [m.body for m in reach.twilio.sms_to(phone)] == [
+        said("channel.sms.missed", alert="A-1", name="Rita")]
+
+
+@pytest.fixture
+async def sms_only(tmp_path: Path) -> AsyncIterator[World]:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[channels]\nmanager = ["telegram", "sms"]\n', encoding="utf-8")
+    async with channel_world(tmp_path, policy=policy) as world:
+        yield world
+
+
+async def test_a_failed_sms_moves_the_ladder_on_at_once(sms_only: World) -> None:
+    world = sms_only
+    phone = await share_phone(world, world.manager)
+    await _missed(world)
+    await world.advance(timedelta(minutes=5))
+    [sms] = world.twilio.sms_to(phone)
+    assert not [t for t in world.officer.texts() if "A-1" in t]
+
+    posted = await world.twilio.message_status(sms.sid, "undelivered", error_code=30003)
+    await world.tick()
+
+    assert posted.status == 204
+    assert [t for t in world.officer.texts() if "Alert A-1" in t]  # at +35, not +60
+
+
+async def test_unsigned_forged_unknown_and_replayed_callbacks_change_nothing(
+    sms_only: World,
+) -> None:
+    world = sms_only
+    phone = await share_phone(world, world.manager)
+    await _missed(world)
+    await world.advance(timedelta(minutes=5))
+    [sms] = world.twilio.sms_to(phone)
+
+    forged = await world.twilio.message_status(sms.sid, "failed", signature="forged")
+    unsigned = await world.twilio.message_status(sms.sid, "failed", signature="")
+    sms.sid = "SM" + "0" * 32  # a message we never sent, correctly signed
+    unknown = await world.twilio.message_status(sms.sid, "failed")
+    await world.tick()
+    assert (forged.status, unsigned.status, unknown.status) == (403, 403, 403)
+    assert not [t for t in world.officer.texts() if "A-1" in t]
+
+
+async def test_sms_replies_acknowledge_through_the_one_service(reach: World) -> None:
+    phone = await share_phone(reach, reach.manager)
+    rep_phone = await share_phone(reach, reach.rep)
+    await _missed(reach)
+    await reach.advance(timedelta(minutes=5))
+    url = f"{PUBLIC}/twilio/sms"
+
+    stranger = await reach.twilio.inbound_sms(url, "+4915199999999", "ACK")
+    own = await reach.twilio.inbound_sms(url, rep_phone, "1")
+    unknown = await reach.twilio.inbound_sms(url, phone, "ACK A-999")
+    chatter = await reach.twilio.inbound_sms(url, phone, "who is this?")
+    forged = await reach.twilio.inbound_sms(url, phone, "1", signature="forged")
+    assert stranger.text == "<Response/>"  # ignored, no answer at all
+    assert said("channel.reply.own") in own.text
+    assert said("channel.reply.unknown", alert="A-999") in unknown.text
+    assert said("channel.reply.not_understood") in chatter.text
+    assert forged.status == 403
+
+    done = await reach.twilio.inbound_sms(url, phone, "ack a-1")
+    again = await reach.twilio.inbound_sms(url, phone, "1")
+    assert said("channel.reply.acknowledged", alert="A-1") in done.text
+    assert said("channel.reply.already", alert="A-1", by_name="Mia") in again.text
+
+
+async def test_two_acknowledgements_at_once_the_first_wins(reach: World) -> None:
+    manager_phone = await share_phone(reach, reach.manager)
+    officer_phone = await share_phone(reach, reach.officer)
+    await reach.rep.send("/sos")
+    await reach.tick()
+    url = f"{PUBLIC}/twilio/sms"
+    answers = await asyncio.gather(
+        reach.twilio.inbound_sms(url, manager_phone, "1"),
+        reach.twilio.inbound_sms(url, officer_phone, "1"),
+    )
+    won = [a for a in answers if "you acknowledged" in a.text]
+    lost = [a for a in answers if "already acknowledged" in a.text]
+    assert (len(won), len(lost)) == (1, 1)
+
+
+async def test_calls_to_a_person_are_capped_per_hour(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[channels]\nmax_calls_per_hour = 2\n", encoding="utf-8")
+    async with channel_world(tmp_path, policy=policy) as world:
+        phone = await share_phone(world, world.manager)
+        await world.rep.send("/sos")  # repeats every 5 minutes, each with a call
+        await world.tick()
+        for _ in range(6):
+            await world.advance(timedelta(minutes=5))
+        assert len(world.twilio.calls_to(phone)) == 2  # 7 SOS messages, 2 calls
+        assert len(world.twilio.sms_to(phone)) == 7
+        await world.advance(timedelta(minutes=35))  # an hour after the first call
+        assert len(world.twilio.calls_to(phone)) == 3
