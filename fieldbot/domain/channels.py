@@ -104,6 +104,8 @@ class Attempt:
 
 
 def _failed(attempt: Attempt) -> bool:
+    if attempt.delivery in REACHED:  # the provider said it arrived: whatever else we noted
+        return False
     return attempt.state == "failed" or attempt.delivery in NOT_REACHED
 
 
