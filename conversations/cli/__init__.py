@@ -80,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             absent = [name for name in CHANNEL_SETTINGS if not settings.channel_configured(name)]
             if absent:
                 print("not configured: " + ", ".join(absent))
+            from fieldbot.services.reach import setup_warnings
+
+            for warning in setup_warnings(services.reach.live, settings.public_url,
+                                          settings.http_port, bool(settings.webhook_url)):
+                print(f"warning: {warning}")
             return 0
         if args.command == "risk":
             return asyncio.run(_risk(settings, args.risk_command, getattr(args, "file", None)))

@@ -49,6 +49,23 @@ async def _nobody(tx: Tx, phone: str) -> int | None:
     return None
 
 
+def setup_warnings(live: frozenset[str], public_url: str | None, http_port: int | None,
+                   webhook: bool = False) -> list[str]:
+    """What an operator should know before relying on the channels (`fieldbot check-config`):
+    callbacks and links need the bot's public address, and something listening on it."""
+    out = []
+    needs = sorted(rules.NEEDS_PUBLIC_URL & live)
+    if needs and not public_url:
+        out.append(
+            f"{', '.join(needs)} live but FIELDBOT_PUBLIC_URL is not set: no delivery reports "
+            "(a failed SMS or an unanswered call cannot move an alert on), no 'press 1' on "
+            "calls, no SMS replies, no acknowledgement links in e-mails")
+    if public_url and http_port is None and not webhook:
+        out.append("FIELDBOT_PUBLIC_URL is set but FIELDBOT_HTTP_PORT is not: nothing listens "
+                   "for callbacks and links (unless the bot runs with --webhook)")
+    return out
+
+
 class ReachService:
     def __init__(
         self, db: Database, clock: Clock, policy: Policy, cipher: Cipher,
