@@ -50,3 +50,20 @@ def test_a_public_url_that_is_not_a_url_stops_start_up(tmp_path: Path) -> None:
     result = check_config(tmp_path, FIELDBOT_PUBLIC_URL="bot.example?x=1")
     assert result.returncode == 2
     assert "FIELDBOT_PUBLIC_URL" in result.stderr
+
+
+def test_the_demo_shows_an_unacknowledged_alert_going_on_to_an_sms_and_a_call(
+    tmp_path: Path,
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "conversations.cli", "demo"], capture_output=True, text=True,
+        cwd=tmp_path, check=False, timeout=120, env={"PATH": "/usr/bin", "PTB_TIMEDELTA": "true"},
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    alert = out.index("bot → Mia (manager): 🚨 Alert A-1")
+    sms = out.index("SMS → Mia (manager): fieldbot alert A-1")
+    call = out.index("☎ call → Mia (manager): This is fieldbot. Alert 1.")
+    pressed = out.index("☎ Mia (manager): Thank you. You have acknowledged the alert.")
+    assert alert < sms < call < pressed
+    assert "+4915123456700" not in out.replace("[☎ +4915123456700]", "")  # only where shared

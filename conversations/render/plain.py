@@ -76,7 +76,8 @@ def twiml(t: Texts, message: OutboxMessage, action: str | None) -> str:
     press = _p(t("channel.call.press"))
     language, voice = VOICES.get(t.language, VOICES["en"])
     say = f"<Say language={quoteattr(language)} voice={quoteattr(voice)}>{{}}</Say>"
-    inner = say.format(escape(f"{spoken} {press}")) * 2
+    gap = "" if t.language == "zh" else " "
+    inner = say.format(escape(f"{spoken}{gap}{press}")) * 2
     if action is None or message.kind == "alert_rep":  # the rep checks in with Telegram
         return f"<Response>{say.format(escape(spoken))}</Response>"
     gather = (f'<Gather numDigits="1" timeout="8" action={quoteattr(action)} method="POST">'
