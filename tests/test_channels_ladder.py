@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 
 from faketelegram.errors import ServerError
+from fieldbot.domain.policy import EmergencyContactPolicy
+from fieldbot.domain.trips import Leg
+from fieldbot.services.trips import TripPlan
 from tests.builders import BERLIN, DEADLINE, at, plan_trip, said
 from tests.channel_world import (
     EMAILS,
@@ -276,3 +279,33 @@ async def test_calls_to_a_person_are_capped_per_hour(tmp_path: Path) -> None:
         assert len(world.twilio.sms_to(phone)) == 7
         await world.advance(timedelta(minutes=35))  # an hour after the first call
         assert len(world.twilio.calls_to(phone)) == 3
+
+
+FAMILY = "+4915123456799"  # made up: the trip's emergency contact (family, not enrolled)
+
+
+@pytest.mark.parametrize(("notify", "calls"), [("off", 0), ("sms", 0), ("sms+call", 1)])
+async def test_the_emergency_contact_is_reached_only_when_the_policy_says_so(
+    tmp_path: Path, notify: str, calls: int,
+) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'[emergency_contact]\nnotify = "{notify}"\n'
+                      'company_phone = "+49 30 1234567"\n', encoding="utf-8")
+    async with channel_world(tmp_path, policy=policy) as world:
+        rep = await world.services.enrolment.member(world.rep.id)
+        assert rep is not None
+        plan = TripPlan(legs=(Leg(BERLIN, date(2026, 12, 1), date(2026, 12, 5)),),
+                        lodging="Hotel Fixture", contact_name="Sam Fixture",
+                        contact_phone="+49 151 23456799", contact_user_id=None,
+                        night_visits=False, companion="")
+        assert (await world.services.trips.submit(rep, plan, "family")).trip is not None
+        for night in range(3):
+            await at(world, DEADLINE + timedelta(days=night, minutes=1))
+        await world.advance(timedelta(minutes=30))  # the EMERGENCY repeats: still once
+        texts = [m.body for m in world.twilio.sms_to(FAMILY)]
+        if notify == "off":
+            assert texts == []
+        else:
+            assert texts == [EmergencyContactPolicy().message_en.format(
+                name="Rita", company_phone="+49 30 1234567")]
+        assert len(world.twilio.calls_to(FAMILY)) == calls

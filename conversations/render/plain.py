@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 from conversations.i18n import Texts, plain
 from conversations.render.formatting import day, local_time, map_link
 from conversations.render.keyboards import RESOLVE_REASONS
+from fieldbot.domain.policy import EmergencyContactPolicy
 from fieldbot.services.outgoing import OutboxMessage
 
 LONG = 100_000  # plain() cuts to a toast's length by default; these are not toasts
@@ -83,6 +84,19 @@ def twiml(t: Texts, message: OutboxMessage, action: str | None) -> str:
     gather = (f'<Gather numDigits="1" timeout="8" action={quoteattr(action)} method="POST">'
               f"{inner}</Gather>")
     return f"<Response>{gather}{say.format(escape(_p(t('channel.call.no_key'))))}</Response>"
+
+
+def family(policy: EmergencyContactPolicy, language: str, params: dict[str, Any]) -> str:
+    """The organisation's own message to an emergency contact, in the rep's language."""
+    template = policy.message_zh if language == "zh" else policy.message_en
+    return template.format(name=params.get("name", ""), company_phone=policy.company_phone)
+
+
+def spoken_twiml(language: str, text: str) -> str:
+    """TwiML that says `text` twice (a call to someone who may not expect it)."""
+    lang, voice = VOICES.get(language, VOICES["en"])
+    say_once = f"<Say language={quoteattr(lang)} voice={quoteattr(voice)}>{escape(text)}</Say>"
+    return f"<Response>{say_once}<Pause length=\"1\"/>{say_once}</Response>"
 
 
 def say(t: Texts, key: str, **params: object) -> str:

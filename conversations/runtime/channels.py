@@ -64,9 +64,11 @@ class ChannelRouter:
         if member is None:
             return Delivery(Outcome.PERMANENT, error="not enrolled")
         t = Texts(member.language)
-        points = await services.reach.contact_points(message.recipient)
         status = self.url(STATUS_PATH)
         channel = message.channel
+        if message.kind == "family":
+            return await self._family(message, member.language, status)
+        points = await services.reach.contact_points(message.recipient)
         if channel in ("sms", "call"):
             phone = points.reachable_phone
             if phone is None:
@@ -94,6 +96,20 @@ class ChannelRouter:
             return _delivery(await adapters.webhook.post(_event(message)))
         log.warning("outbox %s: channel %s is not configured", message.id, channel)
         return Delivery(Outcome.PERMANENT, error=f"{channel} not configured")
+
+
+    async def _family(self, message: OutboxMessage, language: str,
+                      status: str | None) -> Delivery:
+        """The emergency contact: the organisation's own words, by SMS or a spoken call."""
+        adapters = self._services.channels
+        text = plain.family(self._services.policy.emergency_contact, language, message.params)
+        phone = str(message.params["phone"])
+        if message.channel == "sms" and adapters.sms is not None:
+            return _delivery(await adapters.sms.send_sms(phone, text, status_callback=status))
+        if message.channel == "call" and adapters.call is not None:
+            return _delivery(await adapters.call.place_call(
+                phone, plain.spoken_twiml(language, text), status_callback=status))
+        return Delivery(Outcome.PERMANENT, error=f"{message.channel} not configured")
 
 
 def _event(message: OutboxMessage) -> dict[str, Any]:

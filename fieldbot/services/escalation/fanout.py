@@ -4,6 +4,7 @@ a confirmed contact point for."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,12 +12,17 @@ from typing import Any
 
 from fieldbot.crypto import Cipher
 from fieldbot.domain import channels as rules
+from fieldbot.domain.alerts import Priority
 from fieldbot.domain.contacts import ContactPoints
 from fieldbot.domain.ladder import AlertKind, Tier
-from fieldbot.domain.policy import ChannelPolicy
+from fieldbot.domain.policy import ChannelPolicy, EmergencyContactPolicy
+from fieldbot.services.contacts import ContactRefused, parse_phone
 from fieldbot.storage import deliveries, outbox
 from fieldbot.storage.codec import ts
 from fieldbot.storage.db import Tx
+
+log = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 PointsReader = Callable[[Tx, int], Awaitable[ContactPoints]]
 
@@ -91,3 +97,29 @@ class Fanout:
                     and channel not in told:
                 told.append(channel)
         return told
+
+    async def enqueue_family(
+        self, tx: Tx, cipher: Cipher, policy: EmergencyContactPolicy, *, alert_id: int,
+        subject_id: int, params: dict[str, Any], now: datetime,
+    ) -> None:
+        """At the EMERGENCY tier, if the organisation turned it on: the trip's emergency
+        contact (family, not enrolled) gets the organisation's own words by SMS (and a call),
+        once per alert, in the rep's language. A number that is not a mobile is left to the
+        safety officers, whose alert names it."""
+        if policy.notify == "off" or rules.SMS not in self.live:
+            return
+        try:
+            phone = parse_phone(str(params.get("contact_phone") or ""), None)
+        except ContactRefused:
+            log.info("alert %s: the emergency contact's number cannot take an SMS", alert_id)
+            return
+        wanted = [rules.SMS] + ([rules.CALL] if policy.notify == "sms+call"
+                                and rules.CALL in self.live else [])
+        family = {"alert": params.get("alert"), "name": params.get("subject_name", ""),
+                  "phone": phone}
+        for channel in wanted:
+            await outbox.enqueue(
+                tx, cipher=cipher, dedupe=f"alert:{alert_id}:family:{channel}",
+                recipient=subject_id, kind="family", params=family,
+                priority=int(Priority.EMERGENCY), now=now, alert_id=alert_id, channel=channel,
+            )

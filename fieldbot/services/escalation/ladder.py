@@ -130,6 +130,10 @@ class LadderRunner:
             message_kind=rules.message_kind(step.tier), params=params,
             priority=rules.message_priority(a.kind, step.attempt), now=now,
         )
+        if step.tier is Tier.EMERGENCY:
+            await self.fanout.enqueue_family(
+                tx, self._cipher, self._policy.emergency_contact, alert_id=a.id,
+                subject_id=a.user_id, params=params, now=now)
         if step.tier is not Tier.REP:
             await alerts.add_recipients(tx, a.id, list(send.to), now)
         # Each recipient is shown the subject's lodging, contact and location: a logged view.
