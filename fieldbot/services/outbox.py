@@ -16,7 +16,7 @@ from fieldbot.crypto import Cipher
 from fieldbot.domain.alerts import LATE_AFTER
 from fieldbot.storage import outbox, users
 from fieldbot.storage.codec import parse_ts, ts
-from fieldbot.storage.db import Database, Tx
+from fieldbot.storage.db import Database, StorageUnavailable, Tx
 from fieldbot.storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -140,9 +140,16 @@ class OutboxSender:
             deliveries = await asyncio.gather(*(self._deliver(m) for m in batch))
             # One transaction (one fsync) records the whole batch. A crash before it commits
             # re-sends the batch: at-least-once, duplicates bounded by crashes.
-            async with self._db.transaction() as conn:
-                for message, delivery in zip(batch, deliveries, strict=True):
-                    sent += await self._record(conn, message, delivery)
+            try:
+                async with self._db.transaction() as conn:
+                    for message, delivery in zip(batch, deliveries, strict=True):
+                        sent += await self._record(conn, message, delivery)
+            except StorageUnavailable:
+                # The disk is full: the batch stays claimed and is sent again once its claim
+                # times out (at-least-once). Stop here rather than send more we cannot note.
+                log.critical("could not record %s sent messages; they will be sent again",
+                             len(batch), exc_info=True)
+                break
         return sent
 
     async def _withdraw_if_past(
