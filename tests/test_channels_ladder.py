@@ -8,6 +8,7 @@ safety officer. All made up.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -309,3 +310,46 @@ async def test_the_emergency_contact_is_reached_only_when_the_policy_says_so(
             assert texts == [EmergencyContactPolicy().message_en.format(
                 name="Rita", company_phone="+49 30 1234567")]
         assert len(world.twilio.calls_to(FAMILY)) == calls
+
+
+async def test_a_replayed_or_late_callback_never_undoes_a_delivery(sms_only: World) -> None:
+    world = sms_only
+    phone = await share_phone(world, world.manager)
+    await _missed(world)
+    await world.advance(timedelta(minutes=5))
+    [sms] = world.twilio.sms_to(phone)
+    assert (await world.twilio.message_status(sms.sid, "delivered")).status == 204
+    again = await world.twilio.message_status(sms.sid, "undelivered")  # out of order, or forged
+    await world.tick()
+    assert again.status == 204  # genuine and known: accepted, but a final status stays final
+    assert not [t for t in world.officer.texts() if "A-1" in t]
+    await at(world, DEADLINE + timedelta(minutes=60))
+    assert [t for t in world.officer.texts() if "Alert A-1" in t]  # on time, as planned
+
+
+async def test_numbers_addresses_and_links_never_reach_the_log(
+    reach: World, caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        phone = await share_phone(reach, reach.manager)
+        address = await confirm_email(reach, reach.officer)
+        await reach.rep.send("/sos")
+        await reach.tick()
+        url = f"{PUBLIC}/twilio/sms"
+        await reach.twilio.inbound_sms(url, "+4915199999999", "ACK")
+        await reach.twilio.message_status(reach.twilio.sms_to(phone)[0].sid, "delivered")
+        [call] = reach.twilio.calls_to(phone)
+        await reach.twilio.call_status(call.sid, "no-answer")
+        [(_, text)] = [m for m in mails_to(reach, address) if "SOS" in m[0]]
+        link = next(line for line in text.splitlines() if line.startswith(PUBLIC))
+        async with web_client(reach) as browser:
+            await browser.get(link.removeprefix(PUBLIC))
+        await reach.twilio.inbound_sms(url, phone, "1")
+        await reach.tick()
+    logged = "\n".join(r.getMessage() for r in caplog.records  # the test SMTP server's own
+                       if r.name.startswith(("fieldbot", "conversations", "uvicorn",
+                                             "starlette", "aiosmtplib")))
+    assert "provider status no-answer" in logged
+    token = link.rsplit("/", 1)[1]
+    for secret in (phone, phone.lstrip("+"), "+4915199999999", address, token, "Rita"):
+        assert secret not in logged, secret
