@@ -22,6 +22,7 @@ from fieldbot.services.trips import TripPlan
 from tests.builders import BERLIN, DEADLINE, at, plan_trip, said
 from tests.channel_world import (
     EMAILS,
+    PHONES,
     PUBLIC,
     channel_world,
     confirm_email,
@@ -353,3 +354,43 @@ async def test_numbers_addresses_and_links_never_reach_the_log(
     token = link.rsplit("/", 1)[1]
     for secret in (phone, phone.lstrip("+"), "+4915199999999", address, token, "Rita"):
         assert secret not in logged, secret
+
+
+async def test_an_old_call_answered_after_the_rep_checked_in_changes_nothing(
+    reach: World,
+) -> None:
+    phone = await share_phone(reach, reach.manager)
+    await _missed(reach)
+    await reach.advance(timedelta(minutes=5))
+    [call] = reach.twilio.calls_to(phone)
+    await reach.rep.send("/checkin")  # she was fine: the all-clear goes out
+    answer = await reach.twilio.press(call.sid, "1")
+    reply = await reach.twilio.inbound_sms(f"{PUBLIC}/twilio/sms", phone, "1")
+    assert said("channel.call.closed") in answer.text
+    assert said("channel.reply.closed", alert="A-1") in reply.text
+    async with reach.services.db.read() as conn, conn.execute(
+            "SELECT state, acked_by FROM alerts WHERE id = 1") as cur:
+        assert tuple(await cur.fetchone() or ()) == ("closed", None)
+
+
+async def test_a_chinese_manager_is_called_in_mandarin(reach: World) -> None:
+    await reach.manager.send("/language")
+    await reach.manager.press("中文")
+    phone = await share_phone_zh(reach)
+    await _missed(reach)
+    await reach.advance(timedelta(minutes=5))
+    [sms] = reach.twilio.sms_to(phone)
+    [call] = reach.twilio.calls_to(phone)
+    assert sms.body == said("channel.sms.missed", "zh", alert="A-1", name="Rita")
+    assert 'language="zh-CN"' in call.twiml and "请按 1" in call.twiml
+    answer = await reach.twilio.press(call.sid, "1")
+    assert said("channel.call.acknowledged", "zh") in answer.text
+    assert 'language="zh-CN"' in answer.text
+
+
+async def share_phone_zh(world: World) -> str:
+    number = PHONES[world.manager.id]
+    await world.manager.send("/contacts")
+    await world.manager.press(said("contacts.button.share", "zh"))
+    await world.manager.share_contact(number.lstrip("+"), "Mia", contact_user_id=world.manager.id)
+    return number

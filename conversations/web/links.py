@@ -34,7 +34,8 @@ HEADERS = {
     "X-Robots-Tag": "noindex",
     "X-Content-Type-Options": "nosniff",
 }
-STATUS = {"ready": 200, "acknowledged": 200, "already": 409, "used": 410, "expired": 410,
+STATUS = {"ready": 200, "acknowledged": 200, "already": 409, "closed": 409, "used": 410,
+          "expired": 410,
           "invalid": 404, "own": 403, "not_allowed": 403, "unknown": 404}
 _STYLE = ("body{font:17px/1.5 system-ui,sans-serif;max-width:34em;margin:2em auto;"
           "padding:0 1em;color:#222}button{font-size:1.1em;padding:.6em 1.2em;"

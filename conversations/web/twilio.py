@@ -96,6 +96,6 @@ def twilio_routes(services: Services, auth_token: str, public_url: str) -> list[
 
 
 def _call_answer(done: RemoteAck) -> str:
-    if done.outcome in ("acknowledged", "already", "not_understood"):
+    if done.outcome in ("acknowledged", "already", "closed", "not_understood"):
         return f"channel.call.{done.outcome}"
     return "channel.call.refused"

@@ -37,8 +37,8 @@ Wake = Callable[[], None]
 class RemoteAck:
     """What became of an acknowledgement from outside Telegram, to tell the person."""
 
-    outcome: str  # "acknowledged", an ActionRefusal value, "no_alert", "not_understood",
-    #               "expired", "used", "invalid"
+    outcome: str  # "acknowledged", an ActionRefusal value, "closed", "no_alert",
+    #               "not_understood", "expired", "used", "invalid"
     language: str = "en"
     alert: str = ""  # "A-12"
     by_name: str = ""  # who has it, when someone was first
@@ -235,7 +235,9 @@ class ReachService:
         if not a.state.is_live or a.acked_by is not None:
             holder = a.acked_by or a.resolved_by
             by = await self._enrolment.member(holder) if holder else None
-            return RemoteAck("already", language, a.label, by.name if by else ""), row.id
+            if by is None:  # closed by itself (the rep checked in), or the person erased
+                return RemoteAck("closed", language, a.label), row.id
+            return RemoteAck("already", language, a.label, by.name), row.id
         return view, row.id
 
     async def ack_by_link(self, token: str) -> RemoteAck:
@@ -263,7 +265,10 @@ class ReachService:
             holder = await self._enrolment.member(exc.by) if exc.by else None
             log.info("acknowledgement of alert %s by %s via %s refused: %s", alert_id,
                      member.id, via, exc.reason)
-            return RemoteAck(str(exc.reason), member.language, f"A-{alert_id}",
+            outcome = str(exc.reason)
+            if outcome == "already" and holder is None:
+                outcome = "closed"  # the rep checked in: nobody has it, nothing to take
+            return RemoteAck(outcome, member.language, f"A-{alert_id}",
                              holder.name if holder else "")
         if self.wake is not None:
             self.wake()  # the others are told now, not at the next tick
