@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import said
+from tests.builders import rows, said
 from tests.harness import MANAGER_ID, REP_ID, TWILIO, World
 from tests.smtp import SmtpServer
 
@@ -67,6 +67,15 @@ async def test_a_new_rep_shares_her_own_number_with_one_tap(reach: World) -> Non
     assert points.reachable_phone == MOBILE
     assert await reach.services.contacts.user_by_phone(MOBILE) == REP_ID
     assert reach.twilio.messages == []  # no SMS needed: Telegram vouched for it
+
+
+async def test_a_shared_card_of_her_own_with_no_real_number_is_refused(reach: World) -> None:
+    rep = reach.rep
+    await rep.send("/contacts")
+    await rep.press(said("contacts.button.share"))
+    await rep.share_contact("<b>123</b>", "Rita", contact_user_id=REP_ID)
+    assert rep.last.body == said("contacts.refused.phone_invalid")
+    assert (await reach.services.contacts.points(REP_ID)).phone is None
 
 
 @pytest.mark.parametrize("owner", [MANAGER_ID, None])
@@ -164,6 +173,8 @@ async def test_six_wrong_codes_lock_and_the_right_one_then_does_nothing(reach: W
 
     assert rep.last.body == said("contacts.refused.locked", minutes=60)
     assert (await reach.services.contacts.points(REP_ID)).phone is None
+    locks = await rows(reach, "SELECT detail FROM audit WHERE action = 'contact_code_locked'")
+    assert [r["detail"] for r in locks] == ["kind=phone tries=5"]
     await type_number(reach, MOBILE)  # no new code while locked
     assert rep.last.body.startswith(said("contacts.refused.locked", minutes=60)[:20])
     assert len(reach.twilio.messages) == 1
