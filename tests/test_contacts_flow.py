@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conversations.i18n import catalog
 from tests.builders import rows, said
 from tests.harness import MANAGER_ID, REP_ID, TWILIO, World
 from tests.smtp import SmtpServer
@@ -326,3 +327,13 @@ async def test_a_chinese_rep_reads_the_flow_in_chinese(reach: World) -> None:
     assert rep.last.body == said("contacts.code_sent_phone", "zh", target="+861•••78",
                                  minutes=10)
     assert "验证码" in reach.twilio.messages[-1].body
+
+
+def test_every_refusal_the_service_can_give_has_a_text_in_both_languages() -> None:
+    source = (Path(__file__).parent.parent / "fieldbot" / "services" / "contacts.py").read_text()
+    reasons = set(re.findall(r'ContactRefused\("([a-z_]+)"', source))
+    reasons |= {f"{kind}_refused" for kind in ("phone", "email")}
+    assert len(reasons) > 15
+    for language in ("en", "zh"):
+        missing = {r for r in reasons if f"contacts.refused.{r}" not in catalog(language)}
+        assert missing == set(), language

@@ -38,6 +38,7 @@ SEND_WINDOW = timedelta(days=1)
 MAX_SENDS = 5
 REMINDED_ROLES = (Role.MANAGER.value, Role.OFFICER.value)
 WEEK_TURNS = timedelta(days=0, hours=8)  # after Monday 00:00 UTC
+FIRST_DAY = timedelta(days=1)
 NAMES_SHOWN = 10  # the admins' list: these names, then "and K more"
 LONGEST_PHONE = 40  # characters typed, spaces and dashes included
 LONGEST_EMAIL = 254
@@ -273,7 +274,8 @@ class ContactService:
         year, week, _ = (now - WEEK_TURNS).isocalendar()
         stamp = f"{year}-W{week:02d}"
         async with self._db.transaction() as conn:
-            missing = await store.without_phone(conn, REMINDED_ROLES)
+            # Not on their first day: the welcome is enough for now.
+            missing = await store.without_phone(conn, REMINDED_ROLES, now - FIRST_DAY)
             if not missing:
                 return 0
             for uid in missing:
