@@ -79,6 +79,25 @@ async def test_a_shared_card_of_her_own_with_no_real_number_is_refused(reach: Wo
     assert (await reach.services.contacts.points(REP_ID)).phone is None
 
 
+async def test_looking_at_contacts_opens_no_question(reach: World) -> None:
+    rep = reach.rep
+    await rep.send("/contacts")
+    mark = rep.mark()
+    await rep.send("/privacy")
+    assert [m.body.split("\n")[0] for m in rep.since(mark)] == [said("privacy.title")]
+
+
+async def test_contacts_again_while_a_code_is_awaited_ends_it_quietly(reach: World) -> None:
+    rep = reach.rep
+    await type_number(reach, MOBILE)
+    mark = rep.mark()
+    await rep.send("/contacts")
+    [overview] = rep.since(mark)
+    assert overview.body.startswith(said("contacts.title"))
+    await rep.send(sms_code(reach))  # no longer the answer to anything
+    assert (await reach.services.contacts.points(REP_ID)).phone is None
+
+
 @pytest.mark.parametrize("owner", [MANAGER_ID, None])
 async def test_someone_elses_contact_card_is_refused(reach: World, owner: int | None) -> None:
     rep = reach.rep

@@ -29,7 +29,6 @@ KIND = "contacts_kind"  # user_data: which code the person is typing ("phone" | 
 
 
 class Contacts(IntEnum):
-    CHOOSE = 0
     SHARE = 1
     PHONE = 2
     EMAIL = 3
@@ -48,13 +47,14 @@ async def _say(update: Update, text: str, **kwargs: object) -> None:
 
 
 async def show(update: Update, context: BotContext) -> int:
-    """/contacts: show my contact points (masked) and what I can do with them."""
+    """/contacts: show my contact points (masked) and what I can do with them. Looking asks
+    nothing: only a button opens a question (and /contacts again ends one, quietly)."""
     points = await context.services.contacts.points(context.member.id)
     channels = context.services.channels
     await _say(update, render.overview(context.t, points, sms=channels.sms is not None,
                                        email=channels.email is not None),
                reply_markup=render.menu(context.t, points), protect_content=True)
-    return Contacts.CHOOSE
+    return ConversationHandler.END
 
 
 async def share_pressed(update: Update, context: BotContext) -> int:
@@ -217,11 +217,12 @@ def register(app: Application) -> None:
                pressed(type_pressed, r"^contacts:type$"),
                pressed(email_pressed, r"^contacts:email$"),
                pressed(remove_pressed, r"^contacts:rm:(phone|email)$")]
-    cancel = [CommandHandler("cancel", cancelled), pressed(cancelled, r"^contacts:cancel$")]
+    command = CommandHandler("contacts", show)
+    leave = [CommandHandler("cancel", cancelled), pressed(cancelled, r"^contacts:cancel$"),
+             command, *choices]
     app.add_handler(Flow(
-        entry_points=[CommandHandler("contacts", show), *choices],
+        entry_points=choices,
         states={
-            Contacts.CHOOSE: choices,
             Contacts.SHARE: [MessageHandler(NEW_MESSAGE & filters.CONTACT, contact_shared),
                              MessageHandler(NEW_TEXT, share_typed)],
             Contacts.PHONE: [MessageHandler(NEW_TEXT, phone_typed)],
@@ -229,6 +230,7 @@ def register(app: Application) -> None:
             Contacts.CODE: [MessageHandler(NEW_TEXT, code_typed),
                             pressed(resend_pressed, r"^contacts:resend$")],
         },
-        fallbacks=cancel, name="contacts", cleanup=_forget, allow_reentry=True,
+        fallbacks=leave, name="contacts", cleanup=_forget, allow_reentry=True,
     ))
+    app.add_handler(command)
     app.add_handler(CallbackQueryHandler(stale_pressed, pattern=r"^contacts:"))
