@@ -79,6 +79,21 @@ async def test_a_shared_card_of_her_own_with_no_real_number_is_refused(reach: Wo
     assert (await reach.services.contacts.points(REP_ID)).phone is None
 
 
+async def test_her_own_card_after_the_question_lapsed_is_still_kept(reach: World) -> None:
+    rep = reach.rep
+    await rep.send("/contacts")
+    await rep.press(said("contacts.button.share"))
+    reach.clock.advance(timedelta(hours=1))  # she comes back to the button an hour later
+
+    await rep.share_contact(MOBILE, "Rita", contact_user_id=REP_ID)
+
+    assert rep.last.body == said("contacts.shared_saved", phone=SHOWN)
+    assert (await reach.services.contacts.points(REP_ID)).reachable_phone == MOBILE
+    await rep.share_contact("+4915298765432", "Mia", contact_user_id=MANAGER_ID)
+    assert rep.last.body == said("fallback.staff")
+    assert (await reach.services.contacts.points(REP_ID)).reachable_phone == MOBILE
+
+
 async def test_looking_at_contacts_opens_no_question(reach: World) -> None:
     rep = reach.rep
     await rep.send("/contacts")

@@ -17,7 +17,7 @@ from telegram.ext import (
 )
 
 from conversations.context import BotContext
-from conversations.flows import drafts
+from conversations.flows import drafts, start
 from conversations.flows.base import Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_TEXT, cancelled, pressed
 from conversations.i18n import Texts
@@ -83,6 +83,17 @@ async def contact_shared(update: Update, context: BotContext) -> int:
     await message.reply_html(context.t("contacts.shared_saved", phone=render.mask_phone(phone)),
                              reply_markup=ReplyKeyboardRemove())
     return ConversationHandler.END
+
+
+async def own_contact(update: Update, context: BotContext) -> None:
+    """A contact card outside /contacts (the button of a lapsed question, the attachment
+    menu): her own is kept, Telegram-verified; anyone else's gets what any stray message gets."""
+    message = update.effective_message
+    assert message and message.contact
+    if message.contact.user_id != context.member.id:
+        await start.outside_any_flow(update, context)
+        return
+    await contact_shared(update, context)
 
 
 async def share_typed(update: Update, context: BotContext) -> int:
@@ -233,4 +244,5 @@ def register(app: Application) -> None:
         fallbacks=leave, name="contacts", cleanup=_forget, allow_reentry=True,
     ))
     app.add_handler(command)
+    app.add_handler(MessageHandler(NEW_MESSAGE & filters.CONTACT, own_contact))
     app.add_handler(CallbackQueryHandler(stale_pressed, pattern=r"^contacts:"))
