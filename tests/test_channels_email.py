@@ -94,6 +94,12 @@ async def test_a_wrong_password_is_a_permanent_failure() -> None:
     assert sent.accepted is False and sent.permanent and sent.error == "smtp 535"
 
 
+async def test_a_password_is_never_sent_to_a_server_without_starttls(smtp: SmtpServer) -> None:
+    url = f"smtp://user:hunter2pass@127.0.0.1:{smtp.port}"  # the plain server offers no TLS
+    sent = await SmtpMailer(parse_smtp_url(url), FROM).send_mail(TO, "s", "t")
+    assert not sent.accepted and smtp.received == []
+
+
 def test_the_smtp_url_is_read_with_its_defaults() -> None:
     s = parse_smtp_url("smtp://user%40corp:p%3Ass@mail.example")
     assert (s.host, s.port, s.implicit_tls, s.username, s.password) == (

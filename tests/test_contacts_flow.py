@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import said
+from conversations.i18n import catalog
+from tests.builders import rows, said
 from tests.harness import MANAGER_ID, REP_ID, TWILIO, World
 from tests.smtp import SmtpServer
 
@@ -67,6 +68,49 @@ async def test_a_new_rep_shares_her_own_number_with_one_tap(reach: World) -> Non
     assert points.reachable_phone == MOBILE
     assert await reach.services.contacts.user_by_phone(MOBILE) == REP_ID
     assert reach.twilio.messages == []  # no SMS needed: Telegram vouched for it
+
+
+async def test_a_shared_card_of_her_own_with_no_real_number_is_refused(reach: World) -> None:
+    rep = reach.rep
+    await rep.send("/contacts")
+    await rep.press(said("contacts.button.share"))
+    await rep.share_contact("<b>123</b>", "Rita", contact_user_id=REP_ID)
+    assert rep.last.body == said("contacts.refused.phone_invalid")
+    assert (await reach.services.contacts.points(REP_ID)).phone is None
+
+
+async def test_her_own_card_after_the_question_lapsed_is_still_kept(reach: World) -> None:
+    rep = reach.rep
+    await rep.send("/contacts")
+    await rep.press(said("contacts.button.share"))
+    reach.clock.advance(timedelta(hours=1))  # she comes back to the button an hour later
+
+    await rep.share_contact(MOBILE, "Rita", contact_user_id=REP_ID)
+
+    assert rep.last.body == said("contacts.shared_saved", phone=SHOWN)
+    assert (await reach.services.contacts.points(REP_ID)).reachable_phone == MOBILE
+    await rep.share_contact("+4915298765432", "Mia", contact_user_id=MANAGER_ID)
+    assert rep.last.body == said("fallback.staff")
+    assert (await reach.services.contacts.points(REP_ID)).reachable_phone == MOBILE
+
+
+async def test_looking_at_contacts_opens_no_question(reach: World) -> None:
+    rep = reach.rep
+    await rep.send("/contacts")
+    mark = rep.mark()
+    await rep.send("/privacy")
+    assert [m.body.split("\n")[0] for m in rep.since(mark)] == [said("privacy.title")]
+
+
+async def test_contacts_again_while_a_code_is_awaited_ends_it_quietly(reach: World) -> None:
+    rep = reach.rep
+    await type_number(reach, MOBILE)
+    mark = rep.mark()
+    await rep.send("/contacts")
+    [overview] = rep.since(mark)
+    assert overview.body.startswith(said("contacts.title"))
+    await rep.send(sms_code(reach))  # no longer the answer to anything
+    assert (await reach.services.contacts.points(REP_ID)).phone is None
 
 
 @pytest.mark.parametrize("owner", [MANAGER_ID, None])
@@ -164,6 +208,8 @@ async def test_six_wrong_codes_lock_and_the_right_one_then_does_nothing(reach: W
 
     assert rep.last.body == said("contacts.refused.locked", minutes=60)
     assert (await reach.services.contacts.points(REP_ID)).phone is None
+    locks = await rows(reach, "SELECT detail FROM audit WHERE action = 'contact_code_locked'")
+    assert [r["detail"] for r in locks] == ["kind=phone tries=5"]
     await type_number(reach, MOBILE)  # no new code while locked
     assert rep.last.body.startswith(said("contacts.refused.locked", minutes=60)[:20])
     assert len(reach.twilio.messages) == 1
@@ -315,3 +361,13 @@ async def test_a_chinese_rep_reads_the_flow_in_chinese(reach: World) -> None:
     assert rep.last.body == said("contacts.code_sent_phone", "zh", target="+861•••78",
                                  minutes=10)
     assert "验证码" in reach.twilio.messages[-1].body
+
+
+def test_every_refusal_the_service_can_give_has_a_text_in_both_languages() -> None:
+    source = (Path(__file__).parent.parent / "fieldbot" / "services" / "contacts.py").read_text()
+    reasons = set(re.findall(r'ContactRefused\("([a-z_]+)"', source))
+    reasons |= {f"{kind}_refused" for kind in ("phone", "email")}
+    assert len(reasons) > 15
+    for language in ("en", "zh"):
+        missing = {r for r in reasons if f"contacts.refused.{r}" not in catalog(language)}
+        assert missing == set(), language

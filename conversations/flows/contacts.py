@@ -17,7 +17,7 @@ from telegram.ext import (
 )
 
 from conversations.context import BotContext
-from conversations.flows import drafts
+from conversations.flows import drafts, start
 from conversations.flows.base import Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_TEXT, cancelled, pressed
 from conversations.i18n import Texts
@@ -29,7 +29,6 @@ KIND = "contacts_kind"  # user_data: which code the person is typing ("phone" | 
 
 
 class Contacts(IntEnum):
-    CHOOSE = 0
     SHARE = 1
     PHONE = 2
     EMAIL = 3
@@ -48,13 +47,14 @@ async def _say(update: Update, text: str, **kwargs: object) -> None:
 
 
 async def show(update: Update, context: BotContext) -> int:
-    """/contacts: show my contact points (masked) and what I can do with them."""
+    """/contacts: show my contact points (masked) and what I can do with them. Looking asks
+    nothing: only a button opens a question (and /contacts again ends one, quietly)."""
     points = await context.services.contacts.points(context.member.id)
     channels = context.services.channels
     await _say(update, render.overview(context.t, points, sms=channels.sms is not None,
                                        email=channels.email is not None),
                reply_markup=render.menu(context.t, points), protect_content=True)
-    return Contacts.CHOOSE
+    return ConversationHandler.END
 
 
 async def share_pressed(update: Update, context: BotContext) -> int:
@@ -83,6 +83,17 @@ async def contact_shared(update: Update, context: BotContext) -> int:
     await message.reply_html(context.t("contacts.shared_saved", phone=render.mask_phone(phone)),
                              reply_markup=ReplyKeyboardRemove())
     return ConversationHandler.END
+
+
+async def own_contact(update: Update, context: BotContext) -> None:
+    """A contact card outside /contacts (the button of a lapsed question, the attachment
+    menu): her own is kept, Telegram-verified; anyone else's gets what any stray message gets."""
+    message = update.effective_message
+    assert message and message.contact
+    if message.contact.user_id != context.member.id:
+        await start.outside_any_flow(update, context)
+        return
+    await contact_shared(update, context)
 
 
 async def share_typed(update: Update, context: BotContext) -> int:
@@ -217,11 +228,12 @@ def register(app: Application) -> None:
                pressed(type_pressed, r"^contacts:type$"),
                pressed(email_pressed, r"^contacts:email$"),
                pressed(remove_pressed, r"^contacts:rm:(phone|email)$")]
-    cancel = [CommandHandler("cancel", cancelled), pressed(cancelled, r"^contacts:cancel$")]
+    command = CommandHandler("contacts", show)
+    leave = [CommandHandler("cancel", cancelled), pressed(cancelled, r"^contacts:cancel$"),
+             command, *choices]
     app.add_handler(Flow(
-        entry_points=[CommandHandler("contacts", show), *choices],
+        entry_points=choices,
         states={
-            Contacts.CHOOSE: choices,
             Contacts.SHARE: [MessageHandler(NEW_MESSAGE & filters.CONTACT, contact_shared),
                              MessageHandler(NEW_TEXT, share_typed)],
             Contacts.PHONE: [MessageHandler(NEW_TEXT, phone_typed)],
@@ -229,6 +241,8 @@ def register(app: Application) -> None:
             Contacts.CODE: [MessageHandler(NEW_TEXT, code_typed),
                             pressed(resend_pressed, r"^contacts:resend$")],
         },
-        fallbacks=cancel, name="contacts", cleanup=_forget, allow_reentry=True,
+        fallbacks=leave, name="contacts", cleanup=_forget, allow_reentry=True,
     ))
+    app.add_handler(command)
+    app.add_handler(MessageHandler(NEW_MESSAGE & filters.CONTACT, own_contact))
     app.add_handler(CallbackQueryHandler(stale_pressed, pattern=r"^contacts:"))

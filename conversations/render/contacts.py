@@ -67,7 +67,7 @@ def code_keyboard(t: Texts) -> InlineKeyboardMarkup:
 
 
 def _missing(t: Texts, params: dict[str, Any]) -> tuple[str, None, bool]:
-    names = ", ".join(params.get("names", []))
+    names = t("contacts.name_separator").join(params.get("names", []))
     more = int(params.get("more", 0))
     if more:  # the names are escaped inside "missing_more" already
         return t("contacts.missing", names=Raw(t("contacts.missing_more", names=names,

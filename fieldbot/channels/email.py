@@ -1,9 +1,10 @@
 """E-mail through SMTP (aiosmtplib): one connection per message, STARTTLS when offered.
 
 FIELDBOT_SMTP_URL is `smtp://user:pass@host:port` (plain, upgraded with STARTTLS whenever the
-server offers it, which port 587 always does) or `smtps://user:pass@host:port` (TLS from the
-first byte, port 465). A 5xx answer is permanent (no such mailbox, refused); a 4xx answer or a
-network failure is worth retrying. Logs carry the Message-ID and SMTP codes, never an address.
+server offers it, as port 587 does; required when a user and password are given) or
+`smtps://user:pass@host:port` (TLS from the first byte, port 465). A 5xx answer is permanent
+(no such mailbox, refused); a 4xx answer or a network failure is worth retrying. Logs carry the
+Message-ID and SMTP codes, never an address.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class SmtpMailer:
         try:
             await aiosmtplib.send(
                 message, hostname=s.host, port=s.port, username=s.username, password=s.password,
-                use_tls=s.implicit_tls, start_tls=False if s.implicit_tls else None,
+                use_tls=s.implicit_tls, start_tls=_start_tls(s),
                 tls_context=self._tls, timeout=TIMEOUT,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
@@ -93,6 +94,14 @@ class SmtpMailer:
             return Sent(accepted=False, error=type(exc).__name__)
         log.info("mail %s accepted by the SMTP server", message_id)
         return Sent(accepted=True, provider_id=message_id)
+
+
+def _start_tls(server: SmtpServer) -> bool | None:
+    """STARTTLS on a plain connection: required when logging in (a password never crosses
+    the network in clear), else used whenever the server offers it."""
+    if server.implicit_tls:
+        return False
+    return True if server.username else None
 
 
 def _refused(message_id: str, code: int) -> Sent:

@@ -24,8 +24,8 @@ from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain.contacts import ContactPoints
 from fieldbot.domain.roles import Role
+from fieldbot.storage import audit, outbox, users
 from fieldbot.storage import contacts as store
-from fieldbot.storage import outbox, users
 from fieldbot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ SEND_WINDOW = timedelta(days=1)
 MAX_SENDS = 5
 REMINDED_ROLES = (Role.MANAGER.value, Role.OFFICER.value)
 WEEK_TURNS = timedelta(days=0, hours=8)  # after Monday 00:00 UTC
+FIRST_DAY = timedelta(days=1)
 NAMES_SHOWN = 10  # the admins' list: these names, then "and K more"
 LONGEST_PHONE = 40  # characters typed, spaces and dashes included
 LONGEST_EMAIL = 254
@@ -101,6 +102,21 @@ def parse_phone(text: str, region: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _telegram_number(text: str) -> str:
+    """The number of a shared contact (Telegram sends it without "+"). Telegram vouches for
+    it: a number that is possible is taken even where the library's ranges are out of date."""
+    typed = "+" + _ascii_digits(text).strip().lstrip("+")
+    if len(typed) > LONGEST_PHONE or not typed[1:].isdigit():
+        raise ContactRefused("phone_invalid")
+    try:
+        number = phonenumbers.parse(typed, None)
+    except phonenumbers.NumberParseException:
+        raise ContactRefused("phone_invalid") from None
+    if not phonenumbers.is_possible_number(number):
+        raise ContactRefused("phone_invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def region_of(phone: str | None) -> str | None:
     """The country of a number in E.164 form (e.g. "DE"), to read national numbers in."""
     if not phone:
@@ -153,8 +169,7 @@ class ContactService:
         if owner_id != user_id:
             log.info("user %s shared a contact that is not their own", user_id)
             raise ContactRefused("not_yours")
-        typed = phone_number.strip()
-        phone = parse_phone(typed if typed.startswith("+") else "+" + typed, None)
+        phone = _telegram_number(phone_number)
         await self._keep_phone(user_id, phone, via="telegram")
         return phone
 
@@ -207,6 +222,8 @@ class ContactService:
                     pending = replace(pending, code_hash="", tries=tries,
                                       locked_until=now + LOCK_FOR)
                     refused = ContactRefused("locked", minutes=_minutes(LOCK_FOR))
+                    await audit.record(conn, user_id, "contact_code_locked", user_id,
+                                       f"kind={kind} tries={tries}", now)
                     log.info("user %s: %s code locked after %s wrong tries", user_id, kind,
                              tries)
                 else:
@@ -224,6 +241,8 @@ class ContactService:
         else:
             async with self._db.transaction() as conn:
                 await store.set_email(conn, user_id, target, cipher=self._cipher, now=now)
+                await audit.record(conn, user_id, "contact_set", user_id,
+                                   "kind=email via=code", now)
         log.info("user %s confirmed a %s", user_id, kind)
         return target
 
@@ -235,6 +254,7 @@ class ContactService:
                                       now=now)
             else:
                 await store.set_email(conn, user_id, None, cipher=self._cipher, now=now)
+            await audit.record(conn, user_id, "contact_removed", user_id, f"kind={kind}", now)
         log.info("user %s removed their %s", user_id, kind)
 
     # --- the weekly reminder ------------------------------------------------------------------
@@ -254,7 +274,8 @@ class ContactService:
         year, week, _ = (now - WEEK_TURNS).isocalendar()
         stamp = f"{year}-W{week:02d}"
         async with self._db.transaction() as conn:
-            missing = await store.without_phone(conn, REMINDED_ROLES)
+            # Not on their first day: the welcome is enough for now.
+            missing = await store.without_phone(conn, REMINDED_ROLES, now - FIRST_DAY)
             if not missing:
                 return 0
             for uid in missing:
@@ -283,6 +304,8 @@ class ContactService:
             if await store.others_with_phone(conn, user_id, phone, self._cipher):
                 raise ContactRefused("phone_taken")
             await store.set_phone(conn, user_id, phone, via=via, cipher=self._cipher, now=now)
+            await audit.record(conn, user_id, "contact_set", user_id,
+                               f"kind=phone via={via}", now)
         log.info("user %s confirmed a phone (%s)", user_id, via)
 
     async def _send_code(self, user_id: int, kind: str, target: str,

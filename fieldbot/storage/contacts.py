@@ -104,13 +104,16 @@ async def erase(conn: Tx, user_id: int) -> int:
     return max(gone, 0)
 
 
-async def without_phone(conn: Tx, roles: tuple[str, ...]) -> list[int]:
-    """Ids of the (non-erased) people holding one of `roles` who have no confirmed phone."""
+async def without_phone(conn: Tx, roles: tuple[str, ...], enrolled_before: datetime
+                        ) -> list[int]:
+    """Ids of the (non-erased) people holding one of `roles`, enrolled before an instant,
+    who have no confirmed phone."""
     marks = ",".join("?" * len(roles))
     rows = await conn.execute_fetchall(
         f"SELECT u.id FROM users u LEFT JOIN contacts c ON c.id = u.id"
         f" WHERE u.role IN ({marks}) AND u.unreachable IS NOT 'erased'"
-        f" AND COALESCE(c.phone_verified, 0) = 0 ORDER BY u.id", roles)
+        f" AND u.enrolled_at <= ? AND COALESCE(c.phone_verified, 0) = 0 ORDER BY u.id",
+        (*roles, ts(enrolled_before)))
     return [int(r["id"]) for r in rows]
 
 
