@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from starlette.routing import BaseRoute
 from telegram import Update
-from telegram.error import Conflict, TelegramError
+from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
 
 from conversations.runtime.bootstrap import FieldbotApp
 from conversations.web import Webhook, web_server
@@ -40,6 +40,9 @@ async def run_polling(
             stop.set()
         else:
             log.warning("polling error (will retry): %s", type(error).__name__)
+            if isinstance(error, NetworkError) and not isinstance(error, RetryAfter):
+                # getUpdates failing: Telegram may be going down (ReachService decides).
+                app.create_task(app.bot_data.services.reach.telegram_failed())
 
     _install_signals(stop)
     async with _running(app):
