@@ -173,3 +173,21 @@ def test_the_defaults_work_without_any_policy_file() -> None:
     assert policy.channels == ChannelPolicy()
     assert policy.emergency_contact == EmergencyContactPolicy()
     assert policy.emergency_contact.notify == "off"
+
+
+_KINDS = st.sampled_from(list(AlertKind))
+_TIERS = st.sampled_from(list(Tier))
+
+
+@given(_KINDS, _TIERS, st.sets(st.sampled_from(["telegram", "sms", "call", "email", "webhook"])),
+       st.booleans(), st.integers(min_value=0, max_value=3600))
+def test_telegram_always_goes_now_and_nothing_waits_longer_than_fallback_after(
+    kind: AlertKind, tier: Tier, usable: set[str], down: bool, fallback: int,
+) -> None:
+    policy = ChannelPolicy(fallback_after=timedelta(seconds=fallback))
+    planned = plan(policy, kind, tier, usable, NOW, telegram_down=down)
+    assert planned[0] == Planned("telegram", NOW)
+    assert all(NOW <= p.due_at <= NOW + policy.fallback_after for p in planned)
+    assert {p.channel for p in planned[1:]} <= usable - {"telegram"}
+    if kind in (AlertKind.SOS, AlertKind.DURESS) and tier is not Tier.REP:
+        assert {p.due_at for p in planned} == {NOW}  # an SOS never waits

@@ -45,9 +45,17 @@ def web_routes(app: FieldbotApp, *, webhook: Webhook | None = None) -> list[Base
     return routes
 
 
+def mounted(app: FieldbotApp) -> list[BaseRoute]:
+    """Pages other parts of the bot serve on the same server, e.g.
+    `Mount("/desk", app=desk_app(app))`: add them here (ours are matched first)."""
+    return []
+
+
 def web_server(
     app: FieldbotApp, host: str, port: int, *, webhook: Webhook | None = None,
     extra: Sequence[BaseRoute] = (),
 ) -> WebServer:
-    """Return the bot's HTTP server (not yet listening) with its routes and `extra`."""
-    return WebServer(build_web(web_routes(app, webhook=webhook), extra), host, port)
+    """Return the bot's HTTP server (not yet listening): our routes, then `mounted(app)`,
+    then `extra`."""
+    return WebServer(build_web(web_routes(app, webhook=webhook), [*mounted(app), *extra]),
+                     host, port)
