@@ -56,10 +56,10 @@ def twilio_routes(services: Services, auth_token: str, public_url: str) -> list[
             return _forbidden()
         if form.get("MessageSid") and form.get("MessageStatus"):
             known = await services.reach.provider_status("sms", form["MessageSid"],
-                                                         form["MessageStatus"])
+                                                         _status(form["MessageStatus"]))
         elif form.get("CallSid") and form.get("CallStatus"):
             known = await services.reach.provider_status("call", form["CallSid"],
-                                                         form["CallStatus"])
+                                                         _status(form["CallStatus"]))
         else:
             known = False
         return Response(status_code=204) if known else _forbidden()
@@ -93,6 +93,11 @@ def twilio_routes(services: Services, auth_token: str, public_url: str) -> list[
         Route(GATHER_PATH, gather, methods=["POST"]),
         Route(SMS_PATH, inbound_sms, methods=["POST"]),
     ]
+
+
+def _status(text: str) -> str:
+    """Twilio's statuses are short lower-case words ("no-answer"); keep nothing else."""
+    return "".join(ch for ch in text.lower()[:32] if ch.isascii() and (ch.isalpha() or ch == "-"))
 
 
 def _call_answer(done: RemoteAck) -> str:
