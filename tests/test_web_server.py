@@ -76,3 +76,25 @@ async def test_polling_with_a_port_serves_http_beside_the_bot(tmp_path: Path) ->
     finally:
         stop.set()
         assert await running == 0
+
+
+async def test_in_webhook_mode_one_server_carries_telegram_twilio_links_and_health(
+    tmp_path: Path,
+) -> None:
+    from conversations.web import Webhook
+    from tests.channel_world import channel_world
+
+    async with channel_world(tmp_path) as world:
+        assert world.app is not None
+        web = build_web(web_routes(world.app, webhook=Webhook("s3cret-fixture", "/tg")))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web),
+                                     base_url="https://bot.example.test") as client:
+            telegram = await client.post("/tg", json={}, headers={})
+            status = await client.post("/twilio/status", data={"MessageSid": "SM1",
+                                                               "MessageStatus": "failed"})
+            reply = await client.post("/twilio/sms", data={"From": "+4915123456701",
+                                                           "Body": "1"})
+            link = await client.get("/ack/not-a-token")
+            health = await client.get("/healthz")
+    assert (telegram.status_code, status.status_code, reply.status_code) == (403, 403, 403)
+    assert link.status_code == 404 and health.status_code in (200, 503)
