@@ -394,3 +394,20 @@ async def share_phone_zh(world: World) -> str:
     await world.manager.press(said("contacts.button.share", "zh"))
     await world.manager.share_contact(number.lstrip("+"), "Mia", contact_user_id=world.manager.id)
     return number
+
+
+async def test_a_manager_who_blocked_the_bot_is_phoned_at_once(reach: World) -> None:
+    phone = await share_phone(reach, reach.manager)
+    await plan_trip(reach, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await reach.manager.block()  # after the trip was approved, before the night
+    for minutes in (0, 15, 30):
+        await at(reach, DEADLINE + timedelta(minutes=minutes))
+    # Telegram refused for good: her SMS and call do not wait for fallback_after.
+    assert [m.body for m in reach.twilio.sms_to(phone)] == [
+        said("channel.sms.missed", alert="A-1", name="Rita")]
+    [call] = reach.twilio.calls_to(phone)
+    assert not [t for t in reach.officer.texts() if "Alert A-1" in t]  # she may still answer
+    await reach.twilio.call_status(call.sid, "no-answer")
+    await reach.twilio.message_status(reach.twilio.sms_to(phone)[0].sid, "undelivered")
+    await reach.tick()
+    assert [t for t in reach.officer.texts() if "Alert A-1" in t]  # nobody reached: next tier
