@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from conversations.i18n import Texts, plain
+from conversations.i18n import Texts, catalog, plain
 from conversations.render.formatting import day, local_time, map_link
 from conversations.render.keyboards import RESOLVE_REASONS
 from fieldbot.domain.policy import EmergencyContactPolicy
@@ -39,11 +39,13 @@ def xml(text: str) -> str:
 
 
 def _what(message: OutboxMessage) -> str:
-    """The alert's kind as the texts name it: missed, emergency, sos, duress; rep for the
-    rep's own reminder."""
+    """The alert's kind as the texts name it (missed, emergency, sos, duress, visit); rep
+    for the rep's own reminder. A kind without texts of its own reads as a missed check-in
+    rather than failing to send."""
     if message.kind == "alert_rep":
         return "rep"
-    return str(message.params.get("kind", "missed"))
+    what = str(message.params.get("kind", "missed"))
+    return what if f"channel.sms.{what}" in catalog("en") else "missed"
 
 
 def sms(t: Texts, message: OutboxMessage) -> str:
@@ -130,7 +132,9 @@ def mail(t: Texts, message: OutboxMessage, link: str | None) -> Mail:
     subject = _p(t(f"channel.mail.subject.{what}", alert=p["alert"],
                    name=p.get("subject_name", "?")))
     if message.kind == "alert":
-        lines = [_p(t(f"alert.head.{what}", alert=p["alert"], attempt=p.get("attempt", 1),
+        head = f"alert.head.{p.get('kind')}" if f"alert.head.{p.get('kind')}" in catalog("en") \
+            else f"alert.head.{what}"
+        lines = [_p(t(head, alert=p["alert"], attempt=p.get("attempt", 1),
                       name=p.get("subject_name", "?")))]
         lines += _details(t, p)
     else:
