@@ -58,8 +58,7 @@ class TelegramMessenger:
             "alert": self._alert,
             "ack_notice": lambda t, p: (t("alert.ack_notice", **p), None, False),
             "ack_released": lambda t, p: (t("alert.ack_released", **p), None, False),
-            "ack_rep": lambda t, p: (t("alert.ack_rep.sos" if p["kind"] == "sos"
-                                       else "alert.ack_rep.missed", alert=p["alert"],
+            "ack_rep": lambda t, p: (t("alert.ack_rep.missed", alert=p["alert"],
                                        by_name=p["by_name"]), None, False),
             "erasure_notice": self._erasure_notice,
             "trip_report": self._trip_report,
