@@ -66,7 +66,10 @@ def _ending(t: Texts, message: OutboxMessage) -> str:
         reason = p.get("reason", "")
         p["reason"] = t(f"resolve.{reason}") if reason in RESOLVE_REASONS else reason
         p.pop("note", None)
-    return _p(t(ENDINGS[message.kind], **p))
+    text = _p(t(ENDINGS[message.kind], **p))
+    if p.get("drill") and "drill.label" in catalog("en"):  # a drill says so everywhere
+        text = _p(t("drill.label")) + " " + text
+    return text
 
 
 def twiml(t: Texts, message: OutboxMessage, action: str | None) -> str:
