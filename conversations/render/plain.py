@@ -20,6 +20,7 @@ from fieldbot.services.outgoing import OutboxMessage
 LONG = 100_000  # plain() cuts to a toast's length by default; these are not toasts
 SMS_LIMIT = 320  # two SMS segments of Latin text; one long Chinese SMS is 70 per segment
 VOICES = {"en": ("en-US", "alice"), "zh": ("zh-CN", "alice")}  # Twilio's voice for Mandarin
+DRILL_LABEL = "drill.label"  # the crisis catalog's (issue 14): absent, nothing is added
 ENDINGS = {"ack_notice": "alert.ack_notice", "resolved": "alert.resolved",
            "all_clear": "alert.all_clear"}
 
@@ -67,8 +68,8 @@ def _ending(t: Texts, message: OutboxMessage) -> str:
         p["reason"] = t(f"resolve.{reason}") if reason in RESOLVE_REASONS else reason
         p.pop("note", None)
     text = _p(t(ENDINGS[message.kind], **p))
-    if p.get("drill") and "drill.label" in catalog("en"):  # a drill says so everywhere
-        text = _p(t("drill.label")) + " " + text
+    if p.get("drill") and DRILL_LABEL in catalog("en"):  # a drill says so everywhere
+        text = _p(t(DRILL_LABEL)) + " " + text
     return text
 
 
