@@ -100,9 +100,9 @@ class AlertActions:
             await audit.record(tx, by.id, "alert_ack", a.user_id, detail, now)
             await self._tell_alerted(tx, a, "ack", "ack_notice",
                                      {"alert": a.label, "by_name": by.name}, now, but=by.id)
-            # The rep learns who has a missed check-in's alert (main's `_tell_sender` tells her
-            # of her SOS); never of a duress alert: whoever holds her phone must not know.
-            if a.kind.rep_may_see and a.kind is not AlertKind.SOS:
+            # The rep learns who has her missed check-in's alert (main's `_tell_sender` tells
+            # her of her SOS); never of a duress alert: whoever holds her phone must not know.
+            if a.kind in (AlertKind.MISSED, AlertKind.EMERGENCY):
                 await outbox.enqueue(
                     tx, cipher=self._cipher, dedupe=f"ack:{a.id}:rep", recipient=a.user_id,
                     kind="ack_rep", params={"alert": a.label, "by_name": by.name,
