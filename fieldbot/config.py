@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     Field,
@@ -44,7 +45,7 @@ class Settings(BaseSettings):
     max_trip_days: int = Field(default=60, ge=1, le=366)
     geocoder: Literal["offline", "nominatim"] = "offline"
     operator_contact: str = ""
-    advisory_refresh: bool = False
+    advisory_refresh: bool = True  # the official feeds, fetched at start and daily
     webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     webhook_port: int = Field(default=8443, ge=1, le=65535)
@@ -71,6 +72,8 @@ class Settings(BaseSettings):
     twilio_api_url: str = "https://api.twilio.com"
     webhook_out_url: str | None = None
     webhook_out_secret: SecretStr | None = None
+    # The zone a client visit is timed in when nothing better is known (no pin, no trip).
+    default_tz: str = "UTC"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -90,6 +93,15 @@ class Settings(BaseSettings):
     def _duration(cls, value: object) -> object:
         if isinstance(value, str):
             return parse_duration(value)
+        return value
+
+    @field_validator("default_tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone name, e.g. Europe/Berlin") from None
         return value
 
     @field_validator("retention")

@@ -16,6 +16,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fieldbot.domain.crisis_policy import (
+    DEFAULT_GRADE_DEADLINES,
+    DrillPolicy,
+    Grade,
+    GradeDeadlines,
+    IncidentPolicy,
+)
 from fieldbot.domain.policy import (
     DEFAULT_LEVEL_OVERRIDES,
     DEFAULT_POLICY,
@@ -137,7 +144,41 @@ _CONTACT_KEYS: dict[str, Callable[[object], Any]] = {
     "message_zh": _as_text,
     "company_phone": _as_text,
 }
-_SECTIONS = ("checkin", "escalation", "sos", "risk", "channels", "emergency_contact")
+def _as_window(value: object) -> tuple[time, time]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError(f'{_show(value)} is not two times of day like ["19:00", "06:00"]')
+    return _as_time(value[0]), _as_time(value[1])
+
+
+_VISIT_KEYS: dict[str, Callable[[object], Any]] = {
+    "max_length": _as_duration,
+    "remind_before": _as_duration,
+    "after_dark": _as_window,
+    "extend_by": _as_duration,
+    "max_extensions": _as_count,
+    "rep_reminders": _as_durations,
+    "manager_after": _as_duration,
+    "officers_after": _as_duration,
+    "repeat_every": _as_duration,
+    "notes_expire": _as_duration,
+}
+
+
+_INCIDENT_KEYS: dict[str, Callable[[object], Any]] = {
+    "remind_before": _as_duration,
+    "officers_after": _as_duration,
+    "repeat_every": _as_duration,
+}
+_GRADE_KEYS: dict[str, Callable[[object], Any]] = {
+    "first_report": _as_duration,
+    "review": _as_duration,
+}
+_DRILL_KEYS: dict[str, Callable[[object], Any]] = {
+    "ends_after": _as_duration,
+    "max_people": _as_count,
+}
+_SECTIONS = ("checkin", "escalation", "sos", "risk", "visit", "incident", "drill", "channels",
+             "emergency_contact")
 
 
 class _Reader:
@@ -243,5 +284,29 @@ def _policy_from(doc: Mapping[str, Any], reader: _Reader) -> Policy:
     changes = reader.section(reader.table(doc, "emergency_contact", "emergency_contact"),
                              _CONTACT_KEYS, "emergency_contact")
     contact = reader.build("emergency_contact", partial(EmergencyContactPolicy, **changes))
+    changes = reader.section(reader.table(doc, "visit", "visit"), _VISIT_KEYS, "visit")
+    visit = reader.build("visit", partial(replace, default.visit, **changes))
     return Policy(checkin=checkin, escalation=escalation, sos=sos, per_level=per_level,
-                  channels=channels, emergency_contact=contact)
+                  visit=visit, incident=_incident_from(doc, reader),
+                  drill=_drill_from(doc, reader), channels=channels, emergency_contact=contact)
+
+
+def _incident_from(doc: Mapping[str, Any], reader: _Reader) -> IncidentPolicy:
+    """[incident] and its [incident.red] ... [incident.blue] deadlines (DESIGN.md §12)."""
+    table = dict(reader.table(doc, "incident", "incident"))
+    grades: dict[Grade, GradeDeadlines] = {}
+    for grade in Grade:
+        if grade.value not in table:
+            continue
+        where = f"incident.{grade.value}"
+        changes = reader.section(reader.table(table, grade.value, where), _GRADE_KEYS, where)
+        base = DEFAULT_GRADE_DEADLINES[grade]
+        grades[grade] = reader.build(where, partial(replace, base, **changes))
+        del table[grade.value]
+    changes = reader.section(table, _INCIDENT_KEYS, "incident")
+    return reader.build("incident", partial(IncidentPolicy, deadlines=grades, **changes))
+
+
+def _drill_from(doc: Mapping[str, Any], reader: _Reader) -> DrillPolicy:
+    changes = reader.section(reader.table(doc, "drill", "drill"), _DRILL_KEYS, "drill")
+    return reader.build("drill", partial(DrillPolicy, **changes))

@@ -19,6 +19,7 @@ from fieldbot.domain.alerts import (
     People,
     Priority,
     Send,
+    escalation,
     is_late,
     message_priority,
     notice_recipients,
@@ -154,7 +155,7 @@ def test_a_run_never_goes_back_and_reaches_somebody_whenever_it_can(
     for effect in done.effects:
         if isinstance(effect, Send) and kind is AlertKind.DURESS:
             assert RITA not in effect.to
-    esc = DEFAULT_POLICY.escalation_for(level)
+    esc = escalation(DEFAULT_POLICY, kind, level)
     following = ladder.step_at(kind, esc, DEFAULT_POLICY.sos, DEADLINE, done.step_index + 1)
     assert done.next_due_at in (following.due_at, now + esc.repeat_every,
                                 now + DEFAULT_POLICY.sos.repeat_every)

@@ -231,6 +231,8 @@ TOP_TIER = {
     AlertKind.EMERGENCY: Tier.EMERGENCY,
     AlertKind.SOS: Tier.OFFICERS,
     AlertKind.DURESS: Tier.OFFICERS,
+    AlertKind.VISIT: Tier.OFFICERS,
+    AlertKind.DRILL: Tier.OFFICERS,  # a drill never reaches the EMERGENCY tier
 }
 
 

@@ -183,6 +183,17 @@ async def other_flows(world: World, flow: str, text: str) -> None:
         await press_if_shown(rep, "🏁 End the trip")
         await rep.send(text)
         await rep.send(text)
+    elif flow == "visit":  # client, companion, end time, then the note afterwards
+        await rep.send("/visit")
+        await rep.send(text)
+        await rep.send(text)
+        await press_if_shown(rep, "Take the name anyway")
+        await rep.send(text)
+        await press_if_shown(rep, "+1 h")
+        await press_if_shown(rep, "▶️ Start")
+        await rep.send("/done")
+        await press_if_shown(rep, "Other")
+        await rep.send(text)
     elif flow == "risk":
         await rep.send(f"/risk {text}")
     elif flow == "invite":
@@ -191,13 +202,28 @@ async def other_flows(world: World, flow: str, text: str) -> None:
     elif flow == "start":
         await world.fake.user(777_001, "Stranger").send(f"/start {text}")
         await rep.send(f"/start {text}")
+    elif flow == "incident":  # every free-text answer of /incident and of its review
+        lead = world.manager
+        await lead.send("/incident")
+        await press_if_shown(lead, "🔴 Red (level one)")
+        for _ in range(3):  # place, people, description: each may be refused and asked again
+            await lead.send(text)
+            await lead.send("Berlin")
+        await press_if_shown(lead, "✅ Record the incident")
+        await press_if_shown(lead, "📝 Write the review")
+        for _ in range(4):
+            await lead.send(text)
+        await lead.send(f"/lessons {text}")
+    elif flow == "drill":
+        await world.officer.send(f"/drill {text}")
     else:  # a plain message outside any conversation, and one to a cancelled flow
         await rep.send(text)
         await rep.send("/cancel")
 
 
 @FUZZ
-@given(flow=st.sampled_from(["hazard", "skip", "endtrip", "risk", "invite", "start", "plain"]),
+@given(flow=st.sampled_from(["hazard", "skip", "endtrip", "risk", "invite", "start", "plain",
+                             "visit", "incident", "drill"]),
        text=hostile_text)
 def test_hostile_text_in_every_other_conversation(flow: str, text: str) -> None:
     run(lambda world: other_flows(world, flow, text), ends_trip=flow == "endtrip")
@@ -207,7 +233,11 @@ def test_hostile_text_in_every_other_conversation(flow: str, text: str) -> None:
 
 PREFIXES = ["", "checkin:", "checkin:skip", "escalation:ack:", "escalation:resolve:",
             "escalation:res:", "hazards:verify:", "hazards:dismiss:", "hazard:", "trip:",
-            "forgetme:yes:", "language:", "team:", "approve:"]
+            "forgetme:yes:", "language:", "team:", "approve:", "visit:done:", "visit:extend:",
+            "visit:note:1:", "visit:rmnote:", "visit:with:", "visit:end:", "visit:",
+            "incident:", "incidents:show:",
+            "incidents:owner:1:", "review:start:", "review:close:", "lessons:page:", "drill:",
+            "drill:go:team:", "drillsafe:"]
 callback_data = st.builds(
     lambda prefix, tail: (prefix + tail).encode()[:64].decode("utf-8", "ignore") or "x",
     st.sampled_from(PREFIXES),
@@ -253,13 +283,15 @@ async def bad_locations(world: World, where: str, points: list[tuple[Any, Any]])
             await press_if_shown(rep, step)
     elif where == "checkin":
         await rep.send("/checkin")
+    elif where == "visit":
+        await rep.send("/visit")
     for latitude, longitude in points:
         await rep.send_update(location_update(rep, latitude, longitude))
     await rep.send("/cancel")
 
 
 @FUZZ
-@given(where=st.sampled_from(["trip", "hazard", "checkin", "idle"]),
+@given(where=st.sampled_from(["trip", "hazard", "checkin", "idle", "visit"]),
        points=st.lists(st.tuples(coordinate, coordinate), min_size=1, max_size=3))
 def test_impossible_coordinates(where: str, points: list[tuple[Any, Any]]) -> None:
     run(lambda world: bad_locations(world, where, points))

@@ -297,3 +297,22 @@ def test_the_duress_word_is_found_in_any_case() -> None:
     assert checkin.is_duress("all fine, BLUEBIRD here")
     assert not checkin.is_duress("all fine")
     assert not CheckinPolicy(time(20), time(21)).is_duress("anything")
+
+
+def test_the_visit_section_is_read_with_defaults_for_the_rest(tmp_path: Path) -> None:
+    text = '[visit]\nmax_length = "4h"\nafter_dark = ["20:00", "05:30"]\nmanager_after = "5m"\n'
+    policy = load_policy(write(tmp_path, text))
+    assert policy.visit.max_length == timedelta(hours=4)
+    assert policy.visit.after_dark == (time(20, 0), time(5, 30))
+    assert policy.visit.manager_after == timedelta(minutes=5)
+    assert policy.visit.officers_after == timedelta(minutes=20)  # the default
+    assert policy.visit.escalation.repeat_every == timedelta(minutes=10)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[visit]\nafter_dark = "19:00"\n', "visit.after_dark"),
+    ('[visit]\nmax_lenght = "4h"\n', "visit.max_lenght: unknown key"),
+    ('[visit]\nmanager_after = "30m"\n', "must not be later than officers_after"),
+])
+def test_a_bad_visit_section_names_the_key(tmp_path: Path, text: str, message: str) -> None:
+    assert message in error_for(tmp_path, text)

@@ -156,13 +156,15 @@ async def build_december(world: World) -> None:
 EXPECTED_CSV = [
     ["month", "team", "trips", "nights", "checked_in", "skipped", "missed", "checkin_rate",
      "alerts", "false_alarms", "sos", "acknowledged", "median_ack_seconds",
-     "worst_ack_seconds", "hazards_blue", "hazards_yellow", "hazards_orange", "hazards_red"],
+     "worst_ack_seconds", "hazards_blue", "hazards_yellow", "hazards_orange", "hazards_red",
+     "visits", "visits_alone_after_dark", "visit_alerts",
+     "drills", "drill_participation", "drill_median_ack_seconds", "drill_worst_ack_seconds"],
     ["2026-12", "north", "2", "4", "2", "1", "1", "0.667", "2", "1", "1", "2", "390", "600",
-     "1", "0", "0", "1"],
+     "1", "0", "0", "1", "0", "0", "0", "0", "", "", ""],
     ["2026-12", "south", "1", "2", "1", "0", "1", "0.500", "2", "0", "0", "1", "2400", "2400",
-     "0", "0", "0", "0"],
+     "0", "0", "0", "0", "0", "0", "0", "0", "", "", ""],
     ["2026-12", "ALL", "3", "6", "3", "1", "2", "0.600", "4", "1", "1", "3", "600", "2400",
-     "1", "0", "0", "1"],
+     "1", "0", "0", "1", "0", "0", "0", "0", "", "", ""],
 ]
 
 

@@ -178,6 +178,13 @@ async def _report(settings: Settings, month_text: str, out: Path) -> int:
     print(f"{exported.csv}\n{exported.chart}")
     total = exported.rows[-1]
     print(f"{month}: {total.trips} trips, {total.nights} nights, {total.alerts} alerts")
+    drills = total.drills
+    if drills is not None and drills.held:  # the policy's drill KPIs (DESIGN.md §12)
+        share = "n/a" if drills.participation is None else f"{drills.participation:.0%}"
+        median = "n/a" if drills.median is None else f"{drills.median.total_seconds():.0f} s"
+        worst = "n/a" if drills.worst is None else f"{drills.worst.total_seconds():.0f} s"
+        print(f"drills: {drills.held} held, participation {share}, time to acknowledge "
+              f"median {median}, worst {worst}")
     return 0
 
 

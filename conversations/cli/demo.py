@@ -121,7 +121,7 @@ async def run_demo(db_path: str | None = None, language: str = "en") -> int:
                             twilio_account_sid=DEFAULT_ACCOUNT_SID,
                             twilio_auth_token=SecretStr(DEFAULT_AUTH_TOKEN),
                             twilio_from=DEFAULT_NUMBER, twilio_api_url="http://fake.twilio",
-                            public_url=DEMO_PUBLIC_URL)
+                            public_url=DEMO_PUBLIC_URL, advisory_refresh=False)
         channels = build_channels(settings, clock=clock,
                                   twilio_transport=FakeTwilioTransport(twilio))
         app = build_application(

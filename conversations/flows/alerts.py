@@ -24,6 +24,9 @@ async def _refused(update: Update, context: BotContext, error: AlertActionError)
     await query.answer(context.t.toast(f"alert.err.{error.reason}", name=name), show_alert=True)
 
 
+refused = _refused  # the incident flow answers a refused "Resolve → incident" the same way
+
+
 async def acknowledge(update: Update, context: BotContext) -> None:
     """First acknowledgement wins; the ladder stops and the others are told who has it."""
     query = update.callback_query
@@ -36,6 +39,7 @@ async def acknowledge(update: Update, context: BotContext) -> None:
         return
     await query.answer(context.t.toast("alert.acked_you", alert=a.label))
     await query.edit_message_reply_markup(keyboards.resolve_reasons(context.t, a.id))
+    await context.services.drills.settle_alert(a.id)  # a drill's last answer ends it now
     await context.services.deliver()
 
 
@@ -64,6 +68,7 @@ async def resolve(update: Update, context: BotContext) -> None:
         return
     await query.answer(context.t.toast("alert.resolved_you", alert=a.label))
     await query.edit_message_reply_markup(None)
+    await context.services.drills.settle_alert(a.id)
     await context.services.deliver()
 
 

@@ -13,6 +13,7 @@ from conversations.context import BotContext
 from conversations.flows.start import role_name
 from conversations.i18n import Raw, Texts
 from conversations.render import contacts as contacts_render
+from conversations.render import visit as visit_render
 from conversations.render.formatting import bounded, day, local_time, map_link
 from fieldbot.services.privacy import ErasureRefused, PersonalData, StoredTrip
 
@@ -60,6 +61,9 @@ def personal_data_text(t: Texts, data: PersonalData) -> str:
         facts.append(t("privacy.no_locations"))
     facts.append(t("privacy.alerts", count=data.alerts_about, open=len(data.open_alerts)))
     facts.append(t("privacy.hazards", count=data.hazards, photos=data.photos))
+    facts.append(t("privacy.visits", count=data.visits, notes=data.note_count))
+    facts += [visit_render.note_line(t, n.category.value, n.body,
+                                     n.created_at.date().isoformat()) for n in data.notes]
     facts.append(t("privacy.audit", count=data.audit_entries))
     facts.append(t("privacy.contacts", points=Raw(contacts_render.lines(t, data.contacts))))
     parts.append("\n".join(facts))
@@ -93,8 +97,12 @@ async def privacy_command(update: Update, context: BotContext) -> None:
     """Show the sender everything kept about them."""
     assert update.effective_message
     data = await context.services.privacy.personal_data(context.member.id)
+    text = personal_data_text(context.t, data)
+    crisis = await context.services.incidents.counts_for(context.member.id)
+    if any(crisis.values()):  # DESIGN.md §12: incidents opened or owned, lessons written
+        text += "\n\n" + context.t("privacy.incidents", **crisis)
     await update.effective_message.reply_html(
-        personal_data_text(context.t, data), protect_content=True,
+        text, protect_content=True,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
 

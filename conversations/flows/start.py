@@ -21,9 +21,13 @@ def role_name(t: Texts, role: Role) -> str:
 
 def what_you_can_do(t: Texts, member: Member) -> str:
     """Return the role-aware list of commands."""
-    parts = [t("help.staff")]
+    parts = [t("help.staff") + "\n" + t("help.lessons")]
     if member.role in (Role.MANAGER, Role.OFFICER, Role.ADMIN):
         parts.append(t("help.leads"))
+    if member.role in (Role.MANAGER, Role.OFFICER):
+        parts.append(t("help.incident"))
+    if member.role is Role.OFFICER:
+        parts.append(t("help.drill"))
     if member.role in (Role.MANAGER, Role.ADMIN):
         parts.append(t("help.invite"))
     parts.append(t("help.common"))

@@ -29,8 +29,9 @@ from conversations.flows import common, drafts
 from conversations.flows.base import Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT
 from conversations.i18n import Raw, Texts
-from conversations.render import keyboards
-from conversations.render.formatting import day
+from conversations.render import crisis, keyboards
+from conversations.render import visit as visit_render
+from conversations.render.formatting import day, place_label, places_label
 from conversations.render.trip import risk_text, trip_summary
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Trip, earliest_today
@@ -68,7 +69,8 @@ _user_data = drafts.store
 
 def _trip_item(t: Texts, trip: Trip) -> str:
     legs = "\n".join(
-        t("trip.summary.leg", place=leg.place.label(), start=day(leg.start, t.language),
+        t("trip.summary.leg", place=place_label(leg.place, t.language),
+          start=day(leg.start, t.language),
           end=day(leg.end, t.language))
         for leg in trip.legs
     )
@@ -104,7 +106,7 @@ async def end_trip(update: Update, context: BotContext) -> int:
     if trip is None:
         await update.effective_message.reply_html(t("endtrip.none"))
         return ConversationHandler.END
-    places = ", ".join(leg.place.label() for leg in trip.legs)
+    places = places_label(trip.legs, t.language)
     await update.effective_message.reply_html(
         t("endtrip.confirm", places=places, start=day(trip.start, t.language),
           end=day(trip.end, t.language)),
@@ -126,7 +128,7 @@ async def end_confirmed(update: Update, context: BotContext) -> int:
         await context.bot.send_message(chat, t("endtrip.not_now"), parse_mode="HTML")
         return ConversationHandler.END
     _user_data(context)[ENDTRIP] = {"trip_id": ended.trip.id, "what": ""}
-    places = ", ".join(leg.place.label() for leg in ended.trip.legs)
+    places = places_label(ended.trip.legs, t.language)
     await context.bot.send_message(chat, t("endtrip.ended", places=places), parse_mode="HTML")
     if ended.open_alerts:
         await context.bot.send_message(
@@ -239,9 +241,18 @@ PLACE = common.PlaceQuestion(
     pick="risk.pick", button="risk:pick:", longest=MAX_PLACE)
 
 
-async def _render_risk(context: BotContext, place: Place) -> str:
+async def _render_risk(context: BotContext, place: Place,
+                       pin: tuple[float, float] | None = None) -> str:
+    """The place's risk, and colleagues' client safety notes within 300 m of it (or the pin)."""
     assessment = await context.services.risk.assess_place(place)
-    return risk_text(context.t, place, assessment, context.services.clock.now())
+    text = risk_text(context.t, place, assessment, context.services.clock.now())
+    notes = await context.services.visits.notes_for("", pin or (place.lat, place.lon))
+    if notes:
+        text += "\n\n" + visit_render.notes_block(context.t, notes, "risk.notes_head")
+    lessons = await context.services.lessons.near(place)  # anonymised, DESIGN.md §12
+    if lessons:
+        text += "\n\n" + crisis.lessons_near(context.t, len(lessons), place.name)
+    return text
 
 
 async def risk_command(update: Update, context: BotContext) -> int:
@@ -281,9 +292,10 @@ async def risk_pin(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message
     place = await common.pinned_place(update, context)
-    if place is None:
+    if place is None or message.location is None:
         return RiskAsk.PLACE
-    await message.reply_html(await _render_risk(context, place),
+    pin = (message.location.latitude, message.location.longitude)
+    await message.reply_html(await _render_risk(context, place, pin),
                              reply_markup=ReplyKeyboardRemove())
     return ConversationHandler.END
 

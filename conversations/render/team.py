@@ -10,6 +10,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from conversations.i18n import Texts
+from conversations.render import crisis
 from conversations.render.formatting import (
     bounded,
     day,
@@ -18,6 +19,7 @@ from conversations.render.formatting import (
     map_link,
     month,
     percent,
+    place_label,
 )
 from fieldbot.domain import board
 from fieldbot.domain.board import Entry
@@ -43,7 +45,7 @@ def _entry(t: Texts, e: Entry, now: datetime) -> str:
     lang = t.language
     lines = [t("team.entry.head", state=t(f"team.state.{e.state.value}"), name=e.name)]
     if e.trip is not None and e.leg is not None:
-        lines.append(t("team.entry.where", place=e.leg.place.label(),
+        lines.append(t("team.entry.where", place=place_label(e.leg.place, lang),
                        local=local_time(now, e.leg.place.tz_name, lang)))
         lines.append(t("team.entry.dates", start=day(e.trip.start, lang),
                        end=day(e.trip.end, lang)))
@@ -60,6 +62,11 @@ def _entry(t: Texts, e: Entry, now: datetime) -> str:
         tz = e.leg.place.tz_name if e.leg is not None else "UTC"
         lines.append(t("team.entry.location", link=map_link(lat, lon),
                        at=local_time(at, tz, lang)))
+    if e.visit is not None:
+        who = (t("team.visit.with", companion=e.visit.companion) if e.visit.companion
+               else t("team.visit.alone"))
+        lines.append(t("team.visit", ends=local_time(e.visit.ends_at, e.visit.tz_name, lang),
+                       who=who))
     if e.next_deadline is not None and e.next_deadline_tz is not None:
         lines.append(t("team.entry.deadline",
                        deadline=local_time(e.next_deadline, e.next_deadline_tz, lang)))
@@ -99,7 +106,7 @@ def board_markup(t: Texts, b: TeamBoard, number: int) -> InlineKeyboardMarkup:
 # --- /alerts ----------------------------------------------------------------------------------
 
 
-def _alert(t: Texts, v: AlertView) -> str:
+def _alert(t: Texts, v: AlertView, now: datetime) -> str:
     lang = t.language
     lines = [t("alerts.entry.head", alert=v.label, kind=t(f"alerts.kind.{v.kind.value}"),
                name=v.subject_name, team=team_name(t, v.subject_team)),
@@ -107,8 +114,13 @@ def _alert(t: Texts, v: AlertView) -> str:
     if v.tier is None:
         lines.append(t("alerts.entry.not_started"))
     else:
-        lines.append(t("alerts.entry.step", step=v.step_index + 1,
-                       tier=t(f"alerts.tier.{int(v.tier)}"), attempt=v.attempt or 1))
+        ago = now - (v.told_at or now)
+        tier = t(f"alerts.tier.{int(v.tier)}")
+        lines.append(t("alerts.entry.step", tier=tier, ago=duration(ago, lang))
+                     if ago >= timedelta(minutes=1) else t("alerts.entry.step_now", tier=tier))
+    if v.next_tier is not None and v.next_at is not None:
+        lines.append(t("alerts.entry.next", tier=t(f"alerts.tier.{int(v.next_tier)}"),
+                       at=local_time(v.next_at, v.tz_name, lang)))
     if v.acked_at is not None:
         lines.append(t("alerts.entry.acked", name=v.acked_by_name or "?",
                        at=local_time(v.acked_at, v.tz_name, lang)))
@@ -117,11 +129,11 @@ def _alert(t: Texts, v: AlertView) -> str:
     return "\n".join(lines)
 
 
-def alerts_text(t: Texts, views: list[AlertView]) -> str:
+def alerts_text(t: Texts, views: list[AlertView], now: datetime) -> str:
     if not views:
         return t("alerts.none")
     # SOS first, then the oldest (the service's order): what is cut is the least urgent
-    shown = bounded([_alert(t, v) for v in views], lambda more: t("alerts.more", count=more),
+    shown = bounded([_alert(t, v, now) for v in views], lambda more: t("alerts.more", count=more),
                     most=MAX_ALERTS_SHOWN, sep="\n\n")
     return "\n\n".join([t("alerts.head", count=len(views)), *shown])
 
@@ -151,10 +163,17 @@ def report_text(t: Texts, p: dict[str, Any]) -> str:
                        worst=duration(timedelta(seconds=p["worst_ack"]), lang)))
     else:
         lines.append(t("report.ack_none"))
+    if p.get("visits"):
+        lines.append(t("report.visits", visits=p["visits"],
+                       alone=p.get("visits_alone_after_dark", 0),
+                       alerts=p.get("visit_alerts", 0)))
     hazards = p.get("hazards")
     if hazards is not None:
         counts = {SEVERITY_NAMES[s]: hazards.get(str(s), 0) for s in SEVERITIES}
         lines.append(t("report.hazards", **counts))
+    drills = crisis.report_drills(t, p)
+    if drills is not None:
+        lines.append(drills)
     return "\n".join(lines)
 
 

@@ -25,13 +25,18 @@ from conversations.flows import (
     alerts,
     checkin,
     contacts,
+    drill,
     hazard,
+    incident,
     invite,
+    lessons,
     privacy,
     reachability,
+    review,
     start,
     team,
     trip,
+    visit,
 )
 from conversations.flows import base as flows
 from conversations.render import menus
@@ -127,7 +132,12 @@ def install_handlers(app: FieldbotApp) -> None:
     trip.register(app)  # before checkin: a pin mid-/trip or mid-/risk is a destination
     hazard.register(app)  # before checkin too: a pin mid-/hazard is its location
     contacts.register(app)  # before checkin: a number or code typed is the answer asked for
+    visit.register(app)  # before checkin too: a pin mid-/visit is the visit's place
+    incident.register(app)  # before checkin (its text is an answer) and the alerts' Resolve
+    review.register(app)
     checkin.register(app)
+    lessons.register(app)
+    drill.register(app)
     alerts.register(app)
     team.register(app)
     privacy.register(app)
@@ -154,7 +164,7 @@ async def _post_init(app: FieldbotApp) -> None:
         services.reach.wake = lambda: scheduler.wake_at(services.clock.now())
         if services.settings.advisory_refresh:
             app.job_queue.run_repeating(
-                _refresh_advisories, interval=timedelta(days=1), first=timedelta(minutes=1),
+                _refresh_advisories, interval=timedelta(days=1), first=timedelta(seconds=10),
                 name="advisory-refresh", job_kwargs={"misfire_grace_time": 3600, "coalesce": True},
             )
         app.job_queue.run_repeating(  # acts once a month, early on the 1st (UTC)
@@ -171,7 +181,9 @@ async def _post_init(app: FieldbotApp) -> None:
 
 
 async def _refresh_advisories(context: BotContext) -> None:
-    """The daily online refresh of the official advisory feeds (opt-in)."""
+    """The online refresh of the official advisory feeds, soon after start and then daily
+    (FIELDBOT_ADVISORY_REFRESH=false turns it off). A feed that fails keeps its last good
+    copy and is tried again the next day."""
     services = context.bot_data.services
     loader = AdvisoryService(services.advisories, services.clock)
     async with httpx.AsyncClient(headers={"User-Agent": "fieldbot/0.1"}) as client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,14 @@ from telegram.ext import ExtBot
 
 from conversations.i18n import Raw, Texts
 from conversations.render import contacts as contacts_render
+from conversations.render import crisis as crisis_render
 from conversations.render import hazard as hazard_render
 from conversations.render import keyboards
 from conversations.render import team as team_render
-from conversations.render.formatting import day, local_time, map_link
+from conversations.render import visit as visit_render
+from conversations.render.formatting import day, local_time, map_link, places_label
 from fieldbot.domain.ladder import AlertKind, Tier
+from fieldbot.domain.places import Place
 from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import TripStatus
 from fieldbot.services.enrolment import EnrolmentService
@@ -43,6 +47,19 @@ Rendered = (tuple[str, InlineKeyboardMarkup | None, bool]
             | tuple[str, InlineKeyboardMarkup | None, bool, Path | None])
 
 
+def _places(params: dict[str, Any], language: str) -> str:
+    """The trip's places in the reader's language (rows from before name them in English)."""
+    if "named_places" in params:
+        return places_label([_Named(Place.from_named(n)) for n in params["named_places"]],
+                            language)
+    return ", ".join(params.get("places", []))
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    place: Place
+
+
 class TelegramMessenger:
     def __init__(
         self, bot: ExtBot[Any], enrolment: EnrolmentService, trips: TripService,
@@ -63,7 +80,11 @@ class TelegramMessenger:
             "erasure_notice": self._erasure_notice,
             "trip_report": self._trip_report,
             "resolved": self._resolved,
-            "all_clear": lambda t, p: (t("alert.all_clear", **p), None, False),
+            "all_clear": lambda t, p: (t("alert.all_clear.visit" if p.get("kind") == "visit"
+                                         else "alert.all_clear", **p), None, False),
+            "sos_seen": lambda t, p: (t("sos.seen", **p), None, False),
+            "sos_closed": lambda t, p: (t("sos.closed", **p), None, False),
+            "sos_mistake": lambda t, p: (t("sos.mistake_notice", **p), None, False),
             "sos_receipt": lambda t, p: (t("sos.sent" if p.get("created") else "sos.already"),
                                          None, False),
             "skip_notice": self._skip_notice,
@@ -77,6 +98,8 @@ class TelegramMessenger:
         self._renderers.update(hazard_render.RENDERERS)
         self._renderers.update(team_render.RENDERERS)
         self._renderers.update(contacts_render.RENDERERS)
+        self._renderers.update(visit_render.RENDERERS)
+        self._renderers.update(crisis_render.RENDERERS)
 
     async def deliver(self, message: OutboxMessage) -> Delivery:
         member = await self._enrolment.member(message.recipient)
@@ -90,6 +113,8 @@ class TelegramMessenger:
         else:
             rendered = self._renderers[message.kind](t, message.params)
         text, markup, protect, *photo = rendered
+        if message.params.get("drill"):  # a practice alert never reads like a real one
+            text = f"{t('drill.label')}\n{text}"
         try:
             if photo and photo[0] is not None:
                 sent = await self._send_photo(message.recipient, photo[0], text, markup, protect,
@@ -132,6 +157,10 @@ class TelegramMessenger:
                 keyboards.checkin(t, p.get("night_id")), False)
 
     def _alert_rep(self, t: Texts, p: dict[str, Any]) -> Rendered:
+        if p.get("kind") == AlertKind.VISIT.value and "visit" in p:
+            return visit_render.alert_rep(t, p)
+        if p.get("kind") == AlertKind.DRILL.value:
+            return crisis_render.drill_rep(t, p)
         text = t("checkin.urgent", alert=p["alert"], attempt=p["attempt"])
         return text, keyboards.checkin(t), False
 
@@ -150,7 +179,7 @@ class TelegramMessenger:
             lines.append(
                 t(
                     "alert.trip",
-                    places=", ".join(p["places"]),
+                    places=_places(p, t.language),
                     start=day(p["start"], t.language),
                     end=day(p["end"], t.language),
                 )
@@ -161,6 +190,8 @@ class TelegramMessenger:
                 )
             lines.append(t("alert.lodging", lodging=p["lodging"] or t("trip.lodging_unknown")))
             lines.append(t("alert.contact", name=p["contact_name"], phone=p["contact_phone"]))
+        if "visit" in p:
+            lines.extend(visit_render.alert_lines(t, p["visit"]))
         where = p.get("last_location")
         if where:
             lines.append(
@@ -189,7 +220,7 @@ class TelegramMessenger:
         what = "emergency" if kind is AlertKind.DURESS else kind.value
         text = t("alert.family", name=p["subject_name"],
                  what=Raw(t(f"alert.family.{what}", name=p["subject_name"])),
-                 places=", ".join(p.get("places", [])) or "—")
+                 places=_places(p, t.language) or "—")
         return text, None, True
 
     def _resolved(self, t: Texts, p: dict[str, Any]) -> Rendered:
@@ -222,7 +253,7 @@ class TelegramMessenger:
         return t("forgetme.manager_notice", trips=Raw("\n".join(lines))), None, False
 
     def _trip_report(self, t: Texts, p: dict[str, Any]) -> Rendered:
-        where = {"name": p["name"], "places": ", ".join(p["places"]),
+        where = {"name": p["name"], "places": _places(p, t.language),
                  "start": day(p["start"], t.language), "end": day(p["end"], t.language)}
         if not p["given"]:
             return t("endtrip.report_none", **where), None, True

@@ -23,7 +23,7 @@ from types import MappingProxyType
 from fieldbot.domain import ladder
 from fieldbot.domain.ladder import AlertKind, Step, Tier
 from fieldbot.domain.members import Member
-from fieldbot.domain.policy import Policy
+from fieldbot.domain.policy import EscalationPolicy, Policy
 from fieldbot.domain.roles import Role
 
 LATE_AFTER = timedelta(seconds=60)  # a ladder message sent later than this says it is late
@@ -75,6 +75,14 @@ def message_priority(kind: AlertKind, attempt: int) -> int:
     Telegram's 30 messages a second can carry), a new SOS must not wait behind the repeats of
     the older ones; a repeat never overtakes a more urgent kind."""
     return int(priority(kind)) + (1 if attempt == 1 else 0)
+
+
+def escalation(policy: Policy, kind: AlertKind, risk_level: int) -> EscalationPolicy:
+    """Return the ladder an alert of `kind` climbs: a visit's is the policy's [visit] section,
+    a night's depends on the trip's risk level."""
+    if kind is AlertKind.VISIT:
+        return policy.visit.escalation
+    return policy.escalation_for(risk_level)
 
 
 def is_late(was_due: datetime, now: datetime) -> bool:
@@ -205,7 +213,7 @@ def run(policy: Policy, state: Ladder, people: People, now: datetime) -> LadderR
     nobody is recorded and the next tier is taken at once; at the top there is nobody higher,
     and the tier's next repeat is waited for.
     """
-    esc, sos = policy.escalation_for(state.risk_level), policy.sos
+    esc, sos = escalation(policy, state.kind, state.risk_level), policy.sos
     kind, anchor = state.kind, state.anchor
     done = ladder.step_at(kind, esc, sos, anchor, state.step_index) if state.step_index >= 0 \
         else None

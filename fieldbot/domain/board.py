@@ -67,6 +67,15 @@ class LastCheckin:
 
 
 @dataclass(frozen=True, slots=True)
+class OnVisit:
+    """A client visit under way: until when (its zone), alone or with whom."""
+
+    ends_at: datetime
+    tz_name: str
+    companion: str  # '' alone
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One person on the board: who, which trip and where today, and how urgent."""
 
@@ -79,6 +88,7 @@ class Entry:
     next_deadline_tz: str | None
     last_checkin: LastCheckin | None
     last_location: tuple[float, float, datetime] | None
+    visit: OnVisit | None = None
 
 
 def board_state(
@@ -92,7 +102,8 @@ def board_state(
     kinds = [(a.kind, a.leads_alerted) for a in open_alerts]
     if any(kind in (AlertKind.SOS, AlertKind.DURESS) for kind, _ in kinds):
         return BoardState.SOS
-    missed = [leads for kind, leads in kinds if kind in (AlertKind.MISSED, AlertKind.EMERGENCY)]
+    missed = [leads for kind, leads in kinds
+              if kind in (AlertKind.MISSED, AlertKind.EMERGENCY, AlertKind.VISIT)]
     if any(missed):
         return BoardState.ALERT
     if missed or (tonight is not None and tonight.state in _UNSETTLED

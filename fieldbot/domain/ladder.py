@@ -19,6 +19,10 @@ The ladders (delays from the anchor; r = the policy's repeat interval):
 - EMERGENCY (the Nth consecutive missed night): REP at +0, EMERGENCY at +0, then EMERGENCY
   every r. "Both at once" is two steps due at the same instant rather than a step with two
   tiers, so that the tier -> recipients rule above has no exceptions.
+- VISIT: the MISSED ladder, with the delays of the policy's [visit] section counted from
+  the visit's expected end (the caller passes that section's ladder as `esc`).
+- DRILL (a practice alert, `/drill`): the MISSED ladder of the base policy, anchored when the
+  officer starts it; never the EMERGENCY tier, so no emergency contact ever hears of a drill.
 - SOS and DURESS: OFFICERS at +0, then OFFICERS every sos.repeat_every. No step of these
   ladders is REP; a DURESS alert must never be visible to the rep.
 
@@ -49,6 +53,8 @@ class AlertKind(StrEnum):
     EMERGENCY = "emergency"  # the Nth consecutive missed night
     SOS = "sos"
     DURESS = "duress"  # an SOS the rep must not see
+    VISIT = "visit"  # a client visit's expected end passed without "I'm done" (policy [visit])
+    DRILL = "drill"  # a practice alert (/drill): the real ladder, labelled DRILL, never counted
 
     @property
     def rep_may_see(self) -> bool:

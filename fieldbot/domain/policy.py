@@ -15,6 +15,8 @@ from datetime import time, timedelta
 from types import MappingProxyType
 from typing import Any
 
+from fieldbot.domain.crisis_policy import DrillPolicy, IncidentPolicy
+
 _DAY = timedelta(days=1)
 _ZERO = timedelta(0)
 LEVELS = range(1, 5)  # risk levels that may carry their own ladder; 0 (unknown) uses the base
@@ -240,6 +242,47 @@ class EmergencyContactPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class VisitPolicy:
+    """Client visits (DESIGN.md §11): the timer, the pairs rule after dark, the visit's own
+    short ladder (delays counted from the visit's expected end) and how long notes live."""
+
+    max_length: timedelta = timedelta(hours=8)
+    remind_before: timedelta = timedelta(minutes=10)
+    after_dark: tuple[time, time] = (time(19, 0), time(6, 0))  # local time at the visit place
+    extend_by: timedelta = timedelta(minutes=30)
+    max_extensions: int = 3
+    rep_reminders: tuple[timedelta, ...] = (timedelta(0), timedelta(minutes=5))
+    manager_after: timedelta = timedelta(minutes=10)
+    officers_after: timedelta = timedelta(minutes=20)
+    repeat_every: timedelta = timedelta(minutes=10)
+    notes_expire: timedelta = timedelta(days=365)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rep_reminders", tuple(self.rep_reminders))
+        object.__setattr__(self, "after_dark", tuple(self.after_dark))
+        for name in ("max_length", "extend_by", "notes_expire"):
+            value: timedelta = getattr(self, name)
+            if value <= _ZERO:
+                raise ValueError(f"{name} ({_fmt(value)}) must be positive")
+        if self.remind_before < _ZERO:
+            raise ValueError(f"remind_before ({_fmt(self.remind_before)}) must not be negative")
+        if len(self.after_dark) != 2 or any(t.tzinfo is not None for t in self.after_dark):
+            raise ValueError("after_dark must be two local times of day, [from, until]")
+        if isinstance(self.max_extensions, bool) or self.max_extensions < 0:
+            raise ValueError("max_extensions must be a whole number, 0 or more")
+        self.escalation  # noqa: B018 -- the ladder's own invariants, checked now
+
+    @property
+    def escalation(self) -> EscalationPolicy:
+        """Return the visit's ladder, in the shape every ladder has (no EMERGENCY streak)."""
+        return EscalationPolicy(
+            rep_reminders=self.rep_reminders, manager_after=self.manager_after,
+            officers_after=self.officers_after, repeat_every=self.repeat_every,
+            emergency_after_missed_nights=1,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """The whole policy; `per_level` holds complete ladders for risk levels that differ."""
 
@@ -251,6 +294,9 @@ class Policy:
     )
     channels: ChannelPolicy = field(default_factory=ChannelPolicy)
     emergency_contact: EmergencyContactPolicy = field(default_factory=EmergencyContactPolicy)
+    visit: VisitPolicy = field(default_factory=VisitPolicy)
+    incident: IncidentPolicy = field(default_factory=IncidentPolicy)  # [incident], DESIGN §12
+    drill: DrillPolicy = field(default_factory=DrillPolicy)  # [drill]
 
     def __post_init__(self) -> None:
         for level in self.per_level:

@@ -11,7 +11,13 @@ What counts, so that the figures mean the same to everyone who reads them:
 - time to acknowledge runs from the first message to a manager or officer to the first
   acknowledgement (a resolve without an acknowledgement counts as one); alerts closed by the
   rep's own late check-in before anyone acknowledged have no such time;
-- SOS counts SOS and duress alerts; false alarms are alerts resolved as "false alarm".
+- SOS counts SOS and duress alerts; false alarms are alerts resolved as "false alarm";
+- client visits belong to the month (UTC) in which they started; "alone after dark" is a
+  visit without a companion any part of which fell in the policy's dark hours, local time;
+  visit alerts are the alerts raised because a visit's expected end passed.
+- drills (DESIGN.md §12) are never alerts here: they are counted apart — drills held, the
+  share of people asked who answered, and the median and worst time from the drill's start
+  to the answer (the person's "I'm safe" or a lead's acknowledgement).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from fieldbot.domain.drills import DrillRecord, MonthDrills, month_drills
 from fieldbot.domain.ladder import AlertKind
 
 SEVERITIES = (1, 2, 3, 4)  # blue, yellow, orange, red
@@ -105,6 +112,13 @@ class HazardRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class VisitRecord:
+    team: str
+    started_at: datetime
+    alone_after_dark: bool
+
+
+@dataclass(frozen=True, slots=True)
 class MonthReport:
     month: Month
     team: str | None  # None: the whole organisation
@@ -120,6 +134,10 @@ class MonthReport:
     median_ack: timedelta | None
     worst_ack: timedelta | None
     hazards: dict[int, int] | None  # by severity; None: hazard reports are not recorded
+    visits: int = 0
+    visits_alone_after_dark: int = 0
+    visit_alerts: int = 0
+    drills: MonthDrills | None = None  # None: not counted (no drill records given)
 
     @property
     def checkin_rate(self) -> float | None:
@@ -140,6 +158,8 @@ def summarise(
     nights: Iterable[NightRecord],
     alerts: Iterable[AlertRecord],
     hazards: Iterable[HazardRecord] | None,
+    visits: Iterable[VisitRecord] = (),
+    drills: Iterable[DrillRecord] | None = None,
 ) -> MonthReport:
     """Aggregate the records of one month (of one team if `team` is not None)."""
 
@@ -148,8 +168,8 @@ def summarise(
 
     counted = [n for n in nights if ours(n.team) and month.contains_day(n.day)
                and n.state in ("checked_in", "skipped", "missed")]
-    raised = [a for a in alerts
-              if ours(a.team) and month.start <= a.created_at < month.end]
+    raised = [a for a in alerts if a.kind is not AlertKind.DRILL
+              and ours(a.team) and month.start <= a.created_at < month.end]
     waits = sorted(w for a in raised if (w := _ack_time(a)) is not None)
     by_severity: dict[int, int] | None = None
     if hazards is not None:
@@ -157,6 +177,7 @@ def summarise(
         for h in hazards:
             if ours(h.team) and month.start <= h.created_at < month.end:
                 by_severity[h.severity] = by_severity.get(h.severity, 0) + 1
+    started = [v for v in visits if ours(v.team) and month.start <= v.started_at < month.end]
     return MonthReport(
         month=month,
         team=team,
@@ -172,6 +193,10 @@ def summarise(
         median_ack=_median(waits),
         worst_ack=waits[-1] if waits else None,
         hazards=by_severity,
+        visits=len(started),
+        visits_alone_after_dark=sum(v.alone_after_dark for v in started),
+        visit_alerts=sum(a.kind is AlertKind.VISIT for a in raised),
+        drills=None if drills is None else month_drills(drills, month.start, month.end, team),
     )
 
 
@@ -186,13 +211,19 @@ def by_team(
     nights: Sequence[NightRecord],
     alerts: Sequence[AlertRecord],
     hazards: Sequence[HazardRecord] | None,
+    visits: Sequence[VisitRecord] = (),
+    drills: Sequence[DrillRecord] | None = None,
 ) -> list[MonthReport]:
     """Return one report per team that has anything this month, then the organisation's."""
     teams = {n.team for n in nights if month.contains_day(n.day)}
-    teams |= {a.team for a in alerts if month.start <= a.created_at < month.end}
+    teams |= {a.team for a in alerts if month.start <= a.created_at < month.end
+              and a.kind is not AlertKind.DRILL}
+    teams |= {d.team for d in drills or () if d.team and month.start <= d.started < month.end}
     teams |= {h.team for h in hazards or () if month.start <= h.created_at < month.end}
-    rows = [summarise(month, team, nights, alerts, hazards) for team in sorted(teams)]
-    rows.append(summarise(month, None, nights, alerts, hazards))
+    teams |= {v.team for v in visits if month.start <= v.started_at < month.end}
+    rows = [summarise(month, team, nights, alerts, hazards, visits, drills)
+            for team in sorted(teams)]
+    rows.append(summarise(month, None, nights, alerts, hazards, visits, drills))
     return rows
 
 
@@ -202,6 +233,8 @@ CSV_FIELDS = (
     "month", "team", "trips", "nights", "checked_in", "skipped", "missed", "checkin_rate",
     "alerts", "false_alarms", "sos", "acknowledged", "median_ack_seconds", "worst_ack_seconds",
     *(f"hazards_{SEVERITY_NAMES[s]}" for s in SEVERITIES),
+    "visits", "visits_alone_after_dark", "visit_alerts",
+    "drills", "drill_participation", "drill_median_ack_seconds", "drill_worst_ack_seconds",
 )
 ALL_LABEL = "ALL"
 
@@ -233,6 +266,17 @@ def csv_row(report: MonthReport) -> dict[str, str]:
         row[f"hazards_{SEVERITY_NAMES[s]}"] = (
             "" if report.hazards is None else str(report.hazards.get(s, 0))
         )
+    row["visits"] = str(report.visits)
+    row["visits_alone_after_dark"] = str(report.visits_alone_after_dark)
+    row["visit_alerts"] = str(report.visit_alerts)
+    drills = report.drills
+    share = drills.participation if drills else None
+    row.update({
+        "drills": "" if drills is None else str(drills.held),
+        "drill_participation": "" if share is None else f"{share:.3f}",
+        "drill_median_ack_seconds": _seconds(drills.median if drills else None),
+        "drill_worst_ack_seconds": _seconds(drills.worst if drills else None),
+    })
     return row
 
 
@@ -256,4 +300,15 @@ def as_params(report: MonthReport, complete: bool) -> dict[str, Any]:
         "worst_ack": None if report.worst_ack is None else report.worst_ack.total_seconds(),
         "hazards": None if report.hazards is None
         else {str(s): n for s, n in sorted(report.hazards.items())},
+        "visits": report.visits,
+        "visits_alone_after_dark": report.visits_alone_after_dark,
+        "visit_alerts": report.visit_alerts,
+        "drills": None if report.drills is None else {
+            "held": report.drills.held, "asked": report.drills.asked,
+            "answered": report.drills.answered,
+            "median": None if report.drills.median is None
+            else report.drills.median.total_seconds(),
+            "worst": None if report.drills.worst is None
+            else report.drills.worst.total_seconds(),
+        },
     }

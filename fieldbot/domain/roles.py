@@ -15,6 +15,7 @@ class Role(StrEnum):
 # Each command's minimum set of roles. Anything not listed here is denied (deny by default).
 _EVERYONE = frozenset(Role)
 _LEADS = frozenset({Role.MANAGER, Role.OFFICER, Role.ADMIN})
+_OFFICERS = frozenset({Role.OFFICER})
 
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "start": _EVERYONE,
@@ -26,6 +27,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "endtrip": _EVERYONE,
     "checkin": _EVERYONE,
     "sos": _EVERYONE,
+    "visit": _EVERYONE,
+    "done": _EVERYONE,
     "risk": _EVERYONE,
     "hazard": _EVERYONE,
     "points": _EVERYONE,
@@ -39,6 +42,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "approve": _LEADS,
     "escalation": _LEADS,
     "invite": _LEADS,
+    # Crisis response (DESIGN.md §12): incidents for officers and managers (admins configure,
+    # they do not run incidents), lessons for everyone (anonymised), drills for officers.
+    "incident": frozenset({Role.MANAGER, Role.OFFICER}),
+    "incidents": frozenset({Role.MANAGER, Role.OFFICER}),
+    "review": frozenset({Role.MANAGER, Role.OFFICER}),
+    "lessons": _EVERYONE,
+    "drill": _OFFICERS,
+    "drillsafe": _EVERYONE,  # the person's own answer to a drill
 }
 
 

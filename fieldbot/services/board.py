@@ -11,19 +11,20 @@ from datetime import datetime, timedelta
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
+from fieldbot.domain import alerts as alert_rules
 from fieldbot.domain import board, ladder
-from fieldbot.domain.board import BoardState, Entry, OpenAlert, Tonight
+from fieldbot.domain.board import BoardState, Entry, OnVisit, OpenAlert, Tonight
 from fieldbot.domain.ladder import AlertKind, Tier
 from fieldbot.domain.members import Member
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.roles import Role
-from fieldbot.storage import alerts, audit, trips, users
+from fieldbot.storage import alerts, audit, trips, users, visits
 from fieldbot.storage import board as store
 from fieldbot.storage.alerts import AlertRow
 from fieldbot.storage.db import Database, Tx
 
 _SOS_KINDS = (AlertKind.SOS, AlertKind.DURESS)
-_ALL_KINDS = tuple(AlertKind)
+_ALL_KINDS = tuple(k for k in AlertKind if k is not AlertKind.DRILL)  # a drill is no alert
 
 
 class BoardAccessError(Exception):
@@ -58,6 +59,9 @@ class AlertView:
     attempt: int | None
     acked_by_name: str | None
     acked_at: datetime | None
+    told_at: datetime | None = None  # when the current step went out
+    next_tier: Tier | None = None  # who is told next, unless someone acknowledges first
+    next_at: datetime | None = None
 
 
 class BoardService:
@@ -116,7 +120,8 @@ class BoardService:
         for a in await alerts.open_alerts_for(conn, user_id, _ALL_KINDS):
             if board.visible_alert(viewer.id, user_id, a.kind):
                 signals.append(OpenAlert(a.kind, await store.leads_alerted(conn, a.id)))
-        if trip is None and not signals:
+        on_visit = await visits.open_for(conn, user_id, cipher=self._cipher)
+        if trip is None and not signals and on_visit is None:
             return None  # planned, not under way: not on the board yet
         upcoming = await alerts.next_night(conn, user_id, now)
         tonight = Tonight(night.deadline, night.state) if night is not None else None
@@ -131,6 +136,8 @@ class BoardService:
             next_deadline_tz=upcoming.tz_name if upcoming else None,
             last_checkin=await store.last_checkin(conn, user_id),
             last_location=await alerts.last_location(conn, user_id, cipher=self._cipher),
+            visit=OnVisit(on_visit.ends_at, on_visit.tz_name, on_visit.companion)
+            if on_visit is not None else None,
         )
 
     async def open_alerts(self, viewer: Member) -> list[AlertView]:
@@ -157,22 +164,30 @@ class BoardService:
                  if a.acked_by is not None else None)
         trip = (await trips.get(conn, a.trip_id, cipher=self._cipher)
                 if a.trip_id is not None else None)
-        step = None
+        visit = (await visits.of_alert(conn, a.id, cipher=self._cipher)
+                 if a.kind is AlertKind.VISIT else None)
+        step = coming = None
+        esc = alert_rules.escalation(self._policy, a.kind, a.risk_level)
         if a.step_index >= 0:
-            esc = self._policy.escalation_for(a.risk_level)
             step = ladder.step_at(a.kind, esc, self._policy.sos, a.anchor, a.step_index)
+        if a.acked_by is None and a.next_due_at is not None:
+            coming = ladder.step_at(a.kind, esc, self._policy.sos, a.anchor, a.step_index + 1)
         return AlertView(
             id=a.id, label=a.label, kind=a.kind, state=a.state,
             subject_id=a.user_id,
             subject_name=subject.name if subject else "?",
             subject_team=subject.team if subject else "",
             anchor=a.anchor,
-            tz_name=trip.legs[0].place.tz_name if trip and trip.legs else "UTC",
+            tz_name=trip.legs[0].place.tz_name if trip and trip.legs else (
+                visit.tz_name if visit else "UTC"),
             step_index=a.step_index,
             tier=step.tier if step else None,
             attempt=step.attempt if step else None,
             acked_by_name=acker.name if acker else (None if a.acked_by is None else "?"),
             acked_at=a.acked_at,
+            told_at=step.due_at if step else None,
+            next_tier=coming.tier if coming else None,
+            next_at=a.next_due_at if coming else None,
         )
 
 

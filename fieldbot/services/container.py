@@ -21,10 +21,14 @@ from fieldbot.policy_file import load_policy
 from fieldbot.services.board import BoardService
 from fieldbot.services.checkins import CheckinService
 from fieldbot.services.contacts import ContactService
+from fieldbot.services.drills import DrillService
 from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.escalation import EscalationService
 from fieldbot.services.hazards import HazardService, VerifiedHazards
 from fieldbot.services.inbox import UpdateInbox
+from fieldbot.services.incident_deadlines import IncidentDeadlines
+from fieldbot.services.incidents import IncidentService
+from fieldbot.services.lessons import LessonService
 from fieldbot.services.outbox import Messenger, OutboxSender
 from fieldbot.services.photos import PhotoStore
 from fieldbot.services.privacy import PrivacyService
@@ -33,6 +37,7 @@ from fieldbot.services.report import ReportService
 from fieldbot.services.risk import RiskService
 from fieldbot.services.sweeper import Sweeper
 from fieldbot.services.trips import TripService
+from fieldbot.services.visits import VisitService
 from fieldbot.storage import contacts as contact_points
 from fieldbot.storage import outbox
 from fieldbot.storage.advisories import AdvisoryStore
@@ -69,6 +74,10 @@ class Services:
     channels: Channels  # the adapters beyond Telegram this deployment has
     contacts: ContactService
     reach: ReachService
+    visits: VisitService
+    incidents: IncidentService  # crisis response, DESIGN.md §12
+    lessons: LessonService
+    drills: DrillService
     sender: OutboxSender | None = field(default=None)
 
     async def open(self) -> None:
@@ -164,6 +173,8 @@ def build_services(
     sweeper = Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file,
                       contacts=contacts)
     sweeper.checks.append(reach.check_telegram)
+    drills = DrillService(db, clock, policy, cipher, escalation)
+    sweeper.lifecycles += [IncidentDeadlines(db, clock, policy, cipher), drills]
     return Services(
         settings=settings,
         clock=clock,
@@ -186,6 +197,10 @@ def build_services(
         channels=channels,
         contacts=contacts,
         reach=reach,
+        incidents=IncidentService(db, clock, policy, cipher, escalation),
+        lessons=LessonService(db, cipher),
+        drills=drills,
+        visits=VisitService(db, clock, policy, escalation, cipher, settings.default_tz),
     )
 
 

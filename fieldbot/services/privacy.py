@@ -23,12 +23,13 @@ from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
 from fieldbot.services.photos import FOLDER as PHOTO_FOLDER
 from fieldbot.services.photos import seal_stored
-from fieldbot.storage import alerts, audit, contacts, outbox, trips, users
+from fieldbot.storage import alerts, audit, contacts, outbox, trips, users, visits
 from fieldbot.storage import privacy as store
 from fieldbot.storage.audit import AuditEntry
 from fieldbot.storage.codec import parse_ts, ts
 from fieldbot.storage.db import Database, Tx
 from fieldbot.storage.privacy import CANARY, Erased, Purged
+from fieldbot.storage.visits import NoteRow
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ class PersonalData:
     audit_entries: int
     retention: timedelta
     contacts: ContactPoints = ContactPoints()
+    visits: int = 0
+    notes: tuple[NoteRow, ...] = ()  # the client safety notes they left that are still shown
+    note_count: int = 0  # all of those (`notes` shows the newest few)
 
 
 class ErasureRefused(Exception):
@@ -296,6 +300,14 @@ class PrivacyService:
                 audit_entries=await audit.count_about(conn, user_id, hide_duress=True),
                 retention=self._retention,
                 contacts=await contacts.get(conn, user_id, self._cipher),
+                visits=await count(conn, "SELECT COUNT(*) FROM visits WHERE user_id = ?",
+                                   user_id),
+                notes=tuple(await visits.notes_by(conn, user_id, self._clock.now(),
+                                                  cipher=self._cipher)),
+                note_count=await count(
+                    conn, "SELECT COUNT(*) FROM visit_notes WHERE author_id = ?"
+                    " AND removed_at IS NULL AND expires_at > ?", user_id,
+                    ts(self._clock.now())),
             )
 
     # --- erasure ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from fieldbot.domain.report import Month, MonthReport
 from fieldbot.domain.roles import Role
 from fieldbot.storage import audit, kv, outbox, users
 from fieldbot.storage import board as store
+from fieldbot.storage import drills as drill_store
 from fieldbot.storage.db import Database, Tx
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,9 @@ class ReportService:
             nights = await store.month_nights(conn, month)
             alerts = await store.month_alerts(conn, month)
             hazards = await store.month_hazards(conn, month)
-        return report.by_team(month, nights, alerts, hazards)
+            visits = await store.month_visits(conn, month)
+            drills = await drill_store.month_records(conn, month)
+        return report.by_team(month, nights, alerts, hazards, visits, drills)
 
     async def export(self, month: Month, out: Path, actor: int | None = None) -> Exported:
         """Write the month's table as CSV and a PNG chart into `out`; the export is audited."""
@@ -117,7 +120,9 @@ async def _summary(conn: Tx, month: Month, team: str | None) -> MonthReport:
     nights = await store.month_nights(conn, month)
     alerts = await store.month_alerts(conn, month)
     hazards = await store.month_hazards(conn, month)
-    return report.summarise(month, team, nights, alerts, hazards)
+    visits = await store.month_visits(conn, month)
+    drills = await drill_store.month_records(conn, month)
+    return report.summarise(month, team, nights, alerts, hazards, visits, drills)
 
 
 def write_csv(rows: list[MonthReport], path: Path) -> None:
@@ -166,6 +171,10 @@ def write_chart(rows: list[MonthReport], path: Path) -> None:
             values.append(total.hazards.get(severity, 0))
             colours.append({"blue": "#1e88e5", "yellow": "#fdd835", "orange": "#fb8c00",
                             "red": "#e53935"}[name])
+    if total.drills is not None:  # practice alerts, never among the alerts above
+        names.append("drills")
+        values.append(total.drills.held)
+        colours.append("#6a1b9a")
     right.barh(names, values, color=colours)
     right.invert_yaxis()
     right.set_xlim(0, max(1, *values))
@@ -176,5 +185,18 @@ def write_chart(rows: list[MonthReport], path: Path) -> None:
         f"fieldbot safety summary {total.month}: check-in rate "
         f"{'n/a' if rate is None else f'{rate:.0%}'}, median time to acknowledge "
         f"{'n/a' if median is None else f'{median.total_seconds() / 60:.0f} min'}"
+        + _drill_title(total)
     )
     fig.savefig(path, format="png", dpi=100)
+
+
+def _drill_title(total: MonthReport) -> str:
+    """The drills' KPIs for the chart's title: participation, median and worst answer."""
+    drills = total.drills
+    if drills is None or not drills.held:
+        return ""
+    share, median, worst = drills.participation, drills.median, drills.worst
+    return (f"\ndrills {drills.held}: participation "
+            f"{'n/a' if share is None else f'{share:.0%}'}, time to acknowledge median "
+            f"{'n/a' if median is None else f'{median.total_seconds() / 60:.0f} min'}, worst "
+            f"{'n/a' if worst is None else f'{worst.total_seconds() / 60:.0f} min'}")

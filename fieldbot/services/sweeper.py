@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from fieldbot.clock import Clock
 from fieldbot.services.contacts import ContactService
@@ -24,6 +25,17 @@ MAX_TICK_ROUNDS = 5
 MAX_SWEEP_BATCHES = 40
 TICK_SECONDS = 30.0  # one tick's work budget; what is left is due at once (the next tick)
 UNRECORDED_WARN_EVERY = timedelta(hours=1)
+
+log = logging.getLogger(__name__)
+
+
+class Lifecycle(Protocol):
+    """Another lifecycle the tick drives besides nights and alerts (incident deadlines,
+    drills): its due work, and when it is next due."""
+
+    async def sweep(self) -> int: ...
+
+    async def next_due(self) -> datetime | None: ...
 
 
 class Sweeper:
@@ -45,6 +57,7 @@ class Sweeper:
         self._contacts = contacts
         self.sender: OutboxSender | None = None  # set once the bot exists
         self.checks: list[Callable[[], Awaitable[None]]] = []  # e.g. "is Telegram down?"
+        self.lifecycles: list[Lifecycle] = []  # swept once a tick, before the first drain
         # When each alert's unrecordable failure was last told to the admins (in memory: the
         # database is what failed).
         self._warned: dict[int, datetime] = {}
@@ -64,6 +77,13 @@ class Sweeper:
         for check in self.checks:
             await check()
         give_up_at = time.monotonic() + TICK_SECONDS  # a work budget, not a wall-clock time
+        for lifecycle in self.lifecycles:
+            try:
+                await lifecycle.sweep()
+            except Exception:
+                # An incident's reminder or a drill's end must never hold up a missed
+                # check-in or an SOS: logged, tried again next tick.
+                log.exception("sweep of %s failed", type(lifecycle).__name__)
         for _ in range(MAX_TICK_ROUNDS):
             # Everything due is turned into outbox rows before sending, so the outbox can
             # put SOS first across the whole backlog rather than within one batch; each
@@ -76,10 +96,16 @@ class Sweeper:
                     break
             if self.sender is not None:
                 await self.sender.drain()
-            due = await self._escalation.next_due()
+            due = await self._next_due()
             if due is None or due > self._clock.now() or time.monotonic() > give_up_at:
                 return due
-        return await self._escalation.next_due()
+        return await self._next_due()
+
+    async def _next_due(self) -> datetime | None:
+        found = [await self._escalation.next_due()]
+        found += [await lifecycle.next_due() for lifecycle in self.lifecycles]
+        due = [d for d in found if d is not None]
+        return min(due) if due else None
 
     async def _remind_contacts(self) -> None:
         """The weekly "no confirmed phone" reminder; it must never stop the sweep."""

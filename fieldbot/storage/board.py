@@ -10,7 +10,7 @@ from datetime import date
 
 from fieldbot.domain.board import LastCheckin
 from fieldbot.domain.ladder import AlertKind
-from fieldbot.domain.report import AlertRecord, HazardRecord, Month, NightRecord
+from fieldbot.domain.report import AlertRecord, HazardRecord, Month, NightRecord, VisitRecord
 from fieldbot.storage.codec import day, opt_ts, parse_ts, ts
 from fieldbot.storage.db import Tx
 
@@ -23,13 +23,16 @@ async def teams(conn: Tx) -> list[str]:
 async def traveller_ids(
     conn: Tx, team: str, ending_on_or_after: date
 ) -> list[int]:
-    """Members of `team` with an approved trip not over yet, or with an alert still open."""
+    """Members of `team` with an approved trip not over yet, an alert still open, or a client
+    visit under way."""
     async with conn.execute(
         "SELECT u.id FROM users u WHERE u.team = ? AND ("
         " EXISTS (SELECT 1 FROM trips t WHERE t.user_id = u.id AND t.status = 'approved'"
         "         AND (SELECT MAX(end_date) FROM legs WHERE trip_id = t.id) >= ?)"
         " OR EXISTS (SELECT 1 FROM alerts a WHERE a.user_id = u.id"
         "            AND a.state IN ('open', 'acknowledged'))"
+        " OR EXISTS (SELECT 1 FROM visits v WHERE v.user_id = u.id"
+        "            AND v.state IN ('active', 'reminded', 'overdue'))"
         ") ORDER BY u.id",
         (team, ending_on_or_after.isoformat()),
     ) as cur:
@@ -118,4 +121,20 @@ async def month_hazards(conn: Tx, month: Month) -> list[HazardRecord] | None:
         (ts(month.start), ts(month.end)),
     ) as cur:
         return [HazardRecord(r["team"], int(r["severity"]), parse_ts(r["created_at"]))
+                for r in await cur.fetchall()]
+
+
+async def month_visits(conn: Tx, month: Month) -> list[VisitRecord]:
+    """Client visits started in the month (a database from before visits has none)."""
+    async with conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'visits'"
+    ) as cur:
+        if await cur.fetchone() is None:
+            return []
+    async with conn.execute(
+        "SELECT team, started_at, alone AND after_dark AS dark FROM visits"
+        " WHERE started_at >= ? AND started_at < ?",
+        (ts(month.start), ts(month.end)),
+    ) as cur:
+        return [VisitRecord(r["team"], parse_ts(r["started_at"]), bool(r["dark"]))
                 for r in await cur.fetchall()]

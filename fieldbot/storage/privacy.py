@@ -26,6 +26,10 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("hazards", ("description", "point", "place")),
     ("contacts", ("phone", "email")),
     ("contact_codes", ("target",)),
+    ("visits", ("client", "place", "point", "companion")),
+    ("visit_notes", ("client", "place", "point", "body")),
+    ("incidents", ("place", "people", "description", "review")),
+    ("lessons", ("place", "cause", "measures")),
 )
 # Encrypted values kept in the vault: the canary, the audit log's MAC key and the contact
 # points' blind index key.
@@ -190,11 +194,11 @@ async def has_table(conn: Tx, name: str) -> bool:
 async def open_alert_ids(
     conn: Tx, user_id: int, *, hide_duress: bool = False
 ) -> list[int]:
-    """Alerts about a person that nobody has resolved yet (they block erasure). With
-    `hide_duress`, those the person must never learn of are left out."""
+    """Alerts about a person that nobody has resolved yet (they block erasure; a drill does
+    not). With `hide_duress`, those the person must never learn of are left out."""
     async with conn.execute(
         "SELECT id FROM alerts WHERE user_id = ? AND state IN ('open', 'acknowledged')"
-        " AND (? = 0 OR kind != 'duress') ORDER BY id",
+        " AND kind != 'drill' AND (? = 0 OR kind != 'duress') ORDER BY id",
         (user_id, int(hide_duress)),
     ) as cur:
         return [int(r[0]) for r in await cur.fetchall()]
@@ -249,6 +253,16 @@ async def stop_safety_work(conn: Tx, user_id: int, now: datetime) -> Stopped:
         (user_id,),
     )
     out.nights = max(cur.rowcount, 0)
+    # A visit under way stops too: its timer would otherwise alert about nobody.
+    await conn.execute("UPDATE visits SET state = 'cancelled', due_at = NULL"
+                       " WHERE user_id = ? AND state IN ('active', 'reminded', 'overdue')",
+                       (user_id,))
+    # A drill about them is practice: it ends (unanswered) rather than stopping the erasure
+    # or alerting anyone further about a person who is gone.
+    await conn.execute(
+        "UPDATE alerts SET state = 'closed', resolution = 'drill_ended', next_due_at = NULL,"
+        " resolved_at = ? WHERE user_id = ? AND kind = 'drill' AND state IN ('open',"
+        " 'acknowledged')", (ts(now), user_id))
     return out
 
 
@@ -301,6 +315,13 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
     await run("UPDATE alerts SET acked_by = ? WHERE acked_by = ?")
     await run("UPDATE alerts SET resolved_by = ? WHERE resolved_by = ?")
     await run("UPDATE alert_recipients SET user_id = ? WHERE user_id = ?")
+    # Visits stay as statistics without who, where or with whom; the notes they left stay for
+    # colleagues' safety, no longer theirs (they are about a client, not about the author).
+    await run("UPDATE visits SET user_id = ?, client = '', place = '', point = '',"
+              " companion = '', draft_key = NULL WHERE user_id = ?")
+    await run("UPDATE visits SET companion_id = NULL WHERE companion_id = ?", (user_id,))
+    await run("UPDATE visit_notes SET author_id = NULL WHERE author_id = ?", (user_id,))
+    await run("UPDATE visit_notes SET removed_by = ? WHERE removed_by = ?")
     out.locations = await run("DELETE FROM locations WHERE user_id = ?", (user_id,))
     # Messages to them that were never sent cannot be sent any more; sent ones lose their
     # content and the id in their dedupe key. Messages about them lose their content.
@@ -329,6 +350,12 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
         out.hazards = await run("UPDATE hazards SET reporter_id = ? WHERE reporter_id = ?")
         await run("UPDATE hazards SET decided_by = ? WHERE decided_by = ?")
         await run("UPDATE points SET user_id = ? WHERE user_id = ?")
+    if await has_table(conn, "incidents"):  # DESIGN.md §12: the records stay, anonymous
+        await run("UPDATE incidents SET opened_by = ? WHERE opened_by = ?")
+        await run("UPDATE incidents SET owner_id = ? WHERE owner_id = ?")
+        await run("UPDATE lessons SET author_id = ? WHERE author_id = ?")
+        await run("UPDATE drills SET started_by = ? WHERE started_by = ?")
+        await run("UPDATE drill_alerts SET user_id = ? WHERE user_id = ?")
     await conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
     if not enrolled and not touched:
         await conn.execute("DELETE FROM users WHERE id = ?", (anon,))
@@ -405,6 +432,16 @@ async def purge_before(conn: Tx, cutoff: datetime, now: datetime) -> Purged:
         params,
     )
     out.messages = cur.rowcount
+    # Visits over before the cutoff keep only their times (statistics); notes past their
+    # expiry keep only their category and dates.
+    await conn.execute(
+        "UPDATE visits SET client = '', place = '', point = '', companion = ''"
+        " WHERE state IN ('ended', 'cancelled') AND ended_at < :cutoff AND client || place"
+        " || point || companion != ''", params)
+    await conn.execute(
+        "UPDATE visit_notes SET body = '', client = '', place = '', point = ''"
+        " WHERE expires_at <= :now AND body || client || place || point != ''",
+        {"now": ts(now)})
     if await has_table(conn, "hazard_photos"):
         old = "SELECT id FROM hazards WHERE created_at < ?"
         out.photos = await _photos(

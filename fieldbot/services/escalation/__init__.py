@@ -23,10 +23,12 @@ from fieldbot.domain import alerts as rules
 from fieldbot.domain.members import Member
 from fieldbot.domain.nights import NightEffect
 from fieldbot.domain.policy import Policy
+from fieldbot.domain.visits import VisitEffect
 from fieldbot.services.escalation.actions import AlertActionError, AlertActions
 from fieldbot.services.escalation.ladder import LadderRunner
 from fieldbot.services.escalation.nights import NightSweep
 from fieldbot.services.escalation.notices import Notices
+from fieldbot.services.escalation.visits import VisitSweep
 from fieldbot.storage import alerts, outbox
 from fieldbot.storage.alerts import AlertRow
 from fieldbot.storage.db import Database, Tx
@@ -43,6 +45,8 @@ class SweepReport:
     missed: int = 0
     steps: int = 0
     failures: int = 0
+    visit_reminders: int = 0
+    visits_overdue: int = 0
     saturated: bool = False  # a batch was full: more may be due right now
     unrecorded: tuple[int, ...] = ()  # alerts whose failure the database could not even note
 
@@ -53,6 +57,7 @@ class EscalationService:
         self._clock = clock
         self.notices = Notices(db, cipher)
         self.nights = NightSweep(db, policy, cipher)
+        self.visits = VisitSweep(db, policy, cipher)
         self.ladder = LadderRunner(db, policy, cipher, self.notices)
         self.actions = AlertActions(db, clock, cipher, self.ladder)
 
@@ -62,15 +67,20 @@ class EscalationService:
         async with self._db.read() as tx:
             night_ids = await alerts.due_night_ids(tx, now, SWEEP_BATCH)
         effects = await self.nights.sweep(night_ids, now)
+        visit_ids = await self.visits.due_ids(now, SWEEP_BATCH)
+        visited = await self.visits.sweep(visit_ids, now)  # before the alerts: a new one runs
         async with self._db.read() as tx:
             alert_ids = await alerts.due_alert_ids(tx, now, SWEEP_BATCH,
                                                    first=rules.swept_first())
         steps, failures, unrecorded = await self.ladder.sweep(alert_ids, now)
-        saturated = SWEEP_BATCH in (len(night_ids), len(alert_ids))
+        saturated = SWEEP_BATCH in (len(night_ids), len(visit_ids), len(alert_ids))
         return SweepReport(
             reminders=effects.count(NightEffect.REMIND),
             missed=effects.count(NightEffect.OPEN_ALERT),
-            steps=steps, failures=failures, saturated=saturated, unrecorded=tuple(unrecorded),
+            steps=steps, failures=failures,
+            visit_reminders=visited.count(VisitEffect.REMIND),
+            visits_overdue=visited.count(VisitEffect.OPEN_ALERT),
+            saturated=saturated, unrecorded=tuple(unrecorded),
         )
 
     async def next_due(self) -> datetime | None:
@@ -78,7 +88,8 @@ class EscalationService:
         async with self._db.read() as tx:
             due = await alerts.next_due(tx)
             mail = await outbox.next_due(tx)
-        candidates = [d for d in (due, mail) if d is not None]
+            visit = await self.visits.next_due(tx)
+        candidates = [d for d in (due, mail, visit) if d is not None]
         return min(candidates) if candidates else None
 
     async def admin_ids(self) -> list[int]:
@@ -105,6 +116,9 @@ class EscalationService:
 
     async def receipt_later(self, user_id: int, alert_id: int, created: bool) -> None:
         await self.actions.receipt_later(user_id, alert_id, created)
+
+    async def withdraw_mistaken_sos(self, user_id: int) -> bool:
+        return await self.actions.withdraw_mistaken_sos(user_id)
 
     async def acknowledge(self, alert_id: int, by: Member, via: str = "telegram") -> AlertRow:
         return await self.actions.acknowledge(alert_id, by, via)

@@ -15,13 +15,14 @@ from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts as rules
 from fieldbot.domain.alerts import AlertState, EmptyTier, Ladder, People, Send
 from fieldbot.domain.channels import step_not_reached
-from fieldbot.domain.ladder import Tier
+from fieldbot.domain.ladder import AlertKind, Tier
 from fieldbot.domain.members import Member
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.trips import leg_at
 from fieldbot.services.escalation.fanout import Fanout
 from fieldbot.services.escalation.notices import Notices
-from fieldbot.storage import alerts, audit, deliveries, outbox, trips, users
+from fieldbot.services.escalation.visits import visit_details
+from fieldbot.storage import alerts, audit, deliveries, outbox, trips, users, visits
 from fieldbot.storage.alerts import AlertRow
 from fieldbot.storage.codec import ts
 from fieldbot.storage.db import Database, StorageUnavailable, Tx
@@ -124,12 +125,17 @@ class LadderRunner:
         params = await self.alert_details(tx, a, subject)
         params.update(tier=int(step.tier), attempt=step.attempt, late=late,
                       due_at=ts(a.next_due_at))
-        await self.fanout.enqueue(
-            tx, self._cipher, self._policy.channels, kind=a.kind, tier=step.tier,
-            alert_id=a.id, step_index=step.index, to=send.to,
-            message_kind=rules.message_kind(step.tier), params=params,
-            priority=rules.message_priority(a.kind, step.attempt), now=now,
-        )
+        for uid in send.to:
+            # Numbered per person: a manager told again with the officers reads "message 2",
+            # never a second "message 1". One message on each of the person's channels.
+            told = await outbox.ladder_messages_to(tx, a.id, uid)
+            await self.fanout.enqueue(
+                tx, self._cipher, self._policy.channels, kind=a.kind, tier=step.tier,
+                alert_id=a.id, step_index=step.index, to=(uid,),
+                message_kind=rules.message_kind(step.tier),
+                params={**params, "attempt": told + 1},
+                priority=rules.message_priority(a.kind, step.attempt), now=now,
+            )
         if step.tier is Tier.EMERGENCY:
             await self.fanout.enqueue_family(
                 tx, self._cipher, self._policy.emergency_contact, alert_id=a.id,
@@ -167,6 +173,8 @@ class LadderRunner:
             "subject_name": subject.name if subject else "?",
             "anchor": ts(a.anchor),
         }
+        if a.kind is AlertKind.DRILL:
+            details["drill"] = True  # every channel labels it DRILL (DESIGN.md §12)
         trip = await trips.get(tx, a.trip_id, cipher=self._cipher) if a.trip_id else None
         if trip is not None:
             # The zone of where the rep was: the missed night's own leg, or the leg under way.
@@ -174,6 +182,7 @@ class LadderRunner:
             details.update(
                 trip_id=trip.id,
                 places=[leg.place.label() for leg in trip.legs],
+                named_places=[leg.place.named() for leg in trip.legs],
                 tz=night.tz_name if night else leg_at(trip, a.anchor).place.tz_name,
                 start=trip.start.isoformat(),
                 end=trip.end.isoformat(),
@@ -181,6 +190,12 @@ class LadderRunner:
                 contact_name=trip.contact_name,
                 contact_phone=trip.contact_phone,
             )
+        # A visit's alert (or an SOS during a visit) shows the visit: client, place, with whom.
+        visit = await (visits.of_alert(tx, a.id, cipher=self._cipher) if a.kind is AlertKind.VISIT
+                       else visits.open_for(tx, a.user_id, cipher=self._cipher))
+        if visit is not None:
+            details["visit"] = visit_details(visit)
+            details.setdefault("tz", visit.tz_name)
         where = await alerts.last_location(tx, a.user_id, cipher=self._cipher)
         if where is not None:
             details["last_location"] = {"lat": where[0], "lon": where[1], "at": ts(where[2])}
