@@ -177,8 +177,12 @@ _DRILL_KEYS: dict[str, Callable[[object], Any]] = {
     "ends_after": _as_duration,
     "max_people": _as_count,
 }
-_SECTIONS = ("checkin", "escalation", "sos", "risk", "visit", "incident", "drill", "channels",
-             "emergency_contact")
+_ROLLCALL_KEYS: dict[str, Callable[[object], Any]] = {
+    "remind_after": _as_duration,
+    "manager_after": _as_duration,
+}
+_SECTIONS = ("checkin", "escalation", "sos", "risk", "visit", "incident", "drill",
+             "rollcall", "channels", "emergency_contact")
 
 
 class _Reader:
@@ -286,9 +290,13 @@ def _policy_from(doc: Mapping[str, Any], reader: _Reader) -> Policy:
     contact = reader.build("emergency_contact", partial(EmergencyContactPolicy, **changes))
     changes = reader.section(reader.table(doc, "visit", "visit"), _VISIT_KEYS, "visit")
     visit = reader.build("visit", partial(replace, default.visit, **changes))
+    changes = reader.section(reader.table(doc, "rollcall", "rollcall"), _ROLLCALL_KEYS,
+                             "rollcall")
+    rollcall = reader.build("rollcall", partial(replace, default.rollcall, **changes))
     return Policy(checkin=checkin, escalation=escalation, sos=sos, per_level=per_level,
                   visit=visit, incident=_incident_from(doc, reader),
-                  drill=_drill_from(doc, reader), channels=channels, emergency_contact=contact)
+                  drill=_drill_from(doc, reader), rollcall=rollcall, channels=channels,
+                  emergency_contact=contact)
 
 
 def _incident_from(doc: Mapping[str, Any], reader: _Reader) -> IncidentPolicy:

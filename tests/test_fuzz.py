@@ -199,6 +199,20 @@ async def other_flows(world: World, flow: str, text: str) -> None:
     elif flow == "invite":
         await world.manager.send(f"/invite {text}")
         await world.admin.send(f"/invite manager {text}")
+    elif flow == "rollcall":  # the place, then the officer's message with the question
+        officer = world.officer
+        await officer.send("/rollcall")
+        await press_if_shown(officer, "📍 A place")
+        await officer.send(text)
+        await officer.send("/rollcall")
+        await press_if_shown(officer, "🌍 Everyone travelling")
+        await press_if_shown(officer, "💬 Add a message")
+        await officer.send(text)
+        go = [b for m in officer.messages[-1:] for row in m.buttons for b in row
+              if b.startswith("📣")]
+        if go:
+            await officer.press(go[0])
+            await press_if_shown(rep, "✅ I'm safe")
     elif flow == "start":
         await world.fake.user(777_001, "Stranger").send(f"/start {text}")
         await rep.send(f"/start {text}")
@@ -223,7 +237,8 @@ async def other_flows(world: World, flow: str, text: str) -> None:
 
 @FUZZ
 @given(flow=st.sampled_from(["hazard", "skip", "endtrip", "risk", "invite", "start", "plain",
-                             "visit", "incident", "drill"]),
+                             "visit", "incident", "drill",
+                             "rollcall"]),
        text=hostile_text)
 def test_hostile_text_in_every_other_conversation(flow: str, text: str) -> None:
     run(lambda world: other_flows(world, flow, text), ends_trip=flow == "endtrip")
@@ -237,7 +252,8 @@ PREFIXES = ["", "checkin:", "checkin:skip", "escalation:ack:", "escalation:resol
             "visit:note:1:", "visit:rmnote:", "visit:with:", "visit:end:", "visit:",
             "incident:", "incidents:show:",
             "incidents:owner:1:", "review:start:", "review:close:", "lessons:page:", "drill:",
-            "drill:go:team:", "drillsafe:"]
+            "drill:go:team:", "drillsafe:", "rollcall:", "rollcall:names:1:",
+            "rollcall:closeyes:", "rc:", "rc:1:"]
 callback_data = st.builds(
     lambda prefix, tail: (prefix + tail).encode()[:64].decode("utf-8", "ignore") or "x",
     st.sampled_from(PREFIXES),

@@ -33,6 +33,8 @@ from conversations.flows import (
     privacy,
     reachability,
     review,
+    rollcall,
+    rollcall_actions,
     start,
     team,
     trip,
@@ -135,6 +137,8 @@ def install_handlers(app: FieldbotApp) -> None:
     visit.register(app)  # before checkin too: a pin mid-/visit is the visit's place
     incident.register(app)  # before checkin (its text is an answer) and the alerts' Resolve
     review.register(app)
+    rollcall.register(app)  # before checkin too: a pin mid-/rollcall is its place
+    rollcall_actions.register(app)
     checkin.register(app)
     lessons.register(app)
     drill.register(app)

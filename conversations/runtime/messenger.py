@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ExtBot
 
@@ -18,6 +18,7 @@ from conversations.render import contacts as contacts_render
 from conversations.render import crisis as crisis_render
 from conversations.render import hazard as hazard_render
 from conversations.render import keyboards
+from conversations.render import rollcall as rollcall_render
 from conversations.render import team as team_render
 from conversations.render import visit as visit_render
 from conversations.render.formatting import day, local_time, map_link, places_label
@@ -32,6 +33,8 @@ from fieldbot.services.outgoing import OutboxMessage
 from fieldbot.services.trips import TripService
 
 log = logging.getLogger(__name__)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the date of a message we did not need to change
 
 _PERMANENT_BAD_REQUESTS = (
     "chat not found",
@@ -100,6 +103,7 @@ class TelegramMessenger:
         self._renderers.update(contacts_render.RENDERERS)
         self._renderers.update(visit_render.RENDERERS)
         self._renderers.update(crisis_render.RENDERERS)
+        self._renderers.update(rollcall_render.RENDERERS)
 
     async def deliver(self, message: OutboxMessage) -> Delivery:
         member = await self._enrolment.member(message.recipient)
@@ -115,8 +119,12 @@ class TelegramMessenger:
         text, markup, protect, *photo = rendered
         if message.params.get("drill"):  # a practice alert never reads like a real one
             text = f"{t('drill.label')}\n{text}"
+        edit = message.params.get("edit") if message.kind in rollcall_render.EDITS else None
         try:
-            if photo and photo[0] is not None:
+            if edit:
+                sent = await self._edit_or_send(message.recipient, int(edit), text, markup,
+                                                protect, message.priority)
+            elif photo and photo[0] is not None:
                 sent = await self._send_photo(message.recipient, photo[0], text, markup, protect,
                                               message.priority)
             else:
@@ -270,6 +278,28 @@ class TelegramMessenger:
         summary = trip_summary(t, trip)
         text = t("trip.approval_request", name=rep.name if rep else "?", summary=Raw(summary))
         return text, keyboards.approval(t, trip.id), True
+
+    async def _edit_or_send(
+        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None,
+        protect: bool, priority: int,
+    ) -> Message:
+        """Edit an earlier message (a live tally); one deleted or too old is sent anew."""
+        try:
+            edited = await self._bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, parse_mode="HTML",
+                reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True),
+                rate_limit_args=priority)
+            if isinstance(edited, Message):
+                return edited
+        except BadRequest as exc:
+            lowered = str(exc).lower()
+            if "not modified" in lowered:  # already shows this: nothing to do
+                return Message(message_id, _EPOCH, Chat(chat_id, "private"))
+            if "message to edit not found" not in lowered and "can't be edited" not in lowered:
+                raise
+        return await self._bot.send_message(
+            chat_id, text, parse_mode="HTML", reply_markup=markup, protect_content=protect,
+            link_preview_options=LinkPreviewOptions(is_disabled=True), rate_limit_args=priority)
 
     async def _send_photo(
         self, chat_id: int, photo: Path, caption: str, markup: InlineKeyboardMarkup | None,

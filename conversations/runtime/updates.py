@@ -33,8 +33,8 @@ def urgency(update: object) -> int:
         return NORMAL
     if update.callback_query is not None:
         data = update.callback_query.data or ""
-        if data == "checkin:help":
-            return URGENT
+        if data == "checkin:help" or (data.startswith("rc:") and data.endswith(":help")):
+            return URGENT  # "Need help" / a roll-call's "I need help": an SOS
         return ALERT_ACTION if data.startswith("escalation:") else NORMAL
     message = update.effective_message
     if message is None:

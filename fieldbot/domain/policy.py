@@ -283,6 +283,25 @@ class VisitPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class RollcallPolicy:
+    """A roll-call's patience (DESIGN.md §12): silence is met with a second question after
+    `remind_after`, then the person's manager is told after `manager_after` (both counted
+    from the start of the roll-call)."""
+
+    remind_after: timedelta = timedelta(minutes=15)
+    manager_after: timedelta = timedelta(minutes=30)
+
+    def __post_init__(self) -> None:
+        if self.remind_after <= _ZERO:
+            raise ValueError(f"remind_after ({_fmt(self.remind_after)}) must be positive")
+        if self.manager_after <= self.remind_after:
+            raise ValueError(
+                f"manager_after ({_fmt(self.manager_after)}) must be later than "
+                f"remind_after ({_fmt(self.remind_after)})"
+            )
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """The whole policy; `per_level` holds complete ladders for risk levels that differ."""
 
@@ -297,6 +316,7 @@ class Policy:
     visit: VisitPolicy = field(default_factory=VisitPolicy)
     incident: IncidentPolicy = field(default_factory=IncidentPolicy)  # [incident], DESIGN §12
     drill: DrillPolicy = field(default_factory=DrillPolicy)  # [drill]
+    rollcall: RollcallPolicy = field(default_factory=RollcallPolicy)
 
     def __post_init__(self) -> None:
         for level in self.per_level:

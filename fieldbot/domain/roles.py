@@ -50,6 +50,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "lessons": _EVERYONE,
     "drill": _OFFICERS,
     "drillsafe": _EVERYONE,  # the person's own answer to a drill
+    # A manager only for their own team: `domain.rollcall.may_start` / `may_manage`.
+    "rollcall": _LEADS,
+    "rc": _EVERYONE,  # the answer to a roll-call: ✅ I'm safe / 🆘 I need help
 }
 
 

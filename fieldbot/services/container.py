@@ -35,6 +35,8 @@ from fieldbot.services.privacy import PrivacyService
 from fieldbot.services.reach import ReachService
 from fieldbot.services.report import ReportService
 from fieldbot.services.risk import RiskService
+from fieldbot.services.rollcall import RollcallService
+from fieldbot.services.rollcall_sweep import RollcallSweep
 from fieldbot.services.sweeper import Sweeper
 from fieldbot.services.trips import TripService
 from fieldbot.services.visits import VisitService
@@ -78,6 +80,8 @@ class Services:
     incidents: IncidentService  # crisis response, DESIGN.md §12
     lessons: LessonService
     drills: DrillService
+    rollcall: RollcallService
+    rollcall_sweep: RollcallSweep
     sender: OutboxSender | None = field(default=None)
 
     async def open(self) -> None:
@@ -114,7 +118,8 @@ class Services:
         """Give the outbox its way out (the Telegram layer) once the bot exists."""
         sender = OutboxSender(self.db, self.clock, messenger, self.cipher)
         sender.on_permanent_failure += [self.escalation.on_delivery_failed,
-                                        self.trips.on_delivery_failed]
+                                        self.trips.on_delivery_failed,
+                                        self.rollcall_sweep.on_delivery_failed]
         sender.on_not_reached.append(self.escalation.on_not_reached)
         self.sender = self.sweeper.sender = sender
         return sender
@@ -175,6 +180,8 @@ def build_services(
     sweeper.checks.append(reach.check_telegram)
     drills = DrillService(db, clock, policy, cipher, escalation)
     sweeper.lifecycles += [IncidentDeadlines(db, clock, policy, cipher), drills]
+    rollcall_sweep = RollcallSweep(db, clock, policy, cipher)
+    sweeper.parts.append(rollcall_sweep)
     return Services(
         settings=settings,
         clock=clock,
@@ -201,6 +208,8 @@ def build_services(
         lessons=LessonService(db, cipher),
         drills=drills,
         visits=VisitService(db, clock, policy, escalation, cipher, settings.default_tz),
+        rollcall=RollcallService(db, clock, policy, cipher, resolver),
+        rollcall_sweep=rollcall_sweep,
     )
 
 

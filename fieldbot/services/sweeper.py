@@ -38,6 +38,14 @@ class Lifecycle(Protocol):
     async def next_due(self) -> datetime | None: ...
 
 
+class SweepPart(Protocol):
+    """Another lifecycle the tick advances (roll-calls, ...): its due rows, in batches."""
+
+    async def sweep(self) -> bool: ...  # True: the batch was full, more may be due now
+
+    async def next_due(self) -> datetime | None: ...
+
+
 class Sweeper:
     def __init__(
         self,
@@ -58,6 +66,7 @@ class Sweeper:
         self.sender: OutboxSender | None = None  # set once the bot exists
         self.checks: list[Callable[[], Awaitable[None]]] = []  # e.g. "is Telegram down?"
         self.lifecycles: list[Lifecycle] = []  # swept once a tick, before the first drain
+        self.parts: list[SweepPart] = []  # more lifecycles, swept after the alerts
         # When each alert's unrecordable failure was last told to the admins (in memory: the
         # database is what failed).
         self._warned: dict[int, datetime] = {}
@@ -94,16 +103,26 @@ class Sweeper:
                     await self._warn_unrecorded(report.unrecorded)
                 if not report.saturated or time.monotonic() > give_up_at:
                     break
+            for part in self.parts:
+                try:
+                    for _ in range(MAX_SWEEP_BATCHES):
+                        if not await part.sweep() or time.monotonic() > give_up_at:
+                            break
+                except Exception:
+                    # A roll-call's reminder must never hold up a missed check-in or an SOS.
+                    log.exception("sweep of %s failed", type(part).__name__)
             if self.sender is not None:
                 await self.sender.drain()
-            due = await self._next_due()
+            due = await self.next_due()
             if due is None or due > self._clock.now() or time.monotonic() > give_up_at:
                 return due
-        return await self._next_due()
+        return await self.next_due()
 
-    async def _next_due(self) -> datetime | None:
+    async def next_due(self) -> datetime | None:
+        """Return when anything (a night, a step, a message, another part's row) is due."""
         found = [await self._escalation.next_due()]
         found += [await lifecycle.next_due() for lifecycle in self.lifecycles]
+        found += [await part.next_due() for part in self.parts]
         due = [d for d in found if d is not None]
         return min(due) if due else None
 

@@ -30,6 +30,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("visit_notes", ("client", "place", "point", "body")),
     ("incidents", ("place", "people", "description", "review")),
     ("lessons", ("place", "cause", "measures")),
+    ("rollcalls", ("scope", "message")),
 )
 # Encrypted values kept in the vault: the canary, the audit log's MAC key and the contact
 # points' blind index key.

@@ -1,0 +1,117 @@
+"""The roll-call sweep: each silent person due is asked again, then their manager is told.
+
+Driven by the sweeper like nights: the state is in `rollcall_people` (stage, due_at), each
+change a compare-and-set, its messages written in the same transaction; a restart or a second
+worker loses nothing and sends nothing twice (the outbox's dedupe keys).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from fieldbot.clock import Clock
+from fieldbot.crypto import Cipher
+from fieldbot.domain import alerts as alert_rules
+from fieldbot.domain import rollcall as rules
+from fieldbot.domain.policy import Policy
+from fieldbot.domain.roles import Role
+from fieldbot.domain.rollcall import Effect
+from fieldbot.services.rollcall import scope_params
+from fieldbot.storage import outbox, users
+from fieldbot.storage import rollcall as store
+from fieldbot.storage.codec import ts
+from fieldbot.storage.db import Database, StorageUnavailable, Tx
+from fieldbot.storage.outbox import OutboxMessage
+from fieldbot.storage.rollcall import PersonRow
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+class RollcallSweep:
+    def __init__(self, db: Database, clock: Clock, policy: Policy, cipher: Cipher) -> None:
+        self._db = db
+        self._clock = clock
+        self._policy = policy.rollcall
+        self._cipher = cipher
+
+    async def sweep(self) -> bool:
+        """Advance the silent people due now; True if the batch was full (more may be due)."""
+        now = self._clock.now()
+        async with self._db.read() as tx:
+            due = await store.due_people(tx, now, BATCH)
+        try:
+            async with self._db.transaction() as tx:
+                for person, started in due:
+                    await self._advance(tx, person, started, now)
+        except Exception:
+            log.exception("roll-call sweep failed; pushing its people forward")
+            await self._push(due, now)
+        return len(due) == BATCH
+
+    async def next_due(self) -> datetime | None:
+        async with self._db.read() as tx:
+            return await store.next_due(tx)
+
+    async def _push(self, due: list[tuple[PersonRow, datetime]], now: datetime) -> None:
+        """A step that raised is tried a minute later, never a crash loop."""
+        try:
+            async with self._db.transaction() as tx:
+                for person, _ in due:
+                    await tx.execute(
+                        "UPDATE rollcall_people SET due_at = ? WHERE rollcall_id = ?"
+                        " AND user_id = ? AND answer IS NULL",
+                        (ts(alert_rules.retry_at(now)),
+                         person.rollcall_id, person.user_id))
+        except StorageUnavailable:
+            log.critical("could not push roll-call people forward", exc_info=True)
+
+    async def on_delivery_failed(self, tx: Tx, message: OutboxMessage) -> None:
+        """The outbox's hook: a question that cannot reach its person tells their manager
+        now, not after manager_after."""
+        if message.kind != "rollcall_ask":
+            return
+        p = await store.person(tx, int(message.params["rollcall"]), message.recipient)
+        move = rules.unreachable(p.stage, p.due_at) if p and p.answer is None else None
+        if p is not None and move is not None:
+            await self._apply(tx, p, move, self._clock.now(), unreachable=True)
+
+    async def _advance(self, tx: Tx, p: PersonRow, started: datetime, now: datetime) -> None:
+        move = rules.on_due(self._policy, p.stage, p.due_at, started, now)
+        if move is not None:
+            await self._apply(tx, p, move, now)
+
+    async def _apply(self, tx: Tx, p: PersonRow, move: rules.PersonMove, now: datetime, *,
+                     unreachable: bool = False) -> None:
+        subject = await users.get(tx, p.user_id, cipher=self._cipher)
+        if subject is None or subject.unreachable == users.ERASED:
+            move = rules.PersonMove(rules.Stage.MANAGER_TOLD, None, ())  # erased: nothing more
+        if not await store.move_person(tx, p, move.stage, move.due_at):
+            return  # an answer or another worker got there first
+        rc = await store.get(tx, p.rollcall_id, cipher=self._cipher)
+        if rc is None or subject is None:
+            return
+        started = rc.started_at
+        if Effect.REMIND in move.effects:
+            await outbox.enqueue(
+                tx, dedupe=f"rollcall:{rc.id}:ask:{p.user_id}:2", recipient=p.user_id,
+                kind="rollcall_ask", priority=rc.priority, now=now, cipher=self._cipher,
+                params={"rollcall": rc.id, "scope": scope_params(rc.scope),
+                        "message": rc.message, "by_name": "", "again": True})
+        if Effect.TELL_MANAGER in move.effects:
+            managers = [m.id for m in await users.with_role(
+                tx, [Role.MANAGER], subject.team, cipher=self._cipher)
+                if m.id != subject.id and not m.unreachable]
+            # A team without a reachable manager: whoever asked hears it instead.
+            for recipient in managers or [rc.initiator]:
+                await outbox.enqueue(
+                    tx, dedupe=f"rollcall:{rc.id}:silent:{p.user_id}:to:{recipient}",
+                    recipient=recipient, kind="rollcall_silent", priority=rc.priority,
+                    now=now, cipher=self._cipher,
+                    params={"rollcall": rc.id, "name": subject.name,
+                            "scope": scope_params(rc.scope), "since": started.isoformat(),
+                            "unreachable": unreachable})
+        log.info("roll-call %s: user %s silent, %s", rc.id, p.user_id,
+                 ",".join(e.value for e in move.effects) or "waiting")
