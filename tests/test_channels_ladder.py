@@ -410,3 +410,24 @@ async def test_a_manager_who_blocked_the_bot_is_phoned_at_once(reach: World) -> 
     await reach.twilio.message_status(reach.twilio.sms_to(phone)[0].sid, "undelivered")
     await reach.tick()
     assert [t for t in reach.officer.texts() if "Alert A-1" in t]  # nobody reached: next tier
+
+
+async def test_a_missed_visit_end_reaches_the_manager_by_sms_and_a_call_too(
+    reach: World,
+) -> None:
+    phone = await share_phone(reach, reach.manager)
+    rep = reach.rep
+    await rep.send("/visit")
+    await rep.send("Acme GmbH")
+    await rep.press("Alone")
+    await rep.press("+1 h")
+    await rep.press("▶️ Start")
+    for minutes in (60, 5, 5):  # the end, the rep's reminders, then the manager's Telegram
+        await reach.advance(timedelta(minutes=minutes))
+    assert "Alert A-1" in reach.manager.last.body
+    assert reach.twilio.sms_to(phone) == []
+    await reach.advance(timedelta(minutes=5))
+    assert [m.body for m in reach.twilio.sms_to(phone)] == [
+        said("channel.sms.visit", alert="A-1", name="Rita")]
+    [call] = reach.twilio.calls_to(phone)
+    assert "client visit" in call.twiml
