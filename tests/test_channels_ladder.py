@@ -431,3 +431,21 @@ async def test_a_missed_visit_end_reaches_the_manager_by_sms_and_a_call_too(
         said("channel.sms.visit", alert="A-1", name="Rita")]
     [call] = reach.twilio.calls_to(phone)
     assert "client visit" in call.twiml
+
+
+async def test_a_drill_goes_on_to_sms_and_a_call_labelled_drill_and_pressing_1_counts(
+    reach: World,
+) -> None:
+    phone = await share_phone(reach, reach.manager)
+    await reach.officer.send("/drill")
+    await reach.officer.press("north (1)")
+    await reach.officer.press("🧪 Start the drill")
+    for minutes in (15, 15, 5):  # the rep's reminders, the manager's Telegram, then more
+        await reach.advance(timedelta(minutes=minutes))
+    [sms] = reach.twilio.sms_to(phone)
+    [call] = reach.twilio.calls_to(phone)
+    assert sms.body == said("channel.sms.drill", alert="A-1", name="Rita")
+    assert "drill" in call.twiml
+    await reach.twilio.press(call.sid, "1")
+    await reach.tick()
+    assert "Rita: acknowledged by Mia after 35 minutes" in reach.officer.last.body
