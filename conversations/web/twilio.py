@@ -79,7 +79,8 @@ def twilio_routes(services: Services, auth_token: str, public_url: str) -> list[
         form = await signed_form(request)
         if form is None:
             return _forbidden()
-        done = await services.reach.ack_by_sms(form.get("From", ""), form.get("Body", "")[:500])
+        done = await services.reach.ack_by_sms(form.get("From", ""), form.get("Body", "")[:500],
+                                               form.get("MessageSid", ""))
         if done is None:  # a number nobody confirmed: no answer at all
             return Response("<Response/>", media_type=TWIML)
         t = Texts(done.language)

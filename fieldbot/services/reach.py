@@ -176,13 +176,14 @@ class ReachService:
 
     # --- acknowledging from outside Telegram ---------------------------------------------------
 
-    async def ack_by_sms(self, phone: str, text: str) -> RemoteAck | None:
-        """An SMS reply "1", "ACK" or "ACK A-12"; None if the number is nobody's (ignored)."""
+    async def ack_by_sms(self, phone: str, text: str, sid: str = "") -> RemoteAck | None:
+        """An SMS reply "1", "ACK" or "ACK A-12"; None if the number is nobody's (ignored).
+        `sid`: the provider's id of the SMS, the only thing logged about a stranger's."""
         async with self._db.read() as tx:
             user_id = await self._phone_owner(tx, phone)
         member = await self._enrolment.member(user_id) if user_id is not None else None
         if member is None:
-            log.info("an SMS from a number nobody confirmed: ignored")
+            log.info("SMS %s from a number nobody confirmed: ignored", sid[:40] or "?")
             return None
         reply = rules.parse_ack_reply(text)
         if reply is None:
