@@ -7,7 +7,7 @@ Phone numbers and addresses are made up; phones are shared through /contacts as 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -29,12 +29,16 @@ EMAILS = {MANAGER_ID: "mia.fixture@example.org", OFFICER_ID: "olu.fixture@exampl
 
 
 @asynccontextmanager
-async def channel_world(tmp: Path, **settings: Any) -> AsyncIterator[World]:
+async def channel_world(
+    tmp: Path, _before_start: Callable[[World], object] | None = None, **settings: Any,
+) -> AsyncIterator[World]:
     smtp = SmtpServer("plain")
     smtp.start()
     world = World(tmp, **{**TWILIO, "smtp_url": smtp.url, "mail_from": "desk@fieldbot.example",
                           "public_url": PUBLIC, **settings})
     world.smtp = smtp  # type: ignore[attr-defined]
+    if _before_start is not None:
+        _before_start(world)
     try:
         await world.start()
         assert world.app is not None

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from telegram import Update
 from telegram.request import HTTPXRequest
 
@@ -59,6 +60,7 @@ class World:
         self.fake.dispatch = self._dispatch
         self.twilio = FakeTwilio(clock=self.clock.now)  # live when settings carry TWILIO
         self.smtp_tls: ssl.SSLContext | None = None  # a test SMTP server's certificate
+        self.webhook_transport: httpx.AsyncBaseTransport | None = None  # the company's tool
         defaults: dict[str, Any] = {
             "token": TOKEN,
             "bot_api_url": "http://fake.telegram",
@@ -89,7 +91,8 @@ class World:
             get_updates_request=self._request(), rate_limit=False, gazetteer=GAZETTEER,
             channels=build_channels(self.settings, clock=self.clock,
                                     twilio_transport=FakeTwilioTransport(self.twilio),
-                                    smtp_tls=self.smtp_tls),
+                                    smtp_tls=self.smtp_tls,
+                                    webhook_transport=self.webhook_transport),
         )
         await self.app.initialize()
         if self.app.post_init:

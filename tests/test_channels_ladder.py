@@ -8,11 +8,13 @@ safety officer. All made up.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from faketelegram.errors import ServerError
@@ -449,3 +451,27 @@ async def test_a_drill_goes_on_to_sms_and_a_call_labelled_drill_and_pressing_1_c
     await reach.twilio.press(call.sid, "1")
     await reach.tick()
     assert "Rita: acknowledged by Mia after 35 minutes" in reach.officer.last.body
+
+
+async def test_an_sos_is_posted_to_the_companys_webhook_once_per_step_without_names(
+    tmp_path: Path,
+) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[channels]\nsos = ["telegram", "sms", "webhook"]\n', encoding="utf-8")
+    received: list[dict[str, object]] = []
+
+    def tool(request: httpx.Request) -> httpx.Response:
+        received.append(json.loads(request.content))
+        return httpx.Response(200)
+
+    async with channel_world(
+        tmp_path, policy=policy, webhook_out_url="https://paging.example/hook",
+        webhook_out_secret="fixture-secret-0123456789",
+        _before_start=lambda w: setattr(w, "webhook_transport", httpx.MockTransport(tool)),
+    ) as world:
+        await world.rep.send("/sos")
+        await world.tick()
+        await world.advance(timedelta(minutes=5))  # the SOS repeats: one more event
+    assert [(e["type"], e["alert"], e["alert_kind"], e["attempt"]) for e in received] == [
+        ("alert", "A-1", "sos", 1), ("alert", "A-1", "sos", 2)]
+    assert "Rita" not in json.dumps(received)
