@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import httpx
+import pytest
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
@@ -98,3 +99,19 @@ async def test_in_webhook_mode_one_server_carries_telegram_twilio_links_and_heal
             health = await client.get("/healthz")
     assert (telegram.status_code, status.status_code, reply.status_code) == (403, 403, 403)
     assert link.status_code == 404 and health.status_code in (200, 503)
+
+
+async def test_a_port_already_taken_is_one_clear_line(world: World) -> None:
+    import socket as sockets
+
+    from fieldbot.config import ConfigError
+
+    assert world.app is not None
+    with sockets.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        server = web_server(world.app, "127.0.0.1", port)
+        with pytest.raises(ConfigError, match=f"FIELDBOT_HTTP_PORT: cannot listen on "
+                                              f"127.0.0.1:{port}"):
+            await server.start()

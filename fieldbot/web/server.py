@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from fieldbot.clock import Clock
+from fieldbot.config import ConfigError
 from fieldbot.services.sweeper import heartbeat_health
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,12 @@ class WebServer:
     async def start(self) -> None:
         """Bind and listen; return once connections are accepted."""
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        self._socket = socket.create_server((self._host, self._port), family=family,
-                                            reuse_port=False)
+        try:
+            self._socket = socket.create_server((self._host, self._port), family=family,
+                                                reuse_port=False)
+        except OSError as exc:  # in use, not ours to bind: one clear line, not a traceback
+            raise ConfigError(f"FIELDBOT_HTTP_PORT: cannot listen on {self._host}:"
+                              f"{self._port}: {exc.strerror or exc}") from None
         self._config.load()
         self._server.lifespan = self._config.lifespan_class(self._config)
         await self._server.startup(sockets=[self._socket])
