@@ -167,8 +167,10 @@ class ReachService:
             for admin in await users.with_role(tx, [Role.ADMIN], cipher=self._cipher):
                 if (await self.fanout.points(tx, admin.id)).reachable_email is None:
                     continue
+                # One of each per hour at most: a flapping Telegram must not flood the inbox.
+                hour = now.strftime("%Y-%m-%dT%H")
                 await outbox.enqueue(
-                    tx, cipher=self._cipher, dedupe=f"{kind}:{ts(now)}:to:{admin.id}",
+                    tx, cipher=self._cipher, dedupe=f"{kind}:{hour}:to:{admin.id}",
                     recipient=admin.id, kind=kind, params={"since": ts(self.failing_since or now),
                                                            "at": ts(now)},
                     priority=int(Priority.NOTICE), now=now, channel=rules.EMAIL,
