@@ -132,3 +132,21 @@ def test_a_drill_climbs_the_missed_ladder_and_never_the_emergency_tier() -> None
     missed = [step_at(AlertKind.MISSED, esc, sos, OPENED, i) for i in range(60)]
     assert drill == missed
     assert Tier.EMERGENCY not in {s.tier for s in drill}
+
+
+def test_a_name_is_taken_out_as_a_whole_word_and_chinese_anywhere() -> None:
+    names = incidents.names_in("Ann Lee, 丽塔", ["<b>Tom</b>"])
+    assert incidents.anonymise("Planning: Ann and Lee sleep; Tom's bag", names) == \
+        "Planning: … and … sleep; …'s bag"
+    assert incidents.anonymise("丽塔晚上独自步行", names) == "…晚上独自步行"
+    assert incidents.anonymise("An\u200bn walked", names) == "… walked"
+
+
+def test_a_person_the_drill_stood_down_for_is_not_counted_as_asked() -> None:
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    results = [drills.outcome_of(1, start, drills.STOOD_DOWN_RESOLUTION, None, None),
+               drills.outcome_of(2, start, drills.SAFE_RESOLUTION, 2,
+                                 start + timedelta(minutes=4))]
+    assert results[0].outcome is drills.Outcome.STOOD_DOWN
+    summary = drills.summarise(results)
+    assert (summary.asked, summary.answered, summary.median) == (1, 1, timedelta(minutes=4))

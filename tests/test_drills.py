@@ -115,9 +115,9 @@ async def test_drills_count_in_the_report_never_as_alerts(team: World) -> None:
 
 async def test_a_field_rep_cannot_start_a_drill_or_answer_someone_elses(team: World) -> None:
     await team.rep.send("/drill")
-    assert team.rep.last.body == said("guard.leads_only")
-    await team.manager.send("/drill")
-    assert team.manager.last.body == said("guard.leads_only")
+    assert team.rep.last.body == said("guard.officers_only")
+    await team.manager.send("/drill")  # a manager is a lead, but drills are the officers'
+    assert team.manager.last.body == said("guard.officers_only")
     await start_team_drill(team)
     [alert] = await rows(team, "SELECT id FROM alerts")
     toast = await team.manager.press_data(f"drillsafe:{alert['id']}")

@@ -13,6 +13,7 @@ from telegram.ext import CommandHandler
 from conversations.context import BotContext
 from conversations.flows import drafts
 from conversations.flows.common import pressed
+from conversations.i18n import Texts
 from conversations.render import crisis, keyboards
 from fieldbot.services.drills import DrillError
 
@@ -21,27 +22,35 @@ NONCE = "drill_nonce"  # user_data: the one Start button that may still start a 
 
 
 async def drill_command(update: Update, context: BotContext) -> None:
-    """Offer the teams (or, with a name, the people so named) to drill."""
+    """Offer the teams (or, with a name, the teams and people so named) to drill."""
     message = update.effective_message
     assert message
     t, drills = context.t, context.services.drills
     name = " ".join(context.args or []).strip()
     if name:
         people = await drills.find_people(name, context.member)
-        if not people:
+        teams, _ = await drills.teams(name)
+        if not people and not teams:
             await message.reply_html(t("drill.nobody_named", name=name[:64]))
             return
+        drafts.store(context)[CHOICES] = [team for team, _ in teams]
         await message.reply_html(t("drill.pick_person"), reply_markup=keyboards.rows(
-            *([(p.name, f"drill:person:{p.id}")] for p in people)))
+            *_team_rows(t, teams), *([(p.name, f"drill:person:{p.id}")] for p in people)))
         return
-    teams = await drills.teams()
+    teams, total = await drills.teams()
     if not teams:
         await message.reply_html(t("drill.no_teams"))
         return
     drafts.store(context)[CHOICES] = [team for team, _ in teams]
-    await message.reply_html(t("drill.pick_team"), reply_markup=keyboards.rows(
-        *([(t("drill.team_button", team=team, count=count), f"drill:team:{i}")]
-          for i, (team, count) in enumerate(teams))))
+    text = t("drill.pick_team")
+    if total > len(teams):  # the others are a /drill <team> away
+        text += "\n" + t("drill.more_teams", count=total - len(teams))
+    await message.reply_html(text, reply_markup=keyboards.rows(*_team_rows(t, teams)))
+
+
+def _team_rows(t: Texts, teams: list[tuple[str, int]]) -> list[list[tuple[str, str]]]:
+    return [[(t("drill.team_button", team=team, count=count), f"drill:team:{i}")]
+            for i, (team, count) in enumerate(teams)]
 
 
 def _team(context: BotContext, index: int) -> str | None:
@@ -94,9 +103,11 @@ async def go(update: Update, context: BotContext) -> None:
     await keyboards.take_buttons_off(update)
     drafts.store(context).pop(CHOICES, None)
     assert update.effective_message
-    await update.effective_message.reply_html(context.t(
-        "drill.started", drill=started.drill.label, count=started.asked,
-        minutes=crisis.minutes(context.services.policy.drill.ends_after)))
+    text = context.t("drill.started", drill=started.drill.label, count=started.asked,
+                     minutes=crisis.minutes(context.services.policy.drill.ends_after))
+    if started.left_out:
+        text += "\n" + context.t("drill.left_out", count=started.left_out)
+    await update.effective_message.reply_html(text)
     await context.services.deliver()
 
 
@@ -112,7 +123,8 @@ async def drill_safe(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query and query.data
     try:
-        await context.services.drills.safe(int(query.data.split(":")[1]), context.member)
+        missed = await context.services.drills.safe(int(query.data.split(":")[1]),
+                                                    context.member)
     except DrillError as error:
         name = ""
         if error.by is not None:
@@ -120,10 +132,16 @@ async def drill_safe(update: Update, context: BotContext) -> None:
             name = by.name if by else ""
         await query.answer(context.t.toast(f"drill.err.{error.reason}", name=name),
                            show_alert=True)
+        if error.missed:  # a late press is still no check-in: say so where it stays
+            assert update.effective_message
+            await update.effective_message.reply_html(context.t("drill.real_still_open"))
         return
     await keyboards.take_buttons_off(update)
     assert update.effective_message
-    await update.effective_message.reply_html(context.t("drill.safe_thanks"))
+    text = context.t("drill.safe_thanks")
+    if missed:  # the drill's answer is not tonight's check-in
+        text += "\n" + context.t("drill.real_still_open")
+    await update.effective_message.reply_html(text)
     await context.services.deliver()
 
 

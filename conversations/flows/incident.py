@@ -19,13 +19,14 @@ from conversations.flows.base import DRAFT_LIFETIME, Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
 from conversations.flows.drafts import DraftFlow, DraftModel
 from conversations.render import crisis, keyboards
+from conversations.render.formatting import place_label
 from fieldbot.domain import incidents as rules
 from fieldbot.domain.crisis_policy import Grade
 from fieldbot.domain.places import Place
 from fieldbot.domain.roles import may
 from fieldbot.services.escalation import AlertActionError
+from fieldbot.services.incidents import FromAlert, IncidentError
 from fieldbot.services.incidents import IncidentDraft as Opening
-from fieldbot.services.incidents import IncidentError
 
 
 class Step(IntEnum):
@@ -38,6 +39,7 @@ class Step(IntEnum):
 
 class Spot(BaseModel):
     label: str
+    label_zh: str = ""  # as a Chinese reader names it
     country: str = ""
     lat: float | None = None
     lon: float | None = None
@@ -58,7 +60,8 @@ class IncidentDraft(DraftModel):
     def opening(self) -> Opening:
         assert self.grade is not None and self.spot is not None and self.people is not None
         return Opening(self.grade, self.spot.label, self.spot.country, self.spot.lat,
-                       self.spot.lon, self.people, self.description, self.alert_id)
+                       self.spot.lon, self.people, self.description, self.alert_id,
+                       self.spot.label_zh)
 
 
 def _next(draft: IncidentDraft, after: Step) -> Step:
@@ -81,7 +84,9 @@ async def _ask(update: Update, context: BotContext, draft: IncidentDraft, step: 
     t = context.t
     assert update.effective_message
     if step is Step.CONFIRM:
-        text = crisis.incident_summary(t, draft.grade, draft.spot.label if draft.spot else "",
+        place = crisis.place_named(t, draft.spot.label, draft.spot.label_zh) if draft.spot \
+            else ""
+        text = crisis.incident_summary(t, draft.grade, place,
                                        draft.people or "", draft.description, draft.alert_label)
         markup = keyboards.rows([(t("incident.button.confirm"),
                                   f"incident:confirm:{draft.draft_key}")],
@@ -103,13 +108,14 @@ _load, _save = INCIDENT.load, INCIDENT.save
 
 async def overview(update: Update, context: BotContext) -> Step | int:
     """/incident: the open incidents I may see (each a button) and "new"; none: a new one."""
-    found = await context.services.incidents.visible(context.member)
-    if not found:
+    found, total = await context.services.incidents.visible(context.member)
+    unrecorded = await context.services.incidents.unrecorded(context.member)
+    if not found and not unrecorded:
         return await INCIDENT.start(update, context)
     assert update.effective_message
     await update.effective_message.reply_html(
-        crisis.incident_list(context.t, found), reply_markup=crisis.incident_list_buttons(
-            context.t, found))
+        crisis.incident_list(context.t, found, total, unrecorded),
+        reply_markup=crisis.incident_list_buttons(context.t, found, unrecorded))
     return ConversationHandler.END
 
 
@@ -132,14 +138,32 @@ async def from_alert(update: Update, context: BotContext) -> Step | int | None:
         key = "incident.not_for_drill" if known.drill else "incident.not_for_you"
         await update.effective_message.reply_html(context.t(key))
         return ConversationHandler.END
+    return await _alert_draft(update, context, known)
+
+
+async def from_resolved(update: Update, context: BotContext) -> Step | int | None:
+    """Record the incident of an alert I resolved as "incident" but never recorded."""
+    query = update.callback_query
+    assert query and query.data
+    try:
+        known = await context.services.incidents.known_alert(int(query.data.split(":")[2]),
+                                                             context.member)
+    except IncidentError as error:
+        await _refused(update, context, error)
+        return None
+    await keyboards.take_buttons_off(update)
+    return await _alert_draft(update, context, known)
+
+
+async def _alert_draft(update: Update, context: BotContext, known: FromAlert) -> Step:
+    """Open the draft of an alert's incident: grade first, place and people known."""
     if drafts.store(context).get(INCIDENT.key):  # the alert's incident comes first; say so
         assert update.effective_message
         await update.effective_message.reply_html(context.t("incident.replaced"))
     await INCIDENT.drop(context)
     draft = IncidentDraft(alert_id=known.alert.id, alert_label=known.alert.label,
                           grade=known.grade, people=known.people or None,
-                          spot=Spot(label=known.place, country=known.country, lat=known.lat,
-                                    lon=known.lon) if known.place else None)
+                          spot=_spot(known.spot) if known.spot else None)
     return await _ask(update, context, draft, Step.GRADE)
 
 
@@ -165,7 +189,8 @@ PLACE = common.PlaceQuestion(
 
 
 def _spot(place: Place) -> Spot:
-    return Spot(label=place.label(), country=place.country_code, lat=place.lat, lon=place.lon)
+    return Spot(label=place.label(), label_zh=place_label(place, "zh"),
+                country=place.country_code, lat=place.lat, lon=place.lon)
 
 
 async def place_typed(update: Update, context: BotContext) -> Step:
@@ -204,7 +229,8 @@ async def _placed(update: Update, context: BotContext, draft: IncidentDraft, spo
                   ) -> Step:
     draft.spot, draft.choices = spot, []
     assert update.effective_message
-    await update.effective_message.reply_html(context.t("incident.place.set", place=spot.label),
+    await update.effective_message.reply_html(context.t(
+        "incident.place.set", place=crisis.place_named(context.t, spot.label, spot.label_zh)),
                                               reply_markup=ReplyKeyboardRemove())
     return await _ask(update, context, draft, _next(draft, Step.PLACE))
 
@@ -261,7 +287,8 @@ async def confirm(update: Update, context: BotContext) -> int | None:
     deadlines = await context.services.incidents.deadlines(incident.id)
     assert update.effective_message
     await update.effective_message.reply_html(
-        crisis.incident_opened(context.t, incident, deadlines),
+        crisis.incident_opened(context.t, incident, deadlines,
+                               context.services.settings.default_tz),
         reply_markup=crisis.card_buttons(context.t, incident, context.member))
     await context.services.deliver()
     return ConversationHandler.END
@@ -283,6 +310,7 @@ def build_incident() -> Flow:
     }
     entry = [CommandHandler("incident", overview), pressed(INCIDENT.start, r"^incident:new$"),
              pressed(from_alert, r"^escalation:res:\d{1,18}:incident$"),
+             pressed(from_resolved, r"^incident:alert:\d{1,18}$"),
              pressed(INCIDENT.resume, r"^incident:resume$"),
              pressed(INCIDENT.restart, r"^incident:restart$")]
     return Flow(entry_points=entry, states=states, fallbacks=INCIDENT.fallbacks(),
@@ -313,17 +341,24 @@ async def show(update: Update, context: BotContext) -> None:
         return
     await keyboards.take_buttons_off(update)
     owner = await context.services.enrolment.member(incident.owner_id)
+    # An erased owner is a nameless stand-in: the card says so (a safety officer hands it over).
+    name = owner.name if owner is not None and owner.unreachable != "erased" else None
     assert update.effective_message
     await update.effective_message.reply_html(
-        crisis.incident_card(context.t, incident, owner.name if owner else "?",
-                             await incidents.deadlines(incident.id)),
+        crisis.incident_card(context.t, incident, name,
+                             await incidents.deadlines(incident.id),
+                             context.services.settings.default_tz),
         reply_markup=crisis.card_buttons(context.t, incident, context.member))
 
 
 async def handover_menu(update: Update, context: BotContext) -> None:
     """The officers this incident may be handed to, as buttons."""
     incident_id = _number(update, 2)
-    officers = await context.services.incidents.officers()
+    try:
+        officers = await context.services.incidents.officers(incident_id, context.member)
+    except IncidentError as error:
+        await _refused(update, context, error)
+        return
     await keyboards.take_buttons_off(update)
     assert update.effective_message
     await update.effective_message.reply_html(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from telegram import Update
@@ -26,13 +27,22 @@ async def lessons_command(update: Update, context: BotContext) -> None:
 
 
 async def page_pressed(update: Update, context: BotContext) -> None:
-    """◀ / ▶: another page of the same search."""
+    """◀ / ▶: another page of the same search (an older search's buttons are stale)."""
     query = update.callback_query
     assert query and query.data
-    await query.answer()
+    _, _, number, tag = query.data.split(":")
     words = str(drafts.store(context).get(QUERY, ""))
-    text, markup = await _page(context, words, int(query.data.split(":")[2]))
+    if tag != _tag(words):
+        await stale(update, context)
+        return
+    await query.answer()
+    text, markup = await _page(context, words, int(number))
     await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+
+
+def _tag(query: str) -> str:
+    """A short mark of the search a page's buttons belong to."""
+    return hashlib.blake2s(query.encode(), digest_size=4).hexdigest()
 
 
 async def _page(context: BotContext, query: str, page: int) -> tuple[str, Any]:
@@ -41,9 +51,15 @@ async def _page(context: BotContext, query: str, page: int) -> tuple[str, Any]:
         places = await context.services.risk.find(query, 1)
         near = places[0] if places else None
     found = await context.services.lessons.search(query, page, near)
-    return crisis.lessons_page(context.t, found, query)
+    return crisis.lessons_page(context.t, found, query, _tag(query))
 
 
 def register(app: Any) -> None:
     app.add_handler(CommandHandler("lessons", lessons_command))
-    app.add_handler(pressed(page_pressed, r"^lessons:page:\d{1,4}$"))
+    app.add_handler(pressed(page_pressed, r"^lessons:page:\d{1,4}:[0-9a-f]{8}$"))
+    app.add_handler(pressed(stale, r"^lessons:"))  # a page button from before its search tag
+
+
+async def stale(update: Update, context: BotContext) -> None:
+    assert update.callback_query
+    await update.callback_query.answer(context.t.toast("lessons.stale"), show_alert=True)

@@ -15,7 +15,7 @@ from fieldbot.domain.crisis_policy import Grade
 from fieldbot.domain.incidents import IncidentState, Responsibility
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
-from fieldbot.services.incidents import DeadlineRow, IncidentRow
+from fieldbot.services.incidents import AlertRow, DeadlineRow, IncidentRow
 from fieldbot.services.lessons import LessonPage
 
 Rendered = tuple[str, InlineKeyboardMarkup | None, bool]
@@ -26,6 +26,11 @@ ANSWER_SHOWN = 350  # of an answer in the review's summary: eight answers fit 4,
 
 def minutes(value: timedelta) -> int:
     return int(value.total_seconds() // 60)
+
+
+def place_named(t: Texts, label: str, label_zh: str) -> str:
+    """An incident's or a lesson's place as its reader names it ("曼谷，泰国" in Chinese)."""
+    return label_zh if t.language == "zh" and label_zh else label
 
 
 def grade_badge(t: Texts, grade: Grade | str | None) -> str:
@@ -64,31 +69,35 @@ def incident_summary(t: Texts, grade: Grade | None, place: str, people: str, des
     return "\n".join(lines)
 
 
-def _deadline_lines(t: Texts, deadlines: Sequence[DeadlineRow]) -> list[str]:
+def _deadline_lines(t: Texts, deadlines: Sequence[DeadlineRow], tz: str) -> list[str]:
+    """Each deadline in the desk's own zone (settings.default_tz), as its reminders say it."""
     lines = []
     for d in deadlines:
-        when = local_time(d.due_at, "UTC", t.language)
+        when = local_time(d.due_at, tz, t.language)
         key = "incident.deadline.met" if d.met_at else "incident.deadline.due"
         lines.append(t(key, what=t(f"incident.what.{d.kind.value}"), when=when))
     return lines
 
 
-def incident_opened(t: Texts, incident: IncidentRow, deadlines: Sequence[DeadlineRow]) -> str:
+def incident_opened(t: Texts, incident: IncidentRow, deadlines: Sequence[DeadlineRow],
+                    tz: str) -> str:
     return "\n".join([t("incident.opened", incident=incident.label,
                         grade=Raw(grade_badge(t, incident.grade))),
-                      *_deadline_lines(t, deadlines), t("incident.opened_hint")])
+                      *_deadline_lines(t, deadlines, tz), t("incident.opened_hint")])
 
 
-def incident_card(t: Texts, incident: IncidentRow, owner: str,
-                  deadlines: Sequence[DeadlineRow]) -> str:
+def incident_card(t: Texts, incident: IncidentRow, owner: str | None,
+                  deadlines: Sequence[DeadlineRow], tz: str) -> str:
     return "\n".join([
         t("incident.card.head", incident=incident.label, grade=Raw(grade_badge(t, incident.grade)),
           state=t(f"incident.state.{incident.state.value}")),
-        t("incident.summary.place", place=incident.place or "—"),
+        t("incident.summary.place",
+          place=place_named(t, incident.place, incident.place_zh) or "—"),
         t("incident.summary.people", people=incident.people or "—"),
         t("incident.summary.description", description=incident.description or "—"),
-        t("incident.card.owner", name=owner),
-        *_deadline_lines(t, deadlines),
+        t("incident.card.owner", name=owner) if owner is not None
+        else t("incident.card.no_owner"),
+        *_deadline_lines(t, deadlines, tz),
     ])
 
 
@@ -104,12 +113,25 @@ def card_buttons(t: Texts, incident: IncidentRow, viewer: Member) -> InlineKeybo
     return keyboards.rows(*rows) if rows else None
 
 
-def incident_list(t: Texts, incidents: Sequence[IncidentRow]) -> str:
-    return t("incident.list.head", count=len(incidents))
+def incident_list(t: Texts, incidents: Sequence[IncidentRow], total: int,
+                  unrecorded: Sequence[AlertRow] = ()) -> str:
+    lines = []
+    if unrecorded:
+        lines.append(t("incident.list.unrecorded",
+                       alerts=", ".join(a.label for a in unrecorded)))
+    if incidents:
+        lines.append(t("incident.list.head", count=total))
+    if total > len(incidents):
+        lines.append(t("incident.list.more", shown=len(incidents)))
+    return "\n".join(lines)
 
 
-def incident_list_buttons(t: Texts, incidents: Sequence[IncidentRow]) -> InlineKeyboardMarkup:
-    rows = [[(f"{_MARKERS[i.grade.value]} {i.label} {cut(i.place, 30)}".strip(),
+def incident_list_buttons(t: Texts, incidents: Sequence[IncidentRow],
+                          unrecorded: Sequence[AlertRow] = ()) -> InlineKeyboardMarkup:
+    rows = [[(t("incident.button.from_alert", alert=a.label), f"incident:alert:{a.id}")]
+            for a in unrecorded]
+    rows += [[(f"{_MARKERS[i.grade.value]} {i.label} "
+              f"{cut(place_named(t, i.place, i.place_zh), 30)}".strip(),
               f"incidents:show:{i.id}")] for i in incidents]
     rows.append([(t("incident.button.new"), "incident:new")])
     return keyboards.rows(*rows)
@@ -136,22 +158,23 @@ def review_summary(t: Texts, label: str, what: str, loss: str, whys: Sequence[st
 # --- lessons ---------------------------------------------------------------------------------
 
 
-def lessons_page(t: Texts, page: LessonPage, query: str
+def lessons_page(t: Texts, page: LessonPage, query: str, tag: str
                  ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of lessons (no names: they were taken out when each was written)."""
     if not page.total:
         return (t("lessons.none", query=query) if query.strip() else t("lessons.empty")), None
     head = t("lessons.head", count=page.total, page=page.page + 1, pages=page.pages)
     items = [t("lessons.item", grade=Raw(grade_badge(t, lesson.grade)),
-               place=lesson.place or "—", month=lesson.created_at.strftime("%Y-%m"),
+               place=place_named(t, lesson.place, lesson.place_zh) or "—",
+               month=lesson.created_at.strftime("%Y-%m"),
                cause=cut(lesson.cause, LESSON_TEXT) or "—",
                measures=cut(lesson.measures, LESSON_TEXT))
              for lesson in page.lessons]
     buttons = []
     if page.page > 0:
-        buttons.append(("◀", f"lessons:page:{page.page - 1}"))
+        buttons.append(("◀", f"lessons:page:{page.page - 1}:{tag}"))
     if page.page + 1 < page.pages:
-        buttons.append(("▶", f"lessons:page:{page.page + 1}"))
+        buttons.append(("▶", f"lessons:page:{page.page + 1}:{tag}"))
     return "\n\n".join([head, *items]), keyboards.rows(buttons) if buttons else None
 
 
@@ -177,7 +200,8 @@ def drill_result(t: Texts, p: dict[str, Any]) -> Rendered:
         after = line["after"]
         lines.append(t(f"drill.result.{line['outcome']}", name=line["name"],
                        by_name=line["by_name"],
-                       after=duration(timedelta(seconds=after), lang) if after else ""))
+                       after="" if after is None else duration(timedelta(seconds=after),
+                                                               lang)))
     shown = bounded(lines, lambda k: t("drill.result.more", count=k), most=len(lines))
     if p["more"]:
         shown.append(t("drill.result.more", count=p["more"]))
@@ -186,7 +210,8 @@ def drill_result(t: Texts, p: dict[str, Any]) -> Rendered:
              rate=percent(rate, lang))
     times = t("drill.result.times",
               median=duration(timedelta(seconds=p["median"]), lang),
-              worst=duration(timedelta(seconds=p["worst"]), lang)) if p["median"] else ""
+              worst=duration(timedelta(seconds=p["worst"]), lang)) \
+        if p["median"] is not None else ""
     return "\n".join(x for x in [head, times, *shown] if x), None, True
 
 
@@ -208,7 +233,7 @@ def report_drills(t: Texts, p: dict[str, Any]) -> str | None:
 
 def _incident_due(t: Texts, p: dict[str, Any]) -> Rendered:
     what = t(f"incident.what.{p['what']}")
-    when = local_time(p["due_at"], "UTC", t.language)
+    when = local_time(p["due_at"], p.get("tz", "UTC"), t.language)
     key = "incident.due.overdue" if p["overdue"] else "incident.due.soon"
     text = t(key, incident=p["incident"], grade=Raw(grade_badge(t, p["grade"])), what=what,
              when=when)
@@ -223,7 +248,8 @@ def _incident_due(t: Texts, p: dict[str, Any]) -> Rendered:
 def _incident_event(key: str) -> Callable[[Texts, dict[str, Any]], Rendered]:
     def render(t: Texts, p: dict[str, Any]) -> Rendered:
         text = t(key, incident=p["incident"], grade=Raw(grade_badge(t, p["grade"])),
-                 place=p["place"] or "—", by_name=p["by_name"])
+                 place=place_named(t, p["place"], p.get("place_zh", "")) or "—",
+                 by_name=p["by_name"], to_name=p.get("to_name", ""))
         markup = keyboards.rows([(t("incident.button.open"),
                                   f"incidents:show:{p['incident_id']}")])
         return text, markup, False
@@ -235,5 +261,6 @@ RENDERERS: dict[str, Callable[[Texts, dict[str, Any]], Rendered]] = {
     "incident_opened": _incident_event("incident.event.opened"),
     "incident_closed": _incident_event("incident.event.closed"),
     "incident_assigned": _incident_event("incident.event.assigned"),
+    "incident_taken": _incident_event("incident.event.taken"),
     "drill_result": drill_result,
 }

@@ -12,7 +12,7 @@ from conversations.context import BotContext
 from conversations.flows import reachability
 from conversations.i18n import Texts, plain
 from fieldbot.domain.members import language_from_telegram
-from fieldbot.domain.roles import PERMISSIONS, may
+from fieldbot.domain.roles import PERMISSIONS, may, officers_only
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,8 @@ async def guard(update: Update, context: BotContext) -> None:
             raise ApplicationHandlerStop
         if not may(member.role, command):
             log.info("denied /%s to user %s (%s)", command, member.id, member.role)
-            await _reply(update, context.t("guard.leads_only"))
+            await _reply(update, context.t(
+                "guard.officers_only" if officers_only(command) else "guard.leads_only"))
             raise ApplicationHandlerStop
     action = action_of(update)
     if update.callback_query is not None and (action is None or not may(member.role, action)):

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from fieldbot.domain.ladder import AlertKind
+
 
 class DrillState(StrEnum):
     OPEN = "open"
@@ -27,10 +29,12 @@ class Outcome(StrEnum):
     SAFE = "safe"  # the person pressed the drill's "I'm safe"
     ACKED = "acked"  # a manager or officer acknowledged (or resolved) it
     NONE = "none"  # nobody answered before the drill ended
+    STOOD_DOWN = "stood_down"  # a real alert about them opened: the drill stopped for them
 
 
 SAFE_RESOLUTION = "drill_safe"  # how a drill alert the person answered is closed
 ENDED_RESOLUTION = "drill_ended"  # how an unanswered drill alert is closed at the end
+STOOD_DOWN_RESOLUTION = "drill_stood_down"  # closed because a real alert about them opened
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +48,21 @@ class TargetResult:
 def outcome_of(user_id: int, started: datetime, resolution: str, acked_by: int | None,
                acked_at: datetime | None) -> TargetResult:
     """Return how one person's drill alert ended (as stored)."""
+    if resolution == STOOD_DOWN_RESOLUTION:
+        return TargetResult(user_id, Outcome.STOOD_DOWN, None, None)
     if resolution == SAFE_RESOLUTION and acked_at is not None:
         return TargetResult(user_id, Outcome.SAFE, user_id, acked_at - started)
     if acked_by is not None and acked_at is not None and resolution != ENDED_RESOLUTION:
         return TargetResult(user_id, Outcome.ACKED, acked_by, acked_at - started)
     return TargetResult(user_id, Outcome.NONE, None, None)
+
+
+# A person with one of these alerts live (open or acknowledged) is in a real situation: a
+# drill would sit beside it in every chat, and an "I'm safe (drill)" could read as an answer to
+# it. They are left out of a drill started meanwhile.
+REAL_KINDS = tuple(k for k in AlertKind if k is not AlertKind.DRILL)
+# The real alerts a person's "I'm safe" check-in ends: answering the drill does not.
+CHECK_IN_ENDS = (AlertKind.MISSED, AlertKind.EMERGENCY)
 
 
 def is_over(live: int, ends_at: datetime, now: datetime) -> bool:
@@ -75,8 +89,9 @@ def _median(times: Sequence[timedelta]) -> timedelta | None:
 
 
 def summarise(results: Iterable[TargetResult]) -> Summary:
-    """Return participation and the median and worst time to answer."""
-    results = list(results)
+    """Return participation and the median and worst time to answer (a person the drill
+    stood down for, in a real alert, is not counted as asked)."""
+    results = [r for r in results if r.outcome is not Outcome.STOOD_DOWN]
     times = sorted(r.after for r in results if r.after is not None)
     return Summary(len(results), len(times), _median(times), times[-1] if times else None)
 

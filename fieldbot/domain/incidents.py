@@ -108,12 +108,20 @@ def refuse_review(by: Member, owner_id: int, state: IncidentState) -> Refusal | 
     return None
 
 
-def refuse_reassign(by: Member, to: Member | None, state: IncidentState) -> Refusal | None:
-    """Only a safety officer hands an open incident over, and only to a safety officer."""
+def refuse_handover(by: Member, state: IncidentState) -> Refusal | None:
+    """Only a safety officer hands an incident over, and only while it is open."""
     if by.role is not Role.OFFICER:
         return Refusal.NOT_ALLOWED
     if state is IncidentState.CLOSED:
         return Refusal.CLOSED
+    return None
+
+
+def refuse_reassign(by: Member, to: Member | None, state: IncidentState) -> Refusal | None:
+    """Only a safety officer hands an open incident over, and only to a safety officer."""
+    refused = refuse_handover(by, state)
+    if refused is not None:
+        return refused
     if to is None or to.role is not Role.OFFICER or to.unreachable == "erased":
         return Refusal.NOT_OFFICER
     return None
@@ -199,21 +207,39 @@ def may_ask_why(whys: Sequence[str]) -> bool:
 
 
 _SEPARATORS = re.compile(r"[,;，、；\n]+| and | und | 和 ")
+# Invisible marks (bidi overrides, zero-width characters): "\u202eTom" must still read "Tom".
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_WORD = re.compile(r"[^\W_][\w'’-]*")
 
 
 def names_in(people: str, more: Iterable[str] = ()) -> list[str]:
     """Return the names a lesson must not show: the people involved (as typed, split at
-    commas) and `more` (the owner, the alert's subject), and each part of three letters or
-    more of them ("Rita" of "Rita Lee"); longest first."""
-    found = {p.strip() for p in _SEPARATORS.split(people)} | {m.strip() for m in more}
-    found |= {part for name in list(found) for part in name.split() if len(part) >= 3}
+    commas) and `more` (everyone enrolled), and each word of three letters or more of them
+    ("Rita" of "Rita Lee", of "<b>Rita</b>"); longest first."""
+    typed = _INVISIBLE.sub("", people)
+    found = {p.strip() for p in _SEPARATORS.split(typed)} | {
+        _INVISIBLE.sub("", m).strip() for m in more}
+    found |= {part for name in list(found) for part in _WORD.findall(name) if len(part) >= 3}
     return sorted((n for n in found if len(n) >= 2), key=len, reverse=True)
 
 
+_SPACED = r"[^\W\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]"  # a letter of a script with spaces
+
+
+def _name_pattern(name: str) -> str:
+    """A name as a whole word where its script has words ("Ann" never in "planning"); a
+    Chinese name anywhere (Chinese runs its words together)."""
+    left = f"(?<!{_SPACED})" if re.match(_SPACED, name[0]) else ""
+    right = f"(?!{_SPACED})" if re.match(_SPACED, name[-1]) else ""
+    return left + re.escape(name) + right
+
+
 def anonymise(text: str, names: Iterable[str]) -> str:
-    """Return `text` with every given name replaced by "…" (any case)."""
+    """Return `text` with every given name replaced by "…" (any case); invisible marks that
+    could hide a name ("T\u200bom") are dropped first."""
+    text = _INVISIBLE.sub("", text)
     for name in names:
-        text = re.sub(re.escape(name), "…", text, flags=re.IGNORECASE)
+        text = re.sub(_name_pattern(name), "…", text, flags=re.IGNORECASE)
     return text
 
 

@@ -56,6 +56,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 }
 
 
+def officers_only(action: str) -> bool:
+    """Return whether only safety officers may perform `action` (what a refusal says)."""
+    return PERMISSIONS.get(action) == _OFFICERS
+
+
 def may(role: Role, action: str) -> bool:
     """Return whether someone with `role` may perform `action`; unknown actions are denied."""
     return role in PERMISSIONS.get(action, frozenset())

@@ -179,7 +179,8 @@ def build_services(
                       contacts=contacts)
     sweeper.checks.append(reach.check_telegram)
     drills = DrillService(db, clock, policy, cipher, escalation)
-    sweeper.lifecycles += [IncidentDeadlines(db, clock, policy, cipher), drills]
+    deadlines = IncidentDeadlines(db, clock, policy, cipher, settings.default_tz)
+    sweeper.lifecycles += [deadlines, drills]
     rollcall_sweep = RollcallSweep(db, clock, policy, cipher)
     sweeper.parts.append(rollcall_sweep)
     return Services(

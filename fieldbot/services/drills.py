@@ -34,18 +34,21 @@ PEOPLE_FOUND = 5
 
 
 class DrillError(Exception):
-    """Why a drill action was refused: not_allowed, nobody, too_many, unknown, already."""
+    """Why a drill action was refused: not_allowed, nobody, too_many, real_alert, unknown,
+    already (answered), over (the drill ended unanswered)."""
 
-    def __init__(self, reason: str, by: int | None = None) -> None:
+    def __init__(self, reason: str, by: int | None = None, missed: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.by = by
+        self.missed = missed  # the person's real check-in is still missing
 
 
 @dataclass(frozen=True, slots=True)
 class Started:
     drill: DrillRow
     asked: int
+    left_out: int = 0  # people with a real alert live: not drilled now
 
 
 class DrillService:
@@ -57,15 +60,17 @@ class DrillService:
         self._cipher = cipher
         self._escalation = escalation
 
-    async def teams(self) -> list[tuple[str, int]]:
-        """The teams with staff to drill, and how many each (at most TEAMS_OFFERED)."""
+    async def teams(self, query: str = "") -> tuple[list[tuple[str, int]], int]:
+        """The teams with staff to drill (whose name contains `query`, if given), and how
+        many each: at most TEAMS_OFFERED, and how many teams there are in all."""
+        folded = fold_text(query[:64])
         async with self._db.read() as tx:
             staff = await users.with_role(tx, [Role.STAFF], cipher=self._cipher)
         counts: dict[str, int] = {}
         for m in staff:
-            if m.team and m.unreachable is None:
+            if m.team and m.unreachable is None and folded in fold_text(m.team):
                 counts[m.team] = counts.get(m.team, 0) + 1
-        return sorted(counts.items())[:TEAMS_OFFERED]
+        return sorted(counts.items())[:TEAMS_OFFERED], len(counts)
 
     async def find_people(self, query: str, by: Member) -> list[Member]:
         """Staff and managers whose name contains `query` (not `by`), at most PEOPLE_FOUND."""
@@ -90,6 +95,11 @@ class DrillService:
                 raise DrillError("nobody")
             if len(people) > self._policy.max_people:
                 raise DrillError("too_many")
+            busy = {m.id for m in people
+                    if await alerts.open_alerts_for(tx, m.id, rules.REAL_KINDS)}
+            people = [m for m in people if m.id not in busy]
+            if not people:
+                raise DrillError("real_alert")
             drill_id = await store.add(tx, by.id, team or people[0].team, now,
                                        now + self._policy.ends_after)
             for person in people:
@@ -105,7 +115,7 @@ class DrillService:
             drill = await store.get(tx, drill_id)
         assert drill is not None
         log.info("drill %s started by %s for %s people", drill_id, by.id, len(people))
-        return Started(drill, len(people))
+        return Started(drill, len(people), len(busy))
 
     async def _targets(self, tx: Tx, by: Member, team: str | None, user_id: int | None
                        ) -> list[Member]:
@@ -124,15 +134,19 @@ class DrillService:
         async with self._db.read() as tx:
             return await store.open_by(tx, by.id)
 
-    async def safe(self, alert_id: int, by: Member) -> None:
-        """The person answers their drill: "I'm safe". Everyone alerted is told (DRILL)."""
+    async def safe(self, alert_id: int, by: Member) -> bool:
+        """The person answers their drill: "I'm safe". Everyone alerted is told (DRILL).
+        Returns whether a real missed check-in of theirs is still open (the drill's answer
+        never ends it)."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
             a = await alerts.alert(tx, alert_id)
             if a is None or a.kind is not AlertKind.DRILL or a.user_id != by.id:
                 raise DrillError("unknown")
-            if a.state is not AlertState.OPEN:
-                raise DrillError("already", a.acked_by)
+            missed = bool(await alerts.open_alerts_for(tx, by.id, rules.CHECK_IN_ENDS))
+            if a.state is not AlertState.OPEN:  # answered, or the drill ended unanswered
+                over = a.resolution in (rules.ENDED_RESOLUTION, rules.STOOD_DOWN_RESOLUTION)
+                raise DrillError("over" if over else "already", a.acked_by, missed)
             if not await alerts.finish(tx, alert_id, AlertState.CLOSED, by.id, now,
                                        rules.SAFE_RESOLUTION):
                 raise DrillError("already")
@@ -147,6 +161,7 @@ class DrillService:
             drill_id = await store.of_alert(tx, alert_id)
         if drill_id is not None:
             await self.settle(drill_id)
+        return missed
 
     async def settle_alert(self, alert_id: int) -> None:
         """After a lead acted on an alert: if it was a drill's last, the drill ends now."""
@@ -190,16 +205,26 @@ class DrillService:
             if not await store.finish(tx, drill_id, now):
                 return 0
             results = await store.results(tx, drill_id, d.started_at)
-            await outbox.enqueue(
-                tx, cipher=self._cipher, dedupe=f"drill:{drill_id}:result",
-                recipient=d.started_by, kind="drill_result", priority=int(Priority.NOTICE),
-                now=now, params=await self._result_params(tx, d, results))
+            params = await self._result_params(tx, d, results)
+            for uid in await self._result_to(tx, d):
+                await outbox.enqueue(
+                    tx, cipher=self._cipher, dedupe=f"drill:{drill_id}:result:to:{uid}",
+                    recipient=uid, kind="drill_result", priority=int(Priority.NOTICE),
+                    now=now, params=params)
             summary = rules.summarise(results)
             await audit.record(tx, None, "drill_done", None,
                                f"drill={drill_id} asked={summary.asked}"
                                f" answered={summary.answered}", now)
         log.info("drill %s ended", drill_id)
         return 1
+
+    async def _result_to(self, tx: Tx, d: DrillRow) -> list[int]:
+        """Who gets the result: the officer who started the drill; once they are erased
+        (their id is a stand-in that reaches nobody), the safety officers."""
+        starter = await users.get(tx, d.started_by, cipher=self._cipher)
+        if starter is not None and starter.unreachable != "erased":
+            return [starter.id]
+        return [m.id for m in await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)]
 
     async def _close_acknowledged(self, tx: Tx, drill_id: int, now: datetime) -> None:
         """Acknowledged drill alerts are done with: closed, so no board shows them live."""
@@ -217,9 +242,9 @@ class DrillService:
             by = await users.get(tx, r.by, cipher=self._cipher) if r.by else None
             lines.append({"name": person.name if person else "?", "outcome": r.outcome.value,
                           "by_name": by.name if by else "",
-                          "after": r.after.total_seconds() if r.after else None})
+                          "after": r.after.total_seconds() if r.after is not None else None})
         return {"drill": True, "label": d.label, "team": d.team, "asked": summary.asked,
                 "answered": summary.answered, "lines": lines,
                 "more": max(0, len(results) - RESULT_LINES),
-                "median": summary.median.total_seconds() if summary.median else None,
-                "worst": summary.worst.total_seconds() if summary.worst else None}
+                "median": None if summary.median is None else summary.median.total_seconds(),
+                "worst": None if summary.worst is None else summary.worst.total_seconds()}

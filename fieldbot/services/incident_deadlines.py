@@ -26,8 +26,10 @@ BATCH = 200
 
 
 class IncidentDeadlines:
-    def __init__(self, db: Database, clock: Clock, policy: Policy, cipher: Cipher) -> None:
+    def __init__(self, db: Database, clock: Clock, policy: Policy, cipher: Cipher,
+                 tz: str = "UTC") -> None:
         self._db = db
+        self._tz = tz  # the desk's own zone (settings.default_tz): deadlines read in it
         self._clock = clock
         self._policy = policy.incident
         self._cipher = cipher
@@ -75,7 +77,7 @@ class IncidentDeadlines:
             to = rules.audience(step.tier, owner_id, officers)
             params = {"incident": incident.label, "incident_id": incident.id,
                       "grade": incident.grade.value, "what": d.kind.value,
-                      "due_at": ts(d.due_at), "tier": int(step.tier),
+                      "due_at": ts(d.due_at), "tz": self._tz, "tier": int(step.tier),
                       "attempt": step.attempt, "late": run.late,
                       "overdue": now >= d.due_at, "owner_id": incident.owner_id}
             for uid in to:

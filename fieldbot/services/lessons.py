@@ -44,7 +44,8 @@ class LessonService:
         nearby = {lesson.id for lesson in _near(found, near)} if near else set()
 
         def matches(lesson: LessonRow) -> bool:
-            text = fold_text(" ".join((lesson.place, lesson.country, lesson.grade.value,
+            text = fold_text(" ".join((lesson.place, lesson.place_zh, lesson.country,
+                                       lesson.grade.value,
                                        lesson.cause, lesson.measures)))
             return lesson.id in nearby or all(word in text for word in words)
 

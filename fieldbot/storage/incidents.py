@@ -36,6 +36,7 @@ class IncidentRow:
     opened_at: datetime
     reported_at: datetime | None
     closed_at: datetime | None
+    place_zh: str = ""  # the place as a Chinese reader names it ("" where unknown)
 
     @property
     def label(self) -> str:
@@ -65,6 +66,7 @@ class LessonRow:
     cause: str
     measures: str
     created_at: datetime
+    place_zh: str = ""
 
 
 def _open(value: str, cipher: Cipher) -> str:
@@ -83,6 +85,7 @@ def _incident(row: aiosqlite.Row, cipher: Cipher) -> IncidentRow:
         row["lat"], row["lon"], _open(row["people"], cipher),
         _open(row["description"], cipher), json.loads(review) if review else {},
         parse_ts(row["opened_at"]), opt_ts(row["reported_at"]), opt_ts(row["closed_at"]),
+        _open(row["place_zh"], cipher),
     )
 
 
@@ -96,21 +99,22 @@ def _lesson(row: aiosqlite.Row, cipher: Cipher) -> LessonRow:
     return LessonRow(row["id"], row["incident_id"], Grade(row["grade"]),
                      _open(row["place"], cipher), row["country"], row["lat"], row["lon"],
                      _open(row["cause"], cipher), _open(row["measures"], cipher),
-                     parse_ts(row["created_at"]))
+                     parse_ts(row["created_at"]), _open(row["place_zh"], cipher))
 
 
 async def add(
     conn: Tx, *, grade: Grade, owner_id: int, alert_id: int | None, place: str, country: str,
     lat: float | None, lon: float | None, people: str, description: str, now: datetime,
-    cipher: Cipher,
+    cipher: Cipher, place_zh: str = "",
 ) -> int | None:
     """Store a new incident; None if this alert already has one."""
     cur = await conn.execute(
         "INSERT INTO incidents (grade, owner_id, opened_by, alert_id, place, country, lat, lon,"
-        " people, description, opened_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        " people, description, opened_at, place_zh) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT (alert_id) DO NOTHING",
         (grade.value, owner_id, owner_id, alert_id, sealed(place, cipher), country, _grid(lat),
-         _grid(lon), sealed(people, cipher), sealed(description, cipher), ts(now)),
+         _grid(lon), sealed(people, cipher), sealed(description, cipher), ts(now),
+         sealed(place_zh, cipher)),
     )
     return cur.lastrowid if cur.rowcount == 1 else None
 
@@ -149,6 +153,17 @@ async def save_review(conn: Tx, incident: IncidentRow, review: dict[str, Any],
          incident.state.value),
     )
     return cur.rowcount == 1
+
+
+async def unrecorded_alerts(conn: Tx, user_id: int, since: datetime, limit: int) -> list[int]:
+    """The alerts `user_id` resolved as "incident" since `since` whose incident was never
+    recorded (the draft was cancelled or lapsed), newest first."""
+    rows = await conn.execute_fetchall(
+        "SELECT a.id FROM alerts a WHERE a.state = 'resolved' AND a.resolution = 'incident'"
+        " AND a.resolved_by = ? AND a.kind != 'drill' AND a.resolved_at >= ? AND NOT EXISTS"
+        " (SELECT 1 FROM incidents i WHERE i.alert_id = a.id) ORDER BY a.id DESC LIMIT ?",
+        (user_id, ts(since), limit))
+    return [r[0] for r in rows]
 
 
 # --- deadlines -------------------------------------------------------------------------------
@@ -222,10 +237,11 @@ async def add_lesson(conn: Tx, incident: IncidentRow, cause: str, measures: str,
                      author_id: int, now: datetime, *, cipher: Cipher) -> None:
     await conn.execute(
         "INSERT INTO lessons (incident_id, grade, place, country, lat, lon, cause, measures,"
-        " author_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+        " author_id, created_at, place_zh) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT DO NOTHING",
         (incident.id, incident.grade.value, sealed(incident.place, cipher), incident.country,
          incident.lat, incident.lon, sealed(cause, cipher), sealed(measures, cipher),
-         author_id, ts(now)))
+         author_id, ts(now), sealed(incident.place_zh, cipher)))
 
 
 async def recent_lessons(conn: Tx, limit: int, *, cipher: Cipher) -> list[LessonRow]:

@@ -28,8 +28,8 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("contact_codes", ("target",)),
     ("visits", ("client", "place", "point", "companion")),
     ("visit_notes", ("client", "place", "point", "body")),
-    ("incidents", ("place", "people", "description", "review")),
-    ("lessons", ("place", "cause", "measures")),
+    ("incidents", ("place", "people", "description", "review", "place_zh")),
+    ("lessons", ("place", "cause", "measures", "place_zh")),
     ("rollcalls", ("scope", "message")),
 )
 # Encrypted values kept in the vault: the canary, the audit log's MAC key and the contact

@@ -13,6 +13,7 @@ from typing import Any
 
 from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts as rules
+from fieldbot.domain import drills as drill_rules
 from fieldbot.domain.alerts import AlertState, EmptyTier, Ladder, People, Send
 from fieldbot.domain.channels import step_not_reached
 from fieldbot.domain.ladder import AlertKind, Tier
@@ -77,6 +78,14 @@ class LadderRunner:
             return 0
         if a.state is not AlertState.OPEN:
             await alerts.push_forward(tx, a.id, now)  # defensive: should not be due
+            return 0
+        if a.kind is AlertKind.DRILL and await alerts.open_alerts_for(
+                tx, a.user_id, drill_rules.REAL_KINDS):
+            # A real alert about them opened: the drill stands down for them, so no DRILL
+            # message about them sits beside the real one in anybody's chat.
+            await alerts.finish(tx, a.id, AlertState.CLOSED, None, now,
+                                drill_rules.STOOD_DOWN_RESOLUTION)
+            await outbox.withdraw_ladder(tx, a.id)
             return 0
         subject = await users.get(tx, a.user_id, cipher=self._cipher)
         people = await self._people(tx, a, subject)
