@@ -15,7 +15,7 @@ COPY faketelegram ./faketelegram
 COPY faketwilio ./faketwilio
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 --home-dir /data fieldbot \
-    && mkdir -p /data && chown fieldbot /data
+    && mkdir -p /data/files/photos && chown -R fieldbot /data
 
 USER fieldbot
 VOLUME ["/data"]

@@ -68,12 +68,21 @@ def summary(values: list[float]) -> str:
             f"mean={statistics.fmean(values) * 1000:.0f} ms")
 
 
+# Set (by a bench's --postgres) to run the bot on PostgreSQL: each bot gets a fresh schema.
+POSTGRES: Any = None  # tests.pg.PgServer
+
+
+def engine() -> str:
+    return "PostgreSQL" if POSTGRES is not None else "SQLite"
+
+
 def bot(
     tmp: Path, *, rate_limit: bool = True, **settings: Any
 ) -> tuple[FieldbotApp, FakeTelegram]:
     fake = FakeTelegram(token=TOKEN)
+    db: Path | str = POSTGRES.fresh() if POSTGRES is not None else tmp / "bench.db"
     config = Settings(_env_file=None, token=SecretStr(TOKEN),  # type: ignore[call-arg]
-                      bot_api_url="http://fake.telegram", db=tmp / "bench.db",
+                      bot_api_url="http://fake.telegram", db=db,
                       data_dir=tmp / "data", admin_ids=(1,), advisory_refresh=False,
                       **settings)
     request = HTTPXRequest(connection_pool_size=64,

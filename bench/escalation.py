@@ -1,6 +1,11 @@
 """Escalation benchmarks (issues 4 and 17): lateness, a burst of 1,000 alerts, sweep cost.
 
-    python bench/escalation.py [lateness|burst|sweep|all]
+    python bench/escalation.py [lateness|burst|sweep|all] [--postgres [SERVER_URL]] [--compare]
+
+With --postgres the same parts run on PostgreSQL (a fresh database, dropped afterwards; the
+server defaults to FIELDBOT_TEST_POSTGRES or the local one). --compare runs a smaller size
+(2,000 active trips for lateness, 100,000 nights for the sweep) and records the rows in the
+"SQLite vs PostgreSQL" sections, so that both engines are measured the same way side by side.
 
 Each part runs the real bot (real PTB Application, its JobQueue and AIORateLimiter, the real
 SQLite database) against the in-process fake Telegram, with the wall clock, and writes its
@@ -19,10 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import bench.common  # noqa: E402
 from bench.common import (  # noqa: E402
     MANAGER,
     OFFICER,
     bot,
+    engine,
     enrol,
     file_trips,
     record,
@@ -103,11 +110,15 @@ async def burst(sos: int = 100, missed: int = 900) -> list[str]:
     ]
 
 
+COMPARE = False  # --compare: the smaller sizes, run on both engines
+
+
 async def sweep() -> list[str]:
     """Sweep cost: 100,000 nights with none due, then 1% due; 1,000,000 nights with none due
     (the cost grows with what is due, not with what is stored)."""
     rows = await sweep_nights(1_000, 100, (("none due", 0.0), ("1% due", 0.01)), plans=True)
-    rows += await sweep_nights(10_000, 100, (("none due", 0.0),))
+    if not COMPARE:
+        rows += await sweep_nights(10_000, 100, (("none due", 0.0),))
     return rows
 
 
@@ -124,9 +135,9 @@ async def sweep_nights(trips: int, nights_per_trip: int,
         async with services.db.transaction() as conn:
             for rep in reps:
                 cur = await conn.execute(
-                    "INSERT INTO trips (user_id, status, created_at) VALUES (?, 'approved', ?)",
-                    (rep, ts(now)))
-                trip_id = cur.lastrowid
+                    "INSERT INTO trips (user_id, status, created_at) VALUES (?, 'approved', ?)"
+                    " RETURNING id", (rep, ts(now)))
+                trip_id = (await cur.fetchone())[0]
                 await conn.executemany(
                     "INSERT INTO nights (trip_id, user_id, day, leg_index, tz_name, reminder_at,"
                     " deadline, opens_at, closes_at, due_at) VALUES (?,?,?,0,'UTC',?,?,?,?,?)",
@@ -153,27 +164,51 @@ async def sweep_nights(trips: int, nights_per_trip: int,
                         f"({report.reminders} reminders written)")
         if plans:
             async with services.db.read() as conn:
+                explain = "EXPLAIN QUERY PLAN" if conn.dialect == "sqlite" else "EXPLAIN"
                 for table, column in (("nights", "due_at"), ("alerts", "next_due_at")):
                     async with conn.execute(
-                        f"EXPLAIN QUERY PLAN SELECT id FROM {table} WHERE {column} IS NOT NULL"  # noqa: S608
+                        f"{explain} SELECT id FROM {table} WHERE {column} IS NOT NULL"  # noqa: S608
                         f" AND {column} <= ? ORDER BY {column} LIMIT 500", (ts(now),)) as cur:
-                        plan = " / ".join(r[3] for r in await cur.fetchall())
+                        plan = " / ".join(str(r[-1]).strip() for r in await cur.fetchall())
                     rows.append(f"query plan of the {table} sweep: {plan}")
         await services.stop()
     return rows
 
 
-async def main(which: str) -> None:
-    parts = {"lateness": lateness, "burst": burst, "sweep": sweep}
+async def main(which: str, postgres: bool) -> None:
+    parts = {"lateness": (lambda: lateness(trips=2_000)) if COMPARE else lateness,
+             "burst": burst, "sweep": sweep}
+    suffix = (" --postgres" if postgres else "") + (" --compare" if COMPARE else "")
+    section = "Escalation on PostgreSQL" if postgres else "Escalation"
+    if COMPARE:
+        section = f"Escalation, SQLite vs PostgreSQL ({engine()})"
     for name, run in parts.items():
         if which not in (name, "all"):
             continue
-        print(f"running {name} ...", flush=True)
+        print(f"running {name} on {engine()} ...", flush=True)
         lines = await run()
         for line in lines:
             print("  " + line)
-        record(f"Escalation: {name}", [(name, line, f"{COMMAND} {name}") for line in lines])
+        record(f"{section}: {name}",
+               [(f"{name} ({engine()})", line, f"{COMMAND} {name}{suffix}") for line in lines])
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "all"))
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    on_postgres = "--postgres" in sys.argv
+    COMPARE = "--compare" in sys.argv
+    if on_postgres:
+        import os
+
+        from tests.pg import PgServer
+
+        given = sys.argv[sys.argv.index("--postgres") + 1:][:1]
+        if given and given[0].startswith("postgres"):
+            os.environ["FIELDBOT_TEST_POSTGRES"] = given[0]
+            args = [a for a in args if a != given[0]]
+        bench.common.POSTGRES = PgServer()
+    try:
+        asyncio.run(main(args[0] if args else "all", on_postgres))
+    finally:
+        if bench.common.POSTGRES is not None:
+            bench.common.POSTGRES.drop()

@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from fieldbot.dburl import redacted
 from fieldbot.policy_file import parse_duration
 
 ENV_PREFIX = "FIELDBOT_"
@@ -36,7 +37,9 @@ class Settings(BaseSettings):
 
     token: SecretStr | None = None
     bot_api_url: str = "https://api.telegram.org"
-    db: Path = Path("fieldbot.db")
+    # A path (or sqlite:///path) selects SQLite; postgresql://user:pass@host:5432/name selects
+    # PostgreSQL (then `db` stays the URL, a str: see `postgres` and `db_label`).
+    db: Path | str = Path("fieldbot.db")
     data_dir: Path = Path("data")
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     policy: Path | None = None
@@ -74,6 +77,21 @@ class Settings(BaseSettings):
     webhook_out_secret: SecretStr | None = None
     # The zone a client visit is timed in when nothing better is known (no pin, no trip).
     default_tz: str = "UTC"
+
+    @field_validator("db", mode="before")
+    @classmethod
+    def _db(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith(("postgresql://", "postgres://")):
+                if "@" not in text.partition("://")[2] and "/" not in text.partition("://")[2]:
+                    raise ValueError("must name a database, e.g."
+                                     " postgresql://fieldbot:secret@db:5432/fieldbot")
+                return text
+            if "://" in text and not text.startswith("sqlite:///"):
+                raise ValueError("must be a file path, sqlite:///path or postgresql://…")
+            return Path(text[len("sqlite:///"):] if text.startswith("sqlite:///") else text)
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -231,6 +249,16 @@ class Settings(BaseSettings):
     def key_path(self) -> Path:
         """Where the key file is (used when FIELDBOT_ENCRYPTION_KEY is not set)."""
         return self.key_file if self.key_file is not None else self.data_dir / "fieldbot.key"
+
+    @property
+    def postgres(self) -> bool:
+        """True when the database is PostgreSQL (several instances, one leader)."""
+        return isinstance(self.db, str)
+
+    @property
+    def db_label(self) -> str:
+        """The database for messages and logs: a URL without its password."""
+        return redacted(self.db)
 
     @property
     def heartbeat_file(self) -> Path:

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
 from tests.harness import World
+from tests.pg import PgServer
 
 # Property tests check what happens, not how fast: speed is measured in bench/, and a per-example
 # deadline only fails on a busy machine (a 2-core CI box running the suite beside other work).
@@ -18,9 +19,33 @@ settings.load_profile("fieldbot")
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    server = PgServer()
+    yield server
+    server.drop()
+
+
+@pytest.fixture(autouse=True)  # so that a module's parametrisation reaches each of its tests
+def backend(request: pytest.FixtureRequest) -> str:
+    """The engine a test runs on; a module that runs on both parametrises it:
+    `pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)`."""
+    # FIELDBOT_TEST_BACKEND=postgresql runs every World test on PostgreSQL (a longer run).
+    return str(getattr(request, "param", os.environ.get("FIELDBOT_TEST_BACKEND", "sqlite")))
+
+
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    w = World(tmp_path)
+def db_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """FIELDBOT_DB for this test: a file, or an empty schema of this run's PostgreSQL database."""
+    if backend == "sqlite":
+        return tmp_path / "fieldbot.db"
+    server: PgServer = request.getfixturevalue("pg_server")
+    return server.fresh()
+
+
+@pytest.fixture
+async def world(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
+    w = World(tmp_path, db=db_target)
     await w.start()
     yield w
     await w.stop()

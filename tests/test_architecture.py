@@ -219,7 +219,7 @@ def test_services_never_reach_the_driver_and_the_core_never_imports_telegram() -
         str(path.relative_to(core.parent)): sorted(bad)
         for path in services
         if (bad := {m for m in _imported_modules(path)
-                    if m.split(".")[0] in {"sqlite3", "aiosqlite"}})
+                    if m.split(".")[0] in {"sqlite3", "aiosqlite", "asyncpg", "psycopg"}})
     }
     telegram = {
         str(path.relative_to(core.parent)): sorted(bad)

@@ -28,8 +28,8 @@ from tests.harness import World
 
 
 @pytest.fixture
-async def reach(tmp_path: Path) -> AsyncIterator[World]:
-    async with channel_world(tmp_path) as world:
+async def reach(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
+    async with channel_world(tmp_path, db=db_target) as world:
         yield world
 
 

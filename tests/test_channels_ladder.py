@@ -31,8 +31,8 @@ from tests.harness import World
 
 
 @pytest.fixture
-async def reach(tmp_path: Path) -> AsyncIterator[World]:
-    async with channel_world(tmp_path) as world:
+async def reach(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
+    async with channel_world(tmp_path, db=db_target) as world:
         yield world
 
 
@@ -101,10 +101,10 @@ async def test_while_telegram_is_down_a_missed_check_in_reaches_the_manager_by_s
 
 
 @pytest.fixture
-async def sms_only(tmp_path: Path) -> AsyncIterator[World]:
+async def sms_only(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
     policy = tmp_path / "policy.toml"
     policy.write_text('[channels]\nmanager = ["telegram", "sms"]\n', encoding="utf-8")
-    async with channel_world(tmp_path, policy=policy) as world:
+    async with channel_world(tmp_path, policy=policy, db=db_target) as world:
         yield world
 
 

@@ -11,6 +11,9 @@ from faketelegram.errors import Flood
 from fieldbot.domain.places import Place
 from tests.builders import BERLIN, DEADLINE, REMINDER, alerts_in, at, plan_trip, said
 from tests.harness import World
+from tests.pg import BACKENDS
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 KATHMANDU = Place("Kathmandu", "NP", "Nepal", "Bagmati", 27.7017, 85.3206, "Asia/Kathmandu")
 NEW_YORK = Place("New York", "US", "United States", "New York", 40.71, -74.01, "America/New_York")

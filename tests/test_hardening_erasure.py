@@ -6,10 +6,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
 from tests.builders import BERLIN, DEADLINE, at, fieldbot, plan_trip, rows
 from tests.harness import MANAGER_ID, REP_ID, World
+from tests.pg import BACKENDS
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 
 def to_stand_ins(world: World) -> list[str]:

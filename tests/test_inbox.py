@@ -7,9 +7,13 @@ Telegram has forgotten the update), then a new process starts on the same databa
 
 from __future__ import annotations
 
+import pytest
 from telegram import Update
 
 from tests.harness import MANAGER_ID, OFFICER_ID, World
+from tests.pg import BACKENDS
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 
 async def test_an_sos_confirmed_to_telegram_but_not_handled_is_handled_after_a_restart(

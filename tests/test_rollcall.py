@@ -32,6 +32,10 @@ async def _officer_asks_berlin(world: World, radius: str = "50 km",
         await officer.send(message)
 
 
+def _asks(count: int) -> str:
+    return f'People to ask "Are you safe?": {count} '
+
+
 async def _actions(world: World) -> list[str]:
     async with world.services.db.read() as conn:
         return [e.action for e in await audit.since(conn, world.clock.now() - timedelta(days=9))]
@@ -60,7 +64,7 @@ async def test_the_officer_asks_everyone_near_berlin_by_trip_or_last_location(
     await team.enrol(far, "staff", "north")
     await far.share_location(*FIFTY_FIVE_KM_EAST)
     await _officer_asks_berlin(team)
-    assert "This asks 2 people" in team.officer.last.body
+    assert _asks(2) in team.officer.last.body
     assert "1 by their trip under way, 1 by the location they last shared" in (
         team.officer.last.body)
 
@@ -82,7 +86,7 @@ async def test_radius_edges_and_a_location_older_than_a_day(team: World) -> None
     team.clock.advance(timedelta(hours=24, minutes=1))  # Rita's pin is now too old
     await far.share_location(*FIFTY_FIVE_KM_EAST)
     await _officer_asks_berlin(team, "200 km")
-    assert "This asks 1 people" in team.officer.last.body  # Hana 55 km out; Rita's pin stale
+    assert _asks(1) in team.officer.last.body  # Hana 55 km out; Rita's pin stale
     await team.officer.send("/cancel")
     await _officer_asks_berlin(team, "50 km")
     assert team.officer.last.body == said("rollcall.nobody", scope=said(
@@ -101,7 +105,7 @@ async def test_the_tally_is_edited_at_most_every_few_seconds_and_ends_current(
     await team.rep.press("✅ I'm safe")
     assert team.rep.toasts[-1].text == said("rollcall.answered.recorded")
     assert "✅ 1 safe" in tally.body and len(tally.history) == edits + 1
-    assert "You answered the roll-call" in team.rep.last.body  # the question became a receipt
+    assert "You answered roll-call R-1" in team.rep.last.body  # the question became a receipt
 
     team.clock.advance(timedelta(seconds=1))
     await sven.press("✅ I'm safe")
@@ -213,7 +217,7 @@ async def test_a_manager_asks_only_her_own_team_and_cannot_close_anothers(
     await team.manager.press("📍 A place")
     await team.manager.send("Berlin")
     await team.manager.press("50 km")
-    assert "This asks 1 people" in team.manager.last.body
+    assert _asks(1) in team.manager.last.body
     await _go(team.manager)
     assert _questions(team.rep) and not _questions(sven)
 
@@ -251,20 +255,20 @@ async def test_country_team_and_everyone_scopes(team: World) -> None:
     await officer.send("Atlantis")
     assert officer.last.body == said("rollcall.country.none")
     await officer.send("France")
-    assert "This asks 1 people" in officer.last.body
+    assert _asks(1) in officer.last.body
     await officer.send("/rollcall")
     await officer.press("👥 A team")
     await officer.press("south")
-    assert "This asks 2 people" in officer.last.body  # Sol and Sven, travelling or not
+    assert _asks(2) in officer.last.body  # Sol and Sven, travelling or not
     await officer.send("/rollcall")
     await officer.press("👥 A team")
     await officer.send("Atlantis")
     assert officer.last.body == said("rollcall.team.unknown")
     await officer.send("SOUTH")  # typed instead of pressed
-    assert "This asks 2 people" in officer.last.body
+    assert _asks(2) in officer.last.body
     await officer.send("/rollcall")
     await officer.press("🌍 Everyone travelling")
-    assert "This asks 1 people" in officer.last.body  # Rita's trip; Sven has none
+    assert _asks(1) in officer.last.body  # Rita's trip; Sven has none
 
 
 async def test_hostile_message_old_buttons_and_two_officers_at_once(team: World) -> None:

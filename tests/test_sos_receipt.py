@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from faketelegram.errors import ServerError
 from tests.builders import said
 from tests.harness import World
+from tests.pg import BACKENDS
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 
 async def test_the_sos_receipt_lost_to_a_502_arrives_after_recovery(team: World) -> None:

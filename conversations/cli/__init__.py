@@ -19,6 +19,7 @@ from fieldbot.config import CHANNEL_SETTINGS, ConfigError, Settings, load_settin
 from fieldbot.domain.roles import Role
 from fieldbot.logs import setup_logging
 from fieldbot.policy_file import PolicyError
+from fieldbot.services.errors import StorageUnavailable
 
 log = logging.getLogger("fieldbot")
 
@@ -52,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     geo_build.add_argument("--force", action="store_true", help="rebuild even if up to date")
     sub.add_parser("check-config", help="validate the configuration and the policy file")
     sub.add_parser("health", help="exit 0 if the sweep ran recently (container HEALTHCHECK)")
+    mig = sub.add_parser("migrate-db", help="copy this SQLite database into an empty PostgreSQL")
+    mig.add_argument("--to", required=True, help="postgresql://user:pass@host:5432/name")
     privacy_cli.add_parsers(sub)
     rep = sub.add_parser("report", help="write a month's safety summary as CSV and a PNG chart")
     rep.add_argument("--month", required=True, help="YYYY-MM")
@@ -92,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _geo_build(settings, force=args.force)
         if args.command == "health":
             return _health(settings)
+        if args.command == "migrate-db":
+            from conversations.cli.migrate import migrate_db
+
+            return asyncio.run(migrate_db(settings, args.to))
         if args.command in privacy_cli.COMMANDS:
             return asyncio.run(privacy_cli.run(settings, args))
         if args.command == "report":
@@ -104,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, PolicyError) as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)
         return 2
+    except StorageUnavailable as exc:
+        print(f"fieldbot: the database {settings.db_label} cannot be used now: {exc}",
+              file=sys.stderr)
+        return 1
     except ValueError as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)
         return 2
@@ -113,6 +124,8 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
     from conversations.runtime.bootstrap import build_application
     from conversations.runtime.runner import run_polling, run_webhook
 
+    if settings.postgres:
+        return await _run_ha(settings, webhook=webhook)
     app = build_application(settings, SystemClock())
     if not webhook:
         http = (settings.http_listen, settings.http_port) if settings.http_port is not None \
@@ -128,6 +141,30 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
                     else (settings.webhook_listen, settings.webhook_port))
     log.info("webhook mode on port %s, path %s", port, path)
     return await run_webhook(app, settings.webhook_url, secret, listen, port, path=path)
+
+
+async def _run_ha(settings: Settings, *, webhook: bool) -> int:
+    """PostgreSQL: one of possibly several instances; it acts only while it is the leader."""
+    from conversations.runtime.bootstrap import build_application
+    from conversations.runtime.ha import Webhook, run_with_leadership
+
+    hook = None
+    if webhook:
+        if not settings.webhook_url:
+            raise ConfigError("FIELDBOT_WEBHOOK_URL: required with --webhook (https://host/path)")
+        if settings.webhook_secret is None:  # every instance must check the same secret
+            raise ConfigError("FIELDBOT_WEBHOOK_SECRET: required with --webhook on PostgreSQL"
+                              " (all instances share it)")
+        # One server: the webhook shares FIELDBOT_HTTP_PORT with the rest when it is set.
+        listen, port = ((settings.http_listen, settings.http_port)
+                        if settings.http_port is not None
+                        else (settings.webhook_listen, settings.webhook_port))
+        hook = Webhook(settings.webhook_url, settings.webhook_secret.get_secret_value(),
+                       listen, port, urlsplit(settings.webhook_url).path or "/telegram")
+    log.info("PostgreSQL at %s: leader election on", settings.db_label)
+    return await run_with_leadership(
+        settings, lambda leadership: build_application(settings, SystemClock(),
+                                                       leadership=leadership), hook)
 
 
 def _geo_build(settings: Settings, *, force: bool) -> int:
@@ -189,12 +226,25 @@ async def _report(settings: Settings, month_text: str, out: Path) -> int:
 
 
 def _health(settings: Settings) -> int:
-    from fieldbot.services.sweeper import heartbeat_health
+    from datetime import datetime, timedelta
 
-    healthy, why = heartbeat_health(settings.heartbeat_file, SystemClock().now(),
-                                    settings.sweep_interval)
-    print(why, file=sys.stdout if healthy else sys.stderr)
-    return 0 if healthy else 1
+    from fieldbot.services.leadership import read_role
+
+    said = read_role(settings.data_dir / "role")
+    role = said[0] if said else ("single" if not settings.postgres else "starting")
+    try:
+        last = datetime.fromisoformat(settings.heartbeat_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        print("unhealthy: the sweep has not run yet", file=sys.stderr)
+        return 1
+    age = SystemClock().now() - last
+    what = "waiting for the leader's lock" if role == "standby" else "last sweep"
+    if age > 3 * settings.sweep_interval + timedelta(minutes=1):
+        print(f"unhealthy: role {role}, {what} {int(age.total_seconds())} s ago",
+              file=sys.stderr)
+        return 1
+    print(f"healthy: role {role}, {what} {int(age.total_seconds())} s ago")
+    return 0
 
 
 async def _set_role(settings: Settings, user_id: int, role: Role, team: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from enum import IntEnum
 from typing import Any
+from uuid import uuid4
 
 from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler
@@ -23,6 +24,7 @@ from conversations.flows.rollcall_actions import tally_view
 from conversations.i18n import Raw
 from conversations.render import keyboards
 from conversations.render import rollcall as render
+from conversations.render.formatting import place_label
 from fieldbot.domain.places import Place
 from fieldbot.domain.rollcall import (
     DEFAULT_RADIUS_KM,
@@ -163,7 +165,8 @@ async def place_other(update: Update, context: BotContext) -> int:
 async def _ask_radius(update: Update, context: BotContext, place: Place) -> int:
     _draft(context)["place"] = asdict(place)
     t = context.t
-    await _say(update, t("rollcall.radius.ask", place=place.label()), ReplyKeyboardRemove())
+    await _say(update, t("rollcall.radius.ask", place=place_label(place, t.language)),
+               ReplyKeyboardRemove())
     await _say(update, t("rollcall.radius.pick", default=DEFAULT_RADIUS_KM), keyboards.rows(
         [(t("rollcall.radius.km", km=km), f"rollcall:radius:{km}") for km in RADII_KM]))
     return Ask.RADIUS
@@ -178,7 +181,9 @@ async def radius_picked(update: Update, context: BotContext) -> int:
                                            show_alert=True)
         return ConversationHandler.END
     await keyboards.take_buttons_off(update)
-    scope = Scope(ScopeKind.PLACE, Place(**place).label(), place["lat"], place["lon"], radius)
+    picked = Place(**place)
+    scope = Scope(ScopeKind.PLACE, place_label(picked, "en"), picked.lat, picked.lon, radius,
+                  label_zh=place_label(picked, "zh"))
     return await _confirm(update, context, scope)
 
 
@@ -223,19 +228,22 @@ async def _confirm(update: Update, context: BotContext, scope: Scope) -> int:
     preview = await context.services.rollcall.preview(context.member, scope)
     scope_text = render.scope_text(t, scope_params(scope))
     if preview.count == 0:
-        await _say(update, t("rollcall.nobody", scope=Raw(scope_text)))
+        key = "rollcall.nobody" if scope.is_area else f"rollcall.nobody.{scope.kind.value}"
+        await _say(update, t(key, scope=Raw(scope_text), team=scope.team))
         await _forget(context)
         return ConversationHandler.END
     text = t("rollcall.confirm", count=preview.count, scope=Raw(scope_text))
-    if scope.kind is ScopeKind.PLACE:
+    if scope.is_area:
         text += "\n" + t("rollcall.confirm.why", trip=preview.by_trip,
                          location=preview.by_location)
     if draft.get("message"):
         text += "\n" + t("rollcall.ask.message", message=draft["message"])
     message_key = "rollcall.button.edit_message" if draft.get("message") else \
         "rollcall.button.message"
+    # Only the newest count may ask: an older one (another place, another message) is stale.
+    nonce = draft["nonce"] = uuid4().hex[:8]
     await _say(update, text, keyboards.rows(
-        [(t("rollcall.button.go", count=preview.count), "rollcall:go")],
+        [(t("rollcall.button.go", count=preview.count), f"rollcall:go:{nonce}")],
         [(t(message_key), "rollcall:msg"), (t("rollcall.button.cancel"), "rollcall:cancel")]))
     return Ask.CONFIRM
 
@@ -265,9 +273,9 @@ async def go_pressed(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query and query.message
     draft, t = _draft(context), context.t
-    if "scope" not in draft:
+    if "scope" not in draft or query.data != f"rollcall:go:{draft.get('nonce')}":
         await query.answer(t.toast("guard.stale_button"), show_alert=True)
-        return ConversationHandler.END
+        return Ask.CONFIRM if "scope" in draft else ConversationHandler.END
     scope = Scope(**{**draft["scope"], "kind": ScopeKind(draft["scope"]["kind"])})
     try:
         view = await context.services.rollcall.start(
@@ -319,7 +327,7 @@ def build_rollcall() -> Flow:
             Ask.TEAM: [pressed(team_picked, r"^rollcall:team:\d{1,2}$"),
                        MessageHandler(NEW_TEXT, team_typed),
                        _again("rollcall.team.ask", Ask.TEAM)],
-            Ask.CONFIRM: [pressed(go_pressed, r"^rollcall:go$"),
+            Ask.CONFIRM: [pressed(go_pressed, r"^rollcall:go:[0-9a-f]{8}$"),
                           pressed(message_pressed, r"^rollcall:msg$"),
                           _again("rollcall.press_button", Ask.CONFIRM)],
             Ask.MESSAGE: [MessageHandler(NEW_TEXT, message_typed),

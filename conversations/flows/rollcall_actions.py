@@ -47,7 +47,7 @@ async def answer_pressed(update: Update, context: BotContext) -> None:
         await query.answer(t.toast(f"rollcall.answered.{status.value}"),
                            show_alert=status is AnswerStatus.NOT_ASKED)
     if status is not AnswerStatus.NOT_ASKED:
-        await _receipt(update, context, choice, status)
+        await _receipt(update, context, rollcall_id, choice, status)
     if answered.tally_due is not None and hasattr(context.bot_data, "scheduler"):
         # The throttled tally edit is due in a few seconds: wake the sweep for whatever comes
         # first (never later than a step already waiting: wake_at replaces the one-shot).
@@ -57,13 +57,14 @@ async def answer_pressed(update: Update, context: BotContext) -> None:
     await context.services.deliver()
 
 
-async def _receipt(update: Update, context: BotContext, choice: Answer,
+async def _receipt(update: Update, context: BotContext, rollcall_id: int, choice: Answer,
                    status: AnswerStatus) -> None:
     query = update.callback_query
     assert query and query.message
     key = f"rollcall.receipt.{choice.value}"
-    text = context.t(key) + ("\n" + context.t("rollcall.receipt.late")
-                             if status is AnswerStatus.LATE else "")
+    text = context.t(key, rollcall=render.label(rollcall_id))
+    if status is AnswerStatus.LATE:
+        text += "\n" + context.t("rollcall.receipt.late")
     try:
         await query.edit_message_text(text, parse_mode="HTML")
     except BadRequest:  # deleted or too old to edit: the toast said it already
@@ -133,7 +134,9 @@ async def close_pressed(update: Update, context: BotContext) -> None:
     await query.answer(t.toast("rollcall.closed_toast") if action == "closeyes" else None)
     text, markup = tally_view(t, view)
     pressed_on = query.message.message_id if query.message else None
-    if action == "closeyes" and pressed_on == view.tally_message_id:
+    in_tally = query.message is not None and query.message.chat.id == view.initiator_id \
+        and pressed_on == view.tally_message_id  # ids are per chat: another officer's copy
+    if action == "closeyes" and in_tally:
         await context.services.deliver()  # the outbox edits the tally to its final state
         return
     try:

@@ -10,7 +10,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from conversations.i18n import Raw, Texts
-from conversations.render.formatting import bounded, local_time
+from conversations.render.formatting import bounded, country_name, local_time
 
 Rendered = tuple[str, InlineKeyboardMarkup | None, bool]
 STATES = ("help", "silent", "safe")  # the names view's tabs, most urgent first
@@ -22,8 +22,13 @@ def label(rollcall_id: int) -> str:
 
 
 def scope_text(t: Texts, scope: dict[str, Any]) -> str:
-    kind = scope["kind"]
-    return t(f"rollcall.scope.{kind}", place=scope.get("label", ""),
+    """Whom a roll-call asks, the place or country named in the reader's language."""
+    kind, place = scope["kind"], scope.get("label", "")
+    if t.language == "zh" and scope.get("label_zh"):
+        place = scope["label_zh"]
+    elif kind == "country":
+        place = country_name(scope.get("country_code", ""), place, t.language)
+    return t(f"rollcall.scope.{kind}", place=place,
              radius=scope.get("radius", 0), team=scope.get("team", ""))
 
 
@@ -72,8 +77,10 @@ def tally(t: Texts, p: dict[str, Any]) -> Rendered:
 
 
 def ask(t: Texts, p: dict[str, Any]) -> Rendered:
-    key = "rollcall.ask.again" if p.get("again") else "rollcall.ask"
-    lines = [t(key, rollcall=label(p["rollcall"]), scope=Raw(scope_text(t, p["scope"])))]
+    key = "rollcall.ask.again" if p.get("again") else \
+        "rollcall.ask.by_manager" if p.get("by_manager") else "rollcall.ask"
+    lines = [t(key, rollcall=label(p["rollcall"]), scope=Raw(scope_text(t, p["scope"])),
+               by_name=p.get("by_name", ""))]
     if p.get("message"):
         lines.append(t("rollcall.ask.message", message=p["message"]))
     lines.append(t("rollcall.ask.hint"))
@@ -81,6 +88,12 @@ def ask(t: Texts, p: dict[str, Any]) -> Rendered:
 
 
 def silent(t: Texts, p: dict[str, Any]) -> Rendered:
+    if p.get("names"):  # several silent people of one sweep, in one message
+        return (t("rollcall.silent.many", rollcall=label(p["rollcall"]),
+                  count=len(p["names"]) + p.get("more", 0),
+                  names=_names(t, p["names"], p.get("more", 0)),
+                  scope=Raw(scope_text(t, p["scope"])),
+                  since=local_time(p["since"], "UTC", t.language)), None, True)
     key = "rollcall.unreachable" if p.get("unreachable") else "rollcall.silent"
     return (t(key, rollcall=label(p["rollcall"]), name=p["name"],
               scope=Raw(scope_text(t, p["scope"])),
@@ -92,14 +105,24 @@ def late(t: Texts, p: dict[str, Any]) -> Rendered:
             None, True)
 
 
+def answered(t: Texts, p: dict[str, Any]) -> Rendered:
+    return (t(f"rollcall.answered_after.{p['answer']}", rollcall=label(p["rollcall"]),
+              name=p["name"]), None, True)
+
+
 def _names(t: Texts, names: list[str], more: int) -> str:
     if not names:
         return "—"
+    names = [n or t("rollcall.names.erased") for n in names]
     items = bounded(names, lambda k: t("rollcall.more", count=k + more), most=len(names),
-                    budget=1200, sep=", ")
+                    budget=1200, sep=_sep(t))
     if more and len(items) == len(names):
         items.append(t("rollcall.more", count=more))
-    return ", ".join(items)
+    return _sep(t).join(items)
+
+
+def _sep(t: Texts) -> str:
+    return "、" if t.language == "zh" else ", "  # a Chinese list reads 甲、乙、丙
 
 
 def summary(t: Texts, p: dict[str, Any]) -> Rendered:
@@ -119,7 +142,8 @@ def names_text(t: Texts, rollcall_id: int, state: str, names: list[str], total: 
                page: int, pages: int) -> str:
     head = t(f"rollcall.names.{state}", rollcall=label(rollcall_id), count=total,
              page=page + 1, pages=pages)
-    body = "\n".join(f"• {t('rollcall.names.item', name=n)}" for n in names) or "—"
+    body = "\n".join(f"• {t('rollcall.names.item', name=n or t('rollcall.names.erased'))}"
+                     for n in names) or "—"
     return f"{head}\n{body}"
 
 
@@ -146,5 +170,6 @@ RENDERERS: dict[str, Callable[[Texts, dict[str, Any]], Rendered]] = {
     "rollcall_tally": tally,
     "rollcall_silent": silent,
     "rollcall_late": late,
+    "rollcall_answered": answered,
     "rollcall_summary": summary,
 }

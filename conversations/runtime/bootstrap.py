@@ -57,6 +57,7 @@ from fieldbot.geo.gazetteer import OfflineGeocoder
 from fieldbot.scheduler import Scheduler
 from fieldbot.services.advisories import AdvisoryService
 from fieldbot.services.container import Services, build_services
+from fieldbot.services.leadership import FencedMessenger, Leadership
 from fieldbot.services.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -79,12 +80,17 @@ def build_application(
     persistence_interval: float = 5,
     gazetteer: OfflineGeocoder | None = None,
     channels: Channels | None = None,
+    leadership: Leadership | None = None,
 ) -> FieldbotApp:
     """Wire services and handlers into an Application; nothing connects until initialize().
-    `channels`: adapters beyond Telegram (tests and the demo: fakes), else from settings."""
+
+    `channels`: adapters beyond Telegram (tests and the demo: fakes), else from settings;
+    `leadership`: the instance's own (on PostgreSQL, the lock this instance holds)."""
     if settings.token is None:
         raise ValueError("FIELDBOT_TOKEN is required to run the bot (or use `fieldbot demo`)")
     services = build_services(settings, clock, gazetteer=gazetteer, channels=channels)
+    if leadership is not None:
+        services.leadership = leadership
     queue = DurableUpdateQueue()
     queue.inbox = services.inbox
     builder = (
@@ -115,8 +121,11 @@ def build_application(
     app: FieldbotApp = builder.build()
     app.bot_data.services = services
     app.bot_data.followups = Followups()
+    # Fenced: on PostgreSQL nothing leaves once this instance is no longer the leader, on
+    # any channel.
     telegram = TelegramMessenger(app.bot, services.enrolment, services.trips, services.hazards)
-    services.attach_messenger(ChannelRouter(telegram, services))
+    services.attach_messenger(FencedMessenger(ChannelRouter(telegram, services),
+                                              services.leadership))
     install_handlers(app)
     return app
 

@@ -63,7 +63,8 @@ async def guard(update: Update, context: BotContext) -> None:
     command = command_of(update)
     if member is not None and member.unreachable and not reachability.blocks_us(update):
         # Whoever writes, presses or unblocks can be reached again (one write, only then).
-        await context.services.enrolment.mark_reachable(member.id)
+        if await context.services.enrolment.mark_reachable(member.id):
+            await context.services.rollcall.reachable_again(member.id)
         member = replace(member, unreachable=None)
     if member is None and update.my_chat_member is not None:
         raise ApplicationHandlerStop  # a stranger blocking or unblocking: nothing to say

@@ -18,18 +18,21 @@ from conversations.web.telegram import SECRET_HEADER
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EXIT_CONFLICT", "SECRET_HEADER", "run_polling", "run_webhook"]
+__all__ = ["EXIT_CONFLICT", "SECRET_HEADER", "install_signals", "run_polling", "run_webhook"]
 
 EXIT_CONFLICT = 3
 
 
 async def run_polling(
-    app: FieldbotApp, stop: asyncio.Event | None = None, *, http: tuple[str, int] | None = None,
+    app: FieldbotApp, stop: asyncio.Event | None = None, *, signals: bool = True,
+    poll_timeout: int = 10, http: tuple[str, int] | None = None,
     extra: Sequence[BaseRoute] = (),
 ) -> int:
     """Poll until SIGINT/SIGTERM (or `stop`); exit clearly if another instance polls.
 
-    With `http` (listen address, port) the bot's HTTP server runs beside: provider callbacks,
+    `signals=False`: the caller handles the signals (it sets `stop`); `poll_timeout`: the
+    long poll's length, which bounds how long a stopped poller may still hold Telegram. With
+    `http` (listen address, port) the bot's HTTP server runs beside: provider callbacks,
     acknowledgement links, /healthz. Without it no port is opened."""
     stop = stop or asyncio.Event()
     conflict: list[TelegramError] = []
@@ -44,7 +47,8 @@ async def run_polling(
                 # getUpdates failing: Telegram may be going down (ReachService decides).
                 app.create_task(app.bot_data.services.reach.telegram_failed())
 
-    _install_signals(stop)
+    if signals:
+        _install_signals(stop)
     async with _running(app):
         server = web_server(app, *http, extra=extra) if http is not None else None
         if server is not None:
@@ -53,7 +57,8 @@ async def run_polling(
             await app.bot.delete_webhook(drop_pending_updates=False)
             assert app.updater is not None
             await app.updater.start_polling(
-                allowed_updates=Update.ALL_TYPES, error_callback=on_poll_error
+                allowed_updates=Update.ALL_TYPES, error_callback=on_poll_error,
+                timeout=poll_timeout,
             )
             await app.start()
             await stop.wait()
@@ -73,12 +78,14 @@ async def run_polling(
 
 async def run_webhook(
     app: FieldbotApp, url: str, secret: str, listen: str, port: int, path: str = "/telegram",
-    stop: asyncio.Event | None = None, *, extra: Sequence[BaseRoute] = (),
+    stop: asyncio.Event | None = None, *, signals: bool = True,
+    extra: Sequence[BaseRoute] = (),
 ) -> int:
     """Serve the webhook on the bot's HTTP server until SIGINT/SIGTERM (or `stop`); Telegram
     sends the secret with every update."""
     stop = stop or asyncio.Event()
-    _install_signals(stop)
+    if signals:
+        _install_signals(stop)
     async with _running(app):
         server = web_server(app, listen, port, webhook=Webhook(secret, path), extra=extra)
         await server.start()
@@ -108,6 +115,10 @@ async def _running(app: FieldbotApp) -> AsyncIterator[FieldbotApp]:
                 await app.post_stop(app)
     if app.post_shutdown:
         await app.post_shutdown(app)
+
+
+def install_signals(stop: asyncio.Event) -> None:
+    _install_signals(stop)
 
 
 def _install_signals(stop: asyncio.Event) -> None:

@@ -52,6 +52,7 @@ class Scope:
     radius_km: int = DEFAULT_RADIUS_KM
     country_code: str = ""
     team: str = ""
+    label_zh: str = ""  # the place as Chinese readers name it ("柏林，德国"), if known
 
     def __post_init__(self) -> None:
         if self.kind is ScopeKind.PLACE and self.radius_km not in RADII_KM:
@@ -91,6 +92,7 @@ class Candidate:
     member: Member
     trips: tuple[Trip, ...] = ()
     location: tuple[float, float, datetime] | None = None  # lat, lon, when
+    location_country: str = ""  # the country the gazetteer places `location` in, if asked
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -120,8 +122,11 @@ def _reason(scope: Scope, c: Candidate, now: datetime) -> Reason | None:
     if scope.kind is ScopeKind.EVERYONE:
         return Reason.TRIP if legs else None
     if scope.kind is ScopeKind.COUNTRY:
-        here = any(leg.place.country_code == scope.country_code for leg in legs)
-        return Reason.TRIP if here else None
+        if any(leg.place.country_code == scope.country_code for leg in legs):
+            return Reason.TRIP
+        fresh = c.location is not None and now - c.location[2] <= LOCATION_FRESH
+        here = bool(c.location_country) and c.location_country == scope.country_code
+        return Reason.LOCATION if fresh and here else None
     if any(distance_km(scope.lat, scope.lon, leg.place.lat, leg.place.lon) <= scope.radius_km
            for leg in legs):
         return Reason.TRIP

@@ -28,6 +28,7 @@ from fieldbot.services.hazards import HazardService, VerifiedHazards
 from fieldbot.services.inbox import UpdateInbox
 from fieldbot.services.incident_deadlines import IncidentDeadlines
 from fieldbot.services.incidents import IncidentService
+from fieldbot.services.leadership import Leadership
 from fieldbot.services.lessons import LessonService
 from fieldbot.services.outbox import Messenger, OutboxSender
 from fieldbot.services.photos import PhotoStore
@@ -82,6 +83,7 @@ class Services:
     drills: DrillService
     rollcall: RollcallService
     rollcall_sweep: RollcallSweep
+    leadership: Leadership
     sender: OutboxSender | None = field(default=None)
 
     async def open(self) -> None:
@@ -99,8 +101,9 @@ class Services:
     async def recover_sender(self) -> None:
         """The bot's start-up only: re-send what a crash cut off mid-send.
 
-        One process sends (Telegram's 409 stops a second poller), so anything still marked
-        "sending" when the bot starts was cut off by a crash: send it again now rather than
+        One process sends (the leader on PostgreSQL; Telegram's 409 stops a second poller), so
+        anything still marked "sending" when the bot starts was cut off by a crash (or by the
+        previous leader's death): send it again now rather than
         after the claim timeout. At-least-once: the recipient may see it twice, labelled with
         its alert id. Any other process (`fieldbot invite`, ...) would take a running bot's
         claims away and make it send them twice."""
@@ -211,6 +214,7 @@ def build_services(
         visits=VisitService(db, clock, policy, escalation, cipher, settings.default_tz),
         rollcall=RollcallService(db, clock, policy, cipher, resolver),
         rollcall_sweep=rollcall_sweep,
+        leadership=Leadership(settings, clock),
     )
 
 

@@ -65,5 +65,5 @@ class UpdateInbox:
             rows = await inbox.unfinished(conn)
         found = [dict(self._cipher.decrypt_json(payload, empty={})) for _, payload in rows]
         if found:
-            log.warning("replaying %s updates received before the last stop", len(found))
+            log.warning("replaying %s kept updates not handled yet", len(found))
         return [update for update in found if update]

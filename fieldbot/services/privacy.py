@@ -150,13 +150,13 @@ class PrivacyService:
                         "NEW ENCRYPTION KEY created at %s. Back it up now, and keep the copy "
                         "apart from the database and its backups: without this key the personal "
                         "data in %s cannot be read, and whoever holds both can read it all.",
-                        self._cipher.key_file, self._db.path,
+                        self._cipher.key_file, self._db.where,
                     )
                 await store.set_meta(conn, "canary", self._cipher.encrypt(CANARY))
             else:
                 if not self._cipher.available():
                     raise KeyProblem(
-                        f"{self._db.path} holds encrypted personal data but there is no key: "
+                        f"{self._db.where} holds encrypted personal data but there is no key: "
                         f"restore the key file {self._cipher.key_file} from your backup, or "
                         "set FIELDBOT_ENCRYPTION_KEY. Do not start with a new key: the data "
                         "would stay unreadable."
@@ -206,7 +206,7 @@ class PrivacyService:
         if not opened:
             raise KeyProblem(
                 f"the encryption key from {self._cipher.location} does not open the personal "
-                f"data in {self._db.path}: it is not the key this database was encrypted with. "
+                f"data in {self._db.where}: it is not the key this database was encrypted with. "
                 "Restore the right key (the key file from your backup, or the right "
                 "FIELDBOT_ENCRYPTION_KEY); until then the bot does not start."
             )

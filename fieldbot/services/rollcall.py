@@ -7,7 +7,9 @@ one transaction. The silent are chased by `RollcallSweep` (services/rollcall_swe
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +20,16 @@ from fieldbot.domain import rollcall as rules
 from fieldbot.domain.members import Member
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.roles import Role
-from fieldbot.domain.rollcall import Answer, AnswerStatus, Reason, Scope, Tally
+from fieldbot.domain.rollcall import (
+    Answer,
+    AnswerStatus,
+    Candidate,
+    Reason,
+    Scope,
+    ScopeKind,
+    Stage,
+    Tally,
+)
 from fieldbot.geo.resolver import PlaceResolver
 from fieldbot.storage import audit, outbox, users
 from fieldbot.storage import rollcall as store
@@ -31,6 +42,7 @@ log = logging.getLogger(__name__)
 PAGE = 25  # names per page of the names view
 SUMMARY_NAMES = 20  # names of each state in the closing summary, then "and K more"
 MAX_TEAMS = 12  # team buttons offered to an officer
+NEAR_CITY_KM = 100  # a last location farther than this from any city is in no country
 
 
 class RollcallRefused(Exception):
@@ -61,6 +73,7 @@ class RollcallView:
     initiator_name: str
     tally: Tally
     tally_message_id: int | None = None  # the initiator's live tally (edited by the outbox)
+    initiator_id: int = 0  # whose chat the tally is in (message ids are per chat)
 
     def params(self) -> dict[str, Any]:
         """What the tally's renderer reads (stored encrypted in the outbox)."""
@@ -85,9 +98,24 @@ class Answered:
     tally_due: datetime | None = None  # when the initiator's tally edit goes (to wake for it)
 
 
+async def told_of_silence(tx: Tx, rc: RollcallRow, subject: Member, cipher: Cipher) -> list[int]:
+    """Who hears that `subject` has not answered: their team's reachable managers; a team
+    without one, whoever asked (or, if they have erased themselves since, the officers)."""
+    managers = [m.id for m in await users.with_role(tx, [Role.MANAGER], subject.team,
+                                                    cipher=cipher)
+                if m.id != subject.id and not m.unreachable]
+    if managers:
+        return managers
+    asker = await users.get(tx, rc.initiator, cipher=cipher)
+    if asker is not None and asker.unreachable != users.ERASED:
+        return [rc.initiator]
+    return [m.id for m in await users.with_role(tx, [Role.OFFICER], cipher=cipher)
+            if not m.unreachable]
+
+
 def scope_params(scope: Scope) -> dict[str, Any]:
     return {"kind": scope.kind.value, "label": scope.label, "radius": scope.radius_km,
-            "team": scope.team}
+            "team": scope.team, "label_zh": scope.label_zh, "country_code": scope.country_code}
 
 
 class RollcallService:
@@ -111,7 +139,7 @@ class RollcallService:
 
     async def find_country(self, text: str) -> tuple[str, str] | None:
         """Return (ISO code, name) of a typed country name or code; None if unknown."""
-        text = text.strip()
+        text = unicodedata.normalize("NFKC", text).strip()  # "ＤＥ" typed in full width
         if not text or len(text) > 100:
             return None
         countries = await asyncio.to_thread(lambda: self._resolver.gazetteer.countries)
@@ -132,7 +160,20 @@ class RollcallService:
                       now: datetime) -> list[tuple[int, Reason]]:
         async with self._db.read() as tx:
             found = await store.candidates(tx, now, cipher=self._cipher)
+        if scope.kind is ScopeKind.COUNTRY:
+            found = await asyncio.to_thread(self._place_locations, found)
         return rules.select(scope, member, found, now)
+
+    def _place_locations(self, found: list[Candidate]) -> list[Candidate]:
+        """Put each last location in its country (the nearest bundled city's; a point far from
+        any city, out at sea, is in none)."""
+        placed = []
+        for c in found:
+            hit = self._resolver.gazetteer.nearest(c.location[0], c.location[1]) \
+                if c.location is not None else None
+            country = hit[0].country_code if hit and hit[1] <= NEAR_CITY_KM else ""
+            placed.append(dataclasses.replace(c, location_country=country))
+        return placed
 
     # --- start, see, close --------------------------------------------------------------------
 
@@ -160,7 +201,7 @@ class RollcallService:
             await store.add_people(tx, rollcall_id, chosen, rules.first_due(self._policy, now))
             for user_id, _ in chosen:
                 await self._ask(tx, rollcall_id, user_id, scope, message, member.name, priority,
-                                now, again=False)
+                                now, again=False, by_manager=team is not None)
             await audit.record(tx, member.id, "rollcall_start", None,
                                f"rollcall={rollcall_id} scope={scope.kind.value} "
                                f"asked={len(chosen)}", now)
@@ -170,13 +211,14 @@ class RollcallService:
         return view
 
     async def _ask(self, tx: Tx, rollcall_id: int, user_id: int, scope: Scope, message: str,
-                   by_name: str, priority: int, now: datetime, *, again: bool) -> None:
+                   by_name: str, priority: int, now: datetime, *, again: bool,
+                   by_manager: bool = False) -> None:
         await outbox.enqueue(
             tx, dedupe=f"rollcall:{rollcall_id}:ask:{user_id}:{2 if again else 1}",
             recipient=user_id, kind="rollcall_ask", priority=priority, now=now,
             cipher=self._cipher,
             params={"rollcall": rollcall_id, "scope": scope_params(scope), "message": message,
-                    "by_name": by_name, "again": again})
+                    "by_name": by_name, "again": again, "by_manager": by_manager})
 
     async def _view(self, tx: Tx, rollcall_id: int) -> RollcallView:
         rc = await store.get(tx, rollcall_id, cipher=self._cipher)
@@ -186,7 +228,7 @@ class RollcallService:
         asked, safe, help_ = await store.counts(tx, rollcall_id)
         return RollcallView(rc.id, rc.scope, rc.message, rc.open, rc.started_at, rc.closed_at,
                             initiator.name if initiator else "?", Tally(asked, safe, help_),
-                            rc.tally_message_id)
+                            rc.tally_message_id, rc.initiator)
 
     async def _managed(self, tx: Tx, member: Member, rollcall_id: int) -> RollcallRow:
         rc = await store.get(tx, rollcall_id, cipher=self._cipher)
@@ -243,6 +285,11 @@ class RollcallService:
         log.info("roll-call %s closed by user %s", rollcall_id, member.id)
         return view
 
+    async def _initiator(self, tx: Tx, rc: RollcallRow) -> set[int]:
+        """Whoever started the roll-call, unless they have erased themselves since."""
+        who = await users.get(tx, rc.initiator, cipher=self._cipher)
+        return {rc.initiator} if who is not None and who.unreachable != users.ERASED else set()
+
     async def _summarise(self, tx: Tx, rc: RollcallRow, view: RollcallView, by: Member,
                          now: datetime) -> None:
         lists = {}
@@ -251,7 +298,7 @@ class RollcallService:
             names = [m.name for m in await users.by_ids(tx, ids, cipher=self._cipher)]
             lists[f"{state}_names"] = {"names": names, "more": total - len(names)}
         officers = await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)
-        to = {m.id for m in officers if not m.unreachable} | {rc.initiator}
+        to = {m.id for m in officers if not m.unreachable} | await self._initiator(tx, rc)
         params = {**view.params(), "closed_by": by.name, **lists}
         for recipient in sorted(to):
             await outbox.enqueue(tx, dedupe=f"rollcall:{rc.id}:summary:to:{recipient}",
@@ -260,11 +307,32 @@ class RollcallService:
 
     async def _queue_tally(self, tx: Tx, rc: RollcallRow, view: RollcallView, now: datetime,
                            *, force: bool = False) -> datetime:
+        if not await self._initiator(tx, rc):
+            return now  # nobody's tally to edit any more
         last_due, landed = await store.last_tally(tx, rc.id)
         due = now if force else rules.next_edit(last_due, now)
         params = {**view.params(), "edit": landed or rc.tally_message_id}
         return await store.queue_tally(tx, rc.id, rc.initiator, params, due,
                                        rules.TALLY_PRIORITY, now, cipher=self._cipher)
+
+    async def reachable_again(self, user_id: int) -> int:
+        """Someone who had blocked the bot is back: ask again the open roll-calls they could
+        not answer (the first question never reached them). Return how many."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            found = await store.unanswered_open(tx, user_id)
+            for rollcall_id in found:
+                rc = await store.get(tx, rollcall_id, cipher=self._cipher)
+                assert rc is not None
+                await outbox.enqueue(
+                    tx, dedupe=f"rollcall:{rc.id}:ask:{user_id}:back:{ts(now)}",
+                    recipient=user_id, kind="rollcall_ask", priority=rc.priority, now=now,
+                    cipher=self._cipher,
+                    params={"rollcall": rc.id, "scope": scope_params(rc.scope),
+                            "message": rc.message, "by_name": "", "again": True})
+        if found:
+            log.info("user %s reachable again: asked %s open roll-call(s)", user_id, len(found))
+        return len(found)
 
     # --- answers ------------------------------------------------------------------------------
 
@@ -281,6 +349,9 @@ class RollcallService:
                 return Answered(status)
             await store.set_answer(tx, rollcall_id, user_id, choice, now,
                                    late=status is AnswerStatus.LATE)
+            if p is not None and p.stage is Stage.MANAGER_TOLD:
+                await self._tell_told(tx, rc, user_id, choice, now,
+                                      late=status is AnswerStatus.LATE)
             if status is AnswerStatus.LATE:
                 await self._tell_late(tx, rc, user_id, choice, now)
                 return Answered(status)
@@ -288,9 +359,27 @@ class RollcallService:
         log.info("roll-call %s: user %s answered %s", rollcall_id, user_id, choice.value)
         return Answered(status, due)
 
+    async def _tell_told(self, tx: Tx, rc: RollcallRow, user_id: int, choice: Answer,
+                         now: datetime, *, late: bool) -> None:
+        """Whoever was told of this person's silence hears that they have answered now (and
+        stops trying to reach them); the initiator of a closed one hears it as a late answer."""
+        who = await users.get(tx, user_id, cipher=self._cipher)
+        if who is None:
+            return
+        for recipient in await told_of_silence(tx, rc, who, self._cipher):
+            if late and recipient == rc.initiator:
+                continue
+            await outbox.enqueue(
+                tx, dedupe=f"rollcall:{rc.id}:answered:{user_id}:{choice.value}:to:{recipient}",
+                recipient=recipient, kind="rollcall_answered", priority=rc.priority, now=now,
+                cipher=self._cipher,
+                params={"rollcall": rc.id, "name": who.name, "answer": choice.value})
+
     async def _tell_late(self, tx: Tx, rc: RollcallRow, user_id: int, choice: Answer,
                          now: datetime) -> None:
         who = await users.get(tx, user_id, cipher=self._cipher)
+        if not await self._initiator(tx, rc):
+            return
         await outbox.enqueue(
             tx, dedupe=f"rollcall:{rc.id}:late:{user_id}:{choice.value}", recipient=rc.initiator,
             kind="rollcall_late", priority=rc.priority, now=now, cipher=self._cipher,

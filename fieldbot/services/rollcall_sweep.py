@@ -15,9 +15,8 @@ from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts as alert_rules
 from fieldbot.domain import rollcall as rules
 from fieldbot.domain.policy import Policy
-from fieldbot.domain.roles import Role
 from fieldbot.domain.rollcall import Effect
-from fieldbot.services.rollcall import scope_params
+from fieldbot.services.rollcall import scope_params, told_of_silence
 from fieldbot.storage import outbox, users
 from fieldbot.storage import rollcall as store
 from fieldbot.storage.codec import ts
@@ -28,6 +27,10 @@ from fieldbot.storage.rollcall import PersonRow
 log = logging.getLogger(__name__)
 
 BATCH = 200
+LISTED = 30  # names in one notice to a manager; the rest are counted
+
+# (roll-call, recipient) -> the silent people to tell them about in one message
+Notices = dict[tuple[int, int], list[tuple[int, str]]]
 
 
 class RollcallSweep:
@@ -44,8 +47,10 @@ class RollcallSweep:
             due = await store.due_people(tx, now, BATCH)
         try:
             async with self._db.transaction() as tx:
+                notices: Notices = {}
                 for person, started in due:
-                    await self._advance(tx, person, started, now)
+                    await self._advance(tx, person, started, now, notices)
+                await self._tell(tx, notices, now)
         except Exception:
             log.exception("roll-call sweep failed; pushing its people forward")
             await self._push(due, now)
@@ -78,13 +83,36 @@ class RollcallSweep:
         if p is not None and move is not None:
             await self._apply(tx, p, move, self._clock.now(), unreachable=True)
 
-    async def _advance(self, tx: Tx, p: PersonRow, started: datetime, now: datetime) -> None:
+    async def _advance(self, tx: Tx, p: PersonRow, started: datetime, now: datetime,
+                       notices: Notices) -> None:
         move = rules.on_due(self._policy, p.stage, p.due_at, started, now)
         if move is not None:
-            await self._apply(tx, p, move, now)
+            await self._apply(tx, p, move, now, notices=notices)
+
+    async def _tell(self, tx: Tx, notices: Notices, now: datetime) -> None:
+        """One message per roll-call and recipient for the silent people of this sweep (forty
+        silent reps are one list for their manager, not forty messages)."""
+        for (rollcall_id, recipient), people in notices.items():
+            rc = await store.get(tx, rollcall_id, cipher=self._cipher)
+            if rc is None:
+                continue
+            first = people[0][0]
+            params: dict[str, object] = {
+                "rollcall": rc.id, "scope": scope_params(rc.scope),
+                "since": rc.started_at.isoformat(), "unreachable": False}
+            if len(people) == 1:
+                params["name"] = people[0][1]
+                dedupe = f"rollcall:{rc.id}:silent:{first}:to:{recipient}"
+            else:
+                params["names"] = [name for _, name in people[:LISTED]]
+                params["more"] = len(people) - LISTED if len(people) > LISTED else 0
+                dedupe = f"rollcall:{rc.id}:silent:{first}+{len(people)}:to:{recipient}"
+            await outbox.enqueue(tx, dedupe=dedupe, recipient=recipient, kind="rollcall_silent",
+                                 priority=rc.priority, now=now, cipher=self._cipher,
+                                 params=params)
 
     async def _apply(self, tx: Tx, p: PersonRow, move: rules.PersonMove, now: datetime, *,
-                     unreachable: bool = False) -> None:
+                     unreachable: bool = False, notices: Notices | None = None) -> None:
         subject = await users.get(tx, p.user_id, cipher=self._cipher)
         if subject is None or subject.unreachable == users.ERASED:
             move = rules.PersonMove(rules.Stage.MANAGER_TOLD, None, ())  # erased: nothing more
@@ -101,11 +129,10 @@ class RollcallSweep:
                 params={"rollcall": rc.id, "scope": scope_params(rc.scope),
                         "message": rc.message, "by_name": "", "again": True})
         if Effect.TELL_MANAGER in move.effects:
-            managers = [m.id for m in await users.with_role(
-                tx, [Role.MANAGER], subject.team, cipher=self._cipher)
-                if m.id != subject.id and not m.unreachable]
-            # A team without a reachable manager: whoever asked hears it instead.
-            for recipient in managers or [rc.initiator]:
+            for recipient in await told_of_silence(tx, rc, subject, self._cipher):
+                if notices is not None:
+                    notices.setdefault((rc.id, recipient), []).append((p.user_id, subject.name))
+                    continue
                 await outbox.enqueue(
                     tx, dedupe=f"rollcall:{rc.id}:silent:{p.user_id}:to:{recipient}",
                     recipient=recipient, kind="rollcall_silent", priority=rc.priority,

@@ -36,7 +36,8 @@ class AdvisoryStore:
             await conn.execute("DELETE FROM advisories WHERE source = ?", (source,))
             await conn.executemany(
                 "INSERT INTO advisories (country_code, source, level, title, url, published,"
-                " imported_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET"
+                " imported_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (country_code, source)"
+                " DO UPDATE SET"
                 " level = excluded.level, title = excluded.title, url = excluded.url,"
                 " published = excluded.published, imported_at = excluded.imported_at",
                 [(a.country_code, a.source, int(a.level), a.title, a.url, ts(a.published), ts(now))

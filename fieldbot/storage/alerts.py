@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from fieldbot.crypto import Cipher
 from fieldbot.domain.alerts import AlertState
 from fieldbot.domain.ladder import AlertKind
 from fieldbot.domain.nights import NightState
 from fieldbot.storage.codec import opt_ts, parse_ts, sealed, ts
-from fieldbot.storage.db import Tx
+from fieldbot.storage.db import Row, Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +52,7 @@ class AlertRow:
         return f"A-{self.id}"
 
 
-def _night(row: aiosqlite.Row) -> NightRow:
+def _night(row: Row) -> NightRow:
     return NightRow(
         row["id"], row["trip_id"], row["user_id"], row["day"], row["tz_name"],
         parse_ts(row["reminder_at"]), parse_ts(row["deadline"]), parse_ts(row["opens_at"]),
@@ -63,7 +61,7 @@ def _night(row: aiosqlite.Row) -> NightRow:
     )
 
 
-def _alert(row: aiosqlite.Row) -> AlertRow:
+def _alert(row: Row) -> AlertRow:
     return AlertRow(
         row["id"], AlertKind(row["kind"]), row["user_id"], row["trip_id"], row["night_id"],
         row["risk_level"], parse_ts(row["anchor"]), AlertState(row["state"]), row["step_index"],
@@ -170,10 +168,11 @@ async def open_alert(
     """Create an alert due at once; None if this night already has one."""
     cur = await conn.execute(
         "INSERT INTO alerts (kind, user_id, trip_id, night_id, risk_level, anchor, next_due_at,"
-        " created_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (night_id) DO NOTHING",
+        " created_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (night_id) DO NOTHING RETURNING id",
         (kind.value, user_id, trip_id, night_id, risk_level, ts(anchor), ts(anchor), ts(now)),
     )
-    return cur.lastrowid if cur.rowcount == 1 else None
+    row = await cur.fetchone()
+    return int(row[0]) if row is not None else None
 
 
 async def alert(conn: Tx, alert_id: int) -> AlertRow | None:
@@ -342,7 +341,7 @@ async def next_due(conn: Tx) -> datetime | None:
     """Return the earliest instant anything (a night or an alert) is due."""
     async with conn.execute(
         "SELECT MIN(d) FROM (SELECT MIN(due_at) AS d FROM nights WHERE due_at IS NOT NULL"
-        " UNION ALL SELECT MIN(next_due_at) FROM alerts WHERE next_due_at IS NOT NULL)"
+        " UNION ALL SELECT MIN(next_due_at) FROM alerts WHERE next_due_at IS NOT NULL) AS due"
     ) as cur:
         row = await cur.fetchone()
     return parse_ts(row[0]) if row and row[0] else None

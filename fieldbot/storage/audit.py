@@ -172,6 +172,8 @@ async def verify(conn: Tx) -> ChainCheck:
     key = _key(conn)
     async with conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
+        if conn.dialect == "sqlite" else
+        "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit'::regclass AND NOT tgisinternal"
     ) as cur:
         triggers = {str(r[0]) for r in await cur.fetchall()}
     prev, expected, count = "", 1, 0

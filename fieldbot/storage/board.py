@@ -110,11 +110,8 @@ async def month_alerts(conn: Tx, month: Month) -> list[AlertRecord]:
 async def month_hazards(conn: Tx, month: Month) -> list[HazardRecord] | None:
     """Hazard reports raised in the month and not dismissed; None if hazards are not recorded
     in this database (the table arrived with a later migration)."""
-    async with conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hazards'"
-    ) as cur:
-        if await cur.fetchone() is None:
-            return None
+    if not await conn.has_table("hazards"):
+        return None
     async with conn.execute(
         "SELECT team, severity, created_at FROM hazards"
         " WHERE created_at >= ? AND created_at < ? AND state != 'dismissed'",

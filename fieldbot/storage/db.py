@@ -1,4 +1,9 @@
-"""The SQLite database: one long-lived aiosqlite connection, migrations, transactions."""
+"""The database: SQLite (one long-lived aiosqlite connection, the default) or PostgreSQL
+(fieldbot.storage.postgres), migrations, transactions.
+
+`Database(target)` picks the engine: a path or sqlite:///path opens SQLite, a postgresql://
+URL opens PostgreSQL. Both hand out the same unit of work (`Tx`); the storage modules write
+their SQL once, in the portable subset of fieldbot.storage.sqlport."""
 
 from __future__ import annotations
 
@@ -7,13 +12,16 @@ import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import aiosqlite
-from aiosqlite.context import Result
+
+from fieldbot.dburl import is_postgres_url, redacted
+
+__all__ = ["Database", "StorageUnavailable", "Tx", "is_postgres_url", "redacted"]
 
 log = logging.getLogger(__name__)
 
@@ -48,27 +56,87 @@ def _translated() -> Iterator[None]:
         raise StorageUnavailable(str(exc)) from exc
 
 
+Dialect = Literal["sqlite", "postgresql"]
+
+
+class Row(Protocol):
+    """A result row: by position or by column name (sqlite3.Row, asyncpg.Record)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+    def __len__(self) -> int: ...
+    def keys(self) -> Any: ...
+
+
+class Cursor(Protocol):
+    """What a statement gives back. `rowcount`: rows changed by INSERT/UPDATE/DELETE (for an
+    INSERT ... ON CONFLICT DO NOTHING, 0 when it did nothing). There is no `lastrowid` that
+    both engines share: write INSERT ... RETURNING id and fetch it."""
+
+    @property
+    def rowcount(self) -> int: ...
+    async def fetchone(self) -> Any: ...
+    async def fetchall(self) -> Iterable[Any]: ...
+    def __aiter__(self) -> Any: ...
+
+
+class Statement(Protocol):
+    """A statement under way: await it, or use it as `async with ... as cursor`."""
+
+    def __await__(self) -> Any: ...
+    async def __aenter__(self) -> Cursor: ...
+    async def __aexit__(self, *exc: object) -> Any: ...
+
+
 class Tx:
     """A unit of work: the connection, inside one transaction (or one read).
 
     The services hold one of these and hand it to the storage functions; they never see
     the driver. Only `Database.read()` and `Database.transaction()` make one."""
 
+    dialect: Dialect = "sqlite"
+
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Statement:
+        """Run one statement (await it, or use it as `async with ... as cursor`)."""
+        raise NotImplementedError
+
+    def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Statement:
+        raise NotImplementedError
+
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> Iterable[Any]:
+        raise NotImplementedError
+
+    async def has_table(self, name: str) -> bool:
+        """Whether the schema has this table (some arrived with a later migration)."""
+        raise NotImplementedError
+
+    @property
+    def session(self) -> object:
+        """Return what stays the same for every unit of work on one database (a key for
+        what belongs to the connection, such as the audit log's key)."""
+        raise NotImplementedError
+
+    @property
+    def in_transaction(self) -> bool:
+        raise NotImplementedError
+
+    async def set_trace_callback(self, handler: Callable[[str], object] | None) -> None:
+        """See every statement run from now on (diagnostics and tests)."""
+        raise NotImplementedError
+
+
+class SQLiteTx(Tx):
     __slots__ = ("_conn",)
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
-    def execute(
-        self, sql: str, parameters: Iterable[Any] | None = None
-    ) -> Result[aiosqlite.Cursor]:
-        """Run one statement (await it, or use it as `async with ... as cursor`)."""
-        return self._conn.execute(sql, parameters)
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Statement:
+        return self._conn.execute(sql, parameters)  # type: ignore[return-value]
 
-    def executemany(
-        self, sql: str, parameters: Iterable[Iterable[Any]]
-    ) -> Result[aiosqlite.Cursor]:
-        return self._conn.executemany(sql, parameters)
+    def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Statement:
+        return self._conn.executemany(sql, parameters)  # type: ignore[return-value]
 
     async def execute_fetchall(
         self, sql: str, parameters: Iterable[Any] | None = None
@@ -77,10 +145,13 @@ class Tx:
         fetch and close at once): each trip is a thread hand-over both ways."""
         return await self._conn.execute_fetchall(sql, parameters)
 
+    async def has_table(self, name: str) -> bool:
+        rows = await self._conn.execute_fetchall(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return bool(list(rows))
+
     @property
     def session(self) -> object:
-        """Return what stays the same for every unit of work on one connection (a key for
-        what belongs to the connection, such as the audit log's key)."""
         return self._conn
 
     @property
@@ -88,25 +159,81 @@ class Tx:
         return self._conn.in_transaction
 
     async def set_trace_callback(self, handler: Callable[[str], object] | None) -> None:
-        """See every statement run from now on (diagnostics and tests)."""
         await self._conn.set_trace_callback(handler)  # type: ignore[arg-type]
 
 
 class Database:
-    """One connection shared by the whole process; every use is serialised by a lock.
+    """The database of one process: `Database(path_or_url)` opens SQLite or PostgreSQL.
 
-    Access goes through `read()` or `transaction()`. The lock matters: aiosqlite runs one
-    connection on one thread, so without it another coroutine's statements could land inside
-    someone else's open transaction.
-    """
+    Access goes through `read()` or `transaction()`; `transaction()` holds the database's one
+    write lock (BEGIN IMMEDIATE on SQLite, an advisory transaction lock on PostgreSQL), so
+    writers are serialised on both engines and a read-then-write inside one stays true."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._conn: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+    dialect: Dialect
+    path: Path  # SQLite: the file; PostgreSQL: Path() (see `where`)
+
+    def __new__(cls, target: Path | str) -> Database:  # noqa: PYI034
+        if cls is Database:
+            if is_postgres_url(target):
+                from fieldbot.storage.postgres import PostgresDatabase
+
+                return super().__new__(PostgresDatabase)
+            return super().__new__(SQLiteDatabase)
+        return super().__new__(cls)
+
+    def __init__(self, target: Path | str) -> None:
         # Run once the schema is current, before anyone else uses the connection: whoever
         # opens the database first (the bot, PTB's persistence, a CLI command) checks the key.
         self.on_open: list[Callable[[], Awaitable[None]]] = []
+
+    @property
+    def where(self) -> str:
+        """The database's name for people (a URL without its password)."""
+        raise NotImplementedError
+
+    @property
+    def is_open(self) -> bool:
+        raise NotImplementedError
+
+    async def connect(self, *, target_version: int | None = None) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def version(self) -> int:
+        raise NotImplementedError
+
+    def read(self) -> AbstractAsyncContextManager[Tx]:
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        raise NotImplementedError
+
+
+def sqlite_path(target: Path | str) -> Path:
+    text = str(target)
+    return Path(text[len("sqlite:///"):] if text.startswith("sqlite:///") else text)
+
+
+class SQLiteDatabase(Database):
+    """One connection shared by the whole process; every use is serialised by a lock.
+
+    The lock matters: aiosqlite runs one connection on one thread, so without it another
+    coroutine's statements could land inside someone else's open transaction.
+    """
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, target: Path | str) -> None:
+        super().__init__(target)
+        self.path = sqlite_path(target)
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
 
     @property
     def is_open(self) -> bool:
@@ -180,7 +307,7 @@ class Database:
         async with self._lock:
             conn = self._require()
             with _translated():
-                yield Tx(conn)
+                yield SQLiteTx(conn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -193,7 +320,7 @@ class Database:
             with _translated():
                 await conn.execute("BEGIN IMMEDIATE")
                 try:
-                    yield Tx(conn)
+                    yield SQLiteTx(conn)
                 except BaseException:
                     # SQLite may have rolled back already (SQLITE_FULL, IOERR, NOMEM, BUSY):
                     # a second ROLLBACK would raise and hide the error that matters.

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from fieldbot.crypto import Cipher
 from fieldbot.domain.hazards import (
     Category,
@@ -22,7 +20,7 @@ from fieldbot.domain.hazards import (
     Severity,
 )
 from fieldbot.storage.codec import opt_ts, parse_ts, ts
-from fieldbot.storage.db import Tx
+from fieldbot.storage.db import Row, Tx
 
 GRID = 2  # decimal places kept in the plain lat/lon columns: 0.01° is about 1.1 km
 
@@ -42,17 +40,17 @@ async def insert(
     cur = await conn.execute(
         "INSERT INTO hazards (reporter_id, team, category, severity, lat, lon, point, place,"
         " radius_km, description, created_at, draft_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
-        " ON CONFLICT (draft_key) DO NOTHING",
+        " ON CONFLICT (draft_key) DO NOTHING RETURNING id",
         (reporter_id, team, report.category.value, int(report.severity),
          round(report.lat, GRID), round(report.lon, GRID),
          cipher.encrypt(f"{report.lat!r},{report.lon!r}"), cipher.encrypt(report.place),
          radius_km,
          cipher.encrypt(report.description), ts(at), draft_key),
     )
-    if cur.rowcount != 1:
+    row = await cur.fetchone()
+    if row is None:
         return None
-    hazard_id = cur.lastrowid
-    assert hazard_id is not None
+    hazard_id = int(row[0])
     await conn.executemany(
         "INSERT INTO hazard_photos (hazard_id, idx, sha256, path) VALUES (?,?,?,?)",
         [(hazard_id, i, p.sha256, p.path) for i, p in enumerate(report.photos)],
@@ -175,7 +173,7 @@ async def photos_in_use(conn: Tx, shas: Sequence[str]) -> set[str]:
 
 
 async def _with_photos(
-    conn: Tx, rows: list[aiosqlite.Row], cipher: Cipher
+    conn: Tx, rows: list[Row], cipher: Cipher
 ) -> list[Hazard]:
     found = []
     for row in rows:
@@ -201,7 +199,7 @@ async def _with_photos(
     return found
 
 
-async def trip_stops(conn: Tx, ending_on_or_after: str) -> list[aiosqlite.Row]:
+async def trip_stops(conn: Tx, ending_on_or_after: str) -> list[Row]:
     """Return (user_id, lat, lon) of every leg of a live trip that is not over yet."""
     async with conn.execute(
         "SELECT DISTINCT t.user_id, l.lat, l.lon FROM trips t JOIN legs l ON l.trip_id = t.id"

@@ -88,11 +88,15 @@ async def enqueue_notice(
     recipient. A notice still waiting absorbs the new one: its params become the newest and
     its "count" grows. Otherwise the next one is due `every` after the last one was."""
     prefix = f"notice:{topic}:to:{recipient}:"
-    assert not set(prefix) & set("*?["), prefix  # a GLOB prefix: uses the dedupe index
+    assert not set(prefix) & set("*?[%_\\"), prefix  # a prefix pattern: uses the dedupe index
+    # SQLite: GLOB is case-sensitive and uses the index; PostgreSQL: LIKE on a COLLATE "C"
+    # column does the same (LIKE in SQLite ignores ASCII case and would not).
+    match = "dedupe GLOB ?" if conn.dialect == "sqlite" else "dedupe LIKE ?"
+    wildcard = "*" if conn.dialect == "sqlite" else "%"
     async with conn.execute(
-        "SELECT id, state, due_at, params FROM outbox WHERE dedupe GLOB ?"
+        f"SELECT id, state, due_at, params FROM outbox WHERE {match}"
         " ORDER BY id DESC LIMIT 1",
-        (prefix + "*",),
+        (prefix + wildcard,),
     ) as cur:
         last = await cur.fetchone()
     if last is not None and last["state"] == "pending":

@@ -148,7 +148,8 @@ async def rotate_all(conn: Tx, cipher: Cipher) -> int:
 async def truncate_wal(conn: Tx) -> None:
     """Copy the write-ahead log into the database and empty it, so that erased or re-encrypted
     values do not linger in old WAL frames (secure_delete zeroes them in the database file)."""
-    await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if conn.dialect == "sqlite":  # PostgreSQL: VACUUM and the WAL's recycling are the server's
+        await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 # --- what is kept about a person ---------------------------------------------------------------
@@ -188,8 +189,7 @@ async def enrolled_at(conn: Tx, user_id: int) -> str | None:
 
 
 async def has_table(conn: Tx, name: str) -> bool:
-    return bool(await count(
-        conn, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", name))
+    return await conn.has_table(name)
 
 
 async def open_alert_ids(
@@ -274,9 +274,9 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
     The caller has checked that no alert about them is open.
     """
     out = Erased()
-    async with conn.execute("SELECT MIN(0, IFNULL(MIN(id), 0)) - 1 FROM users") as cur:
+    async with conn.execute("SELECT MIN(id) FROM users") as cur:
         row = await cur.fetchone()
-    anon = int(row[0]) if row else -1
+    anon = min(0, int(row[0]) if row and row[0] is not None else 0) - 1
     # The stand-in keeps the team (statistics are per team) but no role: 'staff' is the
     # lowest, and users.with_role never returns a stand-in ('erased'), so nobody's ladder,
     # notice or approval ever goes to it.
@@ -357,6 +357,10 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
         await run("UPDATE lessons SET author_id = ? WHERE author_id = ?")
         await run("UPDATE drills SET started_by = ? WHERE started_by = ?")
         await run("UPDATE drill_alerts SET user_id = ? WHERE user_id = ?")
+    if await has_table(conn, "rollcall_people"):  # the tally stays, anonymous; nobody chases
+        await run("UPDATE rollcall_people SET user_id = ?, due_at = NULL WHERE user_id = ?")
+        await run("UPDATE rollcalls SET initiator = ? WHERE initiator = ?")
+        await run("UPDATE rollcalls SET closed_by = ? WHERE closed_by = ?")
     await conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
     if not enrolled and not touched:
         await conn.execute("DELETE FROM users WHERE id = ?", (anon,))

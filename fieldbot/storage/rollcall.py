@@ -138,6 +138,16 @@ async def person(conn: Tx, rollcall_id: int, user_id: int) -> PersonRow | None:
     return next((_person(r) for r in rows), None)
 
 
+async def unanswered_open(conn: Tx, user_id: int) -> list[int]:
+    """Return the open roll-calls that asked `user_id`, have no answer from them and no longer
+    chase them (their question could not reach them); those still chasing ask again anyway."""
+    rows = await conn.execute_fetchall(
+        "SELECT p.rollcall_id FROM rollcall_people p JOIN rollcalls r ON r.id = p.rollcall_id"
+        " WHERE p.user_id = ? AND p.answer IS NULL AND p.due_at IS NULL"
+        " AND r.state = 'open' ORDER BY r.id", (user_id,))
+    return [int(r["rollcall_id"]) for r in rows]
+
+
 async def set_answer(
     conn: Tx, rollcall_id: int, user_id: int, answer: Answer, now: datetime, *, late: bool
 ) -> None:
@@ -204,7 +214,7 @@ async def next_due(conn: Tx) -> datetime | None:
 # --- who could be asked --------------------------------------------------------------------------
 async def candidates(conn: Tx, now: datetime, *, cipher: Cipher) -> list[Candidate]:
     """Everyone enrolled (erased people never), with their approved trips around today and
-    their latest location of the last day (decrypted once per person)."""
+    their latest location of the last day or the pin of their client visit under way."""
     members = await users.with_role(conn, list(Role), cipher=cipher)
     trips = await _trips_around(conn, now.date())
     since = ts(now - timedelta(hours=24, minutes=1))
@@ -217,6 +227,17 @@ async def candidates(conn: Tx, now: datetime, *, cipher: Cipher) -> list[Candida
             continue
         lat, _, lon = cipher.decrypt(row["point"]).partition(",")
         latest[row["user_id"]] = (float(lat), float(lon), parse_ts(row["at"]))
+    # A client visit under way with a pinned place: that is where they are, unless they
+    # shared a location since it started (a rep at home has no trip to place her).
+    rows = await conn.execute_fetchall(
+        "SELECT user_id, point, started_at FROM visits WHERE point != ''"
+        " AND state IN ('active', 'reminded', 'overdue') ORDER BY started_at")
+    for row in rows:
+        at = parse_ts(row["started_at"])
+        if row["user_id"] in latest and latest[row["user_id"]][2] >= at:
+            continue
+        lat, _, lon = cipher.decrypt(row["point"]).partition(",")
+        latest[row["user_id"]] = (float(lat), float(lon), at)
     return [Candidate(m, tuple(trips.get(m.id, ())), latest.get(m.id)) for m in members]
 
 

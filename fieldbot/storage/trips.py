@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-import aiosqlite
-
 from fieldbot.crypto import Cipher
 from fieldbot.domain.places import Place
 from fieldbot.domain.schedule import Night
 from fieldbot.domain.trips import Leg, Trip, TripStatus
 from fieldbot.storage.codec import day, sealed, ts
-from fieldbot.storage.db import Tx
+from fieldbot.storage.db import Row, Tx
 
 LIVE_STATUSES = (TripStatus.AWAITING_APPROVAL.value, TripStatus.APPROVED.value)
 
@@ -26,17 +24,17 @@ async def insert(
     cur = await conn.execute(
         "INSERT INTO trips (user_id, status, lodging, contact_name, contact_phone,"
         " contact_user_id, night_visits, companion, risk_level, created_at, draft_key)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (draft_key) DO NOTHING",
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (draft_key) DO NOTHING RETURNING id",
         (trip.user_id, trip.status.value, cipher.encrypt(trip.lodging),
          cipher.encrypt(trip.contact_name), cipher.encrypt(trip.contact_phone),
          trip.contact_user_id, int(trip.night_visits), cipher.encrypt(trip.companion),
          trip.risk_level,
          ts(at), draft_key),
     )
-    if cur.rowcount != 1:
+    row = await cur.fetchone()
+    if row is None:
         return None
-    trip_id = cur.lastrowid
-    assert trip_id is not None
+    trip_id = int(row[0])
     await conn.executemany(
         "INSERT INTO legs (trip_id, idx, place_name, country_code, country_name, region,"
         " lat, lon, tz_name, geonameid, start_date, end_date, place_name_zh)"
@@ -89,7 +87,7 @@ async def for_user(
 
 
 async def _with_legs(
-    conn: Tx, rows: list[aiosqlite.Row], cipher: Cipher
+    conn: Tx, rows: list[Row], cipher: Cipher
 ) -> list[Trip]:
     trips = []
     for row in rows:

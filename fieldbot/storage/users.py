@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
 from fieldbot.storage.codec import ts
-from fieldbot.storage.db import Tx
+from fieldbot.storage.db import Row, Tx
 
 _COLUMNS = "id, name, role, team, language, unreachable"
 ERASED = "erased"  # the `unreachable` mark of an erased person's anonymous stand-in
 NOT_ERASED = f"unreachable IS NOT '{ERASED}'"
 
 
-def _member(row: aiosqlite.Row, cipher: Cipher) -> Member:
+def _member(row: Row, cipher: Cipher) -> Member:
     return Member(
         id=row["id"],
         name=cipher.decrypt(row["name"]),
@@ -90,7 +88,10 @@ async def set_language(conn: Tx, user_id: int, language: str) -> None:
 
 
 async def set_unreachable(conn: Tx, user_id: int, why: str | None) -> None:
-    await conn.execute("UPDATE users SET unreachable = ? WHERE id = ?", (why, user_id))
+    """Mark why a person cannot be reached; an erased person's stand-in stays erased (it
+    would otherwise count as a member again)."""
+    await conn.execute(f"UPDATE users SET unreachable = ? WHERE id = ? AND {NOT_ERASED}",
+                       (why, user_id))
 
 
 async def set_reachable(conn: Tx, user_id: int) -> bool:
@@ -120,7 +121,7 @@ async def add_invite(
     )
 
 
-async def get_invite(conn: Tx, code_hash: str) -> aiosqlite.Row | None:
+async def get_invite(conn: Tx, code_hash: str) -> Row | None:
     async with conn.execute("SELECT * FROM invites WHERE code_hash = ?", (code_hash,)) as cur:
         return await cur.fetchone()
 
@@ -143,9 +144,10 @@ async def count_stranger(
     await conn.execute(
         "INSERT INTO stranger_hits (user_id, window_start, hits) VALUES (?, ?, 1)"
         " ON CONFLICT (user_id) DO UPDATE SET"
-        " hits = CASE WHEN window_start < ? THEN 1 ELSE hits + 1 END,"
-        " window_start = CASE WHEN window_start < ? THEN excluded.window_start"
-        " ELSE window_start END",
+        " hits = CASE WHEN stranger_hits.window_start < ? THEN 1"
+        " ELSE stranger_hits.hits + 1 END,"
+        " window_start = CASE WHEN stranger_hits.window_start < ? THEN excluded.window_start"
+        " ELSE stranger_hits.window_start END",
         (user_id, ts(now), ts(window_start), ts(window_start)),
     )
     async with conn.execute(
