@@ -12,6 +12,7 @@ COPY pyproject.toml README.md ./
 COPY fieldbot ./fieldbot
 COPY conversations ./conversations
 COPY faketelegram ./faketelegram
+COPY faketwilio ./faketwilio
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 --home-dir /data fieldbot \
     && mkdir -p /data/files/photos && chown -R fieldbot /data

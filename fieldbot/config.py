@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -15,6 +16,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -51,6 +53,11 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    # The bot's one HTTP server (webhook, provider callbacks, acknowledgement links, /healthz):
+    # listens when a port is set, and always in webhook mode.
+    http_port: int | None = Field(default=None, ge=0, le=65535)
+    http_listen: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
+    public_url: str | None = None  # https://bot.example.com: links and provider callbacks
     sweep_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=30)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Libraries log personal data at DEBUG (message texts, SQL parameters): only when asked.
@@ -59,6 +66,15 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = None
     key_file: Path | None = None
     retention: Annotated[timedelta, NoDecode] = timedelta(days=90)
+    # Channels beyond Telegram; each is live only when all of its settings are given.
+    smtp_url: SecretStr | None = None  # smtp://user:pass@host:587 (STARTTLS) or smtps://...
+    mail_from: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    webhook_out_url: str | None = None
+    webhook_out_secret: SecretStr | None = None
     # The zone a client visit is timed in when nothing better is known (no pin, no trip).
     default_tz: str = "UTC"
 
@@ -134,12 +150,91 @@ class Settings(BaseSettings):
             raise ValueError("must not be the database file: keep the key apart from the data")
         return value
 
-    @field_validator("bot_api_url")
+    @field_validator("bot_api_url", "twilio_api_url", "webhook_out_url")
     @classmethod
-    def _url(cls, value: str) -> str:
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+            raise ValueError("must be the bot's address as people reach it, e.g."
+                             " https://bot.example.com (no query)")
+        return value.rstrip("/")
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from fieldbot.channels.email import parse_smtp_url
+
+            parse_smtp_url(value.get_secret_value())  # its messages never echo the URL
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str | None) -> str | None:
+        if value is not None and not _MAIL.fullmatch(value.strip()):
+            raise ValueError("must be one e-mail address, e.g. safety-desk@example.com")
+        return value.strip() if value is not None else None
+
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _account_sid(cls, value: str | None) -> str | None:
+        if value is not None and not _ACCOUNT_SID.fullmatch(value):
+            raise ValueError("must be the Account SID from the Twilio console: AC + 32 hex"
+                             " digits")
+        return value
+
+    @field_validator("twilio_auth_token")
+    @classmethod
+    def _auth_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty")
+        return value
+
+    @field_validator("twilio_from")
+    @classmethod
+    def _twilio_from(cls, value: str | None) -> str | None:
+        if value is not None and not _E164.fullmatch(value):
+            raise ValueError("must be your Twilio number in international form, e.g."
+                             " +15005550006")
+        return value
+
+    @field_validator("webhook_out_secret")
+    @classmethod
+    def _hook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (a random string: `openssl rand"
+                             " -hex 32`)")
+        return value
+
+    @model_validator(mode="after")
+    def _channels_complete(self) -> Settings:
+        half = self.half_configured_channels()
+        if half:
+            raise ValueError("; ".join(half))
+        return self
+
+    def half_configured_channels(self) -> list[str]:
+        """Say which channels have some of their settings but not all (names only)."""
+        out = []
+        for name, needed in CHANNEL_SETTINGS.items():
+            given = [n for n in needed if getattr(self, n) is not None]
+            if given and len(given) < len(needed):
+                missing = ", ".join(ENV_PREFIX + n.upper() for n in needed if n not in given)
+                out.append(f"{name} is half configured: {missing} missing")
+        return out
+
+    def channel_configured(self, name: str) -> bool:
+        return all(getattr(self, n) is not None for n in CHANNEL_SETTINGS[name])
 
     @field_validator("token")
     @classmethod
@@ -178,6 +273,17 @@ class Settings(BaseSettings):
         return f"{self.bot_api_url}/file/bot"
 
 
+# Which settings each channel needs (all of them, or it is absent).
+CHANNEL_SETTINGS: dict[str, tuple[str, ...]] = {
+    "e-mail": ("smtp_url", "mail_from"),
+    "SMS and calls (Twilio)": ("twilio_account_sid", "twilio_auth_token", "twilio_from"),
+    "webhook": ("webhook_out_url", "webhook_out_secret"),
+}
+_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_MAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
+
+
 def _is_fernet_key(text: str) -> bool:
     try:
         return len(base64.urlsafe_b64decode(text.encode("ascii"))) == 32
@@ -192,6 +298,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else "?"
+            if not err["loc"]:  # a rule over several settings: its message names them
+                lines.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
+            field = str(err["loc"][0])
             lines.append(f"{ENV_PREFIX}{field.upper()}: {err['msg']}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

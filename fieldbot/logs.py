@@ -20,7 +20,7 @@ OWN = ("fieldbot", "conversations")
 # Named as well as quietened through the root logger, so that they stay quiet even when the
 # root logger is turned up (a test's capture, an embedding application).
 LIBRARIES = ("telegram", "aiosqlite", "httpx", "httpcore", "apscheduler", "geopy", "hpack",
-             "PIL", "asyncio", "tzlocal", "babel")
+             "PIL", "asyncio", "tzlocal", "babel", "uvicorn", "starlette", "aiosmtplib")
 _CHATTY_AT_INFO = ("httpx", "httpcore", "apscheduler")
 
 

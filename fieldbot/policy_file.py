@@ -27,6 +27,8 @@ from fieldbot.domain.policy import (
     DEFAULT_LEVEL_OVERRIDES,
     DEFAULT_POLICY,
     LEVELS,
+    ChannelPolicy,
+    EmergencyContactPolicy,
     EscalationPolicy,
     Policy,
     apply_overrides,
@@ -120,6 +122,28 @@ _ESCALATION_KEYS: dict[str, Callable[[object], Any]] = {
 _SOS_KEYS: dict[str, Callable[[object], Any]] = {"repeat_every": _as_duration}
 
 
+def _as_channels(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f'{_show(value)} is not a list of channels like ["telegram", "sms"]')
+    return tuple(value)
+
+
+_CHANNEL_KEYS: dict[str, Callable[[object], Any]] = {
+    "fallback_after": _as_duration,
+    "telegram_down_after": _as_duration,
+    "manager": _as_channels,
+    "officers": _as_channels,
+    "sos": _as_channels,
+    "emergency": _as_channels,
+    "rep": _as_channels,
+    "max_calls_per_hour": _as_count,
+}
+_CONTACT_KEYS: dict[str, Callable[[object], Any]] = {
+    "notify": _as_text,
+    "message_en": _as_text,
+    "message_zh": _as_text,
+    "company_phone": _as_text,
+}
 def _as_window(value: object) -> tuple[time, time]:
     if not isinstance(value, list) or len(value) != 2:
         raise ValueError(f'{_show(value)} is not two times of day like ["19:00", "06:00"]')
@@ -158,7 +182,7 @@ _ROLLCALL_KEYS: dict[str, Callable[[object], Any]] = {
     "manager_after": _as_duration,
 }
 _SECTIONS = ("checkin", "escalation", "sos", "risk", "visit", "incident", "drill",
-             "rollcall")
+             "rollcall", "channels", "emergency_contact")
 
 
 class _Reader:
@@ -259,6 +283,11 @@ def _policy_from(doc: Mapping[str, Any], reader: _Reader) -> Policy:
         else:
             continue
         per_level[level] = reader.build(where, partial(apply_overrides, escalation, overrides))
+    changes = reader.section(reader.table(doc, "channels", "channels"), _CHANNEL_KEYS, "channels")
+    channels = reader.build("channels", partial(ChannelPolicy, **changes))
+    changes = reader.section(reader.table(doc, "emergency_contact", "emergency_contact"),
+                             _CONTACT_KEYS, "emergency_contact")
+    contact = reader.build("emergency_contact", partial(EmergencyContactPolicy, **changes))
     changes = reader.section(reader.table(doc, "visit", "visit"), _VISIT_KEYS, "visit")
     visit = reader.build("visit", partial(replace, default.visit, **changes))
     changes = reader.section(reader.table(doc, "rollcall", "rollcall"), _ROLLCALL_KEYS,
@@ -266,7 +295,8 @@ def _policy_from(doc: Mapping[str, Any], reader: _Reader) -> Policy:
     rollcall = reader.build("rollcall", partial(replace, default.rollcall, **changes))
     return Policy(checkin=checkin, escalation=escalation, sos=sos, per_level=per_level,
                   visit=visit, incident=_incident_from(doc, reader),
-                  drill=_drill_from(doc, reader), rollcall=rollcall)
+                  drill=_drill_from(doc, reader), rollcall=rollcall, channels=channels,
+                  emergency_contact=contact)
 
 
 def _incident_from(doc: Mapping[str, Any], reader: _Reader) -> IncidentPolicy:

@@ -8,10 +8,12 @@ fully handled the update (the fake dispatches straight into `Application.process
 from __future__ import annotations
 
 import re
+import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from telegram import Update
 from telegram.request import HTTPXRequest
 
@@ -19,6 +21,14 @@ from conversations.runtime.bootstrap import FieldbotApp, build_application
 from faketelegram.api import FakeTelegram
 from faketelegram.transport import FakeTransport
 from faketelegram.users import FakeUser
+from faketwilio import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_NUMBER,
+    FakeTwilio,
+    FakeTwilioTransport,
+)
+from fieldbot.channels.build import build_channels
 from fieldbot.clock import FakeClock
 from fieldbot.config import Settings
 from fieldbot.geo.gazetteer import OfflineGeocoder
@@ -33,6 +43,14 @@ GAZETTEER = OfflineGeocoder()
 ADMIN_ID, MANAGER_ID, OFFICER_ID, REP_ID = 1001, 2002, 3003, 4004
 OTHER_MANAGER_ID, OTHER_REP_ID = 2012, 4014
 
+# Settings that make SMS and calls live against the World's fake Twilio.
+TWILIO: dict[str, Any] = {
+    "twilio_account_sid": DEFAULT_ACCOUNT_SID,
+    "twilio_auth_token": DEFAULT_AUTH_TOKEN,
+    "twilio_from": DEFAULT_NUMBER,
+    "twilio_api_url": "http://fake.twilio",
+}
+
 
 class World:
     def __init__(self, tmp: Path, start: datetime = START, **settings: Any) -> None:
@@ -40,6 +58,9 @@ class World:
         self.clock = FakeClock(start)
         self.fake = FakeTelegram(token=TOKEN, clock=self.clock.now)
         self.fake.dispatch = self._dispatch
+        self.twilio = FakeTwilio(clock=self.clock.now)  # live when settings carry TWILIO
+        self.smtp_tls: ssl.SSLContext | None = None  # a test SMTP server's certificate
+        self.webhook_transport: httpx.AsyncBaseTransport | None = None  # the company's tool
         defaults: dict[str, Any] = {
             "token": TOKEN,
             "bot_api_url": "http://fake.telegram",
@@ -68,6 +89,10 @@ class World:
         self.app = build_application(
             self.settings, self.clock, request=self._request(),
             get_updates_request=self._request(), rate_limit=False, gazetteer=GAZETTEER,
+            channels=build_channels(self.settings, clock=self.clock,
+                                    twilio_transport=FakeTwilioTransport(self.twilio),
+                                    smtp_tls=self.smtp_tls,
+                                    webhook_transport=self.webhook_transport),
         )
         await self.app.initialize()
         if self.app.post_init:

@@ -93,6 +93,8 @@ def offenders(top: str, banned: tuple[str, ...]) -> dict[str, list[str]]:
 NO_TELEGRAM_IN_THE_CORE = ("fieldbot", ("telegram",))
 NO_STORAGE_IN_CONVERSATIONS = ("conversations", ("fieldbot.storage",))
 FAKETELEGRAM_STANDS_ALONE = ("faketelegram", ("telegram", "fieldbot"))
+FAKETWILIO_STANDS_ALONE = ("faketwilio", ("telegram", "fieldbot", "conversations",
+                                          "faketelegram"))
 
 
 def test_the_core_never_imports_telegram() -> None:
@@ -105,6 +107,10 @@ def test_conversations_reach_storage_only_through_services() -> None:
 
 def test_the_fake_telegram_imports_neither_telegram_nor_fieldbot() -> None:
     assert offenders(*FAKETELEGRAM_STANDS_ALONE) == {}
+
+
+def test_the_fake_twilio_imports_neither_the_bot_nor_the_fake_telegram() -> None:
+    assert offenders(*FAKETWILIO_STANDS_ALONE) == {}
 
 
 @pytest.mark.parametrize(
@@ -120,6 +126,8 @@ def test_the_fake_telegram_imports_neither_telegram_nor_fieldbot() -> None:
         (FAKETELEGRAM_STANDS_ALONE, "faketelegram", "from telegram import Bot"),
         (FAKETELEGRAM_STANDS_ALONE, "faketelegram", "import fieldbot.clock"),
         (FAKETELEGRAM_STANDS_ALONE, "faketelegram", "from fieldbot.domain import trips"),
+        (FAKETWILIO_STANDS_ALONE, "faketwilio", "from fieldbot.channels import twilio"),
+        (FAKETWILIO_STANDS_ALONE, "faketwilio", "from faketelegram.api import FakeTelegram"),
     ],
 )
 def test_each_arrow_check_catches_a_planted_import(
@@ -137,6 +145,7 @@ def test_each_arrow_check_catches_a_planted_import(
         (NO_STORAGE_IN_CONVERSATIONS, "conversations.flows", "from . import drafts"),
         (FAKETELEGRAM_STANDS_ALONE, "faketelegram", "from faketelegram.api import FakeTelegram"),
         (FAKETELEGRAM_STANDS_ALONE, "faketelegram", "from .html import check"),
+        (FAKETWILIO_STANDS_ALONE, "faketwilio", "from faketwilio.api import FakeTwilio"),
     ],
 )
 def test_each_arrow_check_allows_what_the_layer_may_import(

@@ -11,14 +11,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tornado.httpserver import HTTPServer
 
 from conversations.runtime.bootstrap import build_application
-from conversations.runtime.runner import SECRET_HEADER, webhook_server
+from conversations.runtime.runner import SECRET_HEADER
+from conversations.web import Webhook, web_routes
 from faketelegram.errors import Flood
 from fieldbot.config import ConfigError, load_settings
 from fieldbot.logs import LIBRARIES, OWN, RedactTokens, setup_logging
 from fieldbot.storage.db import Database, migrations
+from fieldbot.web.server import build_web
 from tests.builders import BERLIN, REMINDER, at, plan_trip
 from tests.harness import GAZETTEER, TOKEN, World
 
@@ -133,10 +134,7 @@ async def test_the_bot_never_logs_its_token(
 
 async def test_the_webhook_checks_the_secret_token(world: World) -> None:
     assert world.app is not None
-    server: HTTPServer = webhook_server(world.app, "s3cret-fixture", "/telegram")
-    sockets = __import__("tornado.netutil", fromlist=["bind_sockets"]).bind_sockets(0, "127.0.0.1")
-    server.add_sockets(sockets)
-    port = sockets[0].getsockname()[1]
+    web = build_web(web_routes(world.app, webhook=Webhook("s3cret-fixture", "/telegram")))
     update = {
         "update_id": 1,
         "message": {
@@ -147,17 +145,22 @@ async def test_the_webhook_checks_the_secret_token(world: World) -> None:
             "text": "hi",
         },
     }
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            wrong = await client.post("/telegram", json=update, headers={SECRET_HEADER: "nope"})
-            missing = await client.post("/telegram", json=update)
-            right = await client.post(
-                "/telegram", json=update, headers={SECRET_HEADER: "s3cret-fixture"}
-            )
-    finally:
-        server.stop()
-    assert (wrong.status_code, missing.status_code, right.status_code) == (403, 403, 200)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web),
+                                 base_url="http://bot") as client:
+        wrong = await client.post("/telegram", json=update, headers={SECRET_HEADER: "nope"})
+        missing = await client.post("/telegram", json=update)
+        garbage = await client.post("/telegram", content=b"{not json",
+                                    headers={SECRET_HEADER: "s3cret-fixture"})
+        huge = await client.post("/telegram", content=b"x" * 2_000_000,
+                                 headers={SECRET_HEADER: "s3cret-fixture"})
+        right = await client.post(
+            "/telegram", json=update, headers={SECRET_HEADER: "s3cret-fixture"}
+        )
+    assert (wrong.status_code, missing.status_code, garbage.status_code, huge.status_code,
+            right.status_code) == (403, 403, 400, 413, 200)
     assert world.app.update_queue.qsize() == 1
+    # Kept in the inbox before the 200: a kill now loses nothing.
+    assert await world.services.inbox.unfinished() != []
 
 
 def test_the_demo_runs_and_prints_a_transcript(tmp_path: Path) -> None:

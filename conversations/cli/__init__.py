@@ -9,14 +9,13 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from conversations.cli import privacy as privacy_cli
 from conversations.i18n import LANGUAGES
 from fieldbot.clock import SystemClock
-from fieldbot.config import ConfigError, Settings, load_settings
+from fieldbot.config import CHANNEL_SETTINGS, ConfigError, Settings, load_settings
 from fieldbot.domain.roles import Role
 from fieldbot.logs import setup_logging
 from fieldbot.policy_file import PolicyError
@@ -78,8 +77,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check-config":
             from fieldbot.services.container import build_services
 
-            build_services(settings, SystemClock())
+            services = build_services(settings, SystemClock())
             print("configuration OK")
+            print("channels live: " + ", ".join(services.channels.live()))
+            absent = [name for name in CHANNEL_SETTINGS if not settings.channel_configured(name)]
+            if absent:
+                print("not configured: " + ", ".join(absent))
+            from fieldbot.services.reach import setup_warnings
+
+            for warning in setup_warnings(services.reach.live, settings.public_url,
+                                          settings.http_port, bool(settings.webhook_url)):
+                print(f"warning: {warning}")
             return 0
         if args.command == "risk":
             return asyncio.run(_risk(settings, args.risk_command, getattr(args, "file", None)))
@@ -120,17 +128,19 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         return await _run_ha(settings, webhook=webhook)
     app = build_application(settings, SystemClock())
     if not webhook:
-        return await run_polling(app)
+        http = (settings.http_listen, settings.http_port) if settings.http_port is not None \
+            else None
+        return await run_polling(app, http=http)
     if not settings.webhook_url:
         raise ConfigError("FIELDBOT_WEBHOOK_URL: required with --webhook (https://host/path)")
     secret = (settings.webhook_secret.get_secret_value() if settings.webhook_secret
               else secrets.token_urlsafe(32))
     path = urlsplit(settings.webhook_url).path or "/telegram"
-    log.info("webhook mode on port %s, path %s", settings.webhook_port, path)
-    return await run_webhook(
-        app, settings.webhook_url, secret, settings.webhook_listen, settings.webhook_port,
-        path=path,
-    )
+    # One server: the webhook shares FIELDBOT_HTTP_PORT with the rest when it is set.
+    listen, port = ((settings.http_listen, settings.http_port) if settings.http_port is not None
+                    else (settings.webhook_listen, settings.webhook_port))
+    log.info("webhook mode on port %s, path %s", port, path)
+    return await run_webhook(app, settings.webhook_url, secret, listen, port, path=path)
 
 
 async def _run_ha(settings: Settings, *, webhook: bool) -> int:
@@ -145,9 +155,12 @@ async def _run_ha(settings: Settings, *, webhook: bool) -> int:
         if settings.webhook_secret is None:  # every instance must check the same secret
             raise ConfigError("FIELDBOT_WEBHOOK_SECRET: required with --webhook on PostgreSQL"
                               " (all instances share it)")
+        # One server: the webhook shares FIELDBOT_HTTP_PORT with the rest when it is set.
+        listen, port = ((settings.http_listen, settings.http_port)
+                        if settings.http_port is not None
+                        else (settings.webhook_listen, settings.webhook_port))
         hook = Webhook(settings.webhook_url, settings.webhook_secret.get_secret_value(),
-                       settings.webhook_listen, settings.webhook_port,
-                       urlsplit(settings.webhook_url).path or "/telegram")
+                       listen, port, urlsplit(settings.webhook_url).path or "/telegram")
     log.info("PostgreSQL at %s: leader election on", settings.db_label)
     return await run_with_leadership(
         settings, lambda leadership: build_application(settings, SystemClock(),
@@ -213,7 +226,7 @@ async def _report(settings: Settings, month_text: str, out: Path) -> int:
 
 
 def _health(settings: Settings) -> int:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from fieldbot.services.leadership import read_role
 

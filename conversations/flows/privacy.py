@@ -11,7 +11,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from conversations.context import BotContext
 from conversations.flows.start import role_name
-from conversations.i18n import Texts
+from conversations.i18n import Raw, Texts
+from conversations.render import contacts as contacts_render
 from conversations.render import visit as visit_render
 from conversations.render.formatting import bounded, day, local_time, map_link
 from fieldbot.services.privacy import ErasureRefused, PersonalData, StoredTrip
@@ -64,6 +65,7 @@ def personal_data_text(t: Texts, data: PersonalData) -> str:
     facts += [visit_render.note_line(t, n.category.value, n.body,
                                      n.created_at.date().isoformat()) for n in data.notes]
     facts.append(t("privacy.audit", count=data.audit_entries))
+    facts.append(t("privacy.contacts", points=Raw(contacts_render.lines(t, data.contacts))))
     parts.append("\n".join(facts))
     parts.append(t("privacy.protection", days=data.retention.days))
     return "\n\n".join(parts)

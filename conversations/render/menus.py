@@ -9,7 +9,7 @@ from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
 
 EVERYONE = ("start", "help", "trip", "trips", "endtrip", "checkin", "visit", "done", "sos",
-            "risk", "hazard", "lessons", "language", "cancel")
+            "risk", "hazard", "lessons", "contacts", "language", "cancel")
 LEADS = ("team", "alerts", "hazards", "report", "rollcall", "invite")
 INCIDENTS = ("incident",)  # managers and officers
 OFFICERS = ("drill",)

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from telegram import Update
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -23,6 +24,7 @@ from conversations.context import BotContext, BotData
 from conversations.flows import (
     alerts,
     checkin,
+    contacts,
     drill,
     hazard,
     incident,
@@ -40,6 +42,7 @@ from conversations.flows import (
 )
 from conversations.flows import base as flows
 from conversations.render import menus
+from conversations.runtime.channels import ChannelRouter
 from conversations.runtime.followups import Followups
 from conversations.runtime.guard import guard
 from conversations.runtime.inbox import DurableUpdateQueue
@@ -47,6 +50,7 @@ from conversations.runtime.messenger import TelegramMessenger
 from conversations.runtime.persistence import StatePersistence
 from conversations.runtime.ratelimit import PriorityRateLimiter
 from conversations.runtime.updates import PriorityUpdateProcessor
+from fieldbot.channels.base import Channels
 from fieldbot.clock import Clock
 from fieldbot.config import Settings
 from fieldbot.geo.gazetteer import OfflineGeocoder
@@ -75,14 +79,16 @@ def build_application(
     limiter: PriorityRateLimiter | None = None,
     persistence_interval: float = 5,
     gazetteer: OfflineGeocoder | None = None,
+    channels: Channels | None = None,
     leadership: Leadership | None = None,
 ) -> FieldbotApp:
     """Wire services and handlers into an Application; nothing connects until initialize().
 
+    `channels`: adapters beyond Telegram (tests and the demo: fakes), else from settings;
     `leadership`: the instance's own (on PostgreSQL, the lock this instance holds)."""
     if settings.token is None:
         raise ValueError("FIELDBOT_TOKEN is required to run the bot (or use `fieldbot demo`)")
-    services = build_services(settings, clock, gazetteer=gazetteer)
+    services = build_services(settings, clock, gazetteer=gazetteer, channels=channels)
     if leadership is not None:
         services.leadership = leadership
     queue = DurableUpdateQueue()
@@ -115,10 +121,11 @@ def build_application(
     app: FieldbotApp = builder.build()
     app.bot_data.services = services
     app.bot_data.followups = Followups()
-    # Fenced: on PostgreSQL nothing leaves once this instance is no longer the leader.
-    services.attach_messenger(FencedMessenger(
-        TelegramMessenger(app.bot, services.enrolment, services.trips, services.hazards),
-        services.leadership))
+    # Fenced: on PostgreSQL nothing leaves once this instance is no longer the leader, on
+    # any channel.
+    telegram = TelegramMessenger(app.bot, services.enrolment, services.trips, services.hazards)
+    services.attach_messenger(FencedMessenger(ChannelRouter(telegram, services),
+                                              services.leadership))
     install_handlers(app)
     return app
 
@@ -135,6 +142,7 @@ def install_handlers(app: FieldbotApp) -> None:
     invite.register(app)
     trip.register(app)  # before checkin: a pin mid-/trip or mid-/risk is a destination
     hazard.register(app)  # before checkin too: a pin mid-/hazard is its location
+    contacts.register(app)  # before checkin: a number or code typed is the answer asked for
     visit.register(app)  # before checkin too: a pin mid-/visit is the visit's place
     incident.register(app)  # before checkin (its text is an answer) and the alerts' Resolve
     review.register(app)
@@ -164,6 +172,9 @@ async def _post_init(app: FieldbotApp) -> None:
             app.job_queue, services.sweeper.tick, services.settings.sweep_interval
         )
         app.bot_data.scheduler.start()
+        scheduler = app.bot_data.scheduler
+        # A call unanswered or an SMS undelivered moves the ladder on now, not at the next tick.
+        services.reach.wake = lambda: scheduler.wake_at(services.clock.now())
         if services.settings.advisory_refresh:
             app.job_queue.run_repeating(
                 _refresh_advisories, interval=timedelta(days=1), first=timedelta(seconds=10),
@@ -205,6 +216,9 @@ async def _on_error(update: object, context: BotContext) -> None:
     """Log the failure by update id only (never user data) and apologise to the sender."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("handler failed for update %s", update_id, exc_info=context.error)
+    if isinstance(context.error, NetworkError) and not isinstance(context.error, RetryAfter):
+        # A reply that Telegram could not take (timeout, 5xx): Telegram may be going down.
+        await context.bot_data.services.reach.telegram_failed()
     if isinstance(update, Update) and update.effective_chat is not None:
         language = context.member.language if context.has_member else "en"
         try:

@@ -20,9 +20,9 @@ import logging
 from collections.abc import Callable
 from http import HTTPStatus
 
-from tornado.httpserver import HTTPServer
-from tornado.web import Application as TornadoApp
-from tornado.web import RequestHandler
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from conversations.runtime.bootstrap import FieldbotApp
 from conversations.runtime.inbox import DurableUpdateQueue
@@ -32,6 +32,7 @@ from fieldbot.config import Settings
 from fieldbot.geo.gazetteer import INDEX_FILE, OfflineGeocoder
 from fieldbot.services.container import Services, build_services
 from fieldbot.services.leadership import FENCE_DELAY, POLL_TIMEOUT, Leadership
+from fieldbot.web.server import WebServer, build_web, read_body
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,8 @@ async def run_with_leadership(
                 await asyncio.wait_for(stop.wait(), FENCE_DELAY)
             if stop.is_set() or not leadership.is_leader:
                 continue
-            code = await _lead(make_app(leadership), leadership, stop, webhook)
+            code = await _lead(make_app(leadership), leadership, stop, webhook,
+                               _http(settings))
             if not stop.is_set():
                 log.warning("no longer the leader: standby again")
                 await leadership.stand_down()
@@ -77,8 +79,14 @@ async def run_with_leadership(
     return code
 
 
+def _http(settings: Settings) -> tuple[str, int] | None:
+    """Where the leader's HTTP server listens when polling (callbacks, links, /healthz)."""
+    return (settings.http_listen, settings.http_port) if settings.http_port is not None \
+        else None
+
+
 async def _lead(app: FieldbotApp, leadership: Leadership, stop: asyncio.Event,
-                webhook: Webhook | None) -> int:
+                webhook: Webhook | None, http: tuple[str, int] | None = None) -> int:
     session = asyncio.Event()
     lost = leadership.lost
     assert lost is not None
@@ -101,7 +109,8 @@ async def _lead(app: FieldbotApp, leadership: Leadership, stop: asyncio.Event,
     leadership.on_inbox(wake)
     try:
         if webhook is None:
-            return await run_polling(app, session, signals=False, poll_timeout=POLL_TIMEOUT)
+            return await run_polling(app, session, signals=False, poll_timeout=POLL_TIMEOUT,
+                                     http=http)
         return await run_webhook(app, webhook.url, webhook.secret, webhook.listen,
                                  webhook.port, webhook.path, session, signals=False)
     finally:
@@ -109,34 +118,33 @@ async def _lead(app: FieldbotApp, leadership: Leadership, stop: asyncio.Event,
             task.cancel()
 
 
-class _StandbyHandler(RequestHandler):
-    def initialize(self, services: Services, leadership: Leadership, secret: str) -> None:
-        self.services = services
-        self.leadership = leadership
-        self.secret = secret
+def _standby_route(services: Services, leadership: Leadership, secret: str,
+                   path: str) -> Route:
+    """The webhook while another instance leads: keep the update for the leader."""
+    expected = secret.encode()
 
-    async def post(self) -> None:
-        given = self.request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self.secret.encode()):
-            self.set_status(HTTPStatus.FORBIDDEN)
-            return
+    async def receive(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            return Response(status_code=HTTPStatus.FORBIDDEN)
         try:
-            data = json.loads(self.request.body)
+            data = json.loads(await read_body(request))
             update_id = int(data["update_id"])
         except (ValueError, TypeError, KeyError):
-            self.set_status(HTTPStatus.BAD_REQUEST)
-            return
+            return Response(status_code=HTTPStatus.BAD_REQUEST)
         # Kept in the shared inbox, the leader handles it; else 503 and Telegram retries.
-        kept = await self.leadership.keep_for_leader(self.services.inbox, update_id, data)
-        self.set_status(HTTPStatus.OK if kept else HTTPStatus.SERVICE_UNAVAILABLE)
+        kept = await leadership.keep_for_leader(services.inbox, update_id, data)
+        return Response(status_code=HTTPStatus.OK if kept else HTTPStatus.SERVICE_UNAVAILABLE)
+
+    return Route(path, receive, methods=["POST"])
 
 
 class _Standby:
-    def __init__(self, server: HTTPServer, services: Services) -> None:
+    def __init__(self, server: WebServer, services: Services) -> None:
         self.server, self.services = server, services
 
     async def close(self) -> None:
-        self.server.stop()
+        await self.server.stop()
         await self.services.stop()
 
 
@@ -146,9 +154,8 @@ async def _standby_webhook(settings: Settings, leadership: Leadership,
         return None
     services = build_services(settings, SystemClock())
     await services.open()
-    web = TornadoApp([(webhook.path, _StandbyHandler,
-                       {"services": services, "leadership": leadership,
-                        "secret": webhook.secret})])
-    server = HTTPServer(web, xheaders=True)
-    server.listen(webhook.port, address=webhook.listen)
+    server = WebServer(build_web([_standby_route(services, leadership, webhook.secret,
+                                                 webhook.path)]),
+                       webhook.listen, webhook.port)
+    await server.start()
     return _Standby(server, services)

@@ -14,6 +14,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import ExtBot
 
 from conversations.i18n import Raw, Texts
+from conversations.render import contacts as contacts_render
 from conversations.render import crisis as crisis_render
 from conversations.render import hazard as hazard_render
 from conversations.render import keyboards
@@ -77,6 +78,8 @@ class TelegramMessenger:
             "alert": self._alert,
             "ack_notice": lambda t, p: (t("alert.ack_notice", **p), None, False),
             "ack_released": lambda t, p: (t("alert.ack_released", **p), None, False),
+            "ack_rep": lambda t, p: (t("alert.ack_rep.missed", alert=p["alert"],
+                                       by_name=p["by_name"]), None, False),
             "erasure_notice": self._erasure_notice,
             "trip_report": self._trip_report,
             "resolved": self._resolved,
@@ -97,6 +100,7 @@ class TelegramMessenger:
         }
         self._renderers.update(hazard_render.RENDERERS)
         self._renderers.update(team_render.RENDERERS)
+        self._renderers.update(contacts_render.RENDERERS)
         self._renderers.update(visit_render.RENDERERS)
         self._renderers.update(crisis_render.RENDERERS)
         self._renderers.update(rollcall_render.RENDERERS)

@@ -4,35 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import json
 import logging
 import signal
-from collections.abc import AsyncIterator
-from http import HTTPStatus
+from collections.abc import AsyncIterator, Sequence
 
+from starlette.routing import BaseRoute
 from telegram import Update
-from telegram.error import Conflict, TelegramError
-from tornado.httpserver import HTTPServer
-from tornado.web import Application as TornadoApp
-from tornado.web import RequestHandler
+from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
 
 from conversations.runtime.bootstrap import FieldbotApp
+from conversations.web import Webhook, web_server
+from conversations.web.telegram import SECRET_HEADER
 
 log = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+__all__ = ["EXIT_CONFLICT", "SECRET_HEADER", "install_signals", "run_polling", "run_webhook"]
+
 EXIT_CONFLICT = 3
 
 
 async def run_polling(
     app: FieldbotApp, stop: asyncio.Event | None = None, *, signals: bool = True,
-    poll_timeout: int = 10,
+    poll_timeout: int = 10, http: tuple[str, int] | None = None,
+    extra: Sequence[BaseRoute] = (),
 ) -> int:
     """Poll until SIGINT/SIGTERM (or `stop`); exit clearly if another instance polls.
 
     `signals=False`: the caller handles the signals (it sets `stop`); `poll_timeout`: the
-    long poll's length, which bounds how long a stopped poller may still hold Telegram."""
+    long poll's length, which bounds how long a stopped poller may still hold Telegram. With
+    `http` (listen address, port) the bot's HTTP server runs beside: provider callbacks,
+    acknowledgement links, /healthz. Without it no port is opened."""
     stop = stop or asyncio.Event()
     conflict: list[TelegramError] = []
 
@@ -42,19 +43,29 @@ async def run_polling(
             stop.set()
         else:
             log.warning("polling error (will retry): %s", type(error).__name__)
+            if isinstance(error, NetworkError) and not isinstance(error, RetryAfter):
+                # getUpdates failing: Telegram may be going down (ReachService decides).
+                app.create_task(app.bot_data.services.reach.telegram_failed())
 
     if signals:
         _install_signals(stop)
     async with _running(app):
-        await app.bot.delete_webhook(drop_pending_updates=False)
-        assert app.updater is not None
-        await app.updater.start_polling(
-            allowed_updates=Update.ALL_TYPES, error_callback=on_poll_error,
-            timeout=poll_timeout,
-        )
-        await app.start()
-        await stop.wait()
-        await app.updater.stop()
+        server = web_server(app, *http, extra=extra) if http is not None else None
+        if server is not None:
+            await server.start()
+        try:
+            await app.bot.delete_webhook(drop_pending_updates=False)
+            assert app.updater is not None
+            await app.updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, error_callback=on_poll_error,
+                timeout=poll_timeout,
+            )
+            await app.start()
+            await stop.wait()
+            await app.updater.stop()
+        finally:
+            if server is not None:
+                await server.stop()
         await app.stop()
     if conflict:
         log.error(
@@ -65,51 +76,27 @@ async def run_polling(
     return 0
 
 
-class _WebhookHandler(RequestHandler):
-    def initialize(self, app: FieldbotApp, secret: str) -> None:
-        self.bot_app = app
-        self.secret = secret
-
-    async def post(self) -> None:
-        given = self.request.headers.get(SECRET_HEADER, "")
-        # compare_digest: the time taken must not reveal how much of the secret matched.
-        if not hmac.compare_digest(given.encode(), self.secret.encode()):
-            self.set_status(HTTPStatus.FORBIDDEN)
-            return
-        try:
-            data = json.loads(self.request.body)
-            update = Update.de_json(data, self.bot_app.bot)
-        except (ValueError, TypeError, KeyError):
-            self.set_status(HTTPStatus.BAD_REQUEST)
-            return
-        await self.bot_app.update_queue.put(update)
-        self.set_status(HTTPStatus.OK)
-
-
-def webhook_server(app: FieldbotApp, secret: str, path: str = "/telegram") -> HTTPServer:
-    """Return a tornado server that feeds verified updates into the application."""
-    web = TornadoApp([(path, _WebhookHandler, {"app": app, "secret": secret})])
-    return HTTPServer(web, xheaders=True)
-
-
 async def run_webhook(
     app: FieldbotApp, url: str, secret: str, listen: str, port: int, path: str = "/telegram",
     stop: asyncio.Event | None = None, *, signals: bool = True,
+    extra: Sequence[BaseRoute] = (),
 ) -> int:
-    """Serve the webhook until SIGINT/SIGTERM (or `stop`); Telegram sends the secret with
-    every update."""
+    """Serve the webhook on the bot's HTTP server until SIGINT/SIGTERM (or `stop`); Telegram
+    sends the secret with every update."""
     stop = stop or asyncio.Event()
     if signals:
         _install_signals(stop)
-    server = webhook_server(app, secret, path)
     async with _running(app):
-        server.listen(port, address=listen)
-        await app.bot.set_webhook(
-            url, secret_token=secret, allowed_updates=Update.ALL_TYPES
-        )
-        await app.start()
-        await stop.wait()
-        server.stop()
+        server = web_server(app, listen, port, webhook=Webhook(secret, path), extra=extra)
+        await server.start()
+        try:
+            await app.bot.set_webhook(
+                url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+            )
+            await app.start()
+            await stop.wait()
+        finally:
+            await server.stop()  # no update arrives once the application stops
         await app.stop()
     return 0
 

@@ -64,3 +64,12 @@ class Channels:
             if adapter is not None:
                 found.append(channel)
         return found
+
+    async def aclose(self) -> None:
+        """Close the adapters' connections (each once: SMS and calls share one client)."""
+        seen: set[int] = set()
+        for adapter in (self.sms, self.call, self.email, self.webhook):
+            close = getattr(adapter, "aclose", None)
+            if close is not None and id(adapter) not in seen:
+                seen.add(id(adapter))
+                await close()

@@ -7,6 +7,7 @@ is built, so a policy that exists is one the ladder and the schedule can rely on
 
 from __future__ import annotations
 
+import string
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -161,6 +162,85 @@ class SosPolicy:
             raise ValueError(f"repeat_every ({_fmt(self.repeat_every)}) must be positive")
 
 
+CHANNELS = ("telegram", "sms", "call", "email", "webhook")  # what a [channels] list may name
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPolicy:
+    """Which channels each tier uses and when (DESIGN.md §10); the rules are
+    `domain.channels`. Telegram is always one of them: it carries the buttons."""
+
+    fallback_after: timedelta = timedelta(minutes=5)  # Telegram unacknowledged -> the others
+    telegram_down_after: timedelta = timedelta(minutes=2)  # failing this long -> all at once
+    manager: tuple[str, ...] = ("telegram", "sms", "call")
+    officers: tuple[str, ...] = ("telegram", "sms", "call", "email")
+    sos: tuple[str, ...] = ("telegram", "sms", "call", "email")  # all at once, no waiting
+    emergency: tuple[str, ...] = ("telegram", "sms", "call", "email")
+    rep: tuple[str, ...] = ("telegram", "sms")  # urgent reminders to the rep
+    max_calls_per_hour: int = 6  # per person, never exceeded
+
+    def __post_init__(self) -> None:
+        for name in ("fallback_after", "telegram_down_after"):
+            value: timedelta = getattr(self, name)
+            if value < _ZERO:
+                raise ValueError(f"{name} ({_fmt(value)}) must not be negative")
+        for name in ("manager", "officers", "sos", "emergency", "rep"):
+            listed = tuple(getattr(self, name))
+            object.__setattr__(self, name, listed)
+            unknown = [c for c in listed if c not in CHANNELS]
+            if unknown:
+                raise ValueError(f"{name}: unknown channel {unknown[0]!r}; expected some of "
+                                 + ", ".join(CHANNELS))
+            if len(set(listed)) != len(listed):
+                raise ValueError(f"{name}: a channel is listed twice")
+            if "telegram" not in listed:
+                raise ValueError(f"{name}: must include \"telegram\" (it carries the buttons)")
+        calls = self.max_calls_per_hour
+        if isinstance(calls, bool) or not isinstance(calls, int) or calls < 0:
+            raise ValueError("max_calls_per_hour must be a whole number, 0 or more")
+
+
+NOTIFY = ("off", "sms", "sms+call")
+CONTACT_PLACEHOLDERS = frozenset({"name", "company_phone"})
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyContactPolicy:
+    """Whether the trip's emergency contact (family, rarely enrolled) is reached by the bot
+    itself at the EMERGENCY tier, and in the organisation's own words."""
+
+    notify: str = "off"  # "off": the officers call, as the procedure tells them
+    message_en: str = (
+        "This is the travel safety desk of {name}'s employer. {name} has missed several "
+        "daily check-ins on a work trip and our safety officers are looking for them now. "
+        "If you have heard from {name}, please call {company_phone}."
+    )
+    message_zh: str = (
+        "这里是{name}所在公司的差旅安全值班。{name}出差期间已连续多天未报平安，安全专员正在"
+        "全力联系。如您与{name}有联系，请致电{company_phone}。"
+    )
+    company_phone: str = ""  # the safety desk's number, for {company_phone}
+
+    def __post_init__(self) -> None:
+        if self.notify not in NOTIFY:
+            raise ValueError(f"notify must be one of {', '.join(NOTIFY)}, not {self.notify!r}")
+        for name in ("message_en", "message_zh"):
+            text: str = getattr(self, name)
+            if not text.strip():
+                raise ValueError(f"{name} must not be empty")
+            try:
+                used = {field for _, field, _, _ in string.Formatter().parse(text) if field}
+            except ValueError:
+                raise ValueError(f"{name}: unbalanced {{ or }}") from None
+            unknown = used - CONTACT_PLACEHOLDERS
+            if unknown:
+                raise ValueError(f"{name}: unknown placeholder {{{sorted(unknown)[0]}}}; "
+                                 "use {name} and {company_phone}")
+        if self.notify != "off" and not self.company_phone.strip():
+            raise ValueError("company_phone is required when notify is not \"off\" (the "
+                             "family needs a number to call back)")
+
+
 @dataclass(frozen=True, slots=True)
 class VisitPolicy:
     """Client visits (DESIGN.md §11): the timer, the pairs rule after dark, the visit's own
@@ -231,6 +311,8 @@ class Policy:
     per_level: Mapping[int, EscalationPolicy] = field(
         default_factory=lambda: MappingProxyType({}), hash=False
     )
+    channels: ChannelPolicy = field(default_factory=ChannelPolicy)
+    emergency_contact: EmergencyContactPolicy = field(default_factory=EmergencyContactPolicy)
     visit: VisitPolicy = field(default_factory=VisitPolicy)
     incident: IncidentPolicy = field(default_factory=IncidentPolicy)  # [incident], DESIGN §12
     drill: DrillPolicy = field(default_factory=DrillPolicy)  # [drill]

@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "points": _EVERYONE,
     "privacy": _EVERYONE,
     "forgetme": _EVERYONE,
+    "contacts": _EVERYONE,
     "team": _LEADS,
     "alerts": _LEADS,
     "report": _LEADS,

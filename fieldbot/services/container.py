@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from fieldbot.channels.base import Channels
 from fieldbot.clock import Clock
 from fieldbot.config import ConfigError, Settings
 from fieldbot.crypto import Cipher
@@ -19,6 +20,7 @@ from fieldbot.geo.resolver import PlaceResolver
 from fieldbot.policy_file import load_policy
 from fieldbot.services.board import BoardService
 from fieldbot.services.checkins import CheckinService
+from fieldbot.services.contacts import ContactService
 from fieldbot.services.drills import DrillService
 from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.escalation import EscalationService
@@ -31,6 +33,7 @@ from fieldbot.services.lessons import LessonService
 from fieldbot.services.outbox import Messenger, OutboxSender
 from fieldbot.services.photos import PhotoStore
 from fieldbot.services.privacy import PrivacyService
+from fieldbot.services.reach import ReachService
 from fieldbot.services.report import ReportService
 from fieldbot.services.risk import RiskService
 from fieldbot.services.rollcall import RollcallService
@@ -38,6 +41,7 @@ from fieldbot.services.rollcall_sweep import RollcallSweep
 from fieldbot.services.sweeper import Sweeper
 from fieldbot.services.trips import TripService
 from fieldbot.services.visits import VisitService
+from fieldbot.storage import contacts as contact_points
 from fieldbot.storage import outbox
 from fieldbot.storage.advisories import AdvisoryStore
 from fieldbot.storage.db import Database
@@ -70,6 +74,9 @@ class Services:
     reports: ReportService
     inbox: UpdateInbox
     sweeper: Sweeper
+    channels: Channels  # the adapters beyond Telegram this deployment has
+    contacts: ContactService
+    reach: ReachService
     visits: VisitService
     incidents: IncidentService  # crisis response, DESIGN.md §12
     lessons: LessonService
@@ -108,6 +115,7 @@ class Services:
         if self.db.is_open:
             await self.inbox.flush()
         await self.db.close()
+        await self.channels.aclose()
 
     def attach_messenger(self, messenger: Messenger) -> OutboxSender:
         """Give the outbox its way out (the Telegram layer) once the bot exists."""
@@ -115,6 +123,7 @@ class Services:
         sender.on_permanent_failure += [self.escalation.on_delivery_failed,
                                         self.trips.on_delivery_failed,
                                         self.rollcall_sweep.on_delivery_failed]
+        sender.on_not_reached.append(self.escalation.on_not_reached)
         self.sender = self.sweeper.sender = sender
         return sender
 
@@ -130,9 +139,18 @@ class Services:
 
 
 def build_services(
-    settings: Settings, clock: Clock, *, gazetteer: OfflineGeocoder | None = None
+    settings: Settings,
+    clock: Clock,
+    *,
+    gazetteer: OfflineGeocoder | None = None,
+    channels: Channels | None = None,
 ) -> Services:
-    """Wire the core services; nothing is opened until `start()`."""
+    """Wire the core services; nothing is opened until `start()`. `channels` defaults to
+    those the settings configure (tests and the demo give theirs, on fake transports)."""
+    if channels is None:
+        from fieldbot.channels.build import build_channels
+
+        channels = build_channels(settings, clock=clock)
     db = Database(settings.db)
     cipher = Cipher(key=settings.encryption_key, key_file=settings.key_path)
     privacy = PrivacyService(db, clock, cipher, settings.retention, settings.data_dir)
@@ -153,7 +171,16 @@ def build_services(
     risk = RiskService(resolver, advisories, register, VerifiedHazards(db, clock, cipher), clock)
     escalation = EscalationService(db, clock, policy, cipher)
     inbox = UpdateInbox(db, clock, cipher)
-    sweeper = Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file)
+    enrolment = EnrolmentService(db, clock, settings.admin_ids, settings.invite_ttl, cipher)
+    contacts = ContactService(db, clock, cipher, channels)
+    reach = ReachService(db, clock, policy, cipher, escalation, enrolment,
+                         live=frozenset(channels.live()),
+                         points=lambda tx, uid: contact_points.get(tx, uid, cipher),
+                         phone_owner=lambda tx, phone: contact_points.user_by_phone(
+                             tx, phone, cipher))
+    sweeper = Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file,
+                      contacts=contacts)
+    sweeper.checks.append(reach.check_telegram)
     drills = DrillService(db, clock, policy, cipher, escalation)
     deadlines = IncidentDeadlines(db, clock, policy, cipher, settings.default_tz)
     sweeper.lifecycles += [deadlines, drills]
@@ -164,8 +191,7 @@ def build_services(
         clock=clock,
         db=db,
         policy=policy,
-        enrolment=EnrolmentService(db, clock, settings.admin_ids, settings.invite_ttl,
-                                    cipher),
+        enrolment=enrolment,
         advisories=advisories,
         risk=risk,
         trips=TripService(db, clock, policy, risk, cipher, max_days=settings.max_trip_days),
@@ -179,6 +205,9 @@ def build_services(
         reports=ReportService(db, clock, cipher),
         inbox=inbox,
         sweeper=sweeper,
+        channels=channels,
+        contacts=contacts,
+        reach=reach,
         incidents=IncidentService(db, clock, policy, cipher, escalation),
         lessons=LessonService(db, cipher),
         drills=drills,

@@ -16,7 +16,7 @@ from fieldbot.crypto import Cipher
 from fieldbot.domain.alerts import LATE_AFTER
 from fieldbot.storage import outbox, users
 from fieldbot.storage.codec import parse_ts, ts
-from fieldbot.storage.db import Database, Tx
+from fieldbot.storage.db import Database, StorageUnavailable, Tx
 from fieldbot.storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class Outcome(StrEnum):
     PERMANENT = "permanent"  # blocked, never started, chat not found: try the next tier
     TRANSIENT = "transient"  # timeouts, 5xx, 429: retry with backoff
     MIGRATED = "migrated"  # the chat has a new id: follow it
+    WITHDRAWN = "withdrawn"  # not sent on purpose (a call over the hourly cap): no failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class Delivery:
     retry_after: timedelta | None = None
     new_chat_id: int | None = None
     error: str = ""
+    provider_id: str = ""  # a channel provider's id for the message (Twilio's SID)
 
 
 class Messenger(Protocol):
@@ -59,6 +61,8 @@ def _say_if_late(message: OutboxMessage, now: datetime) -> OutboxMessage:
     """An alert message leaving well after its step was decided (Telegram was down) says
     since when it was due, as one the sweep itself decided late does."""
     decided = message.created_at
+    if message.params.get("planned"):  # a fallback channel waits on purpose until then
+        decided = parse_ts(message.params["planned"])
     if (message.kind != "alert" or decided is None or message.params.get("late")
             or now - decided <= LATE_AFTER):
         return message
@@ -80,7 +84,8 @@ class OutboxSender:
         self._cipher = cipher
         self._lock = asyncio.Lock()
         self._urgent_lock = asyncio.Lock()
-        self.on_permanent_failure: list[FailureHook] = []
+        self.on_permanent_failure: list[FailureHook] = []  # Telegram: the person is unreachable
+        self.on_not_reached: list[FailureHook] = []  # another channel: this message only
 
     @property
     def busy(self) -> bool:
@@ -135,9 +140,16 @@ class OutboxSender:
             deliveries = await asyncio.gather(*(self._deliver(m) for m in batch))
             # One transaction (one fsync) records the whole batch. A crash before it commits
             # re-sends the batch: at-least-once, duplicates bounded by crashes.
-            async with self._db.transaction() as conn:
-                for message, delivery in zip(batch, deliveries, strict=True):
-                    sent += await self._record(conn, message, delivery)
+            try:
+                async with self._db.transaction() as conn:
+                    for message, delivery in zip(batch, deliveries, strict=True):
+                        sent += await self._record(conn, message, delivery)
+            except StorageUnavailable:
+                # The disk is full: the batch stays claimed and is sent again once its claim
+                # times out (at-least-once). Stop here rather than send more we cannot note.
+                log.critical("could not record %s sent messages; they will be sent again",
+                             len(batch), exc_info=True)
+                break
         return sent
 
     async def _withdraw_if_past(
@@ -165,8 +177,16 @@ class OutboxSender:
         """Write down what happened to one message; True if it was sent."""
         now = self._clock.now()
         if delivery.outcome is Outcome.SENT:
-            await outbox.mark_sent(conn, message.id, now, delivery.message_id)
+            await outbox.mark_sent(conn, message.id, now, delivery.message_id,
+                                   delivery.provider_id)
             return True
+        if delivery.outcome is Outcome.WITHDRAWN:
+            await outbox.withdraw(conn, message.id, delivery.error)
+            log.info("outbox %s (%s): withdrawn, %s", message.id, message.channel,
+                     delivery.error)
+            for hook in self.on_not_reached:
+                await hook(conn, message)
+            return False
         if delivery.outcome is Outcome.MIGRATED and delivery.new_chat_id is not None:
             await outbox.redirect(conn, message.id, delivery.new_chat_id)
             return False
@@ -175,9 +195,15 @@ class OutboxSender:
             await outbox.retry_at(conn, message.id, due, delivery.error)
             log.info("outbox %s: transient failure, retry at %s", message.id, due)
             return False
-        log.warning("outbox %s to user %s failed permanently: %s",
-                    message.id, message.recipient, delivery.error)
+        log.warning("outbox %s (%s) to user %s failed permanently: %s",
+                    message.id, message.channel, message.recipient, delivery.error)
         await outbox.mark_failed(conn, message.id, delivery.error)
+        if message.channel != "telegram":
+            # A refused number or address: this message did not reach them; their Telegram
+            # chat may be fine, so they are not marked unreachable.
+            for hook in self.on_not_reached:
+                await hook(conn, message)
+            return False
         await users.set_unreachable(conn, message.recipient, delivery.error or "unreachable")
         for hook in self.on_permanent_failure:
             await hook(conn, message)

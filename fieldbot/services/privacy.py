@@ -18,11 +18,12 @@ from pathlib import Path
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher, KeyProblem, UnreadableValue, generate_key, write_key_file
+from fieldbot.domain.contacts import ContactPoints
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
 from fieldbot.services.photos import FOLDER as PHOTO_FOLDER
 from fieldbot.services.photos import seal_stored
-from fieldbot.storage import alerts, audit, outbox, trips, users, visits
+from fieldbot.storage import alerts, audit, contacts, outbox, trips, users, visits
 from fieldbot.storage import privacy as store
 from fieldbot.storage.audit import AuditEntry
 from fieldbot.storage.codec import parse_ts, ts
@@ -70,6 +71,7 @@ class PersonalData:
     photos: int
     audit_entries: int
     retention: timedelta
+    contacts: ContactPoints = ContactPoints()
     visits: int = 0
     notes: tuple[NoteRow, ...] = ()  # the client safety notes they left that are still shown
     note_count: int = 0  # all of those (`notes` shows the newest few)
@@ -297,6 +299,7 @@ class PrivacyService:
                 photos=photos,
                 audit_entries=await audit.count_about(conn, user_id, hide_duress=True),
                 retention=self._retention,
+                contacts=await contacts.get(conn, user_id, self._cipher),
                 visits=await count(conn, "SELECT COUNT(*) FROM visits WHERE user_id = ?",
                                    user_id),
                 notes=tuple(await visits.notes_by(conn, user_id, self._clock.now(),
@@ -336,6 +339,7 @@ class PrivacyService:
             stopped = await store.stop_safety_work(conn, subject_id, now)
             await self._release_acknowledged(conn, subject_id, now)
             erased = await store.erase_person(conn, subject_id)
+            erased.contacts = await contacts.erase(conn, subject_id)  # phone, e-mail, codes
             if subject is not None and stopped.trips:
                 await self._tell_managers(conn, subject, erased.stand_in, stopped, now)
             files = await self._unused_photos(conn, erased.photos)

@@ -7,15 +7,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from fieldbot.clock import Clock
+from fieldbot.services.contacts import ContactService
 from fieldbot.services.escalation import EscalationService
 from fieldbot.services.inbox import UpdateInbox
 from fieldbot.services.outbox import OutboxSender
 from fieldbot.services.privacy import PrivacyService
+
+log = logging.getLogger(__name__)
 
 MAX_TICK_ROUNDS = 5
 MAX_SWEEP_BATCHES = 40
@@ -50,13 +54,17 @@ class Sweeper:
         privacy: PrivacyService,
         inbox: UpdateInbox,
         heartbeat_file: Path,
+        *,
+        contacts: ContactService | None = None,
     ) -> None:
         self._clock = clock
         self._escalation = escalation
         self._privacy = privacy
         self._inbox = inbox
         self._heartbeat_file = heartbeat_file
+        self._contacts = contacts
         self.sender: OutboxSender | None = None  # set once the bot exists
+        self.checks: list[Callable[[], Awaitable[None]]] = []  # e.g. "is Telegram down?"
         self.lifecycles: list[Lifecycle] = []  # swept once a tick, before the first drain
         self.parts: list[SweepPart] = []  # more lifecycles, swept after the alerts
         # When each alert's unrecordable failure was last told to the admins (in memory: the
@@ -72,7 +80,11 @@ class Sweeper:
         """
         await asyncio.to_thread(write_heartbeat, self._heartbeat_file, self._clock.now())
         await self._privacy.purge_if_due()
+        if self._contacts is not None:
+            await self._remind_contacts()
         await self._inbox.flush()
+        for check in self.checks:
+            await check()
         give_up_at = time.monotonic() + TICK_SECONDS  # a work budget, not a wall-clock time
         for lifecycle in self.lifecycles:
             try:
@@ -114,6 +126,14 @@ class Sweeper:
         due = [d for d in found if d is not None]
         return min(due) if due else None
 
+    async def _remind_contacts(self) -> None:
+        """The weekly "no confirmed phone" reminder; it must never stop the sweep."""
+        assert self._contacts is not None
+        try:
+            await self._contacts.remind_if_due()
+        except Exception:
+            log.exception("the weekly contact reminder failed; trying again in an hour")
+
     async def _warn_unrecorded(self, alert_ids: tuple[int, ...]) -> None:
         """Tell the admins, past the outbox, of steps failing where the database could not
         even note it (disk full); at most once an hour per alert."""
@@ -136,3 +156,15 @@ def write_heartbeat(path: Path, now: datetime) -> None:
     """Record that the sweep ran (read by `fieldbot health`, the container's HEALTHCHECK)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(now.isoformat(), encoding="utf-8")
+
+
+def heartbeat_health(path: Path, now: datetime, sweep_interval: timedelta) -> tuple[bool, str]:
+    """Return whether the sweep ran recently (three intervals and a minute) and why."""
+    try:
+        last = datetime.fromisoformat(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False, "unhealthy: the sweep has not run yet"
+    age = now - last
+    if age > 3 * sweep_interval + timedelta(minutes=1):
+        return False, f"unhealthy: last sweep {int(age.total_seconds())} s ago"
+    return True, f"healthy: last sweep {int(age.total_seconds())} s ago"

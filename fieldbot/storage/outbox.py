@@ -49,6 +49,7 @@ class OutboxMessage:
     step_index: int | None
     due_at: datetime
     created_at: datetime | None = None  # when the change that caused it was decided
+    channel: str = "telegram"  # telegram, sms, call, email, webhook (domain.channels)
 
 
 async def enqueue(
@@ -64,6 +65,7 @@ async def enqueue(
     step_index: int | None = None,
     cipher: Cipher | None = None,
     due_at: datetime | None = None,
+    channel: str = "telegram",
 ) -> bool:
     """Add a message unless one with the same dedupe key exists; True if it was added.
 
@@ -73,10 +75,11 @@ async def enqueue(
     """
     cur = await conn.execute(
         "INSERT INTO outbox (dedupe, alert_id, step_index, recipient, kind, params, priority,"
-        " created_at, due_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (dedupe) DO NOTHING",
+        " created_at, due_at, channel) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT (dedupe) DO NOTHING",
         (dedupe, alert_id, step_index, recipient, kind,
          cipher.encrypt_json(params) if cipher else json.dumps(params, ensure_ascii=False),
-         priority, ts(now), ts(due_at or now)),
+         priority, ts(now), ts(due_at or now), channel),
     )
     return cur.rowcount == 1
 
@@ -156,7 +159,7 @@ async def claim(
                 OutboxMessage(
                     row["id"], row["recipient"], row["kind"], read_params(row["params"], cipher),
                     row["priority"], row["attempts"] + 1, row["alert_id"], row["step_index"],
-                    parse_ts(row["due_at"]), parse_ts(row["created_at"]),
+                    parse_ts(row["due_at"]), parse_ts(row["created_at"]), row["channel"],
                 )
             )
     return claimed
@@ -167,7 +170,8 @@ async def ladder_messages_to(conn: Tx, alert_id: int, recipient: int) -> int:
     the next is "message n + 1" to them, whichever tier it comes with."""
     rows = await conn.execute_fetchall(
         "SELECT COUNT(*) FROM outbox WHERE alert_id = ? AND recipient = ?"
-        " AND step_index IS NOT NULL AND state IN ('pending', 'sending', 'sent')",
+        " AND step_index IS NOT NULL AND state IN ('pending', 'sending', 'sent')"
+        " AND channel = 'telegram'",  # an SMS or a call of the same step is not another one
         (alert_id, recipient),
     )
     return int(next(iter(rows))[0])
@@ -195,6 +199,7 @@ async def withdraw_superseded(conn: Tx, now: datetime) -> int:
         " WHERE state = 'pending' AND due_at <= ? AND kind IN ('alert', 'alert_rep')"
         " AND EXISTS (SELECT 1 FROM outbox AS later WHERE later.alert_id = outbox.alert_id"
         " AND later.recipient = outbox.recipient AND later.kind = outbox.kind"
+        " AND later.channel = outbox.channel"
         " AND later.step_index > outbox.step_index"
         " AND later.state IN ('pending', 'sending', 'sent'))",
         (ts(now),),
@@ -217,11 +222,12 @@ async def release_claims(conn: Tx) -> None:
 
 
 async def mark_sent(
-    conn: Tx, message_id: int, at: datetime, telegram_id: int | None
+    conn: Tx, message_id: int, at: datetime, telegram_id: int | None, provider_id: str = ""
 ) -> None:
     await conn.execute(
-        "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ? WHERE id = ?",
-        (ts(at), telegram_id, message_id),
+        "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, provider_id = ?"
+        " WHERE id = ?",
+        (ts(at), telegram_id, provider_id or None, message_id),
     )
 
 
@@ -253,21 +259,6 @@ async def next_due(conn: Tx) -> datetime | None:
     ) as cur:
         row = await cur.fetchone()
     return parse_ts(row[0]) if row and row[0] else None
-
-
-async def step_outcome(
-    conn: Tx, alert_id: int, step_index: int
-) -> tuple[int, int, int]:
-    """Return (sent, failed, pending) counts of one alert step's messages."""
-    async with conn.execute(
-        "SELECT COUNT(*) FILTER (WHERE state = 'sent'), COUNT(*) FILTER (WHERE state = 'failed'),"
-        " COUNT(*) FILTER (WHERE state IN ('pending','sending'))"
-        " FROM outbox WHERE alert_id = ? AND step_index = ? AND kind LIKE 'alert%'",
-        (alert_id, step_index),
-    ) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
 
 async def withdraw_ladder(conn: Tx, alert_id: int) -> int:

@@ -24,14 +24,17 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("locations", ("point",)),
     ("outbox", ("params",)),
     ("hazards", ("description", "point", "place")),
+    ("contacts", ("phone", "email")),
+    ("contact_codes", ("target",)),
     ("visits", ("client", "place", "point", "companion")),
     ("visit_notes", ("client", "place", "point", "body")),
     ("incidents", ("place", "people", "description", "review", "place_zh")),
     ("lessons", ("place", "cause", "measures", "place_zh")),
     ("rollcalls", ("scope", "message")),
 )
-# Encrypted values kept in the vault: the canary, and the audit log's MAC key.
-ENCRYPTED_META = ("canary", "audit_key")
+# Encrypted values kept in the vault: the canary, the audit log's MAC key and the contact
+# points' blind index key.
+ENCRYPTED_META = ("canary", "audit_key", "contact_key")
 CANARY = "fieldbot: this key opens this database"
 
 
@@ -45,6 +48,7 @@ class Erased:
     messages: int = 0
     hazards: int = 0
     photos: list[tuple[str, str]] = field(default_factory=list)  # (sha256, path) to delete
+    contacts: int = 0  # rows of contact points and pending codes
 
 
 @dataclass
@@ -336,6 +340,8 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
     await run("UPDATE invites SET used_by = ? WHERE used_by = ?")
     await run("UPDATE invites SET created_by = ? WHERE created_by = ?")
     await run("DELETE FROM stranger_hits WHERE user_id = ?", (user_id,))
+    if await has_table(conn, "calls"):  # when they were called (the hourly cap)
+        await run("DELETE FROM calls WHERE user_id = ?", (user_id,))
     touched += await kv.delete_owned_by(conn, user_id)  # their drafts and open conversations
     if await has_table(conn, "hazards"):
         out.photos = await _photos(

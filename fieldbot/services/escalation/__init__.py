@@ -101,6 +101,12 @@ class EscalationService:
     async def alert_details(self, tx: Tx, a: AlertRow, subject: Member | None) -> dict[str, Any]:
         return await self.ladder.alert_details(tx, a, subject)
 
+    async def on_not_reached(self, tx: Tx, message: OutboxMessage) -> None:
+        """The outbox sender's hook for a message beyond Telegram that did not go out."""
+        if message.alert_id is not None and message.step_index is not None:
+            await self.ladder.on_not_reached(tx, message.alert_id, message.step_index,
+                                             self._clock.now())
+
     async def on_delivery_failed(self, tx: Tx, message: OutboxMessage) -> None:
         """The outbox sender's hook for a message that failed for good."""
         await self.ladder.on_delivery_failed(tx, message, self._clock.now())
@@ -114,8 +120,8 @@ class EscalationService:
     async def withdraw_mistaken_sos(self, user_id: int) -> bool:
         return await self.actions.withdraw_mistaken_sos(user_id)
 
-    async def acknowledge(self, alert_id: int, by: Member) -> AlertRow:
-        return await self.actions.acknowledge(alert_id, by)
+    async def acknowledge(self, alert_id: int, by: Member, via: str = "telegram") -> AlertRow:
+        return await self.actions.acknowledge(alert_id, by, via)
 
     async def resolve(self, alert_id: int, by: Member, reason: str, note: str = "") -> AlertRow:
         return await self.actions.resolve(alert_id, by, reason, note)

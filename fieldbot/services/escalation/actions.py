@@ -85,17 +85,30 @@ class AlertActions:
                 priority=outbox.PRIORITY_SOS, now=now,
             )
 
-    async def acknowledge(self, alert_id: int, by: Member) -> AlertRow:
-        """Acknowledge an alert: stops the ladder; the other recipients are told who has it."""
+    async def acknowledge(self, alert_id: int, by: Member, via: str = "telegram") -> AlertRow:
+        """Acknowledge an alert: stops the ladder; the other recipients are told who has it.
+
+        Every way in (a button, a key pressed on a call, an SMS reply, an e-mailed link) comes
+        here: the first wins, nobody acknowledges their own alert, and it is audited."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
             a = await self._actionable(tx, alert_id, by)
             if not await alerts.acknowledge(tx, alert_id, by.id, now):
                 raise AlertActionError(ActionRefusal.ALREADY, a.acked_by or a.resolved_by)
             await outbox.withdraw_ladder(tx, alert_id)
-            await audit.record(tx, by.id, "alert_ack", a.user_id, f"alert={alert_id}", now)
+            detail = f"alert={alert_id}" + ("" if via == "telegram" else f" via={via}")
+            await audit.record(tx, by.id, "alert_ack", a.user_id, detail, now)
             await self._tell_alerted(tx, a, "ack", "ack_notice",
                                      {"alert": a.label, "by_name": by.name}, now, but=by.id)
+            # The rep learns who has her missed check-in's alert (main's `_tell_sender` tells
+            # her of her SOS); never of a duress alert: whoever holds her phone must not know.
+            if a.kind in (AlertKind.MISSED, AlertKind.EMERGENCY):
+                await outbox.enqueue(
+                    tx, cipher=self._cipher, dedupe=f"ack:{a.id}:rep", recipient=a.user_id,
+                    kind="ack_rep", params={"alert": a.label, "by_name": by.name,
+                                            "kind": a.kind.value},
+                    priority=int(Priority.ALERT), now=now,
+                )
             await self._tell_sender(tx, a, "sos_seen", {"by_name": by.name}, now)
             done = await alerts.alert(tx, alert_id)
         assert done is not None
@@ -186,14 +199,19 @@ class AlertActions:
         self, tx: Tx, a: AlertRow, topic: str, kind: str, params: dict[str, Any],
         now: datetime, *, but: int | None = None,
     ) -> None:
-        """Tell everyone the alert reached (except `but`) what became of it, once each."""
+        """Tell everyone the alert reached (except `but`) what became of it, once each, on
+        every channel it reached them on."""
         if a.kind is AlertKind.DRILL:
             params = {**params, "drill": True}
         for uid in await alerts.recipients(tx, a.id):
-            if uid != but:
+            if uid == but:
+                continue
+            for channel in await self._ladder.fanout.told_on(tx, a.id, uid):
+                suffix = "" if channel == "telegram" else f":{channel}"
                 await outbox.enqueue(
-                    tx, cipher=self._cipher, dedupe=f"{topic}:{a.id}:to:{uid}", recipient=uid,
-                    kind=kind, params=params, priority=int(Priority.ALERT), now=now,
+                    tx, cipher=self._cipher, dedupe=f"{topic}:{a.id}:to:{uid}{suffix}",
+                    recipient=uid, kind=kind, params=params, priority=int(Priority.ALERT),
+                    now=now, channel=channel,
                 )
 
     async def fold_into_duress(self, tx: Tx, a: AlertRow, now: datetime) -> None:

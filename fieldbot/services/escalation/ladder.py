@@ -15,13 +15,15 @@ from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts as rules
 from fieldbot.domain import drills as drill_rules
 from fieldbot.domain.alerts import AlertState, EmptyTier, Ladder, People, Send
+from fieldbot.domain.channels import step_not_reached
 from fieldbot.domain.ladder import AlertKind, Tier
 from fieldbot.domain.members import Member
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.trips import leg_at
+from fieldbot.services.escalation.fanout import Fanout
 from fieldbot.services.escalation.notices import Notices
 from fieldbot.services.escalation.visits import visit_details
-from fieldbot.storage import alerts, audit, outbox, trips, users, visits
+from fieldbot.storage import alerts, audit, deliveries, outbox, trips, users, visits
 from fieldbot.storage.alerts import AlertRow
 from fieldbot.storage.codec import ts
 from fieldbot.storage.db import Database, StorageUnavailable, Tx
@@ -38,6 +40,7 @@ class LadderRunner:
         self._policy = policy
         self._cipher = cipher
         self._notices = notices
+        self.fanout = Fanout()  # Telegram only until the channels are wired (container)
 
     async def sweep(self, alert_ids: list[int], now: datetime) -> tuple[int, int, list[int]]:
         """Run the due alerts; return (steps, failures, alerts whose failure went unnoted)."""
@@ -133,20 +136,19 @@ class LadderRunner:
                       due_at=ts(a.next_due_at))
         for uid in send.to:
             # Numbered per person: a manager told again with the officers reads "message 2",
-            # never a second "message 1".
+            # never a second "message 1". One message on each of the person's channels.
             told = await outbox.ladder_messages_to(tx, a.id, uid)
-            await outbox.enqueue(
-                tx,
-                cipher=self._cipher,
-                dedupe=f"alert:{a.id}:step:{step.index}:to:{uid}",
-                recipient=uid,
-                kind=rules.message_kind(step.tier),
+            await self.fanout.enqueue(
+                tx, self._cipher, self._policy.channels, kind=a.kind, tier=step.tier,
+                alert_id=a.id, step_index=step.index, to=(uid,),
+                message_kind=rules.message_kind(step.tier),
                 params={**params, "attempt": told + 1},
-                priority=rules.message_priority(a.kind, step.attempt),
-                now=now,
-                alert_id=a.id,
-                step_index=step.index,
+                priority=rules.message_priority(a.kind, step.attempt), now=now,
             )
+        if step.tier is Tier.EMERGENCY:
+            await self.fanout.enqueue_family(
+                tx, self._cipher, self._policy.emergency_contact, alert_id=a.id,
+                subject_id=a.user_id, params=params, now=now)
         if step.tier is not Tier.REP:
             await alerts.add_recipients(tx, a.id, list(send.to), now)
         # Each recipient is shown the subject's lodging, contact and location: a logged view.
@@ -222,8 +224,21 @@ class LadderRunner:
         )
         if message.alert_id is None or message.step_index is None:
             return
-        sent, _failed, pending = await outbox.step_outcome(
-            tx, message.alert_id, message.step_index
-        )
-        if sent == 0 and pending == 0:
-            await alerts.request_skip(tx, message.alert_id, message.step_index, now)
+        # Their other channels for this step need not wait for fallback_after any more.
+        await deliveries.pull_forward(tx, now, alert_id=message.alert_id,
+                                      step_index=message.step_index,
+                                      recipient=message.recipient)
+        await self.on_not_reached(tx, message.alert_id, message.step_index, now)
+
+    async def on_not_reached(self, tx: Tx, alert_id: int, step_index: int,
+                             now: datetime) -> bool:
+        """A message of a step did not reach its person (failed for good, an SMS undelivered,
+        a call unanswered): if nobody the step went to was reached, the ladder moves on now.
+        True if it did."""
+        attempts = await deliveries.step_attempts(tx, alert_id, step_index)
+        if step_not_reached(attempts):
+            moved = await alerts.request_skip(tx, alert_id, step_index, now)
+            if moved:
+                log.info("alert %s step %s reached nobody: next tier now", alert_id, step_index)
+            return moved
+        return False

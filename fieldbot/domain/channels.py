@@ -1,0 +1,156 @@
+"""Reaching people beyond Telegram: which channels a ladder message uses and when, whether a
+person was reached, how many calls a person may get, and when Telegram counts as down.
+
+All pure. The ladder decides *whom* a step reaches (`domain.alerts`); this module decides *how*:
+Telegram at once, the tier's other channels `fallback_after` later (withdrawn if someone
+acknowledges first), or all at once for an SOS, an EMERGENCY, or while Telegram is down.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from fieldbot.domain.ladder import AlertKind, Tier
+from fieldbot.domain.policy import ChannelPolicy, fold_text
+
+TELEGRAM, SMS, CALL, EMAIL, WEBHOOK = "telegram", "sms", "call", "email", "webhook"
+PHONE_CHANNELS = frozenset({SMS, CALL})  # reach a confirmed phone number
+NEEDS_PUBLIC_URL = frozenset({SMS, CALL, EMAIL})  # status callbacks, Gather, e-mailed links
+CALL_WINDOW = timedelta(hours=1)
+
+# The providers' final answers that mean the person was not reached (Twilio's message and
+# call statuses; an SMTP refusal is a failed send).
+NOT_REACHED = frozenset({"failed", "undelivered", "no-answer", "busy", "canceled"})
+REACHED = frozenset({"delivered", "read", "completed", "answered"})
+
+
+def tier_channels(policy: ChannelPolicy, kind: AlertKind, tier: Tier) -> tuple[str, ...]:
+    """Return the channels the policy names for a step of `tier` of an alert of `kind`."""
+    if tier is Tier.REP:
+        return policy.rep
+    if kind in (AlertKind.SOS, AlertKind.DURESS):
+        return policy.sos
+    if kind is AlertKind.EMERGENCY or tier is Tier.EMERGENCY:
+        return policy.emergency
+    return policy.manager if tier is Tier.MANAGER else policy.officers
+
+
+def at_once(kind: AlertKind, tier: Tier, telegram_down: bool) -> bool:
+    """Return whether a step's other channels go out with its Telegram message rather than
+    `fallback_after` later: an SOS, an EMERGENCY, and every lead's step while Telegram is
+    down. The rep's own reminders always wait (she may just tap I'm safe)."""
+    if tier is Tier.REP:
+        return False
+    if kind in (AlertKind.SOS, AlertKind.DURESS) or tier is Tier.EMERGENCY:
+        return True
+    return kind is AlertKind.EMERGENCY or telegram_down
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    channel: str
+    due_at: datetime
+
+
+def plan(
+    policy: ChannelPolicy, kind: AlertKind, tier: Tier, usable: Iterable[str], now: datetime,
+    *, telegram_down: bool = False,
+) -> tuple[Planned, ...]:
+    """Return the messages one recipient of a step gets: Telegram now, then each of the
+    tier's channels that is `usable` for them (configured, and a confirmed contact point),
+    at once or at `fallback_after`, in the policy's order."""
+    usable = frozenset(usable)
+    later = now if at_once(kind, tier, telegram_down) else now + policy.fallback_after
+    planned = [Planned(TELEGRAM, now)]
+    planned += [Planned(channel, later) for channel in tier_channels(policy, kind, tier)
+                if channel != TELEGRAM and channel in usable]
+    return tuple(planned)
+
+
+def may_call(placed: Sequence[datetime], now: datetime, per_hour: int) -> bool:
+    """Return whether one more call may be placed to a person who was called at `placed`:
+    never more than `per_hour` in any hour."""
+    recent = sum(1 for at in placed if now - CALL_WINDOW < at <= now)
+    return recent < per_hour
+
+
+def telegram_down(failing_since: datetime | None, now: datetime, after: timedelta) -> bool:
+    """Return whether Telegram counts as down: its calls have failed, with no success since,
+    for at least `after`."""
+    return failing_since is not None and now - failing_since >= after
+
+
+# --- was a person reached ----------------------------------------------------------------------
+
+
+class Reach(StrEnum):
+    REACHED = "reached"
+    NOT_REACHED = "not_reached"
+    UNDECIDED = "undecided"  # a message is still waiting, or the provider has not answered
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One message of a step to one person, as stored."""
+
+    recipient: int
+    channel: str
+    state: str  # the outbox state: pending, sending, sent, failed
+    delivery: str = ""  # the provider's last status ("delivered", "no-answer", ...)
+
+
+def _failed(attempt: Attempt) -> bool:
+    if attempt.delivery in REACHED:  # the provider said it arrived: whatever else we noted
+        return False
+    return attempt.state == "failed" or attempt.delivery in NOT_REACHED
+
+
+def person_reach(attempts: Sequence[Attempt]) -> Reach:
+    """Return whether one person was reached by a step.
+
+    While anything is waiting, undecided. Once the other channels have gone out, they decide:
+    they went because the Telegram message was not acknowledged in time, so a failed SMS and
+    an unanswered call mean "not reached" even though Telegram accepted its message. With
+    Telegram alone, only its failure for good is "not reached".
+    """
+    if not attempts or any(a.state in ("pending", "sending") for a in attempts):
+        return Reach.UNDECIDED
+    others = [a for a in attempts if a.channel != TELEGRAM]
+    decisive = others or list(attempts)
+    if all(_failed(a) for a in decisive):
+        return Reach.NOT_REACHED
+    return Reach.REACHED
+
+
+def step_not_reached(attempts: Sequence[Attempt]) -> bool:
+    """Return whether nobody a step went to was reached: the ladder moves on at once."""
+    people: dict[int, list[Attempt]] = {}
+    for attempt in attempts:
+        people.setdefault(attempt.recipient, []).append(attempt)
+    return bool(people) and all(person_reach(mine) is Reach.NOT_REACHED
+                                for mine in people.values())
+
+
+# --- acknowledging by SMS ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AckReply:
+    alert_id: int | None  # None: the newest alert sent to that number
+
+
+_ACK = re.compile(r"(?:1|ack|ok|确认|收到)(?:\s*a-?\s*(\d{1,9})|\s+(\d{1,9}))?[.!。！]?")
+
+
+def parse_ack_reply(text: str) -> AckReply | None:
+    """Read an SMS reply: "1", "ACK", "ack a-12", "确认" (full-width and any case too);
+    anything else is not an acknowledgement."""
+    match = _ACK.fullmatch(fold_text(text))
+    if match is None:
+        return None
+    number = match[1] or match[2]
+    return AckReply(int(number) if number else None)
