@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = None
     key_file: Path | None = None
     retention: Annotated[timedelta, NoDecode] = timedelta(days=90)
+    # Where people reach the bot's HTTP server from outside (links, the desk page), e.g.
+    # https://fieldbot.example.com; Telegram opens a Mini App only over https.
+    public_url: str | None = None
+    # The desk page's map tiles (an {z}/{x}/{y} URL template); empty: no tiles, the markers
+    # and the list still work. Its origin is the only one the page's CSP lets images come from.
+    desk_tiles: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -110,6 +116,25 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("http://", "https://")) or any(c in value for c in "?#\" <>"):
+            raise ValueError("must be the server's address, e.g. https://fieldbot.example.com")
+        return value.rstrip("/")
+
+    @field_validator("desk_tiles")
+    @classmethod
+    def _tiles(cls, value: str) -> str:
+        value = value.strip()
+        if value and not (value.startswith("https://")
+                          and all(p in value for p in ("{z}", "{x}", "{y}"))):
+            raise ValueError("must be an https URL template with {z}, {x} and {y}, or empty")
+        return value
 
     @field_validator("token")
     @classmethod

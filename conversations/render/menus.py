@@ -9,7 +9,7 @@ from fieldbot.domain.members import Member
 
 EVERYONE = ("start", "help", "trip", "trips", "endtrip", "checkin", "sos", "risk", "hazard",
             "language", "cancel")
-LEADS = ("team", "alerts", "hazards", "report", "invite")
+LEADS = ("team", "alerts", "dashboard", "hazards", "report", "invite")
 
 
 def commands(t: Texts, names: tuple[str, ...]) -> list[BotCommand]:

@@ -23,6 +23,7 @@ from conversations.context import BotContext, BotData
 from conversations.flows import (
     alerts,
     checkin,
+    dashboard,
     hazard,
     invite,
     privacy,
@@ -123,6 +124,7 @@ def install_handlers(app: FieldbotApp) -> None:
     checkin.register(app)
     alerts.register(app)
     team.register(app)
+    dashboard.register(app)
     privacy.register(app)
     start.register_fallbacks(app)  # last: only what no flow above handled
     questions = [h for h in app.handlers.get(0, []) if isinstance(h, flows.Flow)]

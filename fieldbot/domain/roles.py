@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "forgetme": _EVERYONE,
     "team": _LEADS,
     "alerts": _LEADS,
+    "dashboard": _LEADS,
     "report": _LEADS,
     "hazards": _LEADS,
     "approve": _LEADS,

@@ -19,6 +19,7 @@ from fieldbot.geo.resolver import PlaceResolver
 from fieldbot.policy_file import load_policy
 from fieldbot.services.board import BoardService
 from fieldbot.services.checkins import CheckinService
+from fieldbot.services.desk import DeskService
 from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.escalation import EscalationService
 from fieldbot.services.hazards import HazardService, VerifiedHazards
@@ -62,6 +63,7 @@ class Services:
     reports: ReportService
     inbox: UpdateInbox
     sweeper: Sweeper
+    desk: DeskService
     sender: OutboxSender | None = field(default=None)
 
     async def open(self) -> None:
@@ -156,6 +158,7 @@ def build_services(
         reports=ReportService(db, clock, cipher),
         inbox=inbox,
         sweeper=Sweeper(clock, escalation, privacy, inbox, settings.heartbeat_file),
+        desk=DeskService(db, clock, cipher),
     )
 
 

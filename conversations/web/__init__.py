@@ -1,0 +1,1 @@
+"""The bot's web pages (served by the bot's one HTTP server)."""
