@@ -58,9 +58,10 @@ class Settings(BaseSettings):
     # Where people reach the bot's HTTP server from outside (links, the desk page), e.g.
     # https://fieldbot.example.com; Telegram opens a Mini App only over https.
     public_url: str | None = None
-    # The desk page's map tiles (an {z}/{x}/{y} URL template); empty: no tiles, the markers
-    # and the list still work. Its origin is the only one the page's CSP lets images come from.
-    desk_tiles: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # The desk page's map tiles (an https {z}/{x}/{y} URL template), e.g. OpenStreetMap's.
+    # Off by default: the tiles a page asks for tell the tile server where the people shown
+    # are. Without tiles the markers and the list still work. The CSP allows this origin only.
+    desk_tiles: str = ""
 
     @field_validator("admin_ids", mode="before")
     @classmethod

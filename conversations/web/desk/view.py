@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from babel.dates import format_datetime
+
 from conversations.i18n import LANGUAGES, Texts, catalog, plain
-from conversations.render.formatting import local_time
 from conversations.render.keyboards import RESOLVE_REASONS
 from conversations.render.team import alert_text, entry_text, team_name
 from fieldbot.domain.board import Entry
@@ -35,6 +36,15 @@ def page_texts(language: str) -> dict[str, str]:
     lang = language if language in LANGUAGES else "en"
     return {key: plain(value, MAX_TEXT) for key, value in catalog(lang).items()
             if key.startswith(_PAGE_PREFIXES) or key in _PAGE_KEYS}
+
+
+def utc_time(t: Texts, instant: datetime) -> str:
+    """Return an instant in UTC, named in the viewer's language (the page has no one zone)."""
+    if t.language == "zh":
+        shown = format_datetime(instant.astimezone(UTC), "M月d日 HH:mm", locale="zh_Hans_CN")
+    else:
+        shown = format_datetime(instant.astimezone(UTC), "d MMM HH:mm", locale="en_GB")
+    return plain(t("desk.utc", time=shown))
 
 
 def _lines(html_text: str) -> list[str]:
@@ -120,7 +130,7 @@ async def snapshot(services: Services, viewer: Member, team: str | None) -> Show
             "need_help": tally.need_help, "no_answer": tally.no_answer},
         "month": str(services.reports.current_month()),
         "tiles": services.settings.desk_tiles,
-        "updated": local_time(now, "UTC", t.language),
+        "updated": utc_time(t, now),
     }
     return Shown(data, [(p["id"], f"desk entries={len(people)}") for p in people],
                  [(v.subject_id, f"desk alert={v.id}") for v in views])
@@ -135,6 +145,5 @@ def _hazard(t: Texts, hazard_id: int, severity: int, category: str, place: str,
                         category=plain(t(f"hazard.category.{category}")), place=place),
                       MAX_TEXT),
         "description": description[:MAX_TEXT],
-        "by": plain(t("desk.hazard.by", name=reporter, at=local_time(at, "UTC", t.language)),
-                    MAX_TEXT),
+        "by": plain(t("desk.hazard.by", name=reporter, at=utc_time(t, at)), MAX_TEXT),
     }
