@@ -166,6 +166,9 @@ async def test_a_rep_another_bot_and_stale_data_are_refused(
     assert (stranger.status_code, stranger.json()["error"]) == (401, "unknown")
     assert (await client.get("/api/state")).status_code == 401
     assert COOKIE not in client.cookies
+    for body in (b"{", b"[]", b'{"init_data": 5}', b'{"link": ""}', b"x" * 100_000):
+        answer = await client.post("/api/login", content=body)
+        assert answer.status_code in (400, 401), body[:20]
 
 
 async def test_actions_need_the_csrf_header_and_the_same_origin(

@@ -52,8 +52,13 @@ def mini_app_url(desk: DeskServer, world: World, user_id: int, language: str = "
     return f"{desk.url}#tgWebAppData={quote(signed)}&tgWebAppVersion=8.0&tgWebAppPlatform=web"
 
 
-async def open_page(browser: Browser, url: str, locale: str = "en-GB") -> Page:
-    context = await browser.new_context(locale=locale, viewport={"width": 1200, "height": 860})
+DESKTOP = {"width": 1200, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+
+async def open_page(browser: Browser, url: str, locale: str = "en-GB",
+                    viewport: dict[str, int] | None = None) -> Page:
+    context = await browser.new_context(locale=locale, viewport=viewport or DESKTOP)
     page = await context.new_page()
     page.set_default_timeout(WAIT_MS)
     errors: list[str] = []
@@ -129,7 +134,8 @@ async def test_the_chinese_page_has_no_english_left(
     await team.enrol(mei, "manager", "north")
     await rita_misses_her_check_in(team, minutes=61)
     # Her browser says English; her setting in the bot says Chinese: the setting wins.
-    page = await open_page(browser, mini_app_url(desk, team, mei.id, "en"), locale="en-GB")
+    page = await open_page(browser, mini_app_url(desk, team, mei.id, "en"), locale="en-GB",
+                           viewport=PHONE)
 
     await expect(page.locator("#alerts li.alert")).to_contain_text("A-1")
     await expect(page.locator("h1")).to_have_text(said("desk.title", "zh"))
@@ -141,6 +147,22 @@ async def test_the_chinese_page_has_no_english_left(
     words = set(re.findall(r"[A-Za-z]{2,}", visible))
     assert words <= allowed, words - allowed
     assert await page.evaluate("document.documentElement.lang") == "zh-Hans"
+    # On a phone: nothing wider than the screen.
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+async def test_markup_in_a_name_is_shown_as_typed(
+        team: World, desk: DeskServer, browser: Browser) -> None:
+    hostile = '<img src=x id=pwned onerror="document.title=1">Bo'
+    bo = team.fake.user(4024, hostile)
+    await team.enrol(bo, "staff", "north")
+    await plan_for(team, bo, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(team, DEADLINE + timedelta(minutes=5))
+    page = await open_page(browser, mini_app_url(desk, team, team.officer.id))
+
+    await expect(page.locator("#people")).to_contain_text(hostile)
+    assert await page.locator("#pwned").count() == 0
+    assert await page.title() == said("desk.title")
 
 
 async def test_a_one_time_link_from_dashboard_works_once(tmp_path: Path, browser: Browser) -> None:

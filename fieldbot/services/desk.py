@@ -125,6 +125,7 @@ class DeskService:
         member = await self._lead(user_id)
         token, now = secrets.token_urlsafe(32), self._clock.now()
         async with self._db.transaction() as conn:
+            await desk.purge(conn, now)
             await desk.add_session(conn, _hash(token), member.id, now, now + SESSION_TTL)
             await audit.record(conn, member.id, "desk_open", None, f"via={how}", now)
         return DeskSession(token, member, now + SESSION_TTL)

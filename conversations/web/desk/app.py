@@ -9,6 +9,7 @@ Actions call the same services as the chat's buttons. Logs carry ids only.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -87,6 +88,23 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+MAX_BODY = 16 * 1024  # initData is under 1 KB; nothing the page sends is larger
+
+
+async def _json(request: Request) -> Any:
+    """Return the request's JSON body, or None if it is not JSON or too long (read no more
+    than MAX_BODY bytes of it, whatever Content-Length says)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
+
+
 def _refused(reason: str, status: int = 401) -> JSONResponse:
     return JSONResponse({"error": reason}, status_code=status)
 
@@ -110,10 +128,7 @@ class DeskApp:
         """Open a session from Telegram's initData or a one-time link token."""
         if not _same_origin(request):
             return _refused("origin", 403)
-        try:
-            body = await request.json()
-        except ValueError:
-            return _refused("malformed", 400)
+        body = await _json(request)
         if not isinstance(body, dict):
             return _refused("malformed", 400)
         try:
@@ -219,10 +234,7 @@ class DeskApp:
     async def resolve(self, request: Request, session: DeskSession) -> Response:
         alert_id, member = min(int(request.path_params["alert_id"]), MAX_ID), session.member
         t = Texts(member.language)
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
+        body = await _json(request)
         reason = body.get("reason") if isinstance(body, dict) else None
         if reason not in keyboards.RESOLVE_REASONS:
             return JSONResponse({"error": "reason", "message": t.toast("desk.err.reason")},
