@@ -193,6 +193,11 @@ async def test_actions_need_the_csrf_header_and_the_same_origin(
                for text in team.officer.texts())
     again = await client.post(url, headers={"x-desk-csrf": csrf})
     assert again.status_code == 409 and "Mia" in again.json()["message"]
+    async with team.services.db.read() as conn:
+        entries = await audit.since(conn, NOW)
+    acks = [(e.action, e.actor, e.subject) for e in entries if "ack" in e.action]
+    assert acks == [("alert_ack", team.manager.id, team.rep.id),
+                    ("desk_alert_ack", team.manager.id, team.rep.id)]
 
 
 async def test_a_one_time_link_works_once_for_its_person(

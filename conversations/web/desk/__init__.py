@@ -1,8 +1,8 @@
 """The safety desk page (/dashboard): a Telegram Mini App that also opens in a browser.
 
 `desk_app(services, bot)` is a self-contained ASGI app; the bot's HTTP server mounts it at
-`/desk` (`Mount("/desk", app=desk_app(services, app.bot))`). `DeskServer` serves it alone on
-a loopback port (tests, trying it out) under the same path.
+`/desk`: `desk_routes(app)` is that mount, for the server's `extra` routes. `DeskServer` serves
+it alone on a loopback port (tests, trying it out) under the same path.
 """
 
 from __future__ import annotations
@@ -13,15 +13,21 @@ from types import TracebackType
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 from telegram import Bot
+from telegram.ext import Application
 
 from conversations.web.desk.app import desk_app
 from fieldbot.services.container import Services
 
-__all__ = ["DeskServer", "desk_app"]
+__all__ = ["DeskServer", "desk_app", "desk_routes"]
 
 MOUNT = "/desk"
+
+
+def desk_routes(app: Application) -> list[BaseRoute]:
+    """Return the desk mounted at /desk, for the bot's HTTP server (its `extra` routes)."""
+    return [Mount(MOUNT, app=desk_app(app.bot_data.services, app.bot))]
 
 
 class DeskServer:
