@@ -19,7 +19,17 @@ from conversations.web.desk.app import COOKIE, content_security_policy
 from conversations.web.desk.view import snapshot
 from fieldbot.domain.places import Place
 from fieldbot.storage import audit
-from tests.builders import BERLIN, DEADLINE, at, enrol_south, init_data, plan_for, said
+from tests.builders import (
+    BERLIN,
+    DEADLINE,
+    YELLOW,
+    at,
+    enrol_south,
+    init_data,
+    plan_for,
+    report,
+    said,
+)
 from tests.harness import TOKEN, World
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -235,3 +245,43 @@ async def test_dashboard_answers_leads_with_the_mini_app_and_a_link(tmp_path: Pa
 async def test_dashboard_without_a_public_address_says_what_to_set(team: World) -> None:
     await team.manager.send("/dashboard")
     assert "FIELDBOT_PUBLIC_URL" in (team.manager.last.body or "")
+
+
+async def test_hazards_are_verified_from_the_page_as_in_the_chat(
+        team: World, client: httpx.AsyncClient) -> None:
+    await report(team.rep, severity=YELLOW)  # yellow: waits in the queue to be verified
+    csrf = (await login(client, team.manager.id, team.clock.now())).json()["csrf"]
+    hazards = (await client.get("/api/state")).json()["hazards"]
+    assert [h["description"] for h in hazards] == [
+        "Open manhole on the pavement, no cover, no cones"]
+    url = f"/api/hazards/{hazards[0]['id']}"
+
+    assert (await client.post(f"{url}/approve", headers={"x-desk-csrf": csrf})).status_code == 404
+    done = await client.post(f"{url}/verify", headers={"x-desk-csrf": csrf})
+
+    assert done.status_code == 200, done.text
+    assert "was verified by Mia" in (team.rep.last.body or "")
+    assert (await client.get("/api/state")).json()["hazards"] == []
+    twice = await client.post(f"{url}/dismiss", headers={"x-desk-csrf": csrf})
+    assert twice.status_code == 409
+
+
+async def test_resolve_needs_a_known_reason_and_sessions_end_after_an_hour(
+        team: World, client: httpx.AsyncClient) -> None:
+    await plan_for(team, team.rep, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(team, DEADLINE + timedelta(minutes=31))
+    csrf = (await login(client, team.manager.id, team.clock.now())).json()["csrf"]
+    headers = {"x-desk-csrf": csrf}
+    alert_id = (await client.get("/api/state")).json()["alerts"][0]["id"]
+
+    for body in ({}, {"reason": "<b>x</b>"}, {"reason": ["phone"]}):
+        wrong = await client.post(f"/api/alerts/{alert_id}/resolve", json=body, headers=headers)
+        assert (wrong.status_code, wrong.json()["message"]) == (400, said("desk.err.reason"))
+    chart = await client.get("/api/report.png?month=2999-99")
+    assert chart.headers["content-type"] == "image/png" and chart.content[:4] == b"\x89PNG"
+
+    team.clock.advance(timedelta(minutes=61))
+    assert (await client.get("/api/state")).status_code == 401
+    late = await client.post(f"/api/alerts/{alert_id}/resolve", json={"reason": "phone"},
+                             headers=headers)
+    assert late.status_code == 401

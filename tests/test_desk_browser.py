@@ -19,7 +19,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from conversations.web.desk import DeskServer
-from tests.builders import BERLIN, DEADLINE, at, init_data, plan_for, said
+from tests.builders import BERLIN, DEADLINE, at, enrol_south, init_data, plan_for, said
 from tests.harness import World
 
 CHROMIUM = "/usr/bin/chromium"
@@ -184,3 +184,18 @@ async def test_a_one_time_link_from_dashboard_works_once(tmp_path: Path, browser
             await expect(second.locator("#desk")).to_be_hidden()
     finally:
         await world.stop()
+
+
+async def test_an_officer_filters_by_team(team: World, desk: DeskServer, browser: Browser) -> None:
+    _, sven = await enrol_south(team)
+    await plan_for(team, team.rep, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await plan_for(team, sven, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(team, DEADLINE - timedelta(hours=3))
+    page = await open_page(browser, mini_app_url(desk, team, team.officer.id))
+    people = page.locator("#people li.person-row")
+    await expect(people).to_have_count(2)
+
+    await page.locator("#team").select_option("south")
+
+    await expect(people).to_have_count(1)
+    await expect(people).to_contain_text("Sven")

@@ -282,15 +282,16 @@ class DeskApp:
             return _refused("unknown", 404)
         verify, t = decision == "verify", Texts(member.language)
         try:
-            await self.services.hazards.decide(hazard_id, member, verify)
+            decided = await self.services.hazards.decide(hazard_id, member, verify)
         except HazardDecisionError as exc:
             return JSONResponse({"error": exc.reason, "message": t.toast(
-                f"hazards.err.{exc.reason}", name=exc.by_name)}, status_code=409)
+                f"hazards.err.{exc.reason}", by_name=exc.by_name)}, status_code=409)
         await self.services.desk.record(member, "desk_hazard", None,
                                         f"hazard={hazard_id} verified={int(verify)}")
         await self.services.deliver()
         return JSONResponse({"ok": True, "message": t.toast(
-            "hazards.done.verified" if verify else "hazards.done.dismissed")})
+            "hazards.done.verified" if verify else "hazards.done.dismissed",
+            id=decided.hazard.id, points=decided.points, notified=decided.notified)})
 
 
 def _csrf_ok(request: Request, token: str) -> bool:
