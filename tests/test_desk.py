@@ -285,3 +285,15 @@ async def test_resolve_needs_a_known_reason_and_sessions_end_after_an_hour(
     late = await client.post(f"/api/alerts/{alert_id}/resolve", json={"reason": "phone"},
                              headers=headers)
     assert late.status_code == 401
+
+
+async def test_an_erased_manager_has_no_desk_session_left(
+        team: World, client: httpx.AsyncClient) -> None:
+    assert (await login(client, team.manager.id, team.clock.now())).status_code == 200
+    await team.services.privacy.erase(team.manager.id, None)
+
+    assert (await client.get("/api/state")).status_code == 401
+    async with team.services.db.read() as conn:
+        left = list(await conn.execute_fetchall(
+            "SELECT count(*) AS n FROM desk_sessions WHERE user_id = ?", (team.manager.id,)))
+    assert left[0]["n"] == 0

@@ -312,6 +312,9 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
     await run("UPDATE invites SET used_by = ? WHERE used_by = ?")
     await run("UPDATE invites SET created_by = ? WHERE created_by = ?")
     await run("DELETE FROM stranger_hits WHERE user_id = ?", (user_id,))
+    if await has_table(conn, "desk_sessions"):  # the desk page: their sessions and links end
+        await run("DELETE FROM desk_sessions WHERE user_id = ?", (user_id,))
+        await run("DELETE FROM desk_links WHERE user_id = ?", (user_id,))
     touched += await kv.delete_owned_by(conn, user_id)  # their drafts and open conversations
     if await has_table(conn, "hazards"):
         out.photos = await _photos(
