@@ -13,9 +13,10 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from starlette.requests import Request
 
 from conversations.web.desk import desk_app, initdata
-from conversations.web.desk.app import COOKIE, content_security_policy
+from conversations.web.desk.app import COOKIE, content_security_policy, same_origin
 from conversations.web.desk.view import snapshot
 from fieldbot.domain.places import Place
 from fieldbot.storage import audit
@@ -297,3 +298,16 @@ async def test_an_erased_manager_has_no_desk_session_left(
         left = list(await conn.execute_fetchall(
             "SELECT count(*) AS n FROM desk_sessions WHERE user_id = ?", (team.manager.id,)))
     assert left[0]["n"] == 0
+
+
+def test_an_action_from_the_public_address_passes_behind_a_proxy() -> None:
+    def request(**headers: str) -> Request:
+        return Request({"type": "http", "method": "POST", "path": "/", "headers": [
+            (k.encode(), v.encode()) for k, v in headers.items()]})
+
+    public = "https://fieldbot.example.com"
+    behind_proxy = request(host="127.0.0.1:8080", origin=public)
+    assert same_origin(behind_proxy, public)
+    assert not same_origin(behind_proxy, None)
+    assert not same_origin(request(host="127.0.0.1:8080", origin="https://evil.example"), public)
+    assert same_origin(request(host="desk.test", origin="https://desk.test"), None)

@@ -109,10 +109,15 @@ def _refused(reason: str, status: int = 401) -> JSONResponse:
     return JSONResponse({"error": reason}, status_code=status)
 
 
-def _same_origin(request: Request) -> bool:
-    """A POST must come from this page: its Origin (if the browser sends one) is our host."""
+def same_origin(request: Request, public_url: str | None) -> bool:
+    """A POST must come from this page: its Origin (if the browser sends one) is the host
+    asked for, or the public address (a reverse proxy may pass another Host on)."""
     origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
+    if origin is None:
+        return True
+    host = urlsplit(origin).netloc
+    return host == request.headers.get("host", "") or (
+        public_url is not None and host == urlsplit(public_url).netloc)
 
 
 class DeskApp:
@@ -122,11 +127,14 @@ class DeskApp:
         self.services = services
         self.bot = bot
 
+    def _same_origin(self, request: Request) -> bool:
+        return same_origin(request, self.services.settings.public_url)
+
     # --- sessions ---------------------------------------------------------------------------
 
     async def login(self, request: Request) -> Response:
         """Open a session from Telegram's initData or a one-time link token."""
-        if not _same_origin(request):
+        if not self._same_origin(request):
             return _refused("origin", 403)
         body = await _json(request)
         if not isinstance(body, dict):
@@ -178,7 +186,7 @@ class DeskApp:
             token = request.cookies.get(COOKIE)
             if not token:
                 return _refused("expired")
-            if action and not (_same_origin(request) and _csrf_ok(request, token)):
+            if action and not (self._same_origin(request) and _csrf_ok(request, token)):
                 return _refused("csrf", 403)
             try:
                 session = await self.services.desk.session(token)
