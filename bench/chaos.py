@@ -63,7 +63,8 @@ async def prepare(tmp: Path, reps: int, deadline_in: int) -> tuple[dict[str, str
     """Enrol everyone, file today's trips, and return the bot's environment."""
     policy = tmp / "policy.toml"
     policy.write_text(policy_text(deadline_in), encoding="utf-8")
-    env = {"FIELDBOT_TOKEN": TOKEN, "FIELDBOT_DB": str(tmp / "fieldbot.db"),
+    env = {"FIELDBOT_TOKEN": TOKEN, "FIELDBOT_ADVISORY_REFRESH": "false",
+           "FIELDBOT_DB": str(tmp / "fieldbot.db"),
            "FIELDBOT_DATA_DIR": str(tmp / "data"), "FIELDBOT_ADMIN_IDS": str(ADMIN),
            "FIELDBOT_POLICY": str(policy), "FIELDBOT_SWEEP_INTERVAL": "1s"}
     settings = Settings(_env_file=None, token=TOKEN, db=tmp / "fieldbot.db",  # type: ignore[call-arg]

@@ -74,7 +74,8 @@ def bot(
     fake = FakeTelegram(token=TOKEN)
     config = Settings(_env_file=None, token=SecretStr(TOKEN),  # type: ignore[call-arg]
                       bot_api_url="http://fake.telegram", db=tmp / "bench.db",
-                      data_dir=tmp / "data", admin_ids=(1,), **settings)
+                      data_dir=tmp / "data", admin_ids=(1,), advisory_refresh=False,
+                      **settings)
     request = HTTPXRequest(connection_pool_size=64,
                            httpx_kwargs={"transport": FakeTransport(fake)})
     app = build_application(config, SystemClock(), request=request, rate_limit=rate_limit)

@@ -124,7 +124,8 @@ async def prepare(tmp: Path, reps: int) -> Settings:
 
 async def launch(settings: Settings, base_url: str, log: Path) -> asyncio.subprocess.Process:
     env = {**os.environ, "PTB_TIMEDELTA": "true", "FIELDBOT_TOKEN": TOKEN,
-           "FIELDBOT_BOT_API_URL": base_url, "FIELDBOT_DB": str(settings.db),
+           "FIELDBOT_BOT_API_URL": base_url, "FIELDBOT_ADVISORY_REFRESH": "false",
+           "FIELDBOT_DB": str(settings.db),
            "FIELDBOT_DATA_DIR": str(settings.data_dir), "FIELDBOT_ADMIN_IDS": "1"}
     with log.open("ab") as out:
         return await asyncio.create_subprocess_exec(

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     max_trip_days: int = Field(default=60, ge=1, le=366)
     geocoder: Literal["offline", "nominatim"] = "offline"
     operator_contact: str = ""
-    advisory_refresh: bool = False
+    advisory_refresh: bool = True  # the official feeds, fetched at start and daily
     webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     webhook_port: int = Field(default=8443, ge=1, le=65535)

@@ -43,7 +43,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # --- places, times and trips ---------------------------------------------------------------
 
 # Fixture places: real coordinates and zones, made-up trips.
-BERLIN = Place("Berlin", "DE", "Germany", "Berlin", 52.52, 13.405, "Europe/Berlin")
+BERLIN = Place("Berlin", "DE", "Germany", "Berlin", 52.52, 13.405, "Europe/Berlin", 2950159,
+               "柏林")
 
 
 async def plan_trip(world: World, place: Place, start: date, end: date) -> int:

@@ -46,6 +46,7 @@ class World:
             "db": tmp / "fieldbot.db",
             "data_dir": tmp / "data",
             "admin_ids": (ADMIN_ID,),
+            "advisory_refresh": False,  # tests never reach the internet
         }
         defaults.update(settings)
         self.settings = Settings(_env_file=None, **defaults)  # type: ignore[call-arg]

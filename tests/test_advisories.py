@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fieldbot.config import Settings
 from fieldbot.domain.risk import Advisory, RiskLevel
 from fieldbot.geo.advisories import (
     CANADA_JSON_URL,
@@ -25,6 +26,7 @@ from fieldbot.geo.advisories import (
     parse_us_state_rss,
 )
 from fieldbot.geo.gazetteer import Countries
+from tests.harness import World
 
 FIXTURES = Path(__file__).parent / "fixtures"
 US_FIXTURE = FIXTURES / "us_state_advisories.FIXTURE.xml"
@@ -303,3 +305,21 @@ async def test_fetch_refuses_an_oversized_body() -> None:
     async with httpx.AsyncClient(transport=transport) as client:
         with pytest.raises(AdvisoryFormatError, match="more than 1024 bytes"):
             await fetch("https://feeds.test/feed", client, max_bytes=1024)
+
+
+def test_a_fresh_install_refreshes_the_official_feeds_by_default(tmp_path: Path) -> None:
+    assert Settings(_env_file=None).advisory_refresh  # type: ignore[call-arg]
+
+
+async def test_the_refresh_is_scheduled_soon_after_start_unless_turned_off(
+    tmp_path: Path,
+) -> None:
+    for wanted in (True, False):
+        world = World(tmp_path / str(wanted), advisory_refresh=wanted)
+        await world.start()
+        try:
+            assert world.app is not None and world.app.job_queue is not None
+            jobs = world.app.job_queue.get_jobs_by_name("advisory-refresh")
+            assert len(jobs) == (1 if wanted else 0)
+        finally:
+            await world.stop()

@@ -61,6 +61,7 @@ async def prepare(tmp: Path) -> Settings:
 async def launch(settings: Settings, base_url: str, log: Path) -> asyncio.subprocess.Process:
     env = {**os.environ, "PTB_TIMEDELTA": "true", "FIELDBOT_TOKEN": TOKEN,
            "FIELDBOT_BOT_API_URL": base_url, "FIELDBOT_DB": str(settings.db),
+           "FIELDBOT_ADVISORY_REFRESH": "false",
            "FIELDBOT_DATA_DIR": str(settings.data_dir), "FIELDBOT_ADMIN_IDS": str(ADMIN_ID),
            "FIELDBOT_SWEEP_INTERVAL": "1s"}
     with log.open("ab") as out:

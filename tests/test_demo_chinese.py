@@ -20,7 +20,7 @@ def test_the_demo_plays_the_evening_in_chinese(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Rita（销售代表） ▶ [中文]" in out  # her Telegram says English: she picks 中文
-    assert "bot → Rita（销售代表）: 📍 目的地：Berlin, Germany" in out  # typed 柏林，德国
+    assert "bot → Rita（销售代表）: 📍 目的地：柏林，德国" in out  # typed 柏林，德国
     assert "bot → Rita（销售代表）: ✅ 行程计划已保存" in out
     assert "bot → Rita（销售代表）: ⚠️ 还没收到您的报平安（第1次提醒，编号 A-1）" in out
     assert "bot → Mia（部门负责人）: 🚨 警报 A-1" in out

@@ -115,3 +115,17 @@ async def test_leads_get_their_own_command_menu_and_reps_the_common_one(team: Wo
     key = (json.dumps({"type": "chat", "chat_id": team.manager.id}, sort_keys=True), "")
     descriptions = {c["command"]: c["description"] for c in team.fake.commands[key]}
     assert descriptions["team"] == "团队看板：谁在哪里、谁超时未报"
+
+
+async def test_invite_takes_the_chinese_role_words(world: World) -> None:
+    await world.admin.send("/start")
+    words = [("部门负责人", "manager"), ("销售代表", "staff"), ("安全专员", "officer"),
+             ("Ｍａｎａｇｅｒ", "manager")]  # full-width letters, as a Chinese keyboard types them
+    for user_id, (word, role) in enumerate(words, start=7001):
+        await world.admin.send(f"/invite {word} 华北")
+        code = world.admin.last.body.split("start=")[1].split()[0]
+        await world.fake.user(user_id, "Made-up", "zh-hans").send(f"/start {code}")
+        member = await world.services.enrolment.member(user_id)
+        assert member is not None and (member.role, member.team) == (role, "华北")
+    await world.admin.send("/invite 老板 华北")
+    assert "Usage: /invite" in world.admin.last.body

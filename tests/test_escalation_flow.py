@@ -21,8 +21,9 @@ async def test_the_whole_ladder_for_one_missed_night(team: World) -> None:
     await at(team, REMINDER)
     assert "before <b>21:00" in team.rep.last.html
     assert team.rep.last.buttons == [
-        ["✅ I'm safe", "🆘 Need help"],
+        ["✅ I'm safe"],  # Need help is rows away from I'm safe: no mis-tap raises an SOS
         ["⏰ +30 min", "Skip tonight"],
+        ["🆘 Need help"],
     ]
 
     await at(team, DEADLINE)
@@ -47,6 +48,8 @@ async def test_the_whole_ladder_for_one_missed_night(team: World) -> None:
     await at(team, DEADLINE + timedelta(minutes=60))
     assert "Alert A-1" in team.officer.last.body
     assert len(alerts_in(team.manager.texts(), "Alert A-1")) == 2  # manager again, with officers
+    # Numbered per person: the manager's second message says so, not "message 1" again.
+    assert "(message 2)" in team.manager.last.body and "(message 1)" in team.officer.last.body
 
     await at(team, DEADLINE + timedelta(minutes=90))
     assert len(alerts_in(team.officer.texts(), "Alert A-1")) == 2  # repeated until acknowledged
@@ -146,12 +149,12 @@ async def test_plus_thirty_minutes_moves_the_deadline(team: World) -> None:
 async def test_sos_alerts_manager_and_officer_at_once_and_repeats(team: World) -> None:
     await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
     await team.rep.send("/sos")
-    assert "being alerted now" in team.rep.last.body
+    assert "being alerted now" in team.rep.messages[-2].body
     assert "SOS A-1" in team.manager.last.body and "Rita asked for help" in team.manager.last.body
     assert "SOS A-1" in team.officer.last.body
     assert team.fake.sent_to(team.manager.id)[-1].protect_content
     await team.rep.send("/sos")
-    assert "already active" in team.rep.last.body
+    assert "already active" in team.rep.messages[-2].body
     await team.advance(timedelta(minutes=5))
     assert len(alerts_in(team.officer.texts(), "SOS A-1")) == 2
     await team.manager.press("Acknowledge")

@@ -156,7 +156,7 @@ async def test_a_rep_with_an_open_missed_check_in_is_asked_are_you_safe(team: Wo
     await team.rep.press("🏁 End the trip")
     [asked] = [m for m in team.rep.messages if "Are you safe?" in m.body]
     assert "Alert A-1 is still open" in asked.body
-    assert asked.buttons == [["✅ I'm safe", "🆘 Need help"], ["⏰ +30 min", "Skip tonight"]]
+    assert asked.buttons == [["✅ I'm safe"], ["⏰ +30 min", "Skip tonight"], ["🆘 Need help"]]
     await team.rep.press("✅ I'm safe", asked)
     assert "All clear" in team.manager.last.body
     [alert] = await rows(team, "SELECT state FROM alerts")

@@ -29,6 +29,7 @@ from tests.builders import (
     made_up,
     png_declaring,
     report,
+    said,
     stored_photos,
     with_gps,
 )
@@ -311,3 +312,18 @@ async def test_hazards_shows_every_photo_of_a_report(team: World) -> None:
     assert shown[1].buttons == [["✅ Verify", "Dismiss"]]
     assert shown[3].caption == "H-1: photo 3 of 3"
     assert len(stored_photos(team)) == 3
+
+
+async def test_the_severity_levels_are_explained_on_request_not_every_time(team: World) -> None:
+    rep = team.rep
+    await rep.send("/hazard")
+    await rep.press("No photo")
+    await rep.press(ROAD)
+    asked = rep.last
+    assert asked.body == said("hazard.ask.severity")
+    assert asked.buttons[-1] == [said("hazard.button.severity_help")]
+    await rep.press(said("hazard.button.severity_help"))
+    assert "serious danger to people right now" in asked.body  # the same message, explained
+    assert [said("hazard.button.severity_help")] not in asked.buttons
+    await rep.press(RED, asked)
+    assert rep.last.body == said("hazard.ask.location")

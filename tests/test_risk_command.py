@@ -160,7 +160,7 @@ async def test_risk_answers_in_chinese_with_the_policy_wording(registered: World
     await registered.enrol(li, "staff", "north")
     await li.send("/risk 上海")
     grey = "风险：❔ 灰色·未知：暂无风险数据（不代表安全）"
-    assert li.last.body.startswith(f"Shanghai, China\n{grey}")
+    assert li.last.body.startswith(f"上海，中国\n{grey}")
     await li.send("/risk Lagos, Nigeria")
     body = li.last.body
     assert "风险：🔴 红色（一级）：请勿前往" in body

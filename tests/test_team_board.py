@@ -126,7 +126,7 @@ async def test_the_board_in_chinese(team: World) -> None:
     assert lines[0].startswith("👥 north 团队：1 人在出差或有未处理的警报（第 1/1 页）")
     assert lines[2:] == [
         "🟠 超时未报 · Rita",
-        "📍 Berlin, Germany · 当地时间 12月1日 周二 21:05（柏林时间）",
+        "📍 柏林，德国 · 当地时间 12月1日 周二 21:05（柏林时间）",
         "🗓 行程：2026年12月1日 至 2026年12月3日",
         "✅ 尚未报平安",
         "⏰ 下次报平安截止时间：12月2日 周三 21:00（柏林时间）",
@@ -230,9 +230,14 @@ async def test_open_alerts_show_the_ladder_step_and_who_acknowledged(team: World
         "",
         "A-1 · missed check-in · Rita (team north)",
         "Since 21:00 Tue 1 Dec (Europe/Berlin)",
-        "Now: the manager (message 1)",
+        "Last: the manager, just now",
+        "Next: the safety officers and all managers of the team, at 22:00 Tue 1 Dec"
+        " (Europe/Berlin), unless someone acknowledges first",
         "⏳ Not acknowledged yet",
     ]
+    await at(team, DEADLINE + timedelta(minutes=50))
+    await team.manager.send("/alerts")
+    assert "Last: the manager, 20 minutes ago" in (team.manager.last.body or "")
 
     await at(team, DEADLINE + timedelta(minutes=35))
     await team.manager.press("Acknowledge")

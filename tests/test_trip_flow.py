@@ -145,7 +145,7 @@ async def test_a_chinese_speaking_rep_plans_in_chinese(team: World) -> None:
     await li.send("/trip")
     assert "您要去哪里？" in li.last.body
     await li.send("北京")
-    assert "📍 目的地：Beijing, China（北京时间）" in li.texts()
+    assert "📍 目的地：北京，中国（北京时间）" in li.texts()
     await li.send("明天")
     await li.send("2026-12-05")
     await li.press("没有了")
@@ -557,3 +557,39 @@ async def test_a_manager_may_put_off_a_rejection_and_a_rep_cannot_decide(team: W
     await team.manager.press("✅ Approve")
     assert (await trips_of(team, team.rep))[0].status is TripStatus.APPROVED
     assert len(await rows(team, "SELECT * FROM nights WHERE trip_id = ?", trip.id)) == 3
+
+
+async def test_dates_beyond_the_first_week_are_a_page_away(team: World) -> None:
+    rep = team.rep
+    await rep.send("/trip")
+    await rep.send("Berlin")
+    assert rep.last.buttons[-1] == ["Later ›"]
+    await rep.press("Later ›")
+    await rep.press("Later ›")
+    assert rep.last.buttons[0][0] == "15 Dec 2026" and rep.last.buttons[-1] == [
+        "‹ Earlier", "Later ›"]
+    await rep.press("‹ Earlier")
+    assert rep.last.buttons[0][0] == "8 Dec 2026"
+    await rep.press("9 Dec 2026")
+    assert rep.last.buttons[0][0] == "9 Dec 2026"  # the end date's page starts at the start
+    await rep.press("Later ›")
+    await rep.press("18 Dec 2026")
+    await rep.press("No, that's all")
+    await rep.send("Hotel Fixture")
+    await rep.send("Sam Fixture +4917000000")
+    await rep.press("No")
+    await rep.press("✅ Confirm")
+    [trip] = await trips_of(team, rep)
+    assert (str(trip.start), str(trip.end)) == ("2026-12-09", "2026-12-18")
+
+
+async def test_an_old_page_button_does_not_answer_a_later_question(team: World) -> None:
+    rep = team.rep
+    await rep.send("/trip")
+    await rep.send("Berlin")
+    start_keyboard = rep.last
+    await rep.press("2 Dec 2026")  # the start keyboard's buttons go; a stale client still has them
+    toast = await rep.press_data("trip:start:page:1", message=start_keyboard)
+    assert toast is not None and toast.text == said("guard.stale_button")
+    await rep.press("Later ›")  # the end date's own page
+    assert rep.last.buttons[0][0] == "9 Dec 2026"

@@ -82,7 +82,8 @@ async def run_demo(db_path: str | None = None, language: str = "en") -> int:
         fake = FakeTelegram(token=DEMO_TOKEN, username="fieldbot_demo_bot", clock=clock.now)
         settings = Settings(_env_file=None, token=SecretStr(DEMO_TOKEN),  # type: ignore[call-arg]
                             bot_api_url="http://fake.telegram", db=db,
-                            data_dir=Path(tmp) / "data", admin_ids=(1,))
+                            data_dir=Path(tmp) / "data", admin_ids=(1,),
+                            advisory_refresh=False)
         app = build_application(
             settings, clock, rate_limit=False,
             request=HTTPXRequest(httpx_kwargs={"transport": FakeTransport(fake)}),

@@ -21,6 +21,7 @@ from conversations.context import BotContext
 from conversations.flows import common, drafts, start
 from conversations.flows.base import Flow
 from conversations.i18n import Texts
+from conversations.render import keyboards
 from conversations.render.formatting import local_time
 from conversations.runtime.ratelimit import FOLLOWUP_PRIORITY
 from fieldbot.services.checkins import CheckinResult, CheckinStatus, Refusal
@@ -28,6 +29,7 @@ from fieldbot.services.outgoing import PRIORITY_SOS
 
 MAX_REASON = 500
 SKIP = "skip"  # user_data: {"night_id": the night the open "why skip?" question is about}
+SOS_OFFER = "sos_offer"  # user_data: the message id of the newest "pressed by mistake?" offer
 NEW_TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 
 
@@ -145,6 +147,33 @@ async def _raise_sos(update: Update, context: BotContext) -> None:
         log.warning("SOS receipt to user %s deferred: %s", context.member.id,
                     type(failed).__name__)
         await context.services.escalation.receipt_later(context.member.id, alert_id, created)
+        return
+    try:  # a way back for a mis-tap; best effort, the SOS itself is out
+        offer = await context.bot.send_message(
+            update.effective_chat.id, context.t("sos.mistake_offer"), parse_mode="HTML",
+            reply_markup=keyboards.rows([(context.t("sos.button.mistake"), "sos:mistake")]),
+            rate_limit_args=FOLLOWUP_PRIORITY)
+        # The button names no alert (a number would show that a silent one came before);
+        # only the newest offer counts, so an old one never closes a later SOS.
+        drafts.store(context)[SOS_OFFER] = offer.message_id
+    except (NetworkError, RetryAfter) as failed:
+        if isinstance(failed, BadRequest):
+            raise
+        log.info("SOS mistake offer to user %s not sent", context.member.id)
+
+
+async def mistake_pressed(update: Update, context: BotContext) -> None:
+    """"I pressed it by mistake": close the rep's own SOS as a false alarm, everyone told."""
+    query = update.callback_query
+    assert query and query.message
+    newest = drafts.store(context).get(SOS_OFFER) == query.message.message_id
+    if not newest or not await context.services.escalation.withdraw_mistaken_sos(
+            context.member.id):
+        await query.answer(context.t.toast("sos.mistake_too_late"), show_alert=True)
+        return
+    await context.services.deliver()
+    await query.answer()
+    await query.edit_message_text(context.t("sos.mistake_done"), parse_mode="HTML")
 
 
 async def skip_pressed(update: Update, context: BotContext) -> int:
@@ -255,6 +284,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(safe_pressed, pattern=r"^checkin:safe$"))
     app.add_handler(CallbackQueryHandler(snooze_pressed, pattern=r"^checkin:snooze(:\d{1,18})?$"))
     app.add_handler(CallbackQueryHandler(help_pressed, pattern=r"^checkin:help$"))
+    app.add_handler(CallbackQueryHandler(mistake_pressed, pattern=r"^sos:mistake$"))
     app.add_handler(MessageHandler(filters.LOCATION, location_shared))
     # After every flow: text that answers an open question belongs to that question.
     app.add_handler(MessageHandler(NEW_TEXT, text_reply))

@@ -13,6 +13,7 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler, filters
 from conversations.context import BotContext
 from conversations.i18n import Texts
 from conversations.render import keyboards
+from conversations.render.formatting import place_label
 from conversations.render.trip import obvious_match
 from fieldbot.domain.places import Place
 
@@ -70,7 +71,7 @@ async def search_place(
         await message.reply_html(t(question.not_found, query=text))
         return None
     await message.reply_html(t(question.pick), reply_markup=keyboards.rows(
-        *([(p.label(), f"{question.button}{i}")] for i, p in enumerate(places))))
+        *([(place_label(p, t.language), f"{question.button}{i}")] for i, p in enumerate(places))))
     return places
 
 

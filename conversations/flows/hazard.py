@@ -39,6 +39,7 @@ from conversations.flows.trips import earliest_today
 from conversations.i18n import Raw, Texts
 from conversations.render import hazard as hazard_render
 from conversations.render import keyboards
+from conversations.render.formatting import place_name
 from fieldbot.domain.hazards import (
     MAX_DESCRIPTION,
     MAX_PHOTOS,
@@ -110,6 +111,13 @@ def _spot(place: Place) -> Spot:
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 
+def _severity_buttons(t: Texts, *, explained: bool) -> InlineKeyboardMarkup:
+    levels = [[(hazard_render.severity_text(t, int(s)), f"hazard:sev:{int(s)}")]
+              for s in reversed(Severity)]
+    help_row = [] if explained else [[(t("hazard.button.severity_help"), "hazard:sevhelp")]]
+    return _buttons(*levels, *help_row)
+
+
 def _question(t: Texts, draft: HazardDraft, step: Step) -> tuple[str, Markup]:
     if step is Step.PHOTOS:
         if not draft.photos:
@@ -121,11 +129,7 @@ def _question(t: Texts, draft: HazardDraft, step: Step) -> tuple[str, Markup]:
         return t("hazard.ask.category"), _buttons(*(
             [(t(f"hazard.category.{c.value}"), f"hazard:cat:{c.value}")] for c in Category))
     if step is Step.SEVERITY:
-        lines = "\n".join(t(f"hazard.severity_help.{int(s)}", severity=Raw(
-            hazard_render.severity_text(t, int(s)))) for s in reversed(Severity))
-        return t("hazard.ask.severity", levels=Raw(lines)), _buttons(*(
-            [(hazard_render.severity_text(t, int(s)), f"hazard:sev:{int(s)}")]
-            for s in reversed(Severity)))
+        return t("hazard.ask.severity"), _severity_buttons(t, explained=False)
     if step is Step.LOCATION:
         trip = [draft.trip_button] if draft.trip_button else []
         return t("hazard.ask.location"), common.location_keyboard(t, "hazard.button.pin", *trip)
@@ -163,7 +167,8 @@ async def _offer_trip(context: BotContext, draft: HazardDraft) -> None:
         draft.trip_button, draft.trip_spot = "", None
         return
     draft.trip_spot = _spot(legs[0].place)
-    draft.trip_button = context.t("hazard.button.trip", place=legs[0].place.name)
+    draft.trip_button = context.t("hazard.button.trip",
+                                   place=place_name(legs[0].place, context.t.language))
 
 
 def _summary(t: Texts, draft: HazardDraft) -> str:
@@ -271,6 +276,19 @@ async def category_chosen(update: Update, context: BotContext) -> Step:
     draft = _load(context)
     draft.category = Category(_chosen(update))
     return await _ask(update, context, draft, Step.SEVERITY)
+
+
+async def severity_explained(update: Update, context: BotContext) -> None:
+    """"What do the levels mean?": the same question, with a line on each level."""
+    query = update.callback_query
+    assert query
+    t = context.t
+    lines = "\n".join(t(f"hazard.severity_help.{int(s)}", severity=Raw(
+        hazard_render.severity_text(t, int(s)))) for s in reversed(Severity))
+    await query.answer()
+    await query.edit_message_text(t("hazard.ask.severity_explained", levels=Raw(lines)),
+                                  parse_mode="HTML",
+                                  reply_markup=_severity_buttons(t, explained=True))
 
 
 async def severity_chosen(update: Update, context: BotContext) -> Step:
@@ -472,7 +490,8 @@ def build_hazard() -> Flow:
         Step.PHOTOS: [MessageHandler(NEW_PICTURE, photo_added),
                       pressed(photos_done, r"^hazard:photos:(done|none)$"), anything],
         Step.CATEGORY: [pressed(category_chosen, rf"^hazard:cat:({categories})$"), anything],
-        Step.SEVERITY: [pressed(severity_chosen, r"^hazard:sev:[1-4]$"), anything],
+        Step.SEVERITY: [pressed(severity_chosen, r"^hazard:sev:[1-4]$"),
+                        pressed(severity_explained, r"^hazard:sevhelp$"), anything],
         Step.LOCATION: [MessageHandler(NEW_PIN, location_pin),
                         MessageHandler(NEW_TEXT, location_text),
                         pressed(place_picked, r"^hazard:place:\d{1,18}$"), anything],

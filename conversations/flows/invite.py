@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
@@ -10,8 +12,21 @@ from conversations.flows.start import role_name
 from fieldbot.domain.roles import Role
 from fieldbot.services.enrolment import EnrolmentError
 
-_ROLE_WORDS = {"staff": Role.STAFF, "rep": Role.STAFF, "manager": Role.MANAGER,
-               "officer": Role.OFFICER, "admin": Role.ADMIN}
+# The words people use for each role, in both languages (the policy's own Chinese terms first).
+_ROLE_WORDS = {
+    "staff": Role.STAFF, "rep": Role.STAFF, "销售代表": Role.STAFF, "销售": Role.STAFF,
+    "代表": Role.STAFF, "员工": Role.STAFF,
+    "manager": Role.MANAGER, "部门负责人": Role.MANAGER, "负责人": Role.MANAGER,
+    "经理": Role.MANAGER, "区域营销经理": Role.MANAGER,
+    "officer": Role.OFFICER, "安全专员": Role.OFFICER, "专员": Role.OFFICER,
+    "安全员": Role.OFFICER,
+    "admin": Role.ADMIN, "管理员": Role.ADMIN,
+}
+
+
+def role_from_word(word: str) -> Role | None:
+    """The role a typed word names ("Manager", "部门负责人", "ｓｔａｆｆ"), or None."""
+    return _ROLE_WORDS.get(unicodedata.normalize("NFKC", word).strip().casefold())
 
 
 def deep_link(bot_username: str, code: str) -> str:
@@ -22,7 +37,7 @@ async def invite(update: Update, context: BotContext) -> None:
     """Create an invite for the role (and team, for admins) given as arguments."""
     assert update.effective_message
     args = context.args or []
-    role = _ROLE_WORDS.get(args[0].lower()) if args else None
+    role = role_from_word(args[0]) if args else None
     if role is None:
         await update.effective_message.reply_html(context.t("invite.usage"))
         return

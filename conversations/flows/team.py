@@ -60,8 +60,8 @@ async def alerts_command(update: Update, context: BotContext) -> None:
     """List the open alerts: ladder step, who acknowledged and when (protected)."""
     assert update.effective_message
     views = await context.services.board.open_alerts(context.member)
-    await update.effective_message.reply_html(alerts_text(context.t, views),
-                                              protect_content=True)
+    await update.effective_message.reply_html(
+        alerts_text(context.t, views, context.services.clock.now()), protect_content=True)
 
 
 async def report_command(update: Update, context: BotContext) -> None:

@@ -32,7 +32,14 @@ from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
 from conversations.flows.drafts import DraftFlow, DraftModel
 from conversations.i18n import Texts
 from conversations.render import keyboards
-from conversations.render.formatting import button_day, day, local_time, zone_name
+from conversations.render.formatting import (
+    button_day,
+    day,
+    local_time,
+    place_label,
+    places_label,
+    zone_name,
+)
 from conversations.render.trip import risk_text, trip_summary
 from fieldbot.domain import schedule
 from fieldbot.domain.places import Place
@@ -59,6 +66,7 @@ _take_buttons_off = keyboards.take_buttons_off
 MAX_DESTINATION = 200
 MAX_CONTACT = 200
 DAY_BUTTONS = 7
+DAY_PAGES = 9  # "Later ›" pages through about two months of dates
 MAX_MESSAGE = 4000
 
 
@@ -84,6 +92,7 @@ class PlaceData(BaseModel):
     lon: float
     tz_name: str
     geonameid: int | None = None
+    name_zh: str = ""
 
     @classmethod
     def of(cls, place: Place) -> PlaceData:
@@ -138,12 +147,35 @@ class TripDraft(DraftModel):
 # --- keyboards --------------------------------------------------------------------------------
 
 
-def _days(t: Texts, first: date, step: str) -> InlineKeyboardMarkup:
-    """Buttons for the next days; the data names the step, so an old keyboard cannot answer
-    a later question (a start-date button pressed when the end date is asked)."""
+def _days(t: Texts, earliest: date, step: str, page: int = 0) -> InlineKeyboardMarkup:
+    """A page of day buttons from `earliest`, with "‹ Earlier" / "Later ›" to turn pages; the
+    data names the step, so an old keyboard cannot answer a later question (a start-date
+    button pressed when the end date is asked)."""
+    first = earliest + timedelta(days=page * DAY_BUTTONS)
     days = [first + timedelta(days=n) for n in range(DAY_BUTTONS)]
     buttons = [(button_day(d, t.language), f"trip:{step}:{d.isoformat()}") for d in days]
-    return _buttons(*(buttons[i:i + 3] for i in range(0, len(buttons), 3)))
+    turn = []
+    if page > 0:
+        turn.append((t("trip.button.earlier"), f"trip:{step}:page:{page - 1}"))
+    if page + 1 < DAY_PAGES:
+        turn.append((t("trip.button.later"), f"trip:{step}:page:{page + 1}"))
+    return _buttons(*(buttons[i:i + 3] for i in range(0, len(buttons), 3)), turn)
+
+
+async def page_turned(update: Update, context: BotContext) -> None:
+    """Show the day buttons of another page, for the question being asked now."""
+    query = update.callback_query
+    assert query and query.data
+    draft = _load(context)
+    step, _, page = query.data.removeprefix("trip:").split(":")
+    asked = {Step.START: "start", Step.END: "end"}.get(draft.step)
+    if asked != step or not draft.legs or not int(page) < DAY_PAGES:
+        await TRIP.stale_button(update, context)
+        return
+    earliest = (_earliest(context, draft) if step == "start"
+                else draft.legs[-1].start or _earliest(context, draft))
+    await query.answer()
+    await query.edit_message_reply_markup(_days(context.t, earliest, step, int(page)))
 
 
 def _summary_buttons(t: Texts, draft: TripDraft) -> InlineKeyboardMarkup:
@@ -174,7 +206,8 @@ def _question(context: BotContext, draft: TripDraft, step: Step) -> Question:
         key = "trip.ask.next_destination" if draft.legs else "trip.ask.destination"
         return t(key), common.location_keyboard(t)
     if step is Step.START:
-        return (t("trip.ask.start", place=draft.legs[-1].place.place().label()),
+        return (t("trip.ask.start", place=place_label(draft.legs[-1].place.place(),
+                                                             t.language)),
                 _days(t, _earliest(context, draft), "start"))
     if step is Step.END:
         start = draft.legs[-1].start
@@ -307,7 +340,8 @@ async def place_picked(update: Update, context: BotContext) -> Step | None:
         return None
     place = draft.choices[index].place()
     await query.answer()
-    await query.edit_message_text(context.t("trip.destination.picked", place=place.label()),
+    await query.edit_message_text(context.t("trip.destination.picked",
+                                            place=place_label(place, context.t.language)),
                                   parse_mode="HTML")
     return await _place_chosen(update, context, draft, place)
 
@@ -319,7 +353,7 @@ async def _place_chosen(
     draft.choices = []
     assert update.effective_message
     await update.effective_message.reply_html(
-        context.t("trip.destination.set", place=place.label(),
+        context.t("trip.destination.set", place=place_label(place, context.t.language),
                   tz=zone_name(place.tz_name, context.t.language)),
         reply_markup=ReplyKeyboardRemove(),
     )
@@ -537,7 +571,7 @@ async def confirm(update: Update, context: BotContext) -> int | None:
 def _refusal(t: Texts, outcome: Submitted) -> str:
     if outcome.refused is TripRefused.OVERLAP and outcome.clash is not None:
         clash = outcome.clash
-        return t("trip.refused.overlap", places=", ".join(leg.place.label() for leg in clash.legs),
+        return t("trip.refused.overlap", places=places_label(clash.legs, t.language),
                  start=day(clash.start, t.language), end=day(clash.end, t.language))
     if outcome.refused is TripRefused.INVALID:
         return t("trip.refused.invalid")
@@ -591,9 +625,11 @@ def build_trip() -> Flow:
                            pressed(place_picked, r"^trip:place:\d+$"),
                            MessageHandler(NEW_MESSAGE, destination_other)],
         Step.START: [MessageHandler(NEW_TEXT, start_typed),
-                     pressed(start_pressed, "^trip:start" + on_day), anything],
+                     pressed(start_pressed, "^trip:start" + on_day),
+                     pressed(page_turned, r"^trip:start:page:\d{1,2}$"), anything],
         Step.END: [MessageHandler(NEW_TEXT, end_typed),
-                   pressed(end_pressed, "^trip:end" + on_day), anything],
+                   pressed(end_pressed, "^trip:end" + on_day),
+                   pressed(page_turned, r"^trip:end:page:\d{1,2}$"), anything],
         Step.MORE: [pressed(more_legs, r"^trip:more:(yes|no)$"), anything],
         Step.LODGING: [MessageHandler(NEW_TEXT, lodging_typed),
                        pressed(lodging_unknown, r"^trip:lodging:unknown$"), anything],

@@ -30,7 +30,7 @@ from conversations.flows.base import Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT
 from conversations.i18n import Raw, Texts
 from conversations.render import keyboards
-from conversations.render.formatting import day
+from conversations.render.formatting import day, place_label, places_label
 from conversations.render.trip import risk_text, trip_summary
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Trip, earliest_today
@@ -68,7 +68,8 @@ _user_data = drafts.store
 
 def _trip_item(t: Texts, trip: Trip) -> str:
     legs = "\n".join(
-        t("trip.summary.leg", place=leg.place.label(), start=day(leg.start, t.language),
+        t("trip.summary.leg", place=place_label(leg.place, t.language),
+          start=day(leg.start, t.language),
           end=day(leg.end, t.language))
         for leg in trip.legs
     )
@@ -104,7 +105,7 @@ async def end_trip(update: Update, context: BotContext) -> int:
     if trip is None:
         await update.effective_message.reply_html(t("endtrip.none"))
         return ConversationHandler.END
-    places = ", ".join(leg.place.label() for leg in trip.legs)
+    places = places_label(trip.legs, t.language)
     await update.effective_message.reply_html(
         t("endtrip.confirm", places=places, start=day(trip.start, t.language),
           end=day(trip.end, t.language)),
@@ -126,7 +127,7 @@ async def end_confirmed(update: Update, context: BotContext) -> int:
         await context.bot.send_message(chat, t("endtrip.not_now"), parse_mode="HTML")
         return ConversationHandler.END
     _user_data(context)[ENDTRIP] = {"trip_id": ended.trip.id, "what": ""}
-    places = ", ".join(leg.place.label() for leg in ended.trip.legs)
+    places = places_label(ended.trip.legs, t.language)
     await context.bot.send_message(chat, t("endtrip.ended", places=places), parse_mode="HTML")
     if ended.open_alerts:
         await context.bot.send_message(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import (
     format_date,
     format_datetime,
@@ -15,6 +17,13 @@ from babel.dates import (
     get_timezone_location,
 )
 from babel.numbers import format_percent
+
+from fieldbot.domain.places import Place
+
+
+class HasPlace(Protocol):
+    @property
+    def place(self) -> Place: ...
 
 _BABEL = {"en": "en_GB", "zh": "zh_Hans_CN"}
 
@@ -45,6 +54,40 @@ def zone_name(tz_name: str, language: str) -> str:
         return tz_name
     city = _ZH_CITY.match(named)  # 德国（柏林）时间: a country of several zones
     return f"{city.group(1)}时间" if city else named
+
+
+def country_name(code: str, fallback: str, language: str) -> str:
+    """A country's name in the reader's language (CLDR), else the stored name."""
+    if language != "zh" or not code:
+        return fallback
+    return str(Locale.parse(_BABEL["zh"]).territories.get(code.upper(), fallback))
+
+
+def place_name(place: Place, language: str) -> str:
+    """Just the place's own name, for a button: "Bangkok" or "曼谷"."""
+    return place.name_zh if language == "zh" and place.name_zh else place.name
+
+
+def place_label(place: Place, language: str) -> str:
+    """A place as its reader names it: "Beijing, China" or "北京，中国".
+
+    In Chinese the region, where known, follows the city in brackets, so the many
+    Springfields stay apart: "斯普林菲尔德（Illinois），美国".
+    """
+    if language != "zh":
+        return place.label()
+    name = place_name(place, language)
+    if place.region and place.region not in (place.name, place.name_zh):
+        name = f"{name}（{place.region}）"
+    country = country_name(place.country_code, place.country_name, language)
+    return f"{name}，{country}" if country and country != name else name
+
+
+def places_label(legs: Sequence[HasPlace], language: str) -> str:
+    """The places of a trip's legs: "Bangkok, Thailand, Hanoi, Vietnam" or
+    "曼谷，泰国、河内，越南"."""
+    return ("、" if language == "zh" else ", ").join(place_label(leg.place, language)
+                                                    for leg in legs)
 
 
 def local_time(instant: datetime | str, tz_name: str, language: str) -> str:

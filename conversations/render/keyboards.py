@@ -11,14 +11,15 @@ RESOLVE_REASONS = ("phone", "false_alarm", "incident")
 
 def checkin(t: Texts, night_id: int | None = None) -> InlineKeyboardMarkup:
     """The check-in buttons; a reminder's Skip and +30 min name its night, so they change no
+    other. I'm safe and Need help are rows apart, so a thumb aiming at one never hits the
     other."""
     night = "" if night_id is None else f":{night_id}"
     skip, snooze = f"checkin:skip{night}", f"checkin:snooze{night}"
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(t("button.safe"), callback_data="checkin:safe"),
-         InlineKeyboardButton(t("button.help"), callback_data="checkin:help")],
+        [InlineKeyboardButton(t("button.safe"), callback_data="checkin:safe")],
         [InlineKeyboardButton(t("button.snooze"), callback_data=snooze),
          InlineKeyboardButton(t("button.skip"), callback_data=skip)],
+        [InlineKeyboardButton(t("button.help"), callback_data="checkin:help")],
     ])
 
 

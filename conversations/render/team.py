@@ -18,6 +18,7 @@ from conversations.render.formatting import (
     map_link,
     month,
     percent,
+    place_label,
 )
 from fieldbot.domain import board
 from fieldbot.domain.board import Entry
@@ -43,7 +44,7 @@ def entry_text(t: Texts, e: Entry, now: datetime) -> str:
     lang = t.language
     lines = [t("team.entry.head", state=t(f"team.state.{e.state.value}"), name=e.name)]
     if e.trip is not None and e.leg is not None:
-        lines.append(t("team.entry.where", place=e.leg.place.label(),
+        lines.append(t("team.entry.where", place=place_label(e.leg.place, lang),
                        local=local_time(now, e.leg.place.tz_name, lang)))
         lines.append(t("team.entry.dates", start=day(e.trip.start, lang),
                        end=day(e.trip.end, lang)))
@@ -99,7 +100,7 @@ def board_markup(t: Texts, b: TeamBoard, number: int) -> InlineKeyboardMarkup:
 # --- /alerts ----------------------------------------------------------------------------------
 
 
-def alert_text(t: Texts, v: AlertView) -> str:
+def alert_text(t: Texts, v: AlertView, now: datetime) -> str:
     lang = t.language
     lines = [t("alerts.entry.head", alert=v.label, kind=t(f"alerts.kind.{v.kind.value}"),
                name=v.subject_name, team=team_name(t, v.subject_team)),
@@ -107,8 +108,13 @@ def alert_text(t: Texts, v: AlertView) -> str:
     if v.tier is None:
         lines.append(t("alerts.entry.not_started"))
     else:
-        lines.append(t("alerts.entry.step", step=v.step_index + 1,
-                       tier=t(f"alerts.tier.{int(v.tier)}"), attempt=v.attempt or 1))
+        ago = now - (v.told_at or now)
+        tier = t(f"alerts.tier.{int(v.tier)}")
+        lines.append(t("alerts.entry.step", tier=tier, ago=duration(ago, lang))
+                     if ago >= timedelta(minutes=1) else t("alerts.entry.step_now", tier=tier))
+    if v.next_tier is not None and v.next_at is not None:
+        lines.append(t("alerts.entry.next", tier=t(f"alerts.tier.{int(v.next_tier)}"),
+                       at=local_time(v.next_at, v.tz_name, lang)))
     if v.acked_at is not None:
         lines.append(t("alerts.entry.acked", name=v.acked_by_name or "?",
                        at=local_time(v.acked_at, v.tz_name, lang)))
@@ -117,11 +123,12 @@ def alert_text(t: Texts, v: AlertView) -> str:
     return "\n".join(lines)
 
 
-def alerts_text(t: Texts, views: list[AlertView]) -> str:
+def alerts_text(t: Texts, views: list[AlertView], now: datetime) -> str:
     if not views:
         return t("alerts.none")
     # SOS first, then the oldest (the service's order): what is cut is the least urgent
-    shown = bounded([alert_text(t, v) for v in views], lambda more: t("alerts.more", count=more),
+    shown = bounded([alert_text(t, v, now) for v in views],
+                    lambda more: t("alerts.more", count=more),
                     most=MAX_ALERTS_SHOWN, sep="\n\n")
     return "\n\n".join([t("alerts.head", count=len(views)), *shown])
 

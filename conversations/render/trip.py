@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from conversations.i18n import Raw, Texts
-from conversations.render.formatting import bounded, cut, day, local_time
+from conversations.render.formatting import bounded, cut, day, local_time, place_label
 from fieldbot.domain.places import Place
 from fieldbot.domain.risk import Assessment, Reason, RiskLevel
 from fieldbot.domain.trips import Trip
@@ -51,7 +51,8 @@ def level_badge(t: Texts, level: int) -> str:
 def trip_summary(t: Texts, trip: Trip) -> str:
     """Return the plan: legs with dates, lodging, contact, night visits, risk level."""
     lines = [
-        t("trip.summary.leg", place=leg.place.label(), start=day(leg.start, t.language),
+        t("trip.summary.leg", place=place_label(leg.place, t.language),
+          start=day(leg.start, t.language),
           end=day(leg.end, t.language))
         for leg in trip.legs
     ]
@@ -81,7 +82,8 @@ def reason_line(t: Texts, reason: Reason) -> str:
 def risk_text(t: Texts, place: Place, assessment: Assessment, now: datetime) -> str:
     """Return the level of a place, why, the local time there and the guidance for the level."""
     lines = [
-        t("risk.head", place=place.label(), badge=Raw(level_badge(t, assessment.level))),
+        t("risk.head", place=place_label(place, t.language),
+          badge=Raw(level_badge(t, assessment.level))),
         t("risk.local_time", time=local_time(now, place.tz_name, t.language)),
     ]
     if assessment.reasons:

@@ -146,7 +146,7 @@ async def _post_init(app: FieldbotApp) -> None:
         app.bot_data.scheduler.start()
         if services.settings.advisory_refresh:
             app.job_queue.run_repeating(
-                _refresh_advisories, interval=timedelta(days=1), first=timedelta(minutes=1),
+                _refresh_advisories, interval=timedelta(days=1), first=timedelta(seconds=10),
                 name="advisory-refresh", job_kwargs={"misfire_grace_time": 3600, "coalesce": True},
             )
         app.job_queue.run_repeating(  # acts once a month, early on the 1st (UTC)
@@ -163,7 +163,9 @@ async def _post_init(app: FieldbotApp) -> None:
 
 
 async def _refresh_advisories(context: BotContext) -> None:
-    """The daily online refresh of the official advisory feeds (opt-in)."""
+    """The online refresh of the official advisory feeds, soon after start and then daily
+    (FIELDBOT_ADVISORY_REFRESH=false turns it off). A feed that fails keeps its last good
+    copy and is tried again the next day."""
     services = context.bot_data.services
     loader = AdvisoryService(services.advisories, services.clock)
     async with httpx.AsyncClient(headers={"User-Agent": "fieldbot/0.1"}) as client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ from conversations.i18n import Raw, Texts
 from conversations.render import hazard as hazard_render
 from conversations.render import keyboards
 from conversations.render import team as team_render
-from conversations.render.formatting import day, local_time, map_link
+from conversations.render.formatting import day, local_time, map_link, places_label
 from fieldbot.domain.ladder import AlertKind, Tier
+from fieldbot.domain.places import Place
 from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import TripStatus
 from fieldbot.services.enrolment import EnrolmentService
@@ -42,6 +44,19 @@ Rendered = (tuple[str, InlineKeyboardMarkup | None, bool]
             | tuple[str, InlineKeyboardMarkup | None, bool, Path | None])
 
 
+def _places(params: dict[str, Any], language: str) -> str:
+    """The trip's places in the reader's language (rows from before name them in English)."""
+    if "named_places" in params:
+        return places_label([_Named(Place.from_named(n)) for n in params["named_places"]],
+                            language)
+    return ", ".join(params.get("places", []))
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    place: Place
+
+
 class TelegramMessenger:
     def __init__(
         self, bot: ExtBot[Any], enrolment: EnrolmentService, trips: TripService,
@@ -61,6 +76,9 @@ class TelegramMessenger:
             "trip_report": self._trip_report,
             "resolved": self._resolved,
             "all_clear": lambda t, p: (t("alert.all_clear", **p), None, False),
+            "sos_seen": lambda t, p: (t("sos.seen", **p), None, False),
+            "sos_closed": lambda t, p: (t("sos.closed", **p), None, False),
+            "sos_mistake": lambda t, p: (t("sos.mistake_notice", **p), None, False),
             "sos_receipt": lambda t, p: (t("sos.sent" if p.get("created") else "sos.already"),
                                          None, False),
             "skip_notice": self._skip_notice,
@@ -146,7 +164,7 @@ class TelegramMessenger:
             lines.append(
                 t(
                     "alert.trip",
-                    places=", ".join(p["places"]),
+                    places=_places(p, t.language),
                     start=day(p["start"], t.language),
                     end=day(p["end"], t.language),
                 )
@@ -185,7 +203,7 @@ class TelegramMessenger:
         what = "emergency" if kind is AlertKind.DURESS else kind.value
         text = t("alert.family", name=p["subject_name"],
                  what=Raw(t(f"alert.family.{what}", name=p["subject_name"])),
-                 places=", ".join(p.get("places", [])) or "—")
+                 places=_places(p, t.language) or "—")
         return text, None, True
 
     def _resolved(self, t: Texts, p: dict[str, Any]) -> Rendered:
@@ -218,7 +236,7 @@ class TelegramMessenger:
         return t("forgetme.manager_notice", trips=Raw("\n".join(lines))), None, False
 
     def _trip_report(self, t: Texts, p: dict[str, Any]) -> Rendered:
-        where = {"name": p["name"], "places": ", ".join(p["places"]),
+        where = {"name": p["name"], "places": _places(p, t.language),
                  "start": day(p["start"], t.language), "end": day(p["end"], t.language)}
         if not p["given"]:
             return t("endtrip.report_none", **where), None, True

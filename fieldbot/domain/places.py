@@ -15,6 +15,18 @@ class Place:
     lon: float
     tz_name: str  # IANA zone, e.g. "America/Chicago"
     geonameid: int | None = None
+    name_zh: str = ""  # the Chinese name where known ("北京"), shown to Chinese readers
+
+    def named(self) -> dict[str, str]:
+        """What a message needs to name the place in any language (outbox params)."""
+        return {"name": self.name, "name_zh": self.name_zh, "region": self.region,
+                "country_code": self.country_code, "country_name": self.country_name}
+
+    @classmethod
+    def from_named(cls, named: dict[str, str]) -> Place:
+        """The place `named()` described, without its position (enough to name it)."""
+        return cls(named["name"], named.get("country_code", ""), named.get("country_name", ""),
+                   named.get("region", ""), 0.0, 0.0, "UTC", None, named.get("name_zh", ""))
 
     def label(self) -> str:
         """Return 'Name, Region, Country' without empty parts or repeats."""

@@ -31,6 +31,7 @@ from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
 from fieldbot.domain.risk import haversine_km
+from fieldbot.geo.chinese import chinese_name
 from fieldbot.geo.timezones import valid_coordinates
 
 log = logging.getLogger(__name__)
@@ -274,6 +275,7 @@ class City:
     lon: float
     timezone: str
     population: int
+    name_zh: str = ""  # the simplified Chinese name, "" when GeoNames has none
 
 
 # -- the index file ------------------------------------------------------------------------------
@@ -282,14 +284,14 @@ class City:
 
 INDEX_FILE = "places.sqlite"
 # Bump when the schema or fold() changes: every stored key is a fold() result.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE city (
     geonameid INTEGER PRIMARY KEY, name TEXT NOT NULL, country_code TEXT NOT NULL,
     admin1_code TEXT NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
-    timezone TEXT NOT NULL, population INTEGER NOT NULL
+    timezone TEXT NOT NULL, population INTEGER NOT NULL, name_zh TEXT NOT NULL
 );
 CREATE TABLE name (key TEXT NOT NULL, geonameid INTEGER NOT NULL,
                    PRIMARY KEY (key, geonameid)) WITHOUT ROWID;
@@ -297,7 +299,8 @@ CREATE TABLE country (code TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE country_name (key TEXT PRIMARY KEY, codes TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE us_state (code TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
 """
-_CITY_COLUMNS = "geonameid, name, country_code, admin1_code, lat, lon, timezone, population"
+_CITY_COLUMNS = ("geonameid, name, country_code, admin1_code, lat, lon, timezone, population,"
+                 " name_zh")
 
 
 def index_stamp(min_population: int = 15000) -> dict[str, str]:
@@ -339,12 +342,13 @@ def build_index(path: Path, min_population: int = 15000) -> None:
                     geonameid, raw["name"], raw["countrycode"], raw.get("admin1code") or "",
                     float(raw["latitude"]), float(raw["longitude"]),
                     raw.get("timezone") or "", int(raw.get("population") or 0),
+                    chinese_name(raw.get("alternatenames", ())),
                 ))
                 for alias in (raw["name"], *raw.get("alternatenames", ())):
                     key = fold(alias)
                     if key:
                         names.add((key, geonameid))
-            conn.executemany("INSERT INTO city VALUES (?, ?, ?, ?, ?, ?, ?, ?)", cities)
+            conn.executemany("INSERT INTO city VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cities)
             conn.executemany("INSERT INTO name VALUES (?, ?)", sorted(names))
             conn.execute("CREATE INDEX city_lat ON city (lat)")
             country_names, by_name = Countries(gc).tables()
@@ -601,6 +605,7 @@ class OfflineGeocoder(Geocoder):
         raw: dict[str, Any] = {
             "geonameid": city.geonameid,
             "name": city.name,
+            "name_zh": city.name_zh,
             "country_code": city.country_code,
             "country_name": country,
             "admin1_code": city.admin1_code,

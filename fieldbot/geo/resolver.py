@@ -160,6 +160,7 @@ class PlaceResolver:
             lon=lon,
             tz_name=_zone_for(lat, lon, raw["timezone"]),
             geonameid=int(raw["geonameid"]),
+            name_zh=str(raw.get("name_zh") or ""),
         )
 
     def _offline_at(self, lat: float, lon: float) -> Place:
@@ -188,6 +189,7 @@ class PlaceResolver:
             lon=lon,
             tz_name=_zone_for(lat, lon, fallback),
             geonameid=city.geonameid,
+            name_zh=city.name_zh,
         )
 
     # -- online (Nominatim) --------------------------------------------------------------------

@@ -58,6 +58,9 @@ class AlertView:
     attempt: int | None
     acked_by_name: str | None
     acked_at: datetime | None
+    told_at: datetime | None = None  # when the current step went out
+    next_tier: Tier | None = None  # who is told next, unless someone acknowledges first
+    next_at: datetime | None = None
 
 
 class BoardService:
@@ -162,10 +165,12 @@ class BoardService:
                  if a.acked_by is not None else None)
         trip = (await trips.get(conn, a.trip_id, cipher=self._cipher)
                 if a.trip_id is not None else None)
-        step = None
+        step = coming = None
+        esc = self._policy.escalation_for(a.risk_level)
         if a.step_index >= 0:
-            esc = self._policy.escalation_for(a.risk_level)
             step = ladder.step_at(a.kind, esc, self._policy.sos, a.anchor, a.step_index)
+        if a.acked_by is None and a.next_due_at is not None:
+            coming = ladder.step_at(a.kind, esc, self._policy.sos, a.anchor, a.step_index + 1)
         return AlertView(
             id=a.id, label=a.label, kind=a.kind, state=a.state,
             subject_id=a.user_id,
@@ -178,6 +183,9 @@ class BoardService:
             attempt=step.attempt if step else None,
             acked_by_name=acker.name if acker else (None if a.acked_by is None else "?"),
             acked_at=a.acked_at,
+            told_at=step.due_at if step else None,
+            next_tier=coming.tier if coming else None,
+            next_at=a.next_due_at if coming else None,
         )
 
 

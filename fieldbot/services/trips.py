@@ -262,8 +262,9 @@ class TripService:
                     conn, cipher=self._cipher, dedupe=f"trip:{trip_id}:report:to:{manager.id}",
                     recipient=manager.id, kind="trip_report", priority=outbox.PRIORITY_NOTICE,
                     now=now,
-                    params={"name": member.name, "places": [leg.place.label() for leg in
-                                                            trip.legs],
+                    params={"name": member.name,
+                            "places": [leg.place.label() for leg in trip.legs],
+                            "named_places": [leg.place.named() for leg in trip.legs],
                             "start": trip.start.isoformat(), "end": trip.end.isoformat(),
                             "given": given, "what": what or "", "warn": warn or ""},
                 )

@@ -151,6 +151,17 @@ async def claim(
     return claimed
 
 
+async def ladder_messages_to(conn: Tx, alert_id: int, recipient: int) -> int:
+    """How many of an alert's ladder messages one person has been given (sent or on the way):
+    the next is "message n + 1" to them, whichever tier it comes with."""
+    rows = await conn.execute_fetchall(
+        "SELECT COUNT(*) FROM outbox WHERE alert_id = ? AND recipient = ?"
+        " AND step_index IS NOT NULL AND state IN ('pending', 'sending', 'sent')",
+        (alert_id, recipient),
+    )
+    return int(next(iter(rows))[0])
+
+
 async def any_waiting(conn: Tx, min_priority: int = 0) -> bool:
     """Whether any message of at least `min_priority` is pending or claimed (due or not).
 

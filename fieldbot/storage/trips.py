@@ -39,11 +39,13 @@ async def insert(
     assert trip_id is not None
     await conn.executemany(
         "INSERT INTO legs (trip_id, idx, place_name, country_code, country_name, region,"
-        " lat, lon, tz_name, geonameid, start_date, end_date) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " lat, lon, tz_name, geonameid, start_date, end_date, place_name_zh)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             (trip_id, i, leg.place.name, leg.place.country_code, leg.place.country_name,
              leg.place.region, leg.place.lat, leg.place.lon, leg.place.tz_name,
-             leg.place.geonameid, leg.start.isoformat(), leg.end.isoformat())
+             leg.place.geonameid, leg.start.isoformat(), leg.end.isoformat(),
+             leg.place.name_zh)
             for i, leg in enumerate(trip.legs)
         ],
     )
@@ -97,7 +99,8 @@ async def _with_legs(
             legs = tuple(
                 Leg(
                     Place(leg["place_name"], leg["country_code"], leg["country_name"],
-                          leg["region"], leg["lat"], leg["lon"], leg["tz_name"], leg["geonameid"]),
+                          leg["region"], leg["lat"], leg["lon"], leg["tz_name"], leg["geonameid"],
+                          leg["place_name_zh"]),
                     day(leg["start_date"]), day(leg["end_date"]),
                 )
                 for leg in await cur.fetchall()

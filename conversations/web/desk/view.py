@@ -89,14 +89,14 @@ def _person(t: Texts, e: Entry, team: str, now: datetime) -> dict[str, Any]:
     }
 
 
-def _alert(t: Texts, v: AlertView, viewer: Member) -> dict[str, Any]:
+def _alert(t: Texts, v: AlertView, viewer: Member, now: datetime) -> dict[str, Any]:
     return {
         "id": v.id,
         "label": v.label,
         "kind": v.kind.value,
         "state": v.state,
         "name": v.subject_name,
-        "lines": _lines(alert_text(t, v)),
+        "lines": _lines(alert_text(t, v, now)),
         "own": v.subject_id == viewer.id,  # nobody acknowledges an alert about themselves
     }
 
@@ -120,7 +120,7 @@ async def snapshot(services: Services, viewer: Member, team: str | None) -> Show
         if viewer.role is not Role.MANAGER else [],
         "team": team,
         "people": people,
-        "alerts": [_alert(t, v, viewer) for v in views],
+        "alerts": [_alert(t, v, viewer, now) for v in views],
         "reasons": [{"key": r, "label": plain(t(f"resolve.{r}"))} for r in RESOLVE_REASONS],
         "hazards": [_hazard(t, h.id, h.severity, h.category.value, h.place, h.description,
                             reporter, h.created_at) for h, reporter in hazards],

@@ -100,6 +100,9 @@ class EscalationService:
     async def receipt_later(self, user_id: int, alert_id: int, created: bool) -> None:
         await self.actions.receipt_later(user_id, alert_id, created)
 
+    async def withdraw_mistaken_sos(self, user_id: int) -> bool:
+        return await self.actions.withdraw_mistaken_sos(user_id)
+
     async def acknowledge(self, alert_id: int, by: Member) -> AlertRow:
         return await self.actions.acknowledge(alert_id, by)
 

@@ -96,6 +96,7 @@ class AlertActions:
             await audit.record(tx, by.id, "alert_ack", a.user_id, f"alert={alert_id}", now)
             await self._tell_alerted(tx, a, "ack", "ack_notice",
                                      {"alert": a.label, "by_name": by.name}, now, but=by.id)
+            await self._tell_sender(tx, a, "sos_seen", {"by_name": by.name}, now)
             done = await alerts.alert(tx, alert_id)
         assert done is not None
         log.info("alert %s acknowledged by %s", alert_id, by.id)
@@ -115,9 +116,45 @@ class AlertActions:
             await self._tell_alerted(tx, a, "resolved", "resolved",
                                      {"alert": a.label, "by_name": by.name, "reason": reason,
                                       "note": note}, now)
+            await self._tell_sender(tx, a, "sos_closed", {"by_name": by.name}, now)
             done = await alerts.alert(tx, alert_id)
         assert done is not None
         return done
+
+    async def withdraw_mistaken_sos(self, user_id: int) -> bool:
+        """The rep pressed SOS by mistake: close her open SOS as a false alarm and tell
+        everyone it reached. Never a duress alert; False when no SOS of hers is open."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            mine = await alerts.open_alerts_for(tx, user_id, (AlertKind.SOS,))
+            if not mine:
+                return False
+            a = mine[-1]
+            alert_id = a.id
+            if not await alerts.finish(tx, alert_id, AlertState.RESOLVED, user_id, now,
+                                       "false_alarm", "", cipher=self._cipher):
+                return False
+            await outbox.withdraw_ladder(tx, alert_id)
+            await audit.record(tx, user_id, "alert_mistake", user_id, f"alert={alert_id}", now)
+            subject = await users.get(tx, user_id, cipher=self._cipher)
+            await self._tell_alerted(tx, a, "mistake", "sos_mistake",
+                                     {"alert": a.label,
+                                      "subject_name": subject.name if subject else "?"}, now,
+                                     but=user_id)
+        log.info("alert %s withdrawn by its sender as a mistake", alert_id)
+        return True
+
+    async def _tell_sender(
+        self, tx: Tx, a: AlertRow, kind: str, params: dict[str, Any], now: datetime
+    ) -> None:
+        """Tell the rep who raised an SOS that someone is on it, or that it is closed. Never
+        for a duress alert: whoever holds her phone must not learn it was raised."""
+        if a.kind is AlertKind.SOS:
+            await outbox.enqueue(
+                tx, cipher=self._cipher, dedupe=f"{kind}:{a.id}", recipient=a.user_id,
+                kind=kind, params={"alert": a.label, **params}, priority=int(Priority.SOS),
+                now=now,
+            )
 
     async def _actionable(self, tx: Tx, alert_id: int, by: Member) -> AlertRow:
         a = await alerts.alert(tx, alert_id)

@@ -122,13 +122,16 @@ class LadderRunner:
         params.update(tier=int(step.tier), attempt=step.attempt, late=late,
                       due_at=ts(a.next_due_at))
         for uid in send.to:
+            # Numbered per person: a manager told again with the officers reads "message 2",
+            # never a second "message 1".
+            told = await outbox.ladder_messages_to(tx, a.id, uid)
             await outbox.enqueue(
                 tx,
                 cipher=self._cipher,
                 dedupe=f"alert:{a.id}:step:{step.index}:to:{uid}",
                 recipient=uid,
                 kind=rules.message_kind(step.tier),
-                params=params,
+                params={**params, "attempt": told + 1},
                 priority=rules.message_priority(a.kind, step.attempt),
                 now=now,
                 alert_id=a.id,
@@ -174,6 +177,7 @@ class LadderRunner:
             details.update(
                 trip_id=trip.id,
                 places=[leg.place.label() for leg in trip.legs],
+                named_places=[leg.place.named() for leg in trip.legs],
                 tz=night.tz_name if night else leg_at(trip, a.anchor).place.tz_name,
                 start=trip.start.isoformat(),
                 end=trip.end.isoformat(),
