@@ -4,6 +4,7 @@
 'use strict';
 (function () {
   const POLL_MS = 5000;
+  const HIDDEN_POLL_MS = 60000;  // a page in the background asks rarely (each ask reads a lot)
   const COLOURS = { sos: '#b71c1c', alert: '#e53935', overdue: '#fb8c00', due_soon: '#fdd835',
     ok: '#2e7d32' };
   const $ = (id) => document.getElementById(id);
@@ -17,6 +18,7 @@
   let placedKey = '';
   let chartMonth = '';
   let people = {};
+  let signedIn = false;
 
   function t(key, params) {
     let text = texts[key] || '';
@@ -259,7 +261,7 @@
     } catch (error) {
       status(t('desk.err.network'), true);
     }
-    timer = setTimeout(refresh, POLL_MS);
+    timer = setTimeout(refresh, document.hidden ? HIDDEN_POLL_MS : POLL_MS);
   }
 
   async function act(url, body) {
@@ -291,9 +293,13 @@
     status(t('desk.loading'));
     $('team').addEventListener('change', (event) => { team = event.target.value; refresh(); });
     $('details-close').addEventListener('click', () => { $('details').hidden = true; });
-    const signedIn = await login();
-    if (signedIn === null) return;
-    if (!signedIn) { status(t('desk.err.login'), true); return; }
+    document.addEventListener('visibilitychange', () => {
+      if (signedIn && !document.hidden) refresh();
+    });
+    const outcome = await login();
+    if (outcome === null) return;
+    if (!outcome) { status(t('desk.err.login'), true); return; }
+    signedIn = true;
     status('');
     await refresh();
   }
