@@ -92,6 +92,10 @@ class Settings(BaseSettings):
                 raise ValueError("must be a file path, sqlite:///path or postgresql://…")
             return Path(text[len("sqlite:///"):] if text.startswith("sqlite:///") else text)
         return value
+    # The desk page's map tiles (an https {z}/{x}/{y} URL template), e.g. OpenStreetMap's.
+    # Off by default: the tiles a page asks for tell the tile server where the people shown
+    # are. Without tiles the markers and the list still work. The CSP allows this origin only.
+    desk_tiles: str = ""
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -165,10 +169,11 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         value = value.strip()
-        if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+        if not value.startswith(("http://", "https://")) or any(c in value for c in "?#\" <>"):
             raise ValueError("must be the bot's address as people reach it, e.g."
                              " https://bot.example.com (no query)")
         return value.rstrip("/")
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
@@ -235,6 +240,16 @@ class Settings(BaseSettings):
 
     def channel_configured(self, name: str) -> bool:
         return all(getattr(self, n) is not None for n in CHANNEL_SETTINGS[name])
+
+
+    @field_validator("desk_tiles")
+    @classmethod
+    def _tiles(cls, value: str) -> str:
+        value = value.strip()
+        if value and not (value.startswith("https://")
+                          and all(p in value for p in ("{z}", "{x}", "{y}"))):
+            raise ValueError("must be an https URL template with {z}, {x} and {y}, or empty")
+        return value
 
     @field_validator("token")
     @classmethod

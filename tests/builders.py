@@ -7,7 +7,10 @@ Test modules import these from here, never from each other.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import io
+import json
 import os
 import struct
 import subprocess
@@ -17,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from PIL import Image
 from pydantic import SecretStr
@@ -32,7 +35,7 @@ from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Leg, Trip
 from fieldbot.geo.advisories import US_SOURCE, import_file
 from fieldbot.services.trips import TripPlan
-from tests.harness import OTHER_MANAGER_ID, OTHER_REP_ID, World
+from tests.harness import OTHER_MANAGER_ID, OTHER_REP_ID, TOKEN, World
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -321,6 +324,21 @@ async def until(condition: Callable[[], bool], what: str, turns: int = 10_000) -
             return
         await asyncio.sleep(0)
     raise AssertionError(f"never happened: {what}")
+
+
+# --- the desk page ----------------------------------------------------------------------------
+
+
+def init_data(user_id: int, when: datetime, token: str = TOKEN, language: str = "en") -> str:
+    """Return Mini App initData as a Telegram client passes it, signed as Telegram documents:
+    key = HMAC-SHA256("WebAppData", token), hash = HMAC-SHA256(key, sorted lines but hash)."""
+    fields = {"auth_date": str(int(when.timestamp())), "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
+              "user": json.dumps({"id": user_id, "first_name": "X", "language_code": language},
+                                 separators=(",", ":"))}
+    check = "\n".join(f"{k}={fields[k]}" for k in sorted(fields))
+    key = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    fields["hash"] = hmac.new(key, check.encode(), hashlib.sha256).hexdigest()
+    return urlencode(fields)
 
 
 # --- what a person reads ----------------------------------------------------------------------

@@ -38,16 +38,20 @@ async def test_other_pages_mount_beside_the_bot_routes(world: World) -> None:
 
     assert world.app is not None
     desk = build_web([Route("/", hello)])
-    server = web_server(world.app, "127.0.0.1", 0, extra=[Mount("/desk", app=desk)])
+    server = web_server(world.app, "127.0.0.1", 0, extra=[Mount("/extra", app=desk)])
     await server.start()
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
-            page = await client.get("/desk/")
+            page = await client.get("/extra/")
+            real_desk = await client.get("/desk/")
             health = await client.get("/healthz")
             unknown = await client.get("/nothing-here")
     finally:
         await server.stop()
     assert (page.status_code, page.text) == (200, "desk")
+    # The safety desk page is served by the bot's own server, with its strict policy.
+    assert real_desk.status_code == 200 and "<html" in real_desk.text.lower()
+    assert "script-src 'self'" in real_desk.headers["content-security-policy"]
     assert health.status_code == 503  # served, and honest: no sweep yet
     assert unknown.status_code == 404
 

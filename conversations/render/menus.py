@@ -10,7 +10,7 @@ from fieldbot.domain.roles import Role
 
 EVERYONE = ("start", "help", "trip", "trips", "endtrip", "checkin", "visit", "done", "sos",
             "risk", "hazard", "lessons", "contacts", "language", "cancel")
-LEADS = ("team", "alerts", "hazards", "report", "rollcall", "invite")
+LEADS = ("team", "alerts", "dashboard", "hazards", "report", "rollcall", "invite")
 INCIDENTS = ("incident",)  # managers and officers
 OFFICERS = ("drill",)
 

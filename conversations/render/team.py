@@ -41,7 +41,7 @@ def team_name(t: Texts, team: str) -> str:
 # --- /team ------------------------------------------------------------------------------------
 
 
-def _entry(t: Texts, e: Entry, now: datetime) -> str:
+def entry_text(t: Texts, e: Entry, now: datetime) -> str:
     lang = t.language
     lines = [t("team.entry.head", state=t(f"team.state.{e.state.value}"), name=e.name)]
     if e.trip is not None and e.leg is not None:
@@ -83,7 +83,7 @@ def board_text(t: Texts, b: TeamBoard, number: int, now: datetime) -> str:
     page = board.paginate(b.entries, number)
     head = t("team.head", team=name, count=len(b.entries), page=page.number + 1,
              pages=page.count)
-    items = "\n\n".join(_entry(t, e, now) for e in page.items)
+    items = "\n\n".join(entry_text(t, e, now) for e in page.items)
     return f"{head}\n\n{items}"
 
 
@@ -106,7 +106,7 @@ def board_markup(t: Texts, b: TeamBoard, number: int) -> InlineKeyboardMarkup:
 # --- /alerts ----------------------------------------------------------------------------------
 
 
-def _alert(t: Texts, v: AlertView, now: datetime) -> str:
+def alert_text(t: Texts, v: AlertView, now: datetime) -> str:
     lang = t.language
     lines = [t("alerts.entry.head", alert=v.label, kind=t(f"alerts.kind.{v.kind.value}"),
                name=v.subject_name, team=team_name(t, v.subject_team)),
@@ -133,7 +133,8 @@ def alerts_text(t: Texts, views: list[AlertView], now: datetime) -> str:
     if not views:
         return t("alerts.none")
     # SOS first, then the oldest (the service's order): what is cut is the least urgent
-    shown = bounded([_alert(t, v, now) for v in views], lambda more: t("alerts.more", count=more),
+    shown = bounded([alert_text(t, v, now) for v in views],
+                    lambda more: t("alerts.more", count=more),
                     most=MAX_ALERTS_SHOWN, sep="\n\n")
     return "\n\n".join([t("alerts.head", count=len(views)), *shown])
 

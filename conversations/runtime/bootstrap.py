@@ -25,6 +25,7 @@ from conversations.flows import (
     alerts,
     checkin,
     contacts,
+    dashboard,
     drill,
     hazard,
     incident,
@@ -153,6 +154,7 @@ def install_handlers(app: FieldbotApp) -> None:
     drill.register(app)
     alerts.register(app)
     team.register(app)
+    dashboard.register(app)
     privacy.register(app)
     start.register_fallbacks(app)  # last: only what no flow above handled
     questions = [h for h in app.handlers.get(0, []) if isinstance(h, flows.Flow)]

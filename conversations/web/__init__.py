@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from starlette.routing import BaseRoute
 
 from conversations.runtime.bootstrap import FieldbotApp
+from conversations.web.desk import desk_routes
 from conversations.web.links import link_routes
 from conversations.web.telegram import webhook_route
 from conversations.web.twilio import twilio_routes
@@ -46,9 +47,9 @@ def web_routes(app: FieldbotApp, *, webhook: Webhook | None = None) -> list[Base
 
 
 def mounted(app: FieldbotApp) -> list[BaseRoute]:
-    """Pages other parts of the bot serve on the same server, e.g.
-    `Mount("/desk", app=desk_app(app))`: add them here (ours are matched first)."""
-    return []
+    """Pages other parts of the bot serve on the same server (ours are matched first): the
+    safety desk page at /desk."""
+    return desk_routes(app)
 
 
 def web_server(

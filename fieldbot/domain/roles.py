@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "contacts": _EVERYONE,
     "team": _LEADS,
     "alerts": _LEADS,
+    "dashboard": _LEADS,
     "report": _LEADS,
     "hazards": _LEADS,
     "approve": _LEADS,

@@ -80,20 +80,22 @@ class BoardService:
         async with self._db.read() as conn:
             return board.visible_teams(viewer, await store.teams(conn))
 
-    async def boards(self, viewer: Member) -> list[TeamBoard]:
+    async def boards(self, viewer: Member, *, audited: bool = True) -> list[TeamBoard]:
         """Return the board of each team the viewer may see.
 
         A manager always gets their team's (even with nobody out); officers and admins get
         the teams where someone is out or has an alert open, the most urgent team first.
         """
-        result = [await self.board(viewer, team) for team in await self.teams(viewer)]
+        result = [await self.board(viewer, team, audited=audited)
+                  for team in await self.teams(viewer)]
         if viewer.role is not Role.MANAGER:
             result = [b for b in result if b.entries]
             result.sort(key=lambda b: (b.worst.urgency, b.team))
         return result
 
-    async def board(self, viewer: Member, team: str) -> TeamBoard:
-        """Return one team's board, urgent first; the view is audited."""
+    async def board(self, viewer: Member, team: str, *, audited: bool = True) -> TeamBoard:
+        """Return one team's board, urgent first; the view is audited (unless the caller
+        audits it itself: the desk page records a view when what it shows changes)."""
         async with self._db.read() as conn:
             if team not in board.visible_teams(viewer, await store.teams(conn)):
                 raise BoardAccessError(team)
@@ -101,8 +103,10 @@ class BoardService:
         async with self._db.transaction() as conn:
             ids = await store.traveller_ids(conn, team, (now - timedelta(days=2)).date())
             entries = [e for uid in ids if (e := await self._entry(conn, viewer, uid, now))]
-            await _record_views(conn, viewer, "view_board",
-                                [(e.member_id, f"entries={len(entries)}") for e in entries], now)
+            if audited:
+                await _record_views(conn, viewer, "view_board",
+                                    [(e.member_id, f"entries={len(entries)}") for e in entries],
+                                    now)
         return TeamBoard(team, board.urgent_first(entries))
 
     async def _entry(
@@ -140,7 +144,7 @@ class BoardService:
             if on_visit is not None else None,
         )
 
-    async def open_alerts(self, viewer: Member) -> list[AlertView]:
+    async def open_alerts(self, viewer: Member, *, audited: bool = True) -> list[AlertView]:
         """Return the alerts not closed yet that the viewer may see, SOS first, then oldest."""
         if not viewer.is_lead:
             raise BoardAccessError("alerts")
@@ -153,8 +157,9 @@ class BoardService:
                 if a is None or not board.visible_alert(viewer.id, a.user_id, a.kind):
                     continue
                 views.append(await self._alert_view(conn, a))
-            await _record_views(conn, viewer, "view_alerts",
-                                [(v.subject_id, f"alert={v.id}") for v in views], now)
+            if audited:
+                await _record_views(conn, viewer, "view_alerts",
+                                    [(v.subject_id, f"alert={v.id}") for v in views], now)
         views.sort(key=lambda v: (v.kind not in _SOS_KINDS, v.anchor, v.id))
         return views
 

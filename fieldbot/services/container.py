@@ -21,6 +21,7 @@ from fieldbot.policy_file import load_policy
 from fieldbot.services.board import BoardService
 from fieldbot.services.checkins import CheckinService
 from fieldbot.services.contacts import ContactService
+from fieldbot.services.desk import DeskService
 from fieldbot.services.drills import DrillService
 from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.escalation import EscalationService
@@ -84,6 +85,7 @@ class Services:
     rollcall: RollcallService
     rollcall_sweep: RollcallSweep
     leadership: Leadership
+    desk: DeskService
     sender: OutboxSender | None = field(default=None)
 
     async def open(self) -> None:
@@ -215,6 +217,7 @@ def build_services(
         rollcall=RollcallService(db, clock, policy, cipher, resolver),
         rollcall_sweep=rollcall_sweep,
         leadership=Leadership(settings, clock),
+        desk=DeskService(db, clock, cipher),
     )
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
@@ -82,6 +84,23 @@ class ReportService:
                                self._clock.now())
         return Exported(csv_path, png_path, rows)
 
+    async def chart(self, viewer: Member, month: Month) -> bytes:
+        """Return the month's chart (PNG) as a lead may see it: a manager's own team, an
+        officer's or admin's every team; the view is audited."""
+        if not viewer.is_lead:
+            raise PermissionError("the monthly charts are for managers and the safety desk")
+        rows = await self.table(month)
+        if viewer.role is Role.MANAGER:
+            async with self._db.read() as conn:
+                own = await _summary(conn, month, viewer.team)
+            rows = [r for r in rows[:-1] if r.team == viewer.team] + [own]
+        out = io.BytesIO()
+        await asyncio.to_thread(write_chart, rows, out)
+        async with self._db.transaction() as conn:
+            await audit.record(conn, viewer.id, "view_report", None, f"month={month}",
+                               self._clock.now())
+        return out.getvalue()
+
     async def send_monthly(self) -> int:
         """Queue last month's summary for every manager and officer, once; return how many.
 
@@ -134,7 +153,7 @@ def write_csv(rows: list[MonthReport], path: Path) -> None:
             writer.writerow(report.csv_row(row))
 
 
-def write_chart(rows: list[MonthReport], path: Path) -> None:
+def write_chart(rows: list[MonthReport], path: Path | BinaryIO) -> None:
     """Draw nights by outcome per team, and the organisation's alerts and hazards (PNG)."""
     # The object API with the Agg canvas: no pyplot global state, no display needed.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -179,7 +198,8 @@ def write_chart(rows: list[MonthReport], path: Path) -> None:
     right.invert_yaxis()
     right.set_xlim(0, max(1, *values))
     right.xaxis.set_major_locator(MaxNLocator(integer=True))
-    right.set_title("Alerts and hazard reports (all teams)")
+    right.set_title("Alerts and hazard reports "
+                    + ("(all teams)" if total.team is None else f"(team {total.team})"))
     rate, median = total.checkin_rate, total.median_ack
     fig.suptitle(
         f"fieldbot safety summary {total.month}: check-in rate "

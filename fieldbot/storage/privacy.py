@@ -342,6 +342,9 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
     await run("DELETE FROM stranger_hits WHERE user_id = ?", (user_id,))
     if await has_table(conn, "calls"):  # when they were called (the hourly cap)
         await run("DELETE FROM calls WHERE user_id = ?", (user_id,))
+    if await has_table(conn, "desk_sessions"):  # the desk page: their sessions and links end
+        await run("DELETE FROM desk_sessions WHERE user_id = ?", (user_id,))
+        await run("DELETE FROM desk_links WHERE user_id = ?", (user_id,))
     touched += await kv.delete_owned_by(conn, user_id)  # their drafts and open conversations
     if await has_table(conn, "hazards"):
         out.photos = await _photos(

@@ -1,0 +1,149 @@
+"""What the desk page shows, as JSON: the same data and wording as /team, /alerts and /hazards.
+
+Texts are rendered here from the catalogs, in the viewer's language, as plain text (the page
+puts them in with textContent, never as markup).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from babel.dates import format_datetime
+
+from conversations.i18n import LANGUAGES, Texts, catalog, plain
+from conversations.render.keyboards import RESOLVE_REASONS
+from conversations.render.team import alert_text, entry_text, team_name
+from fieldbot.domain.board import Entry
+from fieldbot.domain.members import Member
+from fieldbot.domain.roles import Role
+from fieldbot.services.board import AlertView
+from fieldbot.services.container import Services
+
+MAX_TEXT = 4000
+MAX_PEOPLE = 500  # a page, not a database dump; the most urgent first
+MAX_ALERTS = 200
+
+# Catalog texts the page itself needs (its own and the chat's buttons), by prefix or key.
+_PAGE_PREFIXES = ("desk.", "team.state.", "resolve.")
+_PAGE_KEYS = ("button.ack", "button.resolve", "hazard.button.verify", "hazard.button.dismiss")
+
+
+def page_texts(language: str) -> dict[str, str]:
+    """Return the texts the page's script uses, plain, in `language`."""
+    lang = language if language in LANGUAGES else "en"
+    return {key: plain(value, MAX_TEXT) for key, value in catalog(lang).items()
+            if key.startswith(_PAGE_PREFIXES) or key in _PAGE_KEYS}
+
+
+def utc_time(t: Texts, instant: datetime) -> str:
+    """Return an instant in UTC, named in the viewer's language (the page has no one zone)."""
+    if t.language == "zh":
+        shown = format_datetime(instant.astimezone(UTC), "M月d日 HH:mm", locale="zh_Hans_CN")
+    else:
+        shown = format_datetime(instant.astimezone(UTC), "d MMM HH:mm", locale="en_GB")
+    return plain(t("desk.utc", time=shown))
+
+
+def _lines(html_text: str) -> list[str]:
+    return [plain(line, MAX_TEXT) for line in html_text.splitlines() if line.strip()]
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """The page's data and who it shows (for the audit)."""
+
+    data: dict[str, Any]
+    people: list[tuple[int, str]]
+    alerts: list[tuple[int, str]]
+
+    @property
+    def digest(self) -> str:
+        ids = f"{sorted(self.people)}|{sorted(self.alerts)}"
+        return hashlib.sha256(ids.encode()).hexdigest()
+
+
+def _position(e: Entry) -> tuple[float, float, str] | None:
+    """At the last known location, else at today's destination."""
+    if e.last_location is not None:
+        return e.last_location[0], e.last_location[1], "last"
+    if e.leg is not None:
+        return e.leg.place.lat, e.leg.place.lon, "destination"
+    return None
+
+
+def _person(t: Texts, e: Entry, team: str, now: datetime) -> dict[str, Any]:
+    where = _position(e)
+    return {
+        "id": e.member_id,
+        "name": e.name,
+        "team": team_name(t, team),
+        "state": e.state.value,
+        "state_label": plain(t(f"team.state.{e.state.value}")),
+        "lat": where[0] if where else None,
+        "lon": where[1] if where else None,
+        "placed": plain(t(f"desk.placed.{where[2]}")) if where else "",
+        "details": _lines(entry_text(t, e, now))[1:],  # the first line is name and state
+    }
+
+
+def _alert(t: Texts, v: AlertView, viewer: Member, now: datetime) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "label": v.label,
+        "kind": v.kind.value,
+        "state": v.state,
+        "name": v.subject_name,
+        "lines": _lines(alert_text(t, v, now)),
+        "own": v.subject_id == viewer.id,  # nobody acknowledges an alert about themselves
+    }
+
+
+async def snapshot(services: Services, viewer: Member, team: str | None) -> Shown:
+    """Return what the page shows `viewer` now (officers may pick one team)."""
+    t, now = Texts(viewer.language), services.clock.now()
+    teams = await services.board.teams(viewer)
+    if viewer.role is Role.MANAGER or team not in teams:
+        team = None  # a manager's board is their team's anyway; an unknown filter is no filter
+    boards = ([await services.board.board(viewer, team, audited=False)] if team is not None
+              else await services.board.boards(viewer, audited=False))
+    people = [_person(t, e, b.team, now) for b in boards for e in b.entries][:MAX_PEOPLE]
+    views = [v for v in await services.board.open_alerts(viewer, audited=False)
+             if team is None or v.subject_team == team][:MAX_ALERTS]
+    hazards, hazards_total = await services.hazards.open_for(viewer)
+    tally = await services.desk.roll_calls.tally(viewer)
+    data = {
+        "me": {"name": viewer.name, "role": viewer.role.value, "language": t.language},
+        "teams": [{"key": tm, "name": team_name(t, tm)} for tm in teams]
+        if viewer.role is not Role.MANAGER else [],
+        "team": team,
+        "people": people,
+        "alerts": [_alert(t, v, viewer, now) for v in views],
+        "reasons": [{"key": r, "label": plain(t(f"resolve.{r}"))} for r in RESOLVE_REASONS],
+        "hazards": [_hazard(t, h.id, h.severity, h.category.value, h.place, h.description,
+                            reporter, h.created_at) for h, reporter in hazards],
+        "hazards_more": max(0, hazards_total - len(hazards)),
+        "rollcall": None if tally is None else {
+            "label": tally.label, "asked": tally.asked, "safe": tally.safe,
+            "need_help": tally.need_help, "no_answer": tally.no_answer},
+        "month": str(services.reports.current_month()),
+        "tiles": services.settings.desk_tiles,
+        "updated": utc_time(t, now),
+    }
+    return Shown(data, [(p["id"], f"desk entries={len(people)}") for p in people],
+                 [(v.subject_id, f"desk alert={v.id}") for v in views])
+
+
+def _hazard(t: Texts, hazard_id: int, severity: int, category: str, place: str,
+            description: str, reporter: str, at: datetime) -> dict[str, Any]:
+    return {
+        "id": hazard_id,
+        "severity": int(severity),
+        "head": plain(t("desk.hazard.head", severity=plain(t(f"hazard.severity.{int(severity)}")),
+                        category=plain(t(f"hazard.category.{category}")), place=place),
+                      MAX_TEXT),
+        "description": description[:MAX_TEXT],
+        "by": plain(t("desk.hazard.by", name=reporter, at=utc_time(t, at)), MAX_TEXT),
+    }
