@@ -90,6 +90,14 @@ class Texts:
     def __call__(self, key: str, **params: object) -> str:
         return text(self.language, key, **params)
 
+    def template(self, key: str) -> str:
+        """The text as written in the catalog, placeholders unfilled: for a caller that fills
+        them itself with plain values (a chart's title)."""
+        found = catalog(self.language).get(key) or catalog(DEFAULT_LANGUAGE).get(key)
+        if found is None:
+            raise MissingText(key)
+        return found
+
     def toast(self, key: str, **params: object) -> str:
         """Render a text for a toast: plain, unescaped, at most 200 characters."""
         return plain(text(self.language, key, **params))

@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="write a month's safety summary as CSV and a PNG chart")
     rep.add_argument("--month", required=True, help="YYYY-MM")
     rep.add_argument("--out", default=".", help="directory for the files (default: here)")
+    rep.add_argument("--lang", choices=("en", "zh"), default="en",
+                     help="the chart's language (default: en)")
     return parser
 
 
@@ -102,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in privacy_cli.COMMANDS:
             return asyncio.run(privacy_cli.run(settings, args))
         if args.command == "report":
-            return asyncio.run(_report(settings, args.month, Path(args.out)))
+            return asyncio.run(_report(settings, args.month, Path(args.out), args.lang))
         if args.command == "invite":
             return asyncio.run(_invite(settings, Role(args.role), args.team))
         if args.command == "set-role":
@@ -205,13 +207,16 @@ async def _risk(settings: Settings, command: str, file: str | None) -> int:
     return 0
 
 
-async def _report(settings: Settings, month_text: str, out: Path) -> int:
+async def _report(settings: Settings, month_text: str, out: Path, language: str) -> int:
+    from conversations.i18n import Texts
+    from conversations.render.chart import chart_words
     from fieldbot.domain.report import Month
     from fieldbot.services.container import opened
 
     month = Month.parse(month_text)  # a ValueError is reported as a usage error
     async with opened(settings, SystemClock()) as services:
-        exported = await services.reports.export(month, out)
+        exported = await services.reports.export(month, out,
+                                                 words=chart_words(Texts(language)))
     print(f"{exported.csv}\n{exported.chart}")
     total = exported.rows[-1]
     print(f"{month}: {total.trips} trips, {total.nights} nights, {total.alerts} alerts")

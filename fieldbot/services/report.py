@@ -9,7 +9,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
@@ -17,6 +16,7 @@ from fieldbot.domain import report
 from fieldbot.domain.members import Member
 from fieldbot.domain.report import Month, MonthReport
 from fieldbot.domain.roles import Role
+from fieldbot.services.charts import ChartWords, write_chart
 from fieldbot.storage import audit, kv, outbox, users
 from fieldbot.storage import board as store
 from fieldbot.storage import drills as drill_store
@@ -71,20 +71,23 @@ class ReportService:
             drills = await drill_store.month_records(conn, month)
         return report.by_team(month, nights, alerts, hazards, visits, drills)
 
-    async def export(self, month: Month, out: Path, actor: int | None = None) -> Exported:
-        """Write the month's table as CSV and a PNG chart into `out`; the export is audited."""
+    async def export(self, month: Month, out: Path, actor: int | None = None,
+                     words: ChartWords | None = None) -> Exported:
+        """Write the month's table as CSV and a PNG chart (in `words`' language) into `out`;
+        the export is audited."""
         rows = await self.table(month)
         csv_path = out / f"fieldbot-report-{month}.csv"
         png_path = out / f"fieldbot-report-{month}.png"
         await asyncio.to_thread(write_csv, rows, csv_path)
-        await asyncio.to_thread(write_chart, rows, png_path)
+        await asyncio.to_thread(write_chart, rows, png_path, words or ChartWords())
         async with self._db.transaction() as conn:
             await audit.record(conn, actor, "export_report", None,
                                f"month={month} rows={len(rows)} files=csv,png",
                                self._clock.now())
         return Exported(csv_path, png_path, rows)
 
-    async def chart(self, viewer: Member, month: Month) -> bytes:
+    async def chart(self, viewer: Member, month: Month,
+                    words: ChartWords | None = None) -> bytes:
         """Return the month's chart (PNG) as a lead may see it: a manager's own team, an
         officer's or admin's every team; the view is audited."""
         if not viewer.is_lead:
@@ -95,7 +98,7 @@ class ReportService:
                 own = await _summary(conn, month, viewer.team)
             rows = [r for r in rows[:-1] if r.team == viewer.team] + [own]
         out = io.BytesIO()
-        await asyncio.to_thread(write_chart, rows, out)
+        await asyncio.to_thread(write_chart, rows, out, words or ChartWords())
         async with self._db.transaction() as conn:
             await audit.record(conn, viewer.id, "view_report", None, f"month={month}",
                                self._clock.now())
@@ -151,72 +154,3 @@ def write_csv(rows: list[MonthReport], path: Path) -> None:
         writer.writeheader()
         for row in rows:
             writer.writerow(report.csv_row(row))
-
-
-def write_chart(rows: list[MonthReport], path: Path | BinaryIO) -> None:
-    """Draw nights by outcome per team, and the organisation's alerts and hazards (PNG)."""
-    # The object API with the Agg canvas: no pyplot global state, no display needed.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    teams, total = rows[:-1], rows[-1]
-    fig = Figure(figsize=(11, 4.8), layout="constrained")
-    FigureCanvasAgg(fig)
-    left, right = fig.subplots(1, 2, width_ratios=(3, 2))
-
-    labels = [r.team or "(no team)" for r in teams] or ["—"]
-    checked = [r.checked_in for r in teams] or [0]
-    skipped = [r.skipped for r in teams] or [0]
-    missed = [r.missed for r in teams] or [0]
-    left.bar(labels, checked, label="checked in", color="#2e7d32")
-    left.bar(labels, skipped, bottom=checked, label="skipped", color="#9e9e9e")
-    left.bar(labels, missed, bottom=[c + s for c, s in zip(checked, skipped, strict=True)],
-             label="missed", color="#c62828")
-    left.set_title("Nights by team")
-    left.set_ylabel("nights")
-    left.set_ylim(0, max(1, *(c + s + m for c, s, m in zip(checked, skipped, missed,
-                                                           strict=True))))
-    left.yaxis.set_major_locator(MaxNLocator(integer=True))
-    left.legend(loc="lower right", framealpha=0.9)
-
-    names = ["alerts", "false alarms", "SOS", "acknowledged"]
-    values = [total.alerts, total.false_alarms, total.sos, total.acknowledged]
-    colours = ["#ef6c00", "#757575", "#b71c1c", "#1565c0"]
-    if total.hazards is not None:
-        for severity in report.SEVERITIES:
-            name = report.SEVERITY_NAMES[severity]
-            names.append(f"hazards {name}")
-            values.append(total.hazards.get(severity, 0))
-            colours.append({"blue": "#1e88e5", "yellow": "#fdd835", "orange": "#fb8c00",
-                            "red": "#e53935"}[name])
-    if total.drills is not None:  # practice alerts, never among the alerts above
-        names.append("drills")
-        values.append(total.drills.held)
-        colours.append("#6a1b9a")
-    right.barh(names, values, color=colours)
-    right.invert_yaxis()
-    right.set_xlim(0, max(1, *values))
-    right.xaxis.set_major_locator(MaxNLocator(integer=True))
-    right.set_title("Alerts and hazard reports "
-                    + ("(all teams)" if total.team is None else f"(team {total.team})"))
-    rate, median = total.checkin_rate, total.median_ack
-    fig.suptitle(
-        f"fieldbot safety summary {total.month}: check-in rate "
-        f"{'n/a' if rate is None else f'{rate:.0%}'}, median time to acknowledge "
-        f"{'n/a' if median is None else f'{median.total_seconds() / 60:.0f} min'}"
-        + _drill_title(total)
-    )
-    fig.savefig(path, format="png", dpi=100)
-
-
-def _drill_title(total: MonthReport) -> str:
-    """The drills' KPIs for the chart's title: participation, median and worst answer."""
-    drills = total.drills
-    if drills is None or not drills.held:
-        return ""
-    share, median, worst = drills.participation, drills.median, drills.worst
-    return (f"\ndrills {drills.held}: participation "
-            f"{'n/a' if share is None else f'{share:.0%}'}, time to acknowledge median "
-            f"{'n/a' if median is None else f'{median.total_seconds() / 60:.0f} min'}, worst "
-            f"{'n/a' if worst is None else f'{worst.total_seconds() / 60:.0f} min'}")

@@ -30,6 +30,7 @@ from telegram.error import TelegramError
 
 from conversations.i18n import LANGUAGES, Texts
 from conversations.render import keyboards
+from conversations.render.chart import chart_words
 from conversations.web.desk import initdata
 from conversations.web.desk.view import page_texts, snapshot
 from fieldbot.domain.report import Month
@@ -221,7 +222,8 @@ class DeskApp:
             month = reports.current_month()
         if month > reports.current_month():
             month = reports.current_month()
-        png = await reports.chart(session.member, month)
+        png = await reports.chart(session.member, month,
+                                  chart_words(Texts(session.member.language)))
         return Response(png, media_type="image/png")
 
     # --- actions: the same services as the chat's buttons -----------------------------------

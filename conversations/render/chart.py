@@ -1,0 +1,36 @@
+"""The monthly chart's words in the reader's language, from the catalogs."""
+
+from __future__ import annotations
+
+from conversations.i18n import Texts
+from fieldbot.services.charts import ChartWords
+
+_SEVERITIES = ("blue", "yellow", "orange", "red")
+
+
+def chart_words(t: Texts) -> ChartWords:
+    """Every label of the chart (`fieldbot.services.charts.write_chart`) in `t`'s language."""
+    def plain(key: str) -> str:
+        return t.toast(key)  # plain text, no HTML: matplotlib draws it as it is
+
+    return ChartWords(
+        language=t.language,
+        nights_title=plain("chart.nights_title"),
+        nights_axis=plain("chart.nights_axis"),
+        checked_in=plain("chart.checked_in"),
+        skipped=plain("chart.skipped"),
+        missed=plain("chart.missed"),
+        no_team=plain("chart.no_team"),
+        alerts=plain("chart.alerts"),
+        false_alarms=plain("chart.false_alarms"),
+        sos=plain("chart.sos"),
+        acknowledged=plain("chart.acknowledged"),
+        hazards={s: plain(f"chart.hazards.{s}") for s in _SEVERITIES},
+        drills=plain("chart.drills"),
+        counts_all=plain("chart.counts_all"),
+        counts_team=t.template("chart.counts_team"),
+        title=t.template("chart.title"),
+        drill_title=t.template("chart.drill_title"),
+        none=plain("chart.none"),
+        minutes=t.template("chart.minutes"),
+    )
