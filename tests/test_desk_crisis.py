@@ -12,22 +12,19 @@ from faketelegram.users import FakeUser
 from fieldbot.domain import board
 from fieldbot.domain.board import BoardState, Entry, OnVisit
 from fieldbot.domain.members import Member
-from tests.builders import BERLIN, SPOT, enrol_south, plan_for, said
+from tests.builders import (
+    BERLIN,
+    SPOT,
+    enrol_south,
+    lone_visit,
+    plan_for,
+    rollcall_near_berlin,
+    said,
+)
 from tests.harness import World
 
 MIN = timedelta(minutes=1)
 POTSDAM = (52.39, 13.06)
-
-
-async def lone_visit(user: FakeUser, *, pin: tuple[float, float] | None = None) -> None:
-    """/visit: a pin (or not), client Acme GmbH, alone, one hour, Start."""
-    await user.send("/visit")
-    if pin is not None:
-        await user.share_location(*pin)
-    await user.send("Acme GmbH")
-    await user.press(said("visit.button.alone"))
-    await user.press(said("visit.button.plus.60"))
-    await user.press(said("visit.button.start"))
 
 
 async def member(world: World, user: FakeUser) -> Member:
@@ -111,15 +108,6 @@ async def test_a_traveller_on_a_visit_without_a_pin_is_at_her_destination(team: 
 # --- the roll-call tally ----------------------------------------------------------------------
 
 
-async def _officer_asks_berlin(world: World) -> None:
-    await world.officer.send("/rollcall")
-    await world.officer.press("📍 A place")
-    await world.officer.send("Berlin")
-    await world.officer.press("50 km")
-    go = next(b for row in world.officer.last.buttons for b in row if b.startswith("📣"))
-    await world.officer.press(go)
-
-
 async def _tallies(world: World, viewer: FakeUser) -> list[dict[str, Any]]:
     shown = await snapshot(world.services, await member(world, viewer), None)
     return list(shown.data["rollcalls"])
@@ -131,7 +119,7 @@ async def test_the_tally_follows_the_answers_for_whoever_may_see_it(team: World)
     await sven.share_location(*POTSDAM)
     assert await _tallies(team, team.officer) == []
 
-    await _officer_asks_berlin(team)
+    await rollcall_near_berlin(team.officer)
 
     [tally] = await _tallies(team, team.officer)
     assert (tally["asked"], tally["safe"], tally["need_help"], tally["no_answer"]) == (2, 0, 0, 2)
@@ -151,12 +139,7 @@ async def test_managers_of_the_team_see_its_roll_call_in_their_language(team: Wo
     await team.enrol(mei, "manager", "north")
     sol, _ = await enrol_south(team)
     await plan_for(team, team.rep, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
-    await team.manager.send("/rollcall")
-    await team.manager.press("📍 A place")
-    await team.manager.send("Berlin")
-    await team.manager.press("50 km")
-    go = next(b for row in team.manager.last.buttons for b in row if b.startswith("📣"))
-    await team.manager.press(go)
+    await rollcall_near_berlin(team.manager)
 
     [tally] = await _tallies(team, mei)  # Mia asked her own team: north's managers see it
     assert tally["lines"][1] == said("rollcall.tally.counts", "zh", asked=1, safe=0, help=0,
