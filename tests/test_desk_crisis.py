@@ -108,8 +108,9 @@ async def test_a_traveller_on_a_visit_without_a_pin_is_at_her_destination(team: 
 # --- the roll-call tally ----------------------------------------------------------------------
 
 
-async def _tallies(world: World, viewer: FakeUser) -> list[dict[str, Any]]:
-    shown = await snapshot(world.services, await member(world, viewer), None)
+async def _tallies(world: World, viewer: FakeUser, team: str | None = None
+                   ) -> list[dict[str, Any]]:
+    shown = await snapshot(world.services, await member(world, viewer), team)
     return list(shown.data["rollcalls"])
 
 
@@ -147,3 +148,6 @@ async def test_managers_of_the_team_see_its_roll_call_in_their_language(team: Wo
     assert "协调世界时" in tally["lines"][2] and "Mia" in tally["lines"][2]
     assert len(await _tallies(team, team.officer)) == 1
     assert await _tallies(team, sol) == []
+    # An officer's team filter: north's roll-call under north, not under south.
+    assert len(await _tallies(team, team.officer, "north")) == 1
+    assert await _tallies(team, team.officer, "south") == []

@@ -71,6 +71,7 @@ class Tally:
     asked: int
     safe: int
     need_help: int
+    team: str | None = None  # only this team was asked (a manager's roll-call)
 
     @property
     def no_answer(self) -> int:
@@ -93,7 +94,7 @@ class OpenRollCalls:
     async def tallies(self, viewer: Member) -> list[Tally]:
         views = await self._rollcall.open_for(viewer)
         return [Tally(v.id, scope_params(v.scope), v.started_at, v.initiator_name,
-                      v.tally.asked, v.tally.safe, v.tally.help)
+                      v.tally.asked, v.tally.safe, v.tally.help, v.limit_team)
                 for v in views[:MAX_TALLIES]]
 
 

@@ -120,7 +120,8 @@ async def snapshot(services: Services, viewer: Member, team: str | None) -> Show
         "hazards": [_hazard(t, h.id, h.severity, h.category.value, h.place, h.description,
                             reporter, h.created_at) for h, reporter in hazards],
         "hazards_more": max(0, hazards_total - len(hazards)),
-        "rollcalls": [_tally(t, r) for r in tallies],
+        "rollcalls": [_tally(t, r) for r in tallies
+                      if team is None or r.team in (None, team)],
         "month": str(services.reports.current_month()),
         "tiles": services.settings.desk_tiles,
         "updated": utc_time(t, now),
