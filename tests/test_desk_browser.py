@@ -106,6 +106,8 @@ async def test_the_page_shows_the_overdue_rep_and_acknowledge_reaches_the_chats(
     await page.locator(".marker-alert").first.click()  # details on tap, from the map
     await expect(page.locator("#details")).to_contain_text("Berlin, Germany")
     await expect(page.locator("#chart")).to_have_js_property("complete", True)
+    await rollcall_near_berlin(team.manager)  # the screenshot shows a live tally too
+    await expect(page.locator("#rollcall li.tally")).to_contain_text("R-1")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     await page.screenshot(path=str(SCREENSHOT), full_page=True)
     mia_alert = next(m for m in team.manager.messages if "A-1" in (m.body or ""))
