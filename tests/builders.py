@@ -352,3 +352,28 @@ def said(key: str, language: str = "en", **params: object) -> str:
 def first_line(key: str, language: str = "en", **params: object) -> str:
     """Return the first line a person reads of a catalog text (the rest names times etc.)."""
     return said(key, language, **params).split("\n", 1)[0]
+
+
+# --- client visits and roll-calls through the chat ----------------------------------------------
+
+
+async def lone_visit(user: FakeUser, *, pin: tuple[float, float] | None = None,
+                     language: str = "en") -> None:
+    """/visit: a pin of the place (or none), client Acme GmbH, alone, one hour, Start."""
+    await user.send("/visit")
+    if pin is not None:
+        await user.share_location(*pin)
+    await user.send("Acme GmbH")
+    await user.press(said("visit.button.alone", language))
+    await user.press(said("visit.button.plus.60", language))
+    await user.press(said("visit.button.start", language))
+
+
+async def rollcall_near_berlin(lead: FakeUser) -> None:
+    """/rollcall in English: everyone within 50 km of Berlin, asked at once."""
+    await lead.send("/rollcall")
+    await lead.press("📍 A place")
+    await lead.send("Berlin")
+    await lead.press("50 km")
+    go = next(b for row in lead.last.buttons for b in row if b.startswith("📣"))
+    await lead.press(go)

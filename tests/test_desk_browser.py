@@ -18,8 +18,20 @@ from urllib.parse import quote
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from conversations.render.formatting import local_time
 from conversations.web.desk import DeskServer
-from tests.builders import BERLIN, DEADLINE, at, enrol_south, init_data, plan_for, said
+from tests.builders import (
+    BERLIN,
+    DEADLINE,
+    SPOT,
+    at,
+    enrol_south,
+    init_data,
+    lone_visit,
+    plan_for,
+    rollcall_near_berlin,
+    said,
+)
 from tests.harness import World
 
 CHROMIUM = "/usr/bin/chromium"
@@ -94,6 +106,8 @@ async def test_the_page_shows_the_overdue_rep_and_acknowledge_reaches_the_chats(
     await page.locator(".marker-alert").first.click()  # details on tap, from the map
     await expect(page.locator("#details")).to_contain_text("Berlin, Germany")
     await expect(page.locator("#chart")).to_have_js_property("complete", True)
+    await rollcall_near_berlin(team.manager)  # the screenshot shows a live tally too
+    await expect(page.locator("#rollcall li.tally")).to_contain_text("R-1")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     await page.screenshot(path=str(SCREENSHOT), full_page=True)
     mia_alert = next(m for m in team.manager.messages if "A-1" in (m.body or ""))
@@ -133,18 +147,23 @@ async def test_the_chinese_page_has_no_english_left(
         team: World, desk: DeskServer, browser: Browser) -> None:
     mei = team.fake.user(2022, "梅", "zh")
     await team.enrol(mei, "manager", "north")
+    lan = team.fake.user(2023, "兰", "zh")
+    await team.enrol(lan, "staff", "north")
     await rita_misses_her_check_in(team, minutes=61)
+    await lone_visit(lan, pin=SPOT, language="zh")  # on the map at the visit's pin
+    await rollcall_near_berlin(team.manager)  # a roll-call of team north is open
     # Her browser says English; her setting in the bot says Chinese: the setting wins.
     page = await open_page(browser, mini_app_url(desk, team, mei.id, "en"), locale="en-GB",
                            viewport=PHONE)
 
     await expect(page.locator("#alerts li.alert")).to_contain_text("A-1")
     await expect(page.locator("h1")).to_have_text(said("desk.title", "zh"))
-    await page.locator("#people button.person").first.click()
-    await expect(page.locator("#details")).to_be_visible()
+    await expect(page.locator("#rollcall li.tally")).to_contain_text("R-1")
+    await page.locator("#people button.person", has_text="兰").click()
+    await expect(page.locator("#details")).to_contain_text(said("team.visit.alone", "zh"))
     visible = await page.locator("body").inner_text()
-    # What may stay Latin: made-up names, the place's own name, alert ids, time zone ids.
-    allowed = {"Rita", "Berlin", "Germany", "north", "A", "SOS"}
+    # What may stay Latin: made-up names, the place's own name, alert and roll-call ids.
+    allowed = {"Rita", "Mia", "Berlin", "Germany", "north", "A", "R", "SOS"}
     words = set(re.findall(r"[A-Za-z]{2,}", visible))
     assert words <= allowed, words - allowed
     assert await page.evaluate("document.documentElement.lang") == "zh-Hans"
@@ -200,3 +219,46 @@ async def test_an_officer_filters_by_team(team: World, desk: DeskServer, browser
 
     await expect(people).to_have_count(1)
     await expect(people).to_contain_text("Sven")
+
+
+async def test_a_rep_whose_lone_visit_ran_over_is_on_the_map_with_her_visit(
+        team: World, desk: DeskServer, browser: Browser) -> None:
+    await lone_visit(team.rep, pin=SPOT)
+    visit = await team.services.visits.current(team.rep.id)
+    assert visit is not None
+    await team.advance(timedelta(minutes=70))  # the end missed: her manager is alerted
+    page = await open_page(browser, mini_app_url(desk, team, team.manager.id))
+
+    rita = page.locator("#people li.person-row", has_text="Rita")
+    await expect(rita).to_contain_text(said("team.state.alert"))
+    await expect(page.locator("#alerts li.alert", has_text="Rita")).to_contain_text(
+        said("alerts.kind.visit"))
+    await page.locator(".marker-alert").first.click()  # on the map, at the visit's pin
+    details = page.locator("#details")
+    await expect(details).to_contain_text(said("desk.placed.visit"))
+    await expect(details).to_contain_text(said(
+        "team.visit", ends=local_time(visit.ends_at, visit.tz_name, "en"),
+        who=said("team.visit.alone")))
+    await expect(details).not_to_contain_text("Acme")  # the client stays out, as on /team
+    assert page.errors == [], page.errors  # type: ignore[attr-defined]
+
+
+async def test_the_tally_follows_a_roll_call_started_and_answered_in_the_chat(
+        team: World, desk: DeskServer, browser: Browser) -> None:
+    await plan_for(team, team.rep, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    page = await open_page(browser, mini_app_url(desk, team, team.officer.id))
+    await expect(page.locator("#rollcall")).to_have_text(said("desk.rollcall.none"))
+
+    await rollcall_near_berlin(team.officer)
+
+    tally = page.locator("#rollcall li.tally")
+    await expect(tally).to_contain_text("R-1")
+    await expect(tally).to_contain_text(said("rollcall.tally.counts", asked=1, safe=0, help=0,
+                                             silent=1))
+
+    await team.rep.press("✅ I'm safe")
+
+    await expect(tally).to_contain_text(said("rollcall.tally.counts", asked=1, safe=1, help=0,
+                                             silent=0))
+    await expect(tally).to_have_attribute("data-safe", "1")
+    assert page.errors == [], page.errors  # type: ignore[attr-defined]

@@ -76,8 +76,10 @@ async def test_polling_with_a_port_serves_http_beside_the_bot(tmp_path: Path) ->
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             health = await client.get("/healthz")
             webhook = await client.post("/telegram", json={})  # polling: no webhook route
+            desk = await client.get("/desk/")  # what `fieldbot run` with a port serves
         assert health.status_code == 200  # the start-up sweep ran: healthy
         assert webhook.status_code == 404
+        assert desk.status_code == 200 and "desk.js" in desk.text
     finally:
         stop.set()
         assert await running == 0

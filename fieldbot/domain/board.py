@@ -68,11 +68,13 @@ class LastCheckin:
 
 @dataclass(frozen=True, slots=True)
 class OnVisit:
-    """A client visit under way: until when (its zone), alone or with whom."""
+    """A client visit under way: until when (its zone), alone or with whom, where (its pin)."""
 
     ends_at: datetime
     tz_name: str
     companion: str  # '' alone
+    point: tuple[float, float] | None = None  # the pin shared for the visit's place
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,31 @@ def board_state(
     if next_deadline is not None and next_deadline - now <= due_soon:
         return BoardState.DUE_SOON
     return BoardState.OK
+
+
+class Placed(StrEnum):
+    """Why a person is on the map where they are."""
+
+    LAST = "last"  # the last location they shared
+    VISIT = "visit"  # the pin of the client visit under way
+    DESTINATION = "destination"  # today's destination by the trip plan
+
+
+def position(e: Entry) -> tuple[float, float, Placed] | None:
+    """Return where to put a person on a map: on a client visit, at a location shared since it
+    began (live location), else at its pin; otherwise at the last known location, else at
+    today's destination; None when nothing is known."""
+    if e.visit is not None:
+        since = e.visit.started_at
+        if e.last_location is not None and since is not None and e.last_location[2] >= since:
+            return e.last_location[0], e.last_location[1], Placed.LAST
+        if e.visit.point is not None:
+            return e.visit.point[0], e.visit.point[1], Placed.VISIT
+    if e.last_location is not None:
+        return e.last_location[0], e.last_location[1], Placed.LAST
+    if e.leg is not None:
+        return e.leg.place.lat, e.leg.place.lon, Placed.DESTINATION
+    return None
 
 
 def visible_alert(viewer_id: int, subject_id: int, kind: AlertKind) -> bool:

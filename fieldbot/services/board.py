@@ -140,7 +140,8 @@ class BoardService:
             next_deadline_tz=upcoming.tz_name if upcoming else None,
             last_checkin=await store.last_checkin(conn, user_id),
             last_location=await alerts.last_location(conn, user_id, cipher=self._cipher),
-            visit=OnVisit(on_visit.ends_at, on_visit.tz_name, on_visit.companion)
+            visit=OnVisit(on_visit.ends_at, on_visit.tz_name, on_visit.companion,
+                          on_visit.point, on_visit.started_at)
             if on_visit is not None else None,
         )
 

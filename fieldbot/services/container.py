@@ -21,7 +21,7 @@ from fieldbot.policy_file import load_policy
 from fieldbot.services.board import BoardService
 from fieldbot.services.checkins import CheckinService
 from fieldbot.services.contacts import ContactService
-from fieldbot.services.desk import DeskService
+from fieldbot.services.desk import DeskService, OpenRollCalls
 from fieldbot.services.drills import DrillService
 from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.escalation import EscalationService
@@ -187,6 +187,7 @@ def build_services(
     deadlines = IncidentDeadlines(db, clock, policy, cipher, settings.default_tz)
     sweeper.lifecycles += [deadlines, drills]
     rollcall_sweep = RollcallSweep(db, clock, policy, cipher)
+    rollcall = RollcallService(db, clock, policy, cipher, resolver)
     sweeper.parts.append(rollcall_sweep)
     return Services(
         settings=settings,
@@ -214,10 +215,10 @@ def build_services(
         lessons=LessonService(db, cipher),
         drills=drills,
         visits=VisitService(db, clock, policy, escalation, cipher, settings.default_tz),
-        rollcall=RollcallService(db, clock, policy, cipher, resolver),
+        rollcall=rollcall,
         rollcall_sweep=rollcall_sweep,
         leadership=Leadership(settings, clock),
-        desk=DeskService(db, clock, cipher),
+        desk=DeskService(db, clock, cipher, OpenRollCalls(rollcall)),
     )
 
 

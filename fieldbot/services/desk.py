@@ -2,8 +2,8 @@
 and the audit of what it shows and does.
 
 What the page shows comes from the same services as the chat (`BoardService`,
-`EscalationService`, `HazardService`, `ReportService`); this module only decides who is
-looking. Tokens are random (256 bits) and only their sha256 is stored.
+`EscalationService`, `HazardService`, `ReportService`, `RollcallService`); this module only
+decides who is looking. Tokens are random (256 bits) and only their sha256 is stored.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import may
+from fieldbot.services.rollcall import RollcallService, scope_params
 from fieldbot.storage import audit, desk, users
 from fieldbot.storage.db import Database
 
@@ -56,37 +57,54 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_TALLIES = 10  # open roll-calls shown at once, newest first
+
+
 @dataclass(frozen=True, slots=True)
 class Tally:
-    """A roll-call's live count as the desk shows it."""
+    """An open roll-call's live count as the desk shows it (no names: counts only)."""
 
-    label: str
+    rollcall_id: int
+    scope: dict[str, Any]  # whom it asks, as the chat's tally renders it
+    started_at: datetime
+    by_name: str
     asked: int
     safe: int
     need_help: int
-    no_answer: int
+    team: str | None = None  # only this team was asked (a manager's roll-call)
+
+    @property
+    def no_answer(self) -> int:
+        return self.asked - self.safe - self.need_help
 
 
 class RollCalls(Protocol):
-    """Where the desk reads the open roll-call (the crisis issue provides the real one)."""
+    """Where the desk reads the open roll-calls a viewer may see."""
 
-    async def tally(self, viewer: Member) -> Tally | None: ...
+    async def tallies(self, viewer: Member) -> list[Tally]: ...
 
 
-class NoRollCall:
-    """Until roll-calls exist: none is ever open."""
+class OpenRollCalls:
+    """The open roll-calls as `/rollcall` keeps them: a manager's own team's (and their own),
+    every one for officers and admins (`RollcallService.open_for`, the chat's own rule)."""
 
-    async def tally(self, viewer: Member) -> Tally | None:
-        return None
+    def __init__(self, rollcall: RollcallService) -> None:
+        self._rollcall = rollcall
+
+    async def tallies(self, viewer: Member) -> list[Tally]:
+        views = await self._rollcall.open_for(viewer)
+        return [Tally(v.id, scope_params(v.scope), v.started_at, v.initiator_name,
+                      v.tally.asked, v.tally.safe, v.tally.help, v.limit_team)
+                for v in views[:MAX_TALLIES]]
 
 
 class DeskService:
     def __init__(self, db: Database, clock: Clock, cipher: Cipher,
-                 roll_calls: RollCalls | None = None) -> None:
+                 roll_calls: RollCalls) -> None:
         self._db = db
         self._clock = clock
         self._cipher = cipher
-        self.roll_calls: RollCalls = roll_calls or NoRollCall()
+        self.roll_calls = roll_calls
 
     async def _lead(self, user_id: int) -> Member:
         async with self._db.read() as conn:

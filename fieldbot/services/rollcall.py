@@ -74,6 +74,7 @@ class RollcallView:
     tally: Tally
     tally_message_id: int | None = None  # the initiator's live tally (edited by the outbox)
     initiator_id: int = 0  # whose chat the tally is in (message ids are per chat)
+    limit_team: str | None = None  # a manager's roll-call asks only her team
 
     def params(self) -> dict[str, Any]:
         """What the tally's renderer reads (stored encrypted in the outbox)."""
@@ -228,7 +229,7 @@ class RollcallService:
         asked, safe, help_ = await store.counts(tx, rollcall_id)
         return RollcallView(rc.id, rc.scope, rc.message, rc.open, rc.started_at, rc.closed_at,
                             initiator.name if initiator else "?", Tally(asked, safe, help_),
-                            rc.tally_message_id, rc.initiator)
+                            rc.tally_message_id, rc.initiator, rc.limit_team)
 
     async def _managed(self, tx: Tx, member: Member, rollcall_id: int) -> RollcallRow:
         rc = await store.get(tx, rollcall_id, cipher=self._cipher)

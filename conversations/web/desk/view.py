@@ -1,4 +1,5 @@
-"""What the desk page shows, as JSON: the same data and wording as /team, /alerts and /hazards.
+"""What the desk page shows, as JSON: the same data and wording as /team, /alerts, /hazards and
+the /rollcall tally.
 
 Texts are rendered here from the catalogs, in the viewer's language, as plain text (the page
 puts them in with textContent, never as markup).
@@ -13,14 +14,17 @@ from typing import Any
 
 from babel.dates import format_datetime
 
-from conversations.i18n import LANGUAGES, Texts, catalog, plain
+from conversations.i18n import LANGUAGES, Raw, Texts, catalog, plain
+from conversations.render import rollcall
 from conversations.render.keyboards import RESOLVE_REASONS
 from conversations.render.team import alert_text, entry_text, team_name
+from fieldbot.domain import board
 from fieldbot.domain.board import Entry
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
 from fieldbot.services.board import AlertView
 from fieldbot.services.container import Services
+from fieldbot.services.desk import Tally
 
 MAX_TEXT = 4000
 MAX_PEOPLE = 500  # a page, not a database dump; the most urgent first
@@ -65,17 +69,8 @@ class Shown:
         return hashlib.sha256(ids.encode()).hexdigest()
 
 
-def _position(e: Entry) -> tuple[float, float, str] | None:
-    """At the last known location, else at today's destination."""
-    if e.last_location is not None:
-        return e.last_location[0], e.last_location[1], "last"
-    if e.leg is not None:
-        return e.leg.place.lat, e.leg.place.lon, "destination"
-    return None
-
-
 def _person(t: Texts, e: Entry, team: str, now: datetime) -> dict[str, Any]:
-    where = _position(e)
+    where = board.position(e)
     return {
         "id": e.member_id,
         "name": e.name,
@@ -84,7 +79,7 @@ def _person(t: Texts, e: Entry, team: str, now: datetime) -> dict[str, Any]:
         "state_label": plain(t(f"team.state.{e.state.value}")),
         "lat": where[0] if where else None,
         "lon": where[1] if where else None,
-        "placed": plain(t(f"desk.placed.{where[2]}")) if where else "",
+        "placed": plain(t(f"desk.placed.{where[2].value}")) if where else "",
         "details": _lines(entry_text(t, e, now))[1:],  # the first line is name and state
     }
 
@@ -113,7 +108,7 @@ async def snapshot(services: Services, viewer: Member, team: str | None) -> Show
     views = [v for v in await services.board.open_alerts(viewer, audited=False)
              if team is None or v.subject_team == team][:MAX_ALERTS]
     hazards, hazards_total = await services.hazards.open_for(viewer)
-    tally = await services.desk.roll_calls.tally(viewer)
+    tallies = await services.desk.roll_calls.tallies(viewer)
     data = {
         "me": {"name": viewer.name, "role": viewer.role.value, "language": t.language},
         "teams": [{"key": tm, "name": team_name(t, tm)} for tm in teams]
@@ -125,15 +120,28 @@ async def snapshot(services: Services, viewer: Member, team: str | None) -> Show
         "hazards": [_hazard(t, h.id, h.severity, h.category.value, h.place, h.description,
                             reporter, h.created_at) for h, reporter in hazards],
         "hazards_more": max(0, hazards_total - len(hazards)),
-        "rollcall": None if tally is None else {
-            "label": tally.label, "asked": tally.asked, "safe": tally.safe,
-            "need_help": tally.need_help, "no_answer": tally.no_answer},
+        "rollcalls": [_tally(t, r) for r in tallies
+                      if team is None or r.team in (None, team)],
         "month": str(services.reports.current_month()),
         "tiles": services.settings.desk_tiles,
         "updated": utc_time(t, now),
     }
     return Shown(data, [(p["id"], f"desk entries={len(people)}") for p in people],
                  [(v.subject_id, f"desk alert={v.id}") for v in views])
+
+
+def _tally(t: Texts, r: Tally) -> dict[str, Any]:
+    """An open roll-call in the chat's own words (its tally message), times in UTC."""
+    return {
+        "id": r.rollcall_id,
+        "asked": r.asked, "safe": r.safe, "need_help": r.need_help, "no_answer": r.no_answer,
+        "lines": [plain(line, MAX_TEXT) for line in (
+            t("rollcall.tally.head", rollcall=rollcall.label(r.rollcall_id),
+              scope=Raw(rollcall.scope_text(t, r.scope))),
+            t("rollcall.tally.counts", asked=r.asked, safe=r.safe, help=r.need_help,
+              silent=r.no_answer),
+            t("rollcall.tally.started", by_name=r.by_name, at=utc_time(t, r.started_at)))],
+    }
 
 
 def _hazard(t: Texts, hazard_id: int, severity: int, category: str, place: str,

@@ -214,6 +214,20 @@
       : [el('li', 'muted', t('desk.hazards.none'))]));
   }
 
+  function drawRollcalls(data) {
+    const items = data.rollcalls.map((r) => {
+      const li = el('li', 'tally');
+      li.dataset.rollcall = String(r.id);
+      ['asked', 'safe', 'need_help', 'no_answer'].forEach((key) => {
+        li.dataset[key.replace('_', '')] = String(r[key]);
+      });
+      r.lines.forEach((line) => li.append(el('div', '', line)));
+      return li;
+    });
+    $('rollcall').replaceChildren(...(items.length ? items
+      : [el('li', 'muted', t('desk.rollcall.none'))]));
+  }
+
   function drawTeams(data) {
     if (!data.teams.length) return;
     $('team-filter').hidden = false;
@@ -234,8 +248,7 @@
     drawAlerts(data);
     drawPeople(data);
     drawHazards(data);
-    const r = data.rollcall;
-    $('rollcall').textContent = r ? t('desk.rollcall.tally', r) : t('desk.rollcall.none');
+    drawRollcalls(data);
     if (data.month !== chartMonth) {
       chartMonth = data.month;
       $('chart').alt = t('desk.charts.alt');
