@@ -40,12 +40,15 @@ def xml(text: str) -> str:
 
 
 def _what(message: OutboxMessage) -> str:
-    """The alert's kind as the texts name it (missed, emergency, sos, duress, visit); rep
+    """The alert's kind as the texts name it (missed, emergency, sos, sos_visit, duress, visit,
+    drill); rep
     for the rep's own reminder. A kind without texts of its own reads as a missed check-in
     rather than failing to send."""
     if message.kind == "alert_rep":
-        return "rep"
+        return "drill_rep" if message.params.get("drill") else "rep"
     what = str(message.params.get("kind", "missed"))
+    if what == "sos" and message.params.get("visit"):
+        what = "sos_visit"  # "Need help" on a client visit: the texts say so
     return what if f"channel.sms.{what}" in catalog("en") else "missed"
 
 
@@ -142,7 +145,8 @@ def mail(t: Texts, message: OutboxMessage, link: str | None) -> Mail:
                       name=p.get("subject_name", "?")))]
         lines += _details(t, p)
     else:
-        lines = [_p(t("checkin.urgent", alert=p["alert"], attempt=p.get("attempt", 1)))]
+        urgent = "drill.rep" if p.get("drill") else "checkin.urgent"
+        lines = [_p(t(urgent, alert=p["alert"], attempt=p.get("attempt", 1)))]
     lines.append("")
     if link and message.kind == "alert":
         lines.append(_p(t("channel.mail.ack_link", link=link)))

@@ -1,0 +1,133 @@
+"""Drills, client visits and roll-calls beyond Telegram, end to end: the fake Twilio posting
+signed callbacks into our HTTP routes, a real SMTP server, the company's webhook, a fake clock.
+
+Rita (rep), Mia (manager), Olu (safety officer); all made up.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.builders import said
+from tests.channel_world import PHONES, channel_world, confirm_email, mails_to, share_phone
+from tests.harness import World
+
+EVERYTHING = (
+    '[channels]\nmanager = ["telegram", "sms", "call", "email", "webhook"]\n'
+    'rep = ["telegram", "sms", "call", "email", "webhook"]\n'
+    '[emergency_contact]\nnotify = "sms+call"\ncompany_phone = "+49 30 1234567"\n'
+)
+
+
+async def test_a_drill_says_drill_on_every_channel_and_never_reaches_an_emergency_contact(
+    tmp_path: Path, db_target: Path | str,
+) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(EVERYTHING, encoding="utf-8")
+    events: list[dict[str, object]] = []
+
+    def tool(request: httpx.Request) -> httpx.Response:
+        events.append(json.loads(request.content))
+        return httpx.Response(200)
+
+    async with channel_world(
+        tmp_path, policy=policy, db=db_target, webhook_out_url="https://paging.example/hook",
+        webhook_out_secret="fixture-secret-0123456789",
+        _before_start=lambda w: setattr(w, "webhook_transport", httpx.MockTransport(tool)),
+    ) as world:
+        rep_phone = await share_phone(world, world.rep)
+        phone = await share_phone(world, world.manager)
+        address = await confirm_email(world, world.manager)
+        await world.officer.send("/drill")
+        await world.officer.press("north (1)")
+        await world.officer.press("🧪 Start the drill")
+        for minutes in (5, 10, 15, 5):  # the rep's own, the rep's reminder, Mia's, Mia's others
+            await world.advance(timedelta(minutes=minutes))
+        [call] = world.twilio.calls_to(phone)
+        await world.twilio.press(call.sid, "1")
+        await world.tick()
+        assert "Rita: acknowledged by Mia after 35 minutes" in world.officer.last.body
+
+        texts = [m.body for m in world.twilio.sms_to(rep_phone) + world.twilio.sms_to(phone)]
+        spoken = [c.twiml for c in world.twilio.calls_to(rep_phone) + world.twilio.calls_to(phone)]
+        mails = mails_to(world, address)[1:]  # after the address's own code
+        assert texts and spoken and mails and events
+        assert all("DRILL" in text for text in texts), texts
+        assert all("drill" in twiml for twiml in spoken), spoken
+        assert all("DRILL" in subject and "DRILL" in body for subject, body in mails), mails
+        assert all(event["drill"] is True for event in events), events
+        numbers = {m.to for m in world.twilio.messages} | {c.to for c in world.twilio.calls}
+        assert numbers <= {rep_phone, phone}  # nobody else: no emergency contact, ever
+        assert said("channel.sms.drill", alert="A-1", name="Rita") in texts
+
+
+async def _chinese_manager(world: World) -> str:
+    await world.manager.send("/language")
+    await world.manager.press("中文")
+    number = PHONES[world.manager.id]
+    await world.manager.send("/contacts")
+    await world.manager.press(said("contacts.button.share", "zh"))
+    await world.manager.share_contact(number.lstrip("+"), "Mia", contact_user_id=world.manager.id)
+    return number
+
+
+async def _visit(world: World) -> None:
+    await world.rep.send("/visit")
+    await world.rep.send("Acme GmbH")
+    await world.rep.press("Alone")
+    await world.rep.press("+1 h")
+    await world.rep.press("▶️ Start")
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_missed_visit_climbs_to_sms_and_a_call_naming_the_visit_and_1_acknowledges(
+    tmp_path: Path, db_target: Path | str, language: str,
+) -> None:
+    async with channel_world(tmp_path, db=db_target) as world:
+        phone = (await _chinese_manager(world) if language == "zh"
+                 else await share_phone(world, world.manager))
+        await _visit(world)
+        for minutes in (60, 5, 5):  # the end, the rep's reminders, then Mia's Telegram alert
+            await world.advance(timedelta(minutes=minutes))
+        assert world.twilio.sms_to(phone) == []
+        await world.advance(timedelta(minutes=5))  # fallback_after
+        [sms] = world.twilio.sms_to(phone)
+        [call] = world.twilio.calls_to(phone)
+        assert sms.body == said("channel.sms.visit", language, alert="A-1", name="Rita")
+        spoken = said("channel.call.visit", language, number="1", name="Rita")
+        assert spoken in call.twiml
+        assert said("channel.sms.missed", language, alert="A-1", name="Rita") != sms.body
+        answer = await world.twilio.press(call.sid, "1")
+        assert said("channel.call.acknowledged", language) in answer.text
+        await world.tick()
+        async with world.services.db.read() as conn, conn.execute(
+                "SELECT kind, acked_by FROM alerts WHERE id = 1") as cur:
+            assert tuple(await cur.fetchone() or ()) == ("visit", world.manager.id)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_need_help_on_a_visit_reaches_the_manager_by_sms_at_once_naming_the_visit(
+    tmp_path: Path, db_target: Path | str, language: str,
+) -> None:
+    async with channel_world(tmp_path, db=db_target) as world:
+        phone = (await _chinese_manager(world) if language == "zh"
+                 else await share_phone(world, world.manager))
+        await _visit(world)
+        await world.advance(timedelta(minutes=50))
+        await world.rep.press("🆘 Need help")
+        await world.tick()
+        [sms] = world.twilio.sms_to(phone)  # an SOS: no waiting for fallback_after
+        [call] = world.twilio.calls_to(phone)
+        assert sms.body == said("channel.sms.sos_visit", language, alert="A-1", name="Rita")
+        assert said("channel.call.sos_visit", language, number="1", name="Rita") in call.twiml
+        answer = await world.twilio.press(call.sid, "1")
+        assert said("channel.call.acknowledged", language) in answer.text
+        await world.tick()
+        async with world.services.db.read() as conn, conn.execute(
+                "SELECT kind, acked_by FROM alerts WHERE id = 1") as cur:
+            assert tuple(await cur.fetchone() or ()) == ("sos", world.manager.id)
