@@ -7,13 +7,13 @@ Rita (rep), Mia (manager), Olu (safety officer); all made up.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.builders import said
+from tests.builders import BERLIN, plan_for, said
 from tests.channel_world import PHONES, channel_world, confirm_email, mails_to, share_phone
 from tests.harness import World
 
@@ -131,3 +131,41 @@ async def test_need_help_on_a_visit_reaches_the_manager_by_sms_at_once_naming_th
         async with world.services.db.read() as conn, conn.execute(
                 "SELECT kind, acked_by FROM alerts WHERE id = 1") as cur:
             assert tuple(await cur.fetchone() or ()) == ("sos", world.manager.id)
+
+
+async def test_roll_call_silence_goes_beyond_telegram_as_the_channel_policy_says(
+    tmp_path: Path, db_target: Path | str,
+) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[channels]\nmanager = ["telegram", "sms", "call", "email"]\n',
+                      encoding="utf-8")
+    async with channel_world(tmp_path, policy=policy, db=db_target) as world:
+        rep_phone = await share_phone(world, world.rep)
+        phone = await share_phone(world, world.manager)
+        address = await confirm_email(world, world.manager)
+        await plan_for(world, world.rep, BERLIN, date(2026, 12, 1), date(2026, 12, 4))
+        officer = world.officer
+        await officer.send("/rollcall")
+        await officer.press("📍 A place")
+        await officer.send("Berlin")
+        await officer.press("50 km")
+        await officer.press(next(b for row in officer.last.buttons for b in row
+                                 if b.startswith("📣")))
+        assert world.twilio.sms_to(rep_phone) == []  # Telegram first: she may just answer
+
+        await world.advance(timedelta(minutes=15))  # remind_after: asked again, by SMS too
+        assert "asking again" in world.rep.last.body
+        assert [m.body for m in world.twilio.sms_to(rep_phone)] == [
+            said("channel.sms.rollcall_ask", rollcall="R-1")]
+        assert world.twilio.sms_to(phone) == []
+
+        await world.advance(timedelta(minutes=15))  # manager_after: Mia told on every channel
+        assert [t for t in world.manager.texts() if "has not answered" in t]
+        [told] = world.twilio.sms_to(phone)
+        assert "R-1" in told.body and "Rita" in told.body and "<b>" not in told.body
+        assert world.twilio.calls_to(phone) == []  # nothing to press 1 for: no call
+        [(subject, body)] = mails_to(world, address)[1:]
+        assert subject == said("channel.mail.subject.rollcall_silent", rollcall="R-1")
+        assert "Rita" in body
+        await world.advance(timedelta(hours=2))
+        assert len(world.twilio.sms_to(phone)) == 1 and len(world.twilio.sms_to(rep_phone)) == 1

@@ -2,7 +2,8 @@
 
 Texts come from the catalogs in the recipient's language, as plain text (no HTML, entities
 undone); the call speaks English or Mandarin. Only messages that may leave Telegram have a
-rendering here: ladder messages, how an alert ended, and the admins' Telegram notices.
+rendering here: ladder messages, how an alert ended, the admins' Telegram notices, and a
+roll-call's question asked again and its "has not answered" notice.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from conversations.i18n import Texts, catalog, plain
+from conversations.render import rollcall
 from conversations.render.formatting import day, local_time, map_link
 from conversations.render.keyboards import RESOLVE_REASONS
 from fieldbot.domain.policy import EmergencyContactPolicy
@@ -21,6 +23,7 @@ LONG = 100_000  # plain() cuts to a toast's length by default; these are not toa
 SMS_LIMIT = 320  # two SMS segments of Latin text; one long Chinese SMS is 70 per segment
 VOICES = {"en": ("en-US", "alice"), "zh": ("zh-CN", "alice")}  # Twilio's voice for Mandarin
 DRILL_LABEL = "drill.label"  # the crisis catalog's (issue 14): absent, nothing is added
+ROLLCALL = ("rollcall_ask", "rollcall_silent")  # the roll-call's notices beyond Telegram
 ENDINGS = {"ack_notice": "alert.ack_notice", "resolved": "alert.resolved",
            "all_clear": "alert.all_clear"}
 
@@ -57,11 +60,26 @@ def sms(t: Texts, message: OutboxMessage) -> str:
     p = message.params
     if message.kind in ENDINGS:
         return _ending(t, message)
+    if message.kind in ROLLCALL:
+        return _cut(_rollcall(t, message))
     text = _p(t(f"channel.sms.{_what(message)}", alert=p["alert"],
                 name=p.get("subject_name", "?")))
     if p.get("late") and p.get("due_at"):
         text += " " + _p(t("channel.sms.late", due=local_time(p["due_at"], "UTC", t.language)))
+    return _cut(text)
+
+
+def _cut(text: str) -> str:
     return text if len(text) <= SMS_LIMIT else text[: SMS_LIMIT - 1] + "…"
+
+
+def _rollcall(t: Texts, message: OutboxMessage) -> str:
+    """A roll-call's question asked again (answered in Telegram, with its buttons), or a
+    manager's "has not answered" notice, as plain text."""
+    p = message.params
+    if message.kind == "rollcall_ask":
+        return _p(t("channel.sms.rollcall_ask", rollcall=rollcall.label(int(p["rollcall"]))))
+    return _p(rollcall.silent(t, p)[0])
 
 
 def _ending(t: Texts, message: OutboxMessage) -> str:
@@ -132,6 +150,10 @@ def mail(t: Texts, message: OutboxMessage, link: str | None) -> Mail:
               "at": local_time(p["at"], "UTC", t.language)}
         return Mail(_p(t(f"channel.mail.{name}.subject")),
                     _p(t(f"channel.mail.{name}", **at)))
+    if message.kind in ROLLCALL:
+        return Mail(_p(t(f"channel.mail.subject.{message.kind}",
+                         rollcall=rollcall.label(int(p["rollcall"])))),
+                    _rollcall(t, message) + "\n\n" + _p(t("channel.mail.footer")))
     if message.kind in ENDINGS:
         return Mail(_p(t("channel.mail.subject.update", alert=p["alert"])),
                     _ending(t, message) + "\n\n" + _p(t("channel.mail.footer")))
