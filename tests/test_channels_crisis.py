@@ -169,3 +169,23 @@ async def test_roll_call_silence_goes_beyond_telegram_as_the_channel_policy_says
         assert "Rita" in body
         await world.advance(timedelta(hours=2))
         assert len(world.twilio.sms_to(phone)) == 1 and len(world.twilio.sms_to(rep_phone)) == 1
+
+
+async def test_how_a_drill_ended_is_mailed_as_a_drill_too(
+    tmp_path: Path, db_target: Path | str,
+) -> None:
+    async with channel_world(tmp_path, db=db_target) as world:
+        phone = await share_phone(world, world.manager)
+        address = await confirm_email(world, world.officer)  # officers: e-mail too, by default
+        await world.officer.send("/drill")
+        await world.officer.press("north (1)")
+        await world.officer.press("🧪 Start the drill")
+        for _ in range(14):  # nobody reacts: the officers' turn, and their e-mail 5 min later
+            await world.advance(timedelta(minutes=5))
+        assert len(mails_to(world, address)) > 1, "the officers' drill alert was not mailed"
+        call = world.twilio.calls_to(phone)[-1]
+        await world.twilio.press(call.sid, "1")
+        await world.tick()
+        mails = mails_to(world, address)[1:]
+        assert len(mails) >= 2  # the alert, then how it ended
+        assert all("DRILL" in subject and "DRILL" in body for subject, body in mails), mails

@@ -155,7 +155,8 @@ def mail(t: Texts, message: OutboxMessage, link: str | None) -> Mail:
                          rollcall=rollcall.label(int(p["rollcall"])))),
                     _rollcall(t, message) + "\n\n" + _p(t("channel.mail.footer")))
     if message.kind in ENDINGS:
-        return Mail(_p(t("channel.mail.subject.update", alert=p["alert"])),
+        update = "channel.mail.subject.update" + (".drill" if p.get("drill") else "")
+        return Mail(_p(t(update, alert=p["alert"])),
                     _ending(t, message) + "\n\n" + _p(t("channel.mail.footer")))
     what = _what(message)
     subject = _p(t(f"channel.mail.subject.{what}", alert=p["alert"],
