@@ -189,3 +189,16 @@ async def test_how_a_drill_ended_is_mailed_as_a_drill_too(
         mails = mails_to(world, address)[1:]
         assert len(mails) >= 2  # the alert, then how it ended
         assert all("DRILL" in subject and "DRILL" in body for subject, body in mails), mails
+
+
+async def test_the_reps_own_visit_reminder_by_sms_is_about_the_visit(
+    tmp_path: Path, db_target: Path | str,
+) -> None:
+    async with channel_world(tmp_path, db=db_target) as world:
+        rep_phone = await share_phone(world, world.rep)
+        await _visit(world)
+        for minutes in (60, 5, 5):  # the end and the rep's reminders, each SMS 5 min later
+            await world.advance(timedelta(minutes=minutes))
+        texts = [m.body for m in world.twilio.sms_to(rep_phone)]
+        assert texts and set(texts) == {said("channel.sms.visit_rep", alert="A-1")}
+        assert not [t for t in texts if "checked in tonight" in t]

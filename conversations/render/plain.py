@@ -44,11 +44,12 @@ def xml(text: str) -> str:
 
 def _what(message: OutboxMessage) -> str:
     """The alert's kind as the texts name it (missed, emergency, sos, sos_visit, duress, visit,
-    drill); rep
-    for the rep's own reminder. A kind without texts of its own reads as a missed check-in
-    rather than failing to send."""
-    if message.kind == "alert_rep":
-        return "drill_rep" if message.params.get("drill") else "rep"
+    drill); rep, visit_rep or drill_rep for the rep's own reminder. A kind without texts of its
+    own reads as a missed check-in rather than failing to send."""
+    if message.kind == "alert_rep":  # the rep's own: answer in Telegram, as what it is
+        if message.params.get("drill"):
+            return "drill_rep"
+        return "visit_rep" if message.params.get("kind") == "visit" else "rep"
     what = str(message.params.get("kind", "missed"))
     if what == "sos" and message.params.get("visit"):
         what = "sos_visit"  # "Need help" on a client visit: the texts say so
@@ -168,7 +169,8 @@ def mail(t: Texts, message: OutboxMessage, link: str | None) -> Mail:
                       name=p.get("subject_name", "?")))]
         lines += _details(t, p)
     else:
-        urgent = "drill.rep" if p.get("drill") else "checkin.urgent"
+        urgent = {"drill_rep": "drill.rep", "visit_rep": "channel.sms.visit_rep"}.get(
+            what, "checkin.urgent")
         lines = [_p(t(urgent, alert=p["alert"], attempt=p.get("attempt", 1)))]
     lines.append("")
     if link and message.kind == "alert":
