@@ -170,6 +170,14 @@ async def test_roll_call_silence_goes_beyond_telegram_as_the_channel_policy_says
         await world.advance(timedelta(hours=2))
         assert len(world.twilio.sms_to(phone)) == 1 and len(world.twilio.sms_to(rep_phone)) == 1
 
+        await world.rep.press("✅ I'm safe")  # Mia, texted to try her, is texted she answered
+        await world.tick()
+        answered = world.twilio.sms_to(phone)[1].body
+        assert "Rita" in answered and "safe" in answered and "<b>" not in answered
+        assert mails_to(world, address)[-1][0] == said(
+            "channel.mail.subject.rollcall_answered", rollcall="R-1")
+        assert len(world.twilio.sms_to(rep_phone)) == 1
+
 
 async def test_how_a_drill_ended_is_mailed_as_a_drill_too(
     tmp_path: Path, db_target: Path | str,

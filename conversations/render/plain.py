@@ -23,7 +23,8 @@ LONG = 100_000  # plain() cuts to a toast's length by default; these are not toa
 SMS_LIMIT = 320  # two SMS segments of Latin text; one long Chinese SMS is 70 per segment
 VOICES = {"en": ("en-US", "alice"), "zh": ("zh-CN", "alice")}  # Twilio's voice for Mandarin
 DRILL_LABEL = "drill.label"  # the crisis catalog's (issue 14): absent, nothing is added
-ROLLCALL = ("rollcall_ask", "rollcall_silent")  # the roll-call's notices beyond Telegram
+# The roll-call's notices beyond Telegram: its question again, "has not answered", "answered".
+ROLLCALL = ("rollcall_ask", "rollcall_silent", "rollcall_answered")
 ENDINGS = {"ack_notice": "alert.ack_notice", "resolved": "alert.resolved",
            "all_clear": "alert.all_clear"}
 
@@ -75,11 +76,13 @@ def _cut(text: str) -> str:
 
 
 def _rollcall(t: Texts, message: OutboxMessage) -> str:
-    """A roll-call's question asked again (answered in Telegram, with its buttons), or a
-    manager's "has not answered" notice, as plain text."""
+    """A roll-call's question asked again (answered in Telegram, with its buttons), a
+    manager's "has not answered" notice, or that they answered after all, as plain text."""
     p = message.params
     if message.kind == "rollcall_ask":
         return _p(t("channel.sms.rollcall_ask", rollcall=rollcall.label(int(p["rollcall"]))))
+    if message.kind == "rollcall_answered":
+        return _p(rollcall.answered(t, p)[0])
     return _p(rollcall.silent(t, p)[0])
 
 
