@@ -210,3 +210,16 @@ async def test_the_reps_own_visit_reminder_by_sms_is_about_the_visit(
         texts = [m.body for m in world.twilio.sms_to(rep_phone)]
         assert texts and set(texts) == {said("channel.sms.visit_rep", alert="A-1")}
         assert not [t for t in texts if "checked in tonight" in t]
+
+
+async def test_the_officers_e_mail_about_a_missed_visit_gives_the_visits_facts(
+    tmp_path: Path, db_target: Path | str,
+) -> None:
+    async with channel_world(tmp_path, db=db_target) as world:
+        address = await confirm_email(world, world.officer)
+        await _visit(world)
+        for minutes in (60, 20, 5):  # the end, the officers' turn, their e-mail 5 min later
+            await world.advance(timedelta(minutes=minutes))
+        [(subject, body)] = mails_to(world, address)[1:]
+        assert subject == said("channel.mail.subject.visit", alert="A-1", name="Rita")
+        assert "Acme GmbH" in body and "<b>" not in body

@@ -13,7 +13,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from conversations.i18n import Texts, catalog, plain
-from conversations.render import rollcall
+from conversations.render import rollcall, visit
 from conversations.render.formatting import day, local_time, map_link
 from conversations.render.keyboards import RESOLVE_REASONS
 from fieldbot.domain.policy import EmergencyContactPolicy
@@ -185,8 +185,11 @@ def mail(t: Texts, message: OutboxMessage, link: str | None) -> Mail:
 
 
 def _details(t: Texts, p: dict[str, Any]) -> list[str]:
-    """The alert's facts, as the Telegram message gives them (trip, lodging, contact, place)."""
+    """The alert's facts, as the Telegram message gives them (visit, trip, lodging, contact,
+    place)."""
     lines = []
+    if "visit" in p:  # a visit's alert, or an SOS during one: client, place, with whom, until
+        lines += [_p(line) for line in visit.alert_lines(t, p["visit"])]
     if "places" in p:
         lines.append(_p(t("alert.trip", places=", ".join(p["places"]),
                           start=day(p["start"], t.language), end=day(p["end"], t.language))))
