@@ -141,10 +141,12 @@ async def test_unsigned_forged_unknown_and_replayed_callbacks_change_nothing(
     assert not [t for t in world.officer.texts() if "A-1" in t]
 
 
-async def test_calls_to_a_person_are_capped_per_hour(tmp_path: Path) -> None:
+async def test_calls_to_a_person_are_capped_per_hour(
+    tmp_path: Path, db_target: Path | str,
+) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text("[channels]\nmax_calls_per_hour = 2\n", encoding="utf-8")
-    async with channel_world(tmp_path, policy=policy) as world:
+    async with channel_world(tmp_path, policy=policy, db=db_target) as world:
         phone = await share_phone(world, world.manager)
         await world.rep.send("/sos")  # repeats every 5 minutes, each with a call
         await world.tick()
@@ -161,12 +163,12 @@ FAMILY = "+4915123456799"  # made up: the trip's emergency contact (family, not 
 
 @pytest.mark.parametrize(("notify", "calls"), [("off", 0), ("sms", 0), ("sms+call", 1)])
 async def test_the_emergency_contact_is_reached_only_when_the_policy_says_so(
-    tmp_path: Path, notify: str, calls: int,
+    tmp_path: Path, db_target: Path | str, notify: str, calls: int,
 ) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text(f'[emergency_contact]\nnotify = "{notify}"\n'
                       'company_phone = "+49 30 1234567"\n', encoding="utf-8")
-    async with channel_world(tmp_path, policy=policy) as world:
+    async with channel_world(tmp_path, policy=policy, db=db_target) as world:
         rep = await world.services.enrolment.member(world.rep.id)
         assert rep is not None
         plan = TripPlan(legs=(Leg(BERLIN, date(2026, 12, 1), date(2026, 12, 5)),),
@@ -258,7 +260,7 @@ async def test_a_drill_goes_on_to_sms_and_a_call_labelled_drill_and_pressing_1_c
 
 
 async def test_an_sos_is_posted_to_the_companys_webhook_once_per_step_without_names(
-    tmp_path: Path,
+    tmp_path: Path, db_target: Path | str,
 ) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text('[channels]\nsos = ["telegram", "sms", "webhook"]\n', encoding="utf-8")
@@ -269,7 +271,7 @@ async def test_an_sos_is_posted_to_the_companys_webhook_once_per_step_without_na
         return httpx.Response(200)
 
     async with channel_world(
-        tmp_path, policy=policy, webhook_out_url="https://paging.example/hook",
+        tmp_path, policy=policy, db=db_target, webhook_out_url="https://paging.example/hook",
         webhook_out_secret="fixture-secret-0123456789",
         _before_start=lambda w: setattr(w, "webhook_transport", httpx.MockTransport(tool)),
     ) as world:

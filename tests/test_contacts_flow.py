@@ -22,11 +22,12 @@ EMAIL = "rita.fixture@example.org"
 
 
 @pytest.fixture
-async def reach(tmp_path: Path) -> AsyncIterator[World]:
+async def reach(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
     """The team, with SMS and calls (fake Twilio) and e-mail (a real SMTP server) live."""
     smtp = SmtpServer("plain")
     smtp.start()
-    world = World(tmp_path, **TWILIO, smtp_url=smtp.url, mail_from="desk@fieldbot.example")
+    world = World(tmp_path, db=db_target, **TWILIO, smtp_url=smtp.url,
+                  mail_from="desk@fieldbot.example")
     world.smtp = smtp  # type: ignore[attr-defined]
     await world.start()
     await world.enrol_team()

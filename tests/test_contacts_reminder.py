@@ -14,8 +14,8 @@ from tests.harness import MANAGER_ID, TWILIO, World
 
 
 @pytest.fixture
-async def reach(tmp_path: Path) -> AsyncIterator[World]:
-    world = World(tmp_path, **TWILIO)
+async def reach(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
+    world = World(tmp_path, db=db_target, **TWILIO)
     await world.start()
     await world.enrol_team()
     yield world

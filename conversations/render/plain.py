@@ -2,7 +2,8 @@
 
 Texts come from the catalogs in the recipient's language, as plain text (no HTML, entities
 undone); the call speaks English or Mandarin. Only messages that may leave Telegram have a
-rendering here: ladder messages, how an alert ended, and the admins' Telegram notices.
+rendering here: ladder messages, how an alert ended, the admins' Telegram notices, and a
+roll-call's question asked again and its "has not answered" notice.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from conversations.i18n import Texts, catalog, plain
+from conversations.render import rollcall, visit
 from conversations.render.formatting import day, local_time, map_link
 from conversations.render.keyboards import RESOLVE_REASONS
 from fieldbot.domain.policy import EmergencyContactPolicy
@@ -21,6 +23,8 @@ LONG = 100_000  # plain() cuts to a toast's length by default; these are not toa
 SMS_LIMIT = 320  # two SMS segments of Latin text; one long Chinese SMS is 70 per segment
 VOICES = {"en": ("en-US", "alice"), "zh": ("zh-CN", "alice")}  # Twilio's voice for Mandarin
 DRILL_LABEL = "drill.label"  # the crisis catalog's (issue 14): absent, nothing is added
+# The roll-call's notices beyond Telegram: its question again, "has not answered", "answered".
+ROLLCALL = ("rollcall_ask", "rollcall_silent", "rollcall_answered")
 ENDINGS = {"ack_notice": "alert.ack_notice", "resolved": "alert.resolved",
            "all_clear": "alert.all_clear"}
 
@@ -40,12 +44,16 @@ def xml(text: str) -> str:
 
 
 def _what(message: OutboxMessage) -> str:
-    """The alert's kind as the texts name it (missed, emergency, sos, duress, visit); rep
-    for the rep's own reminder. A kind without texts of its own reads as a missed check-in
-    rather than failing to send."""
-    if message.kind == "alert_rep":
-        return "rep"
+    """The alert's kind as the texts name it (missed, emergency, sos, sos_visit, duress, visit,
+    drill); rep, visit_rep or drill_rep for the rep's own reminder. A kind without texts of its
+    own reads as a missed check-in rather than failing to send."""
+    if message.kind == "alert_rep":  # the rep's own: answer in Telegram, as what it is
+        if message.params.get("drill"):
+            return "drill_rep"
+        return "visit_rep" if message.params.get("kind") == "visit" else "rep"
     what = str(message.params.get("kind", "missed"))
+    if what == "sos" and message.params.get("visit"):
+        what = "sos_visit"  # "Need help" on a client visit: the texts say so
     return what if f"channel.sms.{what}" in catalog("en") else "missed"
 
 
@@ -54,11 +62,28 @@ def sms(t: Texts, message: OutboxMessage) -> str:
     p = message.params
     if message.kind in ENDINGS:
         return _ending(t, message)
+    if message.kind in ROLLCALL:
+        return _cut(_rollcall(t, message))
     text = _p(t(f"channel.sms.{_what(message)}", alert=p["alert"],
                 name=p.get("subject_name", "?")))
     if p.get("late") and p.get("due_at"):
         text += " " + _p(t("channel.sms.late", due=local_time(p["due_at"], "UTC", t.language)))
+    return _cut(text)
+
+
+def _cut(text: str) -> str:
     return text if len(text) <= SMS_LIMIT else text[: SMS_LIMIT - 1] + "…"
+
+
+def _rollcall(t: Texts, message: OutboxMessage) -> str:
+    """A roll-call's question asked again (answered in Telegram, with its buttons), a
+    manager's "has not answered" notice, or that they answered after all, as plain text."""
+    p = message.params
+    if message.kind == "rollcall_ask":
+        return _p(t("channel.sms.rollcall_ask", rollcall=rollcall.label(int(p["rollcall"]))))
+    if message.kind == "rollcall_answered":
+        return _p(rollcall.answered(t, p)[0])
+    return _p(rollcall.silent(t, p)[0])
 
 
 def _ending(t: Texts, message: OutboxMessage) -> str:
@@ -129,8 +154,13 @@ def mail(t: Texts, message: OutboxMessage, link: str | None) -> Mail:
               "at": local_time(p["at"], "UTC", t.language)}
         return Mail(_p(t(f"channel.mail.{name}.subject")),
                     _p(t(f"channel.mail.{name}", **at)))
+    if message.kind in ROLLCALL:
+        return Mail(_p(t(f"channel.mail.subject.{message.kind}",
+                         rollcall=rollcall.label(int(p["rollcall"])))),
+                    _rollcall(t, message) + "\n\n" + _p(t("channel.mail.footer")))
     if message.kind in ENDINGS:
-        return Mail(_p(t("channel.mail.subject.update", alert=p["alert"])),
+        update = "channel.mail.subject.update" + (".drill" if p.get("drill") else "")
+        return Mail(_p(t(update, alert=p["alert"])),
                     _ending(t, message) + "\n\n" + _p(t("channel.mail.footer")))
     what = _what(message)
     subject = _p(t(f"channel.mail.subject.{what}", alert=p["alert"],
@@ -142,7 +172,9 @@ def mail(t: Texts, message: OutboxMessage, link: str | None) -> Mail:
                       name=p.get("subject_name", "?")))]
         lines += _details(t, p)
     else:
-        lines = [_p(t("checkin.urgent", alert=p["alert"], attempt=p.get("attempt", 1)))]
+        urgent = {"drill_rep": "drill.rep", "visit_rep": "channel.sms.visit_rep"}.get(
+            what, "checkin.urgent")
+        lines = [_p(t(urgent, alert=p["alert"], attempt=p.get("attempt", 1)))]
     lines.append("")
     if link and message.kind == "alert":
         lines.append(_p(t("channel.mail.ack_link", link=link)))
@@ -153,8 +185,11 @@ def mail(t: Texts, message: OutboxMessage, link: str | None) -> Mail:
 
 
 def _details(t: Texts, p: dict[str, Any]) -> list[str]:
-    """The alert's facts, as the Telegram message gives them (trip, lodging, contact, place)."""
+    """The alert's facts, as the Telegram message gives them (visit, trip, lodging, contact,
+    place)."""
     lines = []
+    if "visit" in p:  # a visit's alert, or an SOS during one: client, place, with whom, until
+        lines += [_p(line) for line in visit.alert_lines(t, p["visit"])]
     if "places" in p:
         lines.append(_p(t("alert.trip", places=", ".join(p["places"]),
                           start=day(p["start"], t.language), end=day(p["end"], t.language))))

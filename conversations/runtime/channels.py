@@ -114,7 +114,8 @@ class ChannelRouter:
 
 def _event(message: OutboxMessage) -> dict[str, Any]:
     """The outgoing webhook's JSON: ids and the alert's kind only, never personal data (the
-    company's tool asks the desk, or opens Telegram, for the rest)."""
+    company's tool asks the desk, or opens Telegram, for the rest); a drill says so."""
     p = message.params
     return {"type": message.kind, "alert": p.get("alert"), "alert_kind": p.get("kind"),
-            "tier": p.get("tier"), "attempt": p.get("attempt"), "late": bool(p.get("late"))}
+            "tier": p.get("tier"), "attempt": p.get("attempt"), "late": bool(p.get("late")),
+            "drill": bool(p.get("drill"))}

@@ -71,6 +71,19 @@ def plan(
     return tuple(planned)
 
 
+# A notice that is not an alert (a roll-call's "has not answered", its question asked again)
+# has nothing to acknowledge and may list names: it goes on the policy's text channels only.
+TEXT_CHANNELS = (SMS, EMAIL)
+
+
+def notice_channels(listed: Iterable[str], usable: Iterable[str]) -> tuple[str, ...]:
+    """Return the channels beyond Telegram a notice goes out on, at once, with its Telegram
+    message: those of the policy's list (`listed`) that carry text and that are `usable` for
+    the person. No call (no "press 1": nothing to acknowledge), no webhook (not an alert)."""
+    usable = frozenset(usable)
+    return tuple(c for c in listed if c in TEXT_CHANNELS and c in usable)
+
+
 def may_call(placed: Sequence[datetime], now: datetime, per_hour: int) -> bool:
     """Return whether one more call may be placed to a person who was called at `placed`:
     never more than `per_hour` in any hour."""

@@ -186,7 +186,7 @@ def build_services(
     drills = DrillService(db, clock, policy, cipher, escalation)
     deadlines = IncidentDeadlines(db, clock, policy, cipher, settings.default_tz)
     sweeper.lifecycles += [deadlines, drills]
-    rollcall_sweep = RollcallSweep(db, clock, policy, cipher)
+    rollcall_sweep = RollcallSweep(db, clock, policy, cipher, reach.fanout)
     rollcall = RollcallService(db, clock, policy, cipher, resolver)
     sweeper.parts.append(rollcall_sweep)
     return Services(

@@ -370,11 +370,14 @@ class RollcallService:
         for recipient in await told_of_silence(tx, rc, who, self._cipher):
             if late and recipient == rc.initiator:
                 continue
-            await outbox.enqueue(
-                tx, dedupe=f"rollcall:{rc.id}:answered:{user_id}:{choice.value}:to:{recipient}",
-                recipient=recipient, kind="rollcall_answered", priority=rc.priority, now=now,
-                cipher=self._cipher,
-                params={"rollcall": rc.id, "name": who.name, "answer": choice.value})
+            dedupe = f"rollcall:{rc.id}:answered:{user_id}:{choice.value}:to:{recipient}"
+            params = {"rollcall": rc.id, "name": who.name, "answer": choice.value}
+            # Told by SMS or e-mail to try to reach them: told there too that they answered.
+            for channel in ["telegram", *await store.silence_told_on(tx, rc.id, recipient)]:
+                await outbox.enqueue(
+                    tx, dedupe=dedupe if channel == "telegram" else f"{dedupe}:{channel}",
+                    recipient=recipient, kind="rollcall_answered", priority=rc.priority,
+                    now=now, cipher=self._cipher, params=params, channel=channel)
 
     async def _tell_late(self, tx: Tx, rc: RollcallRow, user_id: int, choice: Answer,
                          now: datetime) -> None:

@@ -13,9 +13,11 @@ from datetime import datetime
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts as alert_rules
+from fieldbot.domain import channels as channel_rules
 from fieldbot.domain import rollcall as rules
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.rollcall import Effect
+from fieldbot.services.escalation.fanout import Fanout
 from fieldbot.services.rollcall import scope_params, told_of_silence
 from fieldbot.storage import outbox, users
 from fieldbot.storage import rollcall as store
@@ -34,11 +36,27 @@ Notices = dict[tuple[int, int], list[tuple[int, str]]]
 
 
 class RollcallSweep:
-    def __init__(self, db: Database, clock: Clock, policy: Policy, cipher: Cipher) -> None:
+    def __init__(self, db: Database, clock: Clock, policy: Policy, cipher: Cipher,
+                 fanout: Fanout | None = None) -> None:
         self._db = db
         self._clock = clock
         self._policy = policy.rollcall
+        self._channels = policy.channels
         self._cipher = cipher
+        self._fanout = fanout or Fanout()  # Telegram only unless the channels are wired
+
+    async def _send(self, tx: Tx, *, dedupe: str, recipient: int, kind: str,
+                    params: dict[str, object], priority: int, now: datetime,
+                    listed: tuple[str, ...]) -> None:
+        """A message on Telegram, and at once on the policy's text channels beyond it that
+        can reach the person (docs/RELIABILITY.md: roll-calls beyond Telegram)."""
+        await outbox.enqueue(tx, dedupe=dedupe, recipient=recipient, kind=kind,
+                             priority=priority, now=now, cipher=self._cipher, params=params)
+        usable = await self._fanout.usable(tx, recipient)
+        for channel in channel_rules.notice_channels(listed, usable):
+            await outbox.enqueue(tx, dedupe=f"{dedupe}:{channel}", recipient=recipient,
+                                 kind=kind, priority=priority, now=now, cipher=self._cipher,
+                                 params=params, channel=channel)
 
     async def sweep(self) -> bool:
         """Advance the silent people due now; True if the batch was full (more may be due)."""
@@ -76,8 +94,8 @@ class RollcallSweep:
     async def on_delivery_failed(self, tx: Tx, message: OutboxMessage) -> None:
         """The outbox's hook: a question that cannot reach its person tells their manager
         now, not after manager_after."""
-        if message.kind != "rollcall_ask":
-            return
+        if message.kind != "rollcall_ask" or message.channel != channel_rules.TELEGRAM:
+            return  # an SMS copy failing says nothing about the question in Telegram
         p = await store.person(tx, int(message.params["rollcall"]), message.recipient)
         move = rules.unreachable(p.stage, p.due_at) if p and p.answer is None else None
         if p is not None and move is not None:
@@ -107,9 +125,9 @@ class RollcallSweep:
                 params["names"] = [name for _, name in people[:LISTED]]
                 params["more"] = len(people) - LISTED if len(people) > LISTED else 0
                 dedupe = f"rollcall:{rc.id}:silent:{first}+{len(people)}:to:{recipient}"
-            await outbox.enqueue(tx, dedupe=dedupe, recipient=recipient, kind="rollcall_silent",
-                                 priority=rc.priority, now=now, cipher=self._cipher,
-                                 params=params)
+            await self._send(tx, dedupe=dedupe, recipient=recipient, kind="rollcall_silent",
+                             priority=rc.priority, now=now, params=params,
+                             listed=self._channels.manager)
 
     async def _apply(self, tx: Tx, p: PersonRow, move: rules.PersonMove, now: datetime, *,
                      unreachable: bool = False, notices: Notices | None = None) -> None:
@@ -123,9 +141,9 @@ class RollcallSweep:
             return
         started = rc.started_at
         if Effect.REMIND in move.effects:
-            await outbox.enqueue(
+            await self._send(
                 tx, dedupe=f"rollcall:{rc.id}:ask:{p.user_id}:2", recipient=p.user_id,
-                kind="rollcall_ask", priority=rc.priority, now=now, cipher=self._cipher,
+                kind="rollcall_ask", priority=rc.priority, now=now, listed=self._channels.rep,
                 params={"rollcall": rc.id, "scope": scope_params(rc.scope),
                         "message": rc.message, "by_name": "", "again": True})
         if Effect.TELL_MANAGER in move.effects:
@@ -133,10 +151,10 @@ class RollcallSweep:
                 if notices is not None:
                     notices.setdefault((rc.id, recipient), []).append((p.user_id, subject.name))
                     continue
-                await outbox.enqueue(
+                await self._send(
                     tx, dedupe=f"rollcall:{rc.id}:silent:{p.user_id}:to:{recipient}",
                     recipient=recipient, kind="rollcall_silent", priority=rc.priority,
-                    now=now, cipher=self._cipher,
+                    now=now, listed=self._channels.manager,
                     params={"rollcall": rc.id, "name": subject.name,
                             "scope": scope_params(rc.scope), "since": started.isoformat(),
                             "unreachable": unreachable})

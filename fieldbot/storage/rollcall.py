@@ -311,3 +311,14 @@ async def last_tally(conn: Tx, rollcall_id: int) -> tuple[datetime | None, int |
         " AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1", (pattern,)))
     return (parse_ts(rows[0]["due_at"]) if rows else None,
             int(sent[0]["message_id"]) if sent else None)
+
+
+async def silence_told_on(conn: Tx, rollcall_id: int, recipient: int) -> list[str]:
+    """Return the channels beyond Telegram that told `recipient` someone in this roll-call
+    had not answered (sent, or still going out)."""
+    match, pattern = outbox.dedupe_prefix(conn, f"rollcall:{rollcall_id}:silent:")
+    rows = await conn.execute_fetchall(
+        f"SELECT DISTINCT channel FROM outbox WHERE {match} AND recipient = ?"
+        " AND channel <> 'telegram' AND state IN ('pending', 'sending', 'sent')"
+        " ORDER BY channel", (pattern, recipient))
+    return [str(r["channel"]) for r in rows]

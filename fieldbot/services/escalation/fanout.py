@@ -22,7 +22,6 @@ from fieldbot.storage.codec import ts
 from fieldbot.storage.db import Tx
 
 log = logging.getLogger(__name__)
-log = logging.getLogger(__name__)
 
 PointsReader = Callable[[Tx, int], Awaitable[ContactPoints]]
 
@@ -106,7 +105,8 @@ class Fanout:
         contact (family, not enrolled) gets the organisation's own words by SMS (and a call),
         once per alert, in the rep's language. A number that is not a mobile is left to the
         safety officers, whose alert names it."""
-        if policy.notify == "off" or rules.SMS not in self.live:
+        if policy.notify == "off" or rules.SMS not in self.live or params.get("drill"):
+            # A drill never reaches family, whatever tier it got to (DESIGN.md §12).
             return
         try:
             phone = parse_phone(str(params.get("contact_phone") or ""), None)
