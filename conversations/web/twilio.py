@@ -72,6 +72,8 @@ def twilio_routes(services: Services, auth_token: str, public_url: str) -> list[
         if done is None:
             return _forbidden()
         t = Texts(done.language)
+        if done.outcome == "not_understood":  # a wrong key: asked again, not hung up on
+            return Response(plain.ask_again(t, public_url + GATHER_PATH), media_type=TWIML)
         return Response(plain.say(t, _call_answer(done), by_name=done.by_name),
                         media_type=TWIML)
 

@@ -1,0 +1,50 @@
+"""A second pair of eyes on the other channels (issue 12), as careless and hostile people:
+a wrong key pressed on a call at night, odd SMS replies. People and numbers are made up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from faketwilio.api import gather_action
+from tests.builders import BERLIN, DEADLINE, at, plan_trip, said
+from tests.channel_world import PUBLIC, channel_world, share_phone
+from tests.harness import World
+
+
+@pytest.fixture
+async def reach(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
+    async with channel_world(tmp_path, db=db_target) as world:
+        yield world
+
+
+async def _called(world: World) -> str:
+    """Rita missed her check-in and Mia, silent on Telegram, is phoned; the call's sid."""
+    phone = await share_phone(world, world.manager)
+    await plan_trip(world, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    for minutes in (0, 15, 30):
+        await at(world, DEADLINE + timedelta(minutes=minutes))
+    await world.advance(timedelta(minutes=5))
+    [call] = world.twilio.calls_to(phone)
+    return call.sid
+
+
+@pytest.mark.parametrize("wrong", ["2", "#", "*", "", "11"])
+async def test_a_wrong_key_on_the_call_asks_again_and_1_then_acknowledges(
+    reach: World, wrong: str,
+) -> None:
+    sid = await _called(reach)
+    answer = await reach.twilio.press(sid, wrong)
+    # Half asleep, she pressed the wrong key: she is asked again, not hung up on.
+    assert said("channel.call.not_understood") in answer.text
+    action, _ = gather_action(answer.text)
+    assert action == f"{PUBLIC}/twilio/gather"
+    assert said("channel.call.press") in answer.text
+    again = await reach.twilio.post(action, {"CallSid": sid, "Digits": "1"})
+    assert said("channel.call.acknowledged") in again.text
+    await reach.tick()
+    assert said("alert.ack_rep.missed", alert="A-1", by_name="Mia") in reach.rep.last.body
