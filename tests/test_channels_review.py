@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from faketelegram.errors import ServerError
 from faketwilio.api import gather_action
 from tests.builders import BERLIN, DEADLINE, at, plan_trip, said
-from tests.channel_world import PUBLIC, channel_world, share_phone
+from tests.channel_world import PUBLIC, channel_world, confirm_email, mails_to, share_phone
 from tests.harness import World
 
 
@@ -48,3 +49,51 @@ async def test_a_wrong_key_on_the_call_asks_again_and_1_then_acknowledges(
     assert said("channel.call.acknowledged") in again.text
     await reach.tick()
     assert said("alert.ack_rep.missed", alert="A-1", by_name="Mia") in reach.rep.last.body
+
+
+async def _outage(world: World) -> None:
+    world.fake.fail_always("sendMessage", ServerError())
+    await world.rep.send("/help")  # the reply fails: Telegram is failing
+    await world.tick()
+    await world.advance(timedelta(minutes=5))
+    assert world.services.reach.fanout.telegram_down
+
+
+async def _back(world: World) -> None:
+    world.fake.clear_failures()
+    await world.rep.send("/help")  # a reply goes through: no alert traffic is needed
+    await world.advance(timedelta(minutes=1))
+    assert not world.services.reach.fanout.telegram_down
+
+
+def _told(world: World, address: str) -> list[str]:
+    return [subject.removeprefix("[fieldbot] Telegram is ")[:7]
+            for subject, _ in mails_to(world, address) if "Telegram" in subject]
+
+
+async def test_telegram_back_is_noticed_from_a_reply_even_with_no_alert_going_out(
+    reach: World,
+) -> None:
+    admin_mail = await confirm_email(reach, reach.admin)
+    await _outage(reach)
+    await _back(reach)  # else every new alert would ring phones at once, Telegram being fine
+    assert _told(reach, admin_mail) == ["failing", "back"]
+
+
+async def test_telegram_failing_again_within_the_hour_is_told_to_the_admins_again(
+    reach: World,
+) -> None:
+    admin_mail = await confirm_email(reach, reach.admin)
+    await _outage(reach)
+    await _back(reach)
+    await _outage(reach)  # the same hour: Telegram fails again, and stays down
+    # The last word the admins have must be the truth: Telegram is failing.
+    assert _told(reach, admin_mail) == ["failing", "back", "failing"]
+
+
+async def test_a_flapping_telegram_does_not_flood_the_admins(reach: World) -> None:
+    admin_mail = await confirm_email(reach, reach.admin)
+    for _ in range(6):  # down and up every six minutes for over half an hour
+        await _outage(reach)
+        await _back(reach)
+    assert _told(reach, admin_mail) == ["failing", "back"] * 3

@@ -29,6 +29,7 @@ from fieldbot.storage.db import Database, Tx
 
 log = logging.getLogger(__name__)
 
+OUTAGES_TOLD_PER_HOUR = 3  # beyond this a flapping Telegram is not e-mailed about (logged)
 PhoneOwner = Callable[[Tx, str], Awaitable[int | None]]
 Wake = Callable[[], None]
 
@@ -84,6 +85,10 @@ class ReachService:
         escalation.ladder.fanout = self.fanout
         self.links = LinkSigner(cipher.keys)
         self.failing_since: datetime | None = None
+        # The outage the admins were told of (its start), and when they were told of each
+        # outage this past hour: a flapping Telegram must not flood their inboxes.
+        self._told_outage: datetime | None = None
+        self._outages_told: list[datetime] = []
         self.wake: Wake | None = None  # asks the scheduler for a sweep now (set by the bot)
 
     @property
@@ -140,7 +145,9 @@ class ReachService:
         if self.fanout.telegram_down:
             self.fanout.telegram_down = False
             log.warning("Telegram is answering again")
-            await self._tell_admins("admin_telegram_up")
+            if self._told_outage is not None:  # "back" only after "failing" was said
+                await self._tell_admins("admin_telegram_up", self._told_outage)
+                self._told_outage = None
 
     async def check_telegram(self) -> None:
         """Has Telegram been failing for telegram_down_after? Then every waiting lead's
@@ -154,12 +161,17 @@ class ReachService:
             pulled = await deliveries.pull_forward(tx, now)
         log.warning("Telegram failing since %s: %s waiting messages go out on other channels",
                     ts(self.failing_since) if self.failing_since else "?", pulled)
-        await self._tell_admins("admin_telegram_down")
+        self._outages_told = [t for t in self._outages_told if now - t < rules.CALL_WINDOW]
+        if len(self._outages_told) < OUTAGES_TOLD_PER_HOUR:
+            self._told_outage = self.failing_since or now
+            self._outages_told.append(now)
+            await self._tell_admins("admin_telegram_down", self._told_outage)
         if self.wake is not None:
             self.wake()
 
-    async def _tell_admins(self, kind: str) -> None:
-        """E-mail the admins (those with a confirmed address) about Telegram itself."""
+    async def _tell_admins(self, kind: str, outage: datetime) -> None:
+        """E-mail the admins (those with a confirmed address) about Telegram itself: that it
+        is failing, and that it is back, once each per outage (`outage`: when it began)."""
         if rules.EMAIL not in self.live:
             return
         now = self._clock.now()
@@ -167,10 +179,8 @@ class ReachService:
             for admin in await users.with_role(tx, [Role.ADMIN], cipher=self._cipher):
                 if (await self.fanout.points(tx, admin.id)).reachable_email is None:
                     continue
-                # One of each per hour at most: a flapping Telegram must not flood the inbox.
-                hour = now.strftime("%Y-%m-%dT%H")
                 await outbox.enqueue(
-                    tx, cipher=self._cipher, dedupe=f"{kind}:{hour}:to:{admin.id}",
+                    tx, cipher=self._cipher, dedupe=f"{kind}:{ts(outage)}:to:{admin.id}",
                     recipient=admin.id, kind=kind, params={"since": ts(self.failing_since or now),
                                                            "at": ts(now)},
                     priority=int(Priority.NOTICE), now=now, channel=rules.EMAIL,
