@@ -97,3 +97,31 @@ async def test_a_flapping_telegram_does_not_flood_the_admins(reach: World) -> No
         await _outage(reach)
         await _back(reach)
     assert _told(reach, admin_mail) == ["failing", "back"] * 3
+
+
+async def test_texting_ack_with_alert_numbers_from_the_reps_phone_reveals_no_duress_alert(
+    reach: World,
+) -> None:
+    """Whoever holds Rita's phone texts "ACK A-1", "ACK A-2"...: a duress alert about her must
+    read exactly like an alert that does not exist."""
+    rep_phone = await share_phone(reach, reach.rep)
+    duress, _ = await reach.services.escalation.raise_sos(reach.rep.id, duress=True)
+    await reach.tick()
+    url = f"{PUBLIC}/twilio/sms"
+    probe = await reach.twilio.inbound_sms(url, rep_phone, f"ACK A-{duress}")
+    absent = await reach.twilio.inbound_sms(url, rep_phone, f"ACK A-{duress + 50}")
+    assert probe.text == absent.text.replace(f"A-{duress + 50}", f"A-{duress}")
+    assert said("channel.reply.unknown", alert=f"A-{duress}") in probe.text
+
+
+async def test_ack_for_an_alert_that_never_reached_the_person_is_not_taken(
+    reach: World,
+) -> None:
+    manager_phone = await share_phone(reach, reach.manager)
+    sos, _ = await reach.services.escalation.raise_sos(reach.officer.id)  # Olu's own SOS
+    await reach.tick()
+    await reach.rep.send("/sos")  # Rita's, to Mia
+    await reach.tick()
+    url = f"{PUBLIC}/twilio/sms"
+    reply = await reach.twilio.inbound_sms(url, manager_phone, f"ACK A-{sos}")
+    assert said("channel.reply.unknown", alert=f"A-{sos}") in reply.text

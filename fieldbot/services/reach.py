@@ -202,7 +202,15 @@ class ReachService:
             log.info("an SMS from user %s that is not an acknowledgement", member.id)
             return RemoteAck("not_understood", member.language)
         alert_id = reply.alert_id
-        if alert_id is None:
+        if alert_id is not None:
+            # Only an alert that reached this person: whoever holds a rep's phone must not
+            # learn, by texting numbers, that an alert about her exists (a duress one above all).
+            async with self._db.read() as tx:
+                alerted = member.id in await alerts.recipients(tx, alert_id)
+            if not alerted:
+                log.info("an SMS from user %s names an alert that did not reach them", member.id)
+                return RemoteAck("unknown", member.language, f"A-{alert_id}")
+        else:
             async with self._db.read() as tx:
                 alert_id = await deliveries.newest_alert_to(tx, member.id,
                                                             (rules.SMS, rules.CALL))
