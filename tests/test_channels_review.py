@@ -125,3 +125,22 @@ async def test_ack_for_an_alert_that_never_reached_the_person_is_not_taken(
     url = f"{PUBLIC}/twilio/sms"
     reply = await reach.twilio.inbound_sms(url, manager_phone, f"ACK A-{sos}")
     assert said("channel.reply.unknown", alert=f"A-{sos}") in reply.text
+
+
+async def test_an_address_typed_full_width_on_a_chinese_keyboard_is_read_as_meant(
+    reach: World,
+) -> None:
+    olu = reach.officer
+    await olu.send("/contacts")
+    await olu.press(said("contacts.button.email"))
+    await olu.send("ｏｌｕ．ｆｉｘｔｕｒｅ＠ｅｘａｍｐｌｅ．ｏｒｇ")
+    assert mails_to(reach, "olu.fixture@example.org"), olu.last.body
+
+
+async def test_an_address_with_invisible_characters_is_refused(reach: World) -> None:
+    olu = reach.officer
+    await olu.send("/contacts")
+    await olu.press(said("contacts.button.email"))
+    await olu.send("olu\u202e.fixture@example.org")  # reads as another address on screen
+    assert not reach.smtp.received  # type: ignore[attr-defined]
+    assert said("contacts.refused.email_invalid") in olu.last.body
