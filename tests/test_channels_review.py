@@ -144,3 +144,19 @@ async def test_an_address_with_invisible_characters_is_refused(reach: World) -> 
     await olu.send("olu\u202e.fixture@example.org")  # reads as another address on screen
     assert not reach.smtp.received  # type: ignore[attr-defined]
     assert said("contacts.refused.email_invalid") in olu.last.body
+
+
+async def test_an_auto_reply_from_a_phone_never_starts_an_sms_ping_pong(reach: World) -> None:
+    """Mia's phone answers every SMS with "I'm driving, I'll get back to you": the bot's
+    "reply 1 to acknowledge" must not feed it, text for text, all night."""
+    phone = await share_phone(reach, reach.manager)
+    url = f"{PUBLIC}/twilio/sms"
+    answers = [await reach.twilio.inbound_sms(url, phone, "I'm driving, I'll get back to you")
+               for _ in range(5)]
+    assert said("channel.reply.not_understood") in answers[0].text
+    assert [a.text for a in answers[1:]] == ["<Response/>"] * 4
+    reach.clock.advance(timedelta(hours=1))
+    later = await reach.twilio.inbound_sms(url, phone, "who is this?")
+    assert said("channel.reply.not_understood") in later.text  # an hour on: told again
+    done = await reach.twilio.inbound_sms(url, phone, "ACK")  # a real answer always is
+    assert said("channel.reply.no_alert") in done.text

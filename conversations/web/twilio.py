@@ -83,7 +83,7 @@ def twilio_routes(services: Services, auth_token: str, public_url: str) -> list[
             return _forbidden()
         done = await services.reach.ack_by_sms(form.get("From", ""), form.get("Body", "")[:500],
                                                form.get("MessageSid", ""))
-        if done is None:  # a number nobody confirmed: no answer at all
+        if done is None:  # a number nobody confirmed, or chatter already answered: no answer
             return Response("<Response/>", media_type=TWIML)
         t = Texts(done.language)
         key = f"channel.reply.{done.outcome}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
@@ -29,6 +29,8 @@ from fieldbot.storage.db import Database, Tx
 
 log = logging.getLogger(__name__)
 
+EXPLAIN_EVERY = timedelta(hours=1)  # "reply 1 to acknowledge", at most this often a person
+EXPLAINED_KEPT = 1000  # then who was told more than an hour ago is forgotten
 OUTAGES_TOLD_PER_HOUR = 3  # beyond this a flapping Telegram is not e-mailed about (logged)
 PhoneOwner = Callable[[Tx, str], Awaitable[int | None]]
 Wake = Callable[[], None]
@@ -89,6 +91,7 @@ class ReachService:
         # outage this past hour: a flapping Telegram must not flood their inboxes.
         self._told_outage: datetime | None = None
         self._outages_told: list[datetime] = []
+        self._explained: dict[int, datetime] = {}  # who was told "reply 1 to acknowledge"
         self.wake: Wake | None = None  # asks the scheduler for a sweep now (set by the bot)
 
     @property
@@ -189,7 +192,8 @@ class ReachService:
     # --- acknowledging from outside Telegram ---------------------------------------------------
 
     async def ack_by_sms(self, phone: str, text: str, sid: str = "") -> RemoteAck | None:
-        """An SMS reply "1", "ACK" or "ACK A-12"; None if the number is nobody's (ignored).
+        """An SMS reply "1", "ACK" or "ACK A-12"; None if the number is nobody's (ignored), or
+        for other text when its sender was told how to acknowledge this past hour.
         `sid`: the provider's id of the SMS, the only thing logged about a stranger's."""
         async with self._db.read() as tx:
             user_id = await self._phone_owner(tx, phone)
@@ -200,6 +204,8 @@ class ReachService:
         reply = rules.parse_ack_reply(text)
         if reply is None:
             log.info("an SMS from user %s that is not an acknowledgement", member.id)
+            if not self._may_explain(member.id):  # a phone's auto-reply: no ping-pong
+                return None
             return RemoteAck("not_understood", member.language)
         alert_id = reply.alert_id
         if alert_id is not None:
@@ -217,6 +223,19 @@ class ReachService:
         if alert_id is None:
             return RemoteAck("no_alert", member.language)
         return await self._acknowledge(alert_id, member, rules.SMS)
+
+    def _may_explain(self, user_id: int) -> bool:
+        """Whether to answer a text that is no acknowledgement: once an hour per person, so
+        that an auto-reply ("I'm driving") and the bot never text each other all night."""
+        now = self._clock.now()
+        if len(self._explained) > EXPLAINED_KEPT:
+            self._explained = {k: at for k, at in self._explained.items()
+                               if now - at < EXPLAIN_EVERY}
+        last = self._explained.get(user_id)
+        if last is not None and now - last < EXPLAIN_EVERY:
+            return False
+        self._explained[user_id] = now
+        return True
 
     async def ack_by_call(self, call_sid: str, digits: str) -> RemoteAck | None:
         """Keys pressed on a call we placed; None if we placed no such call."""
