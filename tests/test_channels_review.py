@@ -1,5 +1,6 @@
 """A second pair of eyes on the other channels (issue 12), as careless and hostile people:
-a wrong key pressed on a call at night, odd SMS replies. People and numbers are made up.
+a wrong key pressed on a call at night, odd SMS replies and auto-replies, a rep's phone probing
+for alerts, Telegram failing and coming back, addresses typed full-width. People are made up.
 """
 
 from __future__ import annotations
@@ -160,3 +161,20 @@ async def test_an_auto_reply_from_a_phone_never_starts_an_sms_ping_pong(reach: W
     assert said("channel.reply.not_understood") in later.text  # an hour on: told again
     done = await reach.twilio.inbound_sms(url, phone, "ACK")  # a real answer always is
     assert said("channel.reply.no_alert") in done.text
+
+
+async def test_one_number_belongs_to_one_person_so_an_sms_ack_is_never_ambiguous(
+    reach: World,
+) -> None:
+    mia_phone = await share_phone(reach, reach.manager)
+    olu = reach.officer
+    await olu.send("/contacts")
+    await olu.press(said("contacts.button.type"))
+    await olu.send(mia_phone)  # Mia's number, typed by Olu
+    assert said("contacts.refused.phone_taken") in olu.last.body
+    await olu.send("/contacts")
+    await olu.press(said("contacts.button.share"))
+    await olu.share_contact(mia_phone.lstrip("+"), "Olu", contact_user_id=olu.id)
+    assert said("contacts.refused.phone_taken") in olu.last.body
+    assert not reach.twilio.sms_to(mia_phone)  # no code was sent to Mia's phone
+    assert await reach.services.contacts.user_by_phone(mia_phone) == reach.manager.id
