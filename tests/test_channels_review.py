@@ -16,6 +16,7 @@ from faketwilio.api import gather_action
 from tests.builders import BERLIN, DEADLINE, at, plan_trip, said
 from tests.channel_world import PUBLIC, channel_world, confirm_email, mails_to, share_phone
 from tests.harness import World
+from tests.test_channels_ack import share_phone_zh
 
 
 @pytest.fixture
@@ -178,3 +179,18 @@ async def test_one_number_belongs_to_one_person_so_an_sms_ack_is_never_ambiguous
     assert said("contacts.refused.phone_taken") in olu.last.body
     assert not reach.twilio.sms_to(mia_phone)  # no code was sent to Mia's phone
     assert await reach.services.contacts.user_by_phone(mia_phone) == reach.manager.id
+
+
+async def test_a_chinese_manager_acknowledges_by_texting_shoudao_in_a_hurry(
+    reach: World,
+) -> None:
+    await reach.manager.send("/language")
+    await reach.manager.press("中文")
+    phone = await share_phone_zh(reach)
+    await reach.rep.send("/sos")
+    await reach.tick()
+    url = f"{PUBLIC}/twilio/sms"
+    chatter = await reach.twilio.inbound_sms(url, phone, "收到了吗？")
+    done = await reach.twilio.inbound_sms(url, phone, "收到！！")
+    assert said("channel.reply.not_understood", "zh") in chatter.text
+    assert said("channel.reply.acknowledged", "zh", alert="A-1") in done.text
