@@ -5,6 +5,7 @@ for alerts, Telegram failing and coming back, addresses typed full-width. People
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -194,3 +195,31 @@ async def test_a_chinese_manager_acknowledges_by_texting_shoudao_in_a_hurry(
     done = await reach.twilio.inbound_sms(url, phone, "收到！！")
     assert said("channel.reply.not_understood", "zh") in chatter.text
     assert said("channel.reply.acknowledged", "zh", alert="A-1") in done.text
+
+
+async def test_a_mail_server_that_never_answers_does_not_hold_up_an_sos(reach: World) -> None:
+    """The company's mail server accepts the connection and then says nothing (a tarpit, a
+    half-dead relay). Rita's SOS must still be confirmed to her at once, and the mail retried."""
+    await confirm_email(reach, reach.officer)
+    smtp = reach.smtp  # type: ignore[attr-defined]
+    smtp.controller.stop()  # for good: the port is the silent server's now
+    held: list[asyncio.StreamWriter] = []
+
+    async def say_nothing(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    silent = await asyncio.start_server(say_nothing, "127.0.0.1", smtp.port)
+    assert reach.services.sender is not None
+    reach.services.sender.other_channel_wait = 1.0  # seconds; 5 in production
+    try:
+        before = len(reach.rep.messages)
+        await asyncio.wait_for(reach.rep.send("/sos"), timeout=8)  # not SMTP's 20 s per step
+        assert len(reach.rep.messages) > before  # her SOS is confirmed
+        assert any("SOS" in (m.body or "") for m in reach.manager.messages)
+    finally:
+        for writer in held:
+            writer.close()
+        silent.close()
+    async with reach.services.db.read() as conn, conn.execute(
+            "SELECT state FROM outbox WHERE channel = 'email' AND kind = 'alert'") as cur:
+        assert [r[0] for r in await cur.fetchall()] == ["pending"]  # to be sent again
