@@ -223,3 +223,20 @@ async def test_a_mail_server_that_never_answers_does_not_hold_up_an_sos(reach: W
     async with reach.services.db.read() as conn, conn.execute(
             "SELECT state FROM outbox WHERE channel = 'email' AND kind = 'alert'") as cur:
         assert [r[0] for r in await cur.fetchall()] == ["pending"]  # to be sent again
+
+
+async def test_a_chinese_manager_who_presses_the_wrong_key_is_asked_again_in_mandarin(
+    reach: World,
+) -> None:
+    await reach.manager.send("/language")
+    await reach.manager.press("中文")
+    phone = await share_phone_zh(reach)
+    await plan_trip(reach, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    for minutes in (0, 15, 30):
+        await at(reach, DEADLINE + timedelta(minutes=minutes))
+    await reach.advance(timedelta(minutes=5))
+    [call] = reach.twilio.calls_to(phone)
+    answer = await reach.twilio.press(call.sid, "2")
+    assert 'language="zh-CN"' in answer.text
+    assert said("channel.call.not_understood", "zh") in answer.text
+    assert said("channel.call.press", "zh") in answer.text
