@@ -134,5 +134,6 @@ class SmtpServer:
         self.controller.start()
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.controller._thread is not None:  # noqa: SLF001 - stopped already by a test
+            self.controller.stop()
         self._dir.cleanup()

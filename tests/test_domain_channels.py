@@ -116,13 +116,17 @@ def test_a_step_with_anything_waiting_or_anyone_reached_never_moves_on(
 @pytest.mark.parametrize(("text", "alert"), [
     ("1", None), ("ACK", None), ("ack", None), ("Ack A-12", 12), ("ACK a12", 12),
     ("ＡＣＫ　Ａ－１２", 12), ("确认", None), ("  1. ", None), ("ok", None), ("1 7", 7),
+    # typed in a hurry at night: trailing punctuation, an emoji, Chinese punctuation
+    ("ACK!!", None), ("ack,", None), ("Ack 👍", None), ("收到！！", None), ("确认。", None),
+    ("ACK A-12!!", 12), ("ok...", None),
 ])
 def test_sms_replies_that_acknowledge(text: str, alert: int | None) -> None:
     reply = parse_ack_reply(text)
     assert reply is not None and reply.alert_id == alert
 
 
-@pytest.mark.parametrize("text", ["", "112", "hello", "ACK ALL", "2", "1\u202e2", "a" * 500])
+@pytest.mark.parametrize("text", ["", "112", "hello", "ACK ALL", "2", "1\u202e2", "a" * 500,
+                                  "ok?", "确认？", "ack a", "ok thanks", "1!2"])
 def test_sms_replies_that_do_not(text: str) -> None:
     assert parse_ack_reply(text) is None
 

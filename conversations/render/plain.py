@@ -117,6 +117,17 @@ def twiml(t: Texts, message: OutboxMessage, action: str | None) -> str:
     return f"<Response>{gather}{say.format(escape(_p(t('channel.call.no_key'))))}</Response>"
 
 
+def ask_again(t: Texts, action: str) -> str:
+    """Return TwiML for a key that was not 1: say so and ask once more (a person woken at
+    night presses the wrong key); no key at all ends the call as the first ask does."""
+    language, voice = VOICES.get(t.language, VOICES["en"])
+    say = f"<Say language={quoteattr(language)} voice={quoteattr(voice)}>{{}}</Say>"
+    gather = (f'<Gather numDigits="1" timeout="8" action={quoteattr(action)} method="POST">'
+              f"{say.format(escape(_p(t('channel.call.press'))))}</Gather>")
+    return (f"<Response>{say.format(escape(_p(t('channel.call.not_understood'))))}{gather}"
+            f"{say.format(escape(_p(t('channel.call.no_key'))))}</Response>")
+
+
 def family(policy: EmergencyContactPolicy, language: str, params: dict[str, Any]) -> str:
     """The organisation's own message to an emergency contact, in the rep's language."""
     template = policy.message_zh if language == "zh" else policy.message_en

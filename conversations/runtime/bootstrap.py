@@ -122,6 +122,13 @@ def build_application(
     app: FieldbotApp = builder.build()
     app.bot_data.services = services
     app.bot_data.followups = Followups()
+
+    async def telegram_answered() -> None:  # any reply or message sent, not only the outbox's
+        reach = services.reach
+        if reach.failing_since is not None or reach.fanout.telegram_down:
+            await reach.telegram_ok()
+
+    limiter.on_sent = telegram_answered
     # Fenced: on PostgreSQL nothing leaves once this instance is no longer the leader, on
     # any channel.
     telegram = TelegramMessenger(app.bot, services.enrolment, services.trips, services.hazards)

@@ -17,10 +17,13 @@ import asyncio
 import contextlib
 import heapq
 import itertools
-from collections.abc import Callable, Coroutine
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
 
 REPLY_PRIORITY = 20
 FOLLOWUP_PRIORITY = 5  # below the outbox's reminders (10)
@@ -42,6 +45,8 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         self._order = itertools.count()
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Called after each message Telegram took (a send, an edit): Telegram is answering.
+        self.on_sent: Callable[[], Awaitable[None]] | None = None
 
     async def initialize(self) -> None:
         if self._task is not None and not self._task.done():
@@ -71,16 +76,23 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Result:
-        if self._task is not None and endpoint.startswith(_LIMITED_PREFIXES):
-            if not self._waiting and self._refill() >= 1:
-                self._tokens -= 1  # nobody waits: go now, no round through the releasing task
-                return await callback(*args, **kwargs)
+        if not endpoint.startswith(_LIMITED_PREFIXES):
+            return await callback(*args, **kwargs)
+        if self._task is not None and (self._waiting or self._refill() < 1):
             waiter = asyncio.get_running_loop().create_future()
             priority = REPLY_PRIORITY if rate_limit_args is None else rate_limit_args
             heapq.heappush(self._waiting, (-priority, next(self._order), waiter))
             self._wakeup.set()
             await waiter
-        return await callback(*args, **kwargs)
+        elif self._task is not None:
+            self._tokens -= 1  # nobody waits: go now, no round through the releasing task
+        result = await callback(*args, **kwargs)
+        if self.on_sent is not None:
+            try:
+                await self.on_sent()
+            except Exception:  # the message went: a failure here must not make it look unsent
+                log.exception("noting that Telegram answered failed")
+        return result
 
     def _refill(self) -> float:
         """Add the tokens earned since the last look; return how many there are."""

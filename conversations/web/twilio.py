@@ -72,6 +72,8 @@ def twilio_routes(services: Services, auth_token: str, public_url: str) -> list[
         if done is None:
             return _forbidden()
         t = Texts(done.language)
+        if done.outcome == "not_understood":  # a wrong key: asked again, not hung up on
+            return Response(plain.ask_again(t, public_url + GATHER_PATH), media_type=TWIML)
         return Response(plain.say(t, _call_answer(done), by_name=done.by_name),
                         media_type=TWIML)
 
@@ -81,7 +83,7 @@ def twilio_routes(services: Services, auth_token: str, public_url: str) -> list[
             return _forbidden()
         done = await services.reach.ack_by_sms(form.get("From", ""), form.get("Body", "")[:500],
                                                form.get("MessageSid", ""))
-        if done is None:  # a number nobody confirmed: no answer at all
+        if done is None:  # a number nobody confirmed, or chatter already answered: no answer
             return Response("<Response/>", media_type=TWIML)
         t = Texts(done.language)
         key = f"channel.reply.{done.outcome}"

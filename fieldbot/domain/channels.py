@@ -156,12 +156,14 @@ class AckReply:
     alert_id: int | None  # None: the newest alert sent to that number
 
 
-_ACK = re.compile(r"(?:1|ack|ok|确认|收到)(?:\s*a-?\s*(\d{1,9})|\s+(\d{1,9}))?[.!。！]?")
+# Then any punctuation, spaces or emoji typed in a hurry ("ACK!!", "收到！", "ok 👍"), but not
+# a question: "ok?" asks, it does not take the alert.
+_ACK = re.compile(r"(?:1|ack|ok|确认|收到)(?:\s*a-?\s*(\d{1,9})|\s+(\d{1,9}))?[^\w?]*")
 
 
 def parse_ack_reply(text: str) -> AckReply | None:
-    """Read an SMS reply: "1", "ACK", "ack a-12", "确认" (full-width and any case too);
-    anything else is not an acknowledgement."""
+    """Read an SMS reply: "1", "ACK", "ack a-12", "确认", "收到" (full-width, any case, trailing
+    punctuation or emoji too); anything else, a question included, is not an acknowledgement."""
     match = _ACK.fullmatch(fold_text(text))
     if match is None:
         return None

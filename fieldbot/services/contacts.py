@@ -128,7 +128,11 @@ def region_of(phone: str | None) -> str | None:
 
 
 def parse_email(text: str) -> str:
-    typed = text.strip()
+    """Read a typed address: full-width (a Chinese keyboard's "ｍｉａ＠ｅｘａｍｐｌｅ．ｏｒｇ") as
+    meant; invisible or control characters (an address that reads as another) refused."""
+    typed = unicodedata.normalize("NFKC", text).strip()
+    if any(unicodedata.category(ch).startswith("C") for ch in typed):
+        raise ContactRefused("email_invalid")
     if len(typed) > LONGEST_EMAIL:
         raise ContactRefused("email_too_long", max=LONGEST_EMAIL)
     if not _EMAIL.fullmatch(typed):

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain.alerts import LATE_AFTER
+from fieldbot.domain.channels import TELEGRAM
 from fieldbot.storage import outbox, users
 from fieldbot.storage.codec import parse_ts, ts
 from fieldbot.storage.db import Database, StorageUnavailable, Tx
@@ -26,6 +27,7 @@ CLAIM_TIMEOUT = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(minutes=5)
 # One drain sends at most this much, then returns so the sweep can decide the next steps: no
 # backlog or flood of any kind keeps the ladder waiting (about 20 s of Telegram's limit).
+OTHER_CHANNEL_WAIT = 5.0  # seconds an e-mail, SMS, call or webhook send may take, then retried
 DRAIN_BATCHES = 20
 DRAIN_SECONDS = 20.0
 
@@ -86,6 +88,7 @@ class OutboxSender:
         self._urgent_lock = asyncio.Lock()
         self.on_permanent_failure: list[FailureHook] = []  # Telegram: the person is unreachable
         self.on_not_reached: list[FailureHook] = []  # another channel: this message only
+        self.other_channel_wait = OTHER_CHANNEL_WAIT
 
     @property
     def busy(self) -> bool:
@@ -166,7 +169,16 @@ class OutboxSender:
 
     async def _deliver(self, message: OutboxMessage) -> Delivery:
         try:
-            return await self._messenger.deliver(message)
+            if message.channel == TELEGRAM:
+                return await self._messenger.deliver(message)
+            # A mail server or provider that hangs must not hold up its batch (an SOS's
+            # Telegram messages are recorded with it, and the next SOS waits for the lane).
+            return await asyncio.wait_for(self._messenger.deliver(message),
+                                          self.other_channel_wait)
+        except TimeoutError:
+            log.warning("outbox %s (%s): no answer within %ss, will retry", message.id,
+                        message.channel, self.other_channel_wait)
+            return Delivery(Outcome.TRANSIENT, error="timeout")
         except Exception as exc:  # noqa: BLE001 - a renderer bug must not stop the others
             log.exception("rendering outbox message %s failed", message.id)
             return Delivery(Outcome.TRANSIENT, error=type(exc).__name__)

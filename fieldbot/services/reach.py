@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
@@ -29,6 +29,9 @@ from fieldbot.storage.db import Database, Tx
 
 log = logging.getLogger(__name__)
 
+EXPLAIN_EVERY = timedelta(hours=1)  # "reply 1 to acknowledge", at most this often a person
+EXPLAINED_KEPT = 1000  # then who was told more than an hour ago is forgotten
+OUTAGES_TOLD_PER_HOUR = 3  # beyond this a flapping Telegram is not e-mailed about (logged)
 PhoneOwner = Callable[[Tx, str], Awaitable[int | None]]
 Wake = Callable[[], None]
 
@@ -84,6 +87,11 @@ class ReachService:
         escalation.ladder.fanout = self.fanout
         self.links = LinkSigner(cipher.keys)
         self.failing_since: datetime | None = None
+        # The outage the admins were told of (its start), and when they were told of each
+        # outage this past hour: a flapping Telegram must not flood their inboxes.
+        self._told_outage: datetime | None = None
+        self._outages_told: list[datetime] = []
+        self._explained: dict[int, datetime] = {}  # who was told "reply 1 to acknowledge"
         self.wake: Wake | None = None  # asks the scheduler for a sweep now (set by the bot)
 
     @property
@@ -140,7 +148,9 @@ class ReachService:
         if self.fanout.telegram_down:
             self.fanout.telegram_down = False
             log.warning("Telegram is answering again")
-            await self._tell_admins("admin_telegram_up")
+            if self._told_outage is not None:  # "back" only after "failing" was said
+                await self._tell_admins("admin_telegram_up", self._told_outage)
+                self._told_outage = None
 
     async def check_telegram(self) -> None:
         """Has Telegram been failing for telegram_down_after? Then every waiting lead's
@@ -154,12 +164,17 @@ class ReachService:
             pulled = await deliveries.pull_forward(tx, now)
         log.warning("Telegram failing since %s: %s waiting messages go out on other channels",
                     ts(self.failing_since) if self.failing_since else "?", pulled)
-        await self._tell_admins("admin_telegram_down")
+        self._outages_told = [t for t in self._outages_told if now - t < rules.CALL_WINDOW]
+        if len(self._outages_told) < OUTAGES_TOLD_PER_HOUR:
+            self._told_outage = self.failing_since or now
+            self._outages_told.append(now)
+            await self._tell_admins("admin_telegram_down", self._told_outage)
         if self.wake is not None:
             self.wake()
 
-    async def _tell_admins(self, kind: str) -> None:
-        """E-mail the admins (those with a confirmed address) about Telegram itself."""
+    async def _tell_admins(self, kind: str, outage: datetime) -> None:
+        """E-mail the admins (those with a confirmed address) about Telegram itself: that it
+        is failing, and that it is back, once each per outage (`outage`: when it began)."""
         if rules.EMAIL not in self.live:
             return
         now = self._clock.now()
@@ -167,10 +182,8 @@ class ReachService:
             for admin in await users.with_role(tx, [Role.ADMIN], cipher=self._cipher):
                 if (await self.fanout.points(tx, admin.id)).reachable_email is None:
                     continue
-                # One of each per hour at most: a flapping Telegram must not flood the inbox.
-                hour = now.strftime("%Y-%m-%dT%H")
                 await outbox.enqueue(
-                    tx, cipher=self._cipher, dedupe=f"{kind}:{hour}:to:{admin.id}",
+                    tx, cipher=self._cipher, dedupe=f"{kind}:{ts(outage)}:to:{admin.id}",
                     recipient=admin.id, kind=kind, params={"since": ts(self.failing_since or now),
                                                            "at": ts(now)},
                     priority=int(Priority.NOTICE), now=now, channel=rules.EMAIL,
@@ -179,7 +192,8 @@ class ReachService:
     # --- acknowledging from outside Telegram ---------------------------------------------------
 
     async def ack_by_sms(self, phone: str, text: str, sid: str = "") -> RemoteAck | None:
-        """An SMS reply "1", "ACK" or "ACK A-12"; None if the number is nobody's (ignored).
+        """An SMS reply "1", "ACK" or "ACK A-12"; None if the number is nobody's (ignored), or
+        for other text when its sender was told how to acknowledge this past hour.
         `sid`: the provider's id of the SMS, the only thing logged about a stranger's."""
         async with self._db.read() as tx:
             user_id = await self._phone_owner(tx, phone)
@@ -190,15 +204,38 @@ class ReachService:
         reply = rules.parse_ack_reply(text)
         if reply is None:
             log.info("an SMS from user %s that is not an acknowledgement", member.id)
+            if not self._may_explain(member.id):  # a phone's auto-reply: no ping-pong
+                return None
             return RemoteAck("not_understood", member.language)
         alert_id = reply.alert_id
-        if alert_id is None:
+        if alert_id is not None:
+            # Only an alert that reached this person: whoever holds a rep's phone must not
+            # learn, by texting numbers, that an alert about her exists (a duress one above all).
+            async with self._db.read() as tx:
+                alerted = member.id in await alerts.recipients(tx, alert_id)
+            if not alerted:
+                log.info("an SMS from user %s names an alert that did not reach them", member.id)
+                return RemoteAck("unknown", member.language, f"A-{alert_id}")
+        else:
             async with self._db.read() as tx:
                 alert_id = await deliveries.newest_alert_to(tx, member.id,
                                                             (rules.SMS, rules.CALL))
         if alert_id is None:
             return RemoteAck("no_alert", member.language)
         return await self._acknowledge(alert_id, member, rules.SMS)
+
+    def _may_explain(self, user_id: int) -> bool:
+        """Whether to answer a text that is no acknowledgement: once an hour per person, so
+        that an auto-reply ("I'm driving") and the bot never text each other all night."""
+        now = self._clock.now()
+        if len(self._explained) > EXPLAINED_KEPT:
+            self._explained = {k: at for k, at in self._explained.items()
+                               if now - at < EXPLAIN_EVERY}
+        last = self._explained.get(user_id)
+        if last is not None and now - last < EXPLAIN_EVERY:
+            return False
+        self._explained[user_id] = now
+        return True
 
     async def ack_by_call(self, call_sid: str, digits: str) -> RemoteAck | None:
         """Keys pressed on a call we placed; None if we placed no such call."""
