@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import httpx
 from conversations.web import web_routes
 from faketelegram.users import FakeUser
 from fieldbot.web.server import build_web
-from tests.builders import said
+from tests.builders import BERLIN, DEADLINE, at, plan_trip, said
 from tests.harness import ADMIN_ID, MANAGER_ID, OFFICER_ID, REP_ID, TWILIO, World
 from tests.smtp import SmtpServer
 
@@ -95,3 +96,11 @@ def web_client(world: World) -> httpx.AsyncClient:
     """A browser on the bot's HTTP server (in-process)."""
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=world.web),  # type: ignore[attr-defined]
                              base_url=PUBLIC)
+
+
+async def missed_night(world: World) -> None:
+    """Rita's trip to Berlin, tonight's check-in missed: her two reminders, then the manager's
+    Telegram alert (A-1)."""
+    await plan_trip(world, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    for minutes in (0, 15, 30):
+        await at(world, DEADLINE + timedelta(minutes=minutes))

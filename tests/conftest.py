@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.channel_world import channel_world
 from tests.harness import World
 from tests.pg import PgServer
 
@@ -55,3 +56,10 @@ async def world(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
 async def team(world: World) -> World:
     await world.enrol_team()
     return world
+
+
+@pytest.fixture
+async def reach(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
+    """The team with the channels live: the fake Twilio, a real SMTP server, the webhook."""
+    async with channel_world(tmp_path, db=db_target) as world:
+        yield world

@@ -7,36 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
-from tests.builders import BERLIN, DEADLINE, at, plan_trip, said
+from tests.builders import DEADLINE, at, said
 from tests.channel_world import (
     EMAILS,
     PHONES,
     PUBLIC,
-    channel_world,
     confirm_email,
     mails_to,
+    missed_night,
     share_phone,
     web_client,
 )
 from tests.harness import World
-
-
-@pytest.fixture
-async def reach(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
-    async with channel_world(tmp_path, db=db_target) as world:
-        yield world
-
-
-async def _missed(world: World) -> None:
-    await plan_trip(world, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
-    for minutes in (0, 15, 30):  # the rep's two reminders, then the manager's Telegram alert
-        await at(world, DEADLINE + timedelta(minutes=minutes))
 
 
 async def test_pressing_1_acknowledges_and_everyone_alerted_is_told_on_their_channels(
@@ -44,7 +30,7 @@ async def test_pressing_1_acknowledges_and_everyone_alerted_is_told_on_their_cha
 ) -> None:
     manager_phone = await share_phone(reach, reach.manager)
     officer_phone = await share_phone(reach, reach.officer)
-    await _missed(reach)
+    await missed_night(reach)
     await at(reach, DEADLINE + timedelta(minutes=60))  # the safety officer and the manager
     await at(reach, DEADLINE + timedelta(minutes=65))  # their other channels
     [call] = reach.twilio.calls_to(manager_phone)[-1:]
@@ -126,7 +112,7 @@ async def test_an_old_or_tampered_link_shows_a_clear_page_and_changes_nothing(
 async def test_sms_replies_acknowledge_through_the_one_service(reach: World) -> None:
     phone = await share_phone(reach, reach.manager)
     rep_phone = await share_phone(reach, reach.rep)
-    await _missed(reach)
+    await missed_night(reach)
     await reach.advance(timedelta(minutes=5))
     url = f"{PUBLIC}/twilio/sms"
 
@@ -194,7 +180,7 @@ async def test_an_old_call_answered_after_the_rep_checked_in_changes_nothing(
     reach: World,
 ) -> None:
     phone = await share_phone(reach, reach.manager)
-    await _missed(reach)
+    await missed_night(reach)
     await reach.advance(timedelta(minutes=5))
     [call] = reach.twilio.calls_to(phone)
     await reach.rep.send("/checkin")  # she was fine: the all-clear goes out
@@ -211,7 +197,7 @@ async def test_a_chinese_manager_is_called_in_mandarin(reach: World) -> None:
     await reach.manager.send("/language")
     await reach.manager.press("中文")
     phone = await share_phone_zh(reach)
-    await _missed(reach)
+    await missed_night(reach)
     await reach.advance(timedelta(minutes=5))
     [sms] = reach.twilio.sms_to(phone)
     [call] = reach.twilio.calls_to(phone)

@@ -25,28 +25,17 @@ from tests.channel_world import (
     channel_world,
     confirm_email,
     mails_to,
+    missed_night,
     share_phone,
 )
 from tests.harness import World
-
-
-@pytest.fixture
-async def reach(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
-    async with channel_world(tmp_path, db=db_target) as world:
-        yield world
-
-
-async def _missed(world: World) -> None:
-    await plan_trip(world, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
-    for minutes in (0, 15, 30):  # the rep's two reminders, then the manager's Telegram alert
-        await at(world, DEADLINE + timedelta(minutes=minutes))
 
 
 async def test_a_manager_silent_on_telegram_gets_an_sms_and_a_call_at_fallback_after(
     reach: World,
 ) -> None:
     phone = await share_phone(reach, reach.manager)
-    await _missed(reach)
+    await missed_night(reach)
     assert said("alert.head.missed", alert="A-1", attempt=1, name="Rita") in \
         reach.manager.last.body
     await reach.advance(timedelta(minutes=4, seconds=59))
@@ -111,7 +100,7 @@ async def sms_only(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World
 async def test_a_failed_sms_moves_the_ladder_on_at_once(sms_only: World) -> None:
     world = sms_only
     phone = await share_phone(world, world.manager)
-    await _missed(world)
+    await missed_night(world)
     await world.advance(timedelta(minutes=5))
     [sms] = world.twilio.sms_to(phone)
     assert not [t for t in world.officer.texts() if "A-1" in t]
@@ -128,7 +117,7 @@ async def test_unsigned_forged_unknown_and_replayed_callbacks_change_nothing(
 ) -> None:
     world = sms_only
     phone = await share_phone(world, world.manager)
-    await _missed(world)
+    await missed_night(world)
     await world.advance(timedelta(minutes=5))
     [sms] = world.twilio.sms_to(phone)
 
@@ -191,7 +180,7 @@ async def test_the_emergency_contact_is_reached_only_when_the_policy_says_so(
 async def test_a_replayed_or_late_callback_never_undoes_a_delivery(sms_only: World) -> None:
     world = sms_only
     phone = await share_phone(world, world.manager)
-    await _missed(world)
+    await missed_night(world)
     await world.advance(timedelta(minutes=5))
     [sms] = world.twilio.sms_to(phone)
     assert (await world.twilio.message_status(sms.sid, "delivered")).status == 204

@@ -6,24 +6,16 @@ for alerts, Telegram failing and coming back, addresses typed full-width. People
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
 from faketelegram.errors import ServerError
 from faketwilio.api import gather_action
 from tests.builders import BERLIN, DEADLINE, at, plan_trip, said
-from tests.channel_world import PUBLIC, channel_world, confirm_email, mails_to, share_phone
+from tests.channel_world import PUBLIC, confirm_email, mails_to, share_phone
 from tests.harness import World
 from tests.test_channels_ack import share_phone_zh
-
-
-@pytest.fixture
-async def reach(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
-    async with channel_world(tmp_path, db=db_target) as world:
-        yield world
 
 
 async def _called(world: World) -> str:
