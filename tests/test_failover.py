@@ -80,8 +80,11 @@ async def test_the_standby_takes_over_a_killed_leader_and_nothing_is_lost(
             await second.stop()
             await first.kill()
     assert max(copies(fake).values()) <= 2  # one failover: at most one copy
+    # No living instance met Telegram's 409 Conflict (PTB logs it as "Conflict"). The killed
+    # leader's own long poll is answered 409 when the new leader polls, as Telegram does, but
+    # nobody is left to read it. (Not a bare "409": timestamps contain it.)
     log = rig.log.read_text(encoding="utf-8", errors="replace")
-    assert "409" not in log and "Conflict" not in log
+    assert "Conflict" not in log
 
 
 async def until_persisted(rig: Rig, owner: int, before: str) -> None:
