@@ -7,13 +7,10 @@ The draft lives in `user_data` as a `TripDraft` (JSON), so a restart mid-/trip r
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date, timedelta
-from enum import IntEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import (
     Application,
@@ -29,7 +26,8 @@ from conversations.flows import common
 from conversations.flows import trips as trips_cmd
 from conversations.flows.base import DRAFT_LIFETIME, Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
-from conversations.flows.drafts import DraftFlow, DraftModel
+from conversations.flows.drafts import DraftFlow
+from conversations.flows.trip_draft import LegData, PlaceData, Step, TripDraft
 from conversations.i18n import Texts
 from conversations.render import crisis, keyboards
 from conversations.render.formatting import (
@@ -48,8 +46,6 @@ from fieldbot.domain.trips import (
     MAX_LEGS,
     MAX_LODGING,
     DateProblem,
-    Leg,
-    Trip,
     TripStatus,
     check_end,
     check_start,
@@ -58,7 +54,7 @@ from fieldbot.domain.trips import (
     parse_day,
     split_contact,
 )
-from fieldbot.services.trips import Submitted, TripPlan, TripRefused
+from fieldbot.services.trips import Submitted, TripRefused
 
 _buttons = keyboards.rows
 _chosen = keyboards.chosen
@@ -68,80 +64,6 @@ MAX_CONTACT = 200
 DAY_BUTTONS = 7
 DAY_PAGES = 9  # "Later ›" pages through about two months of dates
 MAX_MESSAGE = 4000
-
-
-class Step(IntEnum):
-    DESTINATION = 1
-    START = 2
-    END = 3
-    MORE = 4
-    LODGING = 5
-    CONTACT = 6
-    NIGHTS = 7
-    COMPANION = 8
-    CONFIRM = 9
-    EDIT = 10
-
-
-class PlaceData(BaseModel):
-    name: str
-    country_code: str
-    country_name: str
-    region: str
-    lat: float
-    lon: float
-    tz_name: str
-    geonameid: int | None = None
-    name_zh: str = ""
-
-    @classmethod
-    def of(cls, place: Place) -> PlaceData:
-        return cls(**asdict(place))
-
-    def place(self) -> Place:
-        return Place(**self.model_dump())
-
-
-class LegData(BaseModel):
-    place: PlaceData
-    start: date | None = None
-    end: date | None = None
-
-
-class TripDraft(DraftModel):
-    """What the rep has answered so far; the last leg may still lack its dates."""
-
-    step: Step = Step.DESTINATION
-    editing: bool = False  # a field was picked from the Edit menu: back to the summary after
-    legs: list[LegData] = Field(default_factory=list)
-    choices: list[PlaceData] = Field(default_factory=list)  # matches offered as buttons
-    lodging: str | None = None  # "" = not yet known
-    contact_name: str = ""
-    contact_phone: str = ""
-    contact_user_id: int | None = None
-    night_visits: bool = False
-    companion: str = ""
-
-    def legs_tuple(self) -> tuple[Leg, ...]:
-        return tuple(Leg(leg.place.place(), leg.start, leg.end) for leg in self.legs
-                     if leg.start is not None and leg.end is not None)
-
-    def plan(self) -> TripPlan:
-        return TripPlan(
-            legs=self.legs_tuple(), lodging=self.lodging or "", contact_name=self.contact_name,
-            contact_phone=self.contact_phone, contact_user_id=self.contact_user_id,
-            night_visits=self.night_visits, companion=self.companion,
-        )
-
-    def as_trip(self, risk_level: int) -> Trip:
-        """Return the plan as an unsaved trip, for the summary."""
-        plan = self.plan()
-        return Trip(
-            id=0, user_id=0, legs=plan.legs, status=TripStatus.AWAITING_APPROVAL,
-            lodging=plan.lodging, contact_name=plan.contact_name,
-            contact_phone=plan.contact_phone, night_visits=plan.night_visits,
-            companion=plan.companion, risk_level=risk_level,
-        )
 
 
 # --- keyboards --------------------------------------------------------------------------------

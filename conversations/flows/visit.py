@@ -29,7 +29,7 @@ from conversations.flows import common, visit_actions
 from conversations.flows.base import Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
 from conversations.flows.drafts import DraftFlow, DraftModel
-from conversations.flows.trip import PlaceData
+from conversations.flows.trip_draft import PlaceData
 from conversations.render import keyboards
 from conversations.render import visit as render
 from conversations.render.formatting import local_time, zone_name
