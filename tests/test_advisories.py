@@ -25,7 +25,7 @@ from fieldbot.geo.advisories import (
     parse_feed,
     parse_us_state_rss,
 )
-from fieldbot.geo.gazetteer import Countries
+from fieldbot.geo.names import Countries
 from tests.harness import World
 
 FIXTURES = Path(__file__).parent / "fixtures"

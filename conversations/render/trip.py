@@ -9,7 +9,7 @@ from conversations.render.formatting import bounded, cut, day, local_time, place
 from fieldbot.domain.places import Place
 from fieldbot.domain.risk import Assessment, Reason, RiskLevel
 from fieldbot.domain.trips import Trip
-from fieldbot.geo.gazetteer import fold
+from fieldbot.geo.names import fold
 
 # A place near many verified hazards has many reasons: the most severe are shown, then "and K
 # more", so /risk and the /trip summary stay within one message (4096 characters) each.

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from fieldbot.domain.risk import Advisory, RiskLevel
-from fieldbot.geo.gazetteer import Countries
+from fieldbot.geo.names import Countries
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from fieldbot.geo.gazetteer import (
     PREFER_LARGER_WITHIN_KM,
     City,
     OfflineGeocoder,
-    unify_punctuation,
 )
+from fieldbot.geo.names import unify_punctuation
 from fieldbot.geo.timezones import is_known_zone, is_nautical, valid_coordinates, zone_at
 
 log = logging.getLogger(__name__)
