@@ -104,3 +104,20 @@ async def missed_night(world: World) -> None:
     await plan_trip(world, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
     for minutes in (0, 15, 30):
         await at(world, DEADLINE + timedelta(minutes=minutes))
+
+
+@asynccontextmanager
+async def contacts_world(tmp: Path, db: Path | str) -> AsyncIterator[World]:
+    """The team with SMS and calls (fake Twilio) and e-mail (a real SMTP server) live, as
+    /contacts needs them; the server is `world.smtp`."""
+    smtp = SmtpServer("plain")
+    smtp.start()
+    world = World(tmp, db=db, **TWILIO, smtp_url=smtp.url, mail_from="desk@fieldbot.example")
+    world.smtp = smtp  # type: ignore[attr-defined]
+    await world.start()
+    await world.enrol_team()
+    try:
+        yield world
+    finally:
+        await world.stop()
+        smtp.stop()

@@ -13,7 +13,8 @@ import pytest
 
 from conversations.i18n import catalog
 from tests.builders import rows, said
-from tests.harness import MANAGER_ID, REP_ID, TWILIO, World
+from tests.channel_world import contacts_world
+from tests.harness import MANAGER_ID, REP_ID, World
 from tests.smtp import SmtpServer
 
 MOBILE = "+4915123456789"  # a made-up German mobile number (valid for phonenumbers)
@@ -23,17 +24,8 @@ EMAIL = "rita.fixture@example.org"
 
 @pytest.fixture
 async def reach(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
-    """The team, with SMS and calls (fake Twilio) and e-mail (a real SMTP server) live."""
-    smtp = SmtpServer("plain")
-    smtp.start()
-    world = World(tmp_path, db=db_target, **TWILIO, smtp_url=smtp.url,
-                  mail_from="desk@fieldbot.example")
-    world.smtp = smtp  # type: ignore[attr-defined]
-    await world.start()
-    await world.enrol_team()
-    yield world
-    await world.stop()
-    smtp.stop()
+    async with contacts_world(tmp_path, db_target) as world:
+        yield world
 
 
 def sms_code(world: World, number: str = MOBILE) -> str:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.builders import raw_bytes, rows, said
-from tests.harness import REP_ID, TWILIO, World
+from tests.channel_world import contacts_world
+from tests.harness import REP_ID, World
 from tests.smtp import SmtpServer
 
 MOBILE = "+4915123456789"
@@ -21,16 +22,8 @@ EMAIL = "zqmailmarker@example.org"
 
 @pytest.fixture
 async def reach(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
-    smtp = SmtpServer("plain")
-    smtp.start()
-    world = World(tmp_path, db=db_target, **TWILIO, smtp_url=smtp.url,
-                  mail_from="desk@fieldbot.example")
-    world.smtp = smtp  # type: ignore[attr-defined]
-    await world.start()
-    await world.enrol_team()
-    yield world
-    await world.stop()
-    smtp.stop()
+    async with contacts_world(tmp_path, db_target) as world:
+        yield world
 
 
 async def add_everything(world: World) -> None:

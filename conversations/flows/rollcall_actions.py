@@ -32,9 +32,8 @@ async def answer_pressed(update: Update, context: BotContext) -> None:
     becomes the receipt."""
     query = update.callback_query
     assert query and query.data
-    match = _ANSWER.match(query.data)
+    match = await _matched(update, context, _ANSWER)
     if match is None:
-        await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
         return
     rollcall_id, choice = int(match.group(1)), Answer.HELP if match.group(2) == "help" \
         else Answer.SAFE
@@ -75,9 +74,8 @@ async def names_pressed(update: Update, context: BotContext) -> None:
     """Show (or page) who answered what; from the tally, a new protected message."""
     query = update.callback_query
     assert query and query.data
-    match = _NAMES.match(query.data)
+    match = await _matched(update, context, _NAMES)
     if match is None:
-        await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
         return
     rollcall_id, state, page = int(match.group(1)), match.group(2), int(match.group(3))
     service, t = context.services.rollcall, context.t
@@ -89,8 +87,7 @@ async def names_pressed(update: Update, context: BotContext) -> None:
             state = next((s for s in render.STATES if counts[s]), "silent")
         found = await service.names(context.member, rollcall_id, state, page)
     except RollcallRefused as refused:
-        await query.answer(t.toast(f"rollcall.refused.{refused.reason}",
-                                   rollcall=render.label(rollcall_id)), show_alert=True)
+        await _refused(update, t, refused, rollcall_id)
         return
     await query.answer()
     text = render.names_text(t, rollcall_id, state, found.names, found.total, found.page,
@@ -101,20 +98,15 @@ async def names_pressed(update: Update, context: BotContext) -> None:
         await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML",
                                        reply_markup=markup, protect_content=True)
         return
-    try:
-        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+    await _edit(update, text, markup)
 
 
 async def close_pressed(update: Update, context: BotContext) -> None:
     """Close asks first (Yes, close / Keep it open); Yes ends the roll-call."""
     query = update.callback_query
     assert query and query.data
-    match = _CLOSE.match(query.data)
+    match = await _matched(update, context, _CLOSE)
     if match is None:
-        await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
         return
     action, rollcall_id, t = match.group(1), int(match.group(2)), context.t
     service = context.services.rollcall
@@ -124,8 +116,7 @@ async def close_pressed(update: Update, context: BotContext) -> None:
         else:
             view = await service.view(context.member, rollcall_id)
     except RollcallRefused as refused:
-        await query.answer(t.toast(f"rollcall.refused.{refused.reason}",
-                                   rollcall=render.label(rollcall_id)), show_alert=True)
+        await _refused(update, t, refused, rollcall_id)
         return
     if action == "close" and view.open:
         await query.answer()
@@ -139,12 +130,39 @@ async def close_pressed(update: Update, context: BotContext) -> None:
     if action == "closeyes" and in_tally:
         await context.services.deliver()  # the outbox edits the tally to its final state
         return
+    await _edit(update, text, markup)
+    await context.services.deliver()
+
+
+async def _matched(
+    update: Update, context: BotContext, pattern: re.Pattern[str]
+) -> re.Match[str] | None:
+    """The pressed button's data read by `pattern`; a button it cannot read gets the friendly
+    toast of an old button, and None."""
+    query = update.callback_query
+    assert query and query.data
+    match = pattern.match(query.data)
+    if match is None:
+        await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
+    return match
+
+
+async def _refused(update: Update, t: Texts, refused: RollcallRefused, rollcall_id: int) -> None:
+    assert update.callback_query
+    await update.callback_query.answer(
+        t.toast(f"rollcall.refused.{refused.reason}", rollcall=render.label(rollcall_id)),
+        show_alert=True)
+
+
+async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Edit the pressed message; the same text again (a double press) is not a fault."""
+    assert update.callback_query
     try:
-        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+        await update.callback_query.edit_message_text(text, parse_mode="HTML",
+                                                      reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
-    await context.services.deliver()
 
 
 async def stale_pressed(update: Update, context: BotContext) -> None:
