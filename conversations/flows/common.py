@@ -13,7 +13,7 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler, filters
 from conversations.context import BotContext
 from conversations.i18n import Texts
 from conversations.render import keyboards
-from conversations.render.formatting import place_label
+from conversations.render.formatting import place_choices
 from conversations.render.trip import obvious_match
 from fieldbot.domain.places import Place
 
@@ -70,8 +70,9 @@ async def search_place(
     if not places:
         await message.reply_html(t(question.not_found, query=text))
         return None
+    labels = place_choices(places, t.language)
     await message.reply_html(t(question.pick), reply_markup=keyboards.rows(
-        *([(place_label(p, t.language), f"{question.button}{i}")] for i, p in enumerate(places))))
+        *([(label, f"{question.button}{i}")] for i, label in enumerate(labels))))
     return places
 
 

@@ -39,7 +39,7 @@ from conversations.flows.trips import earliest_today
 from conversations.i18n import Raw, Texts
 from conversations.render import hazard as hazard_render
 from conversations.render import keyboards
-from conversations.render.formatting import place_name
+from conversations.render.formatting import kept_label, place_label, place_name
 from fieldbot.domain.hazards import (
     MAX_DESCRIPTION,
     MAX_PHOTOS,
@@ -76,6 +76,10 @@ class Spot(BaseModel):
     label: str
     lat: float
     lon: float
+    label_zh: str = ""  # as a Chinese reader names it ("" in a draft from before)
+
+    def named(self, language: str) -> str:
+        return kept_label(self.label, self.label_zh, language)
 
 
 class HazardDraft(DraftModel):
@@ -99,11 +103,12 @@ class HazardDraft(DraftModel):
         assert self.category and self.severity and self.spot
         return HazardReport(self.category, self.severity, self.spot.lat, self.spot.lon,
                             self.spot.label, self.by_place_name, self.description,
-                            tuple(self.refs()))
+                            tuple(self.refs()), self.spot.label_zh)
 
 
 def _spot(place: Place) -> Spot:
-    return Spot(label=place.label()[:MAX_PLACE_LABEL], lat=place.lat, lon=place.lon)
+    return Spot(label=place.label()[:MAX_PLACE_LABEL], lat=place.lat, lon=place.lon,
+                label_zh=place_label(place, "zh")[:MAX_PLACE_LABEL])
 
 
 # --- asking -----------------------------------------------------------------------------------
@@ -175,7 +180,8 @@ def _summary(t: Texts, draft: HazardDraft) -> str:
     assert draft.category and draft.severity and draft.spot
     return t("hazard.summary", category=t(f"hazard.category.{draft.category.value}"),
              severity=Raw(hazard_render.severity_text(t, int(draft.severity))),
-             place=draft.spot.label, description=draft.description, photos=len(draft.photos))
+             place=draft.spot.named(t.language), description=draft.description,
+             photos=len(draft.photos))
 
 
 async def _show_summary(update: Update, context: BotContext, draft: HazardDraft) -> Step:
@@ -312,12 +318,14 @@ async def location_pin(update: Update, context: BotContext) -> Step:
         await message.reply_html(context.t("hazard.location.bad_pin"))
         return Step.LOCATION
     try:
-        near = (await context.services.risk.place_at(lat, lon)).label()
+        near: Place | None = await context.services.risk.place_at(lat, lon)
     except ValueError:
-        near = ""
-    label = f"{near} ({lat:.5f}, {lon:.5f})".strip()
-    return await _located(update, context, Spot(label=label[-MAX_PLACE_LABEL:], lat=lat, lon=lon),
-                          by_name=False)
+        near = None
+    label = f"{near.label() if near else ''} ({lat:.5f}, {lon:.5f})".strip()
+    label_zh = f"{place_label(near, 'zh') if near else ''}（{lat:.5f}, {lon:.5f}）"
+    spot = Spot(label=label[-MAX_PLACE_LABEL:], lat=lat, lon=lon,
+                label_zh=label_zh[-MAX_PLACE_LABEL:])
+    return await _located(update, context, spot, by_name=False)
 
 
 PLACE = common.PlaceQuestion(
@@ -360,7 +368,8 @@ async def _located(
     draft = _load(context)
     draft.spot, draft.by_place_name, draft.choices = spot, by_name, []
     assert update.effective_message
-    await update.effective_message.reply_html(context.t("hazard.location.set", place=spot.label),
+    await update.effective_message.reply_html(context.t("hazard.location.set",
+                                                        place=spot.named(context.t.language)),
                                               reply_markup=ReplyKeyboardRemove())
     return await _ask(update, context, draft, Step.DESCRIPTION)
 

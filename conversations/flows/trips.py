@@ -31,7 +31,7 @@ from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT
 from conversations.i18n import Raw, Texts
 from conversations.render import crisis, keyboards
 from conversations.render import visit as visit_render
-from conversations.render.formatting import day, place_label, places_label
+from conversations.render.formatting import day, place_label, place_name, places_label
 from conversations.render.trip import risk_text, trip_summary
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Trip, earliest_today
@@ -251,7 +251,8 @@ async def _render_risk(context: BotContext, place: Place,
         text += "\n\n" + visit_render.notes_block(context.t, notes, "risk.notes_head")
     lessons = await context.services.lessons.near(place)  # anonymised, DESIGN.md §12
     if lessons:
-        text += "\n\n" + crisis.lessons_near(context.t, len(lessons), place.name)
+        text += "\n\n" + crisis.lessons_near(context.t, len(lessons),
+                                            place_name(place, context.t.language))
     return text
 
 

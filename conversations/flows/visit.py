@@ -32,7 +32,7 @@ from conversations.flows.drafts import DraftFlow, DraftModel
 from conversations.flows.trip_draft import PlaceData
 from conversations.render import keyboards
 from conversations.render import visit as render
-from conversations.render.formatting import local_time, zone_name
+from conversations.render.formatting import local_time, place_label, zone_name
 from conversations.render.trip import risk_text
 from fieldbot.domain.visits import END_BUTTONS, MAX_CLIENT, MAX_COMPANION, EndProblem
 from fieldbot.services.visits import StartRefusal, VisitPlan
@@ -73,7 +73,7 @@ Question = tuple[str, InlineKeyboardMarkup | ReplyKeyboardMarkup | None]
 async def _question(context: BotContext, draft: VisitDraft, step: Step) -> Question:
     t = context.t
     if step is Step.PLACE and draft.pinned is not None and draft.point is not None:
-        return t("visit.ask.client_after_pin", place=draft.pinned.place().label()), \
+        return t("visit.ask.client_after_pin", place=_place_label(draft, t.language)), \
             keyboards.rows([(t("visit.button.no_client"), "visit:noclient")])
     if step is Step.PLACE:
         return t("visit.ask.place"), common.location_keyboard(t, "visit.button.pin")
@@ -114,7 +114,8 @@ async def _summary(update: Update, context: BotContext, draft: VisitDraft) -> St
     t, services = context.t, context.services
     if draft.ends_at is None or not draft.tz_name:
         return await _ask(update, context, draft, Step.END)
-    lines = [t("visit.summary.head"), render.where(t, draft.client, _place_label(draft)),
+    lines = [t("visit.summary.head"),
+             render.where(t, draft.client, _place_label(draft, t.language)),
              render.with_whom(t, draft.companion),
              t("visit.summary.until", ends=local_time(draft.ends_at, draft.tz_name, t.language))]
     blocks = ["\n".join(lines)]
@@ -141,8 +142,11 @@ async def _summary(update: Update, context: BotContext, draft: VisitDraft) -> St
     return Step.CONFIRM
 
 
-def _place_label(draft: VisitDraft) -> str:
-    return draft.pinned.place().label() if draft.pinned is not None and draft.point else ""
+def _place_label(draft: VisitDraft, language: str) -> str:
+    """The pinned place in `language` ("" without a pin)."""
+    if draft.pinned is None or not draft.point:
+        return ""
+    return place_label(draft.pinned.place(), language)
 
 
 # --- /visit -------------------------------------------------------------------------------------
@@ -156,7 +160,8 @@ async def visit_command(update: Update, context: BotContext) -> Any:
     assert update.effective_message
     t = context.t
     await update.effective_message.reply_html(
-        t("visit.already_open", where=render.where(t, under_way.client, under_way.place),
+        t("visit.already_open", where=render.where(t, under_way.client, under_way.place,
+                                                     under_way.place_zh),
           ends=local_time(under_way.ends_at, under_way.tz_name, t.language)),
         reply_markup=keyboards.rows(
             [(t("visit.button.end_open"), f"visit:done:{under_way.id}")],
@@ -192,7 +197,8 @@ async def place_pin(update: Update, context: BotContext) -> Step:
     draft.lat = update.effective_message.location.latitude
     draft.lon = update.effective_message.location.longitude
     await update.effective_message.reply_html(
-        context.t("visit.pin_set", place=place.label()), reply_markup=ReplyKeyboardRemove())
+        context.t("visit.pin_set", place=place_label(place, context.t.language)),
+        reply_markup=ReplyKeyboardRemove())
     if draft.step is Step.PLACE and draft.client:
         return await _ask(update, context, draft, Step.COMPANION)
     return await _ask(update, context, draft, draft.step)
@@ -295,7 +301,8 @@ async def confirm(update: Update, context: BotContext) -> int | None:
         return None
     await query.answer()
     started = await context.services.visits.start(context.member, VisitPlan(
-        client=draft.client, place=_place_label(draft), point=draft.point,
+        client=draft.client, place=_place_label(draft, "en"),
+        place_zh=_place_label(draft, "zh"), point=draft.point,
         tz_name=draft.tz_name, companion=draft.companion, companion_id=draft.companion_id,
         ends_at=draft.ends_at, draft_key=draft.draft_key))
     t = context.t

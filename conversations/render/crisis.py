@@ -10,7 +10,14 @@ from telegram import InlineKeyboardMarkup
 
 from conversations.i18n import Raw, Texts
 from conversations.render import keyboards
-from conversations.render.formatting import bounded, cut, duration, local_time, percent
+from conversations.render.formatting import (
+    bounded,
+    cut,
+    duration,
+    kept_label,
+    local_time,
+    percent,
+)
 from fieldbot.domain.crisis_policy import Grade
 from fieldbot.domain.incidents import IncidentState, Responsibility
 from fieldbot.domain.members import Member
@@ -30,7 +37,7 @@ def minutes(value: timedelta) -> int:
 
 def place_named(t: Texts, label: str, label_zh: str) -> str:
     """An incident's or a lesson's place as its reader names it ("曼谷，泰国" in Chinese)."""
-    return label_zh if t.language == "zh" and label_zh else label
+    return kept_label(label, label_zh, t.language)
 
 
 def grade_badge(t: Texts, grade: Grade | str | None) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -71,16 +72,36 @@ def place_name(place: Place, language: str) -> str:
 def place_label(place: Place, language: str) -> str:
     """A place as its reader names it: "Beijing, China" or "北京，中国".
 
-    In Chinese the region, where known, follows the city in brackets, so the many
-    Springfields stay apart: "斯普林菲尔德（Illinois），美国".
+    The region (a US state) stays out of the Chinese label: none of our data names the states
+    in Chinese, and "波特兰，Oregon，美国" is not Chinese. Where two places offered together
+    would then read the same, `place_choices` tells them apart.
     """
+    return place.label() if language != "zh" else _chinese_label(place, with_region=False)
+
+
+def place_choices(places: Sequence[Place], language: str) -> list[str]:
+    """The labels of places offered to choose from, told apart: in Chinese, places that would
+    read the same ("斯普林菲尔德，美国") keep their region in its only known spelling
+    ("斯普林菲尔德（Illinois），美国") rather than offer two equal buttons."""
+    labels = [place_label(p, language) for p in places]
     if language != "zh":
-        return place.label()
-    name = place_name(place, language)
-    if place.region and place.region not in (place.name, place.name_zh):
+        return labels
+    return [_chinese_label(p, with_region=True) if labels.count(label) > 1 else label
+            for p, label in zip(places, labels, strict=True)]
+
+
+def _chinese_label(place: Place, *, with_region: bool) -> str:
+    name = place_name(place, "zh")
+    if with_region and place.region and place.region not in (place.name, place.name_zh):
         name = f"{name}（{place.region}）"
-    country = country_name(place.country_code, place.country_name, language)
+    country = country_name(place.country_code, place.country_name, "zh")
     return f"{name}，{country}" if country and country != name else name
+
+
+def kept_label(label: str, label_zh: str, language: str) -> str:
+    """A place's label as stored with a record (a hazard, a visit), in the reader's language:
+    the Chinese one where it was kept, else the English one."""
+    return label_zh if language == "zh" and label_zh else label
 
 
 def places_label(legs: Sequence[HasPlace], language: str) -> str:
@@ -88,6 +109,20 @@ def places_label(legs: Sequence[HasPlace], language: str) -> str:
     "曼谷，泰国、河内，越南"."""
     return ("、" if language == "zh" else ", ").join(place_label(leg.place, language)
                                                     for leg in legs)
+
+
+def trip_places(params: Mapping[str, Any], language: str) -> str:
+    """A trip's places as a message's params carry them, in the reader's language (messages
+    queued before `named_places` name them in English only)."""
+    if "named_places" in params:
+        return places_label([_Named(Place.from_named(n)) for n in params["named_places"]],
+                            language)
+    return ", ".join(params.get("places", []))
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    place: Place
 
 
 def local_time(instant: datetime | str, tz_name: str, language: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from conversations.i18n import Raw, Texts
-from conversations.render.formatting import cut, map_link
+from conversations.render.formatting import cut, kept_label, map_link
 
 # Telegram allows 1024 characters in a caption: the description is cut to fit beside the rest.
 CAPTION_DESCRIPTION = 400
@@ -22,6 +22,12 @@ WithPhoto = tuple[str, InlineKeyboardMarkup | None, bool, Path | None]
 
 def severity_text(t: Texts, severity: int) -> str:
     return f"{MARKERS[severity]} {t(f'hazard.severity.{severity}')}"
+
+
+def place_of(t: Texts, p: dict[str, Any]) -> str:
+    """The report's place in the reader's language (outbox params from before carry only the
+    English label)."""
+    return kept_label(p["place"], p.get("place_zh", ""), t.language)
 
 
 def lead_buttons(t: Texts, hazard_id: int) -> InlineKeyboardMarkup:
@@ -40,7 +46,7 @@ def hazard_card(t: Texts, p: dict[str, Any], head_key: str) -> str:
     lines = [
         t(head_key, id=p["hazard_id"], severity=Raw(severity_text(t, p["severity"]))),
         t("hazard.card.category", category=t(f"hazard.category.{p['category']}")),
-        t("hazard.card.place", place=p["place"], link=map_link(p["lat"], p["lon"])),
+        t("hazard.card.place", place=place_of(t, p), link=map_link(p["lat"], p["lon"])),
         t("hazard.card.reporter", name=p["reporter"]),
     ]
     if description:
@@ -58,13 +64,13 @@ def alert(t: Texts, p: dict[str, Any]) -> WithPhoto:
 
 
 def verified(t: Texts, p: dict[str, Any]) -> WithPhoto:
-    text = t("hazard.verified_notice", id=p["hazard_id"], place=p["place"], by_name=p["by_name"],
-             points=p["points"], total=p["total"])
+    text = t("hazard.verified_notice", id=p["hazard_id"], place=place_of(t, p),
+             by_name=p["by_name"], points=p["points"], total=p["total"])
     return text, None, False, None
 
 
 def dismissed(t: Texts, p: dict[str, Any]) -> WithPhoto:
-    text = t("hazard.dismissed_notice", id=p["hazard_id"], place=p["place"],
+    text = t("hazard.dismissed_notice", id=p["hazard_id"], place=place_of(t, p),
              by_name=p["by_name"])
     return text, None, False, None
 

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from conversations.i18n import Texts, catalog, plain
 from conversations.render import rollcall, visit
-from conversations.render.formatting import day, local_time, map_link
+from conversations.render.formatting import day, local_time, map_link, trip_places
 from conversations.render.keyboards import RESOLVE_REASONS
 from fieldbot.domain.policy import EmergencyContactPolicy
 from fieldbot.services.outgoing import OutboxMessage
@@ -202,7 +202,7 @@ def _details(t: Texts, p: dict[str, Any]) -> list[str]:
     if "visit" in p:  # a visit's alert, or an SOS during one: client, place, with whom, until
         lines += [_p(line) for line in visit.alert_lines(t, p["visit"])]
     if "places" in p:
-        lines.append(_p(t("alert.trip", places=", ".join(p["places"]),
+        lines.append(_p(t("alert.trip", places=trip_places(p, t.language),
                           start=day(p["start"], t.language), end=day(p["end"], t.language))))
         lines.append(_p(t("alert.lodging", lodging=p.get("lodging") or "—")))
         lines.append(_p(t("alert.contact", name=p.get("contact_name", ""),

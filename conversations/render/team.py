@@ -20,6 +20,7 @@ from conversations.render.formatting import (
     month,
     percent,
     place_label,
+    place_name,
 )
 from fieldbot.domain import board
 from fieldbot.domain.board import Entry
@@ -54,7 +55,8 @@ def entry_text(t: Texts, e: Entry, now: datetime) -> str:
     if e.last_checkin is not None:
         lines.append(t("team.entry.checkin",
                        at=local_time(e.last_checkin.at, e.last_checkin.tz_name, lang),
-                       place=e.last_checkin.place or "—"))
+                       place=place_name(e.last_checkin.place, lang) if e.last_checkin.place
+                       else "—"))
     else:
         lines.append(t("team.entry.no_checkin"))
     if e.last_location is not None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from conversations.i18n import Raw, Texts
-from conversations.render.formatting import bounded, cut, day, local_time, place_label
+from conversations.render.formatting import (
+    bounded,
+    cut,
+    day,
+    kept_label,
+    local_time,
+    place_label,
+)
 from fieldbot.domain.places import Place
 from fieldbot.domain.risk import Assessment, Reason, RiskLevel
 from fieldbot.domain.trips import Trip
@@ -71,7 +78,8 @@ def trip_summary(t: Texts, trip: Trip) -> str:
 def reason_line(t: Texts, reason: Reason) -> str:
     """Return one reason: its source (and date, when the source has one) and what it says."""
     source = t(f"risk.source.{reason.kind}") if reason.kind != "advisory" else reason.source
-    source, detail = cut(source, MAX_REASON_DETAIL), cut(reason.detail, MAX_REASON_DETAIL)
+    detail = kept_label(reason.detail, reason.detail_zh, t.language)
+    source, detail = cut(source, MAX_REASON_DETAIL), cut(detail, MAX_REASON_DETAIL)
     marker = _MARKERS[reason.level]
     if reason.as_of is not None:
         return t("risk.reason_dated", marker=marker, source=source, detail=detail,

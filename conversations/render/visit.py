@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup
 
 from conversations.i18n import Raw, Texts
 from conversations.render import keyboards
-from conversations.render.formatting import bounded, cut, day, local_time, map_link
+from conversations.render.formatting import bounded, cut, day, kept_label, local_time, map_link
 from fieldbot.domain.visits import NoteCategory
 
 Rendered = tuple[str, InlineKeyboardMarkup | None, bool]
@@ -45,8 +45,9 @@ def with_whom(t: Texts, companion: str) -> str:
     return Raw(t("visit.with", companion=companion) if companion else t("visit.alone"))
 
 
-def where(t: Texts, client: str, place: str) -> str:
-    """The client and the pinned place, whichever the rep gave."""
+def where(t: Texts, client: str, place: str, place_zh: str = "") -> str:
+    """The client and the pinned place (in the reader's language), whichever the rep gave."""
+    place = kept_label(place, place_zh, t.language)
     if client and place:
         return Raw(t("visit.where_both", client=client, place=place))
     return Raw(t("visit.where", where=client or place))
@@ -78,7 +79,8 @@ def _reminder(t: Texts, p: dict[str, Any]) -> Rendered:
 
 def _alone(t: Texts, p: dict[str, Any]) -> Rendered:
     lines = [t("visit.alone_notice", name=p["subject_name"],
-               where=where(t, p["client"], p["place"]), ends=until(t, p["ends_at"], p["tz"]))]
+               where=where(t, p["client"], p["place"], p.get("place_zh", "")),
+               ends=until(t, p["ends_at"], p["tz"]))]
     if "lat" in p:
         lines.append(t("visit.pin", link=map_link(p["lat"], p["lon"])))
     return "\n".join(lines), None, True
@@ -86,7 +88,7 @@ def _alone(t: Texts, p: dict[str, Any]) -> Rendered:
 
 def _note(t: Texts, p: dict[str, Any]) -> Rendered:
     text = t("visit.note.notice", name=p["subject_name"],
-             where=where(t, p["client"], p["place"]),
+             where=where(t, p["client"], p["place"], p.get("place_zh", "")),
              note=note_line(t, p["category"], p["body"]))
     markup = keyboards.rows([(t("visit.button.remove_note"),
                               f"visit:rmnote:{int(p['note_id'])}")])
@@ -103,7 +105,8 @@ def alert_rep(t: Texts, p: dict[str, Any]) -> Rendered:
 
 def alert_lines(t: Texts, visit: dict[str, Any]) -> list[str]:
     """What a lead's alert shows of the visit: where, client, with whom, until when."""
-    lines = [t("visit.alert.where", where=where(t, visit["client"], visit["place"])),
+    lines = [t("visit.alert.where", where=where(t, visit["client"], visit["place"],
+                                                visit.get("place_zh", ""))),
              t("visit.alert.with", who=with_whom(t, visit["companion"])),
              t("visit.alert.until", ends=until(t, visit["ends_at"], visit["tz"]))]
     if "lat" in visit:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,8 @@ from conversations.render import keyboards
 from conversations.render import rollcall as rollcall_render
 from conversations.render import team as team_render
 from conversations.render import visit as visit_render
-from conversations.render.formatting import day, local_time, map_link, places_label
+from conversations.render.formatting import day, local_time, map_link, trip_places
 from fieldbot.domain.ladder import AlertKind, Tier
-from fieldbot.domain.places import Place
 from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import TripStatus
 from fieldbot.services.enrolment import EnrolmentService
@@ -48,19 +46,6 @@ _PERMANENT_BAD_REQUESTS = (
 # text, buttons, protect_content[, a photo to send with the text as its caption]
 Rendered = (tuple[str, InlineKeyboardMarkup | None, bool]
             | tuple[str, InlineKeyboardMarkup | None, bool, Path | None])
-
-
-def _places(params: dict[str, Any], language: str) -> str:
-    """The trip's places in the reader's language (rows from before name them in English)."""
-    if "named_places" in params:
-        return places_label([_Named(Place.from_named(n)) for n in params["named_places"]],
-                            language)
-    return ", ".join(params.get("places", []))
-
-
-@dataclass(frozen=True, slots=True)
-class _Named:
-    place: Place
 
 
 class TelegramMessenger:
@@ -187,7 +172,7 @@ class TelegramMessenger:
             lines.append(
                 t(
                     "alert.trip",
-                    places=_places(p, t.language),
+                    places=trip_places(p, t.language),
                     start=day(p["start"], t.language),
                     end=day(p["end"], t.language),
                 )
@@ -228,7 +213,7 @@ class TelegramMessenger:
         what = "emergency" if kind is AlertKind.DURESS else kind.value
         text = t("alert.family", name=p["subject_name"],
                  what=Raw(t(f"alert.family.{what}", name=p["subject_name"])),
-                 places=_places(p, t.language) or "—")
+                 places=trip_places(p, t.language) or "—")
         return text, None, True
 
     def _resolved(self, t: Texts, p: dict[str, Any]) -> Rendered:
@@ -253,7 +238,7 @@ class TelegramMessenger:
         return t(key, by_name=p["by_name"], reason=p["reason"] or "—"), None, False
 
     def _erasure_notice(self, t: Texts, p: dict[str, Any]) -> Rendered:
-        lines = [t("forgetme.manager_notice.trip", places=", ".join(trip["places"]),
+        lines = [t("forgetme.manager_notice.trip", places=trip_places(trip, t.language),
                    start=day(trip["start"], t.language), end=day(trip["end"], t.language))
                  for trip in p["trips"]]
         if p["more"]:
@@ -261,7 +246,7 @@ class TelegramMessenger:
         return t("forgetme.manager_notice", trips=Raw("\n".join(lines))), None, False
 
     def _trip_report(self, t: Texts, p: dict[str, Any]) -> Rendered:
-        where = {"name": p["name"], "places": _places(p, t.language),
+        where = {"name": p["name"], "places": trip_places(p, t.language),
                  "start": day(p["start"], t.language), "end": day(p["end"], t.language)}
         if not p["given"]:
             return t("endtrip.report_none", **where), None, True

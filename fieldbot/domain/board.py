@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from fieldbot.domain.ladder import AlertKind
 from fieldbot.domain.members import Member
+from fieldbot.domain.places import Place
 from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import Leg, Trip
 
@@ -63,7 +64,7 @@ class Tonight:
 class LastCheckin:
     at: datetime
     tz_name: str  # the zone of the night it was for
-    place: str  # the destination of that night
+    place: Place | None  # the destination of that night (None: its leg is gone)
 
 
 @dataclass(frozen=True, slots=True)

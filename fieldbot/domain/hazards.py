@@ -115,6 +115,7 @@ class HazardReport:
     by_place_name: bool
     description: str
     photos: tuple[PhotoRef, ...] = ()
+    place_zh: str = ""  # the place as a Chinese reader names it ("" where unknown)
 
     def __post_init__(self) -> None:
         if not valid_position(self.lat, self.lon):
@@ -142,6 +143,7 @@ class Hazard:
     photos: tuple[PhotoRef, ...] = ()
     decided_by: int | None = None
     decided_at: datetime | None = None
+    place_zh: str = ""  # the place as a Chinese reader names it ("" where unknown)
 
     def distance_km(self, lat: float, lon: float) -> float:
         return haversine_km(self.lat, self.lon, lat, lon)

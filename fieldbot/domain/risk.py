@@ -164,6 +164,7 @@ class HazardSignal:
     level: RiskLevel
     verified_at: datetime  # aware
     title: str
+    title_zh: str = ""  # the title with the place as a Chinese reader names it, if known
 
     def __post_init__(self) -> None:
         _require_aware(self.verified_at, "HazardSignal.verified_at")
@@ -185,6 +186,7 @@ class Reason:
     source: str
     detail: str
     as_of: datetime | None = None
+    detail_zh: str = ""  # the detail for a Chinese reader, where it names a place otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +243,8 @@ def assess(
     for hazard in hazards:
         if hazard.applies_to(place, now, hazard_max_age):
             reasons.append(
-                Reason("hazard", hazard.level, HAZARD_SOURCE, hazard.title, hazard.verified_at)
+                Reason("hazard", hazard.level, HAZARD_SOURCE, hazard.title, hazard.verified_at,
+                       hazard.title_zh)
             )
     reasons.sort(key=lambda r: (-r.level, r.kind))
     level = max((r.level for r in reasons), default=RiskLevel.UNKNOWN)

@@ -142,7 +142,8 @@ class HazardService:
         photo = str(self._photos.path(hazard.photos[0])) if hazard.photos else None
         return {
             "hazard_id": hazard.id, "category": hazard.category.value,
-            "severity": int(hazard.severity), "place": hazard.place, "lat": hazard.lat,
+            "severity": int(hazard.severity), "place": hazard.place,
+            "place_zh": hazard.place_zh, "lat": hazard.lat,
             "lon": hazard.lon, "description": hazard.description, "reporter": reporter_name,
             "photo": photo, "photos": len(hazard.photos),
             "radius_km": hazard.radius_km,
@@ -205,7 +206,8 @@ class HazardService:
             conn, cipher=self._cipher, dedupe=f"hazard:{hazard.id}:decision",
             recipient=hazard.reporter_id,
             kind=kind, priority=outbox.PRIORITY_NOTICE, now=now,
-            params={"hazard_id": hazard.id, "place": hazard.place, "by_name": lead.name,
+            params={"hazard_id": hazard.id, "place": hazard.place, "place_zh": hazard.place_zh,
+                    "by_name": lead.name,
                     "points": points, "total": total},
         )
 
@@ -260,7 +262,8 @@ class VerifiedHazards:
                                                      cipher=self._cipher)
         return [
             HazardSignal(h.lat, h.lon, h.radius_km, risk_level_of(h.severity), h.decided_at,
-                         headline(h.place, h.description))
+                         headline(h.place, h.description),
+                         headline(h.place_zh, h.description) if h.place_zh else "")
             for h in found
             if h.decided_at is not None and haversine_km(h.lat, h.lon, lat, lon) <= h.radius_km
         ]

@@ -56,6 +56,7 @@ class VisitPlan:
     companion_id: int | None
     ends_at: datetime
     draft_key: str
+    place_zh: str = ""  # the same label as a Chinese reader names the place
 
 
 class StartRefusal(StrEnum):
@@ -181,7 +182,7 @@ class VisitService:
                                                plan.tz_name),
                 started_at=now, ends_at=plan.ends_at,
                 due_at=rules.first_due(self._policy.visit, now, plan.ends_at),
-                draft_key=plan.draft_key), cipher=self._cipher)
+                draft_key=plan.draft_key, place_zh=plan.place_zh), cipher=self._cipher)
             if visit_id is None:
                 return Started(None, duplicate=True)
             visit = await visits.get(tx, visit_id, cipher=self._cipher)
@@ -294,7 +295,8 @@ class VisitService:
                         recipient=manager.id, kind="visit_note", priority=int(Priority.NOTICE),
                         now=now, params={"note_id": note_id, "subject_name": member.name,
                                          "category": category.value, "client": v.client,
-                                         "place": v.place, "body": body})
+                                         "place": v.place, "place_zh": v.place_zh,
+                                         "body": body})
         return note
 
     async def remove_note(self, by: Member, note_id: int) -> bool:

@@ -10,6 +10,7 @@ from datetime import date
 
 from fieldbot.domain.board import LastCheckin
 from fieldbot.domain.ladder import AlertKind
+from fieldbot.domain.places import Place
 from fieldbot.domain.report import AlertRecord, HazardRecord, Month, NightRecord, VisitRecord
 from fieldbot.storage.codec import day, opt_ts, parse_ts, ts
 from fieldbot.storage.db import Tx
@@ -40,9 +41,12 @@ async def traveller_ids(
 
 
 async def last_checkin(conn: Tx, user_id: int) -> LastCheckin | None:
-    """Return the latest check-in of a user: when, and the destination of that night."""
+    """Return the latest check-in of a user: when, and the destination of that night (named
+    in both languages, as its leg is)."""
     async with conn.execute(
-        "SELECT n.checked_in_at, n.tz_name, l.place_name FROM nights n"
+        "SELECT n.checked_in_at, n.tz_name, l.place_name, l.country_code, l.country_name,"
+        " l.region, l.lat, l.lon, l.tz_name AS leg_tz, l.geonameid, l.place_name_zh"
+        " FROM nights n"
         " LEFT JOIN legs l ON l.trip_id = n.trip_id AND l.idx = n.leg_index"
         " WHERE n.user_id = ? AND n.checked_in_at IS NOT NULL"
         " ORDER BY n.checked_in_at DESC LIMIT 1",
@@ -51,7 +55,10 @@ async def last_checkin(conn: Tx, user_id: int) -> LastCheckin | None:
         row = await cur.fetchone()
     if row is None:
         return None
-    return LastCheckin(parse_ts(row[0]), row[1], row[2] or "")
+    place = None if row["place_name"] is None else Place(
+        row["place_name"], row["country_code"], row["country_name"], row["region"], row["lat"],
+        row["lon"], row["leg_tz"], row["geonameid"], row["place_name_zh"])
+    return LastCheckin(parse_ts(row["checked_in_at"]), row["tz_name"], place)
 
 
 async def open_alert_ids(conn: Tx, team: str | None) -> list[int]:

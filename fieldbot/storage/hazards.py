@@ -1,7 +1,7 @@
 """Hazard reports, their photos, and the points awarded for verified ones.
 
-The description, the place label (it may carry the pin) and the exact pin ("lat,lon") are
-stored encrypted; the lat and lon columns
+The description, the place labels (English and Chinese; they may carry the pin) and the exact
+pin ("lat,lon") are stored encrypted; the lat and lon columns
 keep the pin rounded to a ~1 km grid (GRID degrees) for the "nearby" prefilter and its index.
 """
 
@@ -19,7 +19,7 @@ from fieldbot.domain.hazards import (
     PhotoRef,
     Severity,
 )
-from fieldbot.storage.codec import opt_ts, parse_ts, ts
+from fieldbot.storage.codec import opt_ts, parse_ts, sealed, ts
 from fieldbot.storage.db import Row, Tx
 
 GRID = 2  # decimal places kept in the plain lat/lon columns: 0.01° is about 1.1 km
@@ -39,13 +39,14 @@ async def insert(
     """Insert a report and its photos; None if this draft was already saved (a double Confirm)."""
     cur = await conn.execute(
         "INSERT INTO hazards (reporter_id, team, category, severity, lat, lon, point, place,"
-        " radius_km, description, created_at, draft_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+        " radius_km, description, created_at, draft_key, place_zh)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT (draft_key) DO NOTHING RETURNING id",
         (reporter_id, team, report.category.value, int(report.severity),
          round(report.lat, GRID), round(report.lon, GRID),
          cipher.encrypt(f"{report.lat!r},{report.lon!r}"), cipher.encrypt(report.place),
          radius_km,
-         cipher.encrypt(report.description), ts(at), draft_key),
+         cipher.encrypt(report.description), ts(at), draft_key, sealed(report.place_zh, cipher)),
     )
     row = await cur.fetchone()
     if row is None:
@@ -194,6 +195,7 @@ async def _with_photos(
                 description=cipher.decrypt(row["description"]), state=HazardState(row["state"]),
                 created_at=parse_ts(row["created_at"]), photos=photos,
                 decided_by=row["decided_by"], decided_at=opt_ts(row["decided_at"]),
+                place_zh=cipher.decrypt(row["place_zh"]) if row["place_zh"] else "",
             )
         )
     return found

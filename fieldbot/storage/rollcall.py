@@ -254,7 +254,7 @@ async def _trips_around(conn: Tx, today: date) -> dict[int, list[Trip]]:
     legs: dict[tuple[int, int], list[Leg]] = {}
     for r in rows:
         place = Place(r["place_name"], r["country_code"], r["country_name"], r["region"],
-                      r["lat"], r["lon"], r["tz_name"], r["geonameid"])
+                      r["lat"], r["lon"], r["tz_name"], r["geonameid"], r["place_name_zh"])
         legs.setdefault((r["user_id"], r["trip_id"]), []).append(
             Leg(place, day(r["start_date"]), day(r["end_date"])))
     found: dict[int, list[Trip]] = {}

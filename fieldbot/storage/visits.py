@@ -39,6 +39,7 @@ class VisitRow:
     due_at: datetime | None
     alert_id: int | None
     ended_at: datetime | None
+    place_zh: str = ""  # the pinned place as a Chinese reader names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ class NewVisit:
     ends_at: datetime
     due_at: datetime
     draft_key: str
+    place_zh: str = ""
 
 
 def _open(value: str, cipher: Cipher) -> str:
@@ -95,7 +97,7 @@ def _visit(row: aiosqlite.Row, cipher: Cipher) -> VisitRow:
         _open(row["companion"], cipher), row["companion_id"], bool(row["alone"]),
         bool(row["after_dark"]), parse_ts(row["started_at"]), parse_ts(row["ends_at"]),
         row["extensions"], VisitState(row["state"]), opt_ts(row["due_at"]), row["alert_id"],
-        opt_ts(row["ended_at"]),
+        opt_ts(row["ended_at"]), _open(row["place_zh"], cipher),
     )
 
 
@@ -112,13 +114,13 @@ async def add(conn: Tx, v: NewVisit, *, cipher: Cipher) -> int | None:
     """Store a new visit; None if this draft was started already (a second Start)."""
     cur = await conn.execute(
         "INSERT INTO visits (user_id, team, client, place, point, tz_name, companion,"
-        " companion_id, alone, after_dark, started_at, ends_at, due_at, draft_key)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (draft_key) DO NOTHING"
+        " companion_id, alone, after_dark, started_at, ends_at, due_at, draft_key, place_zh)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (draft_key) DO NOTHING"
         " RETURNING id",
         (v.user_id, v.team, sealed(v.client, cipher), sealed(v.place, cipher),
          _seal_point(v.point, cipher), v.tz_name, sealed(v.companion, cipher), v.companion_id,
          int(not v.companion), int(v.after_dark), ts(v.started_at), ts(v.ends_at),
-         ts(v.due_at), v.draft_key),
+         ts(v.due_at), v.draft_key, sealed(v.place_zh, cipher)),
     )
     row = await cur.fetchone()
     return int(row[0]) if row is not None else None

@@ -16,6 +16,7 @@ from babel.dates import format_datetime
 
 from conversations.i18n import LANGUAGES, Raw, Texts, catalog, plain
 from conversations.render import rollcall
+from conversations.render.formatting import kept_label
 from conversations.render.keyboards import RESOLVE_REASONS
 from conversations.render.team import alert_text, entry_text, team_name
 from fieldbot.domain import board
@@ -117,7 +118,8 @@ async def snapshot(services: Services, viewer: Member, team: str | None) -> Show
         "people": people,
         "alerts": [_alert(t, v, viewer, now) for v in views],
         "reasons": [{"key": r, "label": plain(t(f"resolve.{r}"))} for r in RESOLVE_REASONS],
-        "hazards": [_hazard(t, h.id, h.severity, h.category.value, h.place, h.description,
+        "hazards": [_hazard(t, h.id, h.severity, h.category.value,
+                            kept_label(h.place, h.place_zh, t.language), h.description,
                             reporter, h.created_at) for h, reporter in hazards],
         "hazards_more": max(0, hazards_total - len(hazards)),
         "rollcalls": [_tally(t, r) for r in tallies

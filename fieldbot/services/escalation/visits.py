@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 def visit_details(v: VisitRow) -> dict[str, Any]:
     """What an alert or a notice shows of a visit: where, which client, with whom, until when."""
     details: dict[str, Any] = {
-        "id": v.id, "client": v.client, "place": v.place, "companion": v.companion,
+        "id": v.id, "client": v.client, "place": v.place, "place_zh": v.place_zh,
+        "companion": v.companion,
         "alone": v.alone, "ends_at": ts(v.ends_at), "tz": v.tz_name,
     }
     if v.point is not None:
