@@ -152,8 +152,9 @@ class Hazard:
         return self.distance_km(lat, lon) <= self.radius_km
 
 
-def headline(place: str, description: str, limit: int = 80) -> str:
-    """Return a one-line title: where, and the start of what was reported."""
+def headline(place: str, description: str, limit: int = 80, colon: str = ": ") -> str:
+    """Return a one-line title: where, and the start of what was reported ("：" in
+    Chinese)."""
     words = " ".join(description.split())
     excerpt = words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
-    return f"{place}: {excerpt}" if excerpt else place
+    return f"{place}{colon}{excerpt}" if excerpt else place

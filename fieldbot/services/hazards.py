@@ -263,7 +263,7 @@ class VerifiedHazards:
         return [
             HazardSignal(h.lat, h.lon, h.radius_km, risk_level_of(h.severity), h.decided_at,
                          headline(h.place, h.description),
-                         headline(h.place_zh, h.description) if h.place_zh else "")
+                         headline(h.place_zh, h.description, colon="：") if h.place_zh else "")
             for h in found
             if h.decided_at is not None and haversine_km(h.lat, h.lon, lat, lon) <= h.radius_km
         ]
