@@ -159,10 +159,10 @@ def _teams_panel(ax: Axes, legend: Axes, teams: list[MonthReport], w: ChartWords
     skipped = [r.skipped for r in teams] or [0]
     missed = [r.missed for r in teams] or [0]
     before_missed = [c + s for c, s in zip(checked, skipped, strict=True)]
-    ax.barh(labels, checked, label=w.checked_in, color=_GREEN)
-    ax.barh(labels, skipped, left=checked, label=w.skipped, color=_GREY)
-    ax.barh(labels, missed, left=before_missed, label=w.missed, color=_RED)
-    ax.invert_yaxis()
+    ax.barh(labels, checked, height=0.6, label=w.checked_in, color=_GREEN)
+    ax.barh(labels, skipped, height=0.6, left=checked, label=w.skipped, color=_GREY)
+    ax.barh(labels, missed, height=0.6, left=before_missed, label=w.missed, color=_RED)
+    ax.set_ylim(max(len(labels), 4) - 0.5, -0.5)  # top down; one team is not one fat bar
     ends = [b + m for b, m in zip(before_missed, missed, strict=True)]
     for i, r in enumerate(teams):  # each team's check-in rate at the end of its bar
         ax.annotate(_share(r.checkin_rate, w), (ends[i], i), xytext=(4, 0),
