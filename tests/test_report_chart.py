@@ -166,6 +166,7 @@ def test_the_trend_is_twelve_months_across_the_new_year_with_empty_ones_as_zeros
     assert [str(t.month) for t in series][:2] == ["2026-04", "2026-05"]
     assert str(series[-1].month) == "2027-03" and len(series) == 12
     assert (series[0].checkin_rate, series[1].checkin_rate, series[-1].alerts) == (1.0, None, 2)
+    assert [str(t.month) for t in trend(Month(1, 2), {}, {})] == ["0001-01", "0001-02"]
 
 
 # --- legible in both languages ----------------------------------------------------------------
@@ -185,12 +186,20 @@ def busy_month() -> ChartData:
     return ChartData(rows, series, (1, 2, 1, 1, 1))
 
 
+def many_teams() -> ChartData:
+    """Team names are free text up to 64 characters: TeX-like, very wide, Chinese; and many."""
+    names = ["$\\frac$", "cost $5 $6", "W" * 64, "华" * 64, *(f"team {i}" for i in range(22))]
+    nights = [NightRecord(team, 1, date(2027, 12, 1), "checked_in") for team in names]
+    return ChartData(by_team(REPORTED, nights, [], []), trend(REPORTED, {}, {}), ack_bins([]))
+
+
 def empty_month() -> ChartData:
     return ChartData(by_team(REPORTED, [], [], None), trend(REPORTED, {}, {}), ack_bins([]))
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
-@pytest.mark.parametrize("data", [busy_month(), empty_month()], ids=["busy", "empty"])
+@pytest.mark.parametrize("data", [busy_month(), many_teams(), empty_month()],
+                         ids=["busy", "many-teams", "empty"])
 def test_the_chart_is_legible_in_both_languages(language: str, data: ChartData,
                                                 tmp_path: Path) -> None:
     """No legend over any panel's data area, no two tick labels over each other, and every

@@ -55,9 +55,9 @@ class ChartData:
 
 
 def trend_months(last: Month) -> list[Month]:
-    """The twelve months ending with `last`, oldest first."""
+    """The twelve months ending with `last`, oldest first (fewer before the year 1)."""
     months = [last]
-    while len(months) < TREND_MONTHS:
+    while len(months) < TREND_MONTHS and months[-1] > Month(1, 1):
         months.append(months[-1].previous())
     return months[::-1]
 

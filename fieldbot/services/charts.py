@@ -13,6 +13,7 @@ import functools
 import importlib.util
 import itertools
 import math
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -98,16 +99,20 @@ def chart_figure(data: ChartData, w: ChartWords) -> Iterator[Figure]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    with rc_context({"font.family": _font_family(w.language), "axes.titlesize": 11}):
+    # Team names are free text ("$\\frac$" would be TeX to matplotlib, and stop the drawing).
+    with rc_context({"font.family": _font_family(w.language), "axes.titlesize": 11,
+                     "text.parse_math": False}):
         fig = Figure(figsize=(13, 10), layout="constrained")
         FigureCanvasAgg(fig)
         # Each unit has its own panel, and the nights' legend its own row under the bars,
-        # so no legend can cover a bar.
-        ax = fig.subplot_mosaic([["rate", "rate", "rate"], ["alerts", "alerts", "alerts"],
-                                 ["teams", "ack", "counts"], ["legend", ".", "."]],
-                                height_ratios=(1, 1, 1.6, 0.1), width_ratios=(1.2, 1, 1.2))
-        _rate_panel(ax["rate"], data.trend, w)
-        _alerts_panel(ax["alerts"], data.trend, w)
+        # so no legend can cover a bar. The trend and the month are laid out apart: long
+        # team names do not push the months' panels aside.
+        top, bottom = fig.subfigures(2, 1, height_ratios=(1, 1.05))
+        rate, alerts = top.subplots(2, 1)
+        ax = bottom.subplot_mosaic([["teams", "ack", "counts"], ["legend", ".", "."]],
+                                   height_ratios=(1, 0.07), width_ratios=(1.2, 1, 1.2))
+        _rate_panel(rate, data.trend, w)
+        _alerts_panel(alerts, data.trend, w)
         _teams_panel(ax["teams"], ax["legend"], data.rows[:-1], w)
         _ack_panel(ax["ack"], data.ack_bins, w)
         _counts_panel(ax["counts"], data.total, w)
@@ -154,14 +159,16 @@ def _alerts_panel(ax: Axes, series: list[MonthTrend], w: ChartWords) -> None:
 
 
 def _teams_panel(ax: Axes, legend: Axes, teams: list[MonthReport], w: ChartWords) -> None:
-    labels = [r.team or w.no_team for r in teams] or ["—"]
+    labels = [_short(r.team) or w.no_team for r in teams] or ["—"]
     checked = [r.checked_in for r in teams] or [0]
     skipped = [r.skipped for r in teams] or [0]
     missed = [r.missed for r in teams] or [0]
     before_missed = [c + s for c, s in zip(checked, skipped, strict=True)]
-    ax.barh(labels, checked, height=0.6, label=w.checked_in, color=_GREEN)
-    ax.barh(labels, skipped, height=0.6, left=checked, label=w.skipped, color=_GREY)
-    ax.barh(labels, missed, height=0.6, left=before_missed, label=w.missed, color=_RED)
+    rows = range(len(labels))  # by position: two names cut alike stay two bars
+    ax.barh(rows, checked, height=0.6, label=w.checked_in, color=_GREEN)
+    ax.barh(rows, skipped, height=0.6, left=checked, label=w.skipped, color=_GREY)
+    ax.barh(rows, missed, height=0.6, left=before_missed, label=w.missed, color=_RED)
+    ax.set_yticks(rows, labels, fontsize=8 if len(labels) > 12 else None)
     ax.set_ylim(max(len(labels), 4) - 0.5, -0.5)  # top down; one team is not one fat bar
     ends = [b + m for b, m in zip(before_missed, missed, strict=True)]
     for i, r in enumerate(teams):  # each team's check-in rate at the end of its bar
@@ -204,7 +211,8 @@ def _counts_panel(ax: Axes, total: MonthReport, w: ChartWords) -> None:
     ax.bar_label(ax.barh(names, values, color=colours), padding=3, fontsize=8)
     ax.invert_yaxis()
     _counts_axis(ax.xaxis, ax.set_xlim, max(values))
-    ax.set_title(w.counts_all if total.team is None else w.counts_team.format(team=total.team))
+    ax.set_title(w.counts_all if total.team is None
+                 else w.counts_team.format(team=_short(total.team)))
 
 
 def _counts_axis(axis: Axis, set_limits: Callable[..., object], tallest: int) -> None:
@@ -213,6 +221,18 @@ def _counts_axis(axis: Axis, set_limits: Callable[..., object], tallest: int) ->
 
     axis.set_major_locator(MaxNLocator(integer=True))
     set_limits(0, max(1, tallest) * 1.2)
+
+
+def _short(name: str | None, columns: int = 20) -> str:
+    """A team's name cut to about `columns` (a Chinese character is two), so that a long one
+    cannot squeeze the panels away."""
+    used, kept = 0, ""
+    for char in name or "":
+        used += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if used > columns:
+            return kept + "…"
+        kept += char
+    return kept
 
 
 def _share(value: float | None, w: ChartWords) -> str:
