@@ -107,7 +107,7 @@ def chart_figure(data: ChartData, w: ChartWords) -> Iterator[Figure]:
         # Each unit has its own panel, and the nights' legend its own row under the bars,
         # so no legend can cover a bar. The trend and the month are laid out apart: long
         # team names do not push the months' panels aside.
-        top, bottom = fig.subfigures(2, 1, height_ratios=(1, 1.05))
+        top, bottom = fig.subfigures(2, 1, squeeze=False, height_ratios=(1, 1.05))[:, 0]
         rate, alerts = top.subplots(2, 1)
         ax = bottom.subplot_mosaic([["teams", "ack", "counts"], ["legend", ".", "."]],
                                    height_ratios=(1, 0.07), width_ratios=(1.2, 1, 1.2))
