@@ -280,6 +280,8 @@ async def test_resolve_needs_a_known_reason_and_sessions_end_after_an_hour(
         assert (wrong.status_code, wrong.json()["message"]) == (400, said("desk.err.reason"))
     chart = await client.get("/api/report.png?month=2999-99")
     assert chart.headers["content-type"] == "image/png" and chart.content[:4] == b"\x89PNG"
+    oldest = await client.get("/api/report.png?month=0001-01")  # no twelve months before it
+    assert oldest.status_code == 200 and oldest.content[:4] == b"\x89PNG"
 
     team.clock.advance(timedelta(minutes=61))
     assert (await client.get("/api/state")).status_code == 401

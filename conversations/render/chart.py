@@ -15,12 +15,18 @@ def chart_words(t: Texts) -> ChartWords:
 
     return ChartWords(
         language=t.language,
+        rate_title=plain("chart.rate_title"),
+        rate_axis=plain("chart.rate_axis"),
+        alerts_title=plain("chart.alerts_title"),
+        alerts_axis=plain("chart.alerts_axis"),
         nights_title=plain("chart.nights_title"),
         nights_axis=plain("chart.nights_axis"),
         checked_in=plain("chart.checked_in"),
         skipped=plain("chart.skipped"),
         missed=plain("chart.missed"),
         no_team=plain("chart.no_team"),
+        ack_title=t.template("chart.ack_title"),
+        ack_axis=plain("chart.ack_axis"),
         alerts=plain("chart.alerts"),
         false_alarms=plain("chart.false_alarms"),
         sos=plain("chart.sos"),

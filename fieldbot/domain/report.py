@@ -152,6 +152,20 @@ def _ack_time(a: AlertRecord) -> timedelta | None:
     return max(a.acked_at - told, timedelta(0))
 
 
+def month_alerts(month: Month, team: str | None,
+                 alerts: Iterable[AlertRecord]) -> list[AlertRecord]:
+    """The alerts raised in the month (of `team` if not None); drills are never alerts."""
+    return [a for a in alerts if a.kind is not AlertKind.DRILL
+            and (team is None or a.team == team) and month.start <= a.created_at < month.end]
+
+
+def ack_times(month: Month, team: str | None,
+              alerts: Iterable[AlertRecord]) -> list[timedelta]:
+    """How long each acknowledged alert of the month waited, shortest first."""
+    return sorted(w for a in month_alerts(month, team, alerts)
+                  if (w := _ack_time(a)) is not None)
+
+
 def summarise(
     month: Month,
     team: str | None,
@@ -168,9 +182,8 @@ def summarise(
 
     counted = [n for n in nights if ours(n.team) and month.contains_day(n.day)
                and n.state in ("checked_in", "skipped", "missed")]
-    raised = [a for a in alerts if a.kind is not AlertKind.DRILL
-              and ours(a.team) and month.start <= a.created_at < month.end]
-    waits = sorted(w for a in raised if (w := _ack_time(a)) is not None)
+    raised = month_alerts(month, team, alerts)
+    waits = ack_times(month, team, raised)
     by_severity: dict[int, int] | None = None
     if hazards is not None:
         by_severity = dict.fromkeys(SEVERITIES, 0)

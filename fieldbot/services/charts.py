@@ -1,23 +1,36 @@
 """The monthly chart (PNG), drawn in the reader's language.
 
 The words come from the caller (the Telegram layer owns the catalogs); Chinese labels are drawn
-with Noto Sans CJK SC, which the `mplfonts` package carries, so a Chinese chart never shows
-empty boxes (matplotlib would warn of each missing glyph).
+with Noto Sans CJK SC, which the `mplfonts` package carries, so a chart never shows empty boxes
+(matplotlib would warn of each missing glyph). Each unit has its own panel and axis, and no
+legend lies over a panel's data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
+import itertools
+import math
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from fieldbot.domain import report
+from fieldbot.domain import report, trend
 from fieldbot.domain.report import MonthReport
+from fieldbot.domain.trend import ChartData, MonthTrend
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+    from matplotlib.figure import Figure
 
 _CJK_FONT = ("fonts", "NotoSansCJKsc-Regular.otf")
+_GREEN, _GREY, _RED, _ORANGE, _BLUE = "#2e7d32", "#9e9e9e", "#c62828", "#ef6c00", "#1565c0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,12 +38,18 @@ class ChartWords:
     """Every word the chart shows; English unless the caller gives another language's."""
 
     language: str = "en"
+    rate_title: str = "Check-in rate, last 12 months"
+    rate_axis: str = "check-in rate"
+    alerts_title: str = "Alerts per month, last 12 months (drills not counted)"
+    alerts_axis: str = "alerts"
     nights_title: str = "Nights by team"
     nights_axis: str = "nights"
     checked_in: str = "checked in"
     skipped: str = "skipped"
     missed: str = "missed"
     no_team: str = "(no team)"
+    ack_title: str = "Time to acknowledge ({n} acknowledged)"
+    ack_axis: str = "minutes"
     alerts: str = "alerts"
     false_alarms: str = "false alarms"
     sos: str = "SOS"
@@ -51,9 +70,8 @@ class ChartWords:
 
 @functools.cache
 def _font_family(language: str) -> list[str]:
-    """The fonts to draw with: DejaVu Sans, then (for Chinese) the bundled CJK font."""
-    if language != "zh":
-        return ["DejaVu Sans"]
+    """The fonts to draw with, the reader's first: DejaVu Sans and the bundled CJK font, each
+    the other's fallback (an English chart still shows a team named 销售一部)."""
     from matplotlib import font_manager
 
     spec = importlib.util.find_spec("mplfonts")  # its files only; its code is never run
@@ -62,64 +80,159 @@ def _font_family(language: str) -> list[str]:
     font = Path(next(iter(spec.submodule_search_locations))).joinpath(*_CJK_FONT)
     font_manager.fontManager.addfont(str(font))
     name = font_manager.FontProperties(fname=str(font)).get_name()
-    return [name, "DejaVu Sans"]
+    return [name, "DejaVu Sans"] if language == "zh" else ["DejaVu Sans", name]
 
 
-def write_chart(rows: list[MonthReport], out: Path | BinaryIO,
-                words: ChartWords | None = None) -> None:
-    """Draw nights by outcome per team, and the alerts and hazards (PNG)."""
+def write_chart(data: ChartData, out: Path | BinaryIO, words: ChartWords | None = None) -> None:
+    """Draw the month's chart (PNG): the twelve months' check-in rate and alerts, nights by
+    outcome per team, the times to acknowledge, and the month's counts."""
+    with chart_figure(data, words or ChartWords()) as fig:
+        fig.savefig(out, format="png", dpi=100)
+
+
+@contextlib.contextmanager
+def chart_figure(data: ChartData, w: ChartWords) -> Iterator[Figure]:
+    """The chart as a matplotlib figure, to be saved (or measured) inside this context: its
+    tick labels are laid out at each draw, in the reader's fonts."""
     # The object API with the Agg canvas: no pyplot global state, no display needed.
     from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
 
-    w = words or ChartWords()
-    with rc_context({"font.family": _font_family(w.language)}):
-        teams, total = rows[:-1], rows[-1]
-        fig = Figure(figsize=(11, 4.8), layout="constrained")
+    # Team names are free text ("$\\frac$" would be TeX to matplotlib, and stop the drawing).
+    with rc_context({"font.family": _font_family(w.language), "axes.titlesize": 11,
+                     "text.parse_math": False}):
+        fig = Figure(figsize=(13, 10), layout="constrained")
         FigureCanvasAgg(fig)
-        left, right = fig.subplots(1, 2, width_ratios=(3, 2))
-
-        labels = [r.team or w.no_team for r in teams] or ["—"]
-        checked = [r.checked_in for r in teams] or [0]
-        skipped = [r.skipped for r in teams] or [0]
-        missed = [r.missed for r in teams] or [0]
-        left.bar(labels, checked, label=w.checked_in, color="#2e7d32")
-        left.bar(labels, skipped, bottom=checked, label=w.skipped, color="#9e9e9e")
-        left.bar(labels, missed, bottom=[c + s for c, s in zip(checked, skipped, strict=True)],
-                 label=w.missed, color="#c62828")
-        left.set_title(w.nights_title)
-        left.set_ylabel(w.nights_axis)
-        tallest = max(1, *(c + s + m for c, s, m in zip(checked, skipped, missed, strict=True)))
-        left.set_ylim(0, tallest * 1.25)  # room above the bars: the legend covers none
-        left.yaxis.set_major_locator(MaxNLocator(integer=True))
-        left.legend(loc="upper right", framealpha=0.9, ncols=3)
-
-        names = [w.alerts, w.false_alarms, w.sos, w.acknowledged]
-        values = [total.alerts, total.false_alarms, total.sos, total.acknowledged]
-        colours = ["#ef6c00", "#757575", "#b71c1c", "#1565c0"]
-        if total.hazards is not None:
-            for severity in report.SEVERITIES:
-                name = report.SEVERITY_NAMES[severity]
-                names.append(w.hazards[name])
-                values.append(total.hazards.get(severity, 0))
-                colours.append({"blue": "#1e88e5", "yellow": "#fdd835", "orange": "#fb8c00",
-                                "red": "#e53935"}[name])
-        if total.drills is not None:  # practice alerts, never among the alerts above
-            names.append(w.drills)
-            values.append(total.drills.held)
-            colours.append("#6a1b9a")
-        right.barh(names, values, color=colours)
-        right.invert_yaxis()
-        right.set_xlim(0, max(1, *values))
-        right.xaxis.set_major_locator(MaxNLocator(integer=True))
-        right.set_title(w.counts_all if total.team is None
-                        else w.counts_team.format(team=total.team))
+        # Each unit has its own panel, and the nights' legend its own row under the bars,
+        # so no legend can cover a bar. The trend and the month are laid out apart: long
+        # team names do not push the months' panels aside.
+        top, bottom = fig.subfigures(2, 1, squeeze=False, height_ratios=(1, 1.05))[:, 0]
+        rate, alerts = top.subplots(2, 1)
+        ax = bottom.subplot_mosaic([["teams", "ack", "counts"], ["legend", ".", "."]],
+                                   height_ratios=(1, 0.07), width_ratios=(1.2, 1, 1.2))
+        _rate_panel(rate, data.trend, w)
+        _alerts_panel(alerts, data.trend, w)
+        _teams_panel(ax["teams"], ax["legend"], data.rows[:-1], w)
+        _ack_panel(ax["ack"], data.ack_bins, w)
+        _counts_panel(ax["counts"], data.total, w)
+        total = data.total
         fig.suptitle(w.title.format(month=total.month, rate=_share(total.checkin_rate, w),
                                     median=_minutes(total.median_ack, w))
                      + _drill_title(total, w))
-        fig.savefig(out, format="png", dpi=100)
+        yield fig
+
+
+def _months_axis(ax: Axes, series: list[MonthTrend]) -> None:
+    """Label the months, and shade the reported one (the last)."""
+    ax.set_xticks(range(len(series)), [str(t.month) for t in series])
+    ax.set_xlim(-0.5, len(series) - 0.5)
+    ax.axvspan(len(series) - 1.5, len(series) - 0.5, color="#eeeeee", zorder=0)
+
+
+def _rate_panel(ax: Axes, series: list[MonthTrend], w: ChartWords) -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    rates = [t.checkin_rate for t in series]
+    ax.plot(range(len(series)), [math.nan if r is None else r * 100 for r in rates],
+            marker="o", color=_GREEN)
+    for i, rate in enumerate(rates):  # a month with no nights is "n/a", not 0 %
+        ax.annotate(_share(rate, w), (i, 0 if rate is None else rate * 100),
+                    xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8,
+                    color=_GREY if rate is None else "black")
+    _months_axis(ax, series)
+    ax.set_ylim(0, 115)  # room for the labels above 100 %
+    ax.set_yticks([0, 25, 50, 75, 100])
+    ax.yaxis.set_major_formatter(PercentFormatter())
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_ylabel(w.rate_axis)
+    ax.set_title(w.rate_title)
+
+
+def _alerts_panel(ax: Axes, series: list[MonthTrend], w: ChartWords) -> None:
+    counts = [t.alerts for t in series]
+    ax.bar_label(ax.bar(range(len(series)), counts, color=_ORANGE), fontsize=8)
+    _months_axis(ax, series)
+    _counts_axis(ax.yaxis, ax.set_ylim, max(counts))
+    ax.set_ylabel(w.alerts_axis)
+    ax.set_title(w.alerts_title)
+
+
+def _teams_panel(ax: Axes, legend: Axes, teams: list[MonthReport], w: ChartWords) -> None:
+    labels = [_short(r.team) or w.no_team for r in teams] or ["—"]
+    checked = [r.checked_in for r in teams] or [0]
+    skipped = [r.skipped for r in teams] or [0]
+    missed = [r.missed for r in teams] or [0]
+    before_missed = [c + s for c, s in zip(checked, skipped, strict=True)]
+    rows = range(len(labels))  # by position: two names cut alike stay two bars
+    ax.barh(rows, checked, height=0.6, label=w.checked_in, color=_GREEN)
+    ax.barh(rows, skipped, height=0.6, left=checked, label=w.skipped, color=_GREY)
+    ax.barh(rows, missed, height=0.6, left=before_missed, label=w.missed, color=_RED)
+    ax.set_yticks(rows, labels, fontsize=8 if len(labels) > 12 else None)
+    ax.set_ylim(max(len(labels), 4) - 0.5, -0.5)  # top down; one team is not one fat bar
+    ends = [b + m for b, m in zip(before_missed, missed, strict=True)]
+    for i, r in enumerate(teams):  # each team's check-in rate at the end of its bar
+        ax.annotate(_share(r.checkin_rate, w), (ends[i], i), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=8)
+    _counts_axis(ax.xaxis, ax.set_xlim, max(ends))
+    ax.set_xlabel(w.nights_axis)
+    ax.set_title(w.nights_title)
+    handles, names = ax.get_legend_handles_labels()
+    legend.axis("off")
+    legend.legend(handles, names, loc="center", ncols=3, frameon=False)
+
+
+def _ack_panel(ax: Axes, bins: tuple[int, ...], w: ChartWords) -> None:
+    bounds = [str(b) for b in trend.ACK_BOUNDS]
+    labels = [f"< {bounds[0]}", *(f"{a}–{b}" for a, b in itertools.pairwise(bounds)),
+              f"≥ {bounds[-1]}"]
+    ax.bar_label(ax.bar(labels, bins, color=_BLUE), fontsize=8)
+    _counts_axis(ax.yaxis, ax.set_ylim, max(bins))
+    ax.set_xlabel(w.ack_axis)
+    ax.set_ylabel(w.alerts_axis)
+    ax.set_title(w.ack_title.format(n=sum(bins)))
+
+
+def _counts_panel(ax: Axes, total: MonthReport, w: ChartWords) -> None:
+    names = [w.alerts, w.false_alarms, w.sos, w.acknowledged]
+    values = [total.alerts, total.false_alarms, total.sos, total.acknowledged]
+    colours = [_ORANGE, "#757575", "#b71c1c", _BLUE]
+    if total.hazards is not None:
+        for severity in report.SEVERITIES:
+            name = report.SEVERITY_NAMES[severity]
+            names.append(w.hazards[name])
+            values.append(total.hazards.get(severity, 0))
+            colours.append({"blue": "#1e88e5", "yellow": "#fdd835", "orange": "#fb8c00",
+                            "red": "#e53935"}[name])
+    if total.drills is not None:  # practice alerts, never among the alerts above
+        names.append(w.drills)
+        values.append(total.drills.held)
+        colours.append("#6a1b9a")
+    ax.bar_label(ax.barh(names, values, color=colours), padding=3, fontsize=8)
+    ax.invert_yaxis()
+    _counts_axis(ax.xaxis, ax.set_xlim, max(values))
+    ax.set_title(w.counts_all if total.team is None
+                 else w.counts_team.format(team=_short(total.team)))
+
+
+def _counts_axis(axis: Axis, set_limits: Callable[..., object], tallest: int) -> None:
+    """Whole numbers, from zero, with room for the labels past the longest bar."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+    set_limits(0, max(1, tallest) * 1.2)
+
+
+def _short(name: str | None, columns: int = 20) -> str:
+    """A team's name cut to about `columns` (a Chinese character is two), so that a long one
+    cannot squeeze the panels away."""
+    used, kept = 0, ""
+    for char in name or "":
+        used += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if used > columns:
+            return kept + "…"
+        kept += char
+    return kept
 
 
 def _share(value: float | None, w: ChartWords) -> str:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
-from fieldbot.domain import report
+from fieldbot.domain import report, trend
 from fieldbot.domain.members import Member
 from fieldbot.domain.report import Month, MonthReport
 from fieldbot.domain.roles import Role
+from fieldbot.domain.trend import ChartData
 from fieldbot.services.charts import ChartWords, write_chart
 from fieldbot.storage import audit, kv, outbox, users
 from fieldbot.storage import board as store
@@ -79,7 +80,8 @@ class ReportService:
         csv_path = out / f"fieldbot-report-{month}.csv"
         png_path = out / f"fieldbot-report-{month}.png"
         await asyncio.to_thread(write_csv, rows, csv_path)
-        await asyncio.to_thread(write_chart, rows, png_path, words or ChartWords())
+        data = await self._chart_data(month, None, rows)
+        await asyncio.to_thread(write_chart, data, png_path, words or ChartWords())
         async with self._db.transaction() as conn:
             await audit.record(conn, actor, "export_report", None,
                                f"month={month} rows={len(rows)} files=csv,png",
@@ -90,6 +92,18 @@ class ReportService:
                     words: ChartWords | None = None) -> bytes:
         """Return the month's chart (PNG) as a lead may see it: a manager's own team, an
         officer's or admin's every team; the view is audited."""
+        data = await self.chart_data(viewer, month)
+        out = io.BytesIO()
+        await asyncio.to_thread(write_chart, data, out, words or ChartWords())
+        async with self._db.transaction() as conn:
+            await audit.record(conn, viewer.id, "view_report", None, f"month={month}",
+                               self._clock.now())
+        return out.getvalue()
+
+    async def chart_data(self, viewer: Member, month: Month) -> ChartData:
+        """Return what the month's chart shows to a lead: a manager's own team, an officer's
+        or admin's every team; the twelve months' trend and the times to acknowledge are of
+        the same scope."""
         if not viewer.is_lead:
             raise PermissionError("the monthly charts are for managers and the safety desk")
         rows = await self.table(month)
@@ -97,12 +111,17 @@ class ReportService:
             async with self._db.read() as conn:
                 own = await _summary(conn, month, viewer.team)
             rows = [r for r in rows[:-1] if r.team == viewer.team] + [own]
-        out = io.BytesIO()
-        await asyncio.to_thread(write_chart, rows, out, words or ChartWords())
-        async with self._db.transaction() as conn:
-            await audit.record(conn, viewer.id, "view_report", None, f"month={month}",
-                               self._clock.now())
-        return out.getvalue()
+        return await self._chart_data(month, _scope(viewer), rows)
+
+    async def _chart_data(self, month: Month, team: str | None,
+                          rows: list[MonthReport]) -> ChartData:
+        first = trend.trend_months(month)[0]
+        async with self._db.read() as conn:
+            nights = await store.trend_nights(conn, first, month, team)
+            alerts = await store.trend_alerts(conn, first, month, team)
+            raised = await store.month_alerts(conn, month)
+        return ChartData(rows, trend.trend(month, nights, alerts),
+                         trend.ack_bins(report.ack_times(month, team, raised)))
 
     async def send_monthly(self) -> int:
         """Queue last month's summary for every manager and officer, once; return how many.

@@ -12,6 +12,7 @@ from fieldbot.domain.board import LastCheckin
 from fieldbot.domain.ladder import AlertKind
 from fieldbot.domain.places import Place
 from fieldbot.domain.report import AlertRecord, HazardRecord, Month, NightRecord, VisitRecord
+from fieldbot.domain.trend import NightCounts
 from fieldbot.storage.codec import day, opt_ts, parse_ts, ts
 from fieldbot.storage.db import Tx
 
@@ -140,3 +141,39 @@ async def month_visits(conn: Tx, month: Month) -> list[VisitRecord]:
     ) as cur:
         return [VisitRecord(r["team"], parse_ts(r["started_at"]), bool(r["dark"]))
                 for r in await cur.fetchall()]
+
+
+# --- the chart's trend: counted in the database, one row per month ---------------------------
+# SUBSTR(…, 1, 7) is the month of a local date ('2026-12-05') and of a stored UTC timestamp
+# ('2026-12-05T20:00:00.000000+00:00') alike, on both engines; the range keeps it to the months
+# asked for.
+
+
+async def trend_nights(conn: Tx, first: Month, last: Month,
+                       team: str | None) -> dict[Month, NightCounts]:
+    """Settled nights per month (local date) from `first` to `last`, of `team` if not None."""
+    sql = ("SELECT SUBSTR(n.day, 1, 7) AS month, COUNT(*) AS nights,"
+           " COUNT(*) FILTER (WHERE n.state = 'checked_in') AS checked_in,"
+           " COUNT(*) FILTER (WHERE n.state = 'skipped') AS skipped"
+           " FROM nights n LEFT JOIN users u ON u.id = n.user_id"
+           " WHERE n.day >= ? AND n.day < ? AND n.state IN ('checked_in', 'skipped', 'missed')")
+    args: list[object] = [first.first_day.isoformat(), last.next().first_day.isoformat()]
+    if team is not None:
+        sql += " AND COALESCE(u.team, '') = ?"
+        args.append(team)
+    async with conn.execute(sql + " GROUP BY SUBSTR(n.day, 1, 7)", args) as cur:
+        return {Month.parse(r["month"]): NightCounts(r["nights"], r["checked_in"], r["skipped"])
+                for r in await cur.fetchall()}
+
+
+async def trend_alerts(conn: Tx, first: Month, last: Month, team: str | None) -> dict[Month, int]:
+    """Alerts raised per month (UTC) from `first` to `last`, drills not counted."""
+    sql = ("SELECT SUBSTR(a.created_at, 1, 7) AS month, COUNT(*) AS alerts"
+           " FROM alerts a LEFT JOIN users u ON u.id = a.user_id"
+           " WHERE a.created_at >= ? AND a.created_at < ? AND a.kind != ?")
+    args: list[object] = [ts(first.start), ts(last.end), AlertKind.DRILL.value]
+    if team is not None:
+        sql += " AND COALESCE(u.team, '') = ?"
+        args.append(team)
+    async with conn.execute(sql + " GROUP BY SUBSTR(a.created_at, 1, 7)", args) as cur:
+        return {Month.parse(r["month"]): r["alerts"] for r in await cur.fetchall()}
