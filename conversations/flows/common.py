@@ -4,6 +4,7 @@ flow with /cancel."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,23 @@ MATCHES = 5  # places offered as buttons at most
 def pressed(callback: Any, pattern: str) -> CallbackQueryHandler[BotContext, Any]:
     """Handle a press of a button whose data matches `pattern`."""
     return CallbackQueryHandler(callback, pattern=pattern)
+
+
+# What people type instead of pressing Yes / No, in both languages (the buttons' own labels too).
+_YES = {"yes", "y", "yeah", "yep", "ok", "是", "是的", "对", "有", "要", "好", "好的", "嗯"}
+_NO = {"no", "n", "nope", "否", "不", "不是", "没有", "没", "无", "不要", "不用"}
+
+
+def typed_yes_no(update: Update, t: Texts, yes_key: str, no_key: str) -> bool | None:
+    """Return the yes or no that a typed answer means ("是", "没有了", "No"), or None."""
+    message = update.effective_message
+    typed = unicodedata.normalize("NFKC", message.text or "") if message else ""
+    typed = typed.strip().strip("。.!！~～").casefold()
+    if typed in _YES or typed == unicodedata.normalize("NFKC", t(yes_key)).casefold():
+        return True
+    if typed in _NO or typed == unicodedata.normalize("NFKC", t(no_key)).casefold():
+        return False
+    return None
 
 
 def location_keyboard(t: Texts, label: str = "trip.button.my_location",

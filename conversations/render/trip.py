@@ -48,8 +48,9 @@ def level_badge(t: Texts, level: int) -> str:
     return t("risk.badge", marker=_MARKERS[risk], level=Raw(t(f"risk.level.{int(risk)}")))
 
 
-def trip_summary(t: Texts, trip: Trip) -> str:
-    """Return the plan: legs with dates, lodging, contact, night visits, risk level."""
+def trip_summary(t: Texts, trip: Trip, *, risk: bool = True) -> str:
+    """Return the plan: legs with dates, lodging, contact, night visits, risk level (without
+    it where each destination's risk follows in full, so the level is read once)."""
     lines = [
         t("trip.summary.leg", place=place_label(leg.place, t.language),
           start=day(leg.start, t.language),
@@ -64,7 +65,8 @@ def trip_summary(t: Texts, trip: Trip) -> str:
         lines.append(t("trip.summary.nights_with", companion=trip.companion))
     else:
         lines.append(t("trip.summary.nights_alone"))
-    lines.append(t("trip.summary.risk", badge=Raw(level_badge(t, trip.risk_level))))
+    if risk:
+        lines.append(t("trip.summary.risk", badge=Raw(level_badge(t, trip.risk_level))))
     return "\n".join(lines)
 
 

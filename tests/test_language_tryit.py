@@ -1,0 +1,72 @@
+"""Issue 18 tried as a new, a careless and a hostile user would, in Chinese and in English:
+a Chinese rep whose Telegram says English, typing instead of tapping, full-width input from a
+Chinese keyboard, old buttons, and what the desk reads when an alert climbs."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from conversations.i18n import text
+from faketelegram.users import FakeUser
+from tests.builders import BERLIN, plan_trip, rows, said
+from tests.harness import World
+
+
+async def chinese(user: FakeUser) -> None:
+    """Pick 中文 the way a Chinese user with an English Telegram does."""
+    await user.send("/language")
+    await user.press("中文")
+
+
+async def to_the_contact(user: FakeUser, place: str, start: str, end: str, more: str) -> None:
+    await user.send("/trip")
+    await user.send(place)
+    await user.send(start)
+    await user.send(end)
+    await user.send(more)  # typed, not pressed
+    await user.send("希尔顿酒店 1208房")
+
+
+# --- the trip plan ----------------------------------------------------------------------------
+
+
+async def test_a_chinese_rep_types_her_answers_on_a_full_width_keyboard(team: World) -> None:
+    rita = team.rep
+    await chinese(rita)
+    await to_the_contact(rita, "巴黎，法国", "１２月３日", "１２／５", "没有了")
+    await rita.send("李明 ＋８６ １３８ ００１３ ８０００")
+    assert rita.last.body == said("trip.ask.nights", "zh")
+    await rita.send("否")  # the button's own word, typed
+    summary = rita.last.body or ""
+    assert "☎️ 紧急联系人：李明，+8613800138000" in summary
+    assert "📍 巴黎，法国：2026年12月3日 – 2026年12月5日" in summary
+
+
+async def test_typed_yes_and_no_answer_the_trip_questions_in_both_languages(team: World) -> None:
+    rita = team.rep
+    await to_the_contact(rita, "Berlin", "today", "2026-12-03", "no")
+    await rita.send("Sam Lee +49 170 1234567")
+    await rita.send("Yes")
+    assert rita.last.body == said("trip.ask.companion")
+    await rita.send("/cancel")
+    await chinese(rita)
+    await to_the_contact(rita, "柏林，德国", "今天", "后天", "没有")
+    await rita.send("李明 13800138000")
+    await rita.send("是的")
+    assert rita.last.body == said("trip.ask.companion", "zh")
+    await rita.send("王五")
+    assert "🌙 夜间拜访客户：与王五同行" in (rita.last.body or "")
+
+
+async def test_the_trip_summary_shows_the_risk_once(team: World) -> None:
+    for language, start in (("en", "today"), ("zh", "今天")):
+        rita = team.rep
+        if language == "zh":
+            await rita.send("/cancel")
+            await chinese(rita)
+        await to_the_contact(rita, "Berlin", start, "2026-12-03", "no")
+        await rita.send("Sam Lee +49 170 1234567")
+        await rita.send("no")
+        summary = rita.last.body or ""
+        unknown = text(language, "risk.level.0")
+        assert summary.count(unknown) == 1, summary
