@@ -70,3 +70,21 @@ async def test_the_trip_summary_shows_the_risk_once(team: World) -> None:
         summary = rita.last.body or ""
         unknown = text(language, "risk.level.0")
         assert summary.count(unknown) == 1, summary
+
+
+# --- the alerts -------------------------------------------------------------------------------
+
+
+async def test_a_late_alert_says_when_it_was_due_in_the_alerts_own_time(team: World) -> None:
+    olu = team.officer
+    await chinese(olu)
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    for minute in (0, 15, 30):  # missed at 21:00 Berlin; the manager is told at 21:30
+        team.clock.set(datetime(2026, 12, 1, 20, minute, tzinfo=UTC))
+        await team.tick()
+    team.clock.set(datetime(2026, 12, 1, 21, 20, tzinfo=UTC))  # the bot was down at 22:00
+    await team.tick()
+    late = (olu.last.body or "").splitlines()[1]
+    # Due at 22:00 Berlin time, next to a deadline of 21:00 Berlin time (not "21:00 (UTC)").
+    assert late == said("alert.late", "zh", due="12月1日 周二 22:00（柏林时间）")
+    assert "错过的截止时间：12月1日 周二 21:00（柏林时间）" in (olu.last.body or "")
