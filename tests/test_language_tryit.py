@@ -88,3 +88,13 @@ async def test_a_late_alert_says_when_it_was_due_in_the_alerts_own_time(team: Wo
     # Due at 22:00 Berlin time, next to a deadline of 21:00 Berlin time (not "21:00 (UTC)").
     assert late == said("alert.late", "zh", due="12月1日 周二 22:00（柏林时间）")
     assert "错过的截止时间：12月1日 周二 21:00（柏林时间）" in (olu.last.body or "")
+
+
+async def test_report_takes_a_month_as_the_report_itself_writes_it(team: World) -> None:
+    mia = team.manager
+    await chinese(mia)
+    for typed in ("2026年11月", "２０２６－１１", "２０２６年１１月"):
+        await mia.send(f"/report {typed}")
+        assert (mia.last.body or "").startswith("📊 月度安全报告：2026年11月"), typed
+    await mia.send("/report 2026年13月")
+    assert mia.last.body == said("report.usage", "zh")
