@@ -98,3 +98,24 @@ async def test_report_takes_a_month_as_the_report_itself_writes_it(team: World) 
         assert (mia.last.body or "").startswith("📊 月度安全报告：2026年11月"), typed
     await mia.send("/report 2026年13月")
     assert mia.last.body == said("report.usage", "zh")
+
+
+# --- typed where buttons are ------------------------------------------------------------------
+
+
+async def test_a_rollcall_radius_can_be_typed_full_width_or_in_km(team: World) -> None:
+    olu = team.officer
+    await chinese(olu)
+    for typed, km in (("５０", 50), ("200公里", 200), ("10 km", 10)):
+        await olu.send("/rollcall")
+        await olu.press("📍 某个地点")
+        await olu.send("柏林，德国")
+        await olu.send(typed)
+        scope = text("zh", "rollcall.scope.place", radius=km, place="柏林，德国")
+        assert scope in (olu.last.body or ""), (typed, olu.last.body)
+        await olu.send("/cancel")
+    await olu.send("/rollcall")
+    await olu.press("📍 某个地点")
+    await olu.send("柏林，德国")
+    await olu.send("７５")  # not a radius the buttons offer
+    assert olu.last.body == said("rollcall.press_button", "zh")
