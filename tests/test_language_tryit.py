@@ -119,3 +119,19 @@ async def test_a_rollcall_radius_can_be_typed_full_width_or_in_km(team: World) -
     await olu.send("柏林，德国")
     await olu.send("７５")  # not a radius the buttons offer
     assert olu.last.body == said("rollcall.press_button", "zh")
+
+
+async def test_a_visit_asks_its_end_naming_the_zone_once_and_takes_full_width_times(
+    team: World,
+) -> None:
+    rita = team.rep
+    await chinese(rita)
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    team.clock.set(datetime(2026, 12, 1, 18, 0, tzinfo=UTC))  # 19:00 in Berlin
+    await rita.send("/visit")
+    await rita.send("张总公司（ＡＢＣ）")
+    await rita.press("独自前往")
+    assert (rita.last.body or "").startswith(said("visit.ask.end", "zh", zone="柏林时间",
+                                                  now="19:00"))
+    await rita.send("２１：３０")
+    assert "12月1日 周二 21:30（柏林时间）" in (rita.last.body or "")

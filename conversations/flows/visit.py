@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -84,8 +85,10 @@ async def _question(context: BotContext, draft: VisitDraft, step: Step) -> Quest
         return t("visit.ask.companion"), keyboards.rows(
             [(t("visit.button.alone"), "visit:with:alone")],
             *(named[i:i + 2] for i in range(0, len(named), 2)))
+    # the zone is named once: "(Berlin time; it is now 10:00)", not the zone again in brackets
+    now = context.services.clock.now().astimezone(ZoneInfo(draft.tz_name))
     return (t("visit.ask.end", zone=zone_name(draft.tz_name, t.language),
-              now=local_time(context.services.clock.now(), draft.tz_name, t.language)),
+              now=now.strftime("%H:%M")),
             keyboards.rows([(t(f"visit.button.plus.{m}"), f"visit:end:{m}")
                             for m in END_BUTTONS]))
 
