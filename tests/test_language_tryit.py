@@ -135,3 +135,21 @@ async def test_a_visit_asks_its_end_naming_the_zone_once_and_takes_full_width_ti
                                                   now="19:00"))
     await rita.send("２１：３０")
     assert "12月1日 周二 21:30（柏林时间）" in (rita.last.body or "")
+
+
+# --- what a Chinese reader reads ---------------------------------------------------------------
+
+
+async def test_privacy_names_a_chinese_readers_trip_in_chinese(team: World) -> None:
+    rita = team.rep
+    await chinese(rita)
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await rita.send("/privacy")
+    body = rita.last.body or ""
+    assert "• #1 柏林，德国：2026年12月1日 – 2026年12月3日" in body, body
+    assert "☎️ Sam Fixture，+4917000000" in body
+    assert "Germany" not in body
+    await rita.send("/language")
+    await rita.press("English")
+    await rita.send("/privacy")
+    assert "• #1 Berlin, Germany: 1 Dec 2026 – 3 Dec 2026" in (rita.last.body or "")

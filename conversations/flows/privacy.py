@@ -14,7 +14,7 @@ from conversations.flows.start import role_name
 from conversations.i18n import Raw, Texts
 from conversations.render import contacts as contacts_render
 from conversations.render import visit as visit_render
-from conversations.render.formatting import bounded, day, local_time, map_link
+from conversations.render.formatting import bounded, day, local_time, map_link, places_label
 from fieldbot.services.privacy import ErasureRefused, PersonalData, StoredTrip
 
 _DIGITS = re.compile(r"[0-9]{1,19}")
@@ -25,13 +25,14 @@ TRIPS_BUDGET = 2400
 
 
 def _trip_lines(t: Texts, trip: StoredTrip) -> list[str]:
-    lines = [t("privacy.trip", id=trip.id, places=", ".join(trip.places),
+    lines = [t("privacy.trip", id=trip.id, places=places_label(trip.legs, t.language),
                start=day(trip.start, t.language), end=day(trip.end, t.language),
                status=t(f"trips.status.{trip.status}"))]
     if trip.purged:
         lines.append(t("privacy.trip_purged"))
     else:
-        contact = ", ".join(p for p in (trip.contact_name, trip.contact_phone) if p)
+        comma = "，" if t.language == "zh" else ", "
+        contact = comma.join(p for p in (trip.contact_name, trip.contact_phone) if p)
         lines.append(t("privacy.trip_personal", lodging=trip.lodging or t("privacy.nothing"),
                        contact=contact or t("privacy.nothing")))
     return lines

@@ -21,6 +21,7 @@ from fieldbot.crypto import Cipher, KeyProblem, UnreadableValue, generate_key, w
 from fieldbot.domain.contacts import ContactPoints
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
+from fieldbot.domain.trips import Leg
 from fieldbot.services.photos import FOLDER as PHOTO_FOLDER
 from fieldbot.services.photos import seal_stored
 from fieldbot.storage import alerts, audit, contacts, outbox, trips, users, visits
@@ -44,7 +45,7 @@ _PHOTO = re.compile(r"photos/[0-9a-f]{64}\.(jpg|png|webp)")
 class StoredTrip:
     id: int
     status: str
-    places: tuple[str, ...]
+    legs: tuple[Leg, ...]  # each named in the reader's language when shown
     start: date
     end: date
     lodging: str
@@ -265,7 +266,7 @@ class PrivacyService:
                 trip = await trips.get(conn, trip_id, cipher=self._cipher)
                 if trip is not None:
                     shown.append(StoredTrip(
-                        trip.id, trip.status.value, tuple(leg.place.label() for leg in trip.legs),
+                        trip.id, trip.status.value, trip.legs,
                         trip.start, trip.end, trip.lodging, trip.contact_name,
                         trip.contact_phone, trip.id in purged,
                     ))
