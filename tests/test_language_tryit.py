@@ -153,3 +153,18 @@ async def test_privacy_names_a_chinese_readers_trip_in_chinese(team: World) -> N
     await rita.press("English")
     await rita.send("/privacy")
     assert "• #1 Berlin, Germany: 1 Dec 2026 – 3 Dec 2026" in (rita.last.body or "")
+
+
+async def test_alerts_say_in_chinese_words_who_was_told_and_who_is_next(team: World) -> None:
+    mia = team.manager
+    await chinese(mia)
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    for minute in (0, 15, 30, 50):  # missed at 21:00 Berlin, the manager told at 21:30
+        team.clock.set(datetime(2026, 12, 1, 20, minute, tzinfo=UTC))
+        await team.tick()
+    await mia.send("/alerts")
+    lines = (mia.last.body or "").splitlines()
+    assert lines[4:6] == ["已通知部门负责人（20分钟前）",
+                          "12月1日 周二 22:00（柏林时间）将通知安全专员及团队全部负责人"
+                          "（有人确认收到则不再通知）"]
+    assert not [line for line in lines if "步" in line]  # no "last step / next step"
