@@ -168,3 +168,18 @@ async def test_alerts_say_in_chinese_words_who_was_told_and_who_is_next(team: Wo
                           "12月1日 周二 22:00（柏林时间）将通知安全专员及团队全部负责人"
                           "（有人确认收到则不再通知）"]
     assert not [line for line in lines if "步" in line]  # no "last step / next step"
+
+
+async def test_a_managers_help_offers_only_the_invite_a_manager_can_make(team: World) -> None:
+    mia, ada = team.manager, team.admin
+    await mia.send("/help")
+    assert said("help.invite_team") in (mia.last.body or "")
+    assert "manager|officer" not in (mia.last.body or "")
+    await chinese(mia)
+    await mia.send("/help")
+    assert "/invite 销售代表 – 生成本团队新销售代表的邀请链接" in (mia.last.body or "")
+    assert "安全专员</i>" not in (mia.last.body or "")
+    await mia.send("/invite 销售代表")  # what the help says works as it says
+    assert (mia.last.body or "").startswith("销售代表邀请链接（团队：north）")
+    await ada.send("/help")
+    assert said("help.invite") in (ada.last.body or "")

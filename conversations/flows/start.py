@@ -28,8 +28,10 @@ def what_you_can_do(t: Texts, member: Member) -> str:
         parts.append(t("help.incident"))
     if member.role is Role.OFFICER:
         parts.append(t("help.drill"))
-    if member.role in (Role.MANAGER, Role.ADMIN):
+    if member.role is Role.ADMIN:
         parts.append(t("help.invite"))
+    elif member.role is Role.MANAGER:  # a manager invites field reps to their own team only
+        parts.append(t("help.invite_team"))
     parts.append(t("help.common"))
     return "\n\n".join(parts)
 
