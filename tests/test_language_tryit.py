@@ -183,3 +183,17 @@ async def test_a_managers_help_offers_only_the_invite_a_manager_can_make(team: W
     assert (mia.last.body or "").startswith("销售代表邀请链接（团队：north）")
     await ada.send("/help")
     assert said("help.invite") in (ada.last.body or "")
+
+
+async def test_dates_typed_the_short_way_in_both_languages(team: World) -> None:
+    rita = team.rep  # today is Tuesday 1 December
+    await to_the_contact(rita, "Berlin", "Friday", "mon", "no")
+    await rita.send("Sam Lee +49 170 1234567")
+    await rita.send("no")
+    assert "📍 Berlin, Germany: 4 Dec 2026 – 7 Dec 2026" in (rita.last.body or "")
+    await rita.send("/cancel")
+    await chinese(rita)
+    await to_the_contact(rita, "柏林，德国", "３号", "12.5", "没有了")
+    await rita.send("李明 13800138000")
+    await rita.send("否")
+    assert "📍 柏林，德国：2026年12月3日 – 2026年12月5日" in (rita.last.body or "")
