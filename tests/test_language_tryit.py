@@ -197,3 +197,13 @@ async def test_dates_typed_the_short_way_in_both_languages(team: World) -> None:
     await rita.send("李明 13800138000")
     await rita.send("否")
     assert "📍 柏林，德国：2026年12月3日 – 2026年12月5日" in (rita.last.body or "")
+
+
+async def test_invite_reads_a_role_word_followed_by_chinese_punctuation(team: World) -> None:
+    ada = team.admin
+    await chinese(ada)
+    for typed, role, team_name in (("销售代表，north", "销售代表", "north"),
+                                   ("部门负责人：south", "部门负责人", "south"),
+                                   ("ｓｔａｆｆ、north east", "销售代表", "north east")):
+        await ada.send(f"/invite {typed}")
+        assert (ada.last.body or "").startswith(f"{role}邀请链接（团队：{team_name}）"), typed
