@@ -4,9 +4,10 @@ Chinese keyboard, old buttons, and what the desk reads when an alert climbs."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
-from conversations.i18n import text
+from conversations.i18n import catalog, text
 from faketelegram.users import FakeUser
 from tests.builders import BERLIN, plan_trip, rows, said
 from tests.harness import World
@@ -207,3 +208,16 @@ async def test_invite_reads_a_role_word_followed_by_chinese_punctuation(team: Wo
                                    ("ｓｔａｆｆ、north east", "销售代表", "north east")):
         await ada.send(f"/invite {typed}")
         assert (ada.last.body or "").startswith(f"{role}邀请链接（团队：{team_name}）"), typed
+
+
+# --- plain English ------------------------------------------------------------------------------
+
+
+async def test_a_visit_asks_for_the_places_location_not_a_pin(team: World) -> None:
+    rita = team.rep
+    await rita.send("/visit")
+    assert "share the place's location" in (rita.last.body or "")
+    await rita.send("x" * 5000)
+    assert "pin" not in (rita.last.body or "")
+    found = [key for key, said_en in catalog("en").items() if re.search(r"\bpins?\b", said_en)]
+    assert not found, found  # jargon, like the retired "location pin"
