@@ -221,3 +221,19 @@ async def test_a_visit_asks_for_the_places_location_not_a_pin(team: World) -> No
     assert "pin" not in (rita.last.body or "")
     found = [key for key, said_en in catalog("en").items() if re.search(r"\bpins?\b", said_en)]
     assert not found, found  # jargon, like the retired "location pin"
+
+
+# --- the language itself ------------------------------------------------------------------------
+
+
+async def test_a_language_typed_instead_of_pressed_is_taken(team: World) -> None:
+    rita = team.rep
+    await rita.send("/language")
+    await rita.send("中文")  # the button's label, typed
+    assert rita.last.body == said("language.set", "zh")
+    member = await team.services.enrolment.member(rita.id)
+    assert member is not None and member.language == "zh"
+    await rita.send("/language English")
+    assert rita.last.body == said("language.set")
+    await rita.send("/help")
+    assert "/trip – file a trip plan" in (rita.last.body or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -101,12 +102,34 @@ async def help_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_html(what_you_can_do(context.t, context.member))
 
 
+# A language named in words (the buttons' own labels too): "/language 中文", or typed after it.
+_LANGUAGE_WORDS = {"中文": "zh", "汉语": "zh", "简体中文": "zh", "chinese": "zh",
+                   "english": "en", "英文": "en", "英语": "en"}
+
+
+def _named_language(words: str) -> str | None:
+    return _LANGUAGE_WORDS.get(unicodedata.normalize("NFKC", words).strip(" 。.").casefold())
+
+
 async def language(update: Update, context: BotContext) -> None:
-    """Offer the languages as buttons."""
+    """Switch to the language named (/language 中文), or offer the languages as buttons."""
     assert update.effective_message
+    named = _named_language(" ".join(context.args or []))
+    if named is not None:
+        await _switch_language(update, context, named)
+        return
     await update.effective_message.reply_html(
         context.t("language.choose"), reply_markup=_language_buttons(LANGUAGES)
     )
+
+
+async def _switch_language(update: Update, context: BotContext, chosen: str) -> None:
+    member = replace(context.member, language=chosen)
+    await context.services.enrolment.set_language(member.id, chosen)
+    await set_personal_menu(context.bot, member)
+    context.member = member
+    assert update.effective_message
+    await update.effective_message.reply_html(Texts(chosen)("language.set"))
 
 
 async def language_chosen(update: Update, context: BotContext) -> None:
@@ -158,6 +181,10 @@ async def outside_any_flow(update: Update, context: BotContext) -> None:
     """A message no flow took (free text, a sticker): say briefly what they can do."""
     assert update.effective_message
     if context.answered:
+        return
+    named = _named_language(update.effective_message.text or "")
+    if named is not None:  # "中文" typed instead of pressed under /language
+        await _switch_language(update, context, named)
         return
     lead = context.member.role in (Role.MANAGER, Role.OFFICER, Role.ADMIN)
     await update.effective_message.reply_html(
