@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from conversations.i18n import catalog, text
 from faketelegram.users import FakeUser
-from tests.builders import BERLIN, plan_trip, rows, said
+from tests.builders import BERLIN, plan_trip, said
 from tests.harness import World
 
 
@@ -237,3 +237,15 @@ async def test_a_language_typed_instead_of_pressed_is_taken(team: World) -> None
     assert rita.last.body == said("language.set")
     await rita.send("/help")
     assert "/trip – file a trip plan" in (rita.last.body or "")
+
+
+async def test_a_newcomer_whose_telegram_says_english_reads_a_refused_invite_in_chinese_too(
+    team: World,
+) -> None:
+    li = team.fake.user(5005, "李", "en")
+    await li.send("/start not-a-real-code")
+    assert li.last.body == said("enrol.refused.unknown") + "\n" + said("enrol.refused.unknown",
+                                                                       "zh")
+    mei = team.fake.user(5006, "Mei", "zh-hans")
+    await mei.send("/start not-a-real-code")
+    assert mei.last.body == said("enrol.refused.unknown", "zh")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import replace
+from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from conversations.context import BotContext
-from conversations.i18n import LANGUAGES, Raw, Texts
+from conversations.i18n import LANGUAGES, Raw, Texts, for_newcomer
 from conversations.render.menus import set_personal_menu
 from fieldbot.domain.members import Member, language_from_telegram
 from fieldbot.domain.roles import Role
@@ -49,8 +50,9 @@ async def start(update: Update, context: BotContext) -> None:
                 code, user.id, user.full_name, language
             )
         except EnrolmentError as refused:
-            t = context.t if context.has_member else Texts(language)
-            await message.reply_html(_refusal(t, refused))
+            why = partial(_refusal, refused=refused)
+            await message.reply_html(why(context.t) if context.has_member
+                                     else for_newcomer(language, why))
             return
         context.member = member
         await set_personal_menu(context.bot, member)
