@@ -373,7 +373,7 @@ async def more_typed(update: Update, context: BotContext) -> Step:
     """A typed answer to "another destination?" ("没有了", "no"), as if its button was pressed."""
     more = common.typed_yes_no(update, context.t, "trip.button.more_yes", "trip.button.more_no")
     if more is None:
-        return await TRIP.unexpected(update, context)  # type: ignore[no-any-return]
+        return await TRIP.unexpected(update, context)
     return await _take_more(update, context, more)
 
 
@@ -455,7 +455,7 @@ async def nights_typed(update: Update, context: BotContext) -> Step:
     """A typed answer to "client visits after dark?" ("是", "否", "yes"), as if pressed."""
     nights = common.typed_yes_no(update, context.t, "trip.button.yes", "trip.button.no")
     if nights is None:
-        return await TRIP.unexpected(update, context)  # type: ignore[no-any-return]
+        return await TRIP.unexpected(update, context)
     return await _take_nights(update, context, nights)
 
 
