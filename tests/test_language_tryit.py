@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from conversations.i18n import catalog, text
 from faketelegram.users import FakeUser
-from tests.builders import BERLIN, plan_trip, said
+from tests.builders import BERLIN, plan_trip, said, trips_of
 from tests.harness import World
 
 
@@ -71,6 +71,34 @@ async def test_the_trip_summary_shows_the_risk_once(team: World) -> None:
         summary = rita.last.body or ""
         unknown = text(language, "risk.level.0")
         assert summary.count(unknown) == 1, summary
+
+
+async def test_old_date_pages_pressed_out_of_order_or_after_the_plan_change_nothing(
+    team: World,
+) -> None:
+    rita = team.rep
+    await chinese(rita)
+    await rita.send("/trip")
+    await rita.send("柏林，德国")
+    arrive = rita.last
+    await rita.press("后一周 ›", arrive)
+    await rita.press("后一周 ›", arrive)
+    assert arrive.buttons[0][0] == "12月15日 周二"
+    await rita.send("后天")  # typed: the arrival pages are now old
+    leave = rita.last
+    for label in ("‹ 前一周", "12月15日 周二"):
+        toast = await rita.press(label, arrive)
+        assert toast is not None and toast.text == said("guard.stale_button", "zh")
+    await rita.send("12月5日")
+    await rita.send("没有了")
+    await rita.send("希尔顿酒店")
+    await rita.send("李明 13800138000")
+    await rita.send("否")
+    await rita.press("✅ 确认")
+    toast = await rita.press("12月4日 周五", leave)  # a departure day, after the plan is saved
+    assert toast is not None and toast.text == said("guard.stale_button", "zh")
+    [trip] = await trips_of(team, rita)
+    assert (trip.start, trip.end) == (date(2026, 12, 3), date(2026, 12, 5))
 
 
 # --- the alerts -------------------------------------------------------------------------------
@@ -249,3 +277,41 @@ async def test_a_newcomer_whose_telegram_says_english_reads_a_refused_invite_in_
     mei = team.fake.user(5006, "Mei", "zh-hans")
     await mei.send("/start not-a-real-code")
     assert mei.last.body == said("enrol.refused.unknown", "zh")
+
+
+# --- the moments that matter ---------------------------------------------------------------------
+
+
+async def test_a_chinese_reps_sos_seen_and_taken_back_while_her_manager_reads_english(
+    team: World,
+) -> None:
+    rita, mia = team.rep, team.manager
+    await chinese(rita)
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    team.clock.set(datetime(2026, 12, 1, 19, 0, tzinfo=UTC))  # 20:00 in Berlin: the reminder
+    await team.tick()
+    assert rita.last.buttons[-1] == ["🆘 紧急求助"]  # SOS on a row of its own
+    await rita.send("/sos")
+    offer = rita.last
+    assert offer.buttons == [["我按错了"]]
+    await mia.press("Acknowledge")
+    assert rita.last.body == said("sos.seen", "zh", by_name="Mia", alert="A-1")
+    await rita.press("我按错了", offer)
+    assert offer.body == said("sos.mistake_done", "zh")
+    assert mia.last.body == said("sos.mistake_notice", alert="A-1", subject_name="Rita")
+    toast = await rita.press_data("sos:mistake", offer)  # pressed again: nothing more
+    assert toast is not None and toast.text == said("sos.mistake_too_late", "zh")
+    assert [m.body for m in mia.messages].count(mia.last.body) == 1
+
+
+async def test_a_chinese_manager_is_not_told_twice_as_the_alert_climbs(team: World) -> None:
+    mia = team.manager
+    await chinese(mia)
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    for minute in range(0, 120, 5):  # 21:00 to 22:55 Berlin: the manager, then everyone
+        team.clock.set(datetime(2026, 12, 1, 20, 0, tzinfo=UTC).replace(
+            hour=20 + minute // 60, minute=minute % 60))
+        await team.tick()
+    heads = [(m.body or "").splitlines()[0] for m in mia.messages if "A-1" in (m.body or "")]
+    assert heads and len(heads) == len(set(heads)), heads  # each "（第N次通知）" once
+    assert heads[0] == "🚨 警报 A-1（第1次通知）：Rita 今晚未报平安。"
