@@ -164,6 +164,14 @@ async def test_a_visit_asks_its_end_naming_the_zone_once_and_takes_full_width_ti
                                                   now="19:00"))
     await rita.send("２１：３０")
     assert "12月1日 周二 21:30（柏林时间）" in (rita.last.body or "")
+    for typed, ends in (("晚上9点半", "21:30"), ("21点45分", "21:45"), ("+2 小时", "21:00"),
+                        ("９０分钟", "20:30")):
+        await rita.send("/cancel")
+        await rita.send("/visit")
+        await rita.send("张总公司")
+        await rita.press("独自前往")
+        await rita.send(typed)
+        assert f"12月1日 周二 {ends}（柏林时间）" in (rita.last.body or ""), typed
 
 
 # --- what a Chinese reader reads ---------------------------------------------------------------
