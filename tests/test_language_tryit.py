@@ -323,3 +323,11 @@ async def test_a_chinese_manager_is_not_told_twice_as_the_alert_climbs(team: Wor
     heads = [(m.body or "").splitlines()[0] for m in mia.messages if "A-1" in (m.body or "")]
     assert heads and len(heads) == len(set(heads)), heads  # each "（第N次通知）" once
     assert heads[0] == "🚨 警报 A-1（第1次通知）：Rita 今晚未报平安。"
+
+
+async def test_an_administrator_may_type_a_user_id_in_full_width_digits(team: World) -> None:
+    ada = team.admin
+    await ada.send("/forgetme 4004")
+    asked = ada.last
+    await ada.send("/forgetme ４００４")
+    assert ada.last.body == asked.body and ada.last.buttons == asked.buttons

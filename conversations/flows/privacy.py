@@ -5,6 +5,7 @@ with protect_content, so they cannot be forwarded or saved."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -81,7 +82,9 @@ def _confirm_keyboard(t: Texts, subject_id: int) -> InlineKeyboardMarkup:
 
 
 def _user_id(text: str) -> int | None:
-    """Parse a Telegram user id typed or carried by a button; None if it cannot be one."""
+    """Parse a Telegram user id typed (full-width digits too) or carried by a button; None if
+    it cannot be one."""
+    text = unicodedata.normalize("NFKC", text)
     if not _DIGITS.fullmatch(text):
         return None
     value = int(text)
