@@ -30,7 +30,7 @@ def pressed(callback: Any, pattern: str) -> CallbackQueryHandler[BotContext, Any
 
 
 # What people type instead of pressing Yes / No, in both languages (the buttons' own labels too).
-_YES = {"yes", "y", "yeah", "yep", "ok", "是", "是的", "对", "有", "要", "好", "好的", "嗯"}
+_YES = {"yes", "y", "yeah", "yep", "是", "是的", "对", "有", "要", "还要"}
 _NO = {"no", "n", "nope", "否", "不", "不是", "没有", "没", "无", "不要", "不用"}
 
 
