@@ -331,3 +331,26 @@ async def test_an_administrator_may_type_a_user_id_in_full_width_digits(team: Wo
     asked = ada.last
     await ada.send("/forgetme ４００４")
     assert ada.last.body == asked.body and ada.last.buttons == asked.buttons
+
+
+async def test_alone_typed_is_alone_and_the_trip_waits_for_the_manager(team: World) -> None:
+    rita = team.rep
+    await to_the_contact(rita, "Berlin", "today", "2026-12-03", "no")
+    await rita.send("Sam Lee +49 170 1234567")
+    await rita.send("yes")
+    await rita.send("Alone")  # the button's label, typed
+    summary = rita.last.body or ""
+    assert said("trip.summary.nights_alone") in summary
+    assert said("trip.summary.needs_approval") in summary
+    await rita.send("/cancel")
+    await chinese(rita)
+    await to_the_contact(rita, "柏林，德国", "今天", "后天", "没有了")
+    await rita.send("李明 13800138000")
+    await rita.send("是")
+    await rita.send("一个人")
+    assert said("trip.summary.nights_alone", "zh") in (rita.last.body or "")
+    await rita.send("/cancel")
+    await rita.send("/visit")
+    await rita.send("张总公司")
+    await rita.send("独自前往")
+    assert (rita.last.body or "").startswith("预计几点结束？")

@@ -478,7 +478,8 @@ async def companion_typed(update: Update, context: BotContext) -> Step:
                                                             max=MAX_COMPANION))
         return Step.COMPANION
     draft = _load(context)
-    draft.companion = text
+    # "Alone" typed must not pass for a companion's name: the trip would skip the approval
+    draft.companion = "" if common.means_alone(text, context.t, "trip.button.alone") else text
     return await _show_summary(update, context, draft)
 
 

@@ -233,6 +233,9 @@ async def companion_typed(update: Update, context: BotContext) -> Step:
         await update.effective_message.reply_html(t("visit.companion.bad", max=MAX_COMPANION))
         return Step.COMPANION
     draft = VISIT.load(context)
+    if common.means_alone(text, t, "visit.button.alone"):  # the button's word, typed
+        draft.companion, draft.companion_id = "", None
+        return await _ask(update, context, draft, Step.END)
     mate = await context.services.visits.colleague(context.member, text)
     if mate is not None:
         draft.companion, draft.companion_id = mate.name, mate.id
