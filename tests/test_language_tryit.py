@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from conversations.i18n import catalog, text
 from faketelegram.users import FakeUser
-from tests.builders import BERLIN, plan_trip, said, trips_of
+from tests.builders import BERLIN, import_us_fixture, plan_trip, said, trips_of
 from tests.harness import World
 
 
@@ -257,6 +257,22 @@ async def test_a_visit_asks_for_the_places_location_not_a_pin(team: World) -> No
     assert "pin" not in (rita.last.body or "")
     found = [key for key, said_en in catalog("en").items() if re.search(r"\bpins?\b", said_en)]
     assert not found, found  # jargon, like the retired "location pin"
+
+
+async def test_an_official_advisory_reads_in_chinese_without_its_english_title(
+    team: World,
+) -> None:
+    rita = team.rep
+    await import_us_fixture(team)  # Korea, South is level 4 in it
+    await rita.send("/risk Seoul")
+    english = rita.last.body or ""
+    assert "🔴 US State Department (3 Mar 2099): Korea, South - Level 4: Do Not Travel" in english
+    await chinese(rita)
+    await rita.send("/risk 首尔")
+    body = rita.last.body or ""
+    assert "风险：🔴 红色（一级）：请勿前往" in body
+    assert "🔴 美国国务院（2099年3月3日）：旅行警告——请勿前往" in body
+    assert "Level 4" not in body and "State Department" not in body
 
 
 # --- the language itself ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from conversations.render.formatting import bounded, cut, day, local_time, place
 from fieldbot.domain.places import Place
 from fieldbot.domain.risk import Assessment, Reason, RiskLevel
 from fieldbot.domain.trips import Trip
+from fieldbot.geo.advisories import CANADA_SOURCE, US_SOURCE
 from fieldbot.geo.names import fold
 
 # A place near many verified hazards has many reasons: the most severe are shown, then "and K
@@ -16,6 +17,9 @@ from fieldbot.geo.names import fold
 MAX_REASONS = 10
 REASONS_BUDGET = 2800
 MAX_REASON_DETAIL = 200
+
+# The official feeds by name in the reader's language (their titles are English).
+_FEEDS = {US_SOURCE: "risk.source.us", CANADA_SOURCE: "risk.source.canada"}
 
 # Unknown is a question mark, never a colour that could pass for "safe".
 _MARKERS = {
@@ -72,8 +76,13 @@ def trip_summary(t: Texts, trip: Trip, *, risk: bool = True) -> str:
 
 def reason_line(t: Texts, reason: Reason) -> str:
     """Return one reason: its source (and date, when the source has one) and what it says."""
-    source = t(f"risk.source.{reason.kind}") if reason.kind != "advisory" else reason.source
-    source, detail = cut(source, MAX_REASON_DETAIL), cut(reason.detail, MAX_REASON_DETAIL)
+    source = t(f"risk.source.{reason.kind}") if reason.kind != "advisory" else (
+        t(_FEEDS[reason.source]) if reason.source in _FEEDS else reason.source)
+    detail = reason.detail
+    if reason.kind == "advisory" and t.language != "en" and reason.level > RiskLevel.UNKNOWN:
+        # the feed's English title ("Level 4: Do Not Travel") beside 红色（一级）: its advice
+        detail = t(f"risk.advice.{int(reason.level)}")
+    source, detail = cut(source, MAX_REASON_DETAIL), cut(detail, MAX_REASON_DETAIL)
     marker = _MARKERS[reason.level]
     if reason.as_of is not None:
         return t("risk.reason_dated", marker=marker, source=source, detail=detail,
