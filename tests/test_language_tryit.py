@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from conversations.i18n import catalog, text
 from faketelegram.users import FakeUser
-from tests.builders import BERLIN, import_us_fixture, plan_trip, said, trips_of
+from tests.builders import BERLIN, import_us_fixture, plan_for, plan_trip, said, trips_of
 from tests.harness import World
 
 
@@ -276,6 +276,29 @@ async def test_an_official_advisory_reads_in_chinese_without_its_english_title(
 
 
 # --- the language itself ------------------------------------------------------------------------
+
+
+# Words a Chinese reader may meet in Chinese texts: names, the bot's and Telegram's, commands.
+_NOT_ENGLISH = re.compile(r"/[a-z]+|https?://\S+|(?<![A-Za-z])(?:Telegram|fieldbot|SOS|Li|Hotel|"
+                          r"Fixture|Room|Sam|north|English|Berlin)(?![A-Za-z])")
+
+
+async def test_a_new_member_with_an_english_telegram_reads_every_answer_in_chinese(
+    team: World,
+) -> None:
+    li = team.fake.user(5005, "Li", "en")
+    await team.enrol(li, "staff", "north")
+    await li.press("中文")
+    await plan_for(team, li, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    mark = li.mark()
+    for command in ("/help", "/trips", "/checkin", "/points", "/lessons", "/privacy",
+                    "/contacts", "/risk 柏林，德国", "/visit", "/cancel", "/trip", "/cancel",
+                    "/hazard", "/cancel", "/endtrip", "/nonsense", "你好"):
+        await li.send(command)
+    said_to_li = [m.body or "" for m in li.since(mark)]
+    english = [body for body in said_to_li
+               if re.search(r"[A-Za-z]{3,}", _NOT_ENGLISH.sub("", body))]
+    assert len(said_to_li) >= 17 and not english, english
 
 
 async def test_a_language_typed_instead_of_pressed_is_taken(team: World) -> None:
