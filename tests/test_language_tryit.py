@@ -246,6 +246,16 @@ async def test_invite_reads_a_role_word_followed_by_chinese_punctuation(team: Wo
         assert (ada.last.body or "").startswith(f"{role}邀请链接（团队：{team_name}）"), typed
 
 
+async def test_a_chinese_manager_reads_an_erased_reps_trips_in_chinese(team: World) -> None:
+    mia = team.manager
+    await chinese(mia)
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await team.rep.send("/forgetme")
+    await team.rep.press(said("forgetme.button_erase"))
+    notice = [m.body or "" for m in mia.messages if "2026年12月1日" in (m.body or "")]
+    assert notice and "• 柏林，德国，2026年12月1日 – 2026年12月3日" in notice[-1], notice
+
+
 # --- plain English ------------------------------------------------------------------------------
 
 

@@ -255,7 +255,7 @@ class TelegramMessenger:
         return t(key, by_name=p["by_name"], reason=p["reason"] or "—"), None, False
 
     def _erasure_notice(self, t: Texts, p: dict[str, Any]) -> Rendered:
-        lines = [t("forgetme.manager_notice.trip", places=", ".join(trip["places"]),
+        lines = [t("forgetme.manager_notice.trip", places=_places(trip, t.language),
                    start=day(trip["start"], t.language), end=day(trip["end"], t.language))
                  for trip in p["trips"]]
         if p["more"]:

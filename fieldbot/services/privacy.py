@@ -404,6 +404,7 @@ class PrivacyService:
             trip = await trips.get(conn, trip_id, cipher=self._cipher)
             if trip is not None:
                 shown.append({"places": [leg.place.label() for leg in trip.legs],
+                              "named_places": [leg.place.named() for leg in trip.legs],
                               "start": trip.start.isoformat(), "end": trip.end.isoformat(),
                               "ended": trip_id in stopped.ended})
         for manager in managers:
