@@ -119,6 +119,20 @@ async def test_a_late_alert_says_when_it_was_due_in_the_alerts_own_time(team: Wo
     assert "错过的截止时间：12月1日 周二 21:00（柏林时间）" in (olu.last.body or "")
 
 
+async def test_no_space_after_a_chinese_zone_bracket_in_the_nightly_reminder(team: World) -> None:
+    rita, mia = team.rep, team.manager
+    await chinese(rita)
+    await chinese(mia)
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    team.clock.set(datetime(2026, 12, 1, 19, 0, tzinfo=UTC))
+    await team.tick()
+    assert rita.last.body == "🌙 晚间报平安：请在 12月1日 周二 21:00（柏林时间）前报平安。"
+    await rita.send("/sos")
+    await mia.press("确认收到")
+    await mia.send("/alerts")
+    assert "✔️ Mia 已于 12月1日 周二 20:00（柏林时间）确认收到" in (mia.last.body or "")
+
+
 async def test_report_takes_a_month_as_the_report_itself_writes_it(team: World) -> None:
     mia = team.manager
     await chinese(mia)
