@@ -372,6 +372,8 @@ async def test_a_chinese_reps_sos_seen_and_taken_back_while_her_manager_reads_en
     assert mia.last.body == said("sos.mistake_notice", alert="A-1", subject_name="Rita")
     toast = await rita.press_data("sos:mistake", offer)  # pressed again: nothing more
     assert toast is not None and toast.text == said("sos.mistake_too_late", "zh")
+    # It is not refused because someone handles it (an acknowledged SOS is taken back too).
+    assert "在处理" not in toast.text and "being handled" not in said("sos.mistake_too_late")
     assert [m.body for m in mia.messages].count(mia.last.body) == 1
 
 
