@@ -148,3 +148,43 @@ async def test_the_toast_comes_while_telegrams_budget_is_used_up(tmp_path: Path)
     finally:
         world.budget.flowing = True
         await world.stop()
+
+
+class BusyEveningWorld(ThrottledWorld):
+    """Telegram's budget at its real pace (30 messages/s, no burst), on the event loop's clock."""
+
+    async def start(self) -> Any:
+        self.app = build_application(
+            self.settings, self.clock, request=self._request(),
+            get_updates_request=self._request(), gazetteer=GAZETTEER,
+            limiter=PriorityRateLimiter(rate=30.0, burst=1),
+        )
+        await self.app.initialize()
+        if self.app.post_init:
+            await self.app.post_init(self.app)
+        return self.app
+
+
+async def test_an_sos_is_answered_in_full_before_the_evenings_receipts(tmp_path: Path) -> None:
+    """The SOS receipt and its "pressed it by mistake" offer overtake the receipts' edits
+    waiting for Telegram's budget: the rep's next update (her live location) waits for the
+    SOS handler, which once waited for every receipt queued before it (31 s in rush.py)."""
+    world = BusyEveningWorld(tmp_path)
+    await world.start()
+    try:
+        await world.enrol_team()
+        await at_reminder(world)
+        reminder = world.rep.last
+        for _ in range(60):  # two seconds of Telegram's budget: sixty edits of the receipt
+            await world.rep.press_data("checkin:safe", reminder)
+        await world.rep.send("/sos")
+        sent = [call for call in world.fake.calls
+                if call.method in ("sendMessage", "editMessageText") and call.status == 200]
+        offer = next(i for i, call in enumerate(sent)
+                     if "by mistake" in str(call.params.get("reply_markup", "")))
+        receipts = [i for i, call in enumerate(sent)
+                    if "checked in" in str(call.params.get("text", ""))]
+        assert len(receipts) < 60  # some still wait for the budget: the SOS went first
+        assert all(i < offer for i in receipts)
+    finally:
+        await world.stop()

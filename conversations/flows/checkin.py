@@ -149,10 +149,13 @@ async def _raise_sos(update: Update, context: BotContext) -> None:
         await context.services.escalation.receipt_later(context.member.id, alert_id, created)
         return
     try:  # a way back for a mis-tap; best effort, the SOS itself is out
+        # As urgent as the receipt: the sooner it is there, the sooner a false alarm stops;
+        # and the rep's next update (her live location) waits until this handler returns,
+        # which at follow-up priority was behind the whole evening's receipts (31 s, rush.py).
         offer = await context.bot.send_message(
             update.effective_chat.id, context.t("sos.mistake_offer"), parse_mode="HTML",
             reply_markup=keyboards.rows([(context.t("sos.button.mistake"), "sos:mistake")]),
-            rate_limit_args=FOLLOWUP_PRIORITY)
+            rate_limit_args=PRIORITY_SOS)
         # The button names no alert (a number would show that a silent one came before);
         # only the newest offer counts, so an old one never closes a later SOS.
         drafts.store(context)[SOS_OFFER] = offer.message_id
