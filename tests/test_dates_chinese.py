@@ -81,7 +81,8 @@ def test_dates_on_chinese_buttons_are_short() -> None:
 
 
 @pytest.mark.parametrize("typed", ["巴黎，法国", "巴黎、法国", "巴黎 ， 法国", "Paris，France",
-                                   "Ｐａｒｉｓ，Ｆｒａｎｃｅ"])
+                                   "Ｐａｒｉｓ，Ｆｒａｎｃｅ", "巴黎（法国）", "巴黎 法国",
+                                   "Paris (France)"])
 def test_full_width_punctuation_in_place_search(typed: str) -> None:
     query = clean_query(typed)
     assert "，" not in query and "、" not in query
@@ -122,3 +123,9 @@ async def test_a_trip_planned_with_month_first_and_the_bots_own_date_form(team: 
     summary, place, start, end = await _plan_in_chinese(team, "北京", "12/3", "2026年12月5日")
     assert (place, start, end) == ("Beijing", "2026-12-03", "2026-12-05")
     assert "2026年12月3日 – 2026年12月5日" in summary
+
+
+async def test_a_place_typed_with_its_country_in_brackets_as_the_buttons_write_it(
+        team: World) -> None:
+    _, place, _, _ = await _plan_in_chinese(team, "巴黎（法国）", "１２月３日", "下周一")
+    assert place == "Paris"

@@ -31,7 +31,7 @@ from geopy.location import Location
 
 from fieldbot.domain.risk import haversine_km
 from fieldbot.geo.chinese import chinese_name
-from fieldbot.geo.names import Countries, fold, unify_punctuation
+from fieldbot.geo.names import Countries, fold, query_parts
 from fieldbot.geo.timezones import valid_coordinates
 
 log = logging.getLogger(__name__)
@@ -310,7 +310,7 @@ class OfflineGeocoder(Geocoder):
         """
         if not isinstance(query, str) or len(query) > MAX_QUERY_CHARS or limit < 1:
             return []
-        name, *qualifiers = (part.strip() for part in unify_punctuation(query).split(","))
+        name, *qualifiers = query_parts(query)
         key = fold(name)
         if not key:
             return []

@@ -4,6 +4,7 @@ spellings of the advisory feeds)."""
 
 from __future__ import annotations
 
+import re
 import string
 import unicodedata
 from collections.abc import Iterable
@@ -128,6 +129,21 @@ def unify_punctuation(text: str) -> str:
     """Return the query with full-width forms as ASCII (NFKC: "，" -> ",", "１" -> "1") and the
     Chinese list separators as commas, so "巴黎，法国" reads as "巴黎, 法国"."""
     return unicodedata.normalize("NFKC", text).translate(_SEPARATORS)
+
+
+# "巴黎（法国）", "Springfield (Illinois)": a qualifier in brackets, as the bot's own buttons
+# write it; "巴黎 法国": Chinese names hold no spaces, so a space between two is a separator.
+_BRACKETED = re.compile(r"\s*\(([^()]*)\)")
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
+def query_parts(text: str) -> list[str]:
+    """Split a place query into its name and qualifiers (country, US state), however typed:
+    "巴黎，法国", "巴黎（法国）", "巴黎 法国", "Paris, France", "Springfield (Illinois), USA"."""
+    text = _BRACKETED.sub(r", \1", unify_punctuation(text))
+    if "," not in text:
+        text = _CJK_SPACE.sub(",", text.strip())
+    return [part.strip() for part in text.split(",")]
 
 
 def fold(text: str) -> str:
