@@ -18,9 +18,10 @@ from fieldbot.crypto import Cipher, KeyProblem, UnreadableValue, generate_key, w
 from fieldbot.services.photos import FOLDER as PHOTO_FOLDER
 from fieldbot.services.photos import seal_stored
 from fieldbot.storage import audit
-from fieldbot.storage import privacy as store
+from fieldbot.storage import vault as store
 from fieldbot.storage.db import Database, Tx
-from fieldbot.storage.privacy import CANARY
+from fieldbot.storage.privacy import truncate_wal
+from fieldbot.storage.vault import CANARY
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class KeyService:
             await self._unlock_audit(conn)
         await asyncio.to_thread(self._private_folder)
         async with self._db.read() as conn:
-            await store.truncate_wal(conn)
+            await truncate_wal(conn)
 
     async def _unlock_audit(self, conn: Tx) -> None:
         """Load the audit log's MAC key (made once, kept encrypted in the vault) and chain
@@ -159,6 +160,6 @@ class KeyService:
             await asyncio.to_thread(write_key_file, self._cipher.key_file, [new_key])
             self._cipher.reload()
         async with self._db.read() as conn:
-            await store.truncate_wal(conn)
+            await truncate_wal(conn)
         log.warning("encryption key rotated: %s values re-encrypted", values)
         return Rotation(values, retired)
