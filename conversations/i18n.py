@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import string
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
@@ -70,6 +71,14 @@ def text(language: str, key: str, **params: object) -> str:
         for name, value in params.items()
     }
     return template.format(**safe)
+
+
+def for_newcomer(language: str, render: Callable[[Texts], str]) -> str:
+    """Render a reply to a newcomer not enrolled yet (an invite that did not work) in their
+    Telegram's language and, unless that is Chinese, in Chinese below it: Telegram has no
+    Chinese interface, so a Chinese newcomer's language_code often says English."""
+    guessed = render(Texts(language))
+    return guessed if language == "zh" else guessed + "\n" + render(Texts("zh"))
 
 
 def plain(html_text: str, limit: int = MAX_TOAST) -> str:

@@ -27,6 +27,7 @@ TAGS = {
     "tg-emoji": "custom_emoji",
 }
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
+_SPECIAL = re.compile(r"[&<]")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ATTRIBUTE = re.compile(r"""\s*([A-Za-z-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
 
@@ -89,9 +90,12 @@ def parse_html(source: str, strict: bool = True) -> tuple[str, list[dict[str, An
                     "entity; replace it with &amp;"
                 )
         if char != "<":
-            out.append(char)
-            offset += utf16_len(char)
-            i += 1
+            # Plain text up to the next tag or entity, taken as one run.
+            end = _SPECIAL.search(source, i + 1)
+            run = source[i:end.start() if end else len(source)]
+            out.append(run)
+            offset += utf16_len(run)
+            i += len(run)
             continue
         if source.startswith("</", i):
             i = _close(source, i, stack, entities, offset)

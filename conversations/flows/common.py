@@ -4,6 +4,7 @@ flow with /cancel."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,35 @@ MATCHES = 5  # places offered as buttons at most
 def pressed(callback: Any, pattern: str) -> CallbackQueryHandler[BotContext, Any]:
     """Handle a press of a button whose data matches `pattern`."""
     return CallbackQueryHandler(callback, pattern=pattern)
+
+
+# What people type instead of pressing Yes / No, in both languages (the buttons' own labels too).
+_YES = {"yes", "y", "yeah", "yep", "是", "是的", "对", "有", "要", "还要"}
+_NO = {"no", "n", "nope", "否", "不", "不是", "没有", "没", "无", "不要", "不用"}
+
+
+# "Alone" typed instead of pressed, as a companion's name it would pass for company.
+_ALONE = {"alone", "by myself", "myself", "just me", "only me", "me", "nobody", "no one",
+          "none", "独自", "独自一人", "独自前往", "一个人", "我一个人", "自己", "我自己", "没有",
+          "没人", "无", "无人", "单独"}
+
+
+def means_alone(text: str, t: Texts, button_key: str) -> bool:
+    """Return whether a typed companion means nobody ("Alone", "一个人", the button's label)."""
+    typed = unicodedata.normalize("NFKC", text).strip().strip("。.!！").casefold()
+    return typed in _ALONE or typed == unicodedata.normalize("NFKC", t(button_key)).casefold()
+
+
+def typed_yes_no(update: Update, t: Texts, yes_key: str, no_key: str) -> bool | None:
+    """Return the yes or no that a typed answer means ("是", "没有了", "No"), or None."""
+    message = update.effective_message
+    typed = unicodedata.normalize("NFKC", message.text or "") if message else ""
+    typed = typed.strip().strip("。.!！~～").casefold()
+    if typed in _YES or typed == unicodedata.normalize("NFKC", t(yes_key)).casefold():
+        return True
+    if typed in _NO or typed == unicodedata.normalize("NFKC", t(no_key)).casefold():
+        return False
+    return None
 
 
 def location_keyboard(t: Texts, label: str = "trip.button.my_location",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from telegram import Update
@@ -24,6 +25,9 @@ _ROLE_WORDS = {
 }
 
 
+_SEPARATOR = re.compile(r"[\s,，、:：;；]+")
+
+
 def role_from_word(word: str) -> Role | None:
     """The role a typed word names ("Manager", "部门负责人", "ｓｔａｆｆ"), or None."""
     return _ROLE_WORDS.get(unicodedata.normalize("NFKC", word).strip().casefold())
@@ -36,12 +40,13 @@ def deep_link(bot_username: str, code: str) -> str:
 async def invite(update: Update, context: BotContext) -> None:
     """Create an invite for the role (and team, for admins) given as arguments."""
     assert update.effective_message
-    args = context.args or []
-    role = role_from_word(args[0]) if args else None
+    # "/invite 销售代表，north": a Chinese keyboard puts a comma or colon after the role word
+    word, _, team = _SEPARATOR.sub(" ", " ".join(context.args or []), count=1).partition(" ")
+    role = role_from_word(word) if word else None
     if role is None:
         await update.effective_message.reply_html(context.t("invite.usage"))
         return
-    team = " ".join(args[1:]).strip()[:64]
+    team = team.strip()[:64]
     try:
         created = await context.services.enrolment.create_invite(context.member, role, team)
     except EnrolmentError as refused:

@@ -18,6 +18,7 @@ from conversations.render.formatting import bounded, day, local_time, map_link, 
 from fieldbot.services.privacy import ErasureRefused, PersonalData, StoredTrip
 
 _DIGITS = re.compile(r"[0-9]{1,19}")
+_FULL_WIDTH_DIGITS = {0xFF10 + d: ord("0") + d for d in range(10)}  # ０-９, a Chinese keyboard
 MAX_USER_ID = 2**63 - 1  # SQLite's INTEGER; Telegram's ids are far below it
 # Trips with five long legs, a long lodging and a contact take ~1,500 characters each: the
 # newest that fit are shown, then "and K more", so /privacy stays one message.
@@ -31,7 +32,8 @@ def _trip_lines(t: Texts, trip: StoredTrip) -> list[str]:
     if trip.purged:
         lines.append(t("privacy.trip_purged"))
     else:
-        contact = ", ".join(p for p in (trip.contact_name, trip.contact_phone) if p)
+        comma = "，" if t.language == "zh" else ", "
+        contact = comma.join(p for p in (trip.contact_name, trip.contact_phone) if p)
         lines.append(t("privacy.trip_personal", lodging=trip.lodging or t("privacy.nothing"),
                        contact=contact or t("privacy.nothing")))
     return lines
@@ -80,7 +82,9 @@ def _confirm_keyboard(t: Texts, subject_id: int) -> InlineKeyboardMarkup:
 
 
 def _user_id(text: str) -> int | None:
-    """Parse a Telegram user id typed or carried by a button; None if it cannot be one."""
+    """Parse a Telegram user id typed (full-width digits too) or carried by a button; None if
+    it cannot be one."""
+    text = text.translate(_FULL_WIDTH_DIGITS)  # not NFKC: "²" is no user id
     if not _DIGITS.fullmatch(text):
         return None
     value = int(text)

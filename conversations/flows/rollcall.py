@@ -8,6 +8,7 @@ chasing the silent are the core's (`RollcallService`). Answers, names and Close 
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict
 from enum import IntEnum
 from typing import Any
@@ -181,7 +182,22 @@ async def radius_picked(update: Update, context: BotContext) -> int:
                                            show_alert=True)
         return ConversationHandler.END
     await keyboards.take_buttons_off(update)
-    picked = Place(**place)
+    return await _take_radius(update, context, Place(**place), radius)
+
+
+async def radius_typed(update: Update, context: BotContext) -> int:
+    """A button's radius typed ("50", "５０ 公里", "50km"); anything else: press a button."""
+    assert update.effective_message and update.effective_message.text is not None
+    typed = unicodedata.normalize("NFKC", update.effective_message.text).casefold()
+    number = typed.replace("公里", "").replace("千米", "").replace("km", "").strip()
+    place = _draft(context).get("place")
+    if not place or not number.isascii() or not number.isdigit() or int(number) not in RADII_KM:
+        await _say(update, context.t("rollcall.press_button"))
+        return Ask.RADIUS
+    return await _take_radius(update, context, Place(**place), int(number))
+
+
+async def _take_radius(update: Update, context: BotContext, picked: Place, radius: int) -> int:
     scope = Scope(ScopeKind.PLACE, place_label(picked, "en"), picked.lat, picked.lon, radius,
                   label_zh=place_label(picked, "zh"))
     return await _confirm(update, context, scope)
@@ -321,6 +337,7 @@ def build_rollcall() -> Flow:
                         pressed(place_chosen, r"^rollcall:place:\d{1,2}$"),
                         MessageHandler(NEW_MESSAGE, place_other)],
             Ask.RADIUS: [pressed(radius_picked, r"^rollcall:radius:\d{1,4}$"),
+                         MessageHandler(NEW_TEXT, radius_typed),
                          _again("rollcall.press_button", Ask.RADIUS)],
             Ask.COUNTRY: [MessageHandler(NEW_TEXT, country_typed),
                           _again("rollcall.country.ask", Ask.COUNTRY)],

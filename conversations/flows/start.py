@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import replace
+from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from conversations.context import BotContext
-from conversations.i18n import LANGUAGES, Raw, Texts
+from conversations.i18n import LANGUAGES, Raw, Texts, for_newcomer
 from conversations.render.menus import set_personal_menu
 from fieldbot.domain.members import Member, language_from_telegram
 from fieldbot.domain.roles import Role
@@ -28,8 +30,10 @@ def what_you_can_do(t: Texts, member: Member) -> str:
         parts.append(t("help.incident"))
     if member.role is Role.OFFICER:
         parts.append(t("help.drill"))
-    if member.role in (Role.MANAGER, Role.ADMIN):
+    if member.role is Role.ADMIN:
         parts.append(t("help.invite"))
+    elif member.role is Role.MANAGER:  # a manager invites field reps to their own team only
+        parts.append(t("help.invite_team"))
     parts.append(t("help.common"))
     return "\n\n".join(parts)
 
@@ -46,8 +50,9 @@ async def start(update: Update, context: BotContext) -> None:
                 code, user.id, user.full_name, language
             )
         except EnrolmentError as refused:
-            t = context.t if context.has_member else Texts(language)
-            await message.reply_html(_refusal(t, refused))
+            why = partial(_refusal, refused=refused)
+            await message.reply_html(why(context.t) if context.has_member
+                                     else for_newcomer(language, why))
             return
         context.member = member
         await set_personal_menu(context.bot, member)
@@ -99,12 +104,34 @@ async def help_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_html(what_you_can_do(context.t, context.member))
 
 
+# A language named in words (the buttons' own labels too): "/language 中文", or typed after it.
+_LANGUAGE_WORDS = {"中文": "zh", "汉语": "zh", "简体中文": "zh", "chinese": "zh",
+                   "english": "en", "英文": "en", "英语": "en"}
+
+
+def _named_language(words: str) -> str | None:
+    return _LANGUAGE_WORDS.get(unicodedata.normalize("NFKC", words).strip(" 。.").casefold())
+
+
 async def language(update: Update, context: BotContext) -> None:
-    """Offer the languages as buttons."""
+    """Switch to the language named (/language 中文), or offer the languages as buttons."""
     assert update.effective_message
+    named = _named_language(" ".join(context.args or []))
+    if named is not None:
+        await _switch_language(update, context, named)
+        return
     await update.effective_message.reply_html(
         context.t("language.choose"), reply_markup=_language_buttons(LANGUAGES)
     )
+
+
+async def _switch_language(update: Update, context: BotContext, chosen: str) -> None:
+    member = replace(context.member, language=chosen)
+    await context.services.enrolment.set_language(member.id, chosen)
+    await set_personal_menu(context.bot, member)
+    context.member = member
+    assert update.effective_message
+    await update.effective_message.reply_html(Texts(chosen)("language.set"))
 
 
 async def language_chosen(update: Update, context: BotContext) -> None:
@@ -156,6 +183,10 @@ async def outside_any_flow(update: Update, context: BotContext) -> None:
     """A message no flow took (free text, a sticker): say briefly what they can do."""
     assert update.effective_message
     if context.answered:
+        return
+    named = _named_language(update.effective_message.text or "")
+    if named is not None:  # "中文" typed instead of pressed under /language
+        await _switch_language(update, context, named)
         return
     lead = context.member.role in (Role.MANAGER, Role.OFFICER, Role.ADMIN)
     await update.effective_message.reply_html(

@@ -69,7 +69,7 @@ async def report_command(update: Update, context: BotContext) -> None:
     assert update.effective_message
     reports = context.services.reports
     try:
-        chosen = Month.parse(context.args[0]) if context.args else reports.current_month()
+        chosen = Month.parse(" ".join(context.args)) if context.args else reports.current_month()
     except ValueError:
         await update.effective_message.reply_html(context.t("report.usage"))
         return

@@ -215,8 +215,20 @@ async def _date_refused(update: Update, context: BotContext, key: str, near: dat
 async def more_legs(update: Update, context: BotContext) -> Step:
     """Another destination: ask for it; otherwise go on to the lodging."""
     await _take_buttons_off(update)
+    return await _take_more(update, context, _chosen(update) == "yes")
+
+
+async def more_typed(update: Update, context: BotContext) -> Step:
+    """A typed answer to "another destination?" ("没有了", "no"), as if its button was pressed."""
+    more = common.typed_yes_no(update, context.t, "trip.button.more_yes", "trip.button.more_no")
+    if more is None:
+        return await TRIP.unexpected(update, context)
+    return await _take_more(update, context, more)
+
+
+async def _take_more(update: Update, context: BotContext, more: bool) -> Step:
     draft = _load(context)
-    if _chosen(update) == "yes":
+    if more:
         return await _ask(update, context, draft, Step.DESTINATION)
     return await _after_section(update, context, draft, Step.LODGING)
 
@@ -285,8 +297,20 @@ async def _take_contact(
 async def nights_chosen(update: Update, context: BotContext) -> Step:
     """Store whether client visits after dark are planned; if so ask with whom."""
     await _take_buttons_off(update)
+    return await _take_nights(update, context, _chosen(update) == "yes")
+
+
+async def nights_typed(update: Update, context: BotContext) -> Step:
+    """A typed answer to "client visits after dark?" ("是", "否", "yes"), as if pressed."""
+    nights = common.typed_yes_no(update, context.t, "trip.button.yes", "trip.button.no")
+    if nights is None:
+        return await TRIP.unexpected(update, context)
+    return await _take_nights(update, context, nights)
+
+
+async def _take_nights(update: Update, context: BotContext, nights: bool) -> Step:
     draft = _load(context)
-    draft.night_visits = _chosen(update) == "yes"
+    draft.night_visits = nights
     if draft.night_visits:
         return await _ask(update, context, draft, Step.COMPANION)
     draft.companion = ""
@@ -303,7 +327,8 @@ async def companion_typed(update: Update, context: BotContext) -> Step:
                                                             max=MAX_COMPANION))
         return Step.COMPANION
     draft = _load(context)
-    draft.companion = text
+    # "Alone" typed must not pass for a companion's name: the trip would skip the approval
+    draft.companion = "" if common.means_alone(text, context.t, "trip.button.alone") else text
     return await _show_summary(update, context, draft)
 
 
@@ -404,12 +429,14 @@ def build_trip() -> Flow:
         Step.END: [MessageHandler(NEW_TEXT, end_typed),
                    pressed(end_pressed, "^trip:end" + on_day),
                    pressed(page_turned, r"^trip:end:page:\d{1,2}$"), anything],
-        Step.MORE: [pressed(more_legs, r"^trip:more:(yes|no)$"), anything],
+        Step.MORE: [pressed(more_legs, r"^trip:more:(yes|no)$"),
+                    MessageHandler(NEW_TEXT, more_typed), anything],
         Step.LODGING: [MessageHandler(NEW_TEXT, lodging_typed),
                        pressed(lodging_unknown, r"^trip:lodging:unknown$"), anything],
         Step.CONTACT: [MessageHandler(NEW_TEXT, contact_typed),
                        MessageHandler(NEW_MESSAGE & filters.CONTACT, contact_shared), anything],
-        Step.NIGHTS: [pressed(nights_chosen, r"^trip:nights:(yes|no)$"), anything],
+        Step.NIGHTS: [pressed(nights_chosen, r"^trip:nights:(yes|no)$"),
+                      MessageHandler(NEW_TEXT, nights_typed), anything],
         Step.COMPANION: [MessageHandler(NEW_TEXT, companion_typed),
                          pressed(companion_alone, r"^trip:companion:alone$"), anything],
         Step.CONFIRM: [pressed(confirm, r"^trip:confirm:"), pressed(edit_menu, r"^trip:edit$"),

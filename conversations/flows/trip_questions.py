@@ -151,7 +151,7 @@ async def show_summary(update: Update, context: BotContext, draft: TripDraft) ->
     now = context.services.clock.now()
     places = list({leg.place: None for leg in legs})
     blocks = [risk_text(t, p, await risk.assess_place(p), now) for p in places]
-    core = [t("trip.summary.head"), trip_summary(t, draft.as_trip(int(level)))]
+    core = [t("trip.summary.head"), trip_summary(t, draft.as_trip(int(level)), risk=False)]
     for p in places:  # one short line per destination with lessons learned near it
         if lessons := await context.services.lessons.near(p):
             blocks.append(crisis.lessons_near(t, len(lessons), p.name))

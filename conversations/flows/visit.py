@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -84,8 +85,10 @@ async def _question(context: BotContext, draft: VisitDraft, step: Step) -> Quest
         return t("visit.ask.companion"), keyboards.rows(
             [(t("visit.button.alone"), "visit:with:alone")],
             *(named[i:i + 2] for i in range(0, len(named), 2)))
+    # the zone is named once: "(Berlin time; it is now 10:00)", not the zone again in brackets
+    now = context.services.clock.now().astimezone(ZoneInfo(draft.tz_name))
     return (t("visit.ask.end", zone=zone_name(draft.tz_name, t.language),
-              now=local_time(context.services.clock.now(), draft.tz_name, t.language)),
+              now=now.strftime("%H:%M")),
             keyboards.rows([(t(f"visit.button.plus.{m}"), f"visit:end:{m}")
                             for m in END_BUTTONS]))
 
@@ -236,6 +239,9 @@ async def companion_typed(update: Update, context: BotContext) -> Step:
         await update.effective_message.reply_html(t("visit.companion.bad", max=MAX_COMPANION))
         return Step.COMPANION
     draft = VISIT.load(context)
+    if common.means_alone(text, t, "visit.button.alone"):  # the button's word, typed
+        draft.companion, draft.companion_id = "", None
+        return await _ask(update, context, draft, Step.END)
     mate = await context.services.visits.colleague(context.member, text)
     if mate is not None:
         draft.companion, draft.companion_id = mate.name, mate.id

@@ -26,7 +26,8 @@ class HasPlace(Protocol):
     @property
     def place(self) -> Place: ...
 
-_BABEL = {"en": "en_GB", "zh": "zh_Hans_CN"}
+# Parsed once: a locale named by a string is looked up again at every call.
+_BABEL = {"en": Locale.parse("en_GB"), "zh": Locale.parse("zh_Hans_CN")}
 
 # Telegram refuses a message over 4096 characters (of its text after parsing; the HTML source
 # is never shorter, so counting the source is safe). The margin leaves room for a heading.
@@ -61,7 +62,7 @@ def country_name(code: str, fallback: str, language: str) -> str:
     """A country's name in the reader's language (CLDR), else the stored name."""
     if language != "zh" or not code:
         return fallback
-    return str(Locale.parse(_BABEL["zh"]).territories.get(code.upper(), fallback))
+    return str(_BABEL["zh"].territories.get(code.upper(), fallback))
 
 
 def place_name(place: Place, language: str) -> str:
@@ -133,13 +134,13 @@ def local_time(instant: datetime | str, tz_name: str, language: str) -> str:
     if language == "zh":
         shown = format_datetime(local, "M月d日 EEE HH:mm", locale=_BABEL["zh"])
         return f"{shown}（{zone_name(tz_name, language)}）"
-    shown = format_datetime(local, "HH:mm EEE d MMM", locale=_BABEL.get(language, "en_GB"))
+    shown = format_datetime(local, "HH:mm EEE d MMM", locale=_BABEL.get(language, _BABEL["en"]))
     return f"{shown} ({tz_name})"
 
 
 def day(value: date | str, language: str) -> str:
     d = date.fromisoformat(value) if isinstance(value, str) else value
-    return format_date(d, "medium", locale=_BABEL.get(language, "en_GB"))
+    return format_date(d, "medium", locale=_BABEL.get(language, _BABEL["en"]))
 
 
 def button_day(value: date, language: str) -> str:
@@ -156,17 +157,17 @@ def map_link(lat: float, lon: float) -> str:
 
 def month(value: date, language: str) -> str:
     """Return e.g. 'December 2026' / '2026年12月'."""
-    return format_skeleton("yMMMM", value, locale=_BABEL.get(language, "en_GB"))
+    return format_skeleton("yMMMM", value, locale=_BABEL.get(language, _BABEL["en"]))
 
 
 def duration(value: timedelta, language: str) -> str:
     """Return e.g. '40 minutes' / '40分钟' (rounded to the largest sensible unit)."""
-    return format_timedelta(value, threshold=2, locale=_BABEL.get(language, "en_GB"))
+    return format_timedelta(value, threshold=2, locale=_BABEL.get(language, _BABEL["en"]))
 
 
 def percent(value: float, language: str) -> str:
     """Return e.g. '50%'."""
-    return format_percent(value, locale=_BABEL.get(language, "en_GB"))
+    return format_percent(value, locale=_BABEL.get(language, _BABEL["en"]))
 
 
 def cut(text: str, limit: int) -> str:

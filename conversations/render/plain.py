@@ -67,7 +67,8 @@ def sms(t: Texts, message: OutboxMessage) -> str:
     text = _p(t(f"channel.sms.{_what(message)}", alert=p["alert"],
                 name=p.get("subject_name", "?")))
     if p.get("late") and p.get("due_at"):
-        text += " " + _p(t("channel.sms.late", due=local_time(p["due_at"], "UTC", t.language)))
+        text += " " + _p(t("channel.sms.late",
+                               due=local_time(p["due_at"], p.get("tz", "UTC"), t.language)))
     return _cut(text)
 
 

@@ -16,6 +16,7 @@ from conversations.render.formatting import (
 from fieldbot.domain.places import Place
 from fieldbot.domain.risk import Assessment, Reason, RiskLevel
 from fieldbot.domain.trips import Trip
+from fieldbot.geo.advisories import CANADA_SOURCE, US_SOURCE
 from fieldbot.geo.names import fold
 
 # A place near many verified hazards has many reasons: the most severe are shown, then "and K
@@ -23,6 +24,9 @@ from fieldbot.geo.names import fold
 MAX_REASONS = 10
 REASONS_BUDGET = 2800
 MAX_REASON_DETAIL = 200
+
+# The official feeds by name in the reader's language (their titles are English).
+_FEEDS = {US_SOURCE: "risk.source.us", CANADA_SOURCE: "risk.source.canada"}
 
 # Unknown is a question mark, never a colour that could pass for "safe".
 _MARKERS = {
@@ -55,8 +59,9 @@ def level_badge(t: Texts, level: int) -> str:
     return t("risk.badge", marker=_MARKERS[risk], level=Raw(t(f"risk.level.{int(risk)}")))
 
 
-def trip_summary(t: Texts, trip: Trip) -> str:
-    """Return the plan: legs with dates, lodging, contact, night visits, risk level."""
+def trip_summary(t: Texts, trip: Trip, *, risk: bool = True) -> str:
+    """Return the plan: legs with dates, lodging, contact, night visits, risk level (without
+    it where each destination's risk follows in full, so the level is read once)."""
     lines = [
         t("trip.summary.leg", place=place_label(leg.place, t.language),
           start=day(leg.start, t.language),
@@ -71,14 +76,19 @@ def trip_summary(t: Texts, trip: Trip) -> str:
         lines.append(t("trip.summary.nights_with", companion=trip.companion))
     else:
         lines.append(t("trip.summary.nights_alone"))
-    lines.append(t("trip.summary.risk", badge=Raw(level_badge(t, trip.risk_level))))
+    if risk:
+        lines.append(t("trip.summary.risk", badge=Raw(level_badge(t, trip.risk_level))))
     return "\n".join(lines)
 
 
 def reason_line(t: Texts, reason: Reason) -> str:
     """Return one reason: its source (and date, when the source has one) and what it says."""
-    source = t(f"risk.source.{reason.kind}") if reason.kind != "advisory" else reason.source
+    source = t(f"risk.source.{reason.kind}") if reason.kind != "advisory" else (
+        t(_FEEDS[reason.source]) if reason.source in _FEEDS else reason.source)
     detail = kept_label(reason.detail, reason.detail_zh, t.language)
+    if reason.kind == "advisory" and t.language != "en" and reason.level > RiskLevel.UNKNOWN:
+        # the feed's English title ("Level 4: Do Not Travel") beside 红色（一级）: its advice
+        detail = t(f"risk.advice.{int(reason.level)}")
     source, detail = cut(source, MAX_REASON_DETAIL), cut(detail, MAX_REASON_DETAIL)
     marker = _MARKERS[reason.level]
     if reason.as_of is not None:

@@ -167,7 +167,9 @@ class TelegramMessenger:
         )
         lines = [head]
         if p.get("late"):
-            lines.append(t("alert.late", due=local_time(p["due_at"], "UTC", t.language)))
+            # in the alert's own zone, as its deadline: two "21:00"s must not mean two instants
+            due = local_time(p["due_at"], p.get("tz", "UTC"), t.language)
+            lines.append(t("alert.late", due=due))
         if "places" in p:
             lines.append(
                 t(

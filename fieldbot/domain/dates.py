@@ -3,7 +3,8 @@
 Accepted: 2026-12-03 (also with / or . and in full-width digits), today / tomorrow / the day
 after tomorrow (今天, 明天, 后天, 大后天), 12月3日 / 12月3号 / 2026年12月3日, weekdays (周四,
 星期四, 礼拜四; 本周四 / 这周四 = this week's, 下周一 = next week's; weeks start on Monday,
-as in China), and, for people who write month first (Chinese), 12/3.
+as in China; in English "Thursday" / "thu" is the coming one), a day of the month alone (3号,
+3日: the nearest), and, for people who write month first (Chinese), 12/3 and 12.3.
 
 Pure: standard library only. A date without a year is the one nearest to today (12月3日 typed
 on 30 November is this year's; 1月5日 is next year's; a day just past stays in the past, so the
@@ -30,7 +31,9 @@ _CHINESE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号號]?"
 # 3 Dec 2026 (as the bot shows it), 3 december, dec 3, thu 3 dec.
 _DAY_MONTH = re.compile(r"(?:[a-z]{3,9},? )?(\d{1,2}) ([a-z]{3,9}),?(?: (\d{4}))?")
 _MONTH_DAY = re.compile(r"(?:[a-z]{3,9},? )?([a-z]{3,9}) (\d{1,2}),?(?: (\d{4}))?")
-_MONTH_FIRST = re.compile(r"(\d{1,2})/(\d{1,2})")
+_MONTH_FIRST = re.compile(r"(\d{1,2})[/.](\d{1,2})")
+_DAY_ONLY = re.compile(r"(\d{1,2})[日号號]")
+_WEEKDAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY_WORD = re.compile(r"(本|这|這|下)?(?:周|週|星期|礼拜|禮拜)([一二三四五六日天])")
 
 
@@ -62,6 +65,11 @@ def parse_day(text: str, today: date, *, month_first: bool = False) -> date | No
         return _nearest(int(match[1]), int(match[2]), today)
     if match := _WEEKDAY_WORD.fullmatch(compact):
         return _weekday(match[1], _WEEKDAY[match[2]], today)
+    if match := _DAY_ONLY.fullmatch(compact):
+        return _nearest_day(int(match[1]), today)
+    named = [i for i, name in enumerate(_WEEKDAYS_EN) if word in (name, name[:3])]
+    if named:  # "friday", "fri": the coming one, as 周五
+        return _weekday(None, named[0], today)
     if match := _DAY_MONTH.fullmatch(word):
         return _english(match[2], match[1], match[3], today)
     if match := _MONTH_DAY.fullmatch(word):
@@ -105,6 +113,15 @@ def _valid(year: int, month: int, day: int) -> date | None:
 def _nearest(month: int, day: int, today: date) -> date | None:
     candidates = [d for year in (today.year - 1, today.year, today.year + 1)
                   if (d := _valid(year, month, day)) is not None]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda d: (abs((d - today).days), d < today))
+
+
+def _nearest_day(day: int, today: date) -> date | None:
+    """3号: that day of this month, the last or the next, whichever is nearest."""
+    months = [(today.year * 12 + today.month - 1 + step) for step in (-1, 0, 1)]
+    candidates = [d for m in months if (d := _valid(m // 12, m % 12 + 1, day)) is not None]
     if not candidates:
         return None
     return min(candidates, key=lambda d: (abs((d - today).days), d < today))

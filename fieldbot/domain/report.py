@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -35,7 +36,8 @@ from fieldbot.domain.ladder import AlertKind
 SEVERITIES = (1, 2, 3, 4)  # blue, yellow, orange, red
 SEVERITY_NAMES = {1: "blue", 2: "yellow", 3: "orange", 4: "red"}
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# "2026-11", or "2026年11月" as the report's own heading reads in Chinese.
+_MONTH = re.compile(r"^(\d{4})(?:-(\d{2})|年(\d{1,2})月?)$", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -49,11 +51,11 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
-        """Parse 'YYYY-MM'."""
-        match = _MONTH.match(text.strip())
+        """Parse 'YYYY-MM' or 'YYYY年M月', full-width digits too (a Chinese keyboard's)."""
+        match = _MONTH.match(unicodedata.normalize("NFKC", text).replace(" ", ""))
         if match is None:
             raise ValueError(f"not a month (YYYY-MM): {text!r}")
-        return cls(int(match.group(1)), int(match.group(2)))
+        return cls(int(match.group(1)), int(match.group(2) or match.group(3)))
 
     @classmethod
     def of(cls, when: date) -> Month:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -56,7 +57,7 @@ class Trip:
 
 # --- validating what a rep types --------------------------------------------------------------
 
-_PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]{6,24}$")
+_PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]{6,24}$", re.ASCII)  # no other scripts' digits
 
 
 class DateProblem(StrEnum):
@@ -155,22 +156,24 @@ def check_plan(
 
 def normalise_phone(text: str) -> str | None:
     """Return the phone number as '+digits' or 'digits', or None if it is not one."""
-    candidate = text.strip()
+    candidate = unicodedata.normalize("NFKC", text).strip()  # "＋８６ １３８…" typed full-width
     if not _PHONE_CHARS.match(candidate):
         return None
-    digits = re.sub(r"\D", "", candidate)
+    digits = re.sub(r"\D", "", candidate, flags=re.ASCII)
     if not 7 <= len(digits) <= 15:
         return None
     return ("+" if candidate.startswith("+") else "") + digits
 
 
 def split_contact(text: str) -> tuple[str, str] | None:
-    """Split 'Name +49 170 1234567' into (name, phone); None without a valid phone number."""
-    match = re.search(r"\+?\d[\d\s().\-/]{5,}\d", text)
+    """Split 'Name +49 170 1234567' into (name, phone); None without a valid phone number.
+    Full-width digits and signs (a Chinese keyboard's full-width mode) read as ASCII."""
+    text = unicodedata.normalize("NFKC", text)
+    match = re.search(r"\+?\d[\d\s().\-/]{5,}\d", text, re.ASCII)
     if match is None:
         return None
     phone = normalise_phone(match.group(0))
-    name = (text[: match.start()] + text[match.end():]).strip(" ,;:-–—\n\t")
+    name = (text[: match.start()] + text[match.end():]).strip(" ,;:-–—、\n\t")
     if phone is None or not name:
         return None
     return name[:100], phone

@@ -147,6 +147,13 @@ class EndProblem(StrEnum):
 
 
 _TYPED = re.compile(r"(\d{1,2})[:：.](\d{2})(?:[:：.](\d{2}))?")
+# A time the Chinese way: 21点30, 21点30分, 晚上9点半, 9点 (the part of the day moves 1-11 on).
+_CLOCK_ZH = re.compile(r"(早上|上午|中午|下午|傍晚|晚上|凌晨)?"
+                       r"(\d{1,2})[点點时時](?:(\d{1,2})分?|(半))?")
+_AFTERNOON = {"中午", "下午", "傍晚", "晚上"}
+# A length instead of an end, as the buttons say it: "+2 小时", "2h", "90分钟", "1.5 hours".
+_LENGTH = re.compile(r"\+?(\d{1,2}(?:\.\d)?)(?:h|hrs?|hours?|个?小时|个?鐘頭|个?钟头)"
+                     r"|\+?(\d{1,3})(?:m|mins?|minutes?|分钟|分鐘)")
 
 
 def check_end(policy: VisitPolicy, now: datetime, ends_at: datetime) -> EndProblem | None:
@@ -165,10 +172,19 @@ def end_after(policy: VisitPolicy, now: datetime, minutes: int) -> datetime | En
 
 def parse_end(policy: VisitPolicy, text: str, now: datetime, tz_name: str
               ) -> datetime | EndProblem:
-    """Return the instant a typed local time ("22:30", "22:30:15", full-width too) means at
-    the visit place: today there, or tomorrow if today's is more than PAST_GRACE ago (23:00 →
-    "01:00" is tonight after midnight; 22:00 → "21:30" is in the past)."""
-    match = _TYPED.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    """Return the instant a typed local time ("22:30", "22:30:15", full-width too, 晚上9点半)
+    or length ("+2 小时", "90 min") means at the visit place: today there, or tomorrow if
+    today's is more than PAST_GRACE ago (23:00 → "01:00" is tonight after midnight; 22:00 →
+    "21:30" is in the past)."""
+    typed = unicodedata.normalize("NFKC", text).strip().casefold().replace(" ", "")
+    if length := _LENGTH.fullmatch(typed):
+        hours, minutes = length.groups()
+        return end_after(policy, now, round(float(hours) * 60) if hours else int(minutes))
+    if chinese := _CLOCK_ZH.fullmatch(typed):
+        part, hour_text, minute_text, half = chinese.groups()
+        hour = int(hour_text) + (12 if part in _AFTERNOON and 1 <= int(hour_text) < 12 else 0)
+        typed = f"{hour}:{30 if half else int(minute_text or 0):02d}"
+    match = _TYPED.fullmatch(typed)
     if match is None:
         return EndProblem.NOT_A_TIME
     hour, minute, second = (int(g or 0) for g in match.groups())

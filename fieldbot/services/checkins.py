@@ -69,7 +69,7 @@ class CheckinService:
             if location is not None:
                 await alerts.add_location(tx, user_id, location[0], location[1], False, now,
                                           cipher=self._cipher)
-            night = await alerts.current_night(tx, user_id, now)
+            night, coming = await alerts.tonight_and_next(tx, user_id, now)
             # Any open missed-night alert ends with a sign of life; an SOS needs a person.
             missed = await alerts.open_alerts_for(
                 tx, user_id, (AlertKind.MISSED, AlertKind.EMERGENCY)
@@ -83,7 +83,8 @@ class CheckinService:
                     await self._escalation.fold_into_duress(tx, a, now)
                 else:
                     await self._escalation.all_clear(tx, a, now)
-            upcoming = await alerts.next_night(tx, user_id, now)
+        # The next deadline once tonight is checked in: tonight itself no longer counts.
+        upcoming = next((n for n in coming if night is None or n.id != night.id), None)
         log.info("user %s checked in: %s", user_id, status.value)
         return CheckinResult(status, night, upcoming)
 

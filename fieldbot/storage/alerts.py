@@ -98,6 +98,27 @@ async def current_night(
     return next((_night(row) for row in rows), None)
 
 
+async def tonight_and_next(
+    conn: Tx, user_id: int, now: datetime
+) -> tuple[NightRow | None, list[NightRow]]:
+    """Return `current_night` and the first two nights `next_night` would find, in one trip:
+    a check-in needs both (tonight to move, the next deadline to show), and every trip to the
+    database thread costs more than the statement it carries."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM (SELECT 0 AS part, n.* FROM nights n JOIN trips t ON t.id = n.trip_id"
+        " WHERE n.user_id = ? AND n.opens_at <= ? AND n.closes_at > ?"
+        " AND t.status = 'approved' AND n.state != 'cancelled'"
+        " ORDER BY n.opens_at DESC LIMIT 1) AS tonight"
+        " UNION ALL"
+        " SELECT * FROM (SELECT 1 AS part, nights.* FROM nights WHERE user_id = ? AND deadline > ?"
+        " AND state IN ('pending', 'reminded') ORDER BY deadline LIMIT 2) AS upcoming",
+        (user_id, ts(now), ts(now), user_id, ts(now)),
+    )
+    found = [(row["part"], _night(row)) for row in rows]
+    tonight = next((night for part, night in found if part == 0), None)
+    return tonight, [night for part, night in found if part == 1]
+
+
 async def next_night(conn: Tx, user_id: int, now: datetime) -> NightRow | None:
     rows = await conn.execute_fetchall(
         "SELECT * FROM nights WHERE user_id = ? AND deadline > ?"
