@@ -33,26 +33,24 @@ from conversations.flows.trip_questions import (
     earliest_start,
     local_today,
     page_turned,
+    refusal,
+    saved,
     show_summary,
 )
-from conversations.i18n import Texts
 from conversations.render import keyboards
-from conversations.render.formatting import day, local_time, place_label, places_label, zone_name
-from fieldbot.domain import schedule
+from conversations.render.formatting import day, place_label, zone_name
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import (
     MAX_COMPANION,
     MAX_LEGS,
     MAX_LODGING,
     DateProblem,
-    TripStatus,
     check_end,
     check_start,
     normalise_phone,
     parse_day,
     split_contact,
 )
-from fieldbot.services.trips import Submitted, TripRefused
 
 _chosen = keyboards.chosen
 _take_buttons_off = keyboards.take_buttons_off
@@ -356,39 +354,15 @@ async def confirm(update: Update, context: BotContext) -> int | None:
     outcome = await context.services.trips.submit(context.member, draft.plan(), draft.draft_key)
     next_state: int = Step.CONFIRM  # refused, nothing saved: the summary and its buttons stay
     if outcome.refused is not None:
-        text = _refusal(context.t, outcome)
+        text = refusal(context.t, outcome)
     else:
         assert outcome.trip is not None
         await query.edit_message_reply_markup(None)
         TRIP.mark_saved(context, draft.draft_key, trip_id=outcome.trip.id)
-        text, next_state = _outcome(context, outcome), ConversationHandler.END
+        text, next_state = saved(context, outcome), ConversationHandler.END
     await update.effective_message.reply_html(text)
     await context.services.deliver()  # after the reply, so the rep reads it first
     return next_state
-
-
-def _refusal(t: Texts, outcome: Submitted) -> str:
-    if outcome.refused is TripRefused.OVERLAP and outcome.clash is not None:
-        clash = outcome.clash
-        return t("trip.refused.overlap", places=places_label(clash.legs, t.language),
-                 start=day(clash.start, t.language), end=day(clash.end, t.language))
-    if outcome.refused is TripRefused.INVALID:
-        return t("trip.refused.invalid")
-    return t("trip.refused.no_manager")
-
-
-def _outcome(context: BotContext, outcome: Submitted) -> str:
-    t, trip = context.t, outcome.trip
-    assert trip is not None
-    if outcome.duplicate:
-        return t("trip.already_saved")
-    if trip.status is TripStatus.AWAITING_APPROVAL:
-        return t("trip.awaiting")
-    night = schedule.next_night(trip, context.services.policy, context.services.clock.now())
-    if night is None:
-        return t("trip.saved_no_nights")
-    return t("trip.saved", reminder=local_time(night.reminder_at, night.tz_name, t.language),
-             deadline=local_time(night.deadline, night.tz_name, t.language))
 
 
 async def edit_menu(update: Update, context: BotContext) -> Step:

@@ -1,6 +1,7 @@
 """How /trip asks: each step's question (its text, its buttons, the pages of days), the summary
-with each destination's risk and Confirm / Edit / Cancel, and the draft flow that resumes at the
-question asked last. What each answer does is `trip.py`."""
+with each destination's risk and Confirm / Edit / Cancel, what Confirm answers (saved, waiting
+for the manager, or refused), and the draft flow that resumes at the question asked last. What
+each answer does is `trip.py`."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from conversations.flows.drafts import DraftFlow
 from conversations.flows.trip_draft import Step, TripDraft
 from conversations.i18n import Texts
 from conversations.render import crisis, keyboards
-from conversations.render.formatting import button_day, day, place_label
+from conversations.render.formatting import button_day, day, local_time, place_label, places_label
 from conversations.render.trip import risk_text, trip_summary
+from fieldbot.domain import schedule
 from fieldbot.domain.places import Place
-from fieldbot.domain.trips import needs_approval
+from fieldbot.domain.trips import TripStatus, needs_approval
+from fieldbot.services.trips import Submitted, TripRefused
 
 _buttons = keyboards.rows
 DAY_BUTTONS = 7
@@ -167,6 +170,36 @@ async def show_summary(update: Update, context: BotContext, draft: TripDraft) ->
         full = "\n\n".join(core)
     await update.effective_message.reply_html(full, reply_markup=_summary_buttons(t, draft))
     return Step.CONFIRM
+
+
+# --- what Confirm answers ---------------------------------------------------------------------
+
+
+def refusal(t: Texts, outcome: Submitted) -> str:
+    """Why Confirm saved nothing (the summary and its buttons stay)."""
+    if outcome.refused is TripRefused.OVERLAP and outcome.clash is not None:
+        clash = outcome.clash
+        return t("trip.refused.overlap", places=places_label(clash.legs, t.language),
+                 start=day(clash.start, t.language), end=day(clash.end, t.language))
+    if outcome.refused is TripRefused.INVALID:
+        return t("trip.refused.invalid")
+    return t("trip.refused.no_manager")
+
+
+def saved(context: BotContext, outcome: Submitted) -> str:
+    """What Confirm answers once the plan is saved: waiting for the manager, or the first
+    night's reminder and deadline."""
+    t, trip = context.t, outcome.trip
+    assert trip is not None
+    if outcome.duplicate:
+        return t("trip.already_saved")
+    if trip.status is TripStatus.AWAITING_APPROVAL:
+        return t("trip.awaiting")
+    night = schedule.next_night(trip, context.services.policy, context.services.clock.now())
+    if night is None:
+        return t("trip.saved_no_nights")
+    return t("trip.saved", reminder=local_time(night.reminder_at, night.tz_name, t.language),
+             deadline=local_time(night.deadline, night.tz_name, t.language))
 
 
 # --- the draft and what every draft flow shares: /trip, Continue / Start over, /cancel ---------
