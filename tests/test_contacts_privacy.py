@@ -81,7 +81,7 @@ async def test_a_key_rotation_keeps_them_readable_and_findable(reach: World) -> 
     await add_everything(reach)
     before = await rows(reach, "SELECT phone, email FROM contacts WHERE id = ?", REP_ID)
 
-    await reach.services.privacy.rotate_key()
+    await reach.services.keys.rotate_key()
 
     after = await rows(reach, "SELECT phone, email FROM contacts WHERE id = ?", REP_ID)
     assert after != before

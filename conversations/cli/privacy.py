@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 
 from fieldbot.clock import SystemClock
 from fieldbot.config import Settings
-from fieldbot.services.privacy import ErasureRefused, PrivacyService, RotationRefused
+from fieldbot.services.keys import KeyService, RotationRefused
+from fieldbot.services.privacy import ErasureRefused, PrivacyService
 
 COMMANDS = ("rotate-key", "audit", "erase")
 
@@ -38,7 +39,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
     async with opened(settings, SystemClock()) as services:
         if args.command == "rotate-key":
-            return await _rotate(services.privacy)
+            return await _rotate(services.keys)
         if args.command == "audit" and args.verify:
             return await _verify(services.privacy)
         if args.command == "audit":
@@ -46,9 +47,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         return await _erase(services.privacy, args.user)
 
 
-async def _rotate(privacy: PrivacyService) -> int:
+async def _rotate(keys: KeyService) -> int:
     try:
-        done = await privacy.rotate_key()
+        done = await keys.rotate_key()
     except RotationRefused as refused:
         print(f"fieldbot: {refused}", file=sys.stderr)
         print(refused.new_key)

@@ -1,5 +1,5 @@
 """/hazard (安全隐患随手拍): photos → category → severity → location → description → summary →
-Confirm. Also /hazards (leads: Verify / Dismiss) and /points.
+Confirm. /hazards (leads: Verify / Dismiss) and /points are `hazards.py`.
 
 A photo sent outside any conversation starts a draft with it (Cancel drops it). Each photo is
 checked and cleaned as it arrives, so a bad file is refused at once and the rest of the report
@@ -8,13 +8,10 @@ is kept. The draft lives in `user_data` as a `HazardDraft` (JSON), so a restart 
 
 from __future__ import annotations
 
-from enum import IntEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
 from telegram import (
     InlineKeyboardMarkup,
-    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -24,35 +21,32 @@ from telegram.ext import (
     Application,
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
 from conversations.context import BotContext
-from conversations.flows import common
+from conversations.flows import common, hazards
 from conversations.flows.base import DRAFT_LIFETIME, Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
-from conversations.flows.drafts import DraftFlow, DraftModel
+from conversations.flows.drafts import DraftFlow
+from conversations.flows.hazard_draft import HazardDraft, Spot, Step
 from conversations.flows.trips import earliest_today
 from conversations.i18n import Raw, Texts
 from conversations.render import hazard as hazard_render
 from conversations.render import keyboards
-from conversations.render.formatting import kept_label, place_label, place_name
+from conversations.render.formatting import place_label, place_name
 from fieldbot.domain.hazards import (
     MAX_DESCRIPTION,
     MAX_PHOTOS,
     MAX_PLACE_LABEL,
     Category,
-    Hazard,
-    HazardReport,
-    PhotoRef,
     Severity,
     valid_position,
 )
 from fieldbot.domain.places import Place
-from fieldbot.services.hazards import HazardDecisionError, Reported
+from fieldbot.services.hazards import Reported
 from fieldbot.services.photos import PhotoProblem, PhotoRejected
 
 _buttons = keyboards.rows
@@ -61,49 +55,6 @@ _take_buttons_off = keyboards.take_buttons_off
 
 NEW_PICTURE = NEW_MESSAGE & (filters.PHOTO | filters.Document.ALL)
 PICTURE_OFFER = NEW_MESSAGE & (filters.PHOTO | filters.Document.IMAGE)
-
-
-class Step(IntEnum):
-    PHOTOS = 1
-    CATEGORY = 2
-    SEVERITY = 3
-    LOCATION = 4
-    DESCRIPTION = 5
-    CONFIRM = 6
-
-
-class Spot(BaseModel):
-    label: str
-    lat: float
-    lon: float
-    label_zh: str = ""  # as a Chinese reader names it ("" in a draft from before)
-
-    def named(self, language: str) -> str:
-        return kept_label(self.label, self.label_zh, language)
-
-
-class HazardDraft(DraftModel):
-    """What the reporter has answered so far."""
-
-    step: Step = Step.PHOTOS
-    photos: list[tuple[str, str]] = Field(default_factory=list)  # (sha256, stored path)
-    category: Category | None = None
-    severity: Severity | None = None
-    spot: Spot | None = None
-    by_place_name: bool = False
-    choices: list[Spot] = Field(default_factory=list)  # matches offered as buttons
-    trip_button: str = ""  # the text of the "my trip's destination" button, if offered
-    trip_spot: Spot | None = None
-    description: str = ""
-
-    def refs(self) -> list[PhotoRef]:
-        return [PhotoRef(sha, path) for sha, path in self.photos]
-
-    def report(self) -> HazardReport:
-        assert self.category and self.severity and self.spot
-        return HazardReport(self.category, self.severity, self.spot.lat, self.spot.lon,
-                            self.spot.label, self.by_place_name, self.description,
-                            tuple(self.refs()), self.spot.label_zh)
 
 
 def _spot(place: Place) -> Spot:
@@ -418,77 +369,6 @@ def _outcome(t: Texts, outcome: Reported) -> str:
     return t("hazard.saved.queue", id=outcome.hazard.id)
 
 
-# --- /hazards, Verify / Dismiss, /points ------------------------------------------------------
-
-
-async def list_open(update: Update, context: BotContext) -> None:
-    """/hazards: the open reports this lead may decide, each with Verify / Dismiss."""
-    message = update.effective_message
-    assert message
-    found, total = await context.services.hazards.open_for(context.member)
-    if not found:
-        await message.reply_html(context.t("hazards.none"))
-        return
-    await message.reply_html(context.t("hazards.head", shown=len(found), total=total))
-    for hazard, reporter in found:
-        await _send_card(message, context, hazard, reporter)
-
-
-async def _send_card(message: Message, context: BotContext, hazard: Hazard,
-                     reporter: str) -> None:
-    """Send one open report: its first photo with the card and buttons, then the others."""
-    t, hazards = context.t, context.services.hazards
-    text = hazard_render.hazard_card(t, hazards.params_for_lead(hazard, reporter),
-                                     "hazard.card.head_open")
-    buttons = hazard_render.lead_buttons(t, hazard.id)
-    photos = [data for ref in hazard.photos if (data := await hazards.photo_bytes(ref))]
-    if not photos:
-        await message.reply_html(text, reply_markup=buttons, protect_content=True)
-        return
-    await message.reply_photo(photos[0], caption=text, parse_mode="HTML", reply_markup=buttons,
-                              protect_content=True)
-    for n, data in enumerate(photos[1:], start=2):
-        await message.reply_photo(data, caption=t("hazard.card.photo_n", id=hazard.id, n=n,
-                                                  count=len(photos)), protect_content=True)
-
-
-async def decide(update: Update, context: BotContext) -> None:
-    """Verify (points to the reporter, colleagues nearby told) or dismiss a report."""
-    query = update.callback_query
-    assert query
-    assert query.data
-    _, action, number = query.data.split(":")
-    t = context.t
-    try:
-        done = await context.services.hazards.decide(int(number), context.member,
-                                                     action == "verify")
-    except HazardDecisionError as refused:
-        await query.answer(t.toast(f"hazards.err.{refused.reason}", by_name=refused.by_name),
-                           show_alert=True)
-        if refused.reason.startswith("already") and getattr(query.message, "reply_markup", None):
-            await query.edit_message_reply_markup(None)
-        return
-    await _take_buttons_off(update)
-    key = "hazards.done.verified" if action == "verify" else "hazards.done.dismissed"
-    assert update.effective_message
-    await update.effective_message.reply_html(t(key, id=done.hazard.id, points=done.points,
-                                                notified=done.notified))
-    await context.services.deliver()
-
-
-async def show_points(update: Update, context: BotContext) -> None:
-    """/points: mine, and the leaderboard of my team (of everyone for officers and admins)."""
-    assert update.effective_message
-    t = context.t
-    standing = await context.services.hazards.standing(context.member)
-    rows = "\n".join(t("points.row", rank=i, name=name, points=points)
-                     for i, (_, name, points) in enumerate(standing.board, start=1))
-    await update.effective_message.reply_html(
-        t("points.mine", points=standing.mine) + "\n\n"
-        + (t("points.board", rows=Raw(rows)) if rows else t("points.board_empty")))
-
-
-# --- wiring -----------------------------------------------------------------------------------
 
 
 def build_hazard() -> Flow:
@@ -515,7 +395,5 @@ def build_hazard() -> Flow:
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register /hazard, /hazards with its Verify / Dismiss buttons, and /points."""
     app.add_handler(build_hazard())
-    app.add_handler(CommandHandler("hazards", list_open))
-    app.add_handler(CommandHandler("points", show_points))
-    app.add_handler(CallbackQueryHandler(decide, pattern=r"^hazards:(verify|dismiss):\d{1,18}$"))
+    hazards.register(app)
     app.add_handler(CallbackQueryHandler(HAZARD.stale_button, pattern=r"^hazard:"))

@@ -1,20 +1,13 @@
-"""/trips, /endtrip with its post-trip safety report, /risk <place>, and the manager's
-Approve / Reject (with a reason) buttons on a trip that waits for approval."""
+"""/trips, /endtrip with its post-trip safety report, and the manager's Approve / Reject (with
+a reason) buttons on a trip that waits for approval. /risk <place> is `risk.py`."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from enum import IntEnum
 from typing import Any
 
-from telegram import (
-    ForceReply,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -25,24 +18,20 @@ from telegram.ext import (
 )
 
 from conversations.context import BotContext
-from conversations.flows import common, drafts
+from conversations.flows import drafts, risk
 from conversations.flows.base import Flow
-from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT
+from conversations.flows.common import NEW_TEXT
 from conversations.i18n import Raw, Texts
-from conversations.render import crisis, keyboards
-from conversations.render import visit as visit_render
-from conversations.render.formatting import day, place_label, place_name, places_label
-from conversations.render.trip import risk_text, trip_summary
-from fieldbot.domain.places import Place
+from conversations.render import keyboards
+from conversations.render.formatting import day, place_label, places_label
+from conversations.render.trip import trip_summary
 from fieldbot.domain.trips import Trip, earliest_today
 from fieldbot.services.trips import DecisionError
 
 log = logging.getLogger(__name__)
 
-MAX_PLACE = 200
 MAX_REPORT = 1500
 MAX_REASON = 500
-RISK_CHOICES = "risk_choices"
 ENDTRIP = "endtrip"
 REJECT = "reject"
 
@@ -51,10 +40,6 @@ class EndTrip(IntEnum):
     WHAT = 1
     WARN = 2
     CONFIRM = 3
-
-
-class RiskAsk(IntEnum):
-    PLACE = 1
 
 
 class Reject(IntEnum):
@@ -233,107 +218,6 @@ def build_endtrip() -> Flow:
     )
 
 
-# --- /risk ------------------------------------------------------------------------------------
-
-
-PLACE = common.PlaceQuestion(
-    empty="risk.bad_query", too_long="risk.bad_query", not_found="risk.not_found",
-    pick="risk.pick", button="risk:pick:", longest=MAX_PLACE)
-
-
-async def _render_risk(context: BotContext, place: Place,
-                       pin: tuple[float, float] | None = None) -> str:
-    """The place's risk, and colleagues' client safety notes within 300 m of it (or the pin)."""
-    assessment = await context.services.risk.assess_place(place)
-    text = risk_text(context.t, place, assessment, context.services.clock.now())
-    notes = await context.services.visits.notes_for("", pin or (place.lat, place.lon))
-    if notes:
-        text += "\n\n" + visit_render.notes_block(context.t, notes, "risk.notes_head")
-    lessons = await context.services.lessons.near(place)  # anonymised, DESIGN.md §12
-    if lessons:
-        text += "\n\n" + crisis.lessons_near(context.t, len(lessons),
-                                            place_name(place, context.t.language))
-    return text
-
-
-async def risk_command(update: Update, context: BotContext) -> int:
-    """Answer /risk <place>; without a place, ask for one (a name or a pin)."""
-    assert update.effective_message
-    query = " ".join(context.args or [])
-    if query.strip():
-        return await _risk_for(update, context, query)
-    await update.effective_message.reply_html(context.t("risk.ask"),
-                                              reply_markup=common.location_keyboard(context.t))
-    return RiskAsk.PLACE
-
-
-async def risk_typed(update: Update, context: BotContext) -> int:
-    """Answer for the typed place."""
-    assert update.effective_message
-    assert update.effective_message.text is not None
-    return await _risk_for(update, context, update.effective_message.text)
-
-
-async def _risk_for(update: Update, context: BotContext, text: str) -> int:
-    """Reply with the risk of the place meant, or matches to pick from, or why not."""
-    assert update.effective_message
-    found = await common.search_place(update, context, text, PLACE)
-    if found is None:
-        return RiskAsk.PLACE
-    if isinstance(found, Place):
-        await update.effective_message.reply_html(await _render_risk(context, found),
-                                                  reply_markup=ReplyKeyboardRemove())
-    else:  # the matches are buttons now: the press is answered outside the conversation
-        _user_data(context)[RISK_CHOICES] = [asdict(p) for p in found]
-    return ConversationHandler.END
-
-
-async def risk_pin(update: Update, context: BotContext) -> int:
-    """Answer for a shared pin."""
-    message = update.effective_message
-    assert message
-    place = await common.pinned_place(update, context)
-    if place is None or message.location is None:
-        return RiskAsk.PLACE
-    pin = (message.location.latitude, message.location.longitude)
-    await message.reply_html(await _render_risk(context, place, pin),
-                             reply_markup=ReplyKeyboardRemove())
-    return ConversationHandler.END
-
-
-async def risk_other(update: Update, context: BotContext) -> int:
-    """Neither a name nor a pin: ask again."""
-    assert update.effective_message
-    await update.effective_message.reply_html(context.t("risk.ask"))
-    return RiskAsk.PLACE
-
-
-async def risk_picked(update: Update, context: BotContext) -> None:
-    """Replace the list of matches with the risk of the one picked."""
-    query = update.callback_query
-    assert query
-    assert query.data
-    choices = _user_data(context).get(RISK_CHOICES) or []
-    index = common.picked_index(update, len(choices))
-    if index is None:
-        await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
-        return
-    await query.answer()
-    place = Place(**choices[index])
-    await query.edit_message_text(await _render_risk(context, place), parse_mode="HTML")
-
-
-def build_risk() -> Flow:
-    return Flow(
-        entry_points=[CommandHandler("risk", risk_command)],
-        states={RiskAsk.PLACE: [MessageHandler(NEW_TEXT, risk_typed),
-                                MessageHandler(NEW_PIN, risk_pin),
-                                MessageHandler(NEW_MESSAGE, risk_other)]},
-        fallbacks=[CommandHandler("cancel", common.cancelled)],
-        name="risk",
-    )
-
-
 # --- approval ---------------------------------------------------------------------------------
 
 
@@ -460,8 +344,7 @@ def build_reject() -> Flow:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(build_endtrip())
-    app.add_handler(build_risk())
+    risk.register(app)  # after /endtrip, before /reject: the gate closes questions in order
     app.add_handler(build_reject())
     app.add_handler(CommandHandler("trips", list_trips))
     app.add_handler(CallbackQueryHandler(approve, pattern=r"^approve:yes:\d{1,18}$"))
-    app.add_handler(CallbackQueryHandler(risk_picked, pattern=r"^risk:pick:\d{1,18}$"))

@@ -29,6 +29,7 @@ from fieldbot.services.hazards import HazardService, VerifiedHazards
 from fieldbot.services.inbox import UpdateInbox
 from fieldbot.services.incident_deadlines import IncidentDeadlines
 from fieldbot.services.incidents import IncidentService
+from fieldbot.services.keys import KeyService
 from fieldbot.services.leadership import Leadership
 from fieldbot.services.lessons import LessonService
 from fieldbot.services.outbox import Messenger, OutboxSender
@@ -70,6 +71,7 @@ class Services:
     resolver: PlaceResolver
     hazards: HazardService
     cipher: Cipher
+    keys: KeyService
     privacy: PrivacyService
     board: BoardService
     reports: ReportService
@@ -155,8 +157,9 @@ def build_services(
         channels = build_channels(settings, clock=clock)
     db = Database(settings.db)
     cipher = Cipher(key=settings.encryption_key, key_file=settings.key_path)
+    keys = KeyService(db, clock, cipher, settings.data_dir)
+    db.on_open.append(keys.unlock)  # whoever opens the database first proves the key
     privacy = PrivacyService(db, clock, cipher, settings.retention, settings.data_dir)
-    db.on_open.append(privacy.unlock)  # whoever opens the database first proves the key
     policy = load_policy(settings.policy)
     if settings.geocoder == "nominatim" and not settings.operator_contact:
         raise ConfigError(
@@ -203,6 +206,7 @@ def build_services(
         resolver=resolver,
         hazards=HazardService(db, clock, PhotoStore(settings.data_dir, cipher), cipher),
         cipher=cipher,
+        keys=keys,
         privacy=privacy,
         board=BoardService(db, clock, policy, cipher),
         reports=ReportService(db, clock, cipher),

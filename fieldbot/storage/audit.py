@@ -35,7 +35,7 @@ MAX_DETAIL = 500
 HEAD = "audit_head"  # in the vault: "<id>:<chain>:<mac of both>"
 TRIGGERS = ("audit_no_update", "audit_no_delete")
 
-# The MAC key of each open connection, given by PrivacyService.unlock once the encryption key
+# The MAC key of each open connection, given by KeyService.unlock once the encryption key
 # has opened the database (per connection, so two databases in one process never mix keys).
 _KEYS: WeakKeyDictionary[object, bytes] = WeakKeyDictionary()
 
@@ -72,7 +72,7 @@ def _key(conn: Tx) -> bytes:
     try:
         return _KEYS[conn.session]
     except KeyError:
-        raise RuntimeError("the audit log's key has not been loaded (PrivacyService.unlock)")\
+        raise RuntimeError("the audit log's key has not been loaded (KeyService.unlock)")\
             from None
 
 

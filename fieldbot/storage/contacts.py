@@ -11,7 +11,7 @@ from datetime import datetime
 
 from fieldbot.crypto import Cipher
 from fieldbot.domain.contacts import ContactPoints
-from fieldbot.storage import privacy as vault
+from fieldbot.storage import vault
 from fieldbot.storage.codec import parse_ts, ts
 from fieldbot.storage.db import Tx
 
