@@ -40,6 +40,8 @@ RETIRED_EN = {
     r"(?<!safety )\bofficers?\b(?! \(safety officer\))": "safety officer",
     r"\bstaff\b": "field rep",
     r"\badmins?\b": "administrator",
+    # Incidents are graded red = level one (the policy); a risk "Red (level 4)" read against it.
+    r"\(level [1-4]\)": "the colour alone (red, orange, yellow, blue)",
 }
 # The /invite command's own role words are typed by people, not read as prose.
 _INVITE_TOKENS = re.compile(r"<i>staff\|manager\|officer</i>|\bstaff \(field rep\)|"

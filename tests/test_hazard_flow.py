@@ -133,7 +133,7 @@ async def test_risk_shows_a_verified_report_nearby_and_it_raises_the_level(team:
     await team.rep.send("/risk Berlin")
 
     answer = team.rep.last
-    assert "Risk: 🟠 Orange (level 3)" in answer.body  # a verified red report: at least orange
+    assert "Risk: 🟠 Orange" in answer.body  # a verified red report: at least orange
     assert "Verified hazard report" in answer.body
     assert "Tram rails <b>broken</b> & sticking out" in answer.body
     assert "&lt;b&gt;broken&lt;/b&gt; &amp; sticking" in answer.html

@@ -53,7 +53,7 @@ async def test_a_register_entry_makes_lagos_red_with_its_note_and_guidance(
     lines = rep.last.body.splitlines()
     assert lines[:4] == [
         "Lagos, Nigeria",
-        "Risk: 🔴 Red (level 4): do not travel",
+        "Risk: 🔴 Red: do not travel",
         "🕒 Local time there: 10:00 Tue 1 Dec (Africa/Lagos)",
         "Why",
     ]
@@ -63,7 +63,7 @@ async def test_a_register_entry_makes_lagos_red_with_its_note_and_guidance(
         "What to do: do not travel unless your manager and a safety officer")
     assert "Night client visits only in pairs, in public places" in lines[5]
     assert "first-aid kit" in lines[5]
-    assert "<b>Red (level 4): do not travel</b>" in (rep.last.html or "")
+    assert "<b>Red: do not travel</b>" in (rep.last.html or "")
 
 
 async def test_the_register_is_reloaded_without_a_restart(registered: World) -> None:
@@ -72,14 +72,14 @@ async def test_the_register_is_reloaded_without_a_restart(registered: World) -> 
     stat = register.stat()
     os.utime(register, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     await registered.rep.send("/risk Lagos, Nigeria")
-    assert "Risk: 🟡 Yellow (level 2): increased caution" in registered.rep.last.body
+    assert "Risk: 🟡 Yellow: increased caution" in registered.rep.last.body
 
 
 async def test_an_advisory_from_the_fixture_feed_gives_its_source_and_date(team: World) -> None:
     await import_fixture_feeds(team)
     await team.rep.send("/risk Abidjan")
     body = team.rep.last.body
-    assert "Abidjan, Ivory Coast\nRisk: 🟠 Orange (level 3): reconsider travel" in body
+    assert "Abidjan, Ivory Coast\nRisk: 🟠 Orange: reconsider travel" in body
     assert ("🟠 US State Department (2 Feb 2099): Cote d'Ivoire - Level 3: Reconsider Travel"
             in body)
     assert "🕒 Local time there: 09:00 Tue 1 Dec (Africa/Abidjan)" in body
@@ -90,7 +90,7 @@ async def test_the_highest_of_two_advisories_wins_and_both_are_shown(team: World
     await import_fixture_feeds(team)
     await team.rep.send("/risk Berlin")
     body = team.rep.last.body
-    assert "Risk: 🟡 Yellow (level 2): increased caution" in body
+    assert "Risk: 🟡 Yellow: increased caution" in body
     why = body.split("Why\n", 1)[1].splitlines()
     assert why[0].startswith("🟡 US State Department (2 Feb 2099): Germany - Level 2")
     assert why[1].startswith("🔵 Government of Canada (15 Jan 2099): Germany")
@@ -113,7 +113,7 @@ async def test_risk_without_a_place_asks_for_one_and_takes_a_pin(registered: Wor
     assert rep.last.body == "Which place? Type a city (e.g. Shanghai) or share a location."
     assert rep.keyboard == [[{"text": "📍 Send my current location", "request_location": True}]]
     await rep.share_location(6.45, 3.39)
-    assert rep.last.body.startswith("Lagos, Nigeria\nRisk: 🔴 Red (level 4)")
+    assert rep.last.body.startswith("Lagos, Nigeria\nRisk: 🔴 Red")
     assert rep.keyboard is None
     await rep.send("Tokyo")  # the question is over: not looked up again
     assert rep.last.body.startswith("I only act on commands.")
@@ -132,7 +132,7 @@ async def test_several_matches_are_offered_and_the_pick_is_answered_in_place(
     assert choice.inline_keyboard == []
     await rep.send("/risk Lagos")
     await rep.press("Lagos, Nigeria")
-    assert rep.last.body.startswith("Lagos, Nigeria\nRisk: 🔴 Red (level 4)")
+    assert rep.last.body.startswith("Lagos, Nigeria\nRisk: 🔴 Red")
 
 
 async def test_unknown_names_and_bad_pins_get_a_clear_reply_and_another_try(team: World) -> None:
@@ -183,4 +183,4 @@ async def test_a_trip_to_a_register_city_waits_for_approval(registered: World) -
     assert "🔴 Company risk assessment: Lagos, NG" in rep.last.body
     await rep.press("✅ Confirm")
     assert rep.last.body.startswith(said("trip.awaiting"))
-    assert "Destination risk: 🔴 Red (level 4): do not travel" in registered.manager.last.body
+    assert "Destination risk: 🔴 Red: do not travel" in registered.manager.last.body

@@ -168,7 +168,7 @@ async def test_a_high_risk_trip_waits_for_the_manager_who_approves_it(team: Worl
     await import_us_fixture(team)
     await plan(team.rep, "Seoul", "2026-12-02", "2026-12-04")
     summary = team.rep.last.body
-    assert "🔴 Red (level 4): do not travel" in summary
+    assert "🔴 Red: do not travel" in summary
     assert "US State Department (3 Mar 2099): Korea, South - Level 4: Do Not Travel" in summary
     assert "first-aid kit" in summary
     assert "needs your manager's approval" in summary

@@ -54,7 +54,7 @@ def obvious_match(query: str, places: list[Place]) -> Place | None:
 
 
 def level_badge(t: Texts, level: int) -> str:
-    """Return e.g. '🟠 <b>Orange (level 3): reconsider travel</b>'."""
+    """Return e.g. '🟠 <b>Orange: reconsider travel</b>'."""
     risk = RiskLevel(level)
     return t("risk.badge", marker=_MARKERS[risk], level=Raw(t(f"risk.level.{int(risk)}")))
 
