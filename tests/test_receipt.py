@@ -18,6 +18,7 @@ from conversations.runtime.ratelimit import PriorityRateLimiter
 from fieldbot.domain.places import Place
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
+from fieldbot.storage import outbox
 from tests.harness import GAZETTEER, World
 
 # A fixture place: real coordinates and zone, a made-up trip.
@@ -186,5 +187,35 @@ async def test_an_sos_is_answered_in_full_before_the_evenings_receipts(tmp_path:
                     if "checked in" in str(call.params.get("text", ""))]
         assert len(receipts) < 60  # some still wait for the budget: the SOS went first
         assert all(i < offer for i in receipts)
+    finally:
+        await world.stop()
+
+
+async def test_an_sos_receipt_does_not_wait_while_its_handler_drains_the_bulk(
+        tmp_path: Path) -> None:
+    """Ninety notices wait in the outbox with no drain under way (a roll-call's questions
+    after its drain's share): the SOS handler sends the SOS, then its receipt, and leaves the
+    notices to the next drain instead of sending them first (three seconds at 30/s)."""
+    world = BusyEveningWorld(tmp_path)
+    await world.start()
+    try:
+        await world.enrol_team()
+        now = world.clock.now()
+        async with world.services.db.transaction() as tx:
+            for n in range(90):
+                await outbox.enqueue(
+                    tx, dedupe=f"bulk:{n}", recipient=world.manager.id, kind="skip_notice",
+                    params={"subject_name": "Fixture Rep", "reason": "made-up", "day":
+                            "2026-12-01", "tz": "Europe/Berlin"},
+                    priority=outbox.PRIORITY_NOTICE, now=now, cipher=world.services.cipher)
+        start = len(world.fake.calls)
+        await world.rep.send("/sos")
+        sent = [call for call in world.fake.calls[start:]
+                if call.method == "sendMessage" and call.status == 200]
+        receipt = next(i for i, call in enumerate(sent)
+                       if int(call.params.get("chat_id", 0)) == world.rep.id)
+        notices = [i for i, call in enumerate(sent)
+                   if "made-up" in str(call.params.get("text", ""))]
+        assert len([i for i in notices if i < receipt]) < 30
     finally:
         await world.stop()

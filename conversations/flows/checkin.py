@@ -132,7 +132,7 @@ async def sos_command(update: Update, context: BotContext) -> None:
 async def _raise_sos(update: Update, context: BotContext) -> None:
     assert update.effective_chat
     alert_id, created = await context.services.escalation.raise_sos(context.member.id)
-    await context.services.deliver()
+    await context.services.deliver(urgent=True)  # the receipt next, not after a bulk drain
     key = "sos.sent" if created else "sos.already"
     try:
         await context.bot.send_message(update.effective_chat.id, context.t(key),

@@ -131,12 +131,15 @@ class Services:
         self.sender = self.sweeper.sender = sender
         return sender
 
-    async def deliver(self) -> None:
+    async def deliver(self, *, urgent: bool = False) -> None:
         """Send what is waiting in the outbox now. If a bulk drain is under way, send the
-        urgent rows (SOS, escalations) beside it rather than behind its current batch."""
+        urgent rows (SOS, escalations) beside it rather than behind its current batch.
+
+        `urgent`: send only those, never the bulk: for a handler whose own answer follows
+        (the SOS receipt must not wait while its handler drains a roll-call's questions)."""
         if self.sender is None:
             return
-        if self.sender.busy:
+        if urgent or self.sender.busy:
             await self.sender.drain_urgent()
         else:
             await self.sender.drain()
