@@ -13,7 +13,6 @@ import pytest
 from conversations.i18n import Texts
 from conversations.render.chart import chart_words
 from fieldbot.domain.ladder import AlertKind
-from fieldbot.domain.members import Member
 from fieldbot.domain.places import Place
 from fieldbot.domain.report import AlertRecord, Month, NightRecord, by_team
 from fieldbot.domain.trend import ChartData, MonthTrend, NightCounts, ack_bins, trend
@@ -21,6 +20,7 @@ from fieldbot.services.charts import chart_figure, write_chart
 from tests.builders import BERLIN, at, enrol_south, plan_for
 from tests.harness import OTHER_REP_ID, World
 from tests.pg import BACKENDS
+from tests.test_report import latest_alert, member
 
 NEW_YORK = Place("New York", "US", "United States", "New York", 40.71, -74.01, "America/New_York")
 REPORTED = Month(2027, 12)
@@ -29,21 +29,6 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
-
-
-async def member(world: World, user_id: int) -> Member:
-    found = await world.services.enrolment.member(user_id)
-    assert found is not None
-    return found
-
-
-async def latest_alert(world: World) -> int:
-    async with world.services.db.read() as conn, conn.execute(
-        "SELECT MAX(id) FROM alerts"
-    ) as cur:
-        row = await cur.fetchone()
-    assert row is not None and row[0] is not None
-    return int(row[0])
 
 
 async def miss_in_berlin(world: World, day: date, then_ack_after: int) -> None:
