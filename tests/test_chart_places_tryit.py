@@ -1,0 +1,126 @@
+"""Try-it tests (issue 18, second look): the monthly chart and Chinese place names, used as a
+new, careless and hostile user would — odd months typed at /report, teams named with emoji,
+bidi controls and HTML, forty teams, a Chinese reader's months."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from conversations.i18n import Texts
+from conversations.render.chart import chart_words
+from fieldbot.domain.report import Month
+from fieldbot.domain.trend import ChartData
+from fieldbot.services.charts import chart_figure
+from tests.builders import BERLIN, DEADLINE, at, plan_for
+from tests.harness import World
+
+DECEMBER = Month(2026, 12)
+ODD_MONTHS = ["0", "13", "2026-13", "2026-00", "0000-01", "2026年13月", "99999999999999999-01",
+              "２０２６－１３", "-1", "2026-1-1", "<b>2026-11</b>", "2026年", "2026-11 extra"]
+
+
+@pytest.mark.parametrize("typed", ODD_MONTHS)
+async def test_report_with_an_odd_month_answers_with_the_usage(team: World, typed: str) -> None:
+    await team.officer.send(f"/report {typed}")
+    assert team.officer.last.body == Texts("en").toast("report.usage")
+
+
+async def test_report_of_a_month_not_begun_or_long_past(team: World) -> None:
+    for typed, head in (("2027-01", "That month has not started yet."),
+                        ("9998-12", "That month has not started yet."),
+                        ("1999-01", "📊 Monthly safety summary: January 1999"),
+                        ("２０２６年１１月", "📊 Monthly safety summary: November 2026")):
+        await team.officer.send(f"/report {typed}")
+        assert (team.officer.last.body or "").startswith(head), typed
+    await team.rep.send("/report")
+    assert "managers and safety officers" in (team.rep.last.body or "")
+
+
+async def travellers(world: World, teams: list[str], first_id: int = 6000) -> None:
+    """A manager and a rep per team, enrolled by invitation; each rep has a night in Berlin
+    on 1 December."""
+    for i, name in enumerate(teams):
+        await world.enrol(world.fake.user(first_id + 500 + i, f"Manager {i}", "en"), "manager",
+                          name)
+        rep = world.fake.user(first_id + i, f"Rep {i}", "en")
+        await world.enrol(rep, "staff", name)
+        member = await world.services.enrolment.member(rep.id)
+        assert member is not None and member.team == name, (name, member)
+        await plan_for(world, rep, BERLIN, date(2026, 12, 1), date(2026, 12, 1))
+
+
+async def officers_chart(world: World) -> ChartData:
+    officer = await world.services.enrolment.member(world.officer.id)
+    assert officer is not None
+    return await world.services.reports.chart_data(officer, DECEMBER)
+
+
+def drawn(data: ChartData, language: str) -> tuple[list[str], list[str], str]:
+    """Draw the chart as the desk and the CLI do, warnings as errors (a glyph our fonts lack
+    is a warning, and an empty box in the PNG); return the teams' labels, the months' labels
+    and the title. No two team labels may overlap."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with chart_figure(data, chart_words(Texts(language))) as fig:
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+            teams_ax = next(ax for ax in fig.axes
+                            if ax.get_title() == Texts(language).toast("chart.nights_title"))
+            labels = [t for t in teams_ax.yaxis.get_ticklabels() if t.get_text()]
+            boxes = [t.get_window_extent(renderer) for t in labels]
+            for a, b in zip(boxes, boxes[1:], strict=False):
+                assert not a.overlaps(b), "team names written over each other"
+            months = [t.get_text() for t in fig.axes[0].xaxis.get_ticklabels()]
+            return [t.get_text() for t in labels], months, fig.get_suptitle()
+
+
+async def test_teams_named_with_emoji_bidi_controls_and_html_are_drawn_as_typed(
+    team: World,
+) -> None:
+    names = ["🚀 rockets", "\u202eevil", "<b>bold</b> & co", "فريق الشمال", "华" * 30, "🛡️"]
+    await travellers(team, names)
+    await at(team, datetime(2026, 12, 1, 19, tzinfo=UTC))
+    for i in range(len(names)):
+        await team.services.checkins.check_in(6000 + i)
+
+    data = await officers_chart(team)
+    for language in ("en", "zh"):
+        labels, _, _ = drawn(data, language)
+        assert "rockets" in labels and "<b>bold</b> & co" in labels
+        assert "evil" in labels  # not drawn backwards by the override
+        assert "?" in labels  # a name of emoji only: drawn as a mark, not as "(no team)"
+        assert not any(c in label for label in labels for c in "\u202e\ufe0f")
+
+
+async def test_forty_teams_keep_their_names_apart_and_a_missed_night_its_own_bar(
+    team: World,
+) -> None:
+    names = [f"team {i:02d}" for i in range(40)]
+    await travellers(team, names)
+    await at(team, datetime(2026, 12, 1, 19, tzinfo=UTC))
+    for i in range(40):
+        if i != 37:  # team 37's rep misses the night
+            await team.services.checkins.check_in(6000 + i)
+    await at(team, DEADLINE + timedelta(minutes=1))
+
+    data = await officers_chart(team)
+    assert len(data.rows) == 41
+    for language, others in (("en", "17 other teams"), ("zh", "其他 17 个团队")):
+        labels, _, _ = drawn(data, language)
+        assert len(labels) == 24 and labels[-1] == others
+        assert "team 37" in labels  # the team with a missed night is never lumped
+
+
+async def test_a_chinese_readers_chart_names_the_months_the_chinese_way(team: World) -> None:
+    await travellers(team, ["north"])
+    data = await officers_chart(team)
+
+    _, months, title = drawn(data, "zh")
+    assert title.startswith("2026年12月 安全月报"), title
+    assert months[0] == "2026年1月" and months[-1] == "2026年12月"
+    _, months, title = drawn(data, "en")
+    assert months[-1] == "2026-12" and "2026-12" in title
+
