@@ -124,3 +124,27 @@ async def test_a_chinese_readers_chart_names_the_months_the_chinese_way(team: Wo
     _, months, title = drawn(data, "en")
     assert months[-1] == "2026-12" and "2026-12" in title
 
+
+
+async def test_an_alert_acknowledged_days_later_reads_in_days_not_thousands_of_minutes(
+    team: World,
+) -> None:
+    await plan_for(team, team.rep, BERLIN, date(2026, 12, 1), date(2026, 12, 1))
+    for minutes in (0, 15, 30):  # missed; Mia is told 30 minutes after the deadline
+        await at(team, DEADLINE + timedelta(minutes=minutes))
+    mia = await team.services.enrolment.member(team.manager.id)
+    assert mia is not None
+    async with team.services.db.read() as conn, conn.execute("SELECT MAX(id) FROM alerts") as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    await at(team, DEADLINE + timedelta(days=3, minutes=30))
+    await team.services.escalation.acknowledge(int(row[0]), mia)
+    await at(team, datetime(2027, 1, 5, 9, tzinfo=UTC))
+
+    data = await officers_chart(team)
+    _, _, title = drawn(data, "en")
+    assert "median time to acknowledge 3 days" in title, title
+    _, _, title = drawn(data, "zh")
+    assert "确认收到用时中位数 3 天" in title, title
+    await team.officer.send("/report 2026-12")  # the summary in the chat says it alike
+    assert "median 3 days" in (team.officer.last.body or "")

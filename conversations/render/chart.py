@@ -40,5 +40,7 @@ def chart_words(t: Texts) -> ChartWords:
         drill_title=t.template("chart.drill_title"),
         none=plain("chart.none"),
         minutes=t.template("chart.minutes"),
+        hours=t.template("chart.hours"),
+        days=t.template("chart.days"),
         month=t.template("chart.month"),
     )

@@ -70,6 +70,8 @@ class ChartWords:
                         " {median}, worst {worst}")
     none: str = "n/a"
     minutes: str = "{n} min"
+    hours: str = "{n} h"  # from two hours: "129600 min" is three months nobody reads
+    days: str = "{n} days"  # from two days
     month: str = "{year}-{month:02d}"  # a month on the axes and in the title ("2027年3月")
 
 
@@ -315,9 +317,15 @@ def _share(value: float | None, w: ChartWords) -> str:
 
 
 def _minutes(value: timedelta | None, w: ChartWords) -> str:
+    """A time in minutes, or in hours or days from two of them."""
     if value is None:
         return w.none
-    return w.minutes.format(n=f"{value.total_seconds() / 60:.0f}")
+    minutes = value.total_seconds() / 60
+    if minutes >= 2 * 24 * 60:
+        return w.days.format(n=f"{minutes / (24 * 60):.0f}")
+    if minutes >= 2 * 60:
+        return w.hours.format(n=f"{minutes / 60:.0f}")
+    return w.minutes.format(n=f"{minutes:.0f}")
 
 
 def _drill_title(total: MonthReport, w: ChartWords) -> str:
