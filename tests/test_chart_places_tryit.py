@@ -11,13 +11,15 @@ import pytest
 
 from conversations.i18n import Texts
 from conversations.render.chart import chart_words
+from conversations.render.hazard import severity_text
 from fieldbot.domain.report import Month
 from fieldbot.domain.trend import ChartData
 from fieldbot.services.charts import chart_figure
-from tests.builders import BERLIN, DEADLINE, at, plan_for
+from tests.builders import BERLIN, DEADLINE, at, lone_visit, plan_for
 from tests.harness import World
 
 DECEMBER = Month(2026, 12)
+SEA = (-20.0, 75.0)  # the Indian Ocean, far from any town: UTC+5, the zone Etc/GMT-5
 ODD_MONTHS = ["0", "13", "2026-13", "2026-00", "0000-01", "2026年13月", "99999999999999999-01",
               "２０２６－１３", "-1", "2026-1-1", "<b>2026-11</b>", "2026年", "2026-11 extra"]
 
@@ -148,3 +150,37 @@ async def test_an_alert_acknowledged_days_later_reads_in_days_not_thousands_of_m
     assert "确认收到用时中位数 3 天" in title, title
     await team.officer.send("/report 2026-12")  # the summary in the chat says it alike
     assert "median 3 days" in (team.officer.last.body or "")
+
+
+# --- places -------------------------------------------------------------------------------------
+
+
+async def test_a_pin_far_from_any_town_is_named_once_with_the_offset_people_read(
+    team: World,
+) -> None:
+    li = team.fake.user(5005, "Li", "zh-hans")
+    await team.enrol(li, "staff", "north")
+    mei = team.fake.user(2022, "梅", "zh-hans")
+    await team.enrol(mei, "manager", "north")
+    zh = Texts("zh")
+    await li.send("/hazard")
+    await li.press(zh("hazard.button.no_photo"))
+    await li.press(zh("hazard.category.road"))
+    await li.press(severity_text(zh, 4))
+    await li.share_location(*SEA)
+    await li.send("海上有浮木")
+    await li.press(zh("hazard.button.confirm"))
+
+    # The pin's numbers were given twice: "-20.0000, 75.0000（-20.00000, 75.00000）".
+    assert "位置：（-20.00000, 75.00000）" in (mei.last.body or ""), mei.last.body
+    assert "Where: (-20.00000, 75.00000) (map)" in (team.manager.last.body or "")
+
+    # At sea the zone is named by its offset, with the sign people read (Etc/GMT-5 is UTC+5).
+    await li.send("/trip")
+    await li.share_location(*SEA)
+    assert any("（UTC+5）" in text for text in li.texts()), li.texts()[-2:]
+    await lone_visit(team.rep, pin=SEA)  # 09:00 UTC: 14:00 there
+    started = team.rep.texts()[-1]
+    assert "Expected end: 15:00 Tue 1 Dec (UTC+5)" in started, started
+    assert not any("Etc/GMT" in text for user in (li, team.rep, mei) for text in user.texts())
+
