@@ -95,6 +95,12 @@ async def test_teams_named_with_emoji_bidi_controls_and_html_are_drawn_as_typed(
         assert "evil" in labels  # not drawn backwards by the override
         assert "?" in labels  # a name of emoji only: drawn as a mark, not as "(no team)"
         assert not any(c in label for label in labels for c in "\u202e\ufe0f")
+    # The summary in the chat, to the managers of "\u202eevil" and "<b>bold</b> & co".
+    await team.fake.user(6501, "Manager 1", "en").send("/report")
+    await team.fake.user(6502, "Manager 2", "en").send("/report")
+    evil, bold = (team.fake.user(i, "", "en").last.body or "" for i in (6501, 6502))
+    assert "Team evil" in evil and "\u202e" not in evil, evil
+    assert "Team &lt;b&gt;bold&lt;/b&gt; &amp; co" in bold, bold
 
 
 async def test_forty_teams_keep_their_names_apart_and_a_missed_night_its_own_bar(
@@ -150,6 +156,26 @@ async def test_an_alert_acknowledged_days_later_reads_in_days_not_thousands_of_m
     assert "确认收到用时中位数 3 天" in title, title
     await team.officer.send("/report 2026-12")  # the summary in the chat says it alike
     assert "median 3 days" in (team.officer.last.body or "")
+
+
+async def test_a_rep_who_erased_herself_still_counts_in_her_teams_chart(team: World) -> None:
+    await plan_for(team, team.rep, BERLIN, date(2026, 12, 1), date(2026, 12, 1))
+    await at(team, DEADLINE + timedelta(minutes=30))  # missed; Mia is told
+    await at(team, DEADLINE + timedelta(minutes=34))
+    await team.manager.press("Resolve")
+    await team.manager.press("Reached by phone")
+    await team.rep.send("/forgetme")
+    await team.rep.press("🗑 Erase")
+    assert "Your personal data has been erased" in (team.rep.last.body or "")
+
+    mia = await team.services.enrolment.member(team.manager.id)
+    assert mia is not None
+    for data in (await officers_chart(team),
+                 await team.services.reports.chart_data(mia, DECEMBER)):
+        assert [(r.team, r.nights, r.missed) for r in data.rows[:-1]] == [("north", 1, 1)]
+        assert (data.trend[-1].nights, data.trend[-1].alerts) == (1, 1)
+        assert data.ack_bins == (1, 0, 0, 0, 0)  # resolved 4 minutes after Mia was told
+        drawn(data, "zh")
 
 
 # --- places -------------------------------------------------------------------------------------
