@@ -20,11 +20,18 @@ AT = datetime(2026, 12, 4, 20, 0, tzinfo=UTC)  # a Friday
     ("America/New_York", "纽约时间"),
     ("Asia/Shanghai", "北京时间"),  # what everyone in China calls it
     ("UTC", "UTC"),  # no country: the id
-    ("Etc/GMT+5", "Etc/GMT+5"),
 ])
 def test_chinese_zone_names(tz_name: str, named: str) -> None:
     assert zone_name(tz_name, "zh") == named
     assert zone_name(tz_name, "en") == tz_name
+
+
+@pytest.mark.parametrize(("tz_name", "named"), [
+    ("Etc/GMT+5", "UTC-5"), ("Etc/GMT-5", "UTC+5"), ("Etc/GMT-12", "UTC+12"),
+    ("Etc/GMT", "Etc/GMT"),
+])
+def test_a_zone_at_sea_is_its_offset_with_the_sign_people_read(tz_name: str, named: str) -> None:
+    assert zone_name(tz_name, "zh") == zone_name(tz_name, "en") == named
 
 
 def test_local_time_in_both_languages() -> None:

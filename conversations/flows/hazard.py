@@ -272,6 +272,8 @@ async def location_pin(update: Update, context: BotContext) -> Step:
         near: Place | None = await context.services.risk.place_at(lat, lon)
     except ValueError:
         near = None
+    if near is not None and not near.country_code:  # at sea: named by its numbers, given below
+        near = None
     label = f"{near.label() if near else ''} ({lat:.5f}, {lon:.5f})".strip()
     label_zh = f"{place_label(near, 'zh') if near else ''}（{lat:.5f}, {lon:.5f}）"
     spot = Spot(label=label[-MAX_PLACE_LABEL:], lat=lat, lon=lon,

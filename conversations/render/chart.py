@@ -25,6 +25,7 @@ def chart_words(t: Texts) -> ChartWords:
         skipped=plain("chart.skipped"),
         missed=plain("chart.missed"),
         no_team=plain("chart.no_team"),
+        other_teams=t.template("chart.other_teams"),
         ack_title=t.template("chart.ack_title"),
         ack_axis=plain("chart.ack_axis"),
         alerts=plain("chart.alerts"),
@@ -39,4 +40,7 @@ def chart_words(t: Texts) -> ChartWords:
         drill_title=t.template("chart.drill_title"),
         none=plain("chart.none"),
         minutes=t.template("chart.minutes"),
+        hours=t.template("chart.hours"),
+        days=t.template("chart.days"),
+        month=t.template("chart.month"),
     )

@@ -39,11 +39,16 @@ MESSAGE_BUDGET = 3800
 _ZH_ZONE_NAMES = {"Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时间",
                   "Asia/Harbin": "北京时间"}
 _ZH_CITY = re.compile(r"^.+（(.+)）时间$")
+_AT_SEA = re.compile(r"^Etc/GMT([+-])(\d{1,2})$")
 
 
 def zone_name(tz_name: str, language: str) -> str:
     """Return a time zone as people name it: in Chinese the country's or city's time
-    ('泰国时间', '柏林时间', '北京时间', from Babel/CLDR), in English the zone id."""
+    ('泰国时间', '柏林时间', '北京时间', from Babel/CLDR), in English the zone id; a zone at
+    sea as its offset in both ('UTC+5': the id Etc/GMT-5 has the POSIX sign, backwards)."""
+    at_sea = _AT_SEA.match(tz_name)
+    if at_sea:
+        return f"UTC{'-' if at_sea.group(1) == '+' else '+'}{int(at_sea.group(2))}"
     if language != "zh":
         return tz_name
     if tz_name in _ZH_ZONE_NAMES:
@@ -52,7 +57,7 @@ def zone_name(tz_name: str, language: str) -> str:
         named = get_timezone_location(tz_name, locale=_BABEL["zh"])
     except LookupError:
         return tz_name
-    if named.startswith("未知地区"):  # Etc/GMT+5, UTC: no country to name
+    if named.startswith("未知地区"):  # UTC, Etc/GMT: no country to name
         return tz_name
     city = _ZH_CITY.match(named)  # 德国（柏林）时间: a country of several zones
     return f"{city.group(1)}时间" if city else named
@@ -135,7 +140,7 @@ def local_time(instant: datetime | str, tz_name: str, language: str) -> str:
         shown = format_datetime(local, "M月d日 EEE HH:mm", locale=_BABEL["zh"])
         return f"{shown}（{zone_name(tz_name, language)}）"
     shown = format_datetime(local, "HH:mm EEE d MMM", locale=_BABEL.get(language, _BABEL["en"]))
-    return f"{shown} ({tz_name})"
+    return f"{shown} ({zone_name(tz_name, language)})"
 
 
 def day(value: date | str, language: str) -> str:

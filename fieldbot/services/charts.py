@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from fieldbot.domain import report, trend
-from fieldbot.domain.report import MonthReport
+from fieldbot.domain.report import Month, MonthReport
 from fieldbot.domain.trend import ChartData, MonthTrend
 
 if TYPE_CHECKING:
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 _CJK_FONT = ("fonts", "NotoSansCJKsc-Regular.otf")
+# More teams than this would write their names over each other: the teams with the most
+# missed nights keep their own bar, the rest share one.
+MAX_TEAM_BARS = 24
 _GREEN, _GREY, _RED, _ORANGE, _BLUE = "#2e7d32", "#9e9e9e", "#c62828", "#ef6c00", "#1565c0"
 
 
@@ -48,6 +51,7 @@ class ChartWords:
     skipped: str = "skipped"
     missed: str = "missed"
     no_team: str = "(no team)"
+    other_teams: str = "{n} other teams"
     ack_title: str = "Time to acknowledge ({n} acknowledged)"
     ack_axis: str = "minutes"
     alerts: str = "alerts"
@@ -66,6 +70,17 @@ class ChartWords:
                         " {median}, worst {worst}")
     none: str = "n/a"
     minutes: str = "{n} min"
+    hours: str = "{n} h"  # from two hours: "129600 min" is three months nobody reads
+    days: str = "{n} days"  # from two days
+    month: str = "{year}-{month:02d}"  # a month on the axes and in the title ("2027年3月")
+
+
+@functools.cache
+def _cjk_font() -> Path:
+    spec = importlib.util.find_spec("mplfonts")  # its files only; its code is never run
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the mplfonts package (a CJK font for Chinese charts) is missing")
+    return Path(next(iter(spec.submodule_search_locations))).joinpath(*_CJK_FONT)
 
 
 @functools.cache
@@ -74,13 +89,21 @@ def _font_family(language: str) -> list[str]:
     the other's fallback (an English chart still shows a team named 销售一部)."""
     from matplotlib import font_manager
 
-    spec = importlib.util.find_spec("mplfonts")  # its files only; its code is never run
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the mplfonts package (a CJK font for Chinese charts) is missing")
-    font = Path(next(iter(spec.submodule_search_locations))).joinpath(*_CJK_FONT)
+    font = _cjk_font()
     font_manager.fontManager.addfont(str(font))
     name = font_manager.FontProperties(fname=str(font)).get_name()
     return [name, "DejaVu Sans"] if language == "zh" else ["DejaVu Sans", name]
+
+
+@functools.cache
+def _glyphs() -> frozenset[int]:
+    """The characters our two fonts draw."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    dejavu = font_manager.findfont("DejaVu Sans", fallback_to_default=False)
+    return frozenset(code for path in (dejavu, str(_cjk_font()))
+                     for code in FT2Font(path).get_charmap())
 
 
 def write_chart(data: ChartData, out: Path | BinaryIO, words: ChartWords | None = None) -> None:
@@ -117,15 +140,16 @@ def chart_figure(data: ChartData, w: ChartWords) -> Iterator[Figure]:
         _ack_panel(ax["ack"], data.ack_bins, w)
         _counts_panel(ax["counts"], data.total, w)
         total = data.total
-        fig.suptitle(w.title.format(month=total.month, rate=_share(total.checkin_rate, w),
+        fig.suptitle(w.title.format(month=_month(total.month, w),
+                                    rate=_share(total.checkin_rate, w),
                                     median=_minutes(total.median_ack, w))
                      + _drill_title(total, w))
         yield fig
 
 
-def _months_axis(ax: Axes, series: list[MonthTrend]) -> None:
+def _months_axis(ax: Axes, series: list[MonthTrend], w: ChartWords) -> None:
     """Label the months, and shade the reported one (the last)."""
-    ax.set_xticks(range(len(series)), [str(t.month) for t in series])
+    ax.set_xticks(range(len(series)), [_month(t.month, w) for t in series])
     ax.set_xlim(-0.5, len(series) - 0.5)
     ax.axvspan(len(series) - 1.5, len(series) - 0.5, color="#eeeeee", zorder=0)
 
@@ -140,7 +164,7 @@ def _rate_panel(ax: Axes, series: list[MonthTrend], w: ChartWords) -> None:
         ax.annotate(_share(rate, w), (i, 0 if rate is None else rate * 100),
                     xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8,
                     color=_GREY if rate is None else "black")
-    _months_axis(ax, series)
+    _months_axis(ax, series, w)
     ax.set_ylim(0, 115)  # room for the labels above 100 %
     ax.set_yticks([0, 25, 50, 75, 100])
     ax.yaxis.set_major_formatter(PercentFormatter())
@@ -152,17 +176,45 @@ def _rate_panel(ax: Axes, series: list[MonthTrend], w: ChartWords) -> None:
 def _alerts_panel(ax: Axes, series: list[MonthTrend], w: ChartWords) -> None:
     counts = [t.alerts for t in series]
     ax.bar_label(ax.bar(range(len(series)), counts, color=_ORANGE), fontsize=8)
-    _months_axis(ax, series)
+    _months_axis(ax, series, w)
     _counts_axis(ax.yaxis, ax.set_ylim, max(counts))
     ax.set_ylabel(w.alerts_axis)
     ax.set_title(w.alerts_title)
 
 
+@dataclass(frozen=True, slots=True)
+class _TeamBar:
+    label: str
+    checked: int
+    skipped: int
+    missed: int
+
+    @property
+    def rate(self) -> float | None:
+        expected = self.checked + self.missed
+        return self.checked / expected if expected else None
+
+
+def _team_bars(teams: list[MonthReport], w: ChartWords) -> list[_TeamBar]:
+    """A bar per team, at most MAX_TEAM_BARS: past that, the teams with the most missed
+    nights (then the most nights) keep their bar, in their order, and the others share one."""
+    bars = [_TeamBar(_team_label(r.team, w), r.checked_in, r.skipped, r.missed) for r in teams]
+    if len(bars) <= MAX_TEAM_BARS:
+        return bars
+    ranked = sorted(range(len(teams)), key=lambda i: (-teams[i].missed, -teams[i].nights, i))
+    kept = sorted(ranked[:MAX_TEAM_BARS - 1])
+    rest = [bars[i] for i in ranked[MAX_TEAM_BARS - 1:]]
+    return [bars[i] for i in kept] + [_TeamBar(
+        w.other_teams.format(n=len(rest)), sum(b.checked for b in rest),
+        sum(b.skipped for b in rest), sum(b.missed for b in rest))]
+
+
 def _teams_panel(ax: Axes, legend: Axes, teams: list[MonthReport], w: ChartWords) -> None:
-    labels = [_short(r.team) or w.no_team for r in teams] or ["—"]
-    checked = [r.checked_in for r in teams] or [0]
-    skipped = [r.skipped for r in teams] or [0]
-    missed = [r.missed for r in teams] or [0]
+    bars = _team_bars(teams, w)
+    labels = [b.label for b in bars] or ["—"]
+    checked = [b.checked for b in bars] or [0]
+    skipped = [b.skipped for b in bars] or [0]
+    missed = [b.missed for b in bars] or [0]
     before_missed = [c + s for c, s in zip(checked, skipped, strict=True)]
     rows = range(len(labels))  # by position: two names cut alike stay two bars
     ax.barh(rows, checked, height=0.6, label=w.checked_in, color=_GREEN)
@@ -171,8 +223,8 @@ def _teams_panel(ax: Axes, legend: Axes, teams: list[MonthReport], w: ChartWords
     ax.set_yticks(rows, labels, fontsize=8 if len(labels) > 12 else None)
     ax.set_ylim(max(len(labels), 4) - 0.5, -0.5)  # top down; one team is not one fat bar
     ends = [b + m for b, m in zip(before_missed, missed, strict=True)]
-    for i, r in enumerate(teams):  # each team's check-in rate at the end of its bar
-        ax.annotate(_share(r.checkin_rate, w), (ends[i], i), xytext=(4, 0),
+    for i, bar in enumerate(bars):  # each team's check-in rate at the end of its bar
+        ax.annotate(_share(bar.rate, w), (ends[i], i), xytext=(4, 0),
                     textcoords="offset points", va="center", fontsize=8)
     _counts_axis(ax.xaxis, ax.set_xlim, max(ends))
     ax.set_xlabel(w.nights_axis)
@@ -212,7 +264,7 @@ def _counts_panel(ax: Axes, total: MonthReport, w: ChartWords) -> None:
     ax.invert_yaxis()
     _counts_axis(ax.xaxis, ax.set_xlim, max(values))
     ax.set_title(w.counts_all if total.team is None
-                 else w.counts_team.format(team=_short(total.team)))
+                 else w.counts_team.format(team=_team_label(total.team, w)))
 
 
 def _counts_axis(axis: Axis, set_limits: Callable[..., object], tallest: int) -> None:
@@ -223,11 +275,18 @@ def _counts_axis(axis: Axis, set_limits: Callable[..., object], tallest: int) ->
     set_limits(0, max(1, tallest) * 1.2)
 
 
+def _team_label(team: str | None, w: ChartWords) -> str:
+    """A team's name as the chart draws it: "(no team)" for none, "?" for a name of which
+    nothing can be drawn (only emoji)."""
+    return (_short(team) or "?") if team else w.no_team
+
+
 def _short(name: str | None, columns: int = 20) -> str:
     """A team's name cut to about `columns` (a Chinese character is two), so that a long one
-    cannot squeeze the panels away."""
+    cannot squeeze the panels away; without what our fonts lack (an emoji would be an empty
+    box) nor format controls (a right-to-left override would draw the name backwards)."""
     used, kept = 0, ""
-    for char in name or "":
+    for char in " ".join(_drawable(name or "").split()):
         used += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
         if used > columns:
             return kept + "…"
@@ -235,14 +294,38 @@ def _short(name: str | None, columns: int = 20) -> str:
     return kept
 
 
+def _drawable(text: str) -> str:
+    """The text without the characters our fonts lack, the marks over them (an emoji's
+    variation selector) and format controls."""
+    glyphs, kept, dropped = _glyphs(), [], False
+    for char in text:
+        category = unicodedata.category(char)
+        if category.startswith("M") and dropped:
+            continue
+        dropped = ord(char) not in glyphs or category in ("Cf", "Cc")
+        if not dropped:
+            kept.append(char)
+    return "".join(kept)
+
+
+def _month(month: Month, w: ChartWords) -> str:
+    return w.month.format(year=month.year, month=month.month)
+
+
 def _share(value: float | None, w: ChartWords) -> str:
     return w.none if value is None else f"{value:.0%}"
 
 
 def _minutes(value: timedelta | None, w: ChartWords) -> str:
+    """A time in minutes, or in hours or days from two of them."""
     if value is None:
         return w.none
-    return w.minutes.format(n=f"{value.total_seconds() / 60:.0f}")
+    minutes = value.total_seconds() / 60
+    if minutes >= 2 * 24 * 60:
+        return w.days.format(n=f"{minutes / (24 * 60):.0f}")
+    if minutes >= 2 * 60:
+        return w.hours.format(n=f"{minutes / 60:.0f}")
+    return w.minutes.format(n=f"{minutes:.0f}")
 
 
 def _drill_title(total: MonthReport, w: ChartWords) -> str:
