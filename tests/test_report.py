@@ -38,9 +38,11 @@ def test_months_parse_and_step() -> None:
     assert Month.parse("2026-12") == DECEMBER
     assert DECEMBER.next() == Month(2027, 1) and Month(2027, 1).previous() == DECEMBER
     assert (DECEMBER.start, DECEMBER.end) == (utc(12, 1, 0), utc(1, 1, 0, year=2027))
-    for bad in ("2026-13", "2026-1", "December", ""):
+    for bad in ("2026-13", "2026-1", "December", "", "9999-01", "0000-01"):
         with pytest.raises(ValueError, match="month"):
             Month.parse(bad)
+    last = Month.parse("9998-12")  # the last month whose end can be written down
+    assert last.end == datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def test_an_empty_month_has_no_rate_and_no_times() -> None:

@@ -46,14 +46,14 @@ class Month:
     month: int
 
     def __post_init__(self) -> None:
-        if not 1 <= self.month <= 12 or not 1 <= self.year <= 9998:
+        if not 1 <= self.month <= 12 or not 1 <= self.year <= 9999:
             raise ValueError(f"not a month: {self.year}-{self.month}")
 
     @classmethod
     def parse(cls, text: str) -> Month:
         """Parse 'YYYY-MM' or 'YYYY年M月', full-width digits too (a Chinese keyboard's)."""
         match = _MONTH.match(unicodedata.normalize("NFKC", text).replace(" ", ""))
-        if match is None:
+        if match is None or not 1 <= int(match.group(1)) <= 9998:  # 9998-12 still ends
             raise ValueError(f"not a month (YYYY-MM): {text!r}")
         return cls(int(match.group(1)), int(match.group(2) or match.group(3)))
 
