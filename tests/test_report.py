@@ -188,6 +188,9 @@ async def test_report_on_demand_for_a_manager_and_for_the_safety_desk(team: Worl
     await build_december(team)
 
     await team.manager.send("/report 2026-12")
+    chart = team.manager.messages[-2]  # the chart, then the numbers
+    assert chart.photo_bytes is not None and chart.photo_bytes.startswith(b"\x89PNG")
+    assert (chart.body or "").startswith("📊 December 2026: the last twelve months")
     assert (team.manager.last.body or "").splitlines() == [
         "📊 Monthly safety summary: December 2026",
         "Team north",
@@ -220,6 +223,8 @@ async def test_the_summary_in_chinese(team: World) -> None:
     await team.services.checkins.check_in(team.rep.id)
 
     await mei.send("/report 2026-12")
+
+    assert (mei.messages[-2].body or "").startswith("📊 2026年12月：近十二个月趋势")
 
     assert (mei.last.body or "").splitlines()[:5] == [
         "📊 月度安全报告：2026年12月",

@@ -9,6 +9,8 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from conversations.context import BotContext
+from conversations.render.chart import chart_words
+from conversations.render.formatting import month
 from conversations.render.team import alerts_text, board_markup, board_text, report_text, team_key
 from fieldbot.domain.report import Month, as_params
 from fieldbot.services.board import BoardAccessError
@@ -78,6 +80,12 @@ async def report_command(update: Update, context: BotContext) -> None:
         return
     summary = await reports.for_member(context.member, chosen)
     params = as_params(summary, complete=reports.is_complete(chosen))
+    # The chart first, the numbers last: the summary is what the chat ends on.
+    chart = await reports.chart(context.member, chosen, chart_words(context.t))
+    await update.effective_message.reply_photo(
+        chart, caption=context.t("report.chart_caption", month=month(chosen.first_day,
+                                                                      context.t.language)),
+        parse_mode="HTML", protect_content=True)
     await update.effective_message.reply_html(report_text(context.t, params))
 
 
