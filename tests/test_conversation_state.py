@@ -68,3 +68,27 @@ async def test_rows_from_before_owners_are_given_their_owner_by_the_upgrade(
 
     assert owners == [("conversation:risk", MANAGER_ID), ("conversation:trip", REP_ID),
                       ("user", REP_ID)]
+
+
+async def test_user_data_is_written_again_only_when_it_changed(team: World) -> None:
+    """PTB hands over the user_data of everyone who wrote since its last look; unchanged, it
+    is not encrypted and written again (in the rush: one write per check-in, each holding the
+    write lock the check-ins wait for). Fernet tokens differ at every write, so an unchanged
+    token means no write."""
+    await team.rep.send("/trip")
+    await team.rep.send("Berlin")
+    await team.rep.send("/help")  # the draft is put aside, and stays so
+
+    async def stored() -> str:
+        [row] = await rows(team, "SELECT value FROM ptb_state WHERE kind = 'user' AND key = ?",
+                           str(REP_ID))
+        return str(row["value"])
+
+    before = await stored()
+    await team.rep.send("/help")
+    await team.rep.send("/help")
+    assert await stored() == before
+
+    await team.rep.send("/trip")  # changed: offered to go on with it
+    await team.rep.press(team.rep.last.buttons[0][0])
+    assert await stored() != before

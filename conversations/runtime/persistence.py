@@ -3,6 +3,7 @@ resumes it. What PTB's conversation keys mean stays here."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from typing import Any
@@ -42,10 +43,17 @@ class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
         )
         self._state = state
         self._cipher = cipher
+        # What each person's stored user_data holds now (a digest; None: no row). PTB hands
+        # over the user_data of everyone who sent an update since its last look, changed or
+        # not: in the evening rush that was one encrypted write per check-in, each holding the
+        # database's write lock the check-ins wait for.
+        self._stored: dict[int, bytes | None] = {}
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         stored = await self._state.load(_USER)
-        return defaultdict(dict, {int(k): self._open(v) for k, v in stored.items()})
+        found = {int(k): self._open(v) for k, v in stored.items()}
+        self._stored = {user_id: _digest(data) for user_id, data in found.items()}
+        return defaultdict(dict, found)
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
         return defaultdict(dict)
@@ -70,11 +78,15 @@ class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
                                   owner=owner_of(key))
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
+        digest = _digest(data) if data else None
+        if user_id in self._stored and self._stored[user_id] == digest:
+            return  # stored as it is already
         if data:
             await self._state.put(_USER, str(user_id), self._cipher.encrypt_json(data),
                                   owner=user_id)
         else:
             await self._state.delete(_USER, str(user_id))
+        self._stored[user_id] = digest
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
         return None
@@ -96,6 +108,7 @@ class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
 
     async def drop_user_data(self, user_id: int) -> None:
         await self._state.delete(_USER, str(user_id))
+        self._stored[user_id] = None
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         return None
@@ -108,3 +121,9 @@ class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
 
     async def flush(self) -> None:
         return None
+
+
+def _digest(data: dict[Any, Any]) -> bytes:
+    """A fingerprint of user_data as stored (its JSON), to tell whether it changed."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
