@@ -67,3 +67,25 @@ async def test_cancel_drops_the_report_and_start_over_begins_a_new_one(team: Wor
     await team.rep.send("/hazard")
 
     assert team.rep.last.body == said("hazard.ask.photos", max=5)
+
+
+async def test_typing_under_the_continue_offer_shows_the_offer_again(team: World) -> None:
+    """Rita is offered to continue her trip plan and types the place instead of pressing:
+    she is shown the offer again, not the list of commands."""
+    await team.rep.send("/trip")
+    await team.rep.send("Berlin")
+    await team.rep.send("/help")  # the plan is put aside
+    await team.rep.send("/trip")
+    assert team.rep.last.body == said("trip.open")
+
+    await team.rep.send("Paris")
+
+    assert team.rep.last.body == said("trip.open")
+    await team.rep.press(plain(text("en", "trip.button.resume")))
+    assert team.rep.last.body != said("trip.open")  # her plan's next question, Berlin kept
+    assert "Berlin" in str(team.app.user_data[REP_ID]) if team.app else False
+
+
+async def test_typing_with_nothing_put_aside_gets_the_short_help(team: World) -> None:
+    await team.rep.send("Paris")
+    assert team.rep.last.body == said("fallback.staff")

@@ -53,6 +53,20 @@ async def _keep(context: BotContext, draft: Any) -> None:
     return None
 
 
+# Every draft flow by name: what answers a person who writes while a draft is put aside.
+PUT_ASIDE_BY: dict[str, DraftFlow[Any]] = {}
+
+
+async def offer_put_aside(update: Update, context: BotContext) -> bool:
+    """Offer the person's put-aside draft (Continue / Start over), if there is one: someone
+    who answers that offer by typing (a place, "接着填") is shown it again, not a command list."""
+    for flow in PUT_ASIDE_BY.values():
+        if flow.has_draft(context):
+            await flow.again(update, context)
+            return True
+    return False
+
+
 class DraftFlow(Generic[D]):
     """One flow's draft and its shared handlers. `name` ("trip") is the command, the prefix of
     the flow's buttons and catalog keys ("trip.open", "trip.unexpected", "trip.already_saved",
@@ -70,6 +84,10 @@ class DraftFlow(Generic[D]):
         self.name, self.model, self.first = name, model, first
         self.key, self.saved_key = f"{name}_draft", f"{name}_saved"
         self._ask, self._discard = ask, discard
+        PUT_ASIDE_BY[name] = self
+
+    def has_draft(self, context: BotContext) -> bool:
+        return bool(store(context).get(self.key))
 
     def load(self, context: BotContext) -> D:
         return load(context, self.key, self.model)

@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from conversations.context import BotContext
+from conversations.flows import drafts
 from conversations.i18n import LANGUAGES, Raw, Texts, for_newcomer
 from conversations.render.menus import set_personal_menu
 from fieldbot.domain.members import Member, language_from_telegram
@@ -187,6 +188,8 @@ async def outside_any_flow(update: Update, context: BotContext) -> None:
     named = _named_language(update.effective_message.text or "")
     if named is not None:  # "中文" typed instead of pressed under /language
         await _switch_language(update, context, named)
+        return
+    if await drafts.offer_put_aside(update, context):
         return
     lead = context.member.role in (Role.MANAGER, Role.OFFICER, Role.ADMIN)
     await update.effective_message.reply_html(
