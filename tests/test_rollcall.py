@@ -5,6 +5,8 @@ closing with the summary, a manager's own team only, a field rep refused, hostil
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from faketelegram.users import FakeUser
 from fieldbot.domain.places import Place
@@ -338,3 +340,21 @@ async def test_the_message_is_stored_encrypted(team: World) -> None:
     await team.stop()
     assert b"ZQROLLCALLMARKER" not in raw_bytes(team)
     await team.start()
+
+
+async def test_a_roll_calls_times_read_in_the_organisations_own_zone(tmp_path: Path) -> None:
+    """FIELDBOT_DEFAULT_TZ=Asia/Shanghai: the tally and the silence notice say when in
+    Beijing time (as incident deadlines do), not in UTC."""
+    world = World(tmp_path, default_tz="Asia/Shanghai")
+    await world.start()
+    try:
+        await world.enrol_team()
+        await plan_for(world, world.rep, BERLIN, TODAY, LATER)
+        await _officer_asks_berlin(world)
+        await _go(world.officer)
+        started = world.clock.now().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
+        assert f"at {started} " in world.officer.last.body
+        assert "(Asia/Shanghai)" in world.officer.last.body
+        assert "(UTC)" not in world.officer.last.body
+    finally:
+        await world.stop()

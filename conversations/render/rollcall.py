@@ -65,10 +65,10 @@ def tally_text(t: Texts, p: dict[str, Any]) -> str:
              t("rollcall.tally.counts", asked=p["asked"], safe=p["safe"], help=p["help"],
                silent=silent),
              t("rollcall.tally.started", by_name=p["by_name"],
-               at=local_time(p["started_at"], "UTC", t.language))]
+               at=local_time(p["started_at"], p.get("tz", "UTC"), t.language))]
     if not p["open"] and p.get("closed_at"):
         lines.append(t("rollcall.tally.closed",
-                       at=local_time(p["closed_at"], "UTC", t.language)))
+                       at=local_time(p["closed_at"], p.get("tz", "UTC"), t.language)))
     return "\n".join(lines)
 
 
@@ -93,11 +93,11 @@ def silent(t: Texts, p: dict[str, Any]) -> Rendered:
                   count=len(p["names"]) + p.get("more", 0),
                   names=_names(t, p["names"], p.get("more", 0)),
                   scope=Raw(scope_text(t, p["scope"])),
-                  since=local_time(p["since"], "UTC", t.language)), None, True)
+                  since=local_time(p["since"], p.get("tz", "UTC"), t.language)), None, True)
     key = "rollcall.unreachable" if p.get("unreachable") else "rollcall.silent"
     return (t(key, rollcall=label(p["rollcall"]), name=p["name"],
               scope=Raw(scope_text(t, p["scope"])),
-              since=local_time(p["since"], "UTC", t.language)), None, True)
+              since=local_time(p["since"], p.get("tz", "UTC"), t.language)), None, True)
 
 
 def late(t: Texts, p: dict[str, Any]) -> Rendered:

@@ -192,8 +192,8 @@ def build_services(
     drills = DrillService(db, clock, policy, cipher, escalation)
     deadlines = IncidentDeadlines(db, clock, policy, cipher, settings.default_tz)
     sweeper.lifecycles += [deadlines, drills]
-    rollcall_sweep = RollcallSweep(db, clock, policy, cipher, reach.fanout)
-    rollcall = RollcallService(db, clock, policy, cipher, resolver)
+    rollcall_sweep = RollcallSweep(db, clock, policy, cipher, reach.fanout, settings.default_tz)
+    rollcall = RollcallService(db, clock, policy, cipher, resolver, settings.default_tz)
     sweeper.parts.append(rollcall_sweep)
     return Services(
         settings=settings,

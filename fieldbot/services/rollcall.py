@@ -75,13 +75,14 @@ class RollcallView:
     tally_message_id: int | None = None  # the initiator's live tally (edited by the outbox)
     initiator_id: int = 0  # whose chat the tally is in (message ids are per chat)
     limit_team: str | None = None  # a manager's roll-call asks only her team
+    tz: str = "UTC"  # the organisation's own zone (settings.default_tz): its times read in it
 
     def params(self) -> dict[str, Any]:
         """What the tally's renderer reads (stored encrypted in the outbox)."""
         return {"rollcall": self.id, "scope": scope_params(self.scope), "open": self.open,
                 "asked": self.tally.asked, "safe": self.tally.safe, "help": self.tally.help,
                 "started_at": ts(self.started_at), "by_name": self.initiator_name,
-                "closed_at": ts(self.closed_at) if self.closed_at else None}
+                "closed_at": ts(self.closed_at) if self.closed_at else None, "tz": self.tz}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,8 @@ def scope_params(scope: Scope) -> dict[str, Any]:
 
 class RollcallService:
     def __init__(self, db: Database, clock: Clock, policy: Policy, cipher: Cipher,
-                 resolver: PlaceResolver) -> None:
+                 resolver: PlaceResolver, tz: str = "UTC") -> None:
+        self._tz = tz  # the organisation's own zone: a roll-call's times read in it
         self._db = db
         self._clock = clock
         self._policy = policy.rollcall
@@ -229,7 +231,7 @@ class RollcallService:
         asked, safe, help_ = await store.counts(tx, rollcall_id)
         return RollcallView(rc.id, rc.scope, rc.message, rc.open, rc.started_at, rc.closed_at,
                             initiator.name if initiator else "?", Tally(asked, safe, help_),
-                            rc.tally_message_id, rc.initiator, rc.limit_team)
+                            rc.tally_message_id, rc.initiator, rc.limit_team, self._tz)
 
     async def _managed(self, tx: Tx, member: Member, rollcall_id: int) -> RollcallRow:
         rc = await store.get(tx, rollcall_id, cipher=self._cipher)

@@ -37,7 +37,8 @@ Notices = dict[tuple[int, int], list[tuple[int, str]]]
 
 class RollcallSweep:
     def __init__(self, db: Database, clock: Clock, policy: Policy, cipher: Cipher,
-                 fanout: Fanout | None = None) -> None:
+                 fanout: Fanout | None = None, tz: str = "UTC") -> None:
+        self._tz = tz  # the organisation's own zone: "since" reads in it
         self._db = db
         self._clock = clock
         self._policy = policy.rollcall
@@ -117,7 +118,7 @@ class RollcallSweep:
             first = people[0][0]
             params: dict[str, object] = {
                 "rollcall": rc.id, "scope": scope_params(rc.scope),
-                "since": rc.started_at.isoformat(), "unreachable": False}
+                "since": rc.started_at.isoformat(), "tz": self._tz, "unreachable": False}
             if len(people) == 1:
                 params["name"] = people[0][1]
                 dedupe = f"rollcall:{rc.id}:silent:{first}:to:{recipient}"
@@ -157,6 +158,6 @@ class RollcallSweep:
                     now=now, listed=self._channels.manager,
                     params={"rollcall": rc.id, "name": subject.name,
                             "scope": scope_params(rc.scope), "since": started.isoformat(),
-                            "unreachable": unreachable})
+                            "tz": self._tz, "unreachable": unreachable})
         log.info("roll-call %s: user %s silent, %s", rc.id, p.user_id,
                  ",".join(e.value for e in move.effects) or "waiting")
