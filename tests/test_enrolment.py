@@ -43,7 +43,11 @@ async def test_an_unknown_code_is_refused(world: World) -> None:
 async def test_a_stranger_gets_one_sentence_and_nothing_is_stored(world: World) -> None:
     stranger = world.fake.user(7777, "Stan")
     await stranger.send("/trip")
-    assert stranger.texts() == ["This is a private safety bot; ask your manager for an invite."]
+    assert stranger.texts() == ["This is a private safety bot; ask your manager for an invite.\n"
+                                "这是公司内部的出差安全机器人，请向您的部门负责人索取邀请链接。"]
+    chinese = world.fake.user(7778, "Li", "zh-hans")
+    await chinese.send("/trip")
+    assert chinese.texts() == ["这是公司内部的出差安全机器人，请向您的部门负责人索取邀请链接。"]
     async with world.services.db.read() as conn:
         async with conn.execute("SELECT COUNT(*) FROM users WHERE id = 7777") as cur:
             assert (await cur.fetchone())[0] == 0

@@ -10,7 +10,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from conversations.context import BotContext
 from conversations.flows import reachability
-from conversations.i18n import Texts, plain
+from conversations.i18n import for_newcomer, plain
 from fieldbot.domain.members import language_from_telegram
 from fieldbot.domain.roles import PERMISSIONS, may, officers_only
 
@@ -73,7 +73,9 @@ async def guard(update: Update, context: BotContext) -> None:
         if command == "start" and text and len(text.split()) > 1:
             return  # an invite code: the start handler enrols them
         if await context.services.enrolment.should_answer_stranger(user.id):
-            await _reply(update, Texts(language)("guard.stranger"))
+            # The one sentence, in Chinese too unless Telegram says Chinese already (Telegram
+            # has no Chinese interface: a Chinese newcomer's language_code often says English).
+            await _reply(update, for_newcomer(language, lambda t: t("guard.stranger")))
         raise ApplicationHandlerStop
     context.member = member
     if command is not None:
