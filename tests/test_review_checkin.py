@@ -22,3 +22,22 @@ async def test_yesterdays_snooze_button_does_not_move_tonights_deadline(team: Wo
     assert "another night" in team.rep.last.body
     await team.rep.press("⏰ +30 min")  # tonight's own reminder still snoozes tonight
     assert "deadline is now 21:30 Wed 2 Dec" in team.rep.last.body
+
+
+async def test_im_safe_typed_before_the_reminder_checks_in(team: World) -> None:
+    """Rita types "I'm safe!" an hour before tonight's reminder: she is checked in, not told
+    "I only act on commands"; Li types 平安。 with nothing due and is told so; other text still
+    gets the short help."""
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(team, REMINDER - timedelta(hours=1))
+    await team.rep.send("I’m safe!")
+    assert team.rep.last.body.startswith("✅ Thanks — you are checked in for tonight.")
+    assert [r["state"] for r in await rows(team, "SELECT state FROM nights ORDER BY day")][0] \
+        == "checked_in"
+
+    li = team.fake.user(5006, "Li", "zh-hans")
+    await team.enrol(li, "staff", "north")
+    await li.send("平安。")
+    assert li.last.body == "✅ 收到。目前没有需要报平安的行程。"
+    await team.rep.send("hello")
+    assert team.rep.last.body.startswith("I only act on commands.")

@@ -132,6 +132,8 @@ def person_reach(attempts: Sequence[Attempt]) -> Reach:
     """
     if not attempts or any(a.state in ("pending", "sending") for a in attempts):
         return Reach.UNDECIDED
+    if any(a.delivery == "delivered" for a in attempts):
+        return Reach.REACHED  # a delivery receipt on any channel settles it
     others = [a for a in attempts if a.channel != TELEGRAM]
     decisive = others or list(attempts)
     if all(_failed(a) for a in decisive):
