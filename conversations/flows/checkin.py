@@ -176,7 +176,7 @@ async def mistake_pressed(update: Update, context: BotContext) -> None:
             context.member.id):
         await query.answer(context.t.toast("sos.mistake_too_late"), show_alert=True)
         return
-    await context.services.deliver()
+    await context.services.deliver(urgent=True)  # the notices, not a bulk before the answer
     await query.answer()
     await query.edit_message_text(context.t("sos.mistake_done"), parse_mode="HTML")
 

@@ -67,6 +67,16 @@ async def offer_put_aside(update: Update, context: BotContext) -> bool:
     return False
 
 
+async def cancel_put_aside(update: Update, context: BotContext) -> bool:
+    """/cancel with no flow open drops the draft put aside that free text offers (someone
+    the offer kept answering was told "nothing to cancel", and offered it again)."""
+    for flow in PUT_ASIDE_BY.values():
+        if flow.has_draft(context):
+            await flow.cancel(update, context)
+            return True
+    return False
+
+
 class DraftFlow(Generic[D]):
     """One flow's draft and its shared handlers. `name` ("trip") is the command, the prefix of
     the flow's buttons and catalog keys ("trip.open", "trip.unexpected", "trip.already_saved",

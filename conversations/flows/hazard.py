@@ -186,8 +186,11 @@ async def _take_photo(update: Update, context: BotContext, draft: HazardDraft) -
 
 
 async def photo_offer(update: Update, context: BotContext) -> Step | None:
-    """A photo outside any conversation: start a report with it (Cancel drops it)."""
-    await HAZARD.drop(context)
+    """A photo outside any conversation: start a report with it (Cancel drops it). A report
+    put aside is offered instead (Continue / Start over), never dropped without a word."""
+    if HAZARD.has_draft(context):
+        await HAZARD.again(update, context)
+        return None
     draft = HazardDraft()
     if not await _take_photo(update, context, draft):
         return None

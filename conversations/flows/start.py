@@ -169,8 +169,10 @@ async def language_chosen(update: Update, context: BotContext) -> None:
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
-    """/cancel outside any conversation."""
+    """/cancel outside any conversation: the draft put aside, if any, else nothing."""
     assert update.effective_message
+    if await drafts.cancel_put_aside(update, context):
+        return
     await update.effective_message.reply_html(context.t("cancel.nothing"))
 
 

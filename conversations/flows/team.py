@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from telegram import Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from conversations.context import BotContext
@@ -14,6 +15,8 @@ from conversations.render.formatting import month
 from conversations.render.team import alerts_text, board_markup, board_text, report_text, team_key
 from fieldbot.domain.report import Month, as_params
 from fieldbot.services.board import BoardAccessError
+
+log = logging.getLogger(__name__)
 
 _PAGE = re.compile(r"^team:p:([0-9a-f]{12}):(\d{1,4})$")
 
@@ -82,10 +85,14 @@ async def report_command(update: Update, context: BotContext) -> None:
     params = as_params(summary, complete=reports.is_complete(chosen))
     # The chart first, the numbers last: the summary is what the chat ends on.
     chart = await reports.chart(context.member, chosen, chart_words(context.t))
-    await update.effective_message.reply_photo(
-        chart, caption=context.t("report.chart_caption", month=month(chosen.first_day,
-                                                                      context.t.language)),
-        parse_mode="HTML", protect_content=True)
+    try:  # the numbers come all the same: a chart Telegram refused or lost took them along
+        await update.effective_message.reply_photo(
+            chart, caption=context.t("report.chart_caption", month=month(chosen.first_day,
+                                                                          context.t.language)),
+            parse_mode="HTML", protect_content=True)
+    except TelegramError as failed:
+        log.warning("report chart to user %s not sent: %s", context.member.id,
+                    type(failed).__name__)
     await update.effective_message.reply_html(report_text(context.t, params))
 
 

@@ -48,7 +48,8 @@ def zone_name(tz_name: str, language: str) -> str:
     sea as its offset in both ('UTC+5': the id Etc/GMT-5 has the POSIX sign, backwards)."""
     at_sea = _AT_SEA.match(tz_name)
     if at_sea:
-        return f"UTC{'-' if at_sea.group(1) == '+' else '+'}{int(at_sea.group(2))}"
+        hours = int(at_sea.group(2))  # Etc/GMT+0 and Etc/GMT-0 are UTC itself, not 'UTC-0'
+        return f"UTC{'-' if at_sea.group(1) == '+' else '+'}{hours}" if hours else "UTC"
     if language != "zh":
         return tz_name
     if tz_name in _ZH_ZONE_NAMES:

@@ -132,15 +132,17 @@ def unify_punctuation(text: str) -> str:
 
 
 # "巴黎（法国）", "Springfield (Illinois)": a qualifier in brackets, as the bot's own buttons
-# write it; "巴黎 法国": Chinese names hold no spaces, so a space between two is a separator.
+# write it ("巴黎（法国", the bracket left open, too); "巴黎 法国", "巴黎 France": Chinese names
+# hold no spaces, so a space beside one is a separator ("New York" stays one name).
 _BRACKETED = re.compile(r"\s*\(([^()]*)\)")
-_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+_LEFT_OPEN = str.maketrans({"(": ",", ")": None})
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+|\s+(?=[\u3400-\u9fff])")
 
 
 def query_parts(text: str) -> list[str]:
     """Split a place query into its name and qualifiers (country, US state), however typed:
     "巴黎，法国", "巴黎（法国）", "巴黎 法国", "Paris, France", "Springfield (Illinois), USA"."""
-    text = _BRACKETED.sub(r", \1", unify_punctuation(text))
+    text = _BRACKETED.sub(r", \1", unify_punctuation(text)).translate(_LEFT_OPEN)
     if "," not in text:
         text = _CJK_SPACE.sub(",", text.strip())
     return [part.strip() for part in text.split(",")]
