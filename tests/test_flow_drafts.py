@@ -89,3 +89,20 @@ async def test_typing_under_the_continue_offer_shows_the_offer_again(team: World
 async def test_typing_with_nothing_put_aside_gets_the_short_help(team: World) -> None:
     await team.rep.send("Paris")
     assert team.rep.last.body == said("fallback.staff")
+
+
+async def test_an_old_offers_continue_after_the_draft_was_cancelled_starts_nothing(
+        team: World) -> None:
+    await team.rep.send("/trip")
+    await team.rep.send("Berlin")
+    await team.rep.send("/help")  # put aside
+    await team.rep.send("/trip")
+    offer = team.rep.last
+    await team.rep.press(plain(text("en", "trip.button.restart")), offer)
+    await team.rep.send("/cancel")  # the new plan is dropped: nothing is left to continue
+    received = len(team.rep.messages)
+
+    toast = await team.rep.press_data("trip:resume", offer)
+
+    assert toast is not None and toast.text == plain(text("en", "guard.stale_button"))
+    assert len(team.rep.messages) == received  # no new plan's first question

@@ -73,9 +73,10 @@ async def test_an_old_visit_questions_buttons_answer_instead_of_spinning(team: W
     await team.rep.send("/risk")  # another flow puts the plan aside
     toast = await team.rep.press("Alone", question)
     assert toast is not None and toast.text == plain(said("guard.stale_button"))
-    await team.rep.send("/cancel")
-    await team.rep.send("/visit")
-    await team.rep.press("Continue")
+    await team.rep.send("/cancel")  # outside any question: drops the plan put aside
+    assert team.rep.last.body == said("cancel.done")
+    await team.rep.send("/visit")  # so a new one begins
+    await team.rep.send("Acme")
     await team.rep.press("Alone")
     await team.rep.press("+1 h")
     summary = team.rep.last

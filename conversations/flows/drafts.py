@@ -132,7 +132,12 @@ class DraftFlow(Generic[D]):
              (t(f"{name}.button.restart"), f"{name}:restart")]))
 
     async def resume(self, update: Update, context: BotContext) -> Any:
-        """Ask the open draft's current question again."""
+        """Ask the open draft's current question again. An old offer's Continue, pressed after
+        its draft was sent or cancelled, says so (it used to begin a new draft)."""
+        query = update.callback_query
+        if query is not None and not self.has_draft(context):
+            await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
+            return ConversationHandler.END
         await keyboards.take_buttons_off(update)
         return await self.ask_again(update, context)
 
