@@ -508,3 +508,18 @@ def test_every_privacy_text_exists_in_both_languages_with_the_same_placeholders(
     for key, english in catalogs["en"].items():
         assert english and catalogs["zh_Hans"][key], key
         assert placeholders(english) == placeholders(catalogs["zh_Hans"][key]), key
+
+
+async def test_an_erased_person_mid_question_starts_afresh_when_enrolled_again(
+        team: World) -> None:
+    """Rita is asked for her trip's dates when Ada erases her; enrolled again, her first words
+    are not taken as the answer to that old question."""
+    await team.rep.send("/trip")
+    await team.rep.send("Berlin")
+    await team.admin.send(f"/forgetme {REP_ID}")
+    await team.admin.press("🗑 Erase")
+    await team.enrol(team.rep, "staff", "north")
+
+    await team.rep.send("Paris")
+
+    assert team.rep.last.body.startswith("I only act on commands.")

@@ -90,6 +90,12 @@ class Flow(ConversationHandler[BotContext]):
     def end(self, key: tuple[int | str, ...]) -> None:
         self._update_state(self.END, key)
 
+    def end_all_of(self, user_id: int) -> None:
+        """End every open question of one person (their data was erased: no old step may
+        take their next message)."""
+        for key in [key for key in self._conversations if user_id in key]:
+            self.end(key)
+
     async def handle_update(
         self, update: Update, application: Application[Any, Any, Any, Any, Any, Any],
         check_result: Any, context: BotContext,

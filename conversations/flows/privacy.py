@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from conversations.context import BotContext
+from conversations.flows.base import Flow
 from conversations.flows.start import role_name
 from conversations.i18n import Raw, Texts
 from conversations.render import contacts as contacts_render
@@ -154,6 +155,10 @@ async def forgetme_confirmed(update: Update, context: BotContext) -> None:
         await query.edit_message_text(text, parse_mode="HTML")
         return
     context.application.drop_user_data(subject)
+    for handlers in context.application.handlers.values():  # and the questions open in memory
+        for handler in handlers:
+            if isinstance(handler, Flow):
+                handler.end_all_of(subject)
     if subject == me.id:
         text = t("forgetme.done")
     elif erased.stand_in == 0:
