@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,15 @@ class World:
         if self.app.post_init:
             await self.app.post_init(self.app)
         return self.app
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[World]:
+        """The bot started for a test that builds its own World, stopped however it ends."""
+        await self.start()
+        try:
+            yield self
+        finally:
+            await self.stop()
 
     async def stop(self) -> None:
         if self.app is None:

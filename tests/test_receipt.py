@@ -170,9 +170,7 @@ async def test_an_sos_is_answered_in_full_before_the_evenings_receipts(tmp_path:
     """The SOS receipt and its "pressed it by mistake" offer overtake the receipts' edits
     waiting for Telegram's budget: the rep's next update (her live location) waits for the
     SOS handler, which once waited for every receipt queued before it (31 s in rush.py)."""
-    world = BusyEveningWorld(tmp_path)
-    await world.start()
-    try:
+    async with BusyEveningWorld(tmp_path).running() as world:
         await world.enrol_team()
         await at_reminder(world)
         reminder = world.rep.last
@@ -187,8 +185,6 @@ async def test_an_sos_is_answered_in_full_before_the_evenings_receipts(tmp_path:
                     if "checked in" in str(call.params.get("text", ""))]
         assert len(receipts) < 60  # some still wait for the budget: the SOS went first
         assert all(i < offer for i in receipts)
-    finally:
-        await world.stop()
 
 
 async def test_an_sos_receipt_does_not_wait_while_its_handler_drains_the_bulk(
@@ -196,9 +192,7 @@ async def test_an_sos_receipt_does_not_wait_while_its_handler_drains_the_bulk(
     """Ninety notices wait in the outbox with no drain under way (a roll-call's questions
     after its drain's share): the SOS handler sends the SOS, then its receipt, and leaves the
     notices to the next drain instead of sending them first (three seconds at 30/s)."""
-    world = BusyEveningWorld(tmp_path)
-    await world.start()
-    try:
+    async with BusyEveningWorld(tmp_path).running() as world:
         await world.enrol_team()
         now = world.clock.now()
         async with world.services.db.transaction() as tx:
@@ -217,5 +211,3 @@ async def test_an_sos_receipt_does_not_wait_while_its_handler_drains_the_bulk(
         notices = [i for i, call in enumerate(sent)
                    if "made-up" in str(call.params.get("text", ""))]
         assert len([i for i in notices if i < receipt]) < 30
-    finally:
-        await world.stop()

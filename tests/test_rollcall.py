@@ -345,9 +345,7 @@ async def test_the_message_is_stored_encrypted(team: World) -> None:
 async def test_a_roll_calls_times_read_in_the_organisations_own_zone(tmp_path: Path) -> None:
     """FIELDBOT_DEFAULT_TZ=Asia/Shanghai: the tally and the silence notice say when in
     Beijing time (as incident deadlines do), not in UTC."""
-    world = World(tmp_path, default_tz="Asia/Shanghai")
-    await world.start()
-    try:
+    async with World(tmp_path, default_tz="Asia/Shanghai").running() as world:
         await world.enrol_team()
         await plan_for(world, world.rep, BERLIN, TODAY, LATER)
         await _officer_asks_berlin(world)
@@ -356,5 +354,3 @@ async def test_a_roll_calls_times_read_in_the_organisations_own_zone(tmp_path: P
         assert f"at {started} " in world.officer.last.body
         assert "(Asia/Shanghai)" in world.officer.last.body
         assert "(UTC)" not in world.officer.last.body
-    finally:
-        await world.stop()

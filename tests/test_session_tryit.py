@@ -81,9 +81,7 @@ async def test_sos_twice_then_by_mistake_then_again(team: World) -> None:
 async def test_by_mistake_is_answered_before_the_bulk(tmp_path: Path) -> None:
     """The "pressed it by mistake" handler drained the whole outbox before answering: ninety
     waiting notices went first (three seconds at Telegram's pace) while the rep's tap span."""
-    world = BusyEveningWorld(tmp_path)
-    await world.start()
-    try:
+    async with BusyEveningWorld(tmp_path).running() as world:
         await world.enrol_team()
         await world.rep.send("/sos")
         await _bulk(world, 90)
@@ -97,8 +95,6 @@ async def test_by_mistake_is_answered_before_the_bulk(tmp_path: Path) -> None:
                 if int(c.params.get("chat_id", 0)) == world.manager.id
                 and "mistake" in str(c.params.get("text", ""))]
         assert told and told[0] < answered  # the manager learns it at once all the same
-    finally:
-        await world.stop()
 
 
 async def test_sos_while_a_rollcall_question_waits(team: World) -> None:
@@ -157,17 +153,13 @@ def test_a_zone_that_is_no_zone_stops_the_start_with_its_reason(tmp_path: Path) 
 
 
 async def test_a_zone_at_the_prime_meridian_reads_utc_not_utc_minus_0(tmp_path: Path) -> None:
-    world = World(tmp_path, default_tz="Etc/GMT+0")
-    await world.start()
-    try:
+    async with World(tmp_path, default_tz="Etc/GMT+0").running() as world:
         await world.enrol_team()
         await plan_for(world, world.rep, BERLIN, date(2026, 12, 1), date(2026, 12, 4))
         await _officer_asks_berlin(world)
         await _go(world.officer)
         tally = world.officer.last.body or ""
         assert "(UTC)" in tally and "UTC-0" not in tally
-    finally:
-        await world.stop()
 
 
 # -- 2. persistence skips unchanged user_data ----------------------------------------------------
