@@ -13,7 +13,6 @@ import re
 import signal
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -38,7 +37,6 @@ from tests.harness import GAZETTEER
 
 TOKEN = "515151:FAILOVER-fixture-token-not-real-000"
 ADMIN, MANAGER, OFFICER = 1, 10, 11
-LABEL = re.compile(r"(SOS|Alert|EMERGENCY) (A-\d+)\b.*?\(message (\d+)\)")
 SOS_FROM = re.compile(r"SOS (A-\d+)\b.*?Failover Rep (\d+)", re.S)
 
 
@@ -162,29 +160,6 @@ async def until(predicate: Callable[[], bool], timeout: float, what: str) -> flo
             raise AssertionError(f"still not {what} after {timeout} s")
         await asyncio.sleep(0.02)
     return time.monotonic() - started
-
-
-def copies(fake: FakeTelegram) -> Counter[tuple[str, int, str]]:
-    """How often each (alert, recipient, attempt) message was sent."""
-    got: Counter[tuple[str, int, str]] = Counter()
-    for message in fake.sent:
-        found = LABEL.search(message.text or "")
-        if found:
-            got[(found.group(2), message.chat_id, found.group(3))] += 1
-    return got
-
-
-def reached(fake: FakeTelegram, kind: str) -> dict[str, set[int]]:
-    got: dict[str, set[int]] = {}
-    for message in fake.sent:
-        found = LABEL.search(message.text or "")
-        if found and found.group(1) == kind:
-            got.setdefault(found.group(2), set()).add(message.chat_id)
-    return got
-
-
-def complete(alerts: dict[str, set[int]]) -> int:
-    return sum(1 for people in alerts.values() if {MANAGER, OFFICER} <= people)
 
 
 def sos_senders(fake: FakeTelegram) -> set[int]:

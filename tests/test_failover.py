@@ -9,19 +9,10 @@ import socket
 import time
 from pathlib import Path
 
+from bench.chaos import complete, copies, reached  # the chaos bench counts the same way
 from faketelegram.api import FakeTelegram
 from faketelegram.server import serve
-from tests.failover_rig import (
-    MANAGER,
-    OFFICER,
-    TOKEN,
-    Rig,
-    complete,
-    copies,
-    reached,
-    sos_senders,
-    until,
-)
+from tests.failover_rig import MANAGER, OFFICER, TOKEN, Rig, sos_senders, until
 from tests.pg import PgServer
 
 REPS = list(range(7000, 7030))
