@@ -79,7 +79,7 @@ async def test_a_missed_tokyo_night_of_a_berlin_then_tokyo_trip_shows_tokyo_time
     await at(team, tokyo_deadline + timedelta(minutes=30))
     alert = team.manager.last.body
     assert "Alert A-1" in alert
-    assert "Missed deadline: 21:00 Thu 3 Dec (Asia/Tokyo)" in alert
+    assert "Missed deadline: 21:00 Thu 3 Dec (Tokyo time)" in alert
     assert "Europe/Berlin" not in alert
 
 

@@ -352,5 +352,5 @@ async def test_a_roll_calls_times_read_in_the_organisations_own_zone(tmp_path: P
         await _go(world.officer)
         started = world.clock.now().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
         assert f"at {started} " in world.officer.last.body
-        assert "(Asia/Shanghai)" in world.officer.last.body
+        assert "(Shanghai time)" in world.officer.last.body
         assert "(UTC)" not in world.officer.last.body

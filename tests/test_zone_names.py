@@ -23,12 +23,13 @@ AT = datetime(2026, 12, 4, 20, 0, tzinfo=UTC)  # a Friday
 ])
 def test_chinese_zone_names(tz_name: str, named: str) -> None:
     assert zone_name(tz_name, "zh") == named
-    assert zone_name(tz_name, "en") == tz_name
+    city = tz_name.rsplit("/", 1)[-1].replace("_", " ")  # the city's time, not the database id
+    assert zone_name(tz_name, "en") == (city if city == "UTC" else f"{city} time")
 
 
 @pytest.mark.parametrize(("tz_name", "named"), [
     ("Etc/GMT+5", "UTC-5"), ("Etc/GMT-5", "UTC+5"), ("Etc/GMT-12", "UTC+12"),
-    ("Etc/GMT", "Etc/GMT"),
+    ("Etc/GMT", "UTC"), ("Etc/UTC", "UTC"), ("UTC", "UTC"),
 ])
 def test_a_zone_at_sea_is_its_offset_with_the_sign_people_read(tz_name: str, named: str) -> None:
     assert zone_name(tz_name, "zh") == zone_name(tz_name, "en") == named
@@ -37,7 +38,7 @@ def test_a_zone_at_sea_is_its_offset_with_the_sign_people_read(tz_name: str, nam
 def test_local_time_in_both_languages() -> None:
     assert local_time(AT, "Asia/Bangkok", "zh") == "12月5日 周六 03:00（泰国时间）"
     assert local_time(AT, "Europe/Berlin", "zh") == "12月4日 周五 21:00（柏林时间）"
-    assert local_time(AT, "Europe/Berlin", "en") == "21:00 Fri 4 Dec (Europe/Berlin)"
+    assert local_time(AT, "Europe/Berlin", "en") == "21:00 Fri 4 Dec (Berlin time)"
 
 
 async def test_a_chinese_rep_reads_thai_time_for_bangkok(team: World) -> None:

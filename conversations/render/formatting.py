@@ -40,18 +40,23 @@ _ZH_ZONE_NAMES = {"Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时�
                   "Asia/Harbin": "北京时间"}
 _ZH_CITY = re.compile(r"^.+（(.+)）时间$")
 _AT_SEA = re.compile(r"^Etc/GMT([+-])(\d{1,2})$")
+_UTC = frozenset({"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal", "Etc/Zulu",
+                  "Zulu", "Etc/UCT", "UCT", "Etc/Greenwich", "Greenwich"})
 
 
 def zone_name(tz_name: str, language: str) -> str:
     """Return a time zone as people name it: in Chinese the country's or city's time
-    ('泰国时间', '柏林时间', '北京时间', from Babel/CLDR), in English the zone id; a zone at
-    sea as its offset in both ('UTC+5': the id Etc/GMT-5 has the POSIX sign, backwards)."""
+    ('泰国时间', '柏林时间', '北京时间', from Babel/CLDR), in English its city's ('Berlin
+    time'); a zone at sea as its offset in both ('UTC+5': the id Etc/GMT-5 has the POSIX sign,
+    backwards)."""
+    if tz_name in _UTC:
+        return "UTC"
     at_sea = _AT_SEA.match(tz_name)
     if at_sea:
         hours = int(at_sea.group(2))  # Etc/GMT+0 and Etc/GMT-0 are UTC itself, not 'UTC-0'
         return f"UTC{'-' if at_sea.group(1) == '+' else '+'}{hours}" if hours else "UTC"
     if language != "zh":
-        return tz_name
+        return _english_zone(tz_name)
     if tz_name in _ZH_ZONE_NAMES:
         return _ZH_ZONE_NAMES[tz_name]
     try:
@@ -62,6 +67,17 @@ def zone_name(tz_name: str, language: str) -> str:
         return tz_name
     city = _ZH_CITY.match(named)  # 德国（柏林）时间: a country of several zones
     return f"{city.group(1)}时间" if city else named
+
+
+def _english_zone(tz_name: str) -> str:
+    """'Berlin time', 'Buenos Aires time' (the zone's city as CLDR spells it), not the
+    database id 'Europe/Berlin'; UTC stays UTC."""
+    try:
+        city = get_timezone_location(tz_name, locale=_BABEL["en"], return_city=True)
+    except LookupError:
+        return tz_name
+    city = city.rsplit("/", 1)[-1]  # 'Indiana/Indianapolis': CLDR's fallback keeps the path
+    return city if city == "UTC" else f"{city} time"
 
 
 def country_name(code: str, fallback: str, language: str) -> str:
@@ -133,7 +149,7 @@ class _Named:
 
 
 def local_time(instant: datetime | str, tz_name: str, language: str) -> str:
-    """Return e.g. '21:00 Fri 4 Dec (Europe/Berlin)' / '12月4日 周五 21:00（柏林时间）' in the
+    """Return e.g. '21:00 Fri 4 Dec (Berlin time)' / '12月4日 周五 21:00（柏林时间）' in the
     destination's zone."""
     when = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
     local = when.astimezone(ZoneInfo(tz_name))
