@@ -262,7 +262,8 @@ async def test_lessons_before_any_and_a_search_that_finds_none(team: World) -> N
     assert team.rep.last.body == said("lessons.none", query="<b>flood</b>")
 
 
-async def test_lessons_come_in_pages(team: World) -> None:
+async def seven_lessons(team: World) -> None:
+    """Seven closed incidents in Berlin, lessons "measure number 0" to "6" (made up)."""
     from fieldbot.domain.crisis_policy import Grade
     from fieldbot.domain.incidents import Responsibility, Review
     from fieldbot.services.incidents import IncidentDraft
@@ -274,6 +275,10 @@ async def test_lessons_come_in_pages(team: World) -> None:
             Grade.BLUE, "Berlin, Germany", "DE", 52.52, 13.405, "", f"Case {n}"))
         await team.services.incidents.close(incident.id, officer, Review(
             "what", "loss", (f"cause {n}",), Responsibility.EXECUTION, f"measure number {n}"))
+
+
+async def test_lessons_come_in_pages(team: World) -> None:
+    await seven_lessons(team)
     await team.rep.send("/lessons measure")
     first = team.rep.last
     assert "page 1 of 2" in first.body and first.body.count("measure number") == 5

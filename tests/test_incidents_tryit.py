@@ -10,6 +10,7 @@ from pathlib import Path
 from faketelegram.users import FakeUser
 from tests.builders import BERLIN, DEADLINE, at, fieldbot, plan_trip, rows, said
 from tests.harness import World
+from tests.test_incidents import seven_lessons
 
 RED = "🔴 Red (level one)"
 RECORD = "✅ Record the incident"
@@ -118,17 +119,7 @@ async def test_an_erased_owners_incident_card_says_nobody_holds_it(team: World) 
 
 
 async def test_an_old_lessons_page_button_never_shows_a_newer_search(team: World) -> None:
-    from fieldbot.domain.crisis_policy import Grade
-    from fieldbot.domain.incidents import Responsibility, Review
-    from fieldbot.services.incidents import IncidentDraft
-
-    officer = await team.services.enrolment.member(team.officer.id)
-    assert officer is not None
-    for n in range(7):
-        incident = await team.services.incidents.open(officer, IncidentDraft(
-            Grade.BLUE, "Berlin, Germany", "DE", 52.52, 13.405, "", f"Case {n}"))
-        await team.services.incidents.close(incident.id, officer, Review(
-            "what", "loss", (f"cause {n}",), Responsibility.EXECUTION, f"measure number {n}"))
+    await seven_lessons(team)
     await team.rep.send("/lessons measure")
     old = team.rep.last
     await team.rep.send("/lessons flood")

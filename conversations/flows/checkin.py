@@ -4,8 +4,6 @@ and shared locations (kept as the last known location)."""
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from enum import IntEnum
 
 from telegram import ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -261,12 +259,10 @@ def _location_keyboard(t: Texts) -> ReplyKeyboardMarkup:
 # "平安。", the button's own label copied): a check-in, reminder or not.
 _SAFE_WORDS = frozenset({"i'm safe", "im safe", "i am safe", "safe", "i'm ok", "i am ok",
                          "平安", "报平安", "我平安", "我很安全", "安全", "已报平安"})
-_NOT_WORDS = re.compile(r"[^\w']+")
 
 
 def says_safe(text: str) -> bool:
-    words = _NOT_WORDS.sub(" ", unicodedata.normalize("NFKC", text).replace("’", "'"))
-    return " ".join(words.casefold().split()) in _SAFE_WORDS
+    return common.typed_words(text) in _SAFE_WORDS
 
 
 async def text_reply(update: Update, context: BotContext) -> None:

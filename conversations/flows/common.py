@@ -4,6 +4,7 @@ flow with /cancel."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -46,14 +47,24 @@ def means_alone(text: str, t: Texts, button_key: str) -> bool:
     return typed in _ALONE or typed == unicodedata.normalize("NFKC", t(button_key)).casefold()
 
 
+_NOT_WORDS = re.compile(r"[^\w']+")
+
+
+def typed_words(text: str) -> str:
+    """A typed answer as its words alone, to compare with the words we accept: full-width
+    forms as ASCII, case, punctuation, emoji and spacing ignored ("ＩＭ ＳＡＦＥ!" and "✅ I’m
+    safe" read "im safe" and "i'm safe"; "平安。" reads "平安")."""
+    words = _NOT_WORDS.sub(" ", unicodedata.normalize("NFKC", text).replace("’", "'"))
+    return " ".join(words.casefold().split())
+
+
 def typed_yes_no(update: Update, t: Texts, yes_key: str, no_key: str) -> bool | None:
     """Return the yes or no that a typed answer means ("是", "没有了", "No"), or None."""
     message = update.effective_message
-    typed = unicodedata.normalize("NFKC", message.text or "") if message else ""
-    typed = typed.strip().strip("。.!！~～").casefold()
-    if typed in _YES or typed == unicodedata.normalize("NFKC", t(yes_key)).casefold():
+    typed = typed_words(message.text or "") if message else ""
+    if typed in _YES or typed == typed_words(t(yes_key)):
         return True
-    if typed in _NO or typed == unicodedata.normalize("NFKC", t(no_key)).casefold():
+    if typed in _NO or typed == typed_words(t(no_key)):
         return False
     return None
 

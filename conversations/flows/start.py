@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import replace
 from functools import partial
 
@@ -10,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from conversations.context import BotContext
-from conversations.flows import drafts
+from conversations.flows import common, drafts
 from conversations.i18n import LANGUAGES, Raw, Texts, for_newcomer
 from conversations.render.menus import set_personal_menu
 from fieldbot.domain.members import Member, language_from_telegram
@@ -111,7 +110,7 @@ _LANGUAGE_WORDS = {"中文": "zh", "汉语": "zh", "简体中文": "zh", "chines
 
 
 def _named_language(words: str) -> str | None:
-    return _LANGUAGE_WORDS.get(unicodedata.normalize("NFKC", words).strip(" 。.").casefold())
+    return _LANGUAGE_WORDS.get(common.typed_words(words))
 
 
 async def language(update: Update, context: BotContext) -> None:
