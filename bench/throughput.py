@@ -2,12 +2,17 @@
 
     python bench/throughput.py [--reps 2000] [--rounds 3] [--profile FILE]
 
-In-process, no rate limit, the fake Telegram behind an httpx transport (no sockets). Each bot
-gets `reps` updates, dispatched one after another (each handled to the end before the next, the
-way `bench/rush.py --unthrottled` always measured):
-- the echo bot: a bare PTB Application whose only handler replies with the message's text;
-- /checkin: the real fieldbot Application, the first /checkin of the night of `reps` reps with
-  a trip that is active now (a database write, a reply);
+In-process, no rate limit, the fake Telegram behind an httpx transport (no sockets). The echo
+bot is a bare PTB Application whose only handler replies with the message's text; it gets `reps`
+updates one after another (each handled to the end before the next), its fastest way (a bare
+Application handles one update at a time anyway). fieldbot gets, in two ways:
+- one after another, like the echo bot (the way `bench/rush.py --unthrottled` always measured);
+- as a backlog: all `reps` updates handed at once to the bot's own update processor (32
+  workers, each person's updates in order, an SOS first), as polling hands them over when
+  Telegram has a queue for us: what the 20:55 rush is.
+What fieldbot is given:
+- /checkin: the first /checkin of the night of `reps` reps with a trip that is active now (a
+  durable database write, a reply);
 - "I'm safe": the same with the reminder's button (a database write, the toast, the edit).
 Rounds alternate the bots, so a busy spell on the shared machine hits both; each round gives a
 ratio (check-ins/s over the echo bot's updates/s in that round), and the median ratio counts.
@@ -49,16 +54,29 @@ SAFE_BUTTON = json.dumps({"inline_keyboard": [[{"text": "✅ I'm safe",
 
 
 async def timed(app: Any, fake: FakeTelegram, ids: list[int],
-                act: Callable[[int], Awaitable[object]]) -> float:
-    """Updates per second: `act` for each id, each update handled before the next is sent."""
+                act: Callable[[int], Awaitable[object]], backlog: bool = False) -> float:
+    """Updates per second: `act` for each id, and the bot handling the update it sends.
+
+    One after another: each update is handled to the end before the next is sent. A backlog:
+    every update is decoded as it arrives, then all are handed to the update processor at
+    once (what `Application` does with a batch from getUpdates) and handled concurrently."""
+    arrived: list[Update] = []
 
     async def dispatch(data: dict[str, object]) -> None:
-        await app.process_update(Update.de_json(data, app.bot))
+        update = Update.de_json(data, app.bot)
+        if backlog:
+            arrived.append(update)
+        else:
+            await app.process_update(update)
 
     fake.dispatch = dispatch
     began = time.perf_counter()
     for uid in ids:
         await act(uid)
+    if backlog:
+        processor = app.update_processor
+        await asyncio.gather(*(processor.process_update(u, app.process_update(u))
+                               for u in arrived))
     followups = getattr(app.bot_data, "followups", None)
     if followups is not None:
         await followups.settle()  # the receipt's edit is part of the work
@@ -89,8 +107,8 @@ async def echo_round(tmp: Path, reps: int) -> float:
         await app.shutdown()
 
 
-async def fieldbot_round(tmp: Path, reps: int, button: bool,
-                         profile: cProfile.Profile | None) -> tuple[float, int]:
+async def fieldbot_round(tmp: Path, reps: int, button: bool, profile: cProfile.Profile | None,
+                         backlog: bool = False) -> tuple[float, int]:
     app, fake = bot(tmp, rate_limit=False)
     services = app.bot_data.services
     await app.initialize()
@@ -112,7 +130,7 @@ async def fieldbot_round(tmp: Path, reps: int, button: bool,
         if profile is not None:
             profile.enable()
         try:
-            rate = await timed(app, fake, ids, act)
+            rate = await timed(app, fake, ids, act, backlog)
         finally:
             if profile is not None:
                 profile.disable()
@@ -125,40 +143,51 @@ async def fieldbot_round(tmp: Path, reps: int, button: bool,
         await services.stop()
 
 
+def label(button: bool, backlog: bool) -> str:
+    what = "I'm safe" if button else "/checkin"
+    return f"{what}, {'backlog' if backlog else 'one by one'}"
+
+
 async def main(reps: int, rounds: int, profile_to: Path | None) -> None:
     profile = cProfile.Profile() if profile_to else None
     echo: list[float] = []
-    typed: list[float] = []
-    pressed: list[float] = []
+    runs: dict[tuple[bool, bool], list[float]] = {}  # (button, backlog) -> check-ins/s
     checked = []
     for n in range(rounds):
         with tempfile.TemporaryDirectory() as tmpdir:
             tmp = Path(tmpdir)
             echo.append(await echo_round(tmp / "echo", reps))
-            rate, done = await fieldbot_round(tmp / "typed", reps, False, profile)
-            typed.append(rate)
-            checked.append(done)
-            rate, done = await fieldbot_round(tmp / "button", reps, True, None)
-            pressed.append(rate)
-            checked.append(done)
-        print(f"round {n + 1}: echo {echo[-1]:.0f}/s, /checkin {typed[-1]:.0f}/s, "
-              f"I'm safe {pressed[-1]:.0f}/s", flush=True)
+            for button in (False, True):
+                for backlog in (False, True):
+                    name = f"{'button' if button else 'typed'}-{'backlog' if backlog else 'one'}"
+                    rate, done = await fieldbot_round(tmp / name, reps, button,
+                                                      None if button else profile, backlog)
+                    runs.setdefault((button, backlog), []).append(rate)
+                    checked.append(done)
+        print(f"round {n + 1}: echo {echo[-1]:.0f}/s, " + ", ".join(
+            f"{label(*kind)} {rates[-1]:.0f}/s" for kind, rates in runs.items()), flush=True)
     if profile is not None and profile_to is not None:
         profile.dump_stats(profile_to)
     cmd = f"python bench/throughput.py --reps {reps} --rounds {rounds}"
-    typed_ratio = statistics.median(t / e for t, e in zip(typed, echo, strict=True))
-    pressed_ratio = statistics.median(p / e for p, e in zip(pressed, echo, strict=True))
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+    def row(button: bool, backlog: bool) -> tuple[str, str, str]:
+        rates = runs[(button, backlog)]
+        ratio = statistics.median(r / e for r, e in zip(rates, echo, strict=True))
+        what = ("presses of the reminder's I'm safe (toast + edit)" if button
+                else "first /checkin of the night")
+        how = ("as a backlog through the bot's update processor (32 workers)" if backlog
+               else "one after another")
+        return (label(button, backlog),
+                f"{reps:,} {what}, {how}: {', '.join(f'{r:.0f}' for r in rates)} "
+                f"check-ins/s; ratio to the echo bot of the same round, median of {rounds}: "
+                f"{ratio:.2f} (goal >= 0.5)", cmd)
+
     rows = [
         ("echo bot", f"bare PTB Application, one MessageHandler replying the text, {reps:,} "
          f"messages one after another: {', '.join(f'{r:.0f}' for r in echo)} updates/s "
          f"({rounds} rounds)", cmd),
-        ("/checkin", f"{reps:,} first /checkin of the night, one after another: "
-         f"{', '.join(f'{r:.0f}' for r in typed)} check-ins/s; ratio to the echo bot of the "
-         f"same round, median of {rounds}: {typed_ratio:.2f} (goal >= 0.5)", cmd),
-        ("I'm safe", f"{reps:,} presses of the reminder's I'm safe (toast + edit), one after "
-         f"another: {', '.join(f'{r:.0f}' for r in pressed)} check-ins/s; ratio to the echo "
-         f"bot of the same round, median of {rounds}: {pressed_ratio:.2f} (goal >= 0.5)", cmd),
+        *(row(button, backlog) for button in (False, True) for backlog in (False, True)),
         ("checked", f"nights checked in per run: {', '.join(str(c) for c in checked)} "
          f"(each run {reps:,}); load average at the end {load} on {os.cpu_count()} cores "
          f"(the machine is shared)", cmd),

@@ -146,8 +146,9 @@ async def send_the_team_to_berlin(world: World) -> None:
 
 async def fill_the_disk(world: World) -> None:
     """Cap the file at its size and use up the free bytes: a row needing a page now fails
-    with SQLite's "database or disk is full", as on a full disk."""
-    async with world.services.db.read() as conn:
+    with SQLite's "database or disk is full", as on a full disk. On the writer's connection
+    (the cap is per connection), each statement committing by itself."""
+    async with world.services.db.autocommit() as conn:
         await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         await conn.execute("CREATE TABLE filler (x BLOB)")
         async with conn.execute("PRAGMA page_count") as cur:
@@ -164,7 +165,7 @@ async def fill_the_disk(world: World) -> None:
 
 
 async def free_the_disk(world: World) -> None:
-    async with world.services.db.read() as conn:
+    async with world.services.db.autocommit() as conn:
         await conn.execute("DROP TABLE filler")
         await conn.execute("PRAGMA max_page_count = 1073741823")
 

@@ -211,3 +211,24 @@ async def test_an_sos_receipt_does_not_wait_while_its_handler_drains_the_bulk(
         notices = [i for i, call in enumerate(sent)
                    if "made-up" in str(call.params.get("text", ""))]
         assert len([i for i in notices if i < receipt]) < 30
+
+
+async def test_the_evenings_check_in_holds_the_write_lock_for_one_statement(team: World) -> None:
+    # In the rush every check-in queues for the one write lock: it is held for a single
+    # compare-and-set (tonight as read, no alert open), not for BEGIN, three statements and a
+    # COMMIT; the reads around it go to the reader and do not queue there at all.
+    await at_reminder(team)
+    seen: list[str] = []
+    async with team.services.db.read() as conn:
+        await conn.set_trace_callback(seen.append)
+    try:
+        await team.rep.press("✅ I'm safe")
+    finally:
+        async with team.services.db.read() as conn:
+            await conn.set_trace_callback(None)
+    assert await checked_in(team)
+    moved = [sql for sql in seen if "nights" in sql and not sql.startswith("SELECT")]
+    assert len(moved) == 1 and moved[0].startswith("UPDATE nights SET state"), moved
+    # Nothing opened a transaction before it (the harness then saves the conversation state
+    # in one, as the bot does every minute).
+    assert not [sql for sql in seen[: seen.index(moved[0])] if sql.startswith("BEGIN")]

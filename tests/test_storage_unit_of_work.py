@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -44,5 +45,86 @@ async def test_a_broken_constraint_is_a_bug_and_keeps_its_own_error(tmp_path: Pa
         with pytest.raises(sqlite3.IntegrityError):
             async with db.transaction() as tx:
                 await tx.execute("INSERT INTO t VALUES (1)")
+    finally:
+        await db.close()
+
+
+async def table_of(db: Database, *values: int) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE t (x INTEGER)")
+        for x in values:
+            await tx.execute("INSERT INTO t VALUES (?)", (x,))
+
+
+async def xs(db: Database) -> list[int]:
+    async with db.read() as tx:
+        return [row[0] for row in await tx.execute_fetchall("SELECT x FROM t ORDER BY x")]
+
+
+async def test_a_read_does_not_wait_for_an_open_transaction_and_sees_only_what_was_committed(
+    tmp_path: Path,
+) -> None:
+    # A report or the guard's look-up must not queue behind a check-in's transaction (nor an
+    # SOS behind a long report). With one connection and one lock for both, this read waited
+    # for the transaction it runs inside: for ever.
+    db = Database(tmp_path / "uow.db")
+    await db.connect()
+    try:
+        await table_of(db, 1)
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t VALUES (2)")
+            async with asyncio.timeout(30):  # a guard against hanging, not a wait
+                assert await xs(db) == [1]
+        assert await xs(db) == [1, 2]
+    finally:
+        await db.close()
+
+
+async def test_nothing_can_be_written_through_a_read(tmp_path: Path) -> None:
+    db = Database(tmp_path / "uow.db")
+    await db.connect()
+    try:
+        await table_of(db, 1)
+        with pytest.raises(StorageUnavailable, match="readonly"):
+            async with db.read() as tx:
+                await tx.execute("INSERT INTO t VALUES (2)")
+        assert await xs(db) == [1]
+    finally:
+        await db.close()
+
+
+async def test_a_unit_of_one_statement_commits_it_without_begin_or_commit(
+    tmp_path: Path,
+) -> None:
+    db = Database(tmp_path / "uow.db")
+    await db.connect()
+    seen: list[str] = []
+    try:
+        await table_of(db, 1)
+        async with db.read() as tx:
+            await tx.set_trace_callback(seen.append)  # both connections: the writer's too
+        async with db.autocommit() as tx:
+            await tx.execute("UPDATE t SET x = 5 WHERE x = 1")
+        assert seen == ["UPDATE t SET x = 5 WHERE x = 1"]
+        assert await xs(db) == [5]  # committed: the reader sees it
+    finally:
+        await db.close()
+
+
+async def test_a_read_sees_every_commit_made_before_it_even_beside_a_read_under_way(
+    tmp_path: Path,
+) -> None:
+    # The reader is shared: were a statement left open between trips, every read started
+    # meanwhile would join its older snapshot, and a drain would not see the SOS just queued.
+    db = Database(tmp_path / "uow.db")
+    await db.connect()
+    try:
+        await table_of(db, 1, 2, 3)
+        async with db.read() as slow, slow.execute("SELECT x FROM t ORDER BY x") as cur:
+            first = await cur.fetchone()
+            async with db.autocommit() as tx:
+                await tx.execute("INSERT INTO t VALUES (9)")
+            assert 9 in await xs(db)
+            assert first[0] == 1 and [r[0] for r in await cur.fetchall()] == [2, 3]
     finally:
         await db.close()

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["CheckinResult", "CheckinService", "CheckinStatus", "NightChange", "Refusal"]
 
+# Any open missed-night alert ends with a sign of life (an SOS is folded in or cleared too).
+_ENDED_BY_CHECKIN = (AlertKind.MISSED, AlertKind.EMERGENCY)
+
 
 @dataclass(frozen=True, slots=True)
 class CheckinResult:
@@ -65,15 +68,17 @@ class CheckinService:
         """Record "I'm safe" for tonight; a duress word silently raises an SOS as well."""
         duress = await self.heed(user_id, text)
         now = self._clock.now()
+        if location is None and not duress:
+            quick = await self._check_in_quickly(user_id, now)
+            if quick is not None:
+                return quick
         async with self._db.transaction() as tx:
             if location is not None:
                 await alerts.add_location(tx, user_id, location[0], location[1], False, now,
                                           cipher=self._cipher)
             night, coming = await alerts.tonight_and_next(tx, user_id, now)
             # Any open missed-night alert ends with a sign of life; an SOS needs a person.
-            missed = await alerts.open_alerts_for(
-                tx, user_id, (AlertKind.MISSED, AlertKind.EMERGENCY)
-            )
+            missed = await alerts.open_alerts_for(tx, user_id, _ENDED_BY_CHECKIN)
             status = nights.check_in(night, closes_alert=bool(missed))
             if night is not None and night.state is not NightState.CHECKED_IN:
                 await alerts.move_night(tx, night, state=NightState.CHECKED_IN, due_at=None,
@@ -83,6 +88,25 @@ class CheckinService:
                     await self._escalation.fold_into_duress(tx, a, now)
                 else:
                     await self._escalation.all_clear(tx, a, now)
+        return self._checked_in(user_id, night, coming, status)
+
+    async def _check_in_quickly(self, user_id: int, now: datetime) -> CheckinResult | None:
+        """The evening's usual check-in, with the write lock held for one statement: read
+        tonight without the lock, then check it in only if it is as read and no alert is open
+        (one atomic compare-and-set). None: there is an alert to end, or the night moved
+        meanwhile (the deadline passed, a snooze): `check_in` takes the transaction's way."""
+        async with self._db.read() as tx:
+            night, coming = await alerts.tonight_and_next(tx, user_id, now)
+            if await alerts.open_alerts_for(tx, user_id, _ENDED_BY_CHECKIN):
+                return None
+        if night is not None and night.state is not NightState.CHECKED_IN:
+            async with self._db.autocommit() as tx:
+                if not await alerts.check_in_unless_alerted(tx, night, now, _ENDED_BY_CHECKIN):
+                    return None
+        return self._checked_in(user_id, night, coming, nights.check_in(night, closes_alert=False))
+
+    def _checked_in(self, user_id: int, night: NightRow | None, coming: list[NightRow],
+                    status: CheckinStatus) -> CheckinResult:
         # The next deadline once tonight is checked in: tonight itself no longer counts.
         upcoming = next((n for n in coming if night is None or n.id != night.id), None)
         log.info("user %s checked in: %s", user_id, status.value)

@@ -324,8 +324,9 @@ class PrivacyService:
 
     async def verify_audit(self) -> audit.ChainCheck:
         """Check the audit log's chain (`fieldbot audit --verify`); the check is not itself
-        logged, so that verifying twice gives the same answer."""
-        async with self._db.read() as conn:
+        logged, so that verifying twice gives the same answer. It holds the write lock: nothing
+        is appended while the chain and its head are read, so they are read as one."""
+        async with self._db.transaction() as conn:
             return await audit.verify(conn)
 
     # --- photo files --------------------------------------------------------------------

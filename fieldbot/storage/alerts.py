@@ -158,6 +158,25 @@ async def move_night(
     return cur.rowcount == 1
 
 
+async def check_in_unless_alerted(
+    conn: Tx, night: NightRow, at: datetime, kinds: tuple[AlertKind, ...]
+) -> bool:
+    """Compare-and-set in one statement: check `night` in at `at`, only if nobody changed it
+    since it was read and its rep has no open alert of `kinds` (which a check-in must end,
+    in a transaction). False: nothing changed."""
+    marks = ",".join("?" * len(kinds))
+    cur = await conn.execute(
+        "UPDATE nights SET state = ?, due_at = NULL, checked_in_at = ?"
+        " WHERE id = ? AND state = ? AND due_at IS ? AND deadline = ?"
+        " AND NOT EXISTS (SELECT 1 FROM alerts WHERE user_id = ?"
+        f" AND state IN ('open', 'acknowledged') AND kind IN ({marks}))",
+        (NightState.CHECKED_IN.value, ts(at), night.id, night.state.value,
+         ts(night.due_at) if night.due_at else None, ts(night.deadline), night.user_id,
+         *[k.value for k in kinds]),
+    )
+    return cur.rowcount == 1
+
+
 async def push_night(conn: Tx, night_id: int, due: datetime) -> None:
     await conn.execute("UPDATE nights SET due_at = ? WHERE id = ?", (ts(due), night_id))
 

@@ -126,13 +126,70 @@ class Tx:
         raise NotImplementedError
 
 
-class SQLiteTx(Tx):
-    __slots__ = ("_conn",)
+class _Rows:
+    """A query's rows, all read in the one trip that ran it (a cursor of the reader)."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    rowcount = -1  # a query changes nothing
+
+    def __init__(self, rows: Iterable[Any]) -> None:
+        self._rows = iter(rows)
+
+    async def fetchone(self) -> Any:
+        return next(self._rows, None)
+
+    async def fetchall(self) -> list[Any]:
+        return list(self._rows)
+
+    def __aiter__(self) -> _Rows:
+        return self
+
+    async def __anext__(self) -> Any:
+        row = next(self._rows, None)
+        if row is None:
+            raise StopAsyncIteration
+        return row
+
+
+class _OneTrip:
+    """A statement on the reader, run to its end in one trip to the reader's thread.
+
+    Many read units share the reader at once, without a lock. SQLite keeps a connection's read
+    snapshot while any of its statements is unfinished, and every statement started meanwhile
+    joins that older snapshot: a cursor left open between trips would hide from the others
+    what was committed after it began (an SOS's outbox rows from the drain that should send
+    them). Finished within its trip, each statement starts a snapshot of its own."""
+
+    __slots__ = ("_conn", "_parameters", "_sql")
+
+    def __init__(self, conn: aiosqlite.Connection, sql: str,
+                 parameters: Iterable[Any] | None) -> None:
+        self._conn, self._sql, self._parameters = conn, sql, parameters
+
+    async def _run(self) -> _Rows:
+        return _Rows(await self._conn.execute_fetchall(self._sql, self._parameters))
+
+    def __await__(self) -> Any:
+        return self._run().__await__()
+
+    async def __aenter__(self) -> _Rows:
+        return await self._run()
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class SQLiteTx(Tx):
+    __slots__ = ("_conn", "_db", "_reads")
+
+    def __init__(self, db: SQLiteDatabase, conn: aiosqlite.Connection, *,
+                 reads: bool = False) -> None:
+        self._db = db
         self._conn = conn
+        self._reads = reads  # on the shared reader: every statement in one trip
 
     def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Statement:
+        if self._reads:
+            return _OneTrip(self._conn, sql, parameters)
         return self._conn.execute(sql, parameters)  # type: ignore[return-value]
 
     def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Statement:
@@ -152,14 +209,16 @@ class SQLiteTx(Tx):
 
     @property
     def session(self) -> object:
-        return self._conn
+        return self._db  # the same for the reader and the writer
 
     @property
     def in_transaction(self) -> bool:
         return self._conn.in_transaction
 
     async def set_trace_callback(self, handler: Callable[[str], object] | None) -> None:
-        await self._conn.set_trace_callback(handler)  # type: ignore[arg-type]
+        # Both connections: a unit of reads must also see what the writer runs.
+        for conn in self._db.connections():
+            await conn.set_trace_callback(handler)  # type: ignore[arg-type]
 
 
 class Database:
@@ -210,6 +269,14 @@ class Database:
     def transaction(self) -> AbstractAsyncContextManager[Tx]:
         raise NotImplementedError
 
+    def autocommit(self) -> AbstractAsyncContextManager[Tx]:
+        """Yield a unit of work for ONE write statement that needs no transaction around it:
+        a compare-and-set whose conditions are all in its WHERE clause. It holds the write
+        lock like `transaction()`; the statement commits by itself (on SQLite one trip to the
+        database thread instead of three: no BEGIN, no COMMIT). Two statements here would be
+        two commits: use `transaction()` for anything more."""
+        raise NotImplementedError
+
 
 def sqlite_path(target: Path | str) -> Path:
     text = str(target)
@@ -217,10 +284,17 @@ def sqlite_path(target: Path | str) -> Path:
 
 
 class SQLiteDatabase(Database):
-    """One connection shared by the whole process; every use is serialised by a lock.
+    """Two connections per process, each on its own aiosqlite thread: one writes, one reads.
 
-    The lock matters: aiosqlite runs one connection on one thread, so without it another
-    coroutine's statements could land inside someone else's open transaction.
+    The writer runs every transaction, one at a time under a lock: aiosqlite runs a
+    connection's statements on one thread, so without it another coroutine's statements could
+    land inside someone else's open transaction. The reader (query_only, no transaction of its
+    own) runs `read()` units without that lock: in WAL mode it reads what was committed while
+    the writer works, so a read neither waits for a check-in's transaction nor holds one up,
+    and a long report no longer stalls an SOS. Each of its statements runs to its end in one
+    trip (`_OneTrip`) and sees every commit made before it, as on PostgreSQL (read committed):
+    a unit of several reads is not one snapshot. What must read as one (the audit chain and
+    its head) reads inside `transaction()`.
     """
 
     dialect: Dialect = "sqlite"
@@ -229,6 +303,7 @@ class SQLiteDatabase(Database):
         super().__init__(target)
         self.path = sqlite_path(target)
         self._conn: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
     @property
@@ -246,22 +321,37 @@ class SQLiteDatabase(Database):
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         await asyncio.to_thread(self._private_files)
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=FULL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        # Erased and purged personal data is overwritten with zeros, not just unlinked.
-        await conn.execute("PRAGMA secure_delete=ON")
+        conn = await self._open()
         self._conn = conn
         try:
             await self._migrate(target_version)
+            # After the migrations: the reader must see the current schema.
+            self._reader = await self._open(query_only=True)
             for hook in self.on_open:
                 await hook()
         except BaseException:
             await self.close()
             raise
+
+    async def _open(self, *, query_only: bool = False) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=FULL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            # Erased and purged personal data is overwritten with zeros, not just unlinked.
+            await conn.execute("PRAGMA secure_delete=ON")
+            if query_only:
+                await conn.execute("PRAGMA query_only=ON")
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
+    def connections(self) -> list[aiosqlite.Connection]:
+        return [c for c in (self._conn, self._reader) if c is not None]
 
     def _private_files(self) -> None:
         """The database holds personal data: readable by its owner only (0600). SQLite gives
@@ -272,6 +362,9 @@ class SQLiteDatabase(Database):
                 path.chmod(0o600)
 
     async def close(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            await reader.close()
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -303,11 +396,16 @@ class SQLiteDatabase(Database):
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
-        """Yield a unit of work for reads (no transaction)."""
-        async with self._lock:
-            conn = self._require()
-            with _translated():
-                yield SQLiteTx(conn)
+        """Yield a unit of work for reads (no transaction) on the reader, without the lock:
+        with no transaction of its own, its statements may interleave with other reads."""
+        self._require()
+        if self._reader is None:  # during the migrations and the open hooks' start
+            async with self._lock:
+                with _translated():
+                    yield SQLiteTx(self, self._require())
+            return
+        with _translated():
+            yield SQLiteTx(self, self._reader, reads=True)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -320,7 +418,7 @@ class SQLiteDatabase(Database):
             with _translated():
                 await conn.execute("BEGIN IMMEDIATE")
                 try:
-                    yield SQLiteTx(conn)
+                    yield SQLiteTx(self, conn)
                 except BaseException:
                     # SQLite may have rolled back already (SQLITE_FULL, IOERR, NOMEM, BUSY):
                     # a second ROLLBACK would raise and hide the error that matters.
@@ -329,3 +427,10 @@ class SQLiteDatabase(Database):
                     raise
                 else:
                     await conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[Tx]:
+        async with self._lock:
+            conn = self._require()
+            with _translated():
+                yield SQLiteTx(self, conn)

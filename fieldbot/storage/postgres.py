@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -282,6 +282,10 @@ class PostgresDatabase(Database):
             else:
                 with _translated(self):
                     await conn.execute("COMMIT")
+
+    def autocommit(self) -> AbstractAsyncContextManager[Tx]:
+        # The statement still takes the database's write lock first, as every writer does.
+        return self.transaction()
 
     async def _rollback(self, conn: asyncpg.Connection) -> None:
         if conn.is_closed():
