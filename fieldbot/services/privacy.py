@@ -217,7 +217,7 @@ class PrivacyService:
                 now,
             )
         await self._delete(files)
-        async with self._db.read() as conn:
+        async with self._db.autocommit() as conn:  # the writer's, outside any transaction
             await store.truncate_wal(conn)
         log.info("user %s erased (by %s)", subject_id, by.id if by else "the operator")
         return erased
@@ -292,7 +292,7 @@ class PrivacyService:
                 await audit.record(conn, None, "retention_purge", None, purged.summary(), now)
         await self._delete(files)
         if purged.trips or purged.locations or purged.messages or purged.photos:
-            async with self._db.read() as conn:
+            async with self._db.autocommit() as conn:
                 await store.truncate_wal(conn)
             log.info("retention purge: %s", purged.summary())
         return purged
@@ -324,9 +324,9 @@ class PrivacyService:
 
     async def verify_audit(self) -> audit.ChainCheck:
         """Check the audit log's chain (`fieldbot audit --verify`); the check is not itself
-        logged, so that verifying twice gives the same answer. It holds the write lock: nothing
-        is appended while the chain and its head are read, so they are read as one."""
-        async with self._db.transaction() as conn:
+        logged, so that verifying twice gives the same answer. The chain and its head are read
+        in one snapshot: an entry the bot appends meanwhile is not taken for one put in."""
+        async with self._db.snapshot() as conn:
             return await audit.verify(conn)
 
     # --- photo files --------------------------------------------------------------------

@@ -278,6 +278,13 @@ class Database:
         raise NotImplementedError
 
 
+    def snapshot(self) -> AbstractAsyncContextManager[Tx]:
+        """Yield a unit of reads that see one state of the database (the audit chain and its
+        head, read as one), without the write lock: other processes go on writing meanwhile.
+        In this process it waits for the writer's turn, and holds it while it runs."""
+        raise NotImplementedError
+
+
 def sqlite_path(target: Path | str) -> Path:
     text = str(target)
     return Path(text[len("sqlite:///"):] if text.startswith("sqlite:///") else text)
@@ -363,11 +370,13 @@ class SQLiteDatabase(Database):
 
     async def close(self) -> None:
         reader, self._reader = self._reader, None
-        if reader is not None:
-            await reader.close()
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        writer, self._conn = self._conn, None
+        try:
+            if reader is not None:
+                await reader.close()
+        finally:
+            if writer is not None:
+                await writer.close()
 
     async def version(self) -> int:
         async with self.read() as tx, tx.execute("PRAGMA user_version") as cur:
@@ -399,13 +408,20 @@ class SQLiteDatabase(Database):
         """Yield a unit of work for reads (no transaction) on the reader, without the lock:
         with no transaction of its own, its statements may interleave with other reads."""
         self._require()
-        if self._reader is None:  # during the migrations and the open hooks' start
+        if self._reader is None:  # connect() failed half-way: the writer is all there is
             async with self._lock:
                 with _translated():
                     yield SQLiteTx(self, self._require())
             return
-        with _translated():
-            yield SQLiteTx(self, self._reader, reads=True)
+        try:
+            with _translated():
+                yield SQLiteTx(self, self._reader, reads=True)
+        except StorageUnavailable as exc:
+            if getattr(exc.__cause__, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY:
+                # The reader is query_only: a write here is a bug, not a storage outage.
+                raise RuntimeError("a write inside Database.read(): use transaction()") \
+                    from exc.__cause__
+            raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -434,3 +450,15 @@ class SQLiteDatabase(Database):
             conn = self._require()
             with _translated():
                 yield SQLiteTx(self, conn)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Tx]:
+        async with self._lock:
+            conn = self._require()
+            with _translated():
+                await conn.execute("BEGIN")  # deferred: a read transaction, no write lock
+                try:
+                    yield SQLiteTx(self, conn)
+                finally:
+                    if conn.in_transaction:
+                        await conn.execute("COMMIT")

@@ -283,6 +283,18 @@ class PostgresDatabase(Database):
                 with _translated(self):
                     await conn.execute("COMMIT")
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Tx]:
+        async with self._lock:
+            self._require()
+            conn = await self._connection()
+            with _translated(self):
+                await conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                yield PgTx(self, conn)
+            finally:
+                await self._rollback(conn)  # it changed nothing: ending it is all
+
     def autocommit(self) -> AbstractAsyncContextManager[Tx]:
         # The statement still takes the database's write lock first, as every writer does.
         return self.transaction()

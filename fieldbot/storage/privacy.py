@@ -38,7 +38,9 @@ class Purged:
 
 async def truncate_wal(conn: Tx) -> None:
     """Copy the write-ahead log into the database and empty it, so that erased or re-encrypted
-    values do not linger in old WAL frames (secure_delete zeroes them in the database file)."""
+    values do not linger in old WAL frames (secure_delete zeroes them in the database file).
+    Run it in `Database.autocommit()`: on the writer, with no transaction of ours open (on
+    the shared reader it would hold up every read while it waits for one to end)."""
     if conn.dialect == "sqlite":  # PostgreSQL: VACUUM and the WAL's recycling are the server's
         await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
