@@ -110,6 +110,18 @@ class World:
         finally:
             await self.stop()
 
+    @asynccontextmanager
+    async def statements(self) -> AsyncIterator[list[str]]:
+        """Every SQL statement the bot runs meanwhile, on any of its connections, in order."""
+        seen: list[str] = []
+        async with self.services.db.read() as conn:
+            await conn.set_trace_callback(seen.append)
+        try:
+            yield seen
+        finally:
+            async with self.services.db.read() as conn:
+                await conn.set_trace_callback(None)
+
     async def stop(self) -> None:
         if self.app is None:
             return

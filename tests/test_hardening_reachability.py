@@ -113,14 +113,8 @@ async def test_a_button_press_or_start_makes_a_person_reachable_again(team: Worl
 
 
 async def test_an_ordinary_update_writes_nothing_for_a_reachable_person(team: World) -> None:
-    writes: list[str] = []
-    async with team.services.db.read() as conn:
-        await conn.set_trace_callback(writes.append)
-    try:
+    async with team.statements() as writes:
         await team.manager.send("/help")
-    finally:
-        async with team.services.db.read() as conn:
-            await conn.set_trace_callback(None)
     assert writes, "the trace saw the update's queries"
     assert not [sql for sql in writes if sql.startswith("UPDATE users")]
 

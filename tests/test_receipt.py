@@ -218,14 +218,8 @@ async def test_the_evenings_check_in_holds_the_write_lock_for_one_statement(team
     # compare-and-set (tonight as read, no alert open), not for BEGIN, three statements and a
     # COMMIT; the reads around it go to the reader and do not queue there at all.
     await at_reminder(team)
-    seen: list[str] = []
-    async with team.services.db.read() as conn:
-        await conn.set_trace_callback(seen.append)
-    try:
+    async with team.statements() as seen:
         await team.rep.press("✅ I'm safe")
-    finally:
-        async with team.services.db.read() as conn:
-            await conn.set_trace_callback(None)
     assert await checked_in(team)
     moved = [sql for sql in seen if "nights" in sql and not sql.startswith("SELECT")]
     assert len(moved) == 1 and moved[0].startswith("UPDATE nights SET state"), moved
