@@ -8,7 +8,7 @@ from fieldbot.clock import SystemClock
 from fieldbot.config import Settings
 from fieldbot.services.container import opened
 from fieldbot.storage.audit import ChainCheck
-from fieldbot.storage.db import SQLiteDatabase
+from fieldbot.storage.sqlite import SQLiteDatabase
 from fieldbot.storage.transfer import Copied, TargetNotEmpty, copy_sqlite_to_postgres
 
 __all__ = ["Copied", "Moved", "TargetNotEmpty", "move_to_postgres"]

@@ -15,8 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from fieldbot.storage.db import SQLiteDatabase
 from fieldbot.storage.postgres import PostgresDatabase, connect, resync_identities
+from fieldbot.storage.sqlite import SQLiteDatabase
 
 log = logging.getLogger(__name__)
 
