@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["CheckinResult", "CheckinService", "CheckinStatus", "NightChange", "Refusal"]
 
-# Any open missed-night alert ends with a sign of life (an SOS is folded in or cleared too).
+# The alerts a check-in ends with an all-clear (a sign of life): a missed night, and the
+# emergency raised after several in a row. An SOS is not among them: it needs a person.
 _ENDED_BY_CHECKIN = (AlertKind.MISSED, AlertKind.EMERGENCY)
 
 
