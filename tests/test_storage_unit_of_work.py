@@ -4,11 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
 from fieldbot.storage.db import Database, StorageUnavailable
+
+
+@asynccontextmanager
+async def opened(path: Path) -> AsyncIterator[Database]:
+    db = Database(path)
+    await db.connect()
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with opened(tmp_path / "uow.db") as database:
+        yield database
 
 
 async def insert_then_fail(db: Database) -> None:
@@ -18,35 +36,25 @@ async def insert_then_fail(db: Database) -> None:
 
 
 async def test_an_operational_error_leaves_as_storage_unavailable_and_rolls_back(
-    tmp_path: Path,
+    db: Database,
 ) -> None:
-    db = Database(tmp_path / "uow.db")
-    await db.connect()
-    try:
-        async with db.transaction() as tx:
-            await tx.execute("CREATE TABLE t (x INTEGER)")
-        with pytest.raises(StorageUnavailable) as info:
-            await insert_then_fail(db)
-        assert isinstance(info.value.__cause__, sqlite3.OperationalError)
-        async with db.read() as tx, tx.execute("SELECT COUNT(*) FROM t") as cur:
-            row = await cur.fetchone()
-        assert row is not None and row[0] == 0  # the first insert was rolled back
-    finally:
-        await db.close()
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE t (x INTEGER)")
+    with pytest.raises(StorageUnavailable) as info:
+        await insert_then_fail(db)
+    assert isinstance(info.value.__cause__, sqlite3.OperationalError)
+    async with db.read() as tx, tx.execute("SELECT COUNT(*) FROM t") as cur:
+        row = await cur.fetchone()
+    assert row is not None and row[0] == 0  # the first insert was rolled back
 
 
-async def test_a_broken_constraint_is_a_bug_and_keeps_its_own_error(tmp_path: Path) -> None:
-    db = Database(tmp_path / "uow.db")
-    await db.connect()
-    try:
+async def test_a_broken_constraint_is_a_bug_and_keeps_its_own_error(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE t (x INTEGER UNIQUE)")
+        await tx.execute("INSERT INTO t VALUES (1)")
+    with pytest.raises(sqlite3.IntegrityError):
         async with db.transaction() as tx:
-            await tx.execute("CREATE TABLE t (x INTEGER UNIQUE)")
             await tx.execute("INSERT INTO t VALUES (1)")
-        with pytest.raises(sqlite3.IntegrityError):
-            async with db.transaction() as tx:
-                await tx.execute("INSERT INTO t VALUES (1)")
-    finally:
-        await db.close()
 
 
 async def table_of(db: Database, *values: int) -> None:
@@ -62,72 +70,50 @@ async def xs(db: Database) -> list[int]:
 
 
 async def test_a_read_does_not_wait_for_an_open_transaction_and_sees_only_what_was_committed(
-    tmp_path: Path,
+    db: Database,
 ) -> None:
     # A report or the guard's look-up must not queue behind a check-in's transaction (nor an
     # SOS behind a long report). With one connection and one lock for both, this read waited
     # for the transaction it runs inside: for ever.
-    db = Database(tmp_path / "uow.db")
-    await db.connect()
-    try:
-        await table_of(db, 1)
-        async with db.transaction() as tx:
-            await tx.execute("INSERT INTO t VALUES (2)")
-            async with asyncio.timeout(30):  # a guard against hanging, not a wait
-                assert await xs(db) == [1]
-        assert await xs(db) == [1, 2]
-    finally:
-        await db.close()
+    await table_of(db, 1)
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO t VALUES (2)")
+        async with asyncio.timeout(30):  # a guard against hanging, not a wait
+            assert await xs(db) == [1]
+    assert await xs(db) == [1, 2]
 
 
-async def test_nothing_can_be_written_through_a_read(tmp_path: Path) -> None:
-    db = Database(tmp_path / "uow.db")
-    await db.connect()
-    try:
-        await table_of(db, 1)
-        with pytest.raises(RuntimeError, match="use transaction"):  # a bug, not an outage
-            async with db.read() as tx:
-                await tx.execute("INSERT INTO t VALUES (2)")
-        assert await xs(db) == [1]
-    finally:
-        await db.close()
-
-
-async def test_a_unit_of_one_statement_commits_it_without_begin_or_commit(
-    tmp_path: Path,
-) -> None:
-    db = Database(tmp_path / "uow.db")
-    await db.connect()
-    seen: list[str] = []
-    try:
-        await table_of(db, 1)
+async def test_nothing_can_be_written_through_a_read(db: Database) -> None:
+    await table_of(db, 1)
+    with pytest.raises(RuntimeError, match="use transaction"):  # a bug, not an outage
         async with db.read() as tx:
-            await tx.set_trace_callback(seen.append)  # both connections: the writer's too
-        async with db.autocommit() as tx:
-            await tx.execute("UPDATE t SET x = 5 WHERE x = 1")
-        assert seen == ["UPDATE t SET x = 5 WHERE x = 1"]
-        assert await xs(db) == [5]  # committed: the reader sees it
-    finally:
-        await db.close()
+            await tx.execute("INSERT INTO t VALUES (2)")
+    assert await xs(db) == [1]
+
+
+async def test_a_unit_of_one_statement_commits_it_without_begin_or_commit(db: Database) -> None:
+    seen: list[str] = []
+    await table_of(db, 1)
+    async with db.read() as tx:
+        await tx.set_trace_callback(seen.append)  # both connections: the writer's too
+    async with db.autocommit() as tx:
+        await tx.execute("UPDATE t SET x = 5 WHERE x = 1")
+    assert seen == ["UPDATE t SET x = 5 WHERE x = 1"]
+    assert await xs(db) == [5]  # committed: the reader sees it
 
 
 async def test_a_read_sees_every_commit_made_before_it_even_beside_a_read_under_way(
-    tmp_path: Path,
+    db: Database,
 ) -> None:
     # The reader is shared: were a statement left open between trips, every read started
     # meanwhile would join its older snapshot, and a drain would not see the SOS just queued.
-    db = Database(tmp_path / "uow.db")
-    await db.connect()
-    try:
-        await table_of(db, 1, 2, 3)
-        async with db.read() as slow, slow.execute("SELECT x FROM t ORDER BY x") as cur:
-            first = await cur.fetchone()
-            async with db.autocommit() as tx:
-                await tx.execute("INSERT INTO t VALUES (9)")
-            assert 9 in await xs(db)
-            assert first[0] == 1 and [r[0] for r in await cur.fetchall()] == [2, 3]
-    finally:
-        await db.close()
+    await table_of(db, 1, 2, 3)
+    async with db.read() as slow, slow.execute("SELECT x FROM t ORDER BY x") as cur:
+        first = await cur.fetchone()
+        async with db.autocommit() as tx:
+            await tx.execute("INSERT INTO t VALUES (9)")
+        assert 9 in await xs(db)
+        assert first[0] == 1 and [r[0] for r in await cur.fetchall()] == [2, 3]
 
 
 async def test_a_snapshot_reads_one_state_while_another_process_goes_on_writing(
@@ -135,10 +121,7 @@ async def test_a_snapshot_reads_one_state_while_another_process_goes_on_writing(
 ) -> None:
     # `fieldbot audit --verify` beside the running bot: the chain and its head must read as
     # one, and the bot must not be held up (a write lock here would stall its every write).
-    db, bot = Database(tmp_path / "uow.db"), Database(tmp_path / "uow.db")
-    await db.connect()
-    await bot.connect()
-    try:
+    async with opened(tmp_path / "uow.db") as db, opened(tmp_path / "uow.db") as bot:
         await table_of(db, 1)
         async with db.snapshot() as tx:
             assert len(await tx.execute_fetchall("SELECT x FROM t")) == 1
@@ -146,6 +129,3 @@ async def test_a_snapshot_reads_one_state_while_another_process_goes_on_writing(
                 await other.execute("INSERT INTO t VALUES (2)")
             assert len(await tx.execute_fetchall("SELECT x FROM t")) == 1
         assert await xs(db) == [1, 2]
-    finally:
-        await bot.close()
-        await db.close()

@@ -86,8 +86,7 @@ class KeyService:
                                 count)
             await self._unlock_audit(conn)
         await asyncio.to_thread(self._private_folder)
-        async with self._db.autocommit() as conn:  # the writer's, outside any transaction
-            await truncate_wal(conn)
+        await truncate_wal(self._db)
 
     async def _unlock_audit(self, conn: Tx) -> None:
         """Load the audit log's MAC key (made once, kept encrypted in the vault) and chain
@@ -159,7 +158,6 @@ class KeyService:
         if not from_env:
             await asyncio.to_thread(write_key_file, self._cipher.key_file, [new_key])
             self._cipher.reload()
-        async with self._db.autocommit() as conn:  # the writer's, outside any transaction
-            await truncate_wal(conn)
+        await truncate_wal(self._db)
         log.warning("encryption key rotated: %s values re-encrypted", values)
         return Rotation(values, retired)

@@ -217,8 +217,7 @@ class PrivacyService:
                 now,
             )
         await self._delete(files)
-        async with self._db.autocommit() as conn:  # the writer's, outside any transaction
-            await store.truncate_wal(conn)
+        await store.truncate_wal(self._db)
         log.info("user %s erased (by %s)", subject_id, by.id if by else "the operator")
         return erased
 
@@ -292,8 +291,7 @@ class PrivacyService:
                 await audit.record(conn, None, "retention_purge", None, purged.summary(), now)
         await self._delete(files)
         if purged.trips or purged.locations or purged.messages or purged.photos:
-            async with self._db.autocommit() as conn:
-                await store.truncate_wal(conn)
+            await store.truncate_wal(self._db)
             log.info("retention purge: %s", purged.summary())
         return purged
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from fieldbot.storage import kv
 from fieldbot.storage.codec import ts
-from fieldbot.storage.db import Tx
+from fieldbot.storage.db import Database, Tx
 
 
 @dataclass
@@ -36,12 +36,14 @@ class Purged:
                 f" photos={len(self.photos)}")
 
 
-async def truncate_wal(conn: Tx) -> None:
+async def truncate_wal(db: Database) -> None:
     """Copy the write-ahead log into the database and empty it, so that erased or re-encrypted
     values do not linger in old WAL frames (secure_delete zeroes them in the database file).
-    Run it in `Database.autocommit()`: on the writer, with no transaction of ours open (on
-    the shared reader it would hold up every read while it waits for one to end)."""
-    if conn.dialect == "sqlite":  # PostgreSQL: VACUUM and the WAL's recycling are the server's
+    On the writer, outside any transaction: on the shared reader it would hold up every read
+    while it waits for a transaction to end."""
+    if db.dialect != "sqlite":  # PostgreSQL: VACUUM and the WAL's recycling are the server's
+        return
+    async with db.autocommit() as conn:
         await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
