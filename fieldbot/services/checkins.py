@@ -96,7 +96,7 @@ class CheckinService:
         tonight without the lock, then check it in only if it is as read and no alert is open
         (one atomic compare-and-set). None: there is an alert to end, or the night moved
         meanwhile (the deadline passed, a snooze): `check_in` takes the transaction's way."""
-        async with self._db.read() as tx:
+        async with self._db.glance() as tx:
             night, coming = await alerts.tonight_and_next(tx, user_id, now)
             if await alerts.open_alerts_for(tx, user_id, _ENDED_BY_CHECKIN):
                 return None

@@ -68,7 +68,7 @@ class EnrolmentService:
 
     async def member(self, user_id: int, name: str = "", language: str = "en") -> Member | None:
         """Return the enrolled member, enrolling a configured admin on first contact."""
-        async with self._db.read() as conn:
+        async with self._db.glance() as conn:  # every update: no trip to a database thread
             found = await users.get(conn, user_id, cipher=self._cipher)
         if found is not None or user_id not in self._admin_ids:
             return found

@@ -129,7 +129,7 @@ class OutboxSender:
             if time.monotonic() > give_up_at:
                 break
             now = self._clock.now()
-            async with self._db.read() as conn:
+            async with self._db.glance() as conn:  # after every handler: no trip for nothing
                 if not await outbox.any_waiting(conn, min_priority):
                     break  # nothing to send: no write transaction (one per check-in otherwise)
             async with self._db.transaction() as conn:

@@ -115,10 +115,10 @@ class Tx:
 class Database:
     """The database of one process: `Database(path_or_url)` opens SQLite or PostgreSQL.
 
-    Access goes through its units of work (`read()`, `transaction()`, `autocommit()`,
-    `snapshot()`); `transaction()` holds the database's one write lock (BEGIN IMMEDIATE on
-    SQLite, an advisory transaction lock on PostgreSQL), so writers are serialised on both
-    engines and a read-then-write inside one stays true."""
+    Access goes through its units of work (`read()`, `glance()`, `transaction()`,
+    `autocommit()`, `snapshot()`); `transaction()` holds the database's one write lock
+    (BEGIN IMMEDIATE on SQLite, an advisory transaction lock on PostgreSQL), so writers are
+    serialised on both engines and a read-then-write inside one stays true."""
 
     dialect: Dialect
     path: Path  # SQLite: the file; PostgreSQL: Path() (see `where`)
@@ -160,6 +160,13 @@ class Database:
     def read(self) -> AbstractAsyncContextManager[Tx]:
         raise NotImplementedError
 
+    def glance(self) -> AbstractAsyncContextManager[Tx]:
+        """Yield a unit of reads for the few indexed look-ups every update makes (who is
+        asking, tonight's night): on SQLite run on the event loop's own thread, with no trip
+        to a database thread. Never for a scan or a report: a long statement here would
+        hold up every update. Otherwise as `read()` (which PostgreSQL uses)."""
+        return self.read()
+
     def transaction(self) -> AbstractAsyncContextManager[Tx]:
         raise NotImplementedError
 
@@ -170,7 +177,6 @@ class Database:
         database thread instead of three: no BEGIN, no COMMIT). Two statements here would be
         two commits: use `transaction()` for anything more."""
         raise NotImplementedError
-
 
     def snapshot(self) -> AbstractAsyncContextManager[Tx]:
         """Yield a unit of reads that see one state of the database (the audit chain and its

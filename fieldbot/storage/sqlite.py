@@ -79,6 +79,27 @@ class _OneTrip:
         return None
 
 
+class _Glance:
+    """A statement of a glance, run on the event loop's own thread (`SQLiteDatabase.glance`)."""
+
+    __slots__ = ("_db", "_parameters", "_sql")
+
+    def __init__(self, db: SQLiteDatabase, sql: str, parameters: Iterable[Any] | None) -> None:
+        self._db, self._sql, self._parameters = db, sql, parameters
+
+    async def _run(self) -> _Rows:
+        return _Rows(await self._db.glance_rows(self._sql, self._parameters))
+
+    def __await__(self) -> Any:
+        return self._run().__await__()
+
+    async def __aenter__(self) -> _Rows:
+        return await self._run()
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
 class SQLiteTx(Tx):
     __slots__ = ("_conn", "_db", "_reads")
 
@@ -117,9 +138,33 @@ class SQLiteTx(Tx):
         return self._conn.in_transaction
 
     async def set_trace_callback(self, handler: Callable[[str], object] | None) -> None:
-        # Both connections: a unit of reads must also see what the writer runs.
-        for conn in self._db.connections():
-            await conn.set_trace_callback(handler)  # type: ignore[arg-type]
+        await self._db.trace(handler)  # every connection: a unit of reads sees the writer's too
+
+
+class _GlanceTx(SQLiteTx):
+    """The unit of a glance: each statement on the loop's own connection (no trip)."""
+
+    __slots__ = ()
+
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Statement:
+        return _Glance(self._db, sql, parameters)
+
+    def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Statement:
+        raise RuntimeError("a write inside Database.glance(): use transaction()")
+
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> Iterable[aiosqlite.Row]:
+        return await self._db.glance_rows(sql, parameters)
+
+    async def has_table(self, name: str) -> bool:
+        rows = await self.execute_fetchall(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return bool(list(rows))
+
+    @property
+    def in_transaction(self) -> bool:
+        return False
 
 
 def sqlite_path(target: Path | str) -> Path:
@@ -148,6 +193,7 @@ class SQLiteDatabase(Database):
         self.path = sqlite_path(target)
         self._conn: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._glancer: sqlite3.Connection | None = None  # the loop's own, for glance()
         self._lock = asyncio.Lock()
 
     @property
@@ -171,6 +217,7 @@ class SQLiteDatabase(Database):
             await self._migrate(target_version)
             # After the migrations: the reader must see the current schema.
             self._reader = await self._open(query_only=True)
+            self._glancer = self._open_glancer()
             for hook in self.on_open:
                 await hook()
         except BaseException:
@@ -194,8 +241,28 @@ class SQLiteDatabase(Database):
             raise
         return conn
 
+    def _open_glancer(self) -> sqlite3.Connection:
+        # Used from the event loop's thread only (check_same_thread stays off for the loop a
+        # test or a command runs in another thread). No busy wait: a glance that would wait
+        # for a lock goes to the reader's thread instead (`glance_rows`), never stalls the loop.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout=0")
+            conn.execute("PRAGMA query_only=ON")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
     def connections(self) -> list[aiosqlite.Connection]:
         return [c for c in (self._conn, self._reader) if c is not None]
+
+    async def trace(self, handler: Callable[[str], object] | None) -> None:
+        for conn in self.connections():
+            await conn.set_trace_callback(handler)  # type: ignore[arg-type]
+        if self._glancer is not None:
+            self._glancer.set_trace_callback(handler)
 
     def _private_files(self) -> None:
         """The database holds personal data: readable by its owner only (0600). SQLite gives
@@ -206,6 +273,9 @@ class SQLiteDatabase(Database):
                 path.chmod(0o600)
 
     async def close(self) -> None:
+        glancer, self._glancer = self._glancer, None
+        if glancer is not None:
+            glancer.close()
         reader, self._reader = self._reader, None
         writer, self._conn = self._conn, None
         try:
@@ -259,6 +329,44 @@ class SQLiteDatabase(Database):
                 raise RuntimeError("a write inside Database.read(): use transaction()") \
                     from exc.__cause__
             raise
+
+    @asynccontextmanager
+    async def glance(self) -> AsyncIterator[Tx]:
+        """Yield a unit of reads run on the event loop's own thread, for the few indexed
+        look-ups every update makes (who is asking, tonight's night, is anything waiting to
+        be sent).
+
+        In WAL mode a reader never waits for a writer, and such a look-up takes SQLite some
+        microseconds from the page cache, while a trip to the reader's thread costs a busy
+        loop about 0.1 ms (a future, a queue, the other thread taking the GIL, the loop's
+        wake-up). Should the statement fail here (the database locked: no waiting on this
+        thread; or anything else), it runs again on the reader's thread, which waits if it
+        must and says what is wrong if it still is. Each statement, as on the reader, sees every commit made before it."""
+        if self._glancer is None:  # connect() failed half-way
+            async with self.read() as tx:
+                yield tx
+            return
+        try:
+            with _translated():
+                yield _GlanceTx(self, self._require())
+        except StorageUnavailable as exc:
+            if getattr(exc.__cause__, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY:
+                raise RuntimeError("a write inside Database.glance(): use transaction()") \
+                    from exc.__cause__
+            raise
+
+    async def glance_rows(self, sql: str, parameters: Iterable[Any] | None) -> list[Any]:
+        """Run one statement of a glance to its end (see `glance`)."""
+        glancer = self._glancer
+        if glancer is not None:
+            try:
+                return glancer.execute(sql, tuple(parameters or ())).fetchall()
+            except sqlite3.OperationalError as exc:
+                # Locked (no waiting here), or anything else: the reader's thread tries it the
+                # usual way, waits if it must, and says what is wrong if it is still wrong.
+                log.debug("a glance went to the reader's thread: %s", exc.sqlite_errorname)
+        reader = self._reader or self._require()
+        return list(await reader.execute_fetchall(sql, parameters))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
