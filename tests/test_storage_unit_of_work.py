@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from fieldbot.storage.db import Database, StorageUnavailable
+from fieldbot.storage.privacy import truncate_wal
 
 
 @asynccontextmanager
@@ -194,3 +195,13 @@ async def test_a_glance_writes_nothing(db: Database) -> None:
         async with db.glance() as tx:
             await tx.execute("INSERT INTO t VALUES (2)")
     assert await xs(db) == [1]
+
+
+async def test_a_glance_leaves_no_snapshot_behind(db: Database, tmp_path: Path) -> None:
+    # An erasure empties the write-ahead log (no old frame keeps the erased name): a glance
+    # whose statement stayed open would hold its snapshot, and the log could not be emptied.
+    await table_of(db, 1, 2, 3)
+    async with db.glance() as tx, tx.execute("SELECT x FROM t ORDER BY x") as cur:
+        assert await cur.fetchone() is not None  # only the first row taken
+    await truncate_wal(db)
+    assert (tmp_path / "uow.db-wal").stat().st_size == 0
