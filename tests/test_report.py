@@ -273,19 +273,28 @@ def fieldbot(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_fieldbot_report_writes_a_csv_and_a_png(tmp_path: Path) -> None:
-    result = fieldbot(tmp_path, "report", "--month", "2026-12", "--out", "reports")
+    result = fieldbot(tmp_path, "report", "--month", "2025-12", "--out", "reports")
 
     assert result.returncode == 0, result.stderr
     out = tmp_path / "reports"
-    assert (out / "fieldbot-report-2026-12.png").read_bytes().startswith(PNG_MAGIC)
-    with (out / "fieldbot-report-2026-12.csv").open(encoding="utf-8", newline="") as handle:
+    assert (out / "fieldbot-report-2025-12.png").read_bytes().startswith(PNG_MAGIC)
+    with (out / "fieldbot-report-2025-12.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["team"], r["nights"], r["checkin_rate"]) for r in rows] == [("ALL", "0", "")]
     assert fieldbot(tmp_path, "report", "--month", "2026-13").returncode == 2
 
 
+def test_fieldbot_report_of_a_month_to_come_says_so_and_writes_nothing(tmp_path: Path) -> None:
+    # As /report answers "That month has not started yet.": no files of zeros for 2099-01.
+    result = fieldbot(tmp_path, "report", "--month", "2099-01", "--out", "reports")
+
+    assert result.returncode == 2
+    assert "2099-01 has not started yet" in result.stderr
+    assert not (tmp_path / "reports").exists()
+
+
 def test_fieldbot_report_writes_the_chart_in_the_language_asked(tmp_path: Path) -> None:
-    result = fieldbot(tmp_path, "report", "--month", "2026-12", "--out", "zh", "--lang", "zh")
+    result = fieldbot(tmp_path, "report", "--month", "2025-12", "--out", "zh", "--lang", "zh")
     assert result.returncode == 0, result.stderr
     assert "missing from font" not in result.stderr
-    assert (tmp_path / "zh" / "fieldbot-report-2026-12.png").read_bytes().startswith(PNG_MAGIC)
+    assert (tmp_path / "zh" / "fieldbot-report-2025-12.png").read_bytes().startswith(PNG_MAGIC)

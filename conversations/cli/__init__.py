@@ -214,7 +214,10 @@ async def _report(settings: Settings, month_text: str, out: Path, language: str)
     from fieldbot.services.container import opened
 
     month = Month.parse(month_text)  # a ValueError is reported as a usage error
-    async with opened(settings, SystemClock()) as services:
+    clock = SystemClock()
+    if month > Month.of(clock.now().date()):  # as /report says: no files of nothing
+        raise ValueError(f"{month} has not started yet: there is nothing to report")
+    async with opened(settings, clock) as services:
         exported = await services.reports.export(month, out,
                                                  words=chart_words(Texts(language)))
     print(f"{exported.csv}\n{exported.chart}")
