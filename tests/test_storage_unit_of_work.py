@@ -205,3 +205,15 @@ async def test_a_glance_leaves_no_snapshot_behind(db: Database, tmp_path: Path) 
         assert await cur.fetchone() is not None  # only the first row taken
     await truncate_wal(db)
     assert (tmp_path / "uow.db-wal").stat().st_size == 0
+
+
+async def test_a_glance_that_cannot_be_read_anywhere_says_so_as_a_read_does(db: Database) -> None:
+    # A text that is not UTF-8 fails in Python's sqlite3 itself (an error without SQLite's
+    # code): on the reader's thread too, so the storage's own error, not a crash.
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE t (x TEXT)")
+        await tx.execute("INSERT INTO t VALUES (CAST(x'ff' AS TEXT))")
+    for unit in (db.read, db.glance):
+        with pytest.raises(StorageUnavailable):
+            async with unit() as tx:
+                await tx.execute_fetchall("SELECT x FROM t")

@@ -341,7 +341,8 @@ class SQLiteDatabase(Database):
         loop about 0.1 ms (a future, a queue, the other thread taking the GIL, the loop's
         wake-up). Should the statement fail here (the database locked: no waiting on this
         thread; or anything else), it runs again on the reader's thread, which waits if it
-        must and says what is wrong if it still is. Each statement, as on the reader, sees every commit made before it."""
+        must and says what is wrong if it still is. Each statement, as on the reader, sees
+        every commit made before it."""
         if self._glancer is None:  # connect() failed half-way
             async with self.read() as tx:
                 yield tx
@@ -364,7 +365,9 @@ class SQLiteDatabase(Database):
             except sqlite3.OperationalError as exc:
                 # Locked (no waiting here), or anything else: the reader's thread tries it the
                 # usual way, waits if it must, and says what is wrong if it is still wrong.
-                log.debug("a glance went to the reader's thread: %s", exc.sqlite_errorname)
+                # (Python's own errors, such as a text that is not UTF-8, name no code.)
+                log.debug("a glance went to the reader's thread: %s",
+                          getattr(exc, "sqlite_errorname", type(exc).__name__))
         reader = self._reader or self._require()
         return list(await reader.execute_fetchall(sql, parameters))
 
