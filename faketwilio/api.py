@@ -42,6 +42,9 @@ ERROR_TEXT = {
 MESSAGE_STATES = {"queued", "sending", "sent", "delivered", "failed", "undelivered"}
 CALL_STATES = {"queued", "ringing", "in-progress", "completed", "busy", "no-answer", "failed",
                "canceled"}
+# Who answered, by answering-machine detection (MachineDetection=Enable).
+ANSWERERS = {"human", "machine_start", "machine_end_beep", "machine_end_silence",
+             "machine_end_other", "fax", "unknown"}
 
 
 class TwilioError(Exception):
@@ -79,6 +82,8 @@ class Call:
     created: datetime
     status: str = "queued"
     gathered: list[str] = field(default_factory=list)  # the TwiML answers to pressed digits
+    machine_detection: str | None = None  # "Enable" or "DetectMessageEnd", as asked
+    amd_callback: str | None = None  # AsyncAmdStatusCallback: where the verdict goes
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,10 @@ class FakeTwilio:
         if not form.get("Twiml") and not form.get("Url"):
             raise TwilioError(400, 21205)
         call = Call(self._sid("CA"), to, from_, form.get("Twiml", ""),
-                    form.get("StatusCallback"), self.clock())
+                    form.get("StatusCallback"), self.clock(),
+                    machine_detection=form.get("MachineDetection"),
+                    amd_callback=form.get("AsyncAmdStatusCallback")
+                    if form.get("AsyncAmd") == "true" else None)
         self.calls.append(call)
         return self._call_json(call)
 
@@ -226,6 +234,19 @@ class FakeTwilio:
                 "ApiVersion": "2010-04-01", "CallDuration": str(duration)}
         assert call.status_callback, "the call was placed without a StatusCallback"
         return await self.post(call.status_callback, form, signature=signature)
+
+    async def answered_by(self, sid: str, answerer: str, *,
+                          signature: str | None = None) -> Posted:
+        """Answering-machine detection's verdict on a call placed with MachineDetection and
+        AsyncAmd: POST it to the call's AsyncAmdStatusCallback, as Twilio does."""
+        if answerer not in ANSWERERS:
+            raise ValueError(f"not an answerer: {answerer}")
+        call = next(c for c in self.calls if c.sid == sid)
+        if call.machine_detection is None or not call.amd_callback:
+            raise ValueError("the call was placed without asynchronous machine detection")
+        form = {"CallSid": sid, "AccountSid": self.account_sid, "AnsweredBy": answerer,
+                "MachineDetectionDuration": "2400"}
+        return await self.post(call.amd_callback, form, signature=signature)
 
     async def press(self, sid: str, digits: str = "1", *,
                     signature: str | None = None) -> Posted:

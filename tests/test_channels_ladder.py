@@ -112,6 +112,72 @@ async def test_a_failed_sms_moves_the_ladder_on_at_once(sms_only: World) -> None
     assert [t for t in world.officer.texts() if "Alert A-1" in t]  # at +35, not +60
 
 
+@pytest.fixture
+async def call_only(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[channels]\nmanager = ["telegram", "call"]\n', encoding="utf-8")
+    async with channel_world(tmp_path, policy=policy, db=db_target) as world:
+        yield world
+
+
+async def test_a_call_that_voicemail_took_moves_the_ladder_on_at_once(call_only: World) -> None:
+    # Twilio says "completed" when voicemail answers: without asking who answered, Mia's
+    # answering machine counted as Mia, and the officers waited for the step's end.
+    world = call_only
+    phone = await share_phone(world, world.manager)
+    await missed_night(world)
+    await world.advance(timedelta(minutes=5))
+    [call] = world.twilio.calls_to(phone)
+    assert call.machine_detection == "Enable" and call.amd_callback == f"{PUBLIC}/twilio/status"
+
+    verdict = await world.twilio.answered_by(call.sid, "machine_start")
+    ended = await world.twilio.call_status(call.sid, "completed")  # after: changes nothing
+    await world.tick()
+
+    assert (verdict.status, ended.status) == (204, 204)
+    assert [t for t in world.officer.texts() if "Alert A-1" in t]  # at +35, not +60
+    # A message was left there all the same: how the alert ended is said on her phone too.
+    before = len(world.twilio.sms_to(phone))
+    await world.rep.send("/checkin")
+    await world.tick()
+    assert world.twilio.sms_to(phone)[before:]
+
+
+async def test_voicemail_said_after_the_call_ended_still_counts(call_only: World) -> None:
+    world = call_only
+    phone = await share_phone(world, world.manager)
+    await missed_night(world)
+    await world.advance(timedelta(minutes=5))
+    [call] = world.twilio.calls_to(phone)
+
+    await world.twilio.call_status(call.sid, "completed")  # the verdict comes second
+    await world.tick()
+    assert not [t for t in world.officer.texts() if "A-1" in t]
+    await world.twilio.answered_by(call.sid, "fax")
+    await world.tick()
+
+    assert [t for t in world.officer.texts() if "Alert A-1" in t]
+
+
+async def test_a_call_a_person_answered_waits_for_their_key_press(call_only: World) -> None:
+    world = call_only
+    phone = await share_phone(world, world.manager)
+    await missed_night(world)
+    await world.advance(timedelta(minutes=5))
+    [call] = world.twilio.calls_to(phone)
+
+    for answerer in ("human", "unknown"):  # unsure: a person, who may still press 1
+        assert (await world.twilio.answered_by(call.sid, answerer)).status == 204
+    assert (await world.twilio.call_status(call.sid, "completed")).status == 204
+    assert (await world.twilio.answered_by(call.sid, "machine_start",
+                                           signature="forged=")).status == 403
+    await world.tick()
+
+    assert not [t for t in world.officer.texts() if "A-1" in t]
+    await at(world, DEADLINE + timedelta(minutes=60))
+    assert [t for t in world.officer.texts() if "Alert A-1" in t]  # on time, as planned
+
+
 async def test_unsigned_forged_unknown_and_replayed_callbacks_change_nothing(
     sms_only: World,
 ) -> None:

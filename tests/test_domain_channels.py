@@ -11,9 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fieldbot.domain.channels import (
+    ANSWERED_BY_MACHINE,
     Attempt,
     Planned,
     Reach,
+    answered_by_machine,
     may_call,
     parse_ack_reply,
     person_reach,
@@ -195,3 +197,14 @@ def test_telegram_always_goes_now_and_nothing_waits_longer_than_fallback_after(
     assert {p.channel for p in planned[1:]} <= usable - {"telegram"}
     if kind in (AlertKind.SOS, AlertKind.DURESS) and tier is not Tier.REP:
         assert {p.due_at for p in planned} == {NOW}  # an SOS never waits
+
+
+@pytest.mark.parametrize(("answerer", "machine"), [
+    ("human", False), ("unknown", False), ("", False),  # unsure: a person, who may press 1
+    ("machine_start", True), ("machine_end_beep", True), ("machine_end_other", True),
+    ("fax", True),
+])
+def test_voicemail_or_a_fax_reached_nobody(answerer: str, machine: bool) -> None:
+    assert answered_by_machine(answerer) is machine
+    left = Attempt(1, "call", "sent", ANSWERED_BY_MACHINE)
+    assert person_reach([Attempt(1, "telegram", "sent"), left]) is Reach.NOT_REACHED

@@ -18,6 +18,7 @@ from conversations.i18n import Texts
 from conversations.render import plain
 from conversations.runtime.channels import GATHER_PATH, SMS_PATH, STATUS_PATH
 from fieldbot.channels.twilio import SIGNATURE_HEADER, valid_signature
+from fieldbot.domain.channels import ANSWERED_BY_MACHINE, answered_by_machine
 from fieldbot.services.container import Services
 from fieldbot.services.reach import RemoteAck
 from fieldbot.web.server import read_body
@@ -60,6 +61,14 @@ def twilio_routes(services: Services, auth_token: str, public_url: str) -> list[
         elif form.get("CallSid") and form.get("CallStatus"):
             known = await services.reach.provider_status("call", form["CallSid"],
                                                          _status(form["CallStatus"]))
+        elif form.get("CallSid") and form.get("AnsweredBy"):
+            # Answering-machine detection's verdict, while the call goes on: voicemail is
+            # nobody reached; a person (or "unknown") changes nothing, they may press 1.
+            sid = form["CallSid"]
+            if answered_by_machine(_status(form["AnsweredBy"])):
+                known = await services.reach.provider_status("call", sid, ANSWERED_BY_MACHINE)
+            else:
+                known = await services.reach.knows("call", sid)
         else:
             known = False
         return Response(status_code=204) if known else _forbidden()
@@ -99,8 +108,10 @@ def twilio_routes(services: Services, auth_token: str, public_url: str) -> list[
 
 
 def _status(text: str) -> str:
-    """Twilio's statuses are short lower-case words ("no-answer"); keep nothing else."""
-    return "".join(ch for ch in text.lower()[:32] if ch.isascii() and (ch.isalpha() or ch == "-"))
+    """Twilio's statuses are short lower-case words ("no-answer", "machine_start"); keep
+    nothing else."""
+    return "".join(ch for ch in text.lower()[:32]
+                   if ch.isascii() and (ch.isalpha() or ch in "-_"))
 
 
 def _call_answer(done: RemoteAck) -> str:

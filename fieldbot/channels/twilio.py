@@ -70,6 +70,13 @@ class TwilioClient:
             # Twilio reports only "completed" unless asked for more; the end states say
             # whether the person was reached (completed) or not (busy, no-answer, failed).
             form["StatusCallbackEvent"] = "completed"
+            # And who answered: voicemail also "completes" a call (`answered_by_machine`). In the
+            # background (AsyncAmd): the person hears the alert at once, and the verdict comes
+            # to the same callback while the call goes on.
+            form["MachineDetection"] = "Enable"
+            form["AsyncAmd"] = "true"
+            form["AsyncAmdStatusCallback"] = status_callback
+            form["AsyncAmdStatusCallbackMethod"] = "POST"
         return await self._create("Calls", form)
 
     async def aclose(self) -> None:

@@ -23,9 +23,24 @@ NEEDS_PUBLIC_URL = frozenset({SMS, CALL, EMAIL})  # status callbacks, Gather, e-
 CALL_WINDOW = timedelta(hours=1)
 
 # The providers' final answers that mean the person was not reached (Twilio's message and
-# call statuses; an SMTP refusal is a failed send).
-NOT_REACHED = frozenset({"failed", "undelivered", "no-answer", "busy", "canceled"})
+# call statuses; an SMTP refusal is a failed send). ANSWERED_BY_MACHINE: a call that voicemail
+# or a fax took, which Twilio reports "completed" (see `answered_by_machine`).
+ANSWERED_BY_MACHINE = "machine"
+NOT_REACHED = frozenset({"failed", "undelivered", "no-answer", "busy", "canceled",
+                         ANSWERED_BY_MACHINE})
 REACHED = frozenset({"delivered", "read", "completed", "answered"})
+
+
+def answered_by_machine(answered_by: str) -> bool:
+    """Whether Twilio's answering-machine detection says voicemail, an answering machine or
+    a fax took the call ("machine_start", "machine_end_beep", "fax", ...): no person reached,
+    though the call "completes". "human" and "unknown" count as a person, who may still
+    press 1: the step waits for them as usual."""
+    return answered_by.startswith(("machine", "fax"))
+
+
+# What a machine's verdict may replace: the call's "completed", which it explains.
+REPLACED_BY_MACHINE = frozenset({"completed"})
 
 
 def tier_channels(policy: ChannelPolicy, kind: AlertKind, tier: Tier) -> tuple[str, ...]:

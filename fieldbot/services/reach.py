@@ -123,6 +123,11 @@ class ReachService:
             self.wake()
         return True
 
+    async def knows(self, channel: str, provider_id: str) -> bool:
+        """Whether we sent a message by that provider's id (else a callback is refused)."""
+        async with self._db.read() as tx:
+            return await deliveries.by_provider(tx, channel, provider_id) is not None
+
     async def reserve_call(self, user_id: int) -> bool:
         """Count one call to a person now, unless it would exceed max_calls_per_hour."""
         now = self._clock.now()

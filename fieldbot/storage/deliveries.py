@@ -8,12 +8,22 @@ from datetime import datetime
 
 import aiosqlite
 
-from fieldbot.domain.channels import NOT_REACHED, REACHED, TELEGRAM, Attempt
+from fieldbot.domain.channels import (
+    ANSWERED_BY_MACHINE,
+    NOT_REACHED,
+    REACHED,
+    REPLACED_BY_MACHINE,
+    TELEGRAM,
+    Attempt,
+)
 from fieldbot.storage.codec import parse_ts, ts
 from fieldbot.storage.db import Tx
 
 _FINAL = tuple(sorted(NOT_REACHED | REACHED))
-_FINAL_MARKS = ",".join("?" * len(_FINAL))
+_FINAL_BUT_COMPLETED = tuple(sorted((NOT_REACHED | REACHED) - REPLACED_BY_MACHINE))
+# Voicemail took the alert: nobody reached for the ladder, but a message was left there, so
+# how the alert ended is said there too.
+_NOT_TOLD = tuple(sorted(NOT_REACHED - {ANSWERED_BY_MACHINE}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +65,13 @@ async def by_provider(conn: Tx, channel: str, provider_id: str) -> DeliveryRow |
 
 async def record_status(conn: Tx, outbox_id: int, status: str, now: datetime) -> bool:
     """Store a provider's status; a final one ("delivered", "busy", ...) is never replaced
-    (callbacks arrive out of order, and replayed). True if it changed anything."""
+    (callbacks arrive out of order, and replayed), except a call's "completed" by the
+    answering-machine verdict that explains it. True if it changed anything."""
+    final = _FINAL if status != ANSWERED_BY_MACHINE else _FINAL_BUT_COMPLETED
     cur = await conn.execute(
         f"UPDATE outbox SET delivery = ?, delivery_at = ? WHERE id = ? AND delivery != ?"
-        f" AND delivery NOT IN ({_FINAL_MARKS})",
-        (status, ts(now), outbox_id, status, *_FINAL),
+        f" AND delivery NOT IN ({','.join('?' * len(final))})",
+        (status, ts(now), outbox_id, status, *final),
     )
     return cur.rowcount == 1
 
@@ -97,8 +109,8 @@ async def reached_channels(conn: Tx, alert_id: int, user_id: int) -> list[str]:
     rows = await conn.execute_fetchall(
         f"SELECT DISTINCT channel FROM outbox WHERE alert_id = ? AND recipient = ?"
         f" AND kind IN ('alert', 'alert_rep') AND state = 'sent'"
-        f" AND delivery NOT IN ({','.join('?' * len(NOT_REACHED))}) ORDER BY channel",
-        (alert_id, user_id, *sorted(NOT_REACHED)),
+        f" AND delivery NOT IN ({','.join('?' * len(_NOT_TOLD))}) ORDER BY channel",
+        (alert_id, user_id, *_NOT_TOLD),
     )
     return [r["channel"] for r in rows]
 
