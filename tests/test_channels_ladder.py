@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -89,11 +90,21 @@ async def test_while_telegram_is_down_a_missed_check_in_reaches_the_manager_by_s
         said("channel.sms.missed", alert="A-1", name="Rita")]
 
 
+@asynccontextmanager
+async def manager_reached_by(
+    tmp_path: Path, db: Path | str, *channels: str
+) -> AsyncIterator[World]:
+    """The world whose policy reaches the manager tier on `channels` (Telegram first)."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f"[channels]\nmanager = {json.dumps(['telegram', *channels])}\n",
+                      encoding="utf-8")
+    async with channel_world(tmp_path, policy=policy, db=db) as world:
+        yield world
+
+
 @pytest.fixture
 async def sms_only(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
-    policy = tmp_path / "policy.toml"
-    policy.write_text('[channels]\nmanager = ["telegram", "sms"]\n', encoding="utf-8")
-    async with channel_world(tmp_path, policy=policy, db=db_target) as world:
+    async with manager_reached_by(tmp_path, db_target, "sms") as world:
         yield world
 
 
@@ -114,9 +125,7 @@ async def test_a_failed_sms_moves_the_ladder_on_at_once(sms_only: World) -> None
 
 @pytest.fixture
 async def call_only(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
-    policy = tmp_path / "policy.toml"
-    policy.write_text('[channels]\nmanager = ["telegram", "call"]\n', encoding="utf-8")
-    async with channel_world(tmp_path, policy=policy, db=db_target) as world:
+    async with manager_reached_by(tmp_path, db_target, "call") as world:
         yield world
 
 

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -51,44 +51,27 @@ class _Rows:
         return row
 
 
-class _OneTrip:
-    """A statement on the reader, run to its end in one trip to the reader's thread.
+Fetch = Callable[[str, Iterable[Any] | None], Awaitable[Iterable[Any]]]
+
+
+class _RunToEnd:
+    """A statement run to its end at once, its rows kept: on the reader, in one trip to its
+    thread (`fetch` is the reader's execute_fetchall); in a glance, on the loop's own thread
+    (`SQLiteDatabase.glance_rows`).
 
     Many read units share the reader at once, without a lock. SQLite keeps a connection's read
     snapshot while any of its statements is unfinished, and every statement started meanwhile
     joins that older snapshot: a cursor left open between trips would hide from the others
     what was committed after it began (an SOS's outbox rows from the drain that should send
-    them). Finished within its trip, each statement starts a snapshot of its own."""
+    them). Finished at once, each statement starts a snapshot of its own."""
 
-    __slots__ = ("_conn", "_parameters", "_sql")
+    __slots__ = ("_fetch", "_parameters", "_sql")
 
-    def __init__(self, conn: aiosqlite.Connection, sql: str,
-                 parameters: Iterable[Any] | None) -> None:
-        self._conn, self._sql, self._parameters = conn, sql, parameters
-
-    async def _run(self) -> _Rows:
-        return _Rows(await self._conn.execute_fetchall(self._sql, self._parameters))
-
-    def __await__(self) -> Any:
-        return self._run().__await__()
-
-    async def __aenter__(self) -> _Rows:
-        return await self._run()
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-class _Glance:
-    """A statement of a glance, run on the event loop's own thread (`SQLiteDatabase.glance`)."""
-
-    __slots__ = ("_db", "_parameters", "_sql")
-
-    def __init__(self, db: SQLiteDatabase, sql: str, parameters: Iterable[Any] | None) -> None:
-        self._db, self._sql, self._parameters = db, sql, parameters
+    def __init__(self, fetch: Fetch, sql: str, parameters: Iterable[Any] | None) -> None:
+        self._fetch, self._sql, self._parameters = fetch, sql, parameters
 
     async def _run(self) -> _Rows:
-        return _Rows(await self._db.glance_rows(self._sql, self._parameters))
+        return _Rows(await self._fetch(self._sql, self._parameters))
 
     def __await__(self) -> Any:
         return self._run().__await__()
@@ -111,7 +94,7 @@ class SQLiteTx(Tx):
 
     def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Statement:
         if self._reads:
-            return _OneTrip(self._conn, sql, parameters)
+            return _RunToEnd(self._conn.execute_fetchall, sql, parameters)
         return self._conn.execute(sql, parameters)  # type: ignore[return-value]
 
     def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Statement:
@@ -147,7 +130,7 @@ class _GlanceTx(SQLiteTx):
     __slots__ = ()
 
     def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Statement:
-        return _Glance(self._db, sql, parameters)
+        return _RunToEnd(self._db.glance_rows, sql, parameters)
 
     def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Statement:
         raise RuntimeError("a write inside Database.glance(): use transaction()")
@@ -181,7 +164,7 @@ class SQLiteDatabase(Database):
     own) runs `read()` units without that lock: in WAL mode it reads what was committed while
     the writer works, so a read neither waits for a check-in's transaction nor holds one up,
     and a long report no longer stalls an SOS. Each of its statements runs to its end in one
-    trip (`_OneTrip`) and sees every commit made before it, as on PostgreSQL (read committed):
+    trip (`_RunToEnd`) and sees every commit made before it, as on PostgreSQL (read committed):
     a unit of several reads is not one snapshot. What must read as one (the audit chain and
     its head) reads inside `snapshot()`.
     """
