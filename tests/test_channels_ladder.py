@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from faketelegram.errors import ServerError
+from faketwilio.api import Call
 from fieldbot.domain.policy import EmergencyContactPolicy
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
@@ -123,20 +124,24 @@ async def test_a_failed_sms_moves_the_ladder_on_at_once(sms_only: World) -> None
     assert [t for t in world.officer.texts() if "Alert A-1" in t]  # at +35, not +60
 
 
+Called = tuple[World, str, Call]  # the world, Mia's phone, the call placed to it
+
+
 @pytest.fixture
-async def call_only(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
+async def mia_called(tmp_path: Path, db_target: Path | str) -> AsyncIterator[Called]:
+    """Rita missed her check-in; Mia, silent on Telegram, is phoned at fallback_after."""
     async with manager_reached_by(tmp_path, db_target, "call") as world:
-        yield world
+        phone = await share_phone(world, world.manager)
+        await missed_night(world)
+        await world.advance(timedelta(minutes=5))
+        [call] = world.twilio.calls_to(phone)
+        yield world, phone, call
 
 
-async def test_a_call_that_voicemail_took_moves_the_ladder_on_at_once(call_only: World) -> None:
+async def test_a_call_that_voicemail_took_moves_the_ladder_on_at_once(mia_called: Called) -> None:
     # Twilio says "completed" when voicemail answers: without asking who answered, Mia's
     # answering machine counted as Mia, and the officers waited for the step's end.
-    world = call_only
-    phone = await share_phone(world, world.manager)
-    await missed_night(world)
-    await world.advance(timedelta(minutes=5))
-    [call] = world.twilio.calls_to(phone)
+    world, phone, call = mia_called
     assert call.machine_detection == "Enable" and call.amd_callback == f"{PUBLIC}/twilio/status"
 
     verdict = await world.twilio.answered_by(call.sid, "machine_start")
@@ -152,12 +157,8 @@ async def test_a_call_that_voicemail_took_moves_the_ladder_on_at_once(call_only:
     assert world.twilio.sms_to(phone)[before:]
 
 
-async def test_voicemail_said_after_the_call_ended_still_counts(call_only: World) -> None:
-    world = call_only
-    phone = await share_phone(world, world.manager)
-    await missed_night(world)
-    await world.advance(timedelta(minutes=5))
-    [call] = world.twilio.calls_to(phone)
+async def test_voicemail_said_after_the_call_ended_still_counts(mia_called: Called) -> None:
+    world, _, call = mia_called
 
     await world.twilio.call_status(call.sid, "completed")  # the verdict comes second
     await world.tick()
@@ -168,12 +169,8 @@ async def test_voicemail_said_after_the_call_ended_still_counts(call_only: World
     assert [t for t in world.officer.texts() if "Alert A-1" in t]
 
 
-async def test_a_call_a_person_answered_waits_for_their_key_press(call_only: World) -> None:
-    world = call_only
-    phone = await share_phone(world, world.manager)
-    await missed_night(world)
-    await world.advance(timedelta(minutes=5))
-    [call] = world.twilio.calls_to(phone)
+async def test_a_call_a_person_answered_waits_for_their_key_press(mia_called: Called) -> None:
+    world, _, call = mia_called
 
     for answerer in ("human", "unknown"):  # unsure: a person, who may still press 1
         assert (await world.twilio.answered_by(call.sid, answerer)).status == 204

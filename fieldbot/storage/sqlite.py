@@ -108,7 +108,7 @@ class SQLiteTx(Tx):
         return await self._conn.execute_fetchall(sql, parameters)
 
     async def has_table(self, name: str) -> bool:
-        rows = await self._conn.execute_fetchall(
+        rows = await self.execute_fetchall(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
         return bool(list(rows))
 
@@ -139,11 +139,6 @@ class _GlanceTx(SQLiteTx):
         self, sql: str, parameters: Iterable[Any] | None = None
     ) -> Iterable[aiosqlite.Row]:
         return await self._db.glance_rows(sql, parameters)
-
-    async def has_table(self, name: str) -> bool:
-        rows = await self.execute_fetchall(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
-        return bool(list(rows))
 
     @property
     def in_transaction(self) -> bool:
