@@ -169,6 +169,19 @@ async def test_voicemail_said_after_the_call_ended_still_counts(mia_called: Call
     assert [t for t in world.officer.texts() if "Alert A-1" in t]
 
 
+async def test_a_calls_end_that_names_a_machine_counts_as_voicemail(mia_called: Called) -> None:
+    # Should Twilio say who answered beside the call's status rather than on its own callback.
+    world, _, call = mia_called
+    assert call.status_callback is not None
+    ended = await world.twilio.post(call.status_callback, {
+        "CallSid": call.sid, "AccountSid": world.twilio.account_sid, "CallStatus": "completed",
+        "AnsweredBy": "machine_end_beep", "ApiVersion": "2010-04-01"})
+    await world.tick()
+
+    assert ended.status == 204
+    assert [t for t in world.officer.texts() if "Alert A-1" in t]
+
+
 async def test_a_call_a_person_answered_waits_for_their_key_press(mia_called: Called) -> None:
     world, _, call = mia_called
 

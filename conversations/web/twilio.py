@@ -55,20 +55,21 @@ def twilio_routes(services: Services, auth_token: str, public_url: str) -> list[
         form = await signed_form(request)
         if form is None:
             return _forbidden()
+        call = form.get("CallSid", "")
+        # Answering-machine detection's verdict (AnsweredBy: on its own callback, or beside a
+        # call's status): voicemail or a fax is nobody reached, whatever the call's status
+        # says; a person (or "unknown") changes nothing: they may still press 1.
+        machine = answered_by_machine(_status(form.get("AnsweredBy", "")))
         if form.get("MessageSid") and form.get("MessageStatus"):
             known = await services.reach.provider_status("sms", form["MessageSid"],
                                                          _status(form["MessageStatus"]))
-        elif form.get("CallSid") and form.get("CallStatus"):
-            known = await services.reach.provider_status("call", form["CallSid"],
+        elif call and machine:
+            known = await services.reach.provider_status("call", call, ANSWERED_BY_MACHINE)
+        elif call and form.get("CallStatus"):
+            known = await services.reach.provider_status("call", call,
                                                          _status(form["CallStatus"]))
-        elif form.get("CallSid") and form.get("AnsweredBy"):
-            # Answering-machine detection's verdict, while the call goes on: voicemail is
-            # nobody reached; a person (or "unknown") changes nothing, they may press 1.
-            sid = form["CallSid"]
-            if answered_by_machine(_status(form["AnsweredBy"])):
-                known = await services.reach.provider_status("call", sid, ANSWERED_BY_MACHINE)
-            else:
-                known = await services.reach.knows("call", sid)
+        elif call and form.get("AnsweredBy"):
+            known = await services.reach.knows("call", call)
         else:
             known = False
         return Response(status_code=204) if known else _forbidden()
