@@ -9,6 +9,7 @@ seen without it: same receipt, same refusals, no all-clear going out, nothing la
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from fieldbot.services.escalation import EscalationService
 from fieldbot.storage import alerts, outbox, users
 from fieldbot.storage.alerts import NightRow
 from fieldbot.storage.db import Database
+from fieldbot.storage.groupcommit import GroupCommit
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,14 @@ class CheckinService:
         self._policy = policy
         self._escalation = escalation
         self._cipher = cipher
+        # The evening's check-ins that queue while one commits go to the disk together.
+        self._quick_writes: GroupCommit[tuple[NightRow, datetime], bool] = GroupCommit(
+            self._commit_check_ins, key=lambda wanted: wanted[0].id)
+
+    @property
+    def commits(self) -> int:
+        """How many commits the evening's quick check-ins took so far (for tests, benches)."""
+        return self._quick_writes.commits
 
     async def check_in(
         self, user_id: int, text: str = "", location: tuple[float, float] | None = None
@@ -94,17 +104,23 @@ class CheckinService:
     async def _check_in_quickly(self, user_id: int, now: datetime) -> CheckinResult | None:
         """The evening's usual check-in, with the write lock held for one statement: read
         tonight without the lock, then check it in only if it is as read and no alert is open
-        (one atomic compare-and-set). None: there is an alert to end, or the night moved
-        meanwhile (the deadline passed, a snooze): `check_in` takes the transaction's way."""
+        (one atomic compare-and-set, committed with the others that queued meanwhile). None:
+        there is an alert to end, or the night moved meanwhile (the deadline passed, a
+        snooze): `check_in` takes the transaction's way."""
         async with self._db.glance() as tx:
             night, coming = await alerts.tonight_and_next(tx, user_id, now)
             if await alerts.open_alerts_for(tx, user_id, _ENDED_BY_CHECKIN):
                 return None
-        if night is not None and night.state is not NightState.CHECKED_IN:
-            async with self._db.autocommit() as tx:
-                if not await alerts.check_in_unless_alerted(tx, night, now, _ENDED_BY_CHECKIN):
-                    return None
+        if (night is not None and night.state is not NightState.CHECKED_IN
+                and not await self._quick_writes.submit((night, now))):
+            return None
         return self._checked_in(user_id, night, coming, nights.check_in(night, closes_alert=False))
+
+    async def _commit_check_ins(self, wanted: Sequence[tuple[NightRow, datetime]]) -> list[bool]:
+        """One statement and one commit for the quick check-ins that queued together."""
+        async with self._db.autocommit() as tx:
+            done = await alerts.check_in_unless_alerted(tx, wanted, _ENDED_BY_CHECKIN)
+        return [night.id in done for night, _ in wanted]
 
     def _checked_in(self, user_id: int, night: NightRow | None, coming: list[NightRow],
                     status: CheckinStatus) -> CheckinResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -159,22 +160,30 @@ async def move_night(
 
 
 async def check_in_unless_alerted(
-    conn: Tx, night: NightRow, at: datetime, kinds: tuple[AlertKind, ...]
-) -> bool:
-    """Compare-and-set in one statement: check `night` in at `at`, only if nobody changed it
-    since it was read and its rep has no open alert of `kinds` (which a check-in must end,
-    in a transaction). False: nothing changed."""
+    conn: Tx, wanted: Sequence[tuple[NightRow, datetime]], kinds: tuple[AlertKind, ...]
+) -> set[int]:
+    """Compare-and-set in one statement, for one night or many (a group commit): check each
+    night in at its own instant, only if nobody changed it since it was read and its rep has
+    no open alert of `kinds` (which a check-in must end, in a transaction). Returns the ids of
+    the nights it checked in; the others are unchanged. Give each night once."""
+    if not wanted:
+        return set()
     marks = ",".join("?" * len(kinds))
-    cur = await conn.execute(
-        "UPDATE nights SET state = ?, due_at = NULL, checked_in_at = ?"
-        " WHERE id = ? AND state = ? AND due_at IS ? AND deadline = ?"
-        " AND NOT EXISTS (SELECT 1 FROM alerts WHERE user_id = ?"
-        f" AND state IN ('open', 'acknowledged') AND kind IN ({marks}))",
-        (NightState.CHECKED_IN.value, ts(at), night.id, night.state.value,
-         ts(night.due_at) if night.due_at else None, ts(night.deadline), night.user_id,
+    rows = await conn.execute_fetchall(
+        "UPDATE nights SET state = ?, due_at = NULL, checked_in_at = CASE id"
+        + " WHEN ? THEN ?" * len(wanted) + " END WHERE ("
+        + " OR ".join(["(id = ? AND state = ? AND due_at IS ? AND deadline = ?)"] * len(wanted))
+        + ") AND NOT EXISTS (SELECT 1 FROM alerts WHERE alerts.user_id = nights.user_id"
+        f" AND alerts.state IN ('open', 'acknowledged') AND alerts.kind IN ({marks}))"
+        " RETURNING id",
+        (NightState.CHECKED_IN.value,
+         *[value for night, at in wanted for value in (night.id, ts(at))],
+         *[value for night, _ in wanted for value in (
+             night.id, night.state.value, ts(night.due_at) if night.due_at else None,
+             ts(night.deadline))],
          *[k.value for k in kinds]),
     )
-    return cur.rowcount == 1
+    return {int(row[0]) for row in rows}
 
 
 async def push_night(conn: Tx, night_id: int, due: datetime) -> None:
