@@ -18,13 +18,14 @@ the guard and before every handler, and keeps two promises:
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Update
-from telegram.ext import Application, ConversationHandler
+from telegram import MessageEntity, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
 from conversations.context import BotContext
@@ -67,6 +68,18 @@ class Flow(ConversationHandler[BotContext]):
         self.lifetime = lifetime
         self.command = command
         self.cleanup = cleanup
+        self._entries = _Entries.read(self.entry_points)
+
+    def check_update(self, update: object) -> Any:
+        """PTB's check, skipped when it could only say no: no question of this flow is open
+        for the person and none of its entry points could take the update (every update
+        passes a dozen flows on its way to its handler; in the rush that adds up)."""
+        if (self._entries is not None and isinstance(update, Update)
+                and update.effective_chat is not None and update.effective_user is not None
+                and self._conversations.get(self._get_key(update)) is None
+                and not self._entries.may_take(update)):
+            return None
+        return super().check_update(update)
 
     @property
     def flow_name(self) -> str:
@@ -111,6 +124,54 @@ class Flow(ConversationHandler[BotContext]):
                     stamps[self.flow_name] = lapses.isoformat()
                 else:
                     stamps.pop(self.flow_name, None)
+
+
+class _Entries:
+    """What a flow's entry points could take, read ahead: commands by name, buttons by their
+    data's pattern. Only ever errs towards "could": then PTB's own check decides."""
+
+    __slots__ = ("commands", "patterns")
+
+    def __init__(self, commands: frozenset[str], patterns: tuple[re.Pattern[str], ...]) -> None:
+        self.commands = commands
+        self.patterns = patterns
+
+    @classmethod
+    def read(cls, entry_points: Sequence[object]) -> _Entries | None:
+        """None when an entry point is of a kind not read ahead (a message filter, a button
+        matched by anything but a regular expression): the flow is always checked in full."""
+        commands: set[str] = set()
+        patterns: list[re.Pattern[str]] = []
+        for entry in entry_points:
+            if isinstance(entry, CommandHandler):
+                commands |= entry.commands
+            elif (isinstance(entry, CallbackQueryHandler) and entry.game_pattern is None
+                  and isinstance(entry.pattern, re.Pattern)):
+                patterns.append(entry.pattern)
+            else:
+                return None
+        return cls(frozenset(commands), tuple(patterns))
+
+    def may_take(self, update: Update) -> bool:
+        query = update.callback_query
+        if query is not None and self.patterns:
+            data = query.data
+            # PTB's reading: a press without data or a game matches any pattern.
+            if not isinstance(data, str) or not data or any(p.match(data) for p in self.patterns):
+                return True
+        return _command_name(update) in self.commands
+
+
+def _command_name(update: Update) -> str | None:
+    """The command as PTB's CommandHandler reads it: the message's first entity, a bot command
+    at its start (a button's message too), lower case, without @bot."""
+    message = update.effective_message
+    if message is None or not message.entities or not message.text:
+        return None
+    first = message.entities[0]
+    if first.type != MessageEntity.BOT_COMMAND or first.offset != 0:
+        return None
+    return message.text[1:first.length].split("@", 1)[0].lower()
 
 
 def _stamps(context: BotContext) -> dict[str, str] | None:

@@ -1,0 +1,105 @@
+"""A flow's quick "no": every update passes a dozen flows on its way to its handler, and a flow
+with no question open for the person answers from what its entry points could take, without
+PTB's full check. It must answer exactly as PTB's check would, for every kind of update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ConversationHandler
+
+from conversations.flows.base import Flow
+from fieldbot.domain.roles import PERMISSIONS
+from tests.harness import REP_ID, World
+
+BUTTONS = [
+    "trip:resume", "trip:restart", "trip:dest:1", "endtrip:end:5", "endtrip:keep", "risk:pick:3",
+    "approve:no:7", "approve:yes:7", "hazard:resume", "contacts:share", "contacts:type",
+    "contacts:email", "contacts:rm:phone", "visit:resume", "visit:note:3:other", "visit:done:3",
+    "incident:new", "incident:alert:9", "escalation:res:4:incident", "escalation:ack:4",
+    "review:start:2", "rollcall:new", "rc:5:safe", "checkin:skip", "checkin:skip:12",
+    "checkin:safe", "checkin:help", "language:zh", "nonsense", "x" * 64,
+]
+
+
+def message(text: str | None, *, command_length: int | None = None,
+            photo: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message_id": 10, "date": 1764615600,
+        "chat": {"id": REP_ID, "type": "private", "first_name": "Rita"},
+        "from": {"id": REP_ID, "is_bot": False, "first_name": "Rita"},
+    }
+    if text is not None:
+        body["text"] = text
+        if command_length is not None:
+            body["entities"] = [{"type": "bot_command", "offset": 0, "length": command_length}]
+    if photo:
+        body["photo"] = [{"file_id": "made-up", "file_unique_id": "u", "width": 1, "height": 1}]
+    return body
+
+
+def updates(username: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for command in [*PERMISSIONS, "unknown", "TRIP", "Checkin"]:
+        for text in (f"/{command}", f"/{command} some words", f"/{command}@{username}",
+                     f"/{command}@someone_else_bot"):
+            found.append({"message": message(text, command_length=len(text.split()[0]))})
+        # A command not marked as one (no entity) is text to PTB.
+        found.append({"message": message(f"/{command}")})
+    found += [{"message": message("I'm safe")}, {"message": message("   ")},
+              {"message": message(None, photo=True)}, {"message": message(None)}]
+    bot_message = message("🌙 Evening check-in")
+    bot_message["from"] = {"id": 1, "is_bot": True, "first_name": "fieldbot"}
+    command_message = message("/trip starts this text", command_length=5)
+    for data in BUTTONS:
+        for on in (bot_message, command_message):
+            found.append({"callback_query": {
+                "id": "1", "chat_instance": "c", "data": data, "message": on,
+                "from": {"id": REP_ID, "is_bot": False, "first_name": "Rita"}}})
+    found.append({"callback_query": {"id": "2", "chat_instance": "c", "message": bot_message,
+                                     "from": {"id": REP_ID, "is_bot": False,
+                                              "first_name": "Rita"}}})  # no data at all
+    found.append({"callback_query": {"id": "3", "chat_instance": "c", "message": bot_message,
+                                     "game_short_name": "a_game",
+                                     "from": {"id": REP_ID, "is_bot": False,
+                                              "first_name": "Rita"}}})
+    found.append({"edited_message": message("/trip", command_length=5)})
+    found.append({"my_chat_member": {
+        "chat": {"id": REP_ID, "type": "private"}, "date": 1764615600,
+        "from": {"id": REP_ID, "is_bot": False, "first_name": "Rita"},
+        "old_chat_member": {"status": "member", "user": {"id": 1, "is_bot": True,
+                                                          "first_name": "fieldbot"}},
+        "new_chat_member": {"status": "kicked", "until_date": 0,
+                            "user": {"id": 1, "is_bot": True, "first_name": "fieldbot"}}}})
+    return [{"update_id": n, **body} for n, body in enumerate(found, start=1)]
+
+
+def taken_by(result: Any) -> object:
+    """Which handler PTB's check picked (None: the flow does not take the update)."""
+    return None if result is None or result is False else result[2]
+
+
+async def test_a_flow_with_no_open_question_answers_as_ptbs_full_check(world: World) -> None:
+    assert world.app is not None
+    bot = world.app.bot
+    flows = [h for h in world.app.handlers[0] if isinstance(h, Flow)]
+    assert len(flows) >= 12
+    checked = took = 0
+    for data in updates(bot.username):
+        update = Update.de_json(data, bot)
+        for flow in flows:
+            quick = flow.check_update(update)
+            full = ConversationHandler.check_update(flow, update)
+            assert taken_by(quick) is taken_by(full), (flow.name, data)
+            checked += 1
+            took += taken_by(full) is not None
+    # The updates reach every flow's entry points, not only its "no".
+    assert took >= len(flows) and checked == len(flows) * len(updates(bot.username))
+
+
+async def test_an_open_question_still_takes_its_answer(team: World) -> None:
+    await team.rep.send("/trip")
+    asked = team.rep.last.body or ""
+    await team.rep.send("Berlin")  # the trip flow's answer, not the check-in's "safe" words
+    assert team.rep.last.body != asked and "Berlin" in (team.rep.last.body or "")
