@@ -248,3 +248,26 @@ async def test_one_statement_checks_in_only_the_nights_still_as_read(world: Worl
         ("reminded", None), ("reminded", None),
         ("checked_in", ts(earlier)),  # not moved to the later instant
     ]
+
+
+async def test_a_write_cancelled_on_its_way_in_leaves_nothing_for_the_check_ins_to_join(
+        world: World) -> None:
+    # A unit of work cancelled while its BEGIN is on the writer's thread (a timeout, a handler
+    # stopped at stand-down): the BEGIN runs anyway. Had it been left open, the next batch of
+    # check-ins would run inside it and be told "checked in" with nothing committed.
+    reps = await reps_with_a_trip(world, 3)
+
+    async def some_write() -> None:
+        async with world.services.db.transaction() as tx:
+            await tx.execute("SELECT 1")
+
+    victim = asyncio.ensure_future(some_write())
+    await let_the_loop_run()  # it holds the lock and waits for its BEGIN
+    victim.cancel()
+    await asyncio.gather(victim, return_exceptions=True)
+    assert victim.cancelled()
+    told = await asyncio.gather(*(world.services.checkins.check_in(rep.id) for rep in reps))
+    assert [result.status.value for result in told] == ["on_time"] * 3
+    assert {state for state, _ in (await nights_of(world, reps)).values()} == {"checked_in"}
+    async with world.services.db.transaction() as tx:  # and the writer takes work as before
+        await tx.execute("SELECT 1")

@@ -4,6 +4,7 @@ thread (see `SQLiteDatabase`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -288,6 +289,32 @@ class SQLiteDatabase(Database):
             raise RuntimeError("database is not connected")
         return self._conn
 
+    async def _writer(self) -> aiosqlite.Connection:
+        """The writer, for the holder of the lock. Nobody else can be in a transaction on it
+        now: one left open (it should never be, see `_begin`) is rolled back, never joined, so
+        a write that follows is never told done while it waits for a COMMIT nobody will send."""
+        conn = self._require()
+        if conn.in_transaction:
+            log.warning("rolled back a transaction that a unit of work had left open")
+            with _translated():
+                await conn.execute("ROLLBACK")
+        return conn
+
+    @staticmethod
+    async def _begin(conn: aiosqlite.Connection, sql: str) -> None:
+        """Begin a transaction, even if the caller is cancelled meanwhile: the BEGIN runs on
+        the writer's thread whatever happens here, so a cancelled caller waits for it and rolls
+        it back before the lock goes to the next unit of work (which would run inside it)."""
+        begin = asyncio.ensure_future(conn.execute(sql))
+        try:
+            await asyncio.shield(begin)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await begin
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+            raise
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """Yield a unit of work for reads (no transaction) on the reader, without the lock:
@@ -356,9 +383,9 @@ class SQLiteDatabase(Database):
         The driver's operational errors (disk full, I/O error, busy) leave as
         `StorageUnavailable`; anything else (a broken constraint: a bug) as it was."""
         async with self._lock:
-            conn = self._require()
+            conn = await self._writer()
             with _translated():
-                await conn.execute("BEGIN IMMEDIATE")
+                await self._begin(conn, "BEGIN IMMEDIATE")
                 try:
                     yield SQLiteTx(self, conn)
                 except BaseException:
@@ -373,16 +400,16 @@ class SQLiteDatabase(Database):
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[Tx]:
         async with self._lock:
-            conn = self._require()
+            conn = await self._writer()
             with _translated():
                 yield SQLiteTx(self, conn)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Tx]:
         async with self._lock:
-            conn = self._require()
+            conn = await self._writer()
             with _translated():
-                await conn.execute("BEGIN")  # deferred: a read transaction, no write lock
+                await self._begin(conn, "BEGIN")  # deferred: a read transaction, no write lock
                 try:
                     yield SQLiteTx(self, conn)
                 finally:
