@@ -68,11 +68,6 @@ class CheckinService:
         self._quick_writes: GroupCommit[tuple[NightRow, datetime], bool] = GroupCommit(
             self._commit_check_ins, key=lambda wanted: wanted[0].id)
 
-    @property
-    def commits(self) -> int:
-        """How many commits the evening's quick check-ins took so far (for tests, benches)."""
-        return self._quick_writes.commits
-
     async def check_in(
         self, user_id: int, text: str = "", location: tuple[float, float] | None = None
     ) -> CheckinResult:
