@@ -1,15 +1,16 @@
-"""A flow's quick "no": every update passes a dozen flows on its way to its handler, and a flow
-with no question open for the person answers from what its entry points could take, without
-PTB's full check. It must answer exactly as PTB's check would, for every kind of update."""
+"""The handlers' quick "no": every update passes a dozen flows and a score of commands on its way
+to its handler. A flow with no question open for the person answers from what its entry points
+could take, and a command from the command the update holds, both read once per update, without
+PTB's full check. Each must answer exactly as PTB's check would, for every kind of update."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from telegram import Update
-from telegram.ext import ConversationHandler
+from telegram.ext import BaseHandler, CommandHandler, ConversationHandler
 
-from conversations.flows.base import Flow
+from conversations.flows.base import Command, Flow
 from fieldbot.domain.roles import PERMISSIONS
 from tests.harness import REP_ID, World
 
@@ -103,3 +104,53 @@ async def test_an_open_question_still_takes_its_answer(team: World) -> None:
     asked = team.rep.last.body or ""
     await team.rep.send("Berlin")  # the trip flow's answer, not the check-in's "safe" words
     assert team.rep.last.body != asked and "Berlin" in (team.rep.last.body or "")
+
+
+def every_handler(handlers: list[Any]) -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers and, within each conversation, its entry points, states and fallbacks."""
+    found: list[BaseHandler[Any, Any, Any]] = []
+    for handler in handlers:
+        found.append(handler)
+        if isinstance(handler, ConversationHandler):
+            nested = [*handler.entry_points, *handler.fallbacks,
+                      *(h for state in handler.states.values() for h in state)]
+            found += every_handler(nested)
+    return found
+
+
+async def test_every_command_is_read_once_and_answers_as_ptbs_check(world: World) -> None:
+    assert world.app is not None
+    bot = world.app.bot
+    handlers = every_handler([h for group in world.app.handlers.values() for h in group])
+    assert not [h for h in handlers if type(h) is CommandHandler], "use flows.base.Command"
+    commands = [h for h in handlers if isinstance(h, Command)]
+    assert len(commands) >= 30
+    decoded = [Update.de_json(data, bot) for data in updates(bot.username)]
+    took = 0
+    # Each update read for every command, then each command asked of every update in turn:
+    # the reading kept for the update read last must never answer for another.
+    for update in decoded:
+        for command in commands:
+            assert command.check_update(update) == CommandHandler.check_update(command, update)
+    for command in commands:
+        for update in decoded:
+            quick = command.check_update(update)
+            assert quick == CommandHandler.check_update(command, update), command.commands
+            took += quick not in (None, False)
+    assert took >= len(commands)  # the updates reach every command, not only its "no"
+
+
+async def test_a_flows_key_is_read_once_and_is_ptbs_key(world: World) -> None:
+    assert world.app is not None
+    bot = world.app.bot
+    flows = [h for h in world.app.handlers[0] if isinstance(h, Flow)]
+    decoded = [Update.de_json(data, bot) for data in updates(bot.username)]
+    for update in decoded:
+        if update.effective_chat is None or update.effective_user is None:
+            continue
+        for flow in flows:
+            assert flow.key_of(update) == ConversationHandler._get_key(flow, update)
+    other = Update.de_json({"update_id": 99, "message": {**message("/trip", command_length=5),
+                            "chat": {"id": 777, "type": "private", "first_name": "Otto"},
+                            "from": {"id": 777, "is_bot": False, "first_name": "Otto"}}}, bot)
+    assert flows[0].key_of(decoded[0]) != flows[0].key_of(other) == (777, 777)

@@ -76,7 +76,7 @@ class Flow(ConversationHandler[BotContext]):
         passes a dozen flows on its way to its handler; in the rush that adds up)."""
         if (self._entries is not None and isinstance(update, Update)
                 and update.effective_chat is not None and update.effective_user is not None
-                and self._conversations.get(self._get_key(update)) is None
+                and self._conversations.get(self.key_of(update)) is None
                 and not self._entries.may_take(update)):
             return None
         return super().check_update(update)
@@ -87,7 +87,16 @@ class Flow(ConversationHandler[BotContext]):
         return self.name
 
     def key_of(self, update: Update) -> tuple[int | str, ...]:
-        return self._get_key(update)
+        """PTB's key of the person's conversation, read once per update for every flow that
+        keys alike (the gate and a dozen flows ask for it, for each update)."""
+        if self.per_message:
+            return self._get_key(update)
+        keys = _reading(update).keys
+        how = (self.per_chat, self.per_user)
+        key = keys.get(how)
+        if key is None:
+            key = keys[how] = self._get_key(update)
+        return key
 
     def is_open(self, key: tuple[int | str, ...]) -> bool:
         return self._conversations.get(key) is not None
@@ -159,7 +168,43 @@ class _Entries:
             # PTB's reading: a press without data or a game matches any pattern.
             if not isinstance(data, str) or not data or any(p.match(data) for p in self.patterns):
                 return True
-        return _command_name(update) in self.commands
+        return _reading(update).command in self.commands
+
+
+class Command(CommandHandler[BotContext, Any]):
+    """PTB's CommandHandler, saying no at once when the message holds another command or none
+    (every update passes a score of them on its way to its handler). The command is read once
+    per update, as PTB reads it; PTB's own check decides the rest (the bot's name, filters)."""
+
+    def check_update(self, update: object) -> Any:
+        if isinstance(update, Update) and _reading(update).command not in self.commands:
+            return None
+        return super().check_update(update)
+
+
+class _Reading:
+    """What the handlers read from one update, read once: its command, its conversation keys.
+    An update never changes, and PTB checks the handlers of a group one after another without
+    pausing, so a reading is kept for the update read last (held here, so never mistaken for a
+    new update at the same address)."""
+
+    __slots__ = ("command", "keys", "update")
+
+    def __init__(self) -> None:
+        self.update: Update | None = None
+        self.command: str | None = None
+        self.keys: dict[tuple[bool, bool], tuple[int | str, ...]] = {}
+
+
+_last = _Reading()
+
+
+def _reading(update: Update) -> _Reading:
+    if _last.update is not update:
+        _last.update = update
+        _last.command = _command_name(update)
+        _last.keys = {}
+    return _last
 
 
 def _command_name(update: Update) -> str | None:

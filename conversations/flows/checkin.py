@@ -11,7 +11,6 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -19,7 +18,7 @@ from telegram.ext import (
 
 from conversations.context import BotContext
 from conversations.flows import common, drafts, start
-from conversations.flows.base import Flow
+from conversations.flows.base import Command, Flow
 from conversations.i18n import Texts
 from conversations.render import keyboards
 from conversations.render.formatting import local_time
@@ -290,12 +289,12 @@ def register(app: Application) -> None:
     app.add_handler(Flow(
         entry_points=[skip_button],
         states={Skip.REASON: [MessageHandler(NEW_TEXT, skip_reason)]},
-        fallbacks=[CommandHandler("cancel", skip_cancelled)],
+        fallbacks=[Command("cancel", skip_cancelled)],
         name="skip", cleanup=_forget_skip,
         allow_reentry=True,  # Skip pressed again asks again, about the night its button names
     ))
-    app.add_handler(CommandHandler("checkin", checkin_command))
-    app.add_handler(CommandHandler("sos", sos_command))
+    app.add_handler(Command("checkin", checkin_command))
+    app.add_handler(Command("sos", sos_command))
     app.add_handler(CallbackQueryHandler(safe_pressed, pattern=r"^checkin:safe$"))
     app.add_handler(CallbackQueryHandler(snooze_pressed, pattern=r"^checkin:snooze(:\d{1,18})?$"))
     app.add_handler(CallbackQueryHandler(help_pressed, pattern=r"^checkin:help$"))

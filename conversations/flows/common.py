@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -72,9 +73,19 @@ def typed_yes_no(update: Update, t: Texts, yes_key: str, no_key: str) -> bool | 
 def location_keyboard(t: Texts, label: str = "trip.button.my_location",
                       *more: str) -> ReplyKeyboardMarkup:
     """A keyboard whose first button shares the person's location; `more` buttons below it."""
+    if not more:
+        return _sharing_only(t.language, label)
     rows = [[KeyboardButton(t(label), request_location=True)]]
     rows += [[KeyboardButton(text)] for text in more]
     return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+@cache
+def _sharing_only(language: str, label: str) -> ReplyKeyboardMarkup:
+    """The one-button keyboard, built once per language and label (it comes with every
+    check-in's receipt; a keyboard, like every Telegram object, never changes once made)."""
+    return ReplyKeyboardMarkup([[KeyboardButton(Texts(language)(label), request_location=True)]],
+                               resize_keyboard=True, one_time_keyboard=True)
 
 
 # --- the place search -------------------------------------------------------------------------

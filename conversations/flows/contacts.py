@@ -10,7 +10,6 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, U
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -18,7 +17,7 @@ from telegram.ext import (
 
 from conversations.context import BotContext
 from conversations.flows import drafts, start
-from conversations.flows.base import Flow
+from conversations.flows.base import Command, Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_TEXT, cancelled, pressed
 from conversations.i18n import Texts
 from conversations.render import contacts as render
@@ -228,8 +227,8 @@ def register(app: Application) -> None:
                pressed(type_pressed, r"^contacts:type$"),
                pressed(email_pressed, r"^contacts:email$"),
                pressed(remove_pressed, r"^contacts:rm:(phone|email)$")]
-    command = CommandHandler("contacts", show)
-    leave = [CommandHandler("cancel", cancelled), pressed(cancelled, r"^contacts:cancel$"),
+    command = Command("contacts", show)
+    leave = [Command("cancel", cancelled), pressed(cancelled, r"^contacts:cancel$"),
              command, *choices]
     app.add_handler(Flow(
         entry_points=choices,

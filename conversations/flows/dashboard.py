@@ -11,9 +11,10 @@ from telegram import (
     Update,
     WebAppInfo,
 )
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
 from conversations.context import BotContext
+from conversations.flows.base import Command
 from conversations.i18n import Raw
 
 DESK_PATH = "/desk/"
@@ -47,4 +48,4 @@ async def dashboard(update: Update, context: BotContext) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler("dashboard", dashboard))
+    app.add_handler(Command("dashboard", dashboard))

@@ -11,10 +11,11 @@ from uuid import uuid4
 
 from pydantic import BaseModel, Field
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, ConversationHandler
+from telegram.ext import BaseHandler, ConversationHandler
 
 from conversations.context import BotContext
 from conversations.flows import common
+from conversations.flows.base import Command
 from conversations.render import keyboards
 
 
@@ -180,14 +181,14 @@ class DraftFlow(Generic[D]):
                      ) -> list[BaseHandler[Update, BotContext, Any]]:
         """The command, `more`, and Continue / Start over (a draft put aside is offered by the
         command, outside the conversation)."""
-        return [CommandHandler(self.name, self.start), *more,
+        return [Command(self.name, self.start), *more,
                 common.pressed(self.resume, rf"^{self.name}:resume$"),
                 common.pressed(self.restart, rf"^{self.name}:restart$")]
 
     def fallbacks(self) -> list[BaseHandler[Update, BotContext, Any]]:
         """/cancel, the command again, Cancel, Continue / Start over, and stale buttons."""
         name = self.name
-        return [CommandHandler("cancel", self.cancel), CommandHandler(name, self.again),
+        return [Command("cancel", self.cancel), Command(name, self.again),
                 common.pressed(self.cancel, rf"^{name}:cancel$"),
                 common.pressed(self.resume, rf"^{name}:resume$"),
                 common.pressed(self.restart, rf"^{name}:restart$"),

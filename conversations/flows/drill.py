@@ -8,10 +8,10 @@ from typing import Any
 from uuid import uuid4
 
 from telegram import Update
-from telegram.ext import CommandHandler
 
 from conversations.context import BotContext
 from conversations.flows import drafts
+from conversations.flows.base import Command
 from conversations.flows.common import pressed
 from conversations.i18n import Texts
 from conversations.render import crisis, keyboards
@@ -146,7 +146,7 @@ async def drill_safe(update: Update, context: BotContext) -> None:
 
 
 def register(app: Any) -> None:
-    app.add_handler(CommandHandler("drill", drill_command))
+    app.add_handler(Command("drill", drill_command))
     app.add_handler(pressed(chosen, r"^drill:(team:\d{1,3}|person:\d{1,18})$"))
     app.add_handler(pressed(go, r"^drill:go:(team:\d{1,3}|person:\d{1,18}):[0-9a-f]{8}$"))
     app.add_handler(pressed(cancelled, r"^drill:cancel$"))

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler
 
 from conversations.context import BotContext
+from conversations.flows.base import Command
 from conversations.i18n import Raw
 from conversations.render import hazard as hazard_render
 from conversations.render import keyboards
@@ -87,6 +88,6 @@ async def show_points(update: Update, context: BotContext) -> None:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register /hazards with its Verify / Dismiss buttons, and /points."""
-    app.add_handler(CommandHandler("hazards", list_open))
-    app.add_handler(CommandHandler("points", show_points))
+    app.add_handler(Command("hazards", list_open))
+    app.add_handler(Command("points", show_points))
     app.add_handler(CallbackQueryHandler(decide, pattern=r"^hazards:(verify|dismiss):\d{1,18}$"))

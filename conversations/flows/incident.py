@@ -10,12 +10,12 @@ from typing import Any
 
 from pydantic import BaseModel
 from telegram import ReplyKeyboardRemove, Update
-from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import BaseHandler, ConversationHandler, MessageHandler
 
 from conversations.context import BotContext
 from conversations.flows import common, drafts
 from conversations.flows.alerts import refused as alert_refused
-from conversations.flows.base import DRAFT_LIFETIME, Flow
+from conversations.flows.base import DRAFT_LIFETIME, Command, Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
 from conversations.flows.drafts import DraftFlow, DraftModel
 from conversations.render import crisis, keyboards
@@ -308,7 +308,7 @@ def build_incident() -> Flow:
         Step.DESCRIPTION: [MessageHandler(NEW_TEXT, description_typed), anything],
         Step.CONFIRM: [pressed(confirm, r"^incident:confirm:"), anything],
     }
-    entry = [CommandHandler("incident", overview), pressed(INCIDENT.start, r"^incident:new$"),
+    entry = [Command("incident", overview), pressed(INCIDENT.start, r"^incident:new$"),
              pressed(from_alert, r"^escalation:res:\d{1,18}:incident$"),
              pressed(from_resolved, r"^incident:alert:\d{1,18}$"),
              pressed(INCIDENT.resume, r"^incident:resume$"),

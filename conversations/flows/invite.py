@@ -6,9 +6,10 @@ import re
 import unicodedata
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
 from conversations.context import BotContext
+from conversations.flows.base import Command
 from conversations.flows.start import role_name
 from fieldbot.domain.roles import Role
 from fieldbot.services.enrolment import EnrolmentError
@@ -64,4 +65,4 @@ async def invite(update: Update, context: BotContext) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler("invite", invite))
+    app.add_handler(Command("invite", invite))

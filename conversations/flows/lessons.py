@@ -6,10 +6,10 @@ import hashlib
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CommandHandler
 
 from conversations.context import BotContext
 from conversations.flows import drafts
+from conversations.flows.base import Command
 from conversations.flows.common import pressed
 from conversations.render import crisis
 from fieldbot.services.lessons import MAX_QUERY
@@ -55,7 +55,7 @@ async def _page(context: BotContext, query: str, page: int) -> tuple[str, Any]:
 
 
 def register(app: Any) -> None:
-    app.add_handler(CommandHandler("lessons", lessons_command))
+    app.add_handler(Command("lessons", lessons_command))
     app.add_handler(pressed(page_pressed, r"^lessons:page:\d{1,4}:[0-9a-f]{8}$"))
     app.add_handler(pressed(stale, r"^lessons:"))  # a page button from before its search tag
 

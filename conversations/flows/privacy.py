@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler
 
 from conversations.context import BotContext
-from conversations.flows.base import Flow
+from conversations.flows.base import Command, Flow
 from conversations.flows.start import role_name
 from conversations.i18n import Raw, Texts
 from conversations.render import contacts as contacts_render
@@ -179,8 +179,8 @@ async def forgetme_kept(update: Update, context: BotContext) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler("privacy", privacy_command))
-    app.add_handler(CommandHandler("forgetme", forgetme_command))
+    app.add_handler(Command("privacy", privacy_command))
+    app.add_handler(Command("forgetme", forgetme_command))
     app.add_handler(CallbackQueryHandler(forgetme_confirmed, pattern=r"^forgetme:yes:\d+$"))
     app.add_handler(CallbackQueryHandler(forgetme_kept, pattern=r"^forgetme:no$"))
 

@@ -10,11 +10,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import BaseHandler, ConversationHandler, MessageHandler
 
 from conversations.context import BotContext
 from conversations.flows import common, drafts
-from conversations.flows.base import DRAFT_LIFETIME, Flow
+from conversations.flows.base import DRAFT_LIFETIME, Command, Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_TEXT, pressed
 from conversations.render import crisis, keyboards
 from fieldbot.domain import incidents as rules
@@ -245,7 +245,7 @@ def build_review() -> Flow:
         Step.CONFIRM: [pressed(close, r"^review:close:\d{1,18}$"), anything],
     }
     return Flow(entry_points=[pressed(start, r"^review:start:\d{1,18}$")], states=states,
-                fallbacks=[CommandHandler("cancel", cancel), pressed(cancel, r"^review:cancel$"),
+                fallbacks=[Command("cancel", cancel), pressed(cancel, r"^review:cancel$"),
                            pressed(_stale, r"^review:")],
                 name="review", lifetime=DRAFT_LIFETIME, cleanup=_cleanup)
 

@@ -11,14 +11,13 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
 )
 
 from conversations.context import BotContext
 from conversations.flows import common, drafts
-from conversations.flows.base import Flow
+from conversations.flows.base import Command, Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT
 from conversations.render import crisis
 from conversations.render import visit as visit_render
@@ -126,11 +125,11 @@ async def risk_picked(update: Update, context: BotContext) -> None:
 
 def build_risk() -> Flow:
     return Flow(
-        entry_points=[CommandHandler("risk", risk_command)],
+        entry_points=[Command("risk", risk_command)],
         states={RiskAsk.PLACE: [MessageHandler(NEW_TEXT, risk_typed),
                                 MessageHandler(NEW_PIN, risk_pin),
                                 MessageHandler(NEW_MESSAGE, risk_other)]},
-        fallbacks=[CommandHandler("cancel", common.cancelled)],
+        fallbacks=[Command("cancel", common.cancelled)],
         name="risk",
     )
 

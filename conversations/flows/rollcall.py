@@ -15,11 +15,11 @@ from typing import Any
 from uuid import uuid4
 
 from telegram import ReplyKeyboardRemove, Update
-from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import Application, ConversationHandler, MessageHandler
 
 from conversations.context import BotContext
 from conversations.flows import common, drafts
-from conversations.flows.base import Flow
+from conversations.flows.base import Command, Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
 from conversations.flows.rollcall_actions import tally_view
 from conversations.i18n import Raw
@@ -327,7 +327,7 @@ async def cancel_pressed(update: Update, context: BotContext) -> int:
 
 def build_rollcall() -> Flow:
     return Flow(
-        entry_points=[CommandHandler("rollcall", rollcall_command),
+        entry_points=[Command("rollcall", rollcall_command),
                       pressed(new_pressed, r"^rollcall:new$")],
         states={
             Ask.SCOPE: [pressed(scope_picked, r"^rollcall:scope:(place|country|team|everyone)$"),
@@ -350,7 +350,7 @@ def build_rollcall() -> Flow:
             Ask.MESSAGE: [MessageHandler(NEW_TEXT, message_typed),
                           _again("rollcall.message.ask", Ask.MESSAGE)],
         },
-        fallbacks=[CommandHandler("cancel", cancel_pressed),
+        fallbacks=[Command("cancel", cancel_pressed),
                    pressed(cancel_pressed, r"^rollcall:cancel$")],
         name="rollcall", cleanup=_forget, allow_reentry=True,
     )

@@ -6,10 +6,11 @@ from dataclasses import replace
 from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from conversations.context import BotContext
 from conversations.flows import common, drafts
+from conversations.flows.base import Command
 from conversations.i18n import LANGUAGES, Raw, Texts, for_newcomer
 from conversations.render.menus import set_personal_menu
 from fieldbot.domain.members import Member, language_from_telegram
@@ -198,13 +199,13 @@ async def outside_any_flow(update: Update, context: BotContext) -> None:
 
 
 def register_fallbacks(app: Application) -> None:
-    app.add_handler(CommandHandler("cancel", nothing_to_cancel))
+    app.add_handler(Command("cancel", nothing_to_cancel))
     app.add_handler(MessageHandler(filters.COMMAND, not_available))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, outside_any_flow))
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler("start", start))
-    app.add_handler(CommandHandler("help", help_command))
-    app.add_handler(CommandHandler("language", language))
+    app.add_handler(Command("start", start))
+    app.add_handler(Command("help", help_command))
+    app.add_handler(Command("language", language))
     app.add_handler(CallbackQueryHandler(language_chosen, pattern=r"^language:"))

@@ -7,9 +7,10 @@ import re
 
 from telegram import Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler
 
 from conversations.context import BotContext
+from conversations.flows.base import Command
 from conversations.render.chart import chart_words
 from conversations.render.formatting import month
 from conversations.render.team import alerts_text, board_markup, board_text, report_text, team_key
@@ -97,10 +98,10 @@ async def report_command(update: Update, context: BotContext) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler("team", team_command))
+    app.add_handler(Command("team", team_command))
     app.add_handler(CallbackQueryHandler(team_page, pattern=r"^team:"))
-    app.add_handler(CommandHandler("alerts", alerts_command))
-    app.add_handler(CommandHandler("report", report_command))
+    app.add_handler(Command("alerts", alerts_command))
+    app.add_handler(Command("report", report_command))
 
 
 async def send_monthly_reports(context: BotContext) -> None:

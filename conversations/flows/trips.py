@@ -12,14 +12,13 @@ from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
 )
 
 from conversations.context import BotContext
 from conversations.flows import drafts, risk
-from conversations.flows.base import Flow
+from conversations.flows.base import Command, Flow
 from conversations.flows.common import NEW_TEXT
 from conversations.i18n import Raw, Texts
 from conversations.render import keyboards
@@ -201,7 +200,7 @@ async def _forget_report(context: BotContext) -> None:
 
 def build_endtrip() -> Flow:
     return Flow(
-        entry_points=[CommandHandler("endtrip", end_trip),
+        entry_points=[Command("endtrip", end_trip),
                       CallbackQueryHandler(end_confirmed, pattern=r"^endtrip:end:\d{1,18}$"),
                       CallbackQueryHandler(end_kept, pattern=r"^endtrip:keep$")],
         states={
@@ -213,7 +212,7 @@ def build_endtrip() -> Flow:
             EndTrip.WARN: [MessageHandler(NEW_TEXT, report_warn),
                            CallbackQueryHandler(report_warn, pattern=r"^endtrip:nowarn$")],
         },
-        fallbacks=[CommandHandler("cancel", report_cancelled)],
+        fallbacks=[Command("cancel", report_cancelled)],
         name="endtrip", cleanup=_forget_report,
     )
 
@@ -336,7 +335,7 @@ def build_reject() -> Flow:
     return Flow(
         entry_points=[CallbackQueryHandler(reject_pressed, pattern=r"^approve:no:\d{1,18}$")],
         states={Reject.REASON: [MessageHandler(NEW_TEXT, reject_reason)]},
-        fallbacks=[CommandHandler("cancel", reject_cancelled),
+        fallbacks=[Command("cancel", reject_cancelled),
                    CallbackQueryHandler(reject_pressed, pattern=r"^approve:no:\d{1,18}$")],
         name="reject", cleanup=_forget_reject,
     )
@@ -346,5 +345,5 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(build_endtrip())
     risk.register(app)  # after /endtrip, before /reject: the gate closes questions in order
     app.add_handler(build_reject())
-    app.add_handler(CommandHandler("trips", list_trips))
+    app.add_handler(Command("trips", list_trips))
     app.add_handler(CallbackQueryHandler(approve, pattern=r"^approve:yes:\d{1,18}$"))

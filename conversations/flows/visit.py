@@ -20,14 +20,13 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRem
 from telegram.ext import (
     Application,
     BaseHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
 )
 
 from conversations.context import BotContext
 from conversations.flows import common, visit_actions
-from conversations.flows.base import Flow
+from conversations.flows.base import Command, Flow
 from conversations.flows.common import NEW_MESSAGE, NEW_PIN, NEW_TEXT, pressed
 from conversations.flows.drafts import DraftFlow, DraftModel
 from conversations.flows.trip_draft import PlaceData
@@ -346,7 +345,7 @@ def build_visit() -> Flow:
         Step.CONFIRM: [pressed(confirm, r"^visit:confirm:"), anything],
     }
     entry: list[BaseHandler[Update, BotContext, Any]] = [
-        CommandHandler("visit", visit_command),
+        Command("visit", visit_command),
         pressed(VISIT.resume, r"^visit:resume$"), pressed(VISIT.restart, r"^visit:restart$")]
     # Only the draft's own old buttons are stale here: "I'm done" or "Remove note" pressed
     # while a draft is open are not the draft's, and the gate lets them act.

@@ -10,14 +10,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     Application,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
 )
 
 from conversations.context import BotContext
 from conversations.flows import checkin, common, drafts
-from conversations.flows.base import Flow
+from conversations.flows.base import Command, Flow
 from conversations.flows.common import NEW_TEXT, pressed
 from conversations.render import keyboards
 from conversations.render import visit as render
@@ -195,10 +194,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(Flow(
         entry_points=[pressed(note_category, rf"^visit:note:\d{{1,18}}:({_CATEGORIES})$")],
         states={Note.TEXT: [MessageHandler(NEW_TEXT, note_text)]},
-        fallbacks=[CommandHandler("cancel", note_cancelled)],
+        fallbacks=[Command("cancel", note_cancelled)],
         name="visitnote", cleanup=_forget_note, allow_reentry=True,
     ))
-    app.add_handler(CommandHandler("done", done_command))
+    app.add_handler(Command("done", done_command))
     app.add_handler(pressed(done_pressed, r"^visit:done:\d{1,18}$"))
     app.add_handler(pressed(extend_pressed, r"^visit:extend:\d{1,18}$"))
     app.add_handler(pressed(checkin.help_pressed, r"^visit:help:\d{1,18}$"))
