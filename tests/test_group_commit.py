@@ -271,3 +271,93 @@ async def test_a_write_cancelled_on_its_way_in_leaves_nothing_for_the_check_ins_
     assert {state for state, _ in (await nights_of(world, reps)).values()} == {"checked_in"}
     async with world.services.db.transaction() as tx:  # and the writer takes work as before
         await tx.execute("SELECT 1")
+
+
+async def test_each_rep_is_answered_from_their_own_night_when_it_moved_while_they_queued(
+        world: World) -> None:
+    # Four reps press at once while another unit of work holds the writer. Between their read
+    # of tonight and their batch's commit, one night is snoozed, one rep gets an open
+    # missed-night alert, and one night is checked in another way. Only the untouched night
+    # is checked in by the batch; each of the others is answered from the night as it now is.
+    reps = await reps_with_a_trip(world, 4)
+    untouched, snoozed, alerted, checked = reps
+    now = world.clock.now()
+    async with world.services.db.read() as conn:
+        nights = {rep.id: await alerts.current_night(conn, rep.id, now) for rep in reps}
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def meanwhile() -> None:
+        async with world.services.db.transaction() as tx:
+            holding.set()
+            await release.wait()
+            night = nights[snoozed.id]
+            assert night is not None
+            await tx.execute("UPDATE nights SET deadline = ?, snoozes = 1 WHERE id = ?",
+                             (ts(night.deadline + timedelta(minutes=30)), night.id))
+            night = nights[alerted.id]
+            assert night is not None
+            await alerts.open_alert(tx, kind=AlertKind.MISSED, user_id=alerted.id,
+                                    trip_id=night.trip_id, night_id=None, risk_level=1,
+                                    anchor=now, now=now)
+            night = nights[checked.id]
+            assert night is not None
+            await tx.execute("UPDATE nights SET state = 'checked_in', due_at = NULL,"
+                             " checked_in_at = ? WHERE id = ?",
+                             (ts(now - timedelta(minutes=1)), night.id))
+
+    holder = asyncio.ensure_future(meanwhile())
+    await holding.wait()
+    told = [asyncio.ensure_future(world.services.checkins.check_in(rep.id)) for rep in reps]
+    for _ in range(5):
+        await let_the_loop_run()  # each reads tonight and queues for the writer
+    assert not any(task.done() for task in told)
+    release.set()
+    await holder
+    results = await asyncio.gather(*told)
+    # The alerted rep's check-in ended the alert: an all-clear went out ("late").
+    assert [result.status.value for result in results] == ["on_time", "on_time", "late",
+                                                            "already"]
+    states = await nights_of(world, reps)
+    assert {states[rep.id][0] for rep in reps} == {"checked_in"}
+    assert states[checked.id][1] == ts(now - timedelta(minutes=1))  # not moved by the press
+    async with world.services.db.read() as conn:
+        assert await alerts.open_alerts_for(conn, alerted.id, (AlertKind.MISSED,)) == []
+
+
+def test_a_committer_left_on_a_closed_loop_does_not_hold_the_next_writes() -> None:
+    # A loop stopped and closed right after a submission (a stop in the middle of a
+    # check-in): the committer task was created but never ran, so its clean-up never ran
+    # either. The next write, on the next loop (a restart in the same process), must still be
+    # committed, and the old loop's waiter (nobody can be told on a closed loop) dropped.
+    disk = Disk()
+    group: GroupCommit[str, str] = GroupCommit(disk.commit, key=first_letter)
+    old = asyncio.new_event_loop()
+
+    def submit_and_stop() -> None:
+        old.stop()  # after this turn: the committer, scheduled now, never runs
+        submission = group.submit("a0")
+        submission.send(None)  # it queues and starts a committer, then waits for it
+        submission.close()
+
+    old.call_soon(submit_and_stop)
+    old.run_forever()
+    old.close()
+
+    async def next_write() -> str:
+        return await asyncio.wait_for(group.submit("b0"), timeout=5)  # a bound, not a pause
+
+    assert asyncio.run(next_write()) == "b0 written"
+    assert disk.batches == [["b0"]]
+
+
+async def test_one_statement_takes_at_most_a_batch_of_nights(world: World) -> None:
+    reps = await reps_with_a_trip(world, 1)
+    now = REMINDER + timedelta(minutes=5)
+    async with world.services.db.read() as conn:
+        night = await alerts.current_night(conn, reps[0].id, now)
+    assert night is not None
+    too_many = [(night, now)] * (alerts.CHECK_IN_BATCH + 1)
+    with pytest.raises(ValueError, match="at most 64"):
+        async with world.services.db.autocommit() as tx:
+            await alerts.check_in_unless_alerted(tx, too_many, (AlertKind.MISSED,))
+    assert (await nights_of(world, reps))[reps[0].id] == ("reminded", None)

@@ -66,7 +66,8 @@ class CheckinService:
         self._cipher = cipher
         # The evening's check-ins that queue while one commits go to the disk together.
         self._quick_writes: GroupCommit[tuple[NightRow, datetime], bool] = GroupCommit(
-            self._commit_check_ins, key=lambda wanted: wanted[0].id)
+            self._commit_check_ins, key=lambda wanted: wanted[0].id,
+            limit=alerts.CHECK_IN_BATCH)
 
     async def check_in(
         self, user_id: int, text: str = "", location: tuple[float, float] | None = None

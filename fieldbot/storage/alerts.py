@@ -159,15 +159,28 @@ async def move_night(
     return cur.rowcount == 1
 
 
+# The most nights one check-in statement takes (SQLite stops at about 1,000: its expression
+# depth); a group commit's batch is no larger.
+CHECK_IN_BATCH = 64
+
+
 async def check_in_unless_alerted(
     conn: Tx, wanted: Sequence[tuple[NightRow, datetime]], kinds: tuple[AlertKind, ...]
 ) -> set[int]:
     """Compare-and-set in one statement, for one night or many (a group commit): check each
     night in at its own instant, only if nobody changed it since it was read and its rep has
     no open alert of `kinds` (which a check-in must end, in a transaction). Returns the ids of
-    the nights it checked in; the others are unchanged. Give each night once."""
+    the nights it checked in; the others are unchanged. Give each night once, and at most
+    CHECK_IN_BATCH of them."""
     if not wanted:
         return set()
+    if len(wanted) > CHECK_IN_BATCH:
+        raise ValueError(f"{len(wanted)} nights in one statement (at most {CHECK_IN_BATCH})")
+    # The statement's text depends only on how many nights it holds: rounded up to a power of
+    # two (the last night given again: the same clause twice changes nothing), PostgreSQL
+    # prepares seven statements, not one per batch size.
+    size = 1 << (len(wanted) - 1).bit_length()
+    wanted = [*wanted, *[wanted[-1]] * (size - len(wanted))]
     marks = ",".join("?" * len(kinds))
     rows = await conn.execute_fetchall(
         "UPDATE nights SET state = ?, due_at = NULL, checked_in_at = CASE id"
