@@ -16,6 +16,9 @@ What fieldbot is given:
 - "I'm safe": the same with the reminder's button (a database write, the toast, the edit).
 Rounds alternate the bots, so a busy spell on the shared machine hits both; each round gives a
 ratio (check-ins/s over the echo bot's updates/s in that round), and the median ratio counts.
+For reference (not the goal), a third bare bot does what a check-in must and the echo bot does
+not: it commits one row per update to SQLite (aiosqlite, WAL, synchronous=FULL, as fieldbot) and
+then replies; its rate and /checkin's ratio to it are printed beside the goal's.
 `--profile FILE` writes a cProfile of the /checkin runs.
 """
 
@@ -36,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiosqlite
 from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
@@ -107,6 +111,41 @@ async def echo_round(tmp: Path, reps: int) -> float:
         await app.shutdown()
 
 
+async def durable_echo_round(path: Path, reps: int) -> float:
+    """The echo bot, but each update first commits a row to `path` (a transaction, a sync)."""
+    fake = FakeTelegram(token=TOKEN)
+    config = Settings(_env_file=None, token=SecretStr(TOKEN),  # type: ignore[call-arg]
+                      bot_api_url="http://fake.telegram", db=path)
+    request = HTTPXRequest(connection_pool_size=64,
+                           httpx_kwargs={"transport": FakeTransport(fake)})
+    app: Application[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder().token(TOKEN).base_url(config.bot_base_url)
+        .base_file_url(config.bot_file_url).request(request).build())
+    db = await aiosqlite.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=FULL"):
+        await db.execute(f"PRAGMA {pragma}")
+    await db.execute("CREATE TABLE seen (user_id INTEGER, at REAL, text TEXT)")
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message and message.text and message.from_user
+        await db.execute("BEGIN IMMEDIATE")
+        await db.execute("INSERT INTO seen VALUES (?, ?, ?)",
+                         (message.from_user.id, time.time(), message.text))
+        await db.execute("COMMIT")
+        await message.reply_text(message.text)
+
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    await app.initialize()
+    ids = [1000 + i for i in range(reps)]
+    users = {uid: fake.user(uid, f"Rep {uid}") for uid in ids}
+    try:
+        return await timed(app, fake, ids, lambda uid: users[uid].send("hello"))
+    finally:
+        await app.shutdown()
+        await db.close()
+
+
 async def fieldbot_round(tmp: Path, reps: int, button: bool, profile: cProfile.Profile | None,
                          backlog: bool = False) -> tuple[float, int]:
     app, fake = bot(tmp, rate_limit=False)
@@ -151,12 +190,14 @@ def label(button: bool, backlog: bool) -> str:
 async def main(reps: int, rounds: int, profile_to: Path | None) -> None:
     profile = cProfile.Profile() if profile_to else None
     echo: list[float] = []
+    durable: list[float] = []  # the reference: an echo bot committing a row per update
     runs: dict[tuple[bool, bool], list[float]] = {}  # (button, backlog) -> check-ins/s
     checked = []
     for n in range(rounds):
         with tempfile.TemporaryDirectory() as tmpdir:
             tmp = Path(tmpdir)
             echo.append(await echo_round(tmp / "echo", reps))
+            durable.append(await durable_echo_round(tmp / "durable.db", reps))
             for button in (False, True):
                 for backlog in (False, True):
                     name = f"{'button' if button else 'typed'}-{'backlog' if backlog else 'one'}"
@@ -164,8 +205,9 @@ async def main(reps: int, rounds: int, profile_to: Path | None) -> None:
                                                       None if button else profile, backlog)
                     runs.setdefault((button, backlog), []).append(rate)
                     checked.append(done)
-        print(f"round {n + 1}: echo {echo[-1]:.0f}/s, " + ", ".join(
-            f"{label(*kind)} {rates[-1]:.0f}/s" for kind, rates in runs.items()), flush=True)
+        print(f"round {n + 1}: echo {echo[-1]:.0f}/s, durable echo {durable[-1]:.0f}/s, "
+              + ", ".join(f"{label(*kind)} {rates[-1]:.0f}/s" for kind, rates in runs.items()),
+              flush=True)
     if profile is not None and profile_to is not None:
         profile.dump_stats(profile_to)
     cmd = f"python bench/throughput.py --reps {reps} --rounds {rounds}"
@@ -183,11 +225,21 @@ async def main(reps: int, rounds: int, profile_to: Path | None) -> None:
                 f"check-ins/s; ratio to the echo bot of the same round, median of {rounds}: "
                 f"{ratio:.2f} (goal >= 0.5)", cmd)
 
+    def against_durable(backlog: bool) -> str:
+        rates = runs[(False, backlog)]
+        ratio = statistics.median(r / d for r, d in zip(rates, durable, strict=True))
+        return f"/checkin {'as a backlog' if backlog else 'one by one'} {ratio:.2f}"
+
     rows = [
         ("echo bot", f"bare PTB Application, one MessageHandler replying the text, {reps:,} "
          f"messages one after another: {', '.join(f'{r:.0f}' for r in echo)} updates/s "
          f"({rounds} rounds)", cmd),
         *(row(button, backlog) for button in (False, True) for backlog in (False, True)),
+        ("reference: a durable echo bot", f"the echo bot committing one row per update first "
+         f"(aiosqlite, WAL, synchronous=FULL, as fieldbot), {reps:,} messages one after another: "
+         f"{', '.join(f'{r:.0f}' for r in durable)} updates/s; ratio to it, median of {rounds}: "
+         f"{against_durable(False)}, {against_durable(True)} (not the goal: like with like)",
+         cmd),
         ("checked", f"nights checked in per run: {', '.join(str(c) for c in checked)} "
          f"(each run {reps:,}); load average at the end {load} on {os.cpu_count()} cores "
          f"(the machine is shared)", cmd),
