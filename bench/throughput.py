@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 from pydantic import SecretStr
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
@@ -87,7 +87,9 @@ async def timed(app: Any, fake: FakeTelegram, ids: list[int],
     return len(ids) / (time.perf_counter() - began)
 
 
-async def echo_round(tmp: Path, reps: int) -> float:
+async def echo_round(tmp: Path, reps: int,
+                     first: Callable[[Message], Awaitable[None]] | None = None) -> float:
+    """The bare PTB bot replying each message's text; `first` runs before the reply."""
     fake = FakeTelegram(token=TOKEN)
     config = Settings(_env_file=None, token=SecretStr(TOKEN),  # type: ignore[call-arg]
                       bot_api_url="http://fake.telegram", db=tmp / "unused.db")
@@ -98,8 +100,11 @@ async def echo_round(tmp: Path, reps: int) -> float:
         .base_file_url(config.bot_file_url).request(request).build())
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message and update.effective_message.text
-        await update.effective_message.reply_text(update.effective_message.text)
+        message = update.effective_message
+        assert message and message.text
+        if first is not None:
+            await first(message)
+        await message.reply_text(message.text)
 
     app.add_handler(MessageHandler(filters.TEXT, echo))
     await app.initialize()
@@ -113,36 +118,21 @@ async def echo_round(tmp: Path, reps: int) -> float:
 
 async def durable_echo_round(path: Path, reps: int) -> float:
     """The echo bot, but each update first commits a row to `path` (a transaction, a sync)."""
-    fake = FakeTelegram(token=TOKEN)
-    config = Settings(_env_file=None, token=SecretStr(TOKEN),  # type: ignore[call-arg]
-                      bot_api_url="http://fake.telegram", db=path)
-    request = HTTPXRequest(connection_pool_size=64,
-                           httpx_kwargs={"transport": FakeTransport(fake)})
-    app: Application[Any, Any, Any, Any, Any, Any] = (
-        ApplicationBuilder().token(TOKEN).base_url(config.bot_base_url)
-        .base_file_url(config.bot_file_url).request(request).build())
     db = await aiosqlite.connect(path, isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=FULL"):
         await db.execute(f"PRAGMA {pragma}")
     await db.execute("CREATE TABLE seen (user_id INTEGER, at REAL, text TEXT)")
 
-    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        assert message and message.text and message.from_user
+    async def commit(message: Message) -> None:
+        assert message.from_user
         await db.execute("BEGIN IMMEDIATE")
         await db.execute("INSERT INTO seen VALUES (?, ?, ?)",
                          (message.from_user.id, time.time(), message.text))
         await db.execute("COMMIT")
-        await message.reply_text(message.text)
 
-    app.add_handler(MessageHandler(filters.TEXT, echo))
-    await app.initialize()
-    ids = [1000 + i for i in range(reps)]
-    users = {uid: fake.user(uid, f"Rep {uid}") for uid in ids}
     try:
-        return await timed(app, fake, ids, lambda uid: users[uid].send("hello"))
+        return await echo_round(path.parent, reps, commit)
     finally:
-        await app.shutdown()
         await db.close()
 
 
