@@ -185,26 +185,27 @@ class Command(CommandHandler[BotContext, Any]):
 class _Reading:
     """What the handlers read from one update, read once: its command, its conversation keys.
     An update never changes, and PTB checks the handlers of a group one after another without
-    pausing, so a reading is kept for the update read last (held here, so never mistaken for a
-    new update at the same address)."""
+    pausing, so the reading of the update read last is kept. It holds its update, so a new one
+    at the same address is never taken for it; and a reading is never changed to another
+    update's, so two loops in two threads at most read an update twice, never wrongly."""
 
     __slots__ = ("command", "keys", "update")
 
-    def __init__(self) -> None:
-        self.update: Update | None = None
-        self.command: str | None = None
+    def __init__(self, update: Update) -> None:
+        self.update = update
+        self.command = _command_name(update)
         self.keys: dict[tuple[bool, bool], tuple[int | str, ...]] = {}
 
 
-_last = _Reading()
+_last: _Reading | None = None
 
 
 def _reading(update: Update) -> _Reading:
-    if _last.update is not update:
-        _last.update = update
-        _last.command = _command_name(update)
-        _last.keys = {}
-    return _last
+    global _last
+    last = _last
+    if last is None or last.update is not update:
+        last = _last = _Reading(update)
+    return last
 
 
 def _command_name(update: Update) -> str | None:
