@@ -44,12 +44,13 @@ class GroupCommit(Generic[T, R]):
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[R] = loop.create_future()
         committer = self._committer
-        if committer is None or committer.done() or committer.get_loop() is not loop:
-            # None runs here: the last one ended, or was cancelled before it began (its
-            # clean-up never ran), or it ran on a loop that is gone, with its waiters.
-            if committer is not None and not committer.done() and committer.get_loop().is_closed():
-                committer.get_coro().close()  # it can never run now; say so to the collector
-            self._waiting = [(i, w) for i, w in self._waiting if w.get_loop() is loop]
+        if committer is not None and not committer.done() and committer.get_loop().is_closed():
+            committer.get_coro().close()  # its loop stopped before it began: it never will
+            committer = None
+        if committer is None or committer.done():
+            # None runs: the last one ended, was cancelled before it began (so its clean-up
+            # never ran), or its loop is gone, with the waiters nobody can tell any more.
+            self._waiting = [(i, w) for i, w in self._waiting if not w.get_loop().is_closed()]
             self._committer = loop.create_task(self._commit_all(), name="group-commit")
         self._waiting.append((item, waiter))
         return await waiter
