@@ -37,19 +37,17 @@ class GroupCommit(Generic[T, R]):
         self._limit = limit
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._committer: asyncio.Task[None] | None = None
-        self.commits = 0  # how many commits ran (each holds one batch): for tests and benches
 
     async def submit(self, item: T) -> R:
         """Write `item` with whatever else is waiting; return its result once committed."""
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[R] = loop.create_future()
         committer = self._committer
-        if committer is not None and not committer.done() and committer.get_loop().is_closed():
-            committer.get_coro().close()  # its loop stopped before it began: it never will
-            committer = None
-        if committer is None or committer.done():
+        if committer is None or committer.done() or committer.get_loop().is_closed():
             # None runs: the last one ended, was cancelled before it began (so its clean-up
             # never ran), or its loop is gone, with the waiters nobody can tell any more.
+            if committer is not None and not committer.done():
+                committer.get_coro().close()  # it never began, and never will
             self._waiting = [(i, w) for i, w in self._waiting if not w.get_loop().is_closed()]
             self._committer = loop.create_task(self._commit_all(), name="group-commit")
         self._waiting.append((item, waiter))
@@ -78,7 +76,6 @@ class GroupCommit(Generic[T, R]):
                 batch = self._take()
                 if not batch:
                     continue
-                self.commits += 1
                 try:
                     results = await self._commit([item for item, _ in batch])
                     if len(results) != len(batch):
