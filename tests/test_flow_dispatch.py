@@ -154,3 +154,12 @@ async def test_a_flows_key_is_read_once_and_is_ptbs_key(world: World) -> None:
                             "chat": {"id": 777, "type": "private", "first_name": "Otto"},
                             "from": {"id": 777, "is_bot": False, "first_name": "Otto"}}}, bot)
     assert flows[0].key_of(decoded[0]) != flows[0].key_of(other) == (777, 777)
+
+
+async def test_a_press_that_no_handler_takes_is_answered_not_left_spinning(team: World) -> None:
+    # A button of an older version of the bot, or forged data under a prefix the person may use.
+    await team.rep.send("/help")
+    for data in ("checkin:safe:9999", "checkin:", "checkin:snooze:-1", "trip:nothing", "x" * 64):
+        toast = await team.rep.press_data(data)
+        assert toast is not None, data
+        assert toast.text == "This button is no longer valid." and toast.show_alert, data
