@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts
@@ -19,7 +20,7 @@ NOT_ERASED = f"unreachable IS NOT '{ERASED}'"
 def _member(row: Row, cipher: Cipher) -> Member:
     return Member(
         id=row["id"],
-        name=cipher.decrypt(row["name"]),
+        name_or_opener=partial(cipher.decrypt, row["name"]),  # opened only if shown
         role=Role(row["role"]),
         team=row["team"],
         language=row["language"],
