@@ -78,6 +78,17 @@ async def test_a_late_check_in_sends_the_all_clear_to_everyone_alerted(team: Wor
     assert len(team.manager.messages) == before
 
 
+async def test_a_late_press_of_im_safe_sends_the_all_clear_at_once(team: World) -> None:
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    for when in (REMINDER, DEADLINE, DEADLINE + timedelta(minutes=15),
+                 DEADLINE + timedelta(minutes=30)):
+        await at(team, when)
+    assert "Rita missed tonight's check-in" in team.manager.last.body
+    await team.rep.press("✅ I'm safe")  # on the last reminder; no sweep runs after it
+    told = team.manager.last.body
+    assert "All clear" in told and "Rita has checked in" in told
+
+
 async def test_checking_in_on_time_raises_nothing(team: World) -> None:
     await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
     await at(team, REMINDER)

@@ -226,3 +226,16 @@ async def test_the_evenings_check_in_holds_the_write_lock_for_one_statement(team
     # Nothing opened a transaction before it (the harness then saves the conversation state
     # in one, as the bot does every minute).
     assert not [sql for sql in seen[: seen.index(moved[0])] if sql.startswith("BEGIN")]
+
+
+async def test_the_evenings_check_in_does_not_look_into_the_outbox(team: World) -> None:
+    # It put nothing there (no alert to end, no duress word): its handler has nothing to send
+    # and skips the look, by button and by command alike.
+    await at_reminder(team)
+    async with team.statements() as seen:
+        toast = await team.rep.press("✅ I'm safe")
+        await team.rep.send("/checkin")
+    assert await checked_in(team)
+    assert toast is not None and toast.text == TOAST
+    assert "already checked in" in team.rep.last.body
+    assert not [sql for sql in seen if "outbox" in sql], seen

@@ -56,7 +56,8 @@ async def checkin_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_html(
         _result_text(context.t, result), reply_markup=_location_keyboard(context.t)
     )
-    await context.services.deliver()
+    if result.queued:  # an all-clear, a duress SOS: out now, not at the sweep's next look
+        await context.services.deliver()
 
 
 async def safe_pressed(update: Update, context: BotContext) -> None:
@@ -80,7 +81,8 @@ async def safe_pressed(update: Update, context: BotContext) -> None:
         _show_receipt(context, update.effective_chat.id, message_id,
                       _result_text(context.t, result)),
         name=f"receipt of update {update.update_id}")
-    await context.services.deliver()
+    if result.queued:
+        await context.services.deliver()
 
 
 async def _show_receipt(context: BotContext, chat_id: int, message_id: int | None,

@@ -41,6 +41,10 @@ class CheckinResult:
     status: CheckinStatus
     night: NightRow | None
     next_night: NightRow | None
+    # Whether the check-in put anything in the outbox (an all-clear for an alert it ended, a
+    # duress SOS): only then has its handler anything to send. The evening's usual check-in
+    # puts nothing there, and need not look.
+    queued: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +99,7 @@ class CheckinService:
                     await self._escalation.fold_into_duress(tx, a, now)
                 else:
                     await self._escalation.all_clear(tx, a, now)
-        return self._checked_in(user_id, night, coming, status)
+        return self._checked_in(user_id, night, coming, status, queued=duress or bool(missed))
 
     async def _check_in_quickly(self, user_id: int, now: datetime) -> CheckinResult | None:
         """The evening's usual check-in, with the write lock held for one statement: read
@@ -110,7 +114,8 @@ class CheckinService:
         if (night is not None and night.state is not NightState.CHECKED_IN
                 and not await self._quick_writes.submit((night, now))):
             return None
-        return self._checked_in(user_id, night, coming, nights.check_in(night, closes_alert=False))
+        return self._checked_in(user_id, night, coming, nights.check_in(night, closes_alert=False),
+                                queued=False)
 
     async def _commit_check_ins(self, wanted: Sequence[tuple[NightRow, datetime]]) -> list[bool]:
         """One statement and one commit for the quick check-ins that queued together."""
@@ -119,11 +124,11 @@ class CheckinService:
         return [night.id in done for night, _ in wanted]
 
     def _checked_in(self, user_id: int, night: NightRow | None, coming: list[NightRow],
-                    status: CheckinStatus) -> CheckinResult:
+                    status: CheckinStatus, *, queued: bool) -> CheckinResult:
         # The next deadline once tonight is checked in: tonight itself no longer counts.
         upcoming = next((n for n in coming if night is None or n.id != night.id), None)
         log.info("user %s checked in: %s", user_id, status.value)
-        return CheckinResult(status, night, upcoming)
+        return CheckinResult(status, night, upcoming, queued)
 
     async def heed(self, user_id: int, text: str) -> bool:
         """Raise a silent duress alert if `text` (anything the rep wrote in answer to a check-in
