@@ -17,7 +17,8 @@ import binascii
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -155,10 +156,19 @@ class Cipher:
         return self._current().encrypt(text.encode("utf-8")).decode("ascii")
 
     def decrypt(self, token: str) -> str:
+        return self._open(self._current(), token)
+
+    def opener(self, token: str) -> Callable[[], str]:
+        """Return a function that decrypts `token` when called, for a value that may never be
+        shown. It keeps the keys of now: should a rotation end meanwhile and drop the key the
+        value was read under, what was read before it still opens."""
+        return partial(self._open, self._current(), token)
+
+    def _open(self, fernet: MultiFernet, token: str) -> str:
         if token == "":
             return ""
         try:
-            return self._current().decrypt(token.encode("ascii")).decode("utf-8")
+            return fernet.decrypt(token.encode("ascii")).decode("utf-8")
         except (InvalidToken, UnicodeEncodeError):
             raise UnreadableValue(
                 f"a stored value does not open with the key from {self.location}"

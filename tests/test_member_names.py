@@ -42,6 +42,16 @@ async def test_the_guard_reads_the_rep_who_checks_in_without_opening_their_name(
     assert member.name_or_opener == "Rita"
 
 
+async def test_a_name_read_before_a_key_rotation_still_opens_after_it(team: World) -> None:
+    # Read (sealed) under the old key; the rotation re-encrypts everything and drops that key
+    # before anything shows the name.
+    member = await team.services.enrolment.member(REP_ID)
+    assert member is not None
+    await team.services.keys.rotate_key()
+    assert len(team.services.cipher.keys()) == 1
+    assert member.name == "Rita"
+
+
 def test_a_sealed_name_is_opened_once_and_left_out_of_equality_and_repr() -> None:
     opened: list[str] = []
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 
 from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts
@@ -20,7 +19,7 @@ NOT_ERASED = f"unreachable IS NOT '{ERASED}'"
 def _member(row: Row, cipher: Cipher) -> Member:
     return Member(
         id=row["id"],
-        name_or_opener=partial(cipher.decrypt, row["name"]),  # opened only if shown
+        name_or_opener=cipher.opener(row["name"]),  # opened only if shown
         role=Role(row["role"]),
         team=row["team"],
         language=row["language"],
