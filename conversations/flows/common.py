@@ -26,6 +26,14 @@ NEW_PIN = NEW_MESSAGE & filters.LOCATION
 MATCHES = 5  # places offered as buttons at most
 
 
+async def stale_button(update: Update, context: BotContext) -> None:
+    """Answer a press that no longer means anything (a question no longer open, a button of an
+    older version of the bot, forged data) in an alert, rather than leave the button spinning
+    until Telegram gives up."""
+    assert update.callback_query
+    await update.callback_query.answer(context.t.toast("guard.stale_button"), show_alert=True)
+
+
 def pressed(callback: Any, pattern: str) -> CallbackQueryHandler[BotContext, Any]:
     """Handle a press of a button whose data matches `pattern`."""
     return CallbackQueryHandler(callback, pattern=pattern)

@@ -18,7 +18,7 @@ from telegram.ext import (
 from conversations.context import BotContext
 from conversations.flows import drafts, start
 from conversations.flows.base import Command, Flow
-from conversations.flows.common import NEW_MESSAGE, NEW_TEXT, cancelled, pressed
+from conversations.flows.common import NEW_MESSAGE, NEW_TEXT, cancelled, pressed, stale_button
 from conversations.i18n import Texts
 from conversations.render import contacts as render
 from conversations.render import keyboards
@@ -210,12 +210,6 @@ async def remove_pressed(update: Update, context: BotContext) -> int:
     return await show(update, context)
 
 
-async def stale_pressed(update: Update, context: BotContext) -> None:
-    """A /contacts button of a question no longer open (an old "Send a new code")."""
-    assert update.callback_query
-    await update.callback_query.answer(context.t.toast("guard.stale_button"), show_alert=True)
-
-
 async def _forget(context: BotContext) -> None:
     drafts.store(context).pop(KIND, None)
 
@@ -244,4 +238,5 @@ def register(app: Application) -> None:
     ))
     app.add_handler(command)
     app.add_handler(MessageHandler(NEW_MESSAGE & filters.CONTACT, own_contact))
-    app.add_handler(CallbackQueryHandler(stale_pressed, pattern=r"^contacts:"))
+    # A button of a question no longer open (an old "Send a new code").
+    app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^contacts:"))

@@ -156,7 +156,7 @@ async def root_cause(update: Update, context: BotContext) -> Step | None:
     """"That's the root cause": stop asking why."""
     draft = _load(context)
     if draft.step is not Step.WHY or not draft.whys:
-        await _stale(update, context)
+        await common.stale_button(update, context)
         return None
     await keyboards.take_buttons_off(update)
     return await _ask(update, context, draft, Step.RESPONSIBILITY)
@@ -165,7 +165,7 @@ async def root_cause(update: Update, context: BotContext) -> Step | None:
 async def responsibility_chosen(update: Update, context: BotContext) -> Step | None:
     draft = _load(context)
     if draft.step is not Step.RESPONSIBILITY:
-        await _stale(update, context)
+        await common.stale_button(update, context)
         return None
     await keyboards.take_buttons_off(update)
     draft.responsibility = Responsibility(keyboards.chosen(update))
@@ -187,7 +187,7 @@ async def close(update: Update, context: BotContext) -> int | None:
     query = update.callback_query
     assert query
     if draft.step is not Step.CONFIRM or query.data != f"review:close:{draft.incident_id}":
-        await _stale(update, context)
+        await common.stale_button(update, context)
         return None
     try:
         await context.services.incidents.close(draft.incident_id, context.member,
@@ -208,11 +208,6 @@ async def _gone(update: Update, context: BotContext, error: IncidentError) -> in
     assert update.effective_message
     await update.effective_message.reply_html(context.t(f"incident.err.{error.reason.value}"))
     return ConversationHandler.END
-
-
-async def _stale(update: Update, context: BotContext) -> None:
-    assert update.callback_query
-    await update.callback_query.answer(context.t.toast("guard.stale_button"), show_alert=True)
 
 
 async def unexpected(update: Update, context: BotContext) -> Step:
@@ -246,10 +241,10 @@ def build_review() -> Flow:
     }
     return Flow(entry_points=[pressed(start, r"^review:start:\d{1,18}$")], states=states,
                 fallbacks=[Command("cancel", cancel), pressed(cancel, r"^review:cancel$"),
-                           pressed(_stale, r"^review:")],
+                           pressed(common.stale_button, r"^review:")],
                 name="review", lifetime=DRAFT_LIFETIME, cleanup=_cleanup)
 
 
 def register(app: Any) -> None:
     app.add_handler(build_review())
-    app.add_handler(pressed(_stale, r"^review:"))
+    app.add_handler(pressed(common.stale_button, r"^review:"))

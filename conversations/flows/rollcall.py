@@ -150,9 +150,7 @@ async def place_chosen(update: Update, context: BotContext) -> int:
     choices = _draft(context).get("choices") or []
     index = common.picked_index(update, len(choices))
     if index is None:
-        assert update.callback_query
-        await update.callback_query.answer(context.t.toast("guard.stale_button"),
-                                           show_alert=True)
+        await common.stale_button(update, context)
         return Ask.PLACE
     await keyboards.take_buttons_off(update)
     return await _ask_radius(update, context, Place(**choices[index]))
@@ -177,9 +175,7 @@ async def radius_picked(update: Update, context: BotContext) -> int:
     radius = int(keyboards.chosen(update))
     place = _draft(context).get("place")
     if radius not in RADII_KM or not place:
-        assert update.callback_query
-        await update.callback_query.answer(context.t.toast("guard.stale_button"),
-                                           show_alert=True)
+        await common.stale_button(update, context)
         return ConversationHandler.END
     await keyboards.take_buttons_off(update)
     return await _take_radius(update, context, Place(**place), radius)
@@ -217,9 +213,7 @@ async def team_picked(update: Update, context: BotContext) -> int:
     teams = _draft(context).get("teams") or []
     index = common.picked_index(update, len(teams))
     if index is None:
-        assert update.callback_query
-        await update.callback_query.answer(context.t.toast("guard.stale_button"),
-                                           show_alert=True)
+        await common.stale_button(update, context)
         return ConversationHandler.END
     await keyboards.take_buttons_off(update)
     return await _confirm(update, context, Scope(ScopeKind.TEAM, team=teams[index]))

@@ -10,7 +10,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
 from conversations.context import BotContext
-from conversations.flows import checkin
+from conversations.flows import checkin, common
 from conversations.i18n import Texts
 from conversations.render import rollcall as render
 from fieldbot.domain.rollcall import Answer, AnswerStatus
@@ -165,15 +165,10 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup) -> None
             raise
 
 
-async def stale_pressed(update: Update, context: BotContext) -> None:
-    """A button of a roll-call question that is no longer open (yesterday's "A place")."""
-    assert update.callback_query
-    await update.callback_query.answer(context.t.toast("guard.stale_button"), show_alert=True)
-
-
 def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(answer_pressed, pattern=r"^rc:"))
     app.add_handler(CallbackQueryHandler(names_pressed, pattern=r"^rollcall:names:"))
     app.add_handler(CallbackQueryHandler(close_pressed,
                                          pattern=r"^rollcall:(close|closeyes|keep):"))
-    app.add_handler(CallbackQueryHandler(stale_pressed, pattern=r"^rollcall:"))
+    # A button of a roll-call question no longer open (yesterday's "A place").
+    app.add_handler(CallbackQueryHandler(common.stale_button, pattern=r"^rollcall:"))

@@ -145,7 +145,7 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     assert query and query.data
     _, chosen, *rest = query.data.split(":")
     if chosen not in LANGUAGES or rest not in ([], ["start"]):
-        await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
+        await common.stale_button(update, context)
         return
     before = context.member
     member = replace(before, language=chosen)
@@ -198,18 +198,11 @@ async def outside_any_flow(update: Update, context: BotContext) -> None:
         context.t("fallback.leads" if lead else "fallback.staff"))
 
 
-async def no_longer_valid(update: Update, context: BotContext) -> None:
-    """A press nothing took (a button of an older version of the bot, or forged data): say so,
-    rather than leave the button spinning until Telegram gives up."""
-    assert update.callback_query
-    await update.callback_query.answer(context.t.toast("guard.stale_button"), show_alert=True)
-
-
 def register_fallbacks(app: Application) -> None:
     app.add_handler(Command("cancel", nothing_to_cancel))
     app.add_handler(MessageHandler(filters.COMMAND, not_available))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, outside_any_flow))
-    app.add_handler(CallbackQueryHandler(no_longer_valid))
+    app.add_handler(CallbackQueryHandler(common.stale_button))  # a press nothing else took
 
 
 def register(app: Application) -> None:

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from conversations.context import BotContext
-from conversations.flows import reachability
+from conversations.flows import common, reachability
 from conversations.i18n import for_newcomer, plain
 from fieldbot.domain.members import language_from_telegram
 from fieldbot.domain.roles import PERMISSIONS, may, officers_only
@@ -89,8 +89,7 @@ async def guard(update: Update, context: BotContext) -> None:
             raise ApplicationHandlerStop
     action = action_of(update)
     if update.callback_query is not None and (action is None or not may(member.role, action)):
-        await update.callback_query.answer(context.t.toast("guard.stale_button"),
-                                           show_alert=True)
+        await common.stale_button(update, context)
         raise ApplicationHandlerStop
 
 

@@ -44,7 +44,7 @@ class CheckinResult:
     # Whether the check-in put anything in the outbox (an all-clear for an alert it ended, a
     # duress SOS): only then has its handler anything to send. The evening's usual check-in
     # puts nothing there, and need not look.
-    queued: bool = True
+    queued: bool
 
 
 @dataclass(frozen=True, slots=True)
