@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from conversations.runtime.bootstrap import build_application
-from conversations.runtime.runner import SECRET_HEADER
 from conversations.web import Webhook, web_routes
+from conversations.web.telegram import SECRET_HEADER
 from faketelegram.errors import Flood
 from fieldbot.config import ConfigError, load_settings
 from fieldbot.logs import LIBRARIES, OWN, RedactTokens, setup_logging

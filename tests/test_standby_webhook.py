@@ -11,7 +11,7 @@ import httpx
 from cryptography.fernet import Fernet
 
 from conversations.runtime.ha import Webhook, _standby_webhook
-from conversations.runtime.runner import SECRET_HEADER
+from conversations.web.telegram import SECRET_HEADER
 from fieldbot.clock import SystemClock
 from fieldbot.config import Settings
 from fieldbot.services.container import opened

@@ -26,7 +26,8 @@ from starlette.routing import Route
 
 from conversations.runtime.bootstrap import FieldbotApp
 from conversations.runtime.inbox import DurableUpdateQueue
-from conversations.runtime.runner import SECRET_HEADER, install_signals, run_polling, run_webhook
+from conversations.runtime.runner import install_signals, run_polling, run_webhook
+from conversations.web.telegram import SECRET_HEADER
 from fieldbot.clock import SystemClock
 from fieldbot.config import Settings
 from fieldbot.geo.gazetteer import INDEX_FILE, OfflineGeocoder

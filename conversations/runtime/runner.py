@@ -7,18 +7,19 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING
 
-from starlette.routing import BaseRoute
 from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
 
 from conversations.runtime.bootstrap import FieldbotApp
-from conversations.web import Webhook, web_server
-from conversations.web.telegram import SECRET_HEADER
+
+if TYPE_CHECKING:  # the HTTP server (Starlette, uvicorn: 40 ms) loads only when one is asked for
+    from starlette.routing import BaseRoute
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EXIT_CONFLICT", "SECRET_HEADER", "install_signals", "run_polling", "run_webhook"]
+__all__ = ["EXIT_CONFLICT", "install_signals", "run_polling", "run_webhook"]
 
 EXIT_CONFLICT = 3
 
@@ -50,12 +51,14 @@ async def run_polling(
     if signals:
         _install_signals(stop)
     async with _running(app):
-        server = web_server(app, *http, extra=extra) if http is not None else None
-        if server is not None:
+        server = None
+        if http is not None:
+            from conversations.web import web_server
+
+            server = web_server(app, *http, extra=extra)
             await server.start()
         try:
-            await app.bot.delete_webhook(drop_pending_updates=False)
-            assert app.updater is not None
+            assert app.updater is not None  # it deletes any webhook first
             await app.updater.start_polling(
                 allowed_updates=Update.ALL_TYPES, error_callback=on_poll_error,
                 timeout=poll_timeout,
@@ -83,6 +86,8 @@ async def run_webhook(
 ) -> int:
     """Serve the webhook on the bot's HTTP server until SIGINT/SIGTERM (or `stop`); Telegram
     sends the secret with every update."""
+    from conversations.web import Webhook, web_server
+
     stop = stop or asyncio.Event()
     if signals:
         _install_signals(stop)

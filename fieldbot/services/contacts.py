@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-import phonenumbers
-
 from fieldbot.channels.base import Channels
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
@@ -77,6 +75,8 @@ def parse_phone(text: str, region: str | None) -> str:
 
     A number without a country code is read in `region` (the country of the person's current
     number); with no region known, the person is asked for the +country form."""
+    import phonenumbers  # 18 ms: loaded with the first number, not at every start
+
     typed = _ascii_digits(text).strip()
     if len(typed) > LONGEST_PHONE:
         raise ContactRefused("phone_too_long", max=LONGEST_PHONE)
@@ -105,6 +105,8 @@ def parse_phone(text: str, region: str | None) -> str:
 def _telegram_number(text: str) -> str:
     """The number of a shared contact (Telegram sends it without "+"). Telegram vouches for
     it: a number that is possible is taken even where the library's ranges are out of date."""
+    import phonenumbers  # 18 ms: loaded with the first number, not at every start
+
     typed = "+" + _ascii_digits(text).strip().lstrip("+")
     if len(typed) > LONGEST_PHONE or not typed[1:].isdigit():
         raise ContactRefused("phone_invalid")
@@ -119,6 +121,8 @@ def _telegram_number(text: str) -> str:
 
 def region_of(phone: str | None) -> str | None:
     """The country of a number in E.164 form (e.g. "DE"), to read national numbers in."""
+    import phonenumbers  # 18 ms: loaded with the first number, not at every start
+
     if not phone:
         return None
     try:

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldbot.clock import Clock
 from fieldbot.config import Settings
@@ -25,8 +25,10 @@ from fieldbot.services.inbox import UpdateInbox
 from fieldbot.services.outbox import Delivery, Messenger, Outcome
 from fieldbot.services.sweeper import write_heartbeat
 from fieldbot.storage.db import StorageUnavailable
-from fieldbot.storage.leadership import LeaderLock, notify_inbox
 from fieldbot.storage.outbox import OutboxMessage
+
+if TYPE_CHECKING:  # asyncpg (25 ms) loads only where PostgreSQL is used
+    from fieldbot.storage.leadership import LeaderLock
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +52,11 @@ class Leadership:
     def __init__(self, settings: Settings, clock: Clock, *, elect: bool = False) -> None:
         self._settings = settings
         self._clock = clock
-        self._lock = (LeaderLock(settings.db)
-                      if elect and isinstance(settings.db, str) else None)
+        self._lock: LeaderLock | None = None
+        if elect and isinstance(settings.db, str):
+            from fieldbot.storage.leadership import LeaderLock
+
+            self._lock = LeaderLock(settings.db)
         self.role = InstanceRole.SINGLE if self._lock is None else InstanceRole.STANDBY
         self.role_file: Path = settings.data_dir / "role"
 
@@ -79,6 +84,8 @@ class Leadership:
         except StorageUnavailable:
             return False
         if new and isinstance(self._settings.db, str):
+            from fieldbot.storage.leadership import notify_inbox
+
             await notify_inbox(self._settings.db)
         return True
 
