@@ -74,6 +74,7 @@ class World:
         defaults.update(settings)
         self.settings = Settings(_env_file=None, **defaults)  # type: ignore[call-arg]
         self.app: FieldbotApp | None = None
+        self.gazetteer = GAZETTEER  # the next start's place index
         self.admin = self.fake.user(ADMIN_ID, "Ada", "en")
         self.manager = self.fake.user(MANAGER_ID, "Mia", "en")
         self.officer = self.fake.user(OFFICER_ID, "Olu", "en")
@@ -90,7 +91,7 @@ class World:
     async def start(self) -> FieldbotApp:
         self.app = build_application(
             self.settings, self.clock, request=self._request(),
-            get_updates_request=self._request(), rate_limit=False, gazetteer=GAZETTEER,
+            get_updates_request=self._request(), rate_limit=False, gazetteer=self.gazetteer,
             channels=build_channels(self.settings, clock=self.clock,
                                     twilio_transport=FakeTwilioTransport(self.twilio),
                                     smtp_tls=self.smtp_tls,

@@ -4,18 +4,21 @@ and queried on demand with the same answers as an index built in memory."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
 from contextlib import closing
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from fieldbot.geo.gazetteer import INDEX_FILE, OfflineGeocoder, index_is_current, index_stamp
-from tests.harness import GAZETTEER
+from tests.builders import BERLIN, plan_trip
+from tests.harness import GAZETTEER, World
 
 
 def fieldbot(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -100,3 +103,18 @@ def test_pins_far_north_south_and_east_find_their_town(
 
     assert hit is not None
     assert hit[0].name == name
+
+
+async def test_a_start_serves_people_while_the_place_index_is_still_being_opened(
+    team: World,
+) -> None:
+    """A first start (and the first after an upgrade) builds the index: seconds. Nothing but a
+    place lookup may wait for it: not polling, not an SOS, not the ladder's sweeps."""
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await team.stop()
+    team.gazetteer = OfflineGeocoder(index_path=GAZETTEER.index_path)
+    with team.gazetteer._lock:  # held as while the index is built or opened
+        await asyncio.wait_for(team.start(), timeout=10)
+        await team.rep.send("/sos")
+        assert "SOS A-1" in team.manager.last.body
+    assert team.gazetteer.search("Berlin")  # then it opens, and answers

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -97,10 +96,11 @@ class Services:
         await self.db.connect()
 
     async def start(self) -> None:
-        """Open the core for serving people: the database, then the place index (built at a
-        first start, which takes seconds)."""
+        """Open the core for serving people: the database, and the place index in the
+        background. A first start builds the index, which takes seconds: only a place lookup
+        waits for it (in a worker thread), never polling, an SOS or the ladder's sweeps."""
         await self.open()
-        await asyncio.to_thread(self.resolver.gazetteer.warm)
+        self.resolver.gazetteer.warm_in_background()
 
     async def recover_sender(self) -> None:
         """The bot's start-up only: re-send what a crash cut off mid-send.
@@ -113,7 +113,6 @@ class Services:
         claims away and make it send them twice."""
         async with self.db.transaction() as conn:
             await outbox.release_claims(conn)
-        self.resolver.gazetteer.warm_in_background()  # a first start builds it: seconds
 
     async def stop(self) -> None:
         if self.db.is_open:
