@@ -5,10 +5,11 @@ Rita (the rep) and Mia (her manager) each leave a conversation open."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 from fieldbot.storage.db import Database
-from tests.builders import rows
+from tests.builders import BERLIN, REMINDER, at, plan_trip, rows
 from tests.harness import MANAGER_ID, REP_ID, World
 
 
@@ -92,3 +93,22 @@ async def test_user_data_is_written_again_only_when_it_changed(team: World) -> N
     await team.rep.send("/trip")  # changed: offered to go on with it
     await team.rep.press(team.rep.last.buttons[0][0])
     assert await stored() != before
+
+
+async def test_a_check_in_with_no_question_open_stores_nothing(team: World) -> None:
+    """In the rush every rep's first update since the bot's start gave them a stored row of
+    nothing (no open question's stamp) or a delete of a row they did not have: one write each,
+    holding the write lock the check-ins wait for."""
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await team.rep.send("/trip")  # a question open, then put aside and ended: a row, then none
+    await team.rep.send("/cancel")
+    await at(team, REMINDER)
+    await team.restart()  # the bot knows who has a row from what it reads at its start
+    assert team.app is not None
+    async with team.statements() as seen:
+        await team.rep.press("✅ I'm safe")
+        await team.manager.send("/checkin")
+        await team.app.update_persistence()
+    assert "checked in for tonight" in (team.rep.last.body or "")
+    assert [sql for sql in seen if "ptb_state" in sql] == []
+    assert await rows(team, "SELECT key FROM ptb_state WHERE kind = 'user'") == []

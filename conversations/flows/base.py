@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -126,13 +127,13 @@ class Flow(ConversationHandler[BotContext]):
         try:
             return await super().handle_update(update, application, check_result, context)
         finally:
-            stamps = _stamps(context)
-            if stamps is not None:
-                if self.is_open(check_result[1]):
-                    lapses = context.services.clock.now() + self.lifetime
-                    stamps[self.flow_name] = lapses.isoformat()
-                else:
-                    stamps.pop(self.flow_name, None)
+            with _stamps(context) as stamps:
+                if stamps is not None:
+                    if self.is_open(check_result[1]):
+                        lapses = context.services.clock.now() + self.lifetime
+                        stamps[self.flow_name] = lapses.isoformat()
+                    else:
+                        stamps.pop(self.flow_name, None)
 
 
 class _Entries:
@@ -220,11 +221,20 @@ def _command_name(update: Update) -> str | None:
     return message.text[1:first.length].split("@", 1)[0].lower()
 
 
-def _stamps(context: BotContext) -> dict[str, str] | None:
-    if context.user_data is None:
-        return None
-    stamps: dict[str, str] = context.user_data.setdefault(EXPIRES, {})
-    return stamps
+@contextmanager
+def _stamps(context: BotContext) -> Iterator[dict[str, str] | None]:
+    """The person's open questions' stamps, kept in user_data only while there is one: an
+    empty entry would give everyone who ever sent an update a stored (encrypted) row."""
+    user_data = context.user_data
+    if user_data is None:
+        yield None
+        return
+    stamps: dict[str, str] = user_data.setdefault(EXPIRES, {})
+    try:
+        yield stamps
+    finally:
+        if not stamps and user_data.get(EXPIRES) is stamps:
+            del user_data[EXPIRES]
 
 
 def _starts_something(update: Update) -> bool:
@@ -248,33 +258,37 @@ def gate(flows: Sequence[Flow]) -> Callable[[Update, BotContext], Coroutine[Any,
     async def end_stale_questions(update: Update, context: BotContext) -> None:
         if not context.has_member or update.effective_chat is None:
             return  # the guard let it through for enrolment: no question can be open
-        stamps = _stamps(context)
-        if stamps is None:
-            return
-        now = context.services.clock.now()
-        for flow in flows:
-            key = flow.key_of(update)
-            if not flow.is_open(key):
-                stamps.pop(flow.flow_name, None)
-                continue
-            # No stamp (user_data erased, or a question from before stamps): it lapses one
-            # lifetime from now; a skip question of that age names no night and skips nothing.
-            stamp = stamps.setdefault(flow.flow_name, (now + flow.lifetime).isoformat())
-            if _lapsed(stamp, now):
-                reason = "expired"
-            elif _starts_something(update) and not flow.takes(update):
-                reason = "interrupted"
-            else:
-                continue
-            flow.end(key)
-            stamps.pop(flow.flow_name, None)
-            if flow.command is None:
-                await flow.cleanup(context)
-            await _tell(update, context, flow, reason)
-            context.answered = True
-            log.info("flow %s of user %s ended: %s", flow.flow_name, context.member.id, reason)
+        with _stamps(context) as stamps:
+            if stamps is not None:
+                await _end_stale(update, context, flows, stamps)
 
     return end_stale_questions
+
+
+async def _end_stale(update: Update, context: BotContext, flows: Sequence[Flow],
+                     stamps: dict[str, str]) -> None:
+    now = context.services.clock.now()
+    for flow in flows:
+        key = flow.key_of(update)
+        if not flow.is_open(key):
+            stamps.pop(flow.flow_name, None)
+            continue
+        # No stamp (user_data erased, or a question from before stamps): it lapses one
+        # lifetime from now; a skip question of that age names no night and skips nothing.
+        stamp = stamps.setdefault(flow.flow_name, (now + flow.lifetime).isoformat())
+        if _lapsed(stamp, now):
+            reason = "expired"
+        elif _starts_something(update) and not flow.takes(update):
+            reason = "interrupted"
+        else:
+            continue
+        flow.end(key)
+        stamps.pop(flow.flow_name, None)
+        if flow.command is None:
+            await flow.cleanup(context)
+        await _tell(update, context, flow, reason)
+        context.answered = True
+        log.info("flow %s of user %s ended: %s", flow.flow_name, context.member.id, reason)
 
 
 async def _tell(update: Update, context: BotContext, flow: Flow, reason: str) -> None:

@@ -43,10 +43,12 @@ class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
         )
         self._state = state
         self._cipher = cipher
-        # What each person's stored user_data holds now (a digest; None: no row). PTB hands
-        # over the user_data of everyone who sent an update since its last look, changed or
-        # not: in the evening rush that was one encrypted write per check-in, each holding the
-        # database's write lock the check-ins wait for.
+        # What each person's stored user_data holds now (a digest; None or absent: no row, as
+        # read at the start; only this persistence writes these rows, erasure aside, which
+        # drops them). PTB hands over the user_data of everyone who sent an update since its
+        # last look, changed or not: in the evening rush that was one encrypted write (or, for
+        # nothing stored, one delete) per check-in, each holding the database's write lock the
+        # check-ins wait for.
         self._stored: dict[int, bytes | None] = {}
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
@@ -79,8 +81,8 @@ class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         digest = _digest(data) if data else None
-        if user_id in self._stored and self._stored[user_id] == digest:
-            return  # stored as it is already
+        if self._stored.get(user_id) == digest:
+            return  # stored as it is already (or nothing to store, and nothing stored)
         if data:
             await self._state.put(_USER, str(user_id), self._cipher.encrypt_json(data),
                                   owner=user_id)
