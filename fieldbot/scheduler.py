@@ -7,6 +7,8 @@ idempotent tick, so waking twice is harmless and waking late loses nothing.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -70,3 +72,16 @@ class Scheduler:
             self._wake, when=when, name=ONESHOT_NAME,
             job_kwargs={"misfire_grace_time": MISFIRE_GRACE, "coalesce": True},
         )
+
+
+async def sweep_until(tick: Callable[[], Awaitable[datetime | None]], interval: timedelta,
+                      done: asyncio.Event) -> None:
+    """Tick every `interval` until `done`: the ladder without the job queue (the bot could not
+    reach Telegram at its start). A tick that fails is logged and tried again at the next."""
+    while not done.is_set():
+        try:
+            await tick()
+        except Exception:
+            log.exception("sweep failed; tried again in %s s", interval.total_seconds())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), interval.total_seconds())

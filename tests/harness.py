@@ -88,8 +88,9 @@ class World:
     def _request(self) -> HTTPXRequest:
         return HTTPXRequest(httpx_kwargs={"transport": FakeTransport(self.fake)})
 
-    async def start(self) -> FieldbotApp:
-        self.app = build_application(
+    def build(self) -> FieldbotApp:
+        """The bot as `fieldbot run` builds it, against the fakes; nothing started."""
+        return build_application(
             self.settings, self.clock, request=self._request(),
             get_updates_request=self._request(), rate_limit=False, gazetteer=self.gazetteer,
             channels=build_channels(self.settings, clock=self.clock,
@@ -97,6 +98,9 @@ class World:
                                     smtp_tls=self.smtp_tls,
                                     webhook_transport=self.webhook_transport),
         )
+
+    async def start(self) -> FieldbotApp:
+        self.app = self.build()
         await self.app.initialize()
         if self.app.post_init:
             await self.app.post_init(self.app)

@@ -6,28 +6,32 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
 
 from conversations.runtime.bootstrap import FieldbotApp
+from fieldbot.scheduler import sweep_until
 
 if TYPE_CHECKING:  # the HTTP server (Starlette, uvicorn: 40 ms) loads only when one is asked for
     from starlette.routing import BaseRoute
+
+    from fieldbot.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
 __all__ = ["EXIT_CONFLICT", "install_signals", "run_polling", "run_webhook"]
 
 EXIT_CONFLICT = 3
+TELEGRAM_RETRY = 15.0  # seconds between asking Telegram again when a start cannot reach it
 
 
 async def run_polling(
     app: FieldbotApp, stop: asyncio.Event | None = None, *, signals: bool = True,
     poll_timeout: int = 10, http: tuple[str, int] | None = None,
-    extra: Sequence[BaseRoute] = (),
+    extra: Sequence[BaseRoute] = (), telegram_retry: float = TELEGRAM_RETRY,
 ) -> int:
     """Poll until SIGINT/SIGTERM (or `stop`); exit clearly if another instance polls.
 
@@ -50,26 +54,22 @@ async def run_polling(
 
     if signals:
         _install_signals(stop)
-    async with _running(app):
-        server = None
-        if http is not None:
-            from conversations.web import web_server
+    server = None
+    if http is not None:
+        from conversations.web import web_server
 
-            server = web_server(app, *http, extra=extra)
-            await server.start()
-        try:
-            assert app.updater is not None  # it deletes any webhook first
-            await app.updater.start_polling(
-                allowed_updates=Update.ALL_TYPES, error_callback=on_poll_error,
-                timeout=poll_timeout,
-            )
-            await app.start()
-            await stop.wait()
-            await app.updater.stop()
-        finally:
-            if server is not None:
-                await server.stop()
-        await app.stop()
+        server = web_server(app, *http, extra=extra)
+    async with _running(app, stop, telegram_retry, server) as reached:
+        if not reached:
+            return 0
+        assert app.updater is not None  # it deletes any webhook first
+        await app.updater.start_polling(
+            allowed_updates=Update.ALL_TYPES, error_callback=on_poll_error,
+            timeout=poll_timeout,
+        )
+        await app.start()
+        await stop.wait()
+        await app.updater.stop()
     if conflict:
         log.error(
             "another fieldbot instance is already polling with this token (409 Conflict); "
@@ -82,7 +82,7 @@ async def run_polling(
 async def run_webhook(
     app: FieldbotApp, url: str, secret: str, listen: str, port: int, path: str = "/telegram",
     stop: asyncio.Event | None = None, *, signals: bool = True,
-    extra: Sequence[BaseRoute] = (),
+    extra: Sequence[BaseRoute] = (), telegram_retry: float = TELEGRAM_RETRY,
 ) -> int:
     """Serve the webhook on the bot's HTTP server until SIGINT/SIGTERM (or `stop`); Telegram
     sends the secret with every update."""
@@ -91,35 +91,93 @@ async def run_webhook(
     stop = stop or asyncio.Event()
     if signals:
         _install_signals(stop)
-    async with _running(app):
-        server = web_server(app, listen, port, webhook=Webhook(secret, path), extra=extra)
-        await server.start()
-        try:
-            await app.bot.set_webhook(
-                url, secret_token=secret, allowed_updates=Update.ALL_TYPES
-            )
-            await app.start()
-            await stop.wait()
-        finally:
-            await server.stop()  # no update arrives once the application stops
-        await app.stop()
+    server = web_server(app, listen, port, webhook=Webhook(secret, path), extra=extra)
+    async with _running(app, stop, telegram_retry, server) as reached:
+        if not reached:
+            return 0
+        await app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        await app.start()
+        await stop.wait()
     return 0
 
 
 @contextlib.asynccontextmanager
-async def _running(app: FieldbotApp) -> AsyncIterator[FieldbotApp]:
+async def _running(app: FieldbotApp, stop: asyncio.Event, telegram_retry: float,
+                   server: WebServer | None) -> AsyncIterator[bool]:
     """Initialize and shut down as `Application.run_polling` does, hooks included: started by
-    hand, PTB calls neither post_init (services, scheduler) nor post_shutdown (database)."""
-    async with app:
-        if app.post_init:
+    hand, PTB calls neither post_init (services, scheduler) nor post_shutdown (database).
+    The bot's HTTP server (provider callbacks, links, /healthz, a webhook) listens as soon as
+    the core runs, Telegram reached or not, and stops before the application does (no update
+    arrives once it has stopped). Yields whether Telegram was reached (False: stopped before
+    it answered)."""
+    serving = False
+
+    async def serve() -> None:
+        nonlocal serving
+        if server is not None and not serving:
+            await server.start()
+            serving = True
+
+    try:
+        reached = await _initialize(app, stop, telegram_retry, serve)
+        if reached and app.post_init:
             await app.post_init(app)
+        if reached:
+            await serve()
         try:
-            yield app
+            yield reached
         finally:
-            if app.post_stop:
+            if server is not None and serving:
+                await server.stop()
+            if app.running:
+                await app.stop()
+            if reached and app.post_stop:
                 await app.post_stop(app)
+    finally:
+        await app.shutdown()
+        await app.bot.shutdown()  # its connections, if no start reached Telegram (else a no-op)
     if app.post_shutdown:
         await app.post_shutdown(app)
+
+
+async def _initialize(app: FieldbotApp, stop: asyncio.Event, retry: float,
+                      serve: Callable[[], Awaitable[None]]) -> bool:
+    """Initialize the application (PTB asks Telegram who the bot is). While Telegram cannot
+    be reached, the core runs without it: the ladder's sweeps go on, and what would have gone
+    by Telegram goes by SMS, calls and e-mail once Telegram has failed long enough (policy:
+    telegram_down_after); Telegram is asked again every `retry` seconds. A wrong token stays
+    fatal (InvalidToken is not a network error). False if stopped before Telegram answered."""
+    try:
+        await app.initialize()
+        return True
+    except NetworkError as exc:
+        log.warning("Telegram cannot be reached at start (%s): the ladder goes on without it; "
+                    "asking again every %s s", type(exc).__name__, retry)
+    services = app.bot_data.services
+    await services.start()
+    await services.recover_sender()
+    await serve()  # SMS replies, call keypresses and links acknowledge meanwhile
+    await services.reach.telegram_failed()
+    reached = asyncio.Event()
+    sweeping = asyncio.create_task(
+        sweep_until(services.sweeper.tick, services.settings.sweep_interval, reached))
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), retry)
+            if stop.is_set():
+                break
+            try:
+                await app.initialize()
+            except NetworkError as exc:
+                log.info("Telegram still cannot be reached (%s)", type(exc).__name__)
+                continue
+            log.warning("Telegram answers again: starting the bot")
+            return True
+        return False
+    finally:
+        reached.set()
+        await sweeping  # its tick ends before PTB's scheduler starts its own
 
 
 def install_signals(stop: asyncio.Event) -> None:
