@@ -173,10 +173,18 @@ def install_handlers(app: FieldbotApp) -> None:
     app.add_error_handler(_on_error)
 
 
-async def _post_init(app: FieldbotApp) -> None:
+async def start_core(app: FieldbotApp) -> None:
+    """What runs whether Telegram answers or not: the database, the place index, and what a
+    crash cut off mid-send claimed for sending again (the running bot only: never an
+    operator's command)."""
     services: Services = app.bot_data.services
     await services.start()
-    await services.recover_sender()  # the running bot only: never an operator's command
+    await services.recover_sender()
+
+
+async def _post_init(app: FieldbotApp) -> None:
+    services: Services = app.bot_data.services
+    await start_core(app)  # again if a start without Telegram ran it: both are idempotent
     # Updates a killed process had taken from Telegram but not finished: handled first.
     assert isinstance(app.update_queue, DurableUpdateQueue)
     await app.update_queue.replay(app.bot)

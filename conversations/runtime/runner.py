@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
 
-from conversations.runtime.bootstrap import FieldbotApp
+from conversations.runtime.bootstrap import FieldbotApp, start_core
 from fieldbot.scheduler import sweep_until
 
 if TYPE_CHECKING:  # the HTTP server (Starlette, uvicorn: 40 ms) loads only when one is asked for
@@ -153,10 +153,9 @@ async def _initialize(app: FieldbotApp, stop: asyncio.Event, retry: float,
     except NetworkError as exc:
         log.warning("Telegram cannot be reached at start (%s): the ladder goes on without it; "
                     "asking again every %s s", type(exc).__name__, retry)
-    services = app.bot_data.services
-    await services.start()
-    await services.recover_sender()
+    await start_core(app)
     await serve()  # SMS replies, call keypresses and links acknowledge meanwhile
+    services = app.bot_data.services
     await services.reach.telegram_failed()
     reached = asyncio.Event()
     sweeping = asyncio.create_task(
