@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 from telegram import Update
@@ -110,24 +110,16 @@ async def _running(app: FieldbotApp, stop: asyncio.Event, telegram_retry: float,
     the core runs, Telegram reached or not, and stops before the application does (no update
     arrives once it has stopped). Yields whether Telegram was reached (False: stopped before
     it answered)."""
-    serving = False
-
-    async def serve() -> None:
-        nonlocal serving
-        if server is not None and not serving:
-            await server.start()
-            serving = True
-
     try:
-        reached = await _initialize(app, stop, telegram_retry, serve)
+        reached = await _initialize(app, stop, telegram_retry, server)
         if reached and app.post_init:
             await app.post_init(app)
-        if reached:
-            await serve()
+        if reached and server is not None:
+            await server.start()  # already listening if the start went on without Telegram
         try:
             yield reached
         finally:
-            if server is not None and serving:
+            if server is not None:
                 await server.stop()
             if app.running:
                 await app.stop()
@@ -141,7 +133,7 @@ async def _running(app: FieldbotApp, stop: asyncio.Event, telegram_retry: float,
 
 
 async def _initialize(app: FieldbotApp, stop: asyncio.Event, retry: float,
-                      serve: Callable[[], Awaitable[None]]) -> bool:
+                      server: WebServer | None) -> bool:
     """Initialize the application (PTB asks Telegram who the bot is). While Telegram cannot
     be reached, the core runs without it: the ladder's sweeps go on, and what would have gone
     by Telegram goes by SMS, calls and e-mail once Telegram has failed long enough (policy:
@@ -154,7 +146,8 @@ async def _initialize(app: FieldbotApp, stop: asyncio.Event, retry: float,
         log.warning("Telegram cannot be reached at start (%s): the ladder goes on without it; "
                     "asking again every %s s", type(exc).__name__, retry)
     await start_core(app)
-    await serve()  # SMS replies, call keypresses and links acknowledge meanwhile
+    if server is not None:  # SMS replies, call keypresses and links acknowledge meanwhile
+        await server.start()
     services = app.bot_data.services
     await services.reach.telegram_failed()
     reached = asyncio.Event()

@@ -88,7 +88,9 @@ class WebServer:
         return int(self._socket.getsockname()[1])
 
     async def start(self) -> None:
-        """Bind and listen; return once connections are accepted."""
+        """Bind and listen; return once connections are accepted (at once if listening)."""
+        if self._task is not None:
+            return
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
         try:
             self._socket = socket.create_server((self._host, self._port), family=family,
