@@ -8,7 +8,6 @@ idempotent tick, so waking twice is harmless and waking late loses nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -74,14 +73,44 @@ class Scheduler:
         )
 
 
-async def sweep_until(tick: Callable[[], Awaitable[datetime | None]], interval: timedelta,
-                      done: asyncio.Event) -> None:
-    """Tick every `interval` until `done`: the ladder without the job queue (the bot could not
-    reach Telegram at its start). A tick that fails is logged and tried again at the next."""
-    while not done.is_set():
-        try:
-            await tick()
-        except Exception:
-            log.exception("sweep failed; tried again in %s s", interval.total_seconds())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(done.wait(), interval.total_seconds())
+class Sweeps:
+    """The ladder without the job queue (the bot could not reach Telegram at its start): the
+    same tick, again at the next instant it names or after `interval` at the latest (what
+    another process or a clock jump changed), and at once when woken (an SMS undelivered, a
+    call unanswered: the ladder moves on now)."""
+
+    SOONEST = timedelta(seconds=1)  # an instant already past is looked at again after this
+
+    def __init__(self, tick: Callable[[], Awaitable[datetime | None]], interval: timedelta,
+                 now: Callable[[], datetime]) -> None:
+        self._tick = tick
+        self._interval = interval
+        self._now = now
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    async def run_until(self, done: asyncio.Event) -> None:
+        """Tick until `done`. A tick that fails is logged and tried again at the next."""
+        while not done.is_set():
+            self._woken.clear()
+            wait = self._interval
+            try:
+                next_due = await self._tick()
+            except Exception:
+                log.exception("sweep failed; tried again in %s s", wait.total_seconds())
+            else:
+                if next_due is not None:
+                    wait = min(wait, max(next_due - self._now(), self.SOONEST))
+            await _first_of(done, self._woken, wait)
+
+
+async def _first_of(a: asyncio.Event, b: asyncio.Event, longest: timedelta) -> None:
+    waiting = [asyncio.ensure_future(a.wait()), asyncio.ensure_future(b.wait())]
+    try:
+        await asyncio.wait(waiting, timeout=longest.total_seconds(),
+                           return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waiting:
+            task.cancel()

@@ -205,13 +205,17 @@ async def _post_init(app: FieldbotApp) -> None:
             team.send_monthly_reports, interval=timedelta(hours=1), first=timedelta(minutes=2),
             name="monthly-report", job_kwargs={"misfire_grace_time": 3600, "coalesce": True},
         )
+
+
+async def publish_commands(app: FieldbotApp) -> None:
+    """The command menu everyone sees, in each language (a person's own role's menu is set
+    when they enrol)."""
     for language in i18n.LANGUAGES:
         t = i18n.Texts(language)
         commands = menus.commands(t, menus.EVERYONE)
         await app.bot.set_my_commands(
             commands, language_code=None if language == "en" else language
         )
-    log.info("fieldbot started as @%s", app.bot.username)
 
 
 async def _refresh_advisories(context: BotContext) -> None:

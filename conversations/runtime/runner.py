@@ -6,14 +6,15 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
 
-from conversations.runtime.bootstrap import FieldbotApp, start_core
-from fieldbot.scheduler import sweep_until
+from conversations.runtime.bootstrap import FieldbotApp, publish_commands, start_core
+from fieldbot.scheduler import Sweeps
 
 if TYPE_CHECKING:  # the HTTP server (Starlette, uvicorn: 40 ms) loads only when one is asked for
     from starlette.routing import BaseRoute
@@ -62,14 +63,14 @@ async def run_polling(
     async with _running(app, stop, telegram_retry, server) as reached:
         if not reached:
             return 0
-        assert app.updater is not None  # it deletes any webhook first
-        await app.updater.start_polling(
-            allowed_updates=Update.ALL_TYPES, error_callback=on_poll_error,
-            timeout=poll_timeout,
-        )
-        await app.start()
-        await stop.wait()
-        await app.updater.stop()
+        assert app.updater is not None
+        poll = partial(app.updater.start_polling,  # it deletes any webhook first
+                       allowed_updates=Update.ALL_TYPES, error_callback=on_poll_error,
+                       timeout=poll_timeout)
+        if await _go_live(app, poll, stop, telegram_retry):
+            await stop.wait()
+        if app.updater.running:
+            await app.updater.stop()
     if conflict:
         log.error(
             "another fieldbot instance is already polling with this token (409 Conflict); "
@@ -95,10 +96,44 @@ async def run_webhook(
     async with _running(app, stop, telegram_retry, server) as reached:
         if not reached:
             return 0
-        await app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
-        await app.start()
-        await stop.wait()
+        hook = partial(app.bot.set_webhook, url, secret_token=secret,
+                       allowed_updates=Update.ALL_TYPES)
+        if await _go_live(app, hook, stop, telegram_retry):
+            await stop.wait()
     return 0
+
+
+async def _go_live(app: FieldbotApp, receive: Callable[[], Awaitable[object]],
+                   stop: asyncio.Event, retry: float) -> bool:
+    """Start the application (its sweeps, the updates a killed process left), then ask
+    Telegram for updates (`receive`: poll, or set the webhook) and publish the command menus.
+    Telegram answered getMe a moment ago, but may fail now: each call is asked again every
+    `retry` seconds meanwhile, the ladder running. False if stopped before all were answered."""
+    await app.start()
+    for call in (receive, partial(publish_commands, app)):
+        if not await _until_answered(app, call, stop, retry):
+            return False
+    log.info("fieldbot started as @%s", app.bot.username)
+    return True
+
+
+async def _until_answered(app: FieldbotApp, call: Callable[[], Awaitable[object]],
+                          stop: asyncio.Event, retry: float) -> bool:
+    """Make a Telegram call of the start, again every `retry` seconds while Telegram fails
+    it (a network error, a 5xx, flood control); False if stopped first."""
+    while True:
+        try:
+            await call()
+            return True
+        except (NetworkError, RetryAfter) as exc:
+            log.warning("Telegram failed a call of the start (%s): asking again in %s s",
+                        type(exc).__name__, retry)
+            if isinstance(exc, NetworkError):
+                await app.bot_data.services.reach.telegram_failed()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), retry)
+        if stop.is_set():
+            return False
 
 
 @contextlib.asynccontextmanager
@@ -151,8 +186,9 @@ async def _initialize(app: FieldbotApp, stop: asyncio.Event, retry: float,
     services = app.bot_data.services
     await services.reach.telegram_failed()
     reached = asyncio.Event()
-    sweeping = asyncio.create_task(
-        sweep_until(services.sweeper.tick, services.settings.sweep_interval, reached))
+    sweeps = Sweeps(services.sweeper.tick, services.settings.sweep_interval, services.clock.now)
+    services.reach.wake = sweeps.wake  # the job queue's scheduler takes over once reached
+    sweeping = asyncio.create_task(sweeps.run_until(reached))
     try:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
