@@ -10,7 +10,7 @@ import pytest
 
 from fieldbot.domain.trips import Leg
 from fieldbot.services.trips import TripPlan
-from tests.builders import BERLIN, DEADLINE, at, fieldbot, plan_trip, rows
+from tests.builders import BERLIN, DEADLINE, at, fieldbot, plan_trip, rows, said
 from tests.harness import MANAGER_ID, REP_ID, World
 from tests.pg import BACKENDS
 
@@ -171,3 +171,25 @@ async def test_the_operator_erasing_a_rep_during_a_trip_stops_the_nights(tmp_pat
         assert to_stand_ins(world) == []
     finally:
         await world.stop()
+
+
+async def test_a_rep_erased_by_the_operator_finds_no_old_draft_when_invited_again(
+    team: World,
+) -> None:
+    """`fieldbot erase` runs in another process: the running bot still held Rita's half-planned
+    trip in memory, which came back when she was invited again (Berlin and her dates, with the
+    question after them)."""
+    await team.rep.send("/trip")
+    await team.rep.send("Berlin")
+    await team.rep.send("today")
+    assert team.app.user_data[REP_ID]["trip_draft"]
+    await team.services.privacy.erase(REP_ID, by=None)  # what `fieldbot erase` does
+    await team.rep.send("2026-12-03")
+    assert "ask your manager for an invite" in team.rep.last.body
+    assert not team.app.user_data.get(REP_ID)
+
+    await team.enrol(team.rep, "staff", "north")
+    await team.rep.send("2026-12-03")
+    assert team.rep.last.body == said("fallback.staff")
+    await team.rep.send("/trip")  # a new plan, not "continue where you left off"
+    assert team.rep.last.body.startswith(said("trip.ask.destination")[:30])
