@@ -19,7 +19,7 @@ import httpx
 from telegram import Update
 from telegram.request import HTTPXRequest
 
-from conversations.runtime.bootstrap import FieldbotApp, build_application
+from conversations.runtime.bootstrap import FieldbotApp, build_application, publish_commands
 from faketelegram.api import FakeTelegram
 from faketelegram.transport import FakeTransport
 from faketelegram.users import FakeUser
@@ -104,6 +104,7 @@ class World:
         await self.app.initialize()
         if self.app.post_init:
             await self.app.post_init(self.app)
+        await publish_commands(self.app)  # as the runner does once Telegram takes its calls
         return self.app
 
     @asynccontextmanager
