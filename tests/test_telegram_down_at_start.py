@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from telegram.error import InvalidToken
+from telegram.error import BadRequest, InvalidToken
 
 from conversations.runtime.runner import run_polling, run_webhook
 from faketelegram.errors import Custom, ServerError
@@ -157,3 +157,30 @@ async def test_without_telegram_the_ladder_looks_again_when_something_is_due(
             await world.fake.wait_for(lambda: len(world.fake.calls_to("getMe")) > asked + 2, 60)
             world.clock.set(DEADLINE + timedelta(minutes=30))
             await world.fake.wait_for(lambda: bool(world.twilio.sms_to(phone)), timeout=30)
+
+
+async def test_a_webhook_url_telegram_refuses_stops_the_start(
+    tmp_path: Path, unused_tcp_port: int,
+) -> None:
+    """A 400 is the operator's to fix (an http:// URL, say), not an outage to wait out."""
+    async with channel_world(tmp_path, sweep_interval=QUICK) as world:
+        await world.stop()
+        world.fake.fail_always("setWebhook", Custom(
+            400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"))
+        url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+        with pytest.raises(BadRequest, match="(?i)https url must be provided"):
+            await asyncio.wait_for(run_webhook(
+                world.build(), url, "s3cret-fixture", "127.0.0.1", unused_tcp_port,
+                stop=asyncio.Event(), signals=False, telegram_retry=0.05), 60)
+
+
+async def test_command_menus_telegram_refuses_leave_the_bot_running(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with channel_world(tmp_path, sweep_interval=QUICK) as world:
+        world.fake.fail_always("setMyCommands", Custom(
+            400, "Bad Request: command description is too long"))
+        async with restarted(world):
+            await world.fake.wait_for(lambda: bool(world.fake.calls_to("getUpdates")), 60)
+            assert (await _answered(world, "/checkin")).startswith("✅")
+        assert "Telegram refused the command menus" in caplog.text

@@ -11,7 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from telegram import Update
-from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
 
 from conversations.runtime.bootstrap import FieldbotApp, publish_commands, start_core
 from fieldbot.scheduler import Sweeps
@@ -110,9 +110,14 @@ async def _go_live(app: FieldbotApp, receive: Callable[[], Awaitable[object]],
     Telegram answered getMe a moment ago, but may fail now: each call is asked again every
     `retry` seconds meanwhile, the ladder running. False if stopped before all were answered."""
     await app.start()
-    for call in (receive, partial(publish_commands, app)):
-        if not await _until_answered(app, call, stop, retry):
+    if not await _until_answered(app, receive, stop, retry):
+        return False
+    try:
+        if not await _until_answered(app, partial(publish_commands, app), stop, retry):
             return False
+    except BadRequest as exc:  # a menu Telegram refuses must not stop the bot
+        log.error("Telegram refused the command menus (%s): the bot runs without them",
+                  exc.message)
     log.info("fieldbot started as @%s", app.bot.username)
     return True
 
@@ -120,11 +125,14 @@ async def _go_live(app: FieldbotApp, receive: Callable[[], Awaitable[object]],
 async def _until_answered(app: FieldbotApp, call: Callable[[], Awaitable[object]],
                           stop: asyncio.Event, retry: float) -> bool:
     """Make a Telegram call of the start, again every `retry` seconds while Telegram fails
-    it (a network error, a 5xx, flood control); False if stopped first."""
+    it (a network error, a 5xx, flood control); False if stopped first. A refusal (400: a
+    webhook URL Telegram does not take) is not asked again: it is raised."""
     while True:
         try:
             await call()
             return True
+        except BadRequest:
+            raise
         except (NetworkError, RetryAfter) as exc:
             log.warning("Telegram failed a call of the start (%s): asking again in %s s",
                         type(exc).__name__, retry)
@@ -163,8 +171,8 @@ async def _running(app: FieldbotApp, stop: asyncio.Event, telegram_retry: float,
     finally:
         await app.shutdown()
         await app.bot.shutdown()  # its connections, if no start reached Telegram (else a no-op)
-    if app.post_shutdown:
-        await app.post_shutdown(app)
+        if app.post_shutdown:  # the database closed, however the start or the run ended
+            await app.post_shutdown(app)
 
 
 async def _initialize(app: FieldbotApp, stop: asyncio.Event, retry: float,
