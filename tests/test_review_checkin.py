@@ -41,3 +41,16 @@ async def test_im_safe_typed_before_the_reminder_checks_in(team: World) -> None:
     assert li.last.body == "✅ 收到。目前没有需要报平安的行程。"
     await team.rep.send("hello")
     assert team.rep.last.body.startswith("I only act on commands.")
+
+
+async def test_a_command_naming_another_bot_is_taken_as_ours(team: World) -> None:
+    """Only private chats reach the bot, so the name after the command is ours whatever it
+    says: a card printed before the bot was renamed reads "/sos@acme_safety_bot". Before, the
+    rep was told "This is not available yet" and no SOS went out."""
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(team, REMINDER)
+    await team.rep.send("/checkin@acme_safety_bot")
+    assert team.rep.last.body.startswith("✅ Thanks — you are checked in for tonight.")
+    await team.rep.send("/SOS@Acme_Safety_Bot")
+    assert await rows(team, "SELECT kind FROM alerts") == [{"kind": "sos"}]
+    assert "not available" not in " ".join(m.body for m in team.rep.messages[-3:])

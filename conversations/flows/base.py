@@ -193,12 +193,28 @@ class _Entries:
 class Command(CommandHandler[BotContext, Any]):
     """PTB's CommandHandler, saying no at once when the message holds another command or none
     (every update passes a score of them on its way to its handler). The command is read once
-    per update, as PTB reads it; PTB's own check decides the rest (the bot's name, filters)."""
+    per update, as PTB reads it; PTB's own check decides the rest (filters).
+
+    The bot's name after the command is not checked: only private chats reach the handlers,
+    where the bot is the only reader, so "/sos@acme_safety_bot" (a card printed before the bot
+    was renamed, an instruction copied from a group) is ours. PTB would refuse it, and the rep
+    would be told that /sos is not available."""
 
     def check_update(self, update: object) -> Any:
-        if isinstance(update, Update) and _reading(update).command not in self.commands:
+        if not isinstance(update, Update):
+            return super().check_update(update)
+        if _reading(update).command not in self.commands:
             return None
-        return super().check_update(update)
+        found = super().check_update(update)
+        if found is not None:
+            return found
+        message = update.effective_message
+        assert message is not None and message.text is not None  # it holds the command
+        args = message.text.split()[1:]
+        if not self._check_correct_args(args):
+            return None
+        filtered = self.filters.check_update(update)
+        return (args, filtered) if filtered else False
 
 
 class _Reading:
