@@ -17,8 +17,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from telegram.error import BadRequest, InvalidToken
+from telegram.error import BadRequest, Forbidden, InvalidToken
 
+from conversations.runtime.bootstrap import FieldbotApp
 from conversations.runtime.runner import run_polling, run_webhook
 from faketelegram.errors import Custom, ServerError
 from tests.builders import BERLIN, DEADLINE, plan_trip, said
@@ -30,7 +31,7 @@ QUICK = timedelta(milliseconds=50)
 
 @asynccontextmanager
 async def restarted(world: World, *failing: str, webhook_port: int | None = None
-                    ) -> AsyncIterator[None]:
+                    ) -> AsyncIterator[FieldbotApp]:
     """The bot stopped, then started as `fieldbot run` starts it (polling, or a webhook on
     `webhook_port`), Telegram failing the methods named ("*": every one) with a 502 until the
     test clears them; stopped at the end, and it must stop cleanly."""
@@ -39,17 +40,17 @@ async def restarted(world: World, *failing: str, webhook_port: int | None = None
         world.fake.fail_always(method, ServerError(502))
     world.fake.dispatch = None  # updates reach the bot through getUpdates or the webhook
     stop = asyncio.Event()
+    app = world.build()
     if webhook_port is None:
-        run = run_polling(world.build(), stop, signals=False, poll_timeout=1,
-                          telegram_retry=0.05)
+        run = run_polling(app, stop, signals=False, poll_timeout=1, telegram_retry=0.05)
     else:
         world.fake.deliver_webhooks = True
-        run = run_webhook(world.build(), f"http://127.0.0.1:{webhook_port}/telegram",
+        run = run_webhook(app, f"http://127.0.0.1:{webhook_port}/telegram",
                           "s3cret-fixture", "127.0.0.1", webhook_port, stop=stop,
                           signals=False, telegram_retry=0.05)
     running = asyncio.ensure_future(run)
     try:
-        yield
+        yield app
     finally:
         stop.set()
         assert await asyncio.wait_for(running, 60) == 0
@@ -121,11 +122,13 @@ async def test_the_bot_answers_while_telegram_fails_its_command_menus(tmp_path: 
     async with channel_world(tmp_path, sweep_interval=QUICK) as world:
         await plan_trip(world, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
         menus = _ok(world, "setMyCommands")
-        async with restarted(world, "setMyCommands"):
+        async with restarted(world, "setMyCommands") as app:
             await world.fake.wait_for(lambda: bool(world.fake.calls_to("getUpdates")), 60)
             # In the morning: nothing is due yet, and the bot says so.
             assert (await _answered(world, "/checkin")).startswith("✅")
             assert _ok(world, "setMyCommands") == menus
+            # The bot works: failing menus are not Telegram going down (no SMS, no e-mail).
+            assert app.bot_data.services.reach.failing_since is None
             world.fake.clear_failures()  # the menus in English and in Chinese
             await world.fake.wait_for(lambda: _ok(world, "setMyCommands") == menus + 2, 60)
 
@@ -180,7 +183,34 @@ async def test_command_menus_telegram_refuses_leave_the_bot_running(
     async with channel_world(tmp_path, sweep_interval=QUICK) as world:
         world.fake.fail_always("setMyCommands", Custom(
             400, "Bad Request: command description is too long"))
+        refused = len(world.fake.calls_to("setMyCommands"))
         async with restarted(world):
             await world.fake.wait_for(lambda: bool(world.fake.calls_to("getUpdates")), 60)
             assert (await _answered(world, "/checkin")).startswith("✅")
+            assert len(world.fake.calls_to("setMyCommands")) == refused + 1  # not asked again
         assert "Telegram refused the command menus" in caplog.text
+
+
+async def test_a_start_that_fails_once_polling_began_stops_with_its_own_error(
+    tmp_path: Path,
+) -> None:
+    """Whatever fails after polling began, the updater is stopped before the application
+    shuts down (else PTB's "This Updater is still running!" hides the cause) and the
+    database is closed (an open connection fails the test at its teardown)."""
+    async with channel_world(tmp_path, sweep_interval=QUICK) as world:
+        await world.stop()
+        world.fake.fail_always("setMyCommands", Custom(403, "Forbidden: bot was blocked"))
+        with pytest.raises(Forbidden):
+            await asyncio.wait_for(run_polling(world.build(), asyncio.Event(), signals=False,
+                                               poll_timeout=1, telegram_retry=0.05), 60)
+        assert world.fake.calls_to("getUpdates")  # it had begun polling
+
+
+async def test_a_refusal_in_a_handler_is_not_telegram_failing(tmp_path: Path) -> None:
+    """A 400 ("query is too old", "message is not modified") is Telegram answering: it
+    must not start the clock towards telegram_down_after (SMS, calls, the admins' e-mail)."""
+    async with channel_world(tmp_path, sweep_interval=QUICK) as world:
+        await plan_trip(world, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+        world.fake.fail_always("sendMessage", Custom(400, "Bad Request: chat not found"))
+        await world.rep.send("/checkin")
+        assert world.services.reach.failing_since is None

@@ -53,6 +53,7 @@ async def test_an_sos_overtakes_queued_check_ins_and_each_person_stays_in_order(
 def test_what_counts_as_urgent() -> None:
     assert urgency(message(1, 1, "/sos")) == URGENT
     assert urgency(message(1, 1, "/sos@fieldbot_bot")) == URGENT
+    assert urgency(message(1, 1, "/SOS@Acme_Safety_Bot")) == URGENT  # as a card may print it
     assert urgency(message(1, 1, "/sosx")) == 0
     assert urgency(message(1, 1, "/checkin")) == 0
 

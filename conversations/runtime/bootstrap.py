@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -241,8 +241,9 @@ async def _on_error(update: object, context: BotContext) -> None:
     """Log the failure by update id only (never user data) and apologise to the sender."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("handler failed for update %s", update_id, exc_info=context.error)
-    if isinstance(context.error, NetworkError) and not isinstance(context.error, RetryAfter):
-        # A reply that Telegram could not take (timeout, 5xx): Telegram may be going down.
+    if isinstance(context.error, NetworkError) and not isinstance(context.error, BadRequest):
+        # A reply that Telegram could not take (timeout, 5xx): Telegram may be going down. A
+        # refusal (400: "message is not modified", an old query) is an answer, not an outage.
         await context.bot_data.services.reach.telegram_failed()
     if isinstance(update, Update) and update.effective_chat is not None:
         language = context.member.language if context.has_member else "en"

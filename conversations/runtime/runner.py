@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -69,8 +70,6 @@ async def run_polling(
                        timeout=poll_timeout)
         if await _go_live(app, poll, stop, telegram_retry):
             await stop.wait()
-        if app.updater.running:
-            await app.updater.stop()
     if conflict:
         log.error(
             "another fieldbot instance is already polling with this token (409 Conflict); "
@@ -109,11 +108,14 @@ async def _go_live(app: FieldbotApp, receive: Callable[[], Awaitable[object]],
     Telegram for updates (`receive`: poll, or set the webhook) and publish the command menus.
     Telegram answered getMe a moment ago, but may fail now: each call is asked again every
     `retry` seconds meanwhile, the ladder running. False if stopped before all were answered."""
+    if stop.is_set():
+        return False
     await app.start()
     if not await _until_answered(app, receive, stop, retry):
         return False
-    try:
-        if not await _until_answered(app, partial(publish_commands, app), stop, retry):
+    try:  # cosmetic: its failures are not counted as Telegram failing (the bot works)
+        if not await _until_answered(app, partial(publish_commands, app), stop, retry,
+                                     outage=False):
             return False
     except BadRequest as exc:  # a menu Telegram refuses must not stop the bot
         log.error("Telegram refused the command menus (%s): the bot runs without them",
@@ -123,25 +125,30 @@ async def _go_live(app: FieldbotApp, receive: Callable[[], Awaitable[object]],
 
 
 async def _until_answered(app: FieldbotApp, call: Callable[[], Awaitable[object]],
-                          stop: asyncio.Event, retry: float) -> bool:
+                          stop: asyncio.Event, retry: float, *, outage: bool = True) -> bool:
     """Make a Telegram call of the start, again every `retry` seconds while Telegram fails
-    it (a network error, a 5xx, flood control); False if stopped first. A refusal (400: a
-    webhook URL Telegram does not take) is not asked again: it is raised."""
-    while True:
+    it (a network error, a 5xx; flood control: after the wait it asks for); False if stopped
+    first. A refusal (400: a webhook URL Telegram does not take) is not asked again: it is
+    raised. `outage`: whether a failure counts towards Telegram being down."""
+    while not stop.is_set():
+        wait = retry
         try:
             await call()
             return True
         except BadRequest:
             raise
-        except (NetworkError, RetryAfter) as exc:
+        except RetryAfter as exc:
+            asked = exc.retry_after
+            wait = max(retry, asked.total_seconds() if isinstance(asked, timedelta) else asked)
+            log.warning("Telegram asks the start to wait %s s", wait)
+        except NetworkError as exc:
             log.warning("Telegram failed a call of the start (%s): asking again in %s s",
                         type(exc).__name__, retry)
-            if isinstance(exc, NetworkError):
+            if outage:
                 await app.bot_data.services.reach.telegram_failed()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), retry)
-        if stop.is_set():
-            return False
+            await asyncio.wait_for(stop.wait(), wait)
+    return False
 
 
 @contextlib.asynccontextmanager
@@ -164,15 +171,21 @@ async def _running(app: FieldbotApp, stop: asyncio.Event, telegram_retry: float,
         finally:
             if server is not None:
                 await server.stop()
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()  # before the application, as PTB requires
             if app.running:
                 await app.stop()
             if reached and app.post_stop:
                 await app.post_stop(app)
-    finally:
-        await app.shutdown()
-        await app.bot.shutdown()  # its connections, if no start reached Telegram (else a no-op)
-        if app.post_shutdown:  # the database closed, however the start or the run ended
-            await app.post_shutdown(app)
+    finally:  # however the start or the run ended: nothing listening, the database closed
+        try:
+            if server is not None:
+                await server.stop()  # a start that failed before the inner block
+            await app.shutdown()
+            await app.bot.shutdown()  # its connections, if no start reached Telegram
+        finally:
+            if app.post_shutdown:
+                await app.post_shutdown(app)
 
 
 async def _initialize(app: FieldbotApp, stop: asyncio.Event, retry: float,

@@ -39,7 +39,8 @@ def urgency(update: object) -> int:
     message = update.effective_message
     if message is None:
         return NORMAL
-    if message.text and message.text.split("@", 1)[0].split()[0:1] == ["/sos"]:
+    if message.text and message.text[:4].lower() == "/sos" and (
+            message.text.split("@", 1)[0].split()[0].lower() == "/sos"):
         return URGENT
     # A pin is not urgent by itself: it may be the next step of a conversation, which must
     # stay in order with the person's other messages.
