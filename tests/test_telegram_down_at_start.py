@@ -67,6 +67,14 @@ async def _answered(world: World, text: str) -> str:
     return world.rep.last.body
 
 
+async def _missed_goes_by_sms(world: World, phone: str) -> list[str]:
+    """Rita misses tonight's check-in: with Telegram failing, the ladder reaches Mia by SMS.
+    Return the texts sent to her phone."""
+    world.clock.set(DEADLINE + timedelta(minutes=30))
+    await world.fake.wait_for(lambda: bool(world.twilio.sms_to(phone)), timeout=60)
+    return [sms.body for sms in world.twilio.sms_to(phone)]
+
+
 async def test_a_bot_started_while_telegram_is_down_escalates_by_sms_then_polls(
     tmp_path: Path,
 ) -> None:
@@ -77,10 +85,8 @@ async def test_a_bot_started_while_telegram_is_down_escalates_by_sms_then_polls(
         async with restarted(world, "*"):  # every Bot API call, getMe first
             # The start found Telegram failing, and asks it again who the bot is.
             await world.fake.wait_for(lambda: len(world.fake.calls_to("getMe")) > asked + 2, 60)
-            world.clock.set(DEADLINE + timedelta(minutes=30))  # Rita missed her check-in
-            await world.fake.wait_for(lambda: bool(world.twilio.sms_to(phone)), timeout=60)
-            [sms] = world.twilio.sms_to(phone)
-            assert sms.body.startswith(said("channel.sms.missed", alert="A-1", name="Rita"))
+            [sms] = await _missed_goes_by_sms(world, phone)
+            assert sms.startswith(said("channel.sms.missed", alert="A-1", name="Rita"))
             assert not world.fake.calls_to("getUpdates")  # not polling: Telegram is down
 
             world.fake.clear_failures()  # Telegram is back
@@ -108,8 +114,7 @@ async def test_a_start_that_telegram_fails_after_getme_escalates_by_sms_then_pol
         async with restarted(world, "deleteWebhook", "getUpdates", "setMyCommands",
                              "sendMessage"):
             await world.fake.wait_for(lambda: len(world.fake.calls_to("deleteWebhook")) > 2, 60)
-            world.clock.set(DEADLINE + timedelta(minutes=30))  # Rita missed her check-in
-            await world.fake.wait_for(lambda: bool(world.twilio.sms_to(phone)), timeout=60)
+            assert await _missed_goes_by_sms(world, phone)
             assert not world.fake.calls_to("getUpdates")  # not polling: the webhook stands
 
             world.fake.clear_failures()  # Telegram is back
@@ -158,8 +163,7 @@ async def test_without_telegram_the_ladder_looks_again_when_something_is_due(
         asked = len(world.fake.calls_to("getMe"))
         async with restarted(world, "*"):
             await world.fake.wait_for(lambda: len(world.fake.calls_to("getMe")) > asked + 2, 60)
-            world.clock.set(DEADLINE + timedelta(minutes=30))
-            await world.fake.wait_for(lambda: bool(world.twilio.sms_to(phone)), timeout=30)
+            assert await _missed_goes_by_sms(world, phone)
 
 
 async def test_a_webhook_url_telegram_refuses_stops_the_start(

@@ -136,22 +136,19 @@ class Flow(ConversationHandler[BotContext]):
                         stamps.pop(self.flow_name, None)
 
 
-def forget_in_memory(update: Update, application: Application[Any, Any, Any, Any, Any, Any]
-                     ) -> None:
-    """Drop what this process keeps of the sender: someone the storage does not know (erased
-    by the operator's CLI or by another instance, which cannot reach this process's memory)
-    must find no draft of theirs and no question open when they are invited again."""
-    assert update.effective_user is not None
-    user_id = update.effective_user.id
-    flows = [h for group in application.handlers.values() for h in group if isinstance(h, Flow)]
-    keys = [(flow, flow.key_of(update)) for flow in flows]
-    opened = [(flow, key) for flow, key in keys if flow.is_open(key)]
-    if not opened and not application.user_data.get(user_id):
-        return
-    log.info("dropped in-memory state of user %s, unknown to the storage", user_id)
-    application.drop_user_data(user_id)
-    for flow, key in opened:
-        flow.end(key)
+def forget_in_memory(application: Application[Any, Any, Any, Any, Any, Any],
+                     user_id: int) -> None:
+    """Drop what this process keeps of a person: their user_data and every question open to
+    them. After /forgetme, and for someone the storage does not know (erased by the operator's
+    CLI or another instance, which cannot reach this process's memory), who must find no draft
+    of theirs and no question open when they are invited again."""
+    if application.user_data.get(user_id):  # an empty one costs no write to drop
+        log.info("dropped in-memory state of user %s", user_id)
+        application.drop_user_data(user_id)
+    for group in application.handlers.values():
+        for handler in group:
+            if isinstance(handler, Flow):
+                handler.end_all_of(user_id)
 
 
 class _Entries:

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.ext import Application, CallbackQueryHandler
 
 from conversations.context import BotContext
-from conversations.flows.base import Command, Flow
+from conversations.flows.base import Command, forget_in_memory
 from conversations.flows.start import role_name
 from conversations.i18n import Raw, Texts
 from conversations.render import contacts as contacts_render
@@ -154,11 +154,7 @@ async def forgetme_confirmed(update: Update, context: BotContext) -> None:
                 else t("forgetme.busy" if refused.reason == "busy" else "forgetme.admins_only"))
         await query.edit_message_text(text, parse_mode="HTML")
         return
-    context.application.drop_user_data(subject)
-    for handlers in context.application.handlers.values():  # and the questions open in memory
-        for handler in handlers:
-            if isinstance(handler, Flow):
-                handler.end_all_of(subject)
+    forget_in_memory(context.application, subject)  # drafts, questions open in memory
     if subject == me.id:
         text = t("forgetme.done")
     elif erased.stand_in == 0:

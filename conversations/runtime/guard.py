@@ -70,7 +70,7 @@ async def guard(update: Update, context: BotContext) -> None:
     if member is None and update.my_chat_member is not None:
         raise ApplicationHandlerStop  # a stranger blocking or unblocking: nothing to say
     if member is None:
-        forget_in_memory(update, context.application)  # erased while this process ran
+        forget_in_memory(context.application, user.id)  # erased while this process ran
         text = update.effective_message.text if update.effective_message else None
         if command == "start" and text and len(text.split()) > 1:
             return  # an invite code: the start handler enrols them

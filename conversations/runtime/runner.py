@@ -130,6 +130,7 @@ async def _until_answered(app: FieldbotApp, call: Callable[[], Awaitable[object]
     it (a network error, a 5xx; flood control: after the wait it asks for); False if stopped
     first. A refusal (400: a webhook URL Telegram does not take) is not asked again: it is
     raised. `outage`: whether a failure counts towards Telegram being down."""
+    said = False  # the first failure is a warning, the ones after it (every `retry`) info
     while not stop.is_set():
         wait = retry
         try:
@@ -142,8 +143,10 @@ async def _until_answered(app: FieldbotApp, call: Callable[[], Awaitable[object]
             wait = max(retry, asked.total_seconds() if isinstance(asked, timedelta) else asked)
             log.warning("Telegram asks the start to wait %s s", wait)
         except NetworkError as exc:
-            log.warning("Telegram failed a call of the start (%s): asking again in %s s",
-                        type(exc).__name__, retry)
+            log.log(logging.INFO if said else logging.WARNING,
+                    "Telegram failed a call of the start (%s): asking again in %s s",
+                    type(exc).__name__, retry)
+            said = True
             if outage:
                 await app.bot_data.services.reach.telegram_failed()
         with contextlib.suppress(TimeoutError):
@@ -211,19 +214,12 @@ async def _initialize(app: FieldbotApp, stop: asyncio.Event, retry: float,
     services.reach.wake = sweeps.wake  # the job queue's scheduler takes over once reached
     sweeping = asyncio.create_task(sweeps.run_until(reached))
     try:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), retry)
-            if stop.is_set():
-                break
-            try:
-                await app.initialize()
-            except NetworkError as exc:
-                log.info("Telegram still cannot be reached (%s)", type(exc).__name__)
-                continue
-            log.warning("Telegram answers again: starting the bot")
-            return True
-        return False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), retry)
+        if not await _until_answered(app, app.initialize, stop, retry):
+            return False
+        log.warning("Telegram answers again: starting the bot")
+        return True
     finally:
         reached.set()
         await sweeping  # its tick ends before PTB's scheduler starts its own
