@@ -94,6 +94,44 @@ async def test_a_flapping_telegram_does_not_flood_the_admins(reach: World) -> No
     assert _told(reach, admin_mail) == ["failing", "back"] * 3
 
 
+async def test_a_restart_in_an_outage_does_not_put_the_other_channels_off_again(
+    reach: World,
+) -> None:
+    """The bot is restarted (a deploy, a supervisor) while Telegram fails: the outage goes on
+    from when it began, not from the restart, or a bot restarted every two minutes would never
+    reach anyone by SMS."""
+    admin_mail = await confirm_email(reach, reach.admin)
+    reach.fake.fail_always("sendMessage", ServerError())
+    await reach.rep.send("/help")  # the reply fails: Telegram is failing
+    await reach.advance(timedelta(seconds=90))
+    assert not reach.services.reach.fanout.telegram_down  # not failing for 2 minutes yet
+    await reach.restart()
+    await reach.rep.send("/help")  # fails again, 90 s after the first failure
+    await reach.advance(timedelta(seconds=40))
+    assert reach.services.reach.fanout.telegram_down
+    assert _told(reach, admin_mail) == ["failing"]
+    await _back(reach)
+    assert _told(reach, admin_mail) == ["failing", "back"]
+
+
+async def test_an_outage_long_over_does_not_come_back_with_a_restart(reach: World) -> None:
+    """The bot died in an outage and starts hours later: its first failed call is a new
+    outage, with the whole telegram_down_after to wait before phones ring."""
+    admin_mail = await confirm_email(reach, reach.admin)
+    reach.fake.fail_always("sendMessage", ServerError())
+    await reach.rep.send("/help")
+    await reach.advance(timedelta(seconds=90))
+    await reach.stop()  # the process dies, still in the outage
+    reach.clock.advance(timedelta(hours=3))
+    await reach.start()
+    await reach.rep.send("/help")  # one failed reply, three hours on
+    await reach.advance(timedelta(seconds=60))
+    assert not reach.services.reach.fanout.telegram_down
+    assert _told(reach, admin_mail) == []
+    await reach.advance(timedelta(seconds=70))  # now it has failed for 2 minutes
+    assert _told(reach, admin_mail) == ["failing"]
+
+
 async def test_texting_ack_with_alert_numbers_from_the_reps_phone_reveals_no_duress_alert(
     reach: World,
 ) -> None:

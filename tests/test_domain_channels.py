@@ -17,6 +17,7 @@ from fieldbot.domain.channels import (
     Reach,
     answered_by_machine,
     may_call,
+    outage_goes_on,
     parse_ack_reply,
     person_reach,
     plan,
@@ -77,6 +78,15 @@ def test_telegram_counts_as_down_after_failing_for_telegram_down_after() -> None
     assert not telegram_down(None, NOW, after)
     assert not telegram_down(NOW - timedelta(seconds=119), NOW, after)
     assert telegram_down(NOW - timedelta(minutes=2), NOW, after)
+
+
+def test_an_outage_another_process_saw_goes_on_only_if_it_saw_it_lately() -> None:
+    after = timedelta(minutes=2)
+    assert outage_goes_on(NOW - timedelta(seconds=30), NOW, after)  # a restart
+    assert outage_goes_on(NOW - after, NOW, after)
+    assert not outage_goes_on(NOW - after - timedelta(seconds=1), NOW, after)
+    assert not outage_goes_on(NOW - timedelta(hours=3), NOW, after)  # died long ago
+    assert not outage_goes_on(NOW + timedelta(minutes=1), NOW, after)  # a clock set back
 
 
 def a(uid: int, channel: str, state: str, delivery: str = "") -> Attempt:

@@ -112,6 +112,13 @@ def telegram_down(failing_since: datetime | None, now: datetime, after: timedelt
     return failing_since is not None and now - failing_since >= after
 
 
+def outage_goes_on(last_failure: datetime, now: datetime, after: timedelta) -> bool:
+    """Return whether a failure now continues an outage whose last failure another process (one
+    that died, or the leader before) saw at `last_failure`: only when that was within `after`.
+    A process that died yesterday in an outage says nothing about today's first failed call."""
+    return timedelta(0) <= now - last_failure <= after
+
+
 # --- was a person reached ----------------------------------------------------------------------
 
 

@@ -23,15 +23,19 @@ from fieldbot.services.enrolment import EnrolmentService
 from fieldbot.services.escalation import AlertActionError, EscalationService
 from fieldbot.services.escalation.fanout import Fanout, PointsReader
 from fieldbot.services.links import LinkSigner
-from fieldbot.storage import alerts, audit, deliveries, outbox, users
-from fieldbot.storage.codec import ts
-from fieldbot.storage.db import Database, Tx
+from fieldbot.storage import alerts, audit, deliveries, kv, outbox, users
+from fieldbot.storage.codec import parse_ts, ts
+from fieldbot.storage.db import Database, StorageUnavailable, Tx
 
 log = logging.getLogger(__name__)
 
 EXPLAIN_EVERY = timedelta(hours=1)  # "reply 1 to acknowledge", at most this often a person
 EXPLAINED_KEPT = 1000  # then who was told more than an hour ago is forgotten
 OUTAGES_TOLD_PER_HOUR = 3  # beyond this a flapping Telegram is not e-mailed about (logged)
+# An outage outlives the process that saw it (a restart, the leader's death): its start and
+# its latest failure are kept in the database, the latest at most this often.
+OUTAGE_KIND, OUTAGE_KEY = "reach", "telegram_failing"
+OUTAGE_STAMP_EVERY = timedelta(seconds=15)
 PhoneOwner = Callable[[Tx, str], Awaitable[int | None]]
 Wake = Callable[[], None]
 
@@ -87,6 +91,7 @@ class ReachService:
         escalation.ladder.fanout = self.fanout
         self.links = LinkSigner(cipher.keys)
         self.failing_since: datetime | None = None
+        self._stamped: datetime | None = None  # when this outage was last written down
         # The outage the admins were told of (its start), and when they were told of each
         # outage this past hour: a flapping Telegram must not flood their inboxes.
         self._told_outage: datetime | None = None
@@ -142,14 +147,28 @@ class ReachService:
     # --- Telegram's outages ------------------------------------------------------------------
 
     async def telegram_failed(self) -> None:
-        """A Bot API call failed (network, 5xx, timeout): Telegram may be going down."""
+        """A Bot API call failed (network, 5xx, timeout): Telegram may be going down. The
+        first failure of this process continues the outage a previous one saw, if it saw
+        Telegram fail within telegram_down_after: a restart in an outage must not put the
+        other channels off by telegram_down_after again (nor, restarting in a loop, for ever)."""
+        now = self._clock.now()
         if self.failing_since is None:
-            self.failing_since = self._clock.now()
+            self.failing_since = self._stamped = now  # other failures write nothing meanwhile
+            earlier = await self._outage_seen_before(now)
+            if self.failing_since == now:  # and not answered meanwhile
+                self.failing_since, self._stamped = min(earlier or now, now), None
+        since = self.failing_since
+        if since is not None and (self._stamped is None
+                                  or now - self._stamped >= OUTAGE_STAMP_EVERY):
+            self._stamped = now
+            await self._keep_outage({"since": ts(since), "last": ts(now)})
         await self.check_telegram()
 
     async def telegram_ok(self) -> None:
         """A Bot API call went through: Telegram is up."""
-        self.failing_since = None
+        if self.failing_since is not None:
+            self.failing_since = self._stamped = None
+            await self._keep_outage(None)
         if self.fanout.telegram_down:
             self.fanout.telegram_down = False
             log.warning("Telegram is answering again")
@@ -176,6 +195,42 @@ class ReachService:
             await self._tell_admins("admin_telegram_down", self._told_outage)
         if self.wake is not None:
             self.wake()
+
+    async def _outage_seen_before(self, now: datetime) -> datetime | None:
+        """When the outage began that another process saw going on until lately, if any."""
+        if not self._db.is_open:
+            return None
+        try:
+            async with self._db.read() as tx:
+                kept = (await kv.load(tx, OUTAGE_KIND)).get(OUTAGE_KEY)
+        except StorageUnavailable:
+            log.warning("could not read whether Telegram was failing before the start")
+            return None
+        if not isinstance(kept, dict):
+            return None
+        try:
+            since, last = parse_ts(kept["since"]), parse_ts(kept["last"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if not rules.outage_goes_on(last, now, self._policy.channels.telegram_down_after):
+            return None
+        log.warning("Telegram was failing before this start, since %s: the outage goes on",
+                    ts(since))
+        return since
+
+    async def _keep_outage(self, outage: dict[str, str] | None) -> None:
+        """Write down the outage going on (None: that Telegram answers again), for the process
+        after this one. Best effort: the storage failing must not hide Telegram failing."""
+        if not self._db.is_open:
+            return
+        try:
+            async with self._db.transaction() as tx:
+                if outage is None:
+                    await kv.delete(tx, OUTAGE_KIND, OUTAGE_KEY)
+                else:
+                    await kv.put(tx, OUTAGE_KIND, OUTAGE_KEY, outage)
+        except StorageUnavailable:
+            log.warning("could not write down Telegram's outage")
 
     async def _tell_admins(self, kind: str, outage: datetime) -> None:
         """E-mail the admins (those with a confirmed address) about Telegram itself: that it
