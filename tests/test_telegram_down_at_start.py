@@ -16,12 +16,15 @@ from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from telegram.error import BadRequest, Forbidden, InvalidToken
 
 from conversations.runtime.bootstrap import FieldbotApp
 from conversations.runtime.runner import run_polling, run_webhook
+from conversations.web import web_routes
 from faketelegram.errors import Custom, ServerError
+from fieldbot.web.server import build_web
 from tests.builders import BERLIN, DEADLINE, plan_trip, said
 from tests.channel_world import channel_world, share_phone
 from tests.harness import World
@@ -164,6 +167,34 @@ async def test_without_telegram_the_ladder_looks_again_when_something_is_due(
         async with restarted(world, "*"):
             await world.fake.wait_for(lambda: len(world.fake.calls_to("getMe")) > asked + 2, 60)
             assert await _missed_goes_by_sms(world, phone)
+
+
+async def test_without_telegram_an_sms_undelivered_and_a_call_unanswered_move_the_ladder_on(
+    tmp_path: Path,
+) -> None:
+    """Telegram is down, so Mia's Telegram message waits, retried; Twilio reports her SMS not
+    delivered and her call not answered: she was not reached, and the officers are texted now,
+    not when her step's time is up (the message Telegram cannot take decides nothing)."""
+    async with channel_world(tmp_path, sweep_interval=timedelta(hours=1)) as world:
+        mia = await share_phone(world, world.manager)
+        olu = await share_phone(world, world.officer)
+        await plan_trip(world, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+        next_due = await world.services.sweeper.tick()
+        assert next_due is not None  # the reminder: looked at within a second of the start
+        world.clock.set(next_due - timedelta(milliseconds=500))
+        asked = len(world.fake.calls_to("getMe"))
+        async with restarted(world, "*") as app:
+            world.twilio.callback_transport = httpx.ASGITransport(  # type: ignore[attr-defined]
+                app=build_web(web_routes(app)))
+            await world.fake.wait_for(lambda: len(world.fake.calls_to("getMe")) > asked + 2, 60)
+            assert await _missed_goes_by_sms(world, mia)
+            await world.fake.wait_for(lambda: bool(world.twilio.calls_to(mia)), timeout=60)
+            assert not world.twilio.sms_to(olu)  # Mia may still answer
+            [call] = world.twilio.calls_to(mia)
+            await world.twilio.call_status(call.sid, "no-answer")
+            await world.twilio.message_status(world.twilio.sms_to(mia)[0].sid, "undelivered")
+            await world.fake.wait_for(lambda: bool(world.twilio.sms_to(olu)), timeout=60)
+            assert "A-1" in world.twilio.sms_to(olu)[0].body
 
 
 async def test_a_webhook_url_telegram_refuses_stops_the_start(

@@ -147,17 +147,18 @@ def _failed(attempt: Attempt) -> bool:
 def person_reach(attempts: Sequence[Attempt]) -> Reach:
     """Return whether one person was reached by a step.
 
-    While anything is waiting, undecided. Once the other channels have gone out, they decide:
-    they went because the Telegram message was not acknowledged in time, so a failed SMS and
-    an unanswered call mean "not reached" even though Telegram accepted its message. With
+    Once the other channels have gone out, they decide: they went because the Telegram
+    message was not acknowledged in time, or because Telegram is down, so a failed SMS and an
+    unanswered call mean "not reached" whether Telegram accepted its message or still retries
+    it (an outage: it may wait for hours). While one of them is waiting, undecided. With
     Telegram alone, only its failure for good is "not reached".
     """
-    if not attempts or any(a.state in ("pending", "sending") for a in attempts):
-        return Reach.UNDECIDED
     if any(a.delivery == "delivered" for a in attempts):
         return Reach.REACHED  # a delivery receipt on any channel settles it
     others = [a for a in attempts if a.channel != TELEGRAM]
     decisive = others or list(attempts)
+    if not decisive or any(a.state in ("pending", "sending") for a in decisive):
+        return Reach.UNDECIDED
     if all(_failed(a) for a in decisive):
         return Reach.NOT_REACHED
     return Reach.REACHED
