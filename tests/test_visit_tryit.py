@@ -244,3 +244,64 @@ async def test_a_resolved_visit_alert_ends_the_visit(team: World) -> None:
     assert "visit under way" not in team.rep.last.body
     [row] = await rows(team, "SELECT state, due_at FROM visits")
     assert row == {"state": "ended", "due_at": None}
+
+
+DUSK = datetime(2026, 12, 1, 18, 30, tzinfo=UTC)
+
+
+async def test_alone_after_dark_with_the_manager_gone_the_officers_are_told_and_so_is_she(
+    team: World,
+) -> None:
+    """Mia's account is gone and no update said so (only a send finds out): Rita reads that
+    her manager was told. Then the notice fails: the officers are told, and Rita learns it."""
+    team.manager.blocked = True  # 403 to every send, and no my_chat_member update
+    team.clock.set(DUSK)
+    await visit(team.rep, client="Night Client")
+    assert any(said("visit.pairs_rule") in t for t in team.rep.texts())
+    notice = [t for t in team.officer.texts() if "Rita is on a client visit alone after dark" in t]
+    assert notice and "Night Client" in notice[0]
+    assert said("visit.alone_rerouted.officers") in team.rep.texts()
+    assert said("visit.pairs_rule.officers") not in " ".join(team.rep.texts())
+    # The next lone visit after dark knows Mia cannot be reached: it says so at once.
+    await team.rep.send("/done")
+    await team.rep.send("/cancel")
+    await visit(team.rep, client="Second Client")
+    assert said("visit.pairs_rule.officers") in " ".join(team.rep.texts()[-2:])
+    assert [t for t in team.officer.texts() if "Second Client" in t]
+
+
+async def test_alone_after_dark_with_nobody_to_tell_she_is_asked_to_call(team: World) -> None:
+    team.manager.blocked = True  # gone without a word: found out at the first send
+    await team.officer.block()  # known at once
+    team.clock.set(DUSK)
+    await visit(team.rep, client="Night Client")
+    assert said("visit.alone_rerouted.nobody") in team.rep.texts()
+    await team.rep.send("/done")
+    await team.rep.send("/cancel")
+    await visit(team.rep, client="Second Client")  # both are known unreachable now
+    assert said("visit.pairs_rule.nobody") in " ".join(team.rep.texts()[-2:])
+
+
+async def test_alone_after_dark_with_the_manager_known_blocked_the_officers_are_told_at_once(
+    team: World,
+) -> None:
+    await team.manager.block()  # Telegram tells the bot at once
+    team.clock.set(DUSK)
+    await visit(team.rep, client="Night Client")
+    assert said("visit.pairs_rule.officers") in " ".join(team.rep.texts()[-2:])
+    assert [t for t in team.officer.texts() if "Night Client" in t and "after dark" in t]
+    assert said("visit.alone_rerouted.officers") not in team.rep.texts()
+
+
+async def test_extended_into_the_dark_with_the_manager_unreachable_the_officers_are_told(
+    team: World,
+) -> None:
+    team.clock.set(datetime(2026, 12, 1, 17, 30, tzinfo=UTC))
+    await visit(team.rep, client="Late Client")  # daylight: nobody told
+    await team.manager.block()
+    await team.advance(50 * MIN)
+    await team.rep.press("⏱ +30 min")
+    await team.advance(30 * MIN)
+    await team.rep.press("⏱ +30 min")  # until 19:30: alone after dark now
+    assert said("visit.pairs_rule.officers") in team.rep.last.body
+    assert [t for t in team.officer.texts() if "Late Client" in t and "after dark" in t]

@@ -23,7 +23,7 @@ from conversations.render import visit as render
 from conversations.render.formatting import local_time
 from fieldbot.domain.roles import Role
 from fieldbot.domain.visits import MAX_NOTE, ExtendRefusal, FinishStatus, NoteCategory
-from fieldbot.services.visits import Finished, Started
+from fieldbot.services.visits import Finished, Started, Told
 
 NOTE = "visit_note"  # user_data: {"visit_id", "category"} of the note being written
 _CATEGORIES = "|".join(c.value for c in NoteCategory)
@@ -33,10 +33,14 @@ class Note(IntEnum):
     TEXT = 1
 
 
-def pairs_rule(context: BotContext) -> str:
-    """The pairs rule, saying who was told: a rep's manager, or for a lead the next tier."""
-    staff = context.member.role is Role.STAFF
-    return context.t("visit.pairs_rule" if staff else "visit.pairs_rule.lead")
+def pairs_rule(context: BotContext, told: Told = Told.MANAGER) -> str:
+    """The pairs rule, saying who was told: a rep's manager, or for a lead the next tier; the
+    officers when no manager could be reached; nobody, when nobody could."""
+    if told is Told.NOBODY:
+        return context.t("visit.pairs_rule.nobody")
+    if context.member.role is not Role.STAFF:
+        return context.t("visit.pairs_rule.lead")
+    return context.t("visit.pairs_rule.officers" if told is Told.OFFICERS else "visit.pairs_rule")
 
 
 async def tell_started(update: Update, context: BotContext, started: Started) -> None:
@@ -48,7 +52,7 @@ async def tell_started(update: Update, context: BotContext, started: Started) ->
     lines = [t("visit.started", ends=local_time(visit.ends_at, visit.tz_name, t.language),
                remind=local_time(max(remind, visit.started_at), visit.tz_name, t.language))]
     if started.alone_after_dark:
-        lines.append(pairs_rule(context))
+        lines.append(pairs_rule(context, started.told))
     lines.append(t("visit.live_location"))
     await update.effective_message.reply_html(
         "\n\n".join(lines), reply_markup=common.location_keyboard(t, "visit.button.live"))
@@ -95,7 +99,7 @@ async def extend_pressed(update: Update, context: BotContext) -> None:
     """"+30 min": a later end, or why not (too many, beyond the longest visit, over)."""
     query = update.callback_query
     assert query and query.data and update.effective_chat
-    moved, visit, into_dark = await context.services.visits.extend(
+    moved, visit, told = await context.services.visits.extend(
         context.member.id, int(query.data.rsplit(":", 1)[1]))
     await query.answer()
     t = context.t
@@ -112,8 +116,8 @@ async def extend_pressed(update: Update, context: BotContext) -> None:
         assert visit is not None
         text = t("visit.extended", ends=local_time(moved.ends_at, visit.tz_name, t.language),
                  left=context.services.visits.policy.visit.max_extensions - moved.extensions)
-        if into_dark:
-            text += "\n\n" + pairs_rule(context)
+        if told is not None:  # the later end took a lone visit into the dark
+            text += "\n\n" + pairs_rule(context, told)
     await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")
     await context.services.deliver()
 

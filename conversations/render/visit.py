@@ -86,6 +86,12 @@ def _alone(t: Texts, p: dict[str, Any]) -> Rendered:
     return "\n".join(lines), None, True
 
 
+def _rerouted(t: Texts, p: dict[str, Any]) -> Rendered:
+    """The rep's lone visit after dark reached no manager: who was told instead."""
+    told = "nobody" if p.get("told") == "nobody" else "officers"
+    return t(f"visit.alone_rerouted.{told}"), None, False
+
+
 def _note(t: Texts, p: dict[str, Any]) -> Rendered:
     text = t("visit.note.notice", name=p["subject_name"],
              where=where(t, p["client"], p["place"], p.get("place_zh", "")),
@@ -117,5 +123,6 @@ def alert_lines(t: Texts, visit: dict[str, Any]) -> list[str]:
 RENDERERS: dict[str, Callable[[Texts, dict[str, Any]], Rendered]] = {
     "visit_reminder": _reminder,
     "visit_alone": _alone,
+    "visit_alone_rerouted": _rerouted,
     "visit_note": _note,
 }

@@ -125,7 +125,8 @@ class Services:
         sender = OutboxSender(self.db, self.clock, messenger, self.cipher)
         sender.on_permanent_failure += [self.escalation.on_delivery_failed,
                                         self.trips.on_delivery_failed,
-                                        self.rollcall_sweep.on_delivery_failed]
+                                        self.rollcall_sweep.on_delivery_failed,
+                                        self.visits.on_delivery_failed]
         sender.on_not_reached.append(self.escalation.on_not_reached)
         self.sender = self.sweeper.sender = sender
         return sender

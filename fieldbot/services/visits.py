@@ -35,6 +35,7 @@ from fieldbot.services.escalation.visits import visit_details
 from fieldbot.storage import alerts, audit, outbox, trips, users, visits
 from fieldbot.storage.codec import ts
 from fieldbot.storage.db import Database, Tx
+from fieldbot.storage.outbox import OutboxMessage
 from fieldbot.storage.visits import NewNote, NewVisit, NoteRow, VisitRow
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,14 @@ class VisitPlan:
     place_zh: str = ""  # the same label as a Chinese reader names the place
 
 
+class Told(StrEnum):
+    """Who was told of a visit alone after dark, for the rep to read the truth."""
+
+    MANAGER = "manager"  # the team's (other) managers
+    OFFICERS = "officers"  # the safety officers: no manager of the team could be reached
+    NOBODY = "nobody"  # nobody reachable on Telegram: the rep must tell someone herself
+
+
 class StartRefusal(StrEnum):
     OPEN = "open"  # a visit is under way already
     PAST = "past"
@@ -71,6 +80,7 @@ class Started:
     visit: VisitRow | None
     refused: StartRefusal | None = None
     duplicate: bool = False  # Start pressed again: the visit started the first time
+    told: Told = Told.MANAGER  # who was told, alone after dark
 
     @property
     def alone_after_dark(self) -> bool:
@@ -188,27 +198,54 @@ class VisitService:
             visit = await visits.get(tx, visit_id, cipher=self._cipher)
             assert visit is not None
             await audit.record(tx, member.id, "visit_start", member.id, f"visit={visit_id}", now)
+            told = Told.MANAGER
             if visit.alone and visit.after_dark:
-                await self._tell_managers(tx, member, visit, now)
+                told = await self._tell_leads(tx, member, visit, now)
         log.info("visit %s started by user %s", visit_id, member.id)
-        return Started(visit)
+        return Started(visit, told=told)
 
-    async def _tell_managers(self, tx: Tx, member: Member, visit: VisitRow,
-                             now: datetime) -> None:
-        """Tell the team's managers; a manager visiting (no other manager on the team), an
-        officer or an admin is told about to the safety officers, the ladder's next tier."""
+    async def _tell_leads(self, tx: Tx, member: Member, visit: VisitRow, now: datetime,
+                          *, not_managers: bool = False) -> Told:
+        """Tell the team's reachable managers; with none (or a manager visiting, the only one
+        of the team), the reachable safety officers, the ladder's next tier. Say who."""
         params = {"subject_name": member.name, **visit_details(visit)}
-        leads = [m for m in await users.with_role(tx, [Role.MANAGER], member.team,
-                                                  cipher=self._cipher)
-                 if m.id != member.id] if member.team else []
+        told, leads = Told.MANAGER, [] if not_managers or not member.team else [
+            m for m in await users.with_role(tx, [Role.MANAGER], member.team,
+                                             cipher=self._cipher)
+            if m.id != member.id and not m.unreachable]
         if not leads:
-            leads = [o for o in await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)
-                     if o.id != member.id]
-        for manager in leads:
+            told, leads = Told.OFFICERS, [
+                o for o in await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)
+                if o.id != member.id and not o.unreachable]
+        for lead in leads:
             await outbox.enqueue(
-                tx, cipher=self._cipher, dedupe=f"visit:{visit.id}:alone:to:{manager.id}",
-                recipient=manager.id, kind="visit_alone", params=params,
+                tx, cipher=self._cipher, dedupe=f"visit:{visit.id}:alone:to:{lead.id}",
+                recipient=lead.id, kind="visit_alone", params=params,
                 priority=int(Priority.NOTICE), now=now)
+        return told if leads else Told.NOBODY
+
+    async def on_delivery_failed(self, tx: Tx, message: OutboxMessage) -> None:
+        """The outbox's hook: a manager told of a visit alone after dark cannot be reached on
+        Telegram (blocked the bot, left it): the officers are told instead while the visit goes
+        on, and the rep learns who knows now (she read that her manager did)."""
+        if message.kind != "visit_alone" or message.channel != "telegram":
+            return
+        now = self._clock.now()
+        v = await visits.get(tx, int(message.params["id"]), cipher=self._cipher)
+        if v is None or not v.state.is_open:
+            return
+        member = await users.get(tx, v.user_id, cipher=self._cipher)
+        if member is None:
+            return
+        lead = await users.get(tx, message.recipient, cipher=self._cipher)
+        if lead is not None and lead.role is not Role.MANAGER:
+            return  # an officer failed: the admins hear of it (the outbox's "unreachable")
+        told = await self._tell_leads(tx, member, v, now, not_managers=True)
+        log.info("visit %s: a manager told of it is unreachable; now told: %s", v.id, told)
+        await outbox.enqueue(
+            tx, cipher=self._cipher, dedupe=f"visit:{v.id}:alone:rerouted",
+            recipient=member.id, kind="visit_alone_rerouted", params={"told": told.value},
+            priority=int(Priority.NOTICE), now=now)
 
     async def finish(self, user_id: int, visit_id: int | None = None) -> Finished:
         """"I'm done, safe": end the visit under way; a late one sends the all-clear. A button
@@ -236,10 +273,11 @@ class VisitService:
                 await self._escalation.all_clear(tx, a, now)
 
     async def extend(self, user_id: int, visit_id: int | None = None
-                     ) -> tuple[Extension | ExtendRefusal, VisitRow | None, bool]:
+                     ) -> tuple[Extension | ExtendRefusal, VisitRow | None, Told | None]:
         """"+30 min": a later end (max_extensions times, within max_length); pressed after
-        the end it is a sign of life too, so the visit's alert gets its all-clear. The flag
-        says the later end took a lone visit into the dark: the manager is told now."""
+        the end it is a sign of life too, so the visit's alert gets its all-clear. The third
+        says who was told because the later end took a lone visit into the dark (None if
+        it did not)."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
             v = await visits.open_for(tx, user_id, cipher=self._cipher)
@@ -247,10 +285,10 @@ class VisitService:
                 v = None
             moved = rules.extend(self._policy.visit, v, now)
             if isinstance(moved, ExtendRefusal) or v is None:
-                return moved, v, False
+                return moved, v, None
             if not await visits.move(tx, v, state=VisitState.ACTIVE, due_at=moved.due_at,
                                      ends_at=moved.ends_at, extensions=moved.extensions):
-                return ExtendRefusal.NONE_OPEN, v, False
+                return ExtendRefusal.NONE_OPEN, v, None
             into_dark = v.alone and not v.after_dark and rules.is_after_dark(
                 self._policy.visit, v.started_at, moved.ends_at, v.tz_name)
             if into_dark:
@@ -262,9 +300,10 @@ class VisitService:
                                f"visit={v.id} until={ts(moved.ends_at)}", now)
             after = await visits.get(tx, v.id, cipher=self._cipher)
             member = await users.get(tx, user_id, cipher=self._cipher)
+            told = None
             if into_dark and after is not None and member is not None:
-                await self._tell_managers(tx, member, after, now)
-        return moved, after, into_dark
+                told = await self._tell_leads(tx, member, after, now)
+        return moved, after, told
 
     # --- client safety notes ------------------------------------------------------------------
 
