@@ -197,7 +197,7 @@ class CheckinService:
                     recipient=manager.id,
                     kind="skip_notice", priority=int(Priority.NOTICE), now=now,
                     params={"subject_name": subject.name if subject else "?", "reason": reason,
-                            "day": night.day, "tz": night.tz_name},
+                            "day": night.day, "tz": night.tz_name}, about=(user_id,),
                 )
         return NightChange(night)
 

@@ -299,7 +299,7 @@ class ContactService:
                     conn, cipher=self._cipher, dedupe=f"contacts:missing:{stamp}:to:{admin.id}",
                     recipient=admin.id, kind="contacts_missing",
                     params={"names": names, "more": len(missing) - len(names)},
-                    priority=outbox.PRIORITY_NOTICE, now=now)
+                    priority=outbox.PRIORITY_NOTICE, now=now, about=[m.id for m in people])
         log.info("contacts: %s managers/officers without a confirmed phone (%s)", len(missing),
                  stamp)
         return len(missing)

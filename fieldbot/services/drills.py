@@ -206,11 +206,13 @@ class DrillService:
                 return 0
             results = await store.results(tx, drill_id, d.started_at)
             params = await self._result_params(tx, d, results)
+            named = {r.user_id for r in rules.ordered(results)[:RESULT_LINES]}
+            named |= {r.by for r in rules.ordered(results)[:RESULT_LINES] if r.by}
             for uid in await self._result_to(tx, d):
                 await outbox.enqueue(
                     tx, cipher=self._cipher, dedupe=f"drill:{drill_id}:result:to:{uid}",
                     recipient=uid, kind="drill_result", priority=int(Priority.NOTICE),
-                    now=now, params=params)
+                    now=now, params=params, about=named)
             summary = rules.summarise(results)
             await audit.record(tx, None, "drill_done", None,
                                f"drill={drill_id} asked={summary.asked}"

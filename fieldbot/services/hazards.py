@@ -122,7 +122,7 @@ class HazardService:
                         conn, cipher=self._cipher, dedupe=f"hazard:{hazard_id}:alert:to:{lead.id}",
                         recipient=lead.id, kind="hazard_alert", now=now,
                         params=self._params(hazard, member.name),
-                        priority=outbox.PRIORITY_ALERT,
+                        priority=outbox.PRIORITY_ALERT, about=(member.id,),
                     )
         log.info("hazard %s reported by user %s (severity %s)", hazard_id, member.id,
                  int(report.severity))
@@ -228,6 +228,7 @@ class HazardService:
                 conn, cipher=self._cipher, dedupe=f"hazard:{hazard.id}:nearby:to:{user_id}",
                 recipient=user_id,
                 kind="hazard_nearby", params=params, priority=outbox.PRIORITY_NOTICE, now=now,
+                about=(hazard.reporter_id,),
             )
         return told
 

@@ -214,7 +214,7 @@ class IncidentService:
                     tx, dedupe=f"incident:{incident_id}:owner:{to_id}:{now.isoformat()}",
                     recipient=to_id, kind="incident_assigned",
                     params=_params(incident, by_name=by.name), priority=int(Priority.NOTICE),
-                    now=now, cipher=self._cipher)
+                    now=now, cipher=self._cipher, about=(by.id,))
             before = await users.get(tx, incident.owner_id, cipher=self._cipher)
             if before is not None and before.unreachable != "erased" \
                     and before.id not in (by.id, to_id):
@@ -222,7 +222,8 @@ class IncidentService:
                     tx, dedupe=f"incident:{incident_id}:taken:{before.id}:{now.isoformat()}",
                     recipient=before.id, kind="incident_taken",
                     params=_params(incident, by_name=by.name, to_name=to.name if to else ""),
-                    priority=int(Priority.NOTICE), now=now, cipher=self._cipher)
+                    priority=int(Priority.NOTICE), now=now, cipher=self._cipher,
+                    about=(by.id, to_id))
             done = await store.get(tx, incident_id, cipher=self._cipher)
         assert done is not None
         return done

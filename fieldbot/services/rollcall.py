@@ -295,18 +295,21 @@ class RollcallService:
 
     async def _summarise(self, tx: Tx, rc: RollcallRow, view: RollcallView, by: Member,
                          now: datetime) -> None:
-        lists = {}
+        lists, named = {}, set()
         for state in ("help", "silent"):
             ids, total = await store.ids_in_state(tx, rc.id, state, 0, SUMMARY_NAMES)
-            names = [m.name for m in await users.by_ids(tx, ids, cipher=self._cipher)]
-            lists[f"{state}_names"] = {"names": names, "more": total - len(names)}
+            people = await users.by_ids(tx, ids, cipher=self._cipher)
+            named |= {m.id for m in people}
+            lists[f"{state}_names"] = {"names": [m.name for m in people],
+                                       "more": total - len(people)}
         officers = await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)
         to = {m.id for m in officers if not m.unreachable} | await self._initiator(tx, rc)
         params = {**view.params(), "closed_by": by.name, **lists}
         for recipient in sorted(to):
             await outbox.enqueue(tx, dedupe=f"rollcall:{rc.id}:summary:to:{recipient}",
                                  recipient=recipient, kind="rollcall_summary", params=params,
-                                 priority=rc.priority, now=now, cipher=self._cipher)
+                                 priority=rc.priority, now=now, cipher=self._cipher,
+                                 about={*named, by.id})
 
     async def _queue_tally(self, tx: Tx, rc: RollcallRow, view: RollcallView, now: datetime,
                            *, force: bool = False) -> datetime:
@@ -379,7 +382,8 @@ class RollcallService:
                 await outbox.enqueue(
                     tx, dedupe=dedupe if channel == "telegram" else f"{dedupe}:{channel}",
                     recipient=recipient, kind="rollcall_answered", priority=rc.priority,
-                    now=now, cipher=self._cipher, params=params, channel=channel)
+                    now=now, cipher=self._cipher, params=params, channel=channel,
+                    about=(user_id,))
 
     async def _tell_late(self, tx: Tx, rc: RollcallRow, user_id: int, choice: Answer,
                          now: datetime) -> None:
@@ -390,4 +394,4 @@ class RollcallService:
             tx, dedupe=f"rollcall:{rc.id}:late:{user_id}:{choice.value}", recipient=rc.initiator,
             kind="rollcall_late", priority=rc.priority, now=now, cipher=self._cipher,
             params={"rollcall": rc.id, "name": who.name if who else "?", "answer": choice.value,
-                    "scope": scope_params(rc.scope)})
+                    "scope": scope_params(rc.scope)}, about=(user_id,))

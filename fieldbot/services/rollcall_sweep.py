@@ -48,16 +48,18 @@ class RollcallSweep:
 
     async def _send(self, tx: Tx, *, dedupe: str, recipient: int, kind: str,
                     params: dict[str, object], priority: int, now: datetime,
-                    listed: tuple[str, ...]) -> None:
+                    listed: tuple[str, ...], about: tuple[int, ...] = ()) -> None:
         """A message on Telegram, and at once on the policy's text channels beyond it that
-        can reach the person (docs/RELIABILITY.md: roll-calls beyond Telegram)."""
+        can reach the person (docs/RELIABILITY.md: roll-calls beyond Telegram). `about`:
+        whom it names (see `outbox.enqueue`)."""
         await outbox.enqueue(tx, dedupe=dedupe, recipient=recipient, kind=kind,
-                             priority=priority, now=now, cipher=self._cipher, params=params)
+                             priority=priority, now=now, cipher=self._cipher, params=params,
+                             about=about)
         usable = await self._fanout.usable(tx, recipient)
         for channel in channel_rules.notice_channels(listed, usable):
             await outbox.enqueue(tx, dedupe=f"{dedupe}:{channel}", recipient=recipient,
                                  kind=kind, priority=priority, now=now, cipher=self._cipher,
-                                 params=params, channel=channel)
+                                 params=params, channel=channel, about=about)
 
     async def sweep(self) -> bool:
         """Advance the silent people due now; True if the batch was full (more may be due)."""
@@ -128,7 +130,8 @@ class RollcallSweep:
                 dedupe = f"rollcall:{rc.id}:silent:{first}+{len(people)}:to:{recipient}"
             await self._send(tx, dedupe=dedupe, recipient=recipient, kind="rollcall_silent",
                              priority=rc.priority, now=now, params=params,
-                             listed=self._channels.manager)
+                             listed=self._channels.manager,
+                             about=tuple(uid for uid, _ in people[:LISTED]))
 
     async def _apply(self, tx: Tx, p: PersonRow, move: rules.PersonMove, now: datetime, *,
                      unreachable: bool = False, notices: Notices | None = None) -> None:
@@ -158,6 +161,7 @@ class RollcallSweep:
                     now=now, listed=self._channels.manager,
                     params={"rollcall": rc.id, "name": subject.name,
                             "scope": scope_params(rc.scope), "since": started.isoformat(),
-                            "tz": self._tz, "unreachable": unreachable})
+                            "tz": self._tz, "unreachable": unreachable},
+                    about=(p.user_id,))
         log.info("roll-call %s: user %s silent, %s", rc.id, p.user_id,
                  ",".join(e.value for e in move.effects) or "waiting")

@@ -177,7 +177,7 @@ class TripService:
                 recipient=trip.user_id,
                 kind="trip_decision", priority=outbox.PRIORITY_NOTICE, now=now,
                 params={"trip_id": trip_id, "approved": approve, "by_name": manager.name,
-                        "reason": reason},
+                        "reason": reason}, about=(manager.id,),
             )
         return decided
 
@@ -267,6 +267,7 @@ class TripService:
                             "named_places": [leg.place.named() for leg in trip.legs],
                             "start": trip.start.isoformat(), "end": trip.end.isoformat(),
                             "given": given, "what": what or "", "warn": warn or ""},
+                    about=(member.id,),
                 )
 
     async def on_delivery_failed(self, conn: Tx, message: OutboxMessage) -> None:
@@ -308,5 +309,5 @@ class TripService:
                 dedupe=f"nomanager:{member.id}:{now.date().isoformat()}:to:{admin.id}",
                 recipient=admin.id, kind="admin_no_manager",
                 params={"user_id": member.id, "name": member.name, "team": member.team},
-                priority=outbox.PRIORITY_NOTICE, now=now,
+                priority=outbox.PRIORITY_NOTICE, now=now, about=(member.id,),
             )

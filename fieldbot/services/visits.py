@@ -221,7 +221,7 @@ class VisitService:
             await outbox.enqueue(
                 tx, cipher=self._cipher, dedupe=f"visit:{visit.id}:alone:to:{lead.id}",
                 recipient=lead.id, kind="visit_alone", params=params,
-                priority=int(Priority.NOTICE), now=now)
+                priority=int(Priority.NOTICE), now=now, about=(member.id,))
         return told if leads else Told.NOBODY
 
     async def on_delivery_failed(self, tx: Tx, message: OutboxMessage) -> None:
@@ -335,7 +335,7 @@ class VisitService:
                         now=now, params={"note_id": note_id, "subject_name": member.name,
                                          "category": category.value, "client": v.client,
                                          "place": v.place, "place_zh": v.place_zh,
-                                         "body": body})
+                                         "body": body}, about=(member.id,))
         return note
 
     async def remove_note(self, by: Member, note_id: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,22 +67,32 @@ async def enqueue(
     cipher: Cipher | None = None,
     due_at: datetime | None = None,
     channel: str = "telegram",
+    about: Iterable[int] = (),
 ) -> bool:
     """Add a message unless one with the same dedupe key exists; True if it was added.
 
     Pass the cipher: the params are then stored encrypted (alert params carry lodging, the
     emergency contact and the last known location). Without it they are stored as readable
     JSON, which is only acceptable for params that hold ids and no personal data.
+
+    `about`: the people whose personal data the params carry besides the recipient's (a name,
+    a place, a report): erasing one of them empties the message, or withdraws it if unsent.
     """
-    cur = await conn.execute(
-        "INSERT INTO outbox (dedupe, alert_id, step_index, recipient, kind, params, priority,"
-        " created_at, due_at, channel) VALUES (?,?,?,?,?,?,?,?,?,?)"
-        " ON CONFLICT (dedupe) DO NOTHING",
-        (dedupe, alert_id, step_index, recipient, kind,
-         cipher.encrypt_json(params) if cipher else json.dumps(params, ensure_ascii=False),
-         priority, ts(now), ts(due_at or now), channel),
-    )
-    return cur.rowcount == 1
+    row = (dedupe, alert_id, step_index, recipient, kind,
+           cipher.encrypt_json(params) if cipher else json.dumps(params, ensure_ascii=False),
+           priority, ts(now), ts(due_at or now), channel)
+    sql = ("INSERT INTO outbox (dedupe, alert_id, step_index, recipient, kind, params, priority,"
+           " created_at, due_at, channel) VALUES (?,?,?,?,?,?,?,?,?,?)"
+           " ON CONFLICT (dedupe) DO NOTHING")
+    people = sorted(set(about) - {recipient})
+    if not people:
+        return (await conn.execute(sql, row)).rowcount == 1
+    added = [r[0] for r in await conn.execute_fetchall(sql + " RETURNING id", row)]
+    for message_id in added:
+        for person in people:
+            await conn.execute("INSERT INTO outbox_about (user_id, outbox_id) VALUES (?, ?)",
+                               (person, message_id))
+    return bool(added)
 
 
 async def enqueue_notice(

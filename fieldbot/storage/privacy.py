@@ -215,8 +215,8 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
     await run("UPDATE alert_recipients SET user_id = ? WHERE user_id = ?")
     # Visits stay as statistics without who, where or with whom; the notes they left stay for
     # colleagues' safety, no longer theirs (they are about a client, not about the author).
-    await run("UPDATE visits SET user_id = ?, client = '', place = '', point = '',"
-              " companion = '', draft_key = NULL WHERE user_id = ?")
+    await run("UPDATE visits SET user_id = ?, client = '', place = '', place_zh = '',"
+              " point = '', companion = '', draft_key = NULL WHERE user_id = ?")
     await run("UPDATE visits SET companion_id = NULL WHERE companion_id = ?", (user_id,))
     await run("UPDATE visit_notes SET author_id = NULL WHERE author_id = ?", (user_id,))
     await run("UPDATE visit_notes SET removed_by = ? WHERE removed_by = ?")
@@ -232,6 +232,18 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
     out.messages += await run(
         "UPDATE outbox SET params = '' WHERE params != '' AND state IN ('sent', 'failed')"
         " AND alert_id IN (SELECT id FROM alerts WHERE user_id = ?)", (anon,))
+    if await has_table(conn, "outbox_about"):
+        # Messages to others about them (a visit alone, a roll-call's silent list, a trip's
+        # report): unsent ones about them alone are withdrawn, the rest lose their content.
+        about = "id IN (SELECT outbox_id FROM outbox_about WHERE user_id = ?)"
+        out.messages += await run(
+            f"DELETE FROM outbox WHERE state IN ('pending', 'sending') AND {about}"
+            " AND NOT EXISTS (SELECT 1 FROM outbox_about o WHERE o.outbox_id = outbox.id"
+            " AND o.user_id != ?)", (user_id, user_id))
+        out.messages += await run(
+            f"UPDATE outbox SET params = '' WHERE params != '' AND state IN ('sent', 'failed')"
+            f" AND {about}", (user_id,))
+        await run("DELETE FROM outbox_about WHERE user_id = ?", (user_id,))
     await run("UPDATE invites SET used_by = ? WHERE used_by = ?")
     await run("UPDATE invites SET created_by = ? WHERE created_by = ?")
     await run("DELETE FROM stranger_hits WHERE user_id = ?", (user_id,))
@@ -340,9 +352,9 @@ async def purge_before(conn: Tx, cutoff: datetime, now: datetime) -> Purged:
     # Visits over before the cutoff keep only their times (statistics); notes past their
     # expiry keep only their category and dates.
     await conn.execute(
-        "UPDATE visits SET client = '', place = '', point = '', companion = ''"
+        "UPDATE visits SET client = '', place = '', place_zh = '', point = '', companion = ''"
         " WHERE state IN ('ended', 'cancelled') AND ended_at < :cutoff AND client || place"
-        " || point || companion != ''", params)
+        " || place_zh || point || companion != ''", params)
     await conn.execute(
         "UPDATE visit_notes SET body = '', client = '', place = '', point = ''"
         " WHERE expires_at <= :now AND body || client || place || point != ''",

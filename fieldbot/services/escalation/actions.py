@@ -99,7 +99,8 @@ class AlertActions:
             detail = f"alert={alert_id}" + ("" if via == "telegram" else f" via={via}")
             await audit.record(tx, by.id, "alert_ack", a.user_id, detail, now)
             await self._tell_alerted(tx, a, "ack", "ack_notice",
-                                     {"alert": a.label, "by_name": by.name}, now, but=by.id)
+                                     {"alert": a.label, "by_name": by.name}, now, but=by.id,
+                                     by=by.id)
             # The rep learns who has her missed check-in's alert (main's `_tell_sender` tells
             # her of her SOS); never of a duress alert: whoever holds her phone must not know.
             if a.kind in (AlertKind.MISSED, AlertKind.EMERGENCY):
@@ -107,9 +108,9 @@ class AlertActions:
                     tx, cipher=self._cipher, dedupe=f"ack:{a.id}:rep", recipient=a.user_id,
                     kind="ack_rep", params={"alert": a.label, "by_name": by.name,
                                             "kind": a.kind.value},
-                    priority=int(Priority.ALERT), now=now,
+                    priority=int(Priority.ALERT), now=now, about=(by.id,),
                 )
-            await self._tell_sender(tx, a, "sos_seen", {"by_name": by.name}, now)
+            await self._tell_sender(tx, a, "sos_seen", {"by_name": by.name}, now, by=by.id)
             done = await alerts.alert(tx, alert_id)
         assert done is not None
         log.info("alert %s acknowledged by %s", alert_id, by.id)
@@ -130,8 +131,8 @@ class AlertActions:
                                f"alert={alert_id} reason={reason}", now)
             await self._tell_alerted(tx, a, "resolved", "resolved",
                                      {"alert": a.label, "by_name": by.name, "reason": reason,
-                                      "note": note}, now)
-            await self._tell_sender(tx, a, "sos_closed", {"by_name": by.name}, now)
+                                      "note": note}, now, by=by.id)
+            await self._tell_sender(tx, a, "sos_closed", {"by_name": by.name}, now, by=by.id)
             done = await alerts.alert(tx, alert_id)
         assert done is not None
         return done
@@ -160,15 +161,16 @@ class AlertActions:
         return True
 
     async def _tell_sender(
-        self, tx: Tx, a: AlertRow, kind: str, params: dict[str, Any], now: datetime
+        self, tx: Tx, a: AlertRow, kind: str, params: dict[str, Any], now: datetime, *,
+        by: int,
     ) -> None:
-        """Tell the rep who raised an SOS that someone is on it, or that it is closed. Never
-        for a duress alert: whoever holds her phone must not learn it was raised."""
+        """Tell the rep who raised an SOS that someone (`by`) is on it, or that it is closed.
+        Never for a duress alert: whoever holds her phone must not learn it was raised."""
         if a.kind is AlertKind.SOS:
             await outbox.enqueue(
                 tx, cipher=self._cipher, dedupe=f"{kind}:{a.id}", recipient=a.user_id,
                 kind=kind, params={"alert": a.label, **params}, priority=int(Priority.SOS),
-                now=now,
+                now=now, about=(by,),
             )
 
     async def _actionable(self, tx: Tx, alert_id: int, by: Member) -> AlertRow:
@@ -197,10 +199,12 @@ class AlertActions:
 
     async def _tell_alerted(
         self, tx: Tx, a: AlertRow, topic: str, kind: str, params: dict[str, Any],
-        now: datetime, *, but: int | None = None,
+        now: datetime, *, but: int | None = None, by: int | None = None,
     ) -> None:
         """Tell everyone the alert reached (except `but`) what became of it, once each, on
-        every channel it reached them on."""
+        every channel it reached them on. The message names the alert's person, and `by`
+        (who acknowledged or resolved it) if given: erasing either empties it."""
+        about = (a.user_id,) if by is None else (a.user_id, by)
         if a.kind is AlertKind.DRILL:
             params = {**params, "drill": True}
         for uid in await alerts.recipients(tx, a.id):
@@ -211,7 +215,7 @@ class AlertActions:
                 await outbox.enqueue(
                     tx, cipher=self._cipher, dedupe=f"{topic}:{a.id}:to:{uid}{suffix}",
                     recipient=uid, kind=kind, params=params, priority=int(Priority.ALERT),
-                    now=now, channel=channel,
+                    now=now, channel=channel, about=about,
                 )
 
     async def fold_into_duress(self, tx: Tx, a: AlertRow, now: datetime) -> None:
