@@ -55,6 +55,11 @@ def catalog(language: str) -> dict[str, str]:
     return texts
 
 
+def without_bidi(label: str) -> str:
+    """A label with user text in it (a colleague's name on a button) without bidi controls."""
+    return _BIDI_CONTROLS.sub("", label)
+
+
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
@@ -67,7 +72,7 @@ def text(language: str, key: str, **params: object) -> str:
         raise MissingText(key)
     safe = {
         name: value if isinstance(value, Raw)
-        else html.escape(_BIDI_CONTROLS.sub("", str(value)), quote=False)
+        else html.escape(without_bidi(str(value)), quote=False)
         for name, value in params.items()
     }
     return template.format(**safe)

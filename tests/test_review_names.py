@@ -31,3 +31,18 @@ async def test_names_with_rtl_overrides_reach_no_message_with_their_controls(
     for body in bodies:
         assert len(body) <= 4096
         assert not any(control in body for control in BIDI), repr(body[:120])
+
+
+async def test_a_name_with_rtl_overrides_reaches_no_button_with_them(world: World) -> None:
+    """A colleague's name on /visit's companion buttons and /drill's person buttons: the
+    label reads the name, not the rest of the row reversed."""
+    eve = world.fake.user(4007, "Eve\u202eevil\u2067", "en")
+    await world.enrol_team()
+    await world.enrol(eve, "staff", "north")
+    await world.rep.send("/visit")
+    await world.rep.send("Acme")
+    await world.officer.send("/drill Eve")
+    labels = [b for user in (world.rep, world.officer) for message in user.messages
+              for row in message.buttons for b in row]
+    assert labels.count("Eveevil") == 2, labels
+    assert not any(control in label for label in labels for control in BIDI)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from conversations.i18n import Texts
+from conversations.i18n import Texts, without_bidi
 
 RESOLVE_REASONS = ("phone", "false_alarm", "incident")
 
@@ -46,9 +46,10 @@ def approval(t: Texts, trip_id: int) -> InlineKeyboardMarkup:
 
 
 def rows(*button_rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
-    """Build an inline keyboard from rows of (text, callback data)."""
+    """Build an inline keyboard from rows of (text, callback data). A label may carry a
+    person's name: its bidi controls are dropped, as in every message."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in row]
+        [[InlineKeyboardButton(without_bidi(text), callback_data=data) for text, data in row]
          for row in button_rows]
     )
 
