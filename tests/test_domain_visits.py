@@ -92,6 +92,13 @@ def test_extending_is_limited_in_number_and_length() -> None:
     ("10:30", EndProblem.PAST),  # 10:30 local is 09:30 UTC: earlier today
     ("25:00", EndProblem.NOT_A_TIME),
     ("soon", EndProblem.NOT_A_TIME),
+    ("晚上9点半", datetime(2026, 12, 1, 20, 30, tzinfo=UTC)),
+    ("晚上12点", datetime(2026, 12, 1, 23, 0, tzinfo=UTC)),  # midnight, not noon
+    ("凌晨12点", datetime(2026, 12, 1, 23, 0, tzinfo=UTC)),
+    ("深夜11点", datetime(2026, 12, 1, 22, 0, tzinfo=UTC)),
+    ("半夜12点半", datetime(2026, 12, 1, 23, 30, tzinfo=UTC)),
+    ("中午12点", EndProblem.PAST),  # noon: earlier today
+    ("下午6点", datetime(2026, 12, 1, 17, 0, tzinfo=UTC)),  # 18:00 in Berlin
 ])
 def test_a_typed_end_is_local_time_at_the_visit_place(
     typed: str, expected: datetime | EndProblem

@@ -147,10 +147,23 @@ class EndProblem(StrEnum):
 
 
 _TYPED = re.compile(r"(\d{1,2})[:：.](\d{2})(?:[:：.](\d{2}))?")
-# A time the Chinese way: 21点30, 21点30分, 晚上9点半, 9点 (the part of the day moves 1-11 on).
-_CLOCK_ZH = re.compile(r"(早上|上午|中午|下午|傍晚|晚上|凌晨)?"
+# A time the Chinese way: 21点30, 21点30分, 晚上9点半, 9点 (the part of the day moves 1-11 on;
+# 晚上12点 and 凌晨12点 are midnight, 中午12点 noon; 半夜/深夜 11点 is 23:00, 半夜2点 02:00).
+_CLOCK_ZH = re.compile(r"(早上|上午|中午|下午|傍晚|晚上|凌晨|半夜|深夜)?"
                        r"(\d{1,2})[点點时時](?:(\d{1,2})分?|(半))?")
 _AFTERNOON = {"中午", "下午", "傍晚", "晚上"}
+_NIGHT = {"晚上", "凌晨", "半夜", "深夜"}  # their 12点 is midnight
+
+
+def _hour_zh(part: str | None, hour: int) -> int:
+    """The hour on a 24-hour clock of "<part of the day><hour>点"."""
+    if hour == 12 and part in _NIGHT:
+        return 0
+    if part in _AFTERNOON and 1 <= hour < 12:
+        return hour + 12
+    if part in ("半夜", "深夜") and 6 <= hour < 12:
+        return hour + 12
+    return hour
 # A length instead of an end, as the buttons say it: "+2 小时", "2h", "90分钟", "1.5 hours".
 _LENGTH = re.compile(r"\+?(\d{1,2}(?:\.\d)?)(?:h|hrs?|hours?|个?小时|个?鐘頭|个?钟头)"
                      r"|\+?(\d{1,3})(?:m|mins?|minutes?|分钟|分鐘)")
@@ -182,7 +195,7 @@ def parse_end(policy: VisitPolicy, text: str, now: datetime, tz_name: str
         return end_after(policy, now, round(float(hours) * 60) if hours else int(minutes))
     if chinese := _CLOCK_ZH.fullmatch(typed):
         part, hour_text, minute_text, half = chinese.groups()
-        hour = int(hour_text) + (12 if part in _AFTERNOON and 1 <= int(hour_text) < 12 else 0)
+        hour = _hour_zh(part, int(hour_text))
         typed = f"{hour}:{30 if half else int(minute_text or 0):02d}"
     match = _TYPED.fullmatch(typed)
     if match is None:
