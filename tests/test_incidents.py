@@ -228,6 +228,20 @@ async def test_an_erased_owner_gets_nothing_and_the_safety_officers_are_told(
     assert row["owner_id"] < 0  # kept for the record, under the stand-in
 
 
+async def test_an_owner_who_blocked_the_bot_leaves_the_reminders_to_the_safety_officers(
+    team: World,
+) -> None:
+    opened = team.clock.now()
+    await open_incident(team, grade=RED)
+    await team.manager.block()
+    await at(team, opened + timedelta(hours=20))  # the owner's reminder: the officers now
+    assert "— First report due by" in team.officer.last.body  # not 6 hours later
+    await team.manager.unblock()
+    await team.manager.send("/help")  # she is back: reachable again
+    await at(team, opened + timedelta(hours=24))
+    assert "was due" in team.manager.last.body
+
+
 async def test_a_review_of_the_longest_answers_still_fits_telegrams_limits(team: World) -> None:
     await open_incident(team, people="P" * 300, description="D" * 500,
                         place="Berlin")

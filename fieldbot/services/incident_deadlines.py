@@ -72,7 +72,8 @@ class IncidentDeadlines:
             return 0  # another worker moved it: it carries the step out
         officers = [m.id for m in await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)]
         owner = await users.get(tx, incident.owner_id, cipher=self._cipher)
-        owner_id = owner.id if owner and owner.unreachable != "erased" else None
+        # An owner who cannot be told (erased, or blocked the bot): the officers at once.
+        owner_id = owner.id if owner and not owner.unreachable else None
         for step in run.steps:
             to = rules.audience(step.tier, owner_id, officers)
             params = {"incident": incident.label, "incident_id": incident.id,
