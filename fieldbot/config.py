@@ -30,6 +30,9 @@ class ConfigError(Exception):
     """A setting is missing or invalid; the message names the variable."""
 
 
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
@@ -116,6 +119,21 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return parse_duration(value)
         return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: object) -> object:
+        """Telegram's rule for a webhook's secret token; empty is unset (a compose file's
+        `${FIELDBOT_WEBHOOK_SECRET:-}`), never a secret that every request without the header
+        would match."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or raw == "":
+            return None
+        if not isinstance(raw, str) or not WEBHOOK_SECRET.fullmatch(raw):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's"
+                             " rule), e.g. from `python -c 'import secrets;"
+                             " print(secrets.token_urlsafe(32))'`")
+        return raw
 
     @field_validator("default_tz")
     @classmethod

@@ -53,3 +53,31 @@ def test_run_without_a_token_says_what_is_missing(tmp_path: Path) -> None:
     result = fieldbot(tmp_path, "run")
     assert result.returncode == 2
     assert "FIELDBOT_TOKEN" in result.stderr
+
+
+@pytest.mark.parametrize("secret", ["has space", "ü" * 10, "x" * 257, "semi;colon"])
+def test_a_webhook_secret_telegram_would_refuse_stops_the_start(
+    tmp_path: Path, secret: str,
+) -> None:
+    """Telegram takes 1-256 of A-Z a-z 0-9 _ -: anything else would fail setWebhook at every
+    retry, and the bot would never go live."""
+    result = fieldbot(tmp_path, "run", "--webhook", FIELDBOT_TOKEN="123:FIXTURE",
+                      FIELDBOT_WEBHOOK_URL="https://bot.example.test/telegram",
+                      FIELDBOT_WEBHOOK_SECRET=secret)
+    assert result.returncode == 2
+    assert "FIELDBOT_WEBHOOK_SECRET" in result.stderr and "A-Z" in result.stderr
+    assert secret not in result.stderr  # a secret never reaches a log
+
+
+def test_an_empty_webhook_secret_is_no_secret_and_several_instances_need_one(
+    tmp_path: Path,
+) -> None:
+    """FIELDBOT_WEBHOOK_SECRET= (a compose file's ${VAR:-}) is unset, never a secret that a
+    request without the header matches: on PostgreSQL, where every instance must share one,
+    the start stops and says so."""
+    result = fieldbot(tmp_path, "run", "--webhook", FIELDBOT_TOKEN="123:FIXTURE",
+                      FIELDBOT_DB="postgresql://fixture@127.0.0.1:1/none",
+                      FIELDBOT_WEBHOOK_URL="https://bot.example.test/telegram",
+                      FIELDBOT_WEBHOOK_SECRET="")
+    assert result.returncode == 2
+    assert "FIELDBOT_WEBHOOK_SECRET: required" in result.stderr

@@ -163,6 +163,19 @@ async def test_the_webhook_checks_the_secret_token(world: World) -> None:
     assert await world.services.inbox.unfinished() != []
 
 
+async def test_a_webhook_without_a_secret_cannot_be_served(world: World) -> None:
+    """An empty secret would match every request that carries no header at all."""
+    assert world.app is not None
+    with pytest.raises(ValueError, match="secret"):
+        web_routes(world.app, webhook=Webhook("", "/telegram"))
+
+
+def test_an_empty_webhook_secret_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIELDBOT_TOKEN", "123:FIXTURE")
+    monkeypatch.setenv("FIELDBOT_WEBHOOK_SECRET", "")
+    assert load_settings().webhook_secret is None
+
+
 def test_the_demo_runs_and_prints_a_transcript(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "conversations.cli", "demo"],

@@ -122,6 +122,8 @@ async def _lead(app: FieldbotApp, leadership: Leadership, stop: asyncio.Event,
 def _standby_route(services: Services, leadership: Leadership, secret: str,
                    path: str) -> Route:
     """The webhook while another instance leads: keep the update for the leader."""
+    if not secret:  # every request without the header would match
+        raise ValueError("a webhook needs a secret")
     expected = secret.encode()
 
     async def receive(request: Request) -> Response:

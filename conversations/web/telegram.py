@@ -24,6 +24,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 def webhook_route(app: Application[Any, Any, Any, Any, Any, Any], secret: str,
                   path: str = "/telegram") -> Route:
     """POST `path`: an update from Telegram, authenticated by its secret token header."""
+    if not secret:  # every request without the header would match
+        raise ValueError("a webhook needs a secret")
     expected = secret.encode()
 
     async def receive(request: Request) -> Response:
