@@ -265,9 +265,10 @@ class FakeTwilio:
         return posted
 
     async def inbound_sms(self, url: str, from_: str, body: str, *, to: str | None = None,
-                          signature: str | None = None) -> Posted:
-        """Someone texts our number: POST the message to the number's webhook `url`."""
-        sid = self._sid("SM")
+                          signature: str | None = None, sid: str | None = None) -> Posted:
+        """Someone texts our number: POST the message to the number's webhook `url` (`sid`:
+        an earlier message's, as Twilio's retry or a replayed request posts it again)."""
+        sid = sid or self._sid("SM")
         form = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid,
                 "AccountSid": self.account_sid, "From": from_,
                 "To": to or sorted(self.numbers)[0], "Body": body, "NumMedia": "0",

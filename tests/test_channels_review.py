@@ -12,7 +12,7 @@ import pytest
 
 from faketelegram.errors import ServerError
 from faketwilio.api import gather_action
-from tests.builders import BERLIN, DEADLINE, at, plan_trip, said
+from tests.builders import BERLIN, DEADLINE, at, plan_trip, rows, said
 from tests.channel_world import PUBLIC, confirm_email, mails_to, share_phone
 from tests.harness import World
 from tests.test_channels_ack import share_phone_zh
@@ -270,3 +270,28 @@ async def test_a_chinese_manager_who_presses_the_wrong_key_is_asked_again_in_man
     assert 'language="zh-CN"' in answer.text
     assert said("channel.call.not_understood", "zh") in answer.text
     assert said("channel.call.press", "zh") in answer.text
+
+
+async def test_an_sms_reply_posted_again_acknowledges_nothing_more(reach: World) -> None:
+    """Mia's "1" acknowledged A-1. The same SMS posted again an hour later (Twilio's retry, or
+    a captured request replayed: its signature carries no time) must not acknowledge the
+    newest alert of that moment, Rita's SOS."""
+    phone = await share_phone(reach, reach.manager)
+    await plan_trip(reach, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    for minutes in (0, 15, 30):
+        await at(reach, DEADLINE + timedelta(minutes=minutes))
+    await reach.advance(timedelta(minutes=5))  # fallback_after: Mia is texted
+    url = f"{PUBLIC}/twilio/sms"
+    sid = "SM" + "f1" * 16
+    first = await reach.twilio.inbound_sms(url, phone, "1", sid=sid)
+    assert said("channel.reply.acknowledged", alert="A-1") in first.text
+    await reach.rep.send("/checkin")
+    reach.clock.advance(timedelta(hours=1))
+    await reach.rep.send("/sos")  # A-2 reaches Mia by SMS at once
+    await reach.tick()
+    again = await reach.twilio.inbound_sms(url, phone, "1", sid=sid)
+    assert again.text == "<Response/>"
+    [sos] = await rows(reach, "SELECT state, acked_by FROM alerts WHERE id = 2")
+    assert (sos["state"], sos["acked_by"]) == ("open", None)
+    other = await reach.twilio.inbound_sms(url, phone, "1")  # a new reply: it does
+    assert said("channel.reply.acknowledged", alert="A-2") in other.text

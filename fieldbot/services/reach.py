@@ -6,6 +6,7 @@ Every acknowledgement goes through `EscalationService.acknowledge`, as a button 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -251,10 +252,29 @@ class ReachService:
 
     # --- acknowledging from outside Telegram ---------------------------------------------------
 
-    async def ack_by_sms(self, phone: str, text: str, sid: str = "") -> RemoteAck | None:
-        """An SMS reply "1", "ACK" or "ACK A-12"; None if the number is nobody's (ignored), or
-        for other text when its sender was told how to acknowledge this past hour.
-        `sid`: the provider's id of the SMS, the only thing logged about a stranger's."""
+    async def ack_by_sms(self, phone: str, text: str, sid: str) -> RemoteAck | None:
+        """An SMS reply "1", "ACK" or "ACK A-12"; None if the number is nobody's (ignored), for
+        other text when its sender was told how to acknowledge this past hour, and for an SMS
+        handled before. `sid`: the provider's id of the SMS, the only thing logged about a
+        stranger's; the same id again is a retry or a replay (a bare "1" posted again an hour
+        later would acknowledge whatever alert is newest then, an SOS perhaps)."""
+        if not sid:
+            log.info("an SMS without the provider's id: ignored")
+            return None
+        async with self._db.transaction() as tx:
+            first = await deliveries.first_seen(tx, rules.SMS, sid[:64], self._clock.now())
+        if not first:
+            log.info("SMS %s handled before: ignored", sid[:40])
+            return None
+        try:
+            return await self._sms_reply(phone, text, sid)
+        except Exception:
+            with contextlib.suppress(StorageUnavailable):  # not handled: Twilio's retry is
+                async with self._db.transaction() as tx:
+                    await deliveries.unsee(tx, rules.SMS, sid[:64])
+            raise
+
+    async def _sms_reply(self, phone: str, text: str, sid: str) -> RemoteAck | None:
         async with self._db.read() as tx:
             user_id = await self._phone_owner(tx, phone)
         member = await self._enrolment.member(user_id) if user_id is not None else None

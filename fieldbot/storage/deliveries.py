@@ -157,3 +157,17 @@ async def link_used(conn: Tx, outbox_id: int) -> bool:
     rows = await conn.execute_fetchall("SELECT 1 FROM used_links WHERE outbox_id = ?",
                                        (outbox_id,))
     return any(True for _ in rows)
+
+
+async def first_seen(conn: Tx, channel: str, provider_id: str, now: datetime) -> bool:
+    """Record an inbound message by the provider's id; False if it was handled before."""
+    cur = await conn.execute(
+        "INSERT INTO inbound_seen (channel, provider_id, seen_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (channel, provider_id) DO NOTHING", (channel, provider_id, ts(now)))
+    return cur.rowcount == 1
+
+
+async def unsee(conn: Tx, channel: str, provider_id: str) -> None:
+    """Forget an inbound message whose handling failed: the provider's retry is handled."""
+    await conn.execute("DELETE FROM inbound_seen WHERE channel = ? AND provider_id = ?",
+                       (channel, provider_id))
