@@ -4,6 +4,7 @@ where a visitor is put on the map, what a tap shows, whose roll-calls a viewer s
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from conversations.render.formatting import local_time
@@ -145,9 +146,26 @@ async def test_managers_of_the_team_see_its_roll_call_in_their_language(team: Wo
     [tally] = await _tallies(team, mei)  # Mia asked her own team: north's managers see it
     assert tally["lines"][1] == said("rollcall.tally.counts", "zh", asked=1, safe=0, help=0,
                                      silent=1)
-    assert "协调世界时" in tally["lines"][2] and "Mia" in tally["lines"][2]
+    assert "（UTC）" in tally["lines"][2] and "Mia" in tally["lines"][2]
     assert len(await _tallies(team, team.officer)) == 1
     assert await _tallies(team, sol) == []
     # An officer's team filter: north's roll-call under north, not under south.
     assert len(await _tallies(team, team.officer, "north")) == 1
     assert await _tallies(team, team.officer, "south") == []
+
+
+async def test_the_page_reads_times_in_the_organisations_zone_as_the_chat_does(
+    tmp_path: Path,
+) -> None:
+    """FIELDBOT_DEFAULT_TZ=Asia/Shanghai: the roll-call's tally on the page says when it began
+    in Beijing time, word for word as the officer's tally message in Telegram."""
+    async with World(tmp_path, default_tz="Asia/Shanghai").running() as world:
+        await world.enrol_team()
+        await plan_for(world, world.rep, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+        await rollcall_near_berlin(world.officer)
+        [tally] = await _tallies(world, world.officer)
+        started = tally["lines"][2]
+        assert "(Shanghai time)" in started and "UTC" not in started
+        assert started in world.officer.last.body
+        shown = await snapshot(world.services, await member(world, world.officer), None)
+        assert "(Shanghai time)" in shown.data["updated"]

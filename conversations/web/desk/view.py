@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-from babel.dates import format_datetime
 
 from conversations.i18n import LANGUAGES, Raw, Texts, catalog, plain
 from conversations.render import rollcall
-from conversations.render.formatting import kept_label
+from conversations.render.formatting import kept_label, local_time
 from conversations.render.keyboards import RESOLVE_REASONS
 from conversations.render.team import alert_text, entry_text, team_name
 from fieldbot.domain import board
@@ -43,13 +41,10 @@ def page_texts(language: str) -> dict[str, str]:
             if key.startswith(_PAGE_PREFIXES) or key in _PAGE_KEYS}
 
 
-def utc_time(t: Texts, instant: datetime) -> str:
-    """Return an instant in UTC, named in the viewer's language (the page has no one zone)."""
-    if t.language == "zh":
-        shown = format_datetime(instant.astimezone(UTC), "M月d日 HH:mm", locale="zh_Hans_CN")
-    else:
-        shown = format_datetime(instant.astimezone(UTC), "d MMM HH:mm", locale="en_GB")
-    return plain(t("desk.utc", time=shown))
+def desk_time(t: Texts, instant: datetime, tz_name: str) -> str:
+    """Return an instant in the organisation's own zone (settings.default_tz), named as the
+    chat names it: the roll-call's tally reads the same on the page and in Telegram."""
+    return plain(local_time(instant, tz_name, t.language))
 
 
 def _lines(html_text: str) -> list[str]:
@@ -100,6 +95,7 @@ def _alert(t: Texts, v: AlertView, viewer: Member, now: datetime) -> dict[str, A
 async def snapshot(services: Services, viewer: Member, team: str | None) -> Shown:
     """Return what the page shows `viewer` now (officers may pick one team)."""
     t, now = Texts(viewer.language), services.clock.now()
+    tz = services.settings.default_tz
     teams = await services.board.teams(viewer)
     if viewer.role is Role.MANAGER or team not in teams:
         team = None  # a manager's board is their team's anyway; an unknown filter is no filter
@@ -120,20 +116,20 @@ async def snapshot(services: Services, viewer: Member, team: str | None) -> Show
         "reasons": [{"key": r, "label": plain(t(f"resolve.{r}"))} for r in RESOLVE_REASONS],
         "hazards": [_hazard(t, h.id, h.severity, h.category.value,
                             kept_label(h.place, h.place_zh, t.language), h.description,
-                            reporter, h.created_at) for h, reporter in hazards],
+                            reporter, h.created_at, tz) for h, reporter in hazards],
         "hazards_more": max(0, hazards_total - len(hazards)),
-        "rollcalls": [_tally(t, r) for r in tallies
+        "rollcalls": [_tally(t, r, tz) for r in tallies
                       if team is None or r.team in (None, team)],
         "month": str(services.reports.current_month()),
         "tiles": services.settings.desk_tiles,
-        "updated": utc_time(t, now),
+        "updated": desk_time(t, now, tz),
     }
     return Shown(data, [(p["id"], f"desk entries={len(people)}") for p in people],
                  [(v.subject_id, f"desk alert={v.id}") for v in views])
 
 
-def _tally(t: Texts, r: Tally) -> dict[str, Any]:
-    """An open roll-call in the chat's own words (its tally message), times in UTC."""
+def _tally(t: Texts, r: Tally, tz: str) -> dict[str, Any]:
+    """An open roll-call in the chat's own words (its tally message)."""
     return {
         "id": r.rollcall_id,
         "asked": r.asked, "safe": r.safe, "need_help": r.need_help, "no_answer": r.no_answer,
@@ -142,12 +138,13 @@ def _tally(t: Texts, r: Tally) -> dict[str, Any]:
               scope=Raw(rollcall.scope_text(t, r.scope))),
             t("rollcall.tally.counts", asked=r.asked, safe=r.safe, help=r.need_help,
               silent=r.no_answer),
-            t("rollcall.tally.started", by_name=r.by_name, at=utc_time(t, r.started_at)))],
+            t("rollcall.tally.started", by_name=r.by_name,
+              at=desk_time(t, r.started_at, tz)))],
     }
 
 
 def _hazard(t: Texts, hazard_id: int, severity: int, category: str, place: str,
-            description: str, reporter: str, at: datetime) -> dict[str, Any]:
+            description: str, reporter: str, at: datetime, tz: str) -> dict[str, Any]:
     return {
         "id": hazard_id,
         "severity": int(severity),
@@ -155,5 +152,5 @@ def _hazard(t: Texts, hazard_id: int, severity: int, category: str, place: str,
                         category=plain(t(f"hazard.category.{category}")), place=place),
                       MAX_TEXT),
         "description": description[:MAX_TEXT],
-        "by": plain(t("desk.hazard.by", name=reporter, at=utc_time(t, at)), MAX_TEXT),
+        "by": plain(t("desk.hazard.by", name=reporter, at=desk_time(t, at, tz)), MAX_TEXT),
     }
