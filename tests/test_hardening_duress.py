@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from fieldbot.domain.policy import CheckinPolicy
-from tests.builders import BERLIN, DEADLINE, REMINDER, at, plan_trip, said
+from tests.builders import BERLIN, DEADLINE, REMINDER, at, plan_for, plan_trip, rows, said
 from tests.harness import World
 
 WORD = "bluebird"
@@ -165,5 +165,62 @@ async def test_erasing_oneself_under_duress_is_refused_in_general_words(tmp_path
         assert "try again later" in told
         assert "A-" not in told and "alert" not in told.lower()
         assert await world.services.enrolment.member(world.rep.id) is not None  # kept
+    finally:
+        await world.stop()
+
+
+# --- a travelling manager under duress: her own desk and reports (found by a review of the
+# desk as a hostile outsider would use it) ---------------------------------------------------
+
+
+async def _manager_checks_in(tmp: Path, word: str) -> World:
+    """Mia (a manager, with Max managing north too) travels; tonight she checks in, with or
+    without the duress word."""
+    world = World(tmp, policy=policy_file(tmp))
+    await world.start()
+    await world.enrol_team()
+    await world.enrol(world.fake.user(2022, "Max"), "manager", "north")
+    await plan_for(world, world.manager, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(world, DEADLINE - timedelta(minutes=30))
+    await world.manager.send(f"/checkin all fine {word}".strip())
+    await world.advance(timedelta(minutes=5))
+    return world
+
+
+async def test_her_own_desk_chart_and_monthly_summary_read_as_after_an_ordinary_check_in(
+    tmp_path: Path,
+) -> None:
+    shown: dict[str, tuple[Any, ...]] = {}
+    for name, word in (("normal", ""), ("duress", WORD)):
+        world = await _manager_checks_in(tmp_path / name, word)
+        try:
+            mia = await world.services.enrolment.member(world.manager.id)
+            assert mia is not None
+            reports, month = world.services.reports, world.services.reports.current_month()
+            summary = await reports.for_member(mia, month)
+            chart = await reports.chart(mia, month)
+            await world.manager.send("/report")
+            shown[name] = (summary, chart, world.manager.last.html)
+            if word:  # Max, her fellow manager, counts the SOS
+                max_ = await world.services.enrolment.member(2022)
+                assert max_ is not None
+                assert (await reports.for_member(max_, month)).sos == 1
+        finally:
+            await world.stop()
+    assert shown["duress"] == shown["normal"]
+
+
+async def test_trying_alert_numbers_from_her_phone_finds_no_duress_alert(tmp_path: Path) -> None:
+    """Whoever holds Mia's phone presses forged Acknowledge buttons for alert numbers: the
+    duress alert about her answers as a number that does not exist."""
+    world = await _manager_checks_in(tmp_path, WORD)
+    try:
+        [row] = await rows(world, "SELECT id, kind FROM alerts")
+        assert row["kind"] == "duress"
+        real = await world.manager.press_data(f"escalation:ack:{row['id']}")
+        none = await world.manager.press_data("escalation:ack:999")
+        assert real is not None and none is not None and real.text == none.text
+        [still] = await rows(world, "SELECT state FROM alerts")
+        assert still["state"] == "open"
     finally:
         await world.stop()

@@ -60,13 +60,14 @@ class ReportService:
         if not viewer.is_lead:
             raise PermissionError("the monthly summary is for managers and the safety desk")
         async with self._db.read() as conn:
-            return await _summary(conn, month, _scope(viewer))
+            return await _summary(conn, month, _scope(viewer), viewer.id)
 
-    async def table(self, month: Month) -> list[MonthReport]:
-        """Return one row per team with anything in the month, then the organisation's row."""
+    async def table(self, month: Month, viewer: int | None = None) -> list[MonthReport]:
+        """Return one row per team with anything in the month, then the organisation's row
+        (as `viewer` may see it: without the duress alerts about them)."""
         async with self._db.read() as conn:
             nights = await store.month_nights(conn, month)
-            alerts = await store.month_alerts(conn, month)
+            alerts = await store.month_alerts(conn, month, viewer)
             hazards = await store.month_hazards(conn, month)
             visits = await store.month_visits(conn, month)
             drills = await drill_store.month_records(conn, month)
@@ -76,11 +77,11 @@ class ReportService:
                      words: ChartWords | None = None) -> Exported:
         """Write the month's table as CSV and a PNG chart (in `words`' language) into `out`;
         the export is audited."""
-        rows = await self.table(month)
+        rows = await self.table(month, actor)
         csv_path = out / f"fieldbot-report-{month}.csv"
         png_path = out / f"fieldbot-report-{month}.png"
         await asyncio.to_thread(write_csv, rows, csv_path)
-        data = await self._chart_data(month, None, rows)
+        data = await self._chart_data(month, None, rows, actor)
         await asyncio.to_thread(write_chart, data, png_path, words or ChartWords())
         async with self._db.transaction() as conn:
             await audit.record(conn, actor, "export_report", None,
@@ -106,20 +107,20 @@ class ReportService:
         the same scope."""
         if not viewer.is_lead:
             raise PermissionError("the monthly charts are for managers and the safety desk")
-        rows = await self.table(month)
+        rows = await self.table(month, viewer.id)
         if viewer.role is Role.MANAGER:
             async with self._db.read() as conn:
-                own = await _summary(conn, month, viewer.team)
+                own = await _summary(conn, month, viewer.team, viewer.id)
             rows = [r for r in rows[:-1] if r.team == viewer.team] + [own]
-        return await self._chart_data(month, _scope(viewer), rows)
+        return await self._chart_data(month, _scope(viewer), rows, viewer.id)
 
-    async def _chart_data(self, month: Month, team: str | None,
-                          rows: list[MonthReport]) -> ChartData:
+    async def _chart_data(self, month: Month, team: str | None, rows: list[MonthReport],
+                          viewer: int | None) -> ChartData:
         first = trend.trend_months(month)[0]
         async with self._db.read() as conn:
             nights = await store.trend_nights(conn, first, month, team)
-            alerts = await store.trend_alerts(conn, first, month, team)
-            raised = await store.month_alerts(conn, month)
+            alerts = await store.trend_alerts(conn, first, month, team, viewer)
+            raised = await store.month_alerts(conn, month, viewer)
         return ChartData(rows, trend.trend(month, nights, alerts),
                          trend.ack_bins(report.ack_times(month, team, raised)))
 
@@ -141,7 +142,7 @@ class ReportService:
             leads = await users.with_role(conn, [Role.MANAGER, Role.OFFICER],
                                           cipher=self._cipher)
             for lead in leads:
-                summary = await _summary(conn, month, _scope(lead))
+                summary = await _summary(conn, month, _scope(lead), lead.id)
                 queued += await outbox.enqueue(
                     conn, dedupe=f"monthly:{month}:to:{lead.id}", recipient=lead.id,
                     kind="monthly_report", params=report.as_params(summary, complete=True),
@@ -157,9 +158,10 @@ def _scope(viewer: Member) -> str | None:
     return viewer.team if viewer.role is Role.MANAGER else None
 
 
-async def _summary(conn: Tx, month: Month, team: str | None) -> MonthReport:
+async def _summary(conn: Tx, month: Month, team: str | None, viewer: int | None
+                   ) -> MonthReport:
     nights = await store.month_nights(conn, month)
-    alerts = await store.month_alerts(conn, month)
+    alerts = await store.month_alerts(conn, month, viewer)
     hazards = await store.month_hazards(conn, month)
     visits = await store.month_visits(conn, month)
     drills = await drill_store.month_records(conn, month)

@@ -99,14 +99,21 @@ async def month_nights(conn: Tx, month: Month) -> list[NightRecord]:
                 for r in await cur.fetchall()]
 
 
-async def month_alerts(conn: Tx, month: Month) -> list[AlertRecord]:
-    """Alerts raised in the month (UTC), with when a manager or officer was first told."""
+# A duress alert about whoever looks at the summary is left out of it: her phone may be in
+# other hands (the duress rule), and one more SOS in her own team's month would say so.
+_NOT_OWN_DURESS = " AND NOT (a.kind = 'duress' AND a.user_id = ?)"
+
+
+async def month_alerts(conn: Tx, month: Month, viewer: int | None = None
+                       ) -> list[AlertRecord]:
+    """Alerts raised in the month (UTC), with when a manager or officer was first told;
+    without the duress alerts about `viewer`."""
     async with conn.execute(
         "SELECT COALESCE(u.team, '') AS team, a.kind, a.created_at, a.acked_at, a.resolution,"
         " (SELECT MIN(first_at) FROM alert_recipients r WHERE r.alert_id = a.id) AS told"
         " FROM alerts a LEFT JOIN users u ON u.id = a.user_id"
-        " WHERE a.created_at >= ? AND a.created_at < ?",
-        (ts(month.start), ts(month.end)),
+        " WHERE a.created_at >= ? AND a.created_at < ?" + _NOT_OWN_DURESS,
+        (ts(month.start), ts(month.end), 0 if viewer is None else viewer),
     ) as cur:
         return [
             AlertRecord(r["team"], AlertKind(r["kind"]), parse_ts(r["created_at"]),
@@ -166,12 +173,15 @@ async def trend_nights(conn: Tx, first: Month, last: Month,
                 for r in await cur.fetchall()}
 
 
-async def trend_alerts(conn: Tx, first: Month, last: Month, team: str | None) -> dict[Month, int]:
-    """Alerts raised per month (UTC) from `first` to `last`, drills not counted."""
+async def trend_alerts(conn: Tx, first: Month, last: Month, team: str | None,
+                       viewer: int | None = None) -> dict[Month, int]:
+    """Alerts raised per month (UTC) from `first` to `last`, drills not counted, nor the
+    duress alerts about `viewer`."""
     sql = ("SELECT SUBSTR(a.created_at, 1, 7) AS month, COUNT(*) AS alerts"
            " FROM alerts a LEFT JOIN users u ON u.id = a.user_id"
-           " WHERE a.created_at >= ? AND a.created_at < ? AND a.kind != ?")
-    args: list[object] = [ts(first.start), ts(last.end), AlertKind.DRILL.value]
+           " WHERE a.created_at >= ? AND a.created_at < ? AND a.kind != ?" + _NOT_OWN_DURESS)
+    args: list[object] = [ts(first.start), ts(last.end), AlertKind.DRILL.value,
+                          0 if viewer is None else viewer]
     if team is not None:
         sql += " AND COALESCE(u.team, '') = ?"
         args.append(team)

@@ -175,7 +175,9 @@ class AlertActions:
 
     async def _actionable(self, tx: Tx, alert_id: int, by: Member) -> AlertRow:
         a = await alerts.alert(tx, alert_id)
-        if a is None:
+        # A duress alert about the one asking does not exist for them: whoever holds her
+        # phone must not learn of it by trying alert numbers (a forged button, the desk page).
+        if a is None or (a.kind is AlertKind.DURESS and a.user_id == by.id):
             raise AlertActionError(ActionRefusal.UNKNOWN)
         subject = await users.get(tx, a.user_id, cipher=self._cipher)
         was_alerted = by.id in await alerts.recipients(tx, alert_id)
