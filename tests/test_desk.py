@@ -104,6 +104,11 @@ def test_the_policy_allows_scripts_from_the_page_only() -> None:
     assert "script-src 'self';" in csp and "unsafe-inline" not in csp
     assert "img-src 'self' data: https://tile.openstreetmap.org;" in csp
     assert "img-src 'self' data:;" in content_security_policy("")
+    wild = content_security_policy("https://{s}.tile.example.org/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: https://*.tile.example.org;" in wild
+    inside = content_security_policy("https://tile-{s}.example.net/{z}/{x}/{y}.png")
+    assert ("img-src 'self' data: https://tile-a.example.net https://tile-b.example.net"
+            " https://tile-c.example.net;") in inside
 
 
 # --- who sees what -----------------------------------------------------------------------------
@@ -194,8 +199,11 @@ async def test_actions_need_the_csrf_header_and_the_same_origin(
     assert (await client.post(url, headers={"x-desk-csrf": "0" * 64})).status_code == 403
     evil = {"x-desk-csrf": csrf, "origin": "https://evil.example"}
     assert (await client.post(url, headers=evil)).status_code == 403
-    assert (await client.post(f"/api/alerts/{10**30}/ack",
-                              headers={"x-desk-csrf": csrf})).status_code == 409
+    for forged in (10**30, "9" * 5000):  # a number Python will not even read: no 500
+        assert (await client.post(f"/api/alerts/{forged}/ack",
+                                  headers={"x-desk-csrf": csrf})).status_code == 409
+        assert (await client.post(f"/api/hazards/{forged}/verify",
+                                  headers={"x-desk-csrf": csrf})).status_code == 409
     done = await client.post(url, headers={"x-desk-csrf": csrf, "origin": "https://desk.test"})
 
     assert done.status_code == 200, done.text

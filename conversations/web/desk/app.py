@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import xstatic.pkg.leaflet
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -48,15 +49,40 @@ LEAFLET = Path(xstatic.pkg.leaflet.BASE_DIR)
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 MAX_ID = 2**63 - 1  # SQLite's INTEGER: a longer number in a forged path is simply unknown
 
+
+class IdConvertor(Convertor[int]):
+    """An id in a path, beyond MAX_ID simply unknown. Starlette's `int` reads any length, and
+    Python refuses to read over 4,300 digits: a forged path was a 500 and a traceback."""
+
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> int:
+        return MAX_ID if len(value) > len(str(MAX_ID)) else min(int(value), MAX_ID)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())
+
 Handler = Callable[[Request, DeskSession], Awaitable[Response]]
 
 
 def content_security_policy(tiles: str) -> str:
-    """No inline script or style, nothing from elsewhere but the map tiles' origin."""
+    """No inline script or style, nothing from elsewhere but the map tiles' origin(s): a
+    subdomain template ({s}.tile.example.org) as a wildcard, one inside a label
+    (tile-{s}.example.net, which CSP cannot wildcard) as Leaflet's three, a, b and c."""
     tile_origin = ""
     if tiles:
-        parts = urlsplit(tiles.replace("{s}", "a"))
-        tile_origin = f" {parts.scheme}://{parts.netloc.replace('a.', '*.', 1)}"
+        parts = urlsplit(tiles)
+        host = parts.netloc
+        if host.startswith("{s}."):
+            hosts = ["*." + host.removeprefix("{s}.")]
+        elif "{s}" in host:
+            hosts = [host.replace("{s}", sub) for sub in "abc"]
+        else:
+            hosts = [host]
+        tile_origin = "".join(f" {parts.scheme}://{h}" for h in hosts)
     return ("default-src 'none'; script-src 'self'; style-src 'self'; "
             f"img-src 'self' data:{tile_origin}; connect-src 'self'; base-uri 'none'; "
             "form-action 'none'; frame-ancestors 'self' https://web.telegram.org")
@@ -229,7 +255,7 @@ class DeskApp:
     # --- actions: the same services as the chat's buttons -----------------------------------
 
     async def acknowledge(self, request: Request, session: DeskSession) -> Response:
-        alert_id, member = min(int(request.path_params["alert_id"]), MAX_ID), session.member
+        alert_id, member = request.path_params["alert_id"], session.member
         t = Texts(member.language)
         try:
             a = await self.services.escalation.acknowledge(alert_id, member)
@@ -242,7 +268,7 @@ class DeskApp:
         return JSONResponse({"ok": True, "message": t.toast("alert.acked_you", alert=a.label)})
 
     async def resolve(self, request: Request, session: DeskSession) -> Response:
-        alert_id, member = min(int(request.path_params["alert_id"]), MAX_ID), session.member
+        alert_id, member = request.path_params["alert_id"], session.member
         t = Texts(member.language)
         body = await _json(request)
         reason = body.get("reason") if isinstance(body, dict) else None
@@ -286,7 +312,7 @@ class DeskApp:
                          message_id, alert_id, type(exc).__name__)
 
     async def hazard(self, request: Request, session: DeskSession) -> Response:
-        hazard_id, member = min(int(request.path_params["hazard_id"]), MAX_ID), session.member
+        hazard_id, member = request.path_params["hazard_id"], session.member
         decision = request.path_params["decision"]
         if decision not in ("verify", "dismiss"):
             return _refused("unknown", 404)
@@ -335,11 +361,11 @@ def desk_app(services: Services, bot: Bot | None = None) -> ASGIApp:
         Route("/api/logout", desk.logout, methods=["POST"]),
         Route("/api/state", desk.authed(desk.state)),
         Route("/api/report.png", desk.authed(desk.report)),
-        Route("/api/alerts/{alert_id:int}/ack", desk.authed(desk.acknowledge, action=True),
+        Route("/api/alerts/{alert_id:id}/ack", desk.authed(desk.acknowledge, action=True),
               methods=["POST"]),
-        Route("/api/alerts/{alert_id:int}/resolve", desk.authed(desk.resolve, action=True),
+        Route("/api/alerts/{alert_id:id}/resolve", desk.authed(desk.resolve, action=True),
               methods=["POST"]),
-        Route("/api/hazards/{hazard_id:int}/{decision:str}",
+        Route("/api/hazards/{hazard_id:id}/{decision:str}",
               desk.authed(desk.hazard, action=True), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC)),
         Mount("/vendor/leaflet", StaticFiles(directory=LEAFLET)),
