@@ -305,3 +305,16 @@ async def test_extended_into_the_dark_with_the_manager_unreachable_the_officers_
     await team.rep.press("⏱ +30 min")  # until 19:30: alone after dark now
     assert said("visit.pairs_rule.officers") in team.rep.last.body
     assert [t for t in team.officer.texts() if "Late Client" in t and "after dark" in t]
+
+
+async def test_alone_after_dark_with_one_of_two_managers_gone_the_other_is_enough(
+    team: World,
+) -> None:
+    max_ = team.fake.user(2022, "Max", "en")
+    await team.enrol(max_, "manager", "north")
+    team.manager.blocked = True  # Mia's account is gone; Max reads the notice
+    team.clock.set(DUSK)
+    await visit(team.rep, client="Night Client")
+    assert [t for t in max_.texts() if "Night Client" in t and "after dark" in t]
+    assert not [t for t in team.officer.texts() if "Night Client" in t]
+    assert said("visit.alone_rerouted.officers") not in team.rep.texts()

@@ -240,6 +240,8 @@ class VisitService:
         lead = await users.get(tx, message.recipient, cipher=self._cipher)
         if lead is not None and lead.role is not Role.MANAGER:
             return  # an officer failed: the admins hear of it (the outbox's "unreachable")
+        if await outbox.any_live(tx, f"visit:{v.id}:alone:to:", but=message.recipient):
+            return  # another manager was told, or still may be (if not, their failure acts)
         told = await self._tell_leads(tx, member, v, now, not_managers=True)
         log.info("visit %s: a manager told of it is unreachable; now told: %s", v.id, told)
         await outbox.enqueue(

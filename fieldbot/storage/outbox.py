@@ -38,6 +38,16 @@ def dedupe_prefix(conn: Tx, prefix: str) -> tuple[str, str]:
     return "dedupe LIKE ?", prefix + "%"
 
 
+async def any_live(conn: Tx, prefix: str, *, but: int) -> bool:
+    """Whether a message whose dedupe key starts with `prefix`, to anyone but `but`, is
+    waiting, being sent or sent (not failed)."""
+    match, pattern = dedupe_prefix(conn, prefix)
+    rows = await conn.execute_fetchall(
+        f"SELECT 1 FROM outbox WHERE {match} AND recipient != ? AND state != 'failed' LIMIT 1",
+        (pattern, but))
+    return any(True for _ in rows)
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
     id: int
