@@ -100,7 +100,8 @@ async def enqueue(
     added = [r[0] for r in await conn.execute_fetchall(sql + " RETURNING id", row)]
     for message_id in added:
         for person in people:
-            await conn.execute("INSERT INTO outbox_about (user_id, outbox_id) VALUES (?, ?)",
+            await conn.execute("INSERT INTO outbox_about (user_id, outbox_id) VALUES (?, ?)"
+                               " ON CONFLICT (user_id, outbox_id) DO NOTHING",
                                (person, message_id))
     return bool(added)
 
@@ -242,20 +243,26 @@ async def release_claims(conn: Tx) -> None:
     await conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
 
 
+# A message that names someone erased while it waited (see `enqueue`'s `about`; an erased
+# person's stand-in has a negative id) keeps no content once it is sent or has failed.
+_FORGET_ERASED = (", params = CASE WHEN EXISTS (SELECT 1 FROM outbox_about a"
+                  " WHERE a.outbox_id = outbox.id AND a.user_id < 0) THEN '' ELSE params END")
+
+
 async def mark_sent(
     conn: Tx, message_id: int, at: datetime, telegram_id: int | None, provider_id: str = ""
 ) -> None:
     await conn.execute(
         "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, provider_id = ?"
-        " WHERE id = ?",
+        + _FORGET_ERASED + " WHERE id = ?",
         (ts(at), telegram_id, provider_id or None, message_id),
     )
 
 
 async def mark_failed(conn: Tx, message_id: int, error: str) -> None:
     await conn.execute(
-        "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error, message_id)
-    )
+        "UPDATE outbox SET state = 'failed', last_error = ?" + _FORGET_ERASED + " WHERE id = ?",
+        (error, message_id))
 
 
 async def retry_at(

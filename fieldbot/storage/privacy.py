@@ -223,6 +223,9 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
     out.locations = await run("DELETE FROM locations WHERE user_id = ?", (user_id,))
     # Messages to them that were never sent cannot be sent any more; sent ones lose their
     # content and the id in their dedupe key. Messages about them lose their content.
+    if await has_table(conn, "outbox_about"):  # none left pointing at a deleted message
+        await run("DELETE FROM outbox_about WHERE outbox_id IN (SELECT id FROM outbox"
+                  " WHERE recipient = ? AND state IN ('pending', 'sending'))", (user_id,))
     out.messages = await run(
         "DELETE FROM outbox WHERE recipient = ? AND state IN ('pending', 'sending')", (user_id,))
     out.messages += await run(
@@ -234,16 +237,13 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
         " AND alert_id IN (SELECT id FROM alerts WHERE user_id = ?)", (anon,))
     if await has_table(conn, "outbox_about"):
         # Messages to others about them (a visit alone, a roll-call's silent list, a trip's
-        # report): unsent ones about them alone are withdrawn, the rest lose their content.
-        about = "id IN (SELECT outbox_id FROM outbox_about WHERE user_id = ?)"
+        # report): sent ones lose their content now. One still to go is a safety message for
+        # someone else (a hazard alert, an all-clear): it goes, and loses it once sent
+        # (`outbox.mark_sent`: it names a stand-in now).
         out.messages += await run(
-            f"DELETE FROM outbox WHERE state IN ('pending', 'sending') AND {about}"
-            " AND NOT EXISTS (SELECT 1 FROM outbox_about o WHERE o.outbox_id = outbox.id"
-            " AND o.user_id != ?)", (user_id, user_id))
-        out.messages += await run(
-            f"UPDATE outbox SET params = '' WHERE params != '' AND state IN ('sent', 'failed')"
-            f" AND {about}", (user_id,))
-        await run("DELETE FROM outbox_about WHERE user_id = ?", (user_id,))
+            "UPDATE outbox SET params = '' WHERE params != '' AND state IN ('sent', 'failed')"
+            " AND id IN (SELECT outbox_id FROM outbox_about WHERE user_id = ?)", (user_id,))
+        await run("UPDATE outbox_about SET user_id = ? WHERE user_id = ?")
     await run("UPDATE invites SET used_by = ? WHERE used_by = ?")
     await run("UPDATE invites SET created_by = ? WHERE created_by = ?")
     await run("DELETE FROM stranger_hits WHERE user_id = ?", (user_id,))
