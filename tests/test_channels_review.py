@@ -114,6 +114,26 @@ async def test_a_restart_in_an_outage_does_not_put_the_other_channels_off_again(
     assert _told(reach, admin_mail) == ["failing", "back"]
 
 
+async def test_a_restart_that_finds_telegram_answering_ends_the_outage(reach: World) -> None:
+    """The outage written down before the restart ends at the new process's first call that
+    goes through: one failed call later is a new outage, not the old one going on (found by a
+    review of the change)."""
+    admin_mail = await confirm_email(reach, reach.admin)
+    reach.fake.fail_always("sendMessage", ServerError())
+    await reach.rep.send("/help")  # fails: the outage is written down
+    await reach.advance(timedelta(seconds=60))
+    await reach.restart()
+    reach.fake.clear_failures()
+    await reach.rep.send("/help")  # the new process: Telegram answers
+    await reach.advance(timedelta(seconds=30))
+    reach.fake.fail_always("sendMessage", ServerError())
+    await reach.rep.send("/help")  # one failed reply, 90 s after the old outage began
+    reach.fake.clear_failures()
+    await reach.advance(timedelta(seconds=31))
+    assert not reach.services.reach.fanout.telegram_down
+    assert _told(reach, admin_mail) == []
+
+
 async def test_an_outage_long_over_does_not_come_back_with_a_restart(reach: World) -> None:
     """The bot died in an outage and starts hours later: its first failed call is a new
     outage, with the whole telegram_down_after to wait before phones ring."""

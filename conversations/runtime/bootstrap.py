@@ -129,7 +129,7 @@ def build_application(
 
     async def telegram_answered() -> None:  # any reply or message sent, not only the outbox's
         reach = services.reach
-        if reach.failing_since is not None or reach.fanout.telegram_down:
+        if reach.telegram_suspect:
             await reach.telegram_ok()
 
     limiter.on_sent = telegram_answered

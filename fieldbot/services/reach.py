@@ -6,7 +6,6 @@ Every acknowledgement goes through `EscalationService.acknowledge`, as a button 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -93,6 +92,7 @@ class ReachService:
         self.links = LinkSigner(cipher.keys)
         self.failing_since: datetime | None = None
         self._stamped: datetime | None = None  # when this outage was last written down
+        self._kept = True  # an outage may be written down (by a process before this one)
         # The outage the admins were told of (its start), and when they were told of each
         # outage this past hour: a flapping Telegram must not flood their inboxes.
         self._told_outage: datetime | None = None
@@ -165,11 +165,18 @@ class ReachService:
             await self._keep_outage({"since": ts(since), "last": ts(now)})
         await self.check_telegram()
 
+    @property
+    def telegram_suspect(self) -> bool:
+        """Whether a call that goes through has anything to end (an outage this process saw,
+        or one a process before it may have written down)."""
+        return self.failing_since is not None or self.fanout.telegram_down or self._kept
+
     async def telegram_ok(self) -> None:
-        """A Bot API call went through: Telegram is up."""
-        if self.failing_since is not None:
+        """A Bot API call went through: Telegram is up, and no outage goes on (one written
+        down before a restart ends too: a later failure starts a new one)."""
+        if self.failing_since is not None or self._kept:
             self.failing_since = self._stamped = None
-            await self._keep_outage(None)
+            self._kept = not await self._keep_outage(None)
         if self.fanout.telegram_down:
             self.fanout.telegram_down = False
             log.warning("Telegram is answering again")
@@ -219,11 +226,12 @@ class ReachService:
                     ts(since))
         return since
 
-    async def _keep_outage(self, outage: dict[str, str] | None) -> None:
+    async def _keep_outage(self, outage: dict[str, str] | None) -> bool:
         """Write down the outage going on (None: that Telegram answers again), for the process
-        after this one. Best effort: the storage failing must not hide Telegram failing."""
+        after this one; False if it could not be. Best effort: the storage failing must not
+        hide Telegram failing."""
         if not self._db.is_open:
-            return
+            return False
         try:
             async with self._db.transaction() as tx:
                 if outage is None:
@@ -232,6 +240,8 @@ class ReachService:
                     await kv.put(tx, OUTAGE_KIND, OUTAGE_KEY, outage)
         except StorageUnavailable:
             log.warning("could not write down Telegram's outage")
+            return False
+        return True
 
     async def _tell_admins(self, kind: str, outage: datetime) -> None:
         """E-mail the admins (those with a confirmed address) about Telegram itself: that it
@@ -261,18 +271,17 @@ class ReachService:
         if not sid:
             log.info("an SMS without the provider's id: ignored")
             return None
-        async with self._db.transaction() as tx:
-            first = await deliveries.first_seen(tx, rules.SMS, sid[:64], self._clock.now())
-        if not first:
+        async with self._db.read() as tx:
+            seen = await deliveries.seen(tx, rules.SMS, sid[:64])
+        if seen:
             log.info("SMS %s handled before: ignored", sid[:40])
             return None
-        try:
-            return await self._sms_reply(phone, text, sid)
-        except Exception:
-            with contextlib.suppress(StorageUnavailable):  # not handled: Twilio's retry is
-                async with self._db.transaction() as tx:
-                    await deliveries.unsee(tx, rules.SMS, sid[:64])
-            raise
+        # Handled, then written down as handled: a crash between loses no "1" (Twilio's retry
+        # is handled), and the same SMS twice at once acknowledges once (the first wins).
+        done = await self._sms_reply(phone, text, sid)
+        async with self._db.transaction() as tx:
+            await deliveries.handled(tx, rules.SMS, sid[:64], self._clock.now())
+        return done
 
     async def _sms_reply(self, phone: str, text: str, sid: str) -> RemoteAck | None:
         async with self._db.read() as tx:

@@ -159,15 +159,16 @@ async def link_used(conn: Tx, outbox_id: int) -> bool:
     return any(True for _ in rows)
 
 
-async def first_seen(conn: Tx, channel: str, provider_id: str, now: datetime) -> bool:
-    """Record an inbound message by the provider's id; False if it was handled before."""
-    cur = await conn.execute(
+async def seen(conn: Tx, channel: str, provider_id: str) -> bool:
+    """Whether an inbound message (by the provider's id) was handled before."""
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM inbound_seen WHERE channel = ? AND provider_id = ?",
+        (channel, provider_id))
+    return any(True for _ in rows)
+
+
+async def handled(conn: Tx, channel: str, provider_id: str, now: datetime) -> None:
+    """Write down an inbound message as handled (again is no error)."""
+    await conn.execute(
         "INSERT INTO inbound_seen (channel, provider_id, seen_at) VALUES (?, ?, ?)"
         " ON CONFLICT (channel, provider_id) DO NOTHING", (channel, provider_id, ts(now)))
-    return cur.rowcount == 1
-
-
-async def unsee(conn: Tx, channel: str, provider_id: str) -> None:
-    """Forget an inbound message whose handling failed: the provider's retry is handled."""
-    await conn.execute("DELETE FROM inbound_seen WHERE channel = ? AND provider_id = ?",
-                       (channel, provider_id))
