@@ -153,17 +153,6 @@ _CLOCK_ZH = re.compile(r"(早上|上午|中午|下午|傍晚|晚上|凌晨|半�
                        r"(\d{1,2})[点點时時](?:(\d{1,2})分?|(半))?")
 _AFTERNOON = {"中午", "下午", "傍晚", "晚上"}
 _NIGHT = {"晚上", "凌晨", "半夜", "深夜"}  # their 12点 is midnight
-
-
-def _hour_zh(part: str | None, hour: int) -> int:
-    """The hour on a 24-hour clock of "<part of the day><hour>点"."""
-    if hour == 12 and part in _NIGHT:
-        return 0
-    if part in _AFTERNOON and 1 <= hour < 12:
-        return hour + 12
-    if part in ("半夜", "深夜") and 6 <= hour < 12:
-        return hour + 12
-    return hour
 # A length instead of an end, as the buttons say it: "+2 小时", "2h", "90分钟", "1.5 hours".
 _LENGTH = re.compile(r"\+?(\d{1,2}(?:\.\d)?)(?:h|hrs?|hours?|个?小时|个?鐘頭|个?钟头)"
                      r"|\+?(\d{1,3})(?:m|mins?|minutes?|分钟|分鐘)")
@@ -181,6 +170,17 @@ def end_after(policy: VisitPolicy, now: datetime, minutes: int) -> datetime | En
     """Return the end of a "+1 h" button (any whole number of minutes it names)."""
     ends = now + timedelta(minutes=minutes)
     return check_end(policy, now, ends) or ends
+
+
+def _hour_zh(part: str | None, hour: int) -> int:
+    """The hour on a 24-hour clock of "<part of the day><hour>点"."""
+    if hour == 12 and part in _NIGHT:
+        return 0
+    if part in _AFTERNOON and 1 <= hour < 12:
+        return hour + 12
+    if part in ("半夜", "深夜") and 6 <= hour < 12:
+        return hour + 12
+    return hour
 
 
 def parse_end(policy: VisitPolicy, text: str, now: datetime, tz_name: str

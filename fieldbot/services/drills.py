@@ -206,8 +206,8 @@ class DrillService:
                 return 0
             results = await store.results(tx, drill_id, d.started_at)
             params = await self._result_params(tx, d, results)
-            named = {r.user_id for r in rules.ordered(results)[:RESULT_LINES]}
-            named |= {r.by for r in rules.ordered(results)[:RESULT_LINES] if r.by}
+            shown = rules.ordered(results)[:RESULT_LINES]  # the result's lines name them
+            named = {r.user_id for r in shown} | {r.by for r in shown if r.by}
             for uid in await self._result_to(tx, d):
                 await outbox.enqueue(
                     tx, cipher=self._cipher, dedupe=f"drill:{drill_id}:result:to:{uid}",
