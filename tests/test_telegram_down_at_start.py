@@ -21,7 +21,7 @@ import pytest
 from telegram.error import BadRequest, Forbidden, InvalidToken
 
 from conversations.runtime.bootstrap import FieldbotApp
-from conversations.runtime.runner import run_polling, run_webhook
+from conversations.runtime.runner import EXIT_CONFLICT, run_polling, run_webhook
 from conversations.web import web_routes
 from faketelegram.errors import Custom, ServerError
 from fieldbot.web.server import build_web
@@ -249,3 +249,20 @@ async def test_a_refusal_in_a_handler_is_not_telegram_failing(tmp_path: Path) ->
         world.fake.fail_always("sendMessage", Custom(400, "Bad Request: chat not found"))
         await world.rep.send("/checkin")
         assert world.services.reach.failing_since is None
+
+
+async def test_a_second_instance_exits_and_the_first_goes_on_polling(tmp_path: Path) -> None:
+    """Telegram cuts the older poll short for a newer one: the bot that has been polling must
+    not take that for a sign that it is the second, or both would stop (found by following the
+    README as a new operator)."""
+    async with channel_world(tmp_path, sweep_interval=QUICK) as world:
+        async with restarted(world) as first:
+            await world.fake.wait_for(lambda: bool(world.fake.calls_to("getUpdates")), 60)
+            world.clock.advance(timedelta(minutes=2))  # it has polled for a while
+            second = world.build()
+            code = await asyncio.wait_for(
+                run_polling(second, asyncio.Event(), signals=False, poll_timeout=1,
+                            telegram_retry=0.05), 60)
+            assert code == EXIT_CONFLICT
+            assert first.running
+            assert (await _answered(world, "/start")).startswith("Hello Rita")  # it polls

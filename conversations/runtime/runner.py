@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ from telegram import Update
 from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
 
 from conversations.runtime.bootstrap import FieldbotApp, publish_commands, start_core
+from conversations.runtime.heap import Heap
 from fieldbot.scheduler import Sweeps
 
 if TYPE_CHECKING:  # the HTTP server (Starlette, uvicorn: 40 ms) loads only when one is asked for
@@ -43,9 +44,17 @@ async def run_polling(
     acknowledgement links, /healthz. Without it no port is opened."""
     stop = stop or asyncio.Event()
     conflict: list[TelegramError] = []
+    clock = app.bot_data.services.clock
+    polling_since: list[datetime] = []  # once this instance polls
 
     def on_poll_error(error: TelegramError) -> None:
         if isinstance(error, Conflict):
+            if _another_start(error, polling_since, clock.now()):
+                # Telegram cut this poll short for a newer one: that instance is the second,
+                # and its own poll is cut short by this one's next, within its first seconds.
+                log.warning("another instance polled with this token (409 Conflict); this one"
+                            " goes on polling, the other exits")
+                return
             conflict.append(error)
             stop.set()
         else:
@@ -69,6 +78,7 @@ async def run_polling(
                        allowed_updates=Update.ALL_TYPES, error_callback=on_poll_error,
                        timeout=poll_timeout)
         if await _go_live(app, poll, stop, telegram_retry):
+            polling_since.append(clock.now())
             await stop.wait()
     if conflict:
         log.error(
@@ -77,6 +87,17 @@ async def run_polling(
         )
         return EXIT_CONFLICT
     return 0
+
+
+SETTLED = timedelta(minutes=1)  # polling this long, this instance is the first of two
+
+
+def _another_start(error: Conflict, polling_since: list[datetime], now: datetime) -> bool:
+    """Whether a 409 means a second instance started polling, with this one the first (it has
+    polled for SETTLED): the newer poll cut this one's short. A webhook set meanwhile, or a 409
+    in the first minute (this instance is the second), is not."""
+    return (bool(polling_since) and now - polling_since[0] >= SETTLED
+            and "terminated by other getupdates" in error.message.lower())
 
 
 async def run_webhook(
@@ -163,15 +184,18 @@ async def _running(app: FieldbotApp, stop: asyncio.Event, telegram_retry: float,
     the core runs, Telegram reached or not, and stops before the application does (no update
     arrives once it has stopped). Yields whether Telegram was reached (False: stopped before
     it answered)."""
+    heap = Heap()
     try:
         reached = await _initialize(app, stop, telegram_retry, server)
         if reached and app.post_init:
             await app.post_init(app)
         if reached and server is not None:
             await server.start()  # already listening if the start went on without Telegram
+        heap.settle_soon()
         try:
             yield reached
         finally:
+            heap.release()
             if server is not None:
                 await server.stop()
             if app.updater is not None and app.updater.running:
