@@ -81,3 +81,25 @@ def test_an_empty_webhook_secret_is_no_secret_and_several_instances_need_one(
                       FIELDBOT_WEBHOOK_SECRET="")
     assert result.returncode == 2
     assert "FIELDBOT_WEBHOOK_SECRET: required" in result.stderr
+
+
+def _no_such_database() -> str:
+    from tests.pg import SERVER, with_database  # the test server; a database nobody made
+    return with_database(SERVER, "fieldbot_fixture_no_such_db")
+
+
+def test_a_postgresql_database_that_does_not_exist_stops_the_start(tmp_path: Path) -> None:
+    """Not a standby waiting for ever for a lock nobody holds (and `health` saying it is
+    healthy), but a start that stops and says what to fix."""
+    result = fieldbot(tmp_path, "run", FIELDBOT_TOKEN="123:FIXTURE",
+                      FIELDBOT_DB=_no_such_database())
+    assert result.returncode == 2
+    assert "no such database (createdb it first)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_migrate_db_to_a_database_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    assert fieldbot(tmp_path, "invite", "--role", "manager", "--team", "north").returncode == 0
+    result = fieldbot(tmp_path, "migrate-db", "--to", _no_such_database())
+    assert result.returncode == 2
+    assert "no such database" in result.stderr and "Traceback" not in result.stderr

@@ -255,14 +255,14 @@ async def test_a_second_instance_exits_and_the_first_goes_on_polling(tmp_path: P
     """Telegram cuts the older poll short for a newer one: the bot that has been polling must
     not take that for a sign that it is the second, or both would stop (found by following the
     README as a new operator)."""
-    async with channel_world(tmp_path, sweep_interval=QUICK) as world:
-        async with restarted(world) as first:
-            await world.fake.wait_for(lambda: bool(world.fake.calls_to("getUpdates")), 60)
-            world.clock.advance(timedelta(minutes=2))  # it has polled for a while
-            second = world.build()
-            code = await asyncio.wait_for(
-                run_polling(second, asyncio.Event(), signals=False, poll_timeout=1,
-                            telegram_retry=0.05), 60)
-            assert code == EXIT_CONFLICT
-            assert first.running
-            assert (await _answered(world, "/start")).startswith("Hello Rita")  # it polls
+    async with (channel_world(tmp_path, sweep_interval=QUICK) as world,
+                restarted(world) as first):
+        await world.fake.wait_for(lambda: bool(world.fake.calls_to("getUpdates")), 60)
+        world.clock.advance(timedelta(minutes=2))  # it has polled for a while
+        second = world.build()
+        code = await asyncio.wait_for(
+            run_polling(second, asyncio.Event(), signals=False, poll_timeout=1,
+                        telegram_retry=0.05), 60)
+        assert code == EXIT_CONFLICT
+        assert first.running
+        assert (await _answered(world, "/start")).startswith("Hello Rita")  # it polls

@@ -19,7 +19,7 @@ from fieldbot.config import CHANNEL_SETTINGS, ConfigError, Settings, load_settin
 from fieldbot.domain.roles import Role
 from fieldbot.logs import setup_logging
 from fieldbot.policy_file import PolicyError
-from fieldbot.services.errors import StorageUnavailable
+from fieldbot.services.errors import DatabaseRefused, StorageUnavailable
 
 log = logging.getLogger("fieldbot")
 
@@ -112,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_run(settings, webhook=args.webhook))
     except (ConfigError, PolicyError) as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseRefused as exc:
+        print(f"fieldbot: the database server refused {exc}", file=sys.stderr)
         return 2
     except StorageUnavailable as exc:
         print(f"fieldbot: the database {settings.db_label} cannot be used now: {exc}",

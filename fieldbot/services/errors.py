@@ -1,6 +1,7 @@
-"""The storage's failure the callers of the services may meet (a database that cannot be used
-now), under the services' name: the Telegram layer and the CLI never import the storage."""
+"""The storage's failures the callers of the services may meet (a database that cannot be used
+now; one whose server refuses the URL), under the services' name: the Telegram layer and the
+CLI never import the storage."""
 
-from fieldbot.storage.db import StorageUnavailable
+from fieldbot.storage.db import DatabaseRefused, StorageUnavailable
 
-__all__ = ["StorageUnavailable"]
+__all__ = ["DatabaseRefused", "StorageUnavailable"]

@@ -41,6 +41,11 @@ class StorageUnavailable(Exception):
     the caller decides whether to retry later; the transaction was rolled back."""
 
 
+class DatabaseRefused(Exception):
+    """The database server refused the URL: no such database, or the login is refused. A
+    setting to fix, not an outage to wait out: retrying would wait for ever, looking healthy."""
+
+
 Dialect = Literal["sqlite", "postgresql"]
 
 

@@ -24,7 +24,15 @@ from typing import Any
 import asyncpg
 
 from fieldbot.storage import sqlport
-from fieldbot.storage.db import Database, Dialect, StorageUnavailable, Tx, migrations, redacted
+from fieldbot.storage.db import (
+    Database,
+    DatabaseRefused,
+    Dialect,
+    StorageUnavailable,
+    Tx,
+    migrations,
+    redacted,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +74,18 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 
 
 async def connect(url: str, **settings: str) -> asyncpg.Connection:
-    """One connection with our session settings (keepalives, lock timeout)."""
-    return await asyncpg.connect(
-        url, timeout=CONNECT_TIMEOUT, command_timeout=COMMAND_TIMEOUT,
-        server_settings={**SERVER_SETTINGS, **settings},
-    )
+    """One connection with our session settings (keepalives, lock timeout). A database that
+    does not exist or a login refused is DatabaseRefused (the URL is wrong), not an outage."""
+    try:
+        return await asyncpg.connect(
+            url, timeout=CONNECT_TIMEOUT, command_timeout=COMMAND_TIMEOUT,
+            server_settings={**SERVER_SETTINGS, **settings},
+        )
+    except asyncpg.InvalidCatalogNameError:
+        raise DatabaseRefused(f"{redacted(url)}: no such database (createdb it first)") from None
+    except asyncpg.InvalidAuthorizationSpecificationError:
+        raise DatabaseRefused(f"{redacted(url)}: the login is refused (check the user and"
+                              " password in the URL)") from None
 
 
 def _rowcount(status: str) -> int:
