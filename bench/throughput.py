@@ -19,6 +19,9 @@ ratio (check-ins/s over the echo bot's updates/s in that round), and the median 
 For reference (not the goal), a third bare bot does what a check-in must and the echo bot does
 not: it commits one row per update to SQLite (aiosqlite, WAL, synchronous=FULL, as fieldbot) and
 then replies; its rate and /checkin's ratio to it are printed beside the goal's.
+fieldbot's start-up objects are set aside from garbage collection once it has started, as
+`fieldbot run` does (conversations/runtime/heap.py), and given back after its round; the bare
+bots are as PTB leaves them.
 `--profile FILE` writes a cProfile of the /checkin runs.
 """
 
@@ -49,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import TOKEN, bot, enrol, record  # noqa: E402
 from bench.rush import afternoon_city, file_trips_to  # noqa: E402
+from conversations.runtime.heap import Heap  # noqa: E402
 from faketelegram.api import FakeTelegram  # noqa: E402
 from faketelegram.transport import FakeTransport  # noqa: E402
 from fieldbot.config import Settings  # noqa: E402
@@ -142,6 +146,8 @@ async def fieldbot_round(tmp: Path, reps: int, button: bool, profile: cProfile.P
     services = app.bot_data.services
     await app.initialize()
     await services.start()
+    heap = Heap()
+    heap.settle()  # what `fieldbot run` does 2 s after its start (conversations/runtime/heap)
     try:
         ids = await enrol(app, fake, reps)
         city = afternoon_city()
@@ -168,6 +174,7 @@ async def fieldbot_round(tmp: Path, reps: int, button: bool, profile: cProfile.P
             row = await cur.fetchone()
         return rate, row[0] if row else 0
     finally:
+        heap.release()
         await app.shutdown()
         await services.stop()
 
