@@ -160,7 +160,8 @@ class Settings(BaseSettings):
                 # Never echo the value: it is a secret, or a typo of one.
                 raise ValueError(
                     "must be one or more Fernet keys (32 bytes, URL-safe base64), newest first,"
-                    " comma-separated"
+                    " comma-separated; a new one: python -c 'from cryptography.fernet import"
+                    " Fernet; print(Fernet.generate_key().decode())'"
                 )
         return value
 
