@@ -79,7 +79,7 @@ async def _missed_goes_by_sms(world: World, phone: str) -> list[str]:
 
 
 async def test_a_bot_started_while_telegram_is_down_escalates_by_sms_then_polls(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with channel_world(tmp_path, sweep_interval=QUICK) as world:
         phone = await share_phone(world, world.manager)
@@ -92,6 +92,10 @@ async def test_a_bot_started_while_telegram_is_down_escalates_by_sms_then_polls(
             assert sms.startswith(said("channel.sms.missed", alert="A-1", name="Rita"))
             assert not world.fake.calls_to("getUpdates")  # not polling: Telegram is down
 
+            # The log tells an operator what is going on: not "failed a call of the start",
+            # which would say that Telegram had answered the first.
+            assert "Telegram still cannot be reached" in caplog.text
+            assert "failed a call of the start" not in caplog.text
             world.fake.clear_failures()  # Telegram is back
             await world.fake.wait_for(lambda: bool(world.fake.calls_to("getUpdates")), 60)
             assert "checked in" in await _answered(world, "/checkin")

@@ -146,7 +146,8 @@ async def _go_live(app: FieldbotApp, receive: Callable[[], Awaitable[object]],
 
 
 async def _until_answered(app: FieldbotApp, call: Callable[[], Awaitable[object]],
-                          stop: asyncio.Event, retry: float, *, outage: bool = True) -> bool:
+                          stop: asyncio.Event, retry: float, *, outage: bool = True,
+                          failing: str = "Telegram failed a call of the start") -> bool:
     """Make a Telegram call of the start, again every `retry` seconds while Telegram fails
     it (a network error, a 5xx; flood control: after the wait it asks for); False if stopped
     first. A refusal (400: a webhook URL Telegram does not take) is not asked again: it is
@@ -165,8 +166,7 @@ async def _until_answered(app: FieldbotApp, call: Callable[[], Awaitable[object]
             log.warning("Telegram asks the start to wait %s s", wait)
         except NetworkError as exc:
             log.log(logging.INFO if said else logging.WARNING,
-                    "Telegram failed a call of the start (%s): asking again in %s s",
-                    type(exc).__name__, retry)
+                    "%s (%s): asking again in %s s", failing, type(exc).__name__, retry)
             said = True
             if outage:
                 await app.bot_data.services.reach.telegram_failed()
@@ -240,7 +240,8 @@ async def _initialize(app: FieldbotApp, stop: asyncio.Event, retry: float,
     try:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), retry)
-        if not await _until_answered(app, app.initialize, stop, retry):
+        if not await _until_answered(app, app.initialize, stop, retry,
+                                     failing="Telegram still cannot be reached"):
             return False
         log.warning("Telegram answers again: starting the bot")
         return True
