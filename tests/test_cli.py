@@ -21,7 +21,7 @@ def test_invite_from_the_command_line_prints_a_code_without_a_token(tmp_path: Pa
 def test_invite_for_staff_needs_a_team(tmp_path: Path) -> None:
     result = fieldbot(tmp_path, "invite", "--role", "staff")
     assert result.returncode == 2
-    assert "no_team" in result.stderr
+    assert "field reps and managers need a team: add --team NAME" in result.stderr
 
 
 @pytest.mark.parametrize(("fixture", "source"), [

@@ -445,6 +445,15 @@ async def test_forged_or_oversized_user_ids_are_refused_quietly(
     assert result.returncode == 2 and "not a Telegram user id" in result.stderr
 
 
+def test_erasing_someone_nobody_stored_says_so_and_where_it_looked(tmp_path: Path) -> None:
+    """A typo of the id, or the command run in another folder than the bot's (it makes an
+    empty database there): not "user 888 erased"."""
+    result = fieldbot(tmp_path, "erase", "--user", "888")
+    assert result.returncode == 1
+    assert "nobody with id 888 is stored in" in result.stderr
+    assert str(tmp_path / "fieldbot.db") in result.stderr
+
+
 async def test_the_operator_erases_from_the_command_line(tmp_path: Path) -> None:
     world = World(tmp_path)
     await world.start()

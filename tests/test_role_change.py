@@ -39,8 +39,9 @@ async def test_unknown_people_and_missing_teams_are_refused(team: World) -> None
     no_team = set_role(team, "--user", str(REP_ID), "--role", "staff")
     await team.start()
 
-    assert unknown.returncode == 2 and "not_enrolled" in unknown.stderr
-    assert no_team.returncode == 2 and "no_team" in no_team.stderr
+    assert unknown.returncode == 2 and "user 999999 has not enrolled here" in unknown.stderr
+    assert "fieldbot invite --role" in unknown.stderr  # what to do about it
+    assert no_team.returncode == 2 and "need a team: add --team NAME" in no_team.stderr
     rita = await team.services.enrolment.member(REP_ID)
     assert rita is not None and rita.role is Role.STAFF  # nothing changed
 

@@ -10,6 +10,7 @@ import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from conversations.cli import privacy as privacy_cli
@@ -20,6 +21,9 @@ from fieldbot.domain.roles import Role
 from fieldbot.logs import setup_logging
 from fieldbot.policy_file import PolicyError
 from fieldbot.services.errors import DatabaseRefused, StorageUnavailable
+
+if TYPE_CHECKING:
+    from fieldbot.services.enrolment import InviteRefused
 
 log = logging.getLogger("fieldbot")
 
@@ -258,6 +262,18 @@ def _health(settings: Settings) -> int:
     return 0
 
 
+def _refusal(reason: InviteRefused, user_id: int | None = None) -> str:
+    """What an operator reads, and does, when an invite or a role change is refused."""
+    from fieldbot.services.enrolment import InviteRefused
+
+    return {
+        InviteRefused.NO_TEAM: "field reps and managers need a team: add --team NAME",
+        InviteRefused.NOT_ENROLLED: f"user {user_id} has not enrolled here: invite them"
+                                    " first (fieldbot invite --role ROLE --team NAME)",
+        InviteRefused.ROLE_NOT_ALLOWED: "that role cannot be given this way",
+    }.get(reason, reason.value.replace("_", " "))
+
+
 async def _set_role(settings: Settings, user_id: int, role: Role, team: str) -> int:
     from fieldbot.services.container import opened
     from fieldbot.services.enrolment import EnrolmentError
@@ -266,7 +282,8 @@ async def _set_role(settings: Settings, user_id: int, role: Role, team: str) -> 
         async with opened(settings, SystemClock()) as services:
             member = await services.enrolment.change_role(user_id, role, team)
     except EnrolmentError as exc:
-        print(f"fieldbot: cannot change that role: {exc.reason.value}", file=sys.stderr)
+        print(f"fieldbot: cannot change that role: {_refusal(exc.reason, user_id)}",
+              file=sys.stderr)
         return 2
     print(f"user {member.id} is now {member.role.value}"
           + (f" in team {member.team}" if member.team else ""))
@@ -283,7 +300,7 @@ async def _invite(settings: Settings, role: Role, team: str) -> int:
         async with opened(settings, SystemClock()) as services:
             invite = await services.enrolment.create_invite(None, role, team)
     except EnrolmentError as exc:
-        print(f"fieldbot: cannot create that invite: {exc.reason.value}", file=sys.stderr)
+        print(f"fieldbot: cannot create that invite: {_refusal(exc.reason)}", file=sys.stderr)
         return 2
     username = None
     if settings.token is not None:

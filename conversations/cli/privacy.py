@@ -44,7 +44,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             return await _verify(services.privacy)
         if args.command == "audit":
             return await _audit(services.privacy, args.since)
-        return await _erase(services.privacy, args.user)
+        return await _erase(services.privacy, args.user, settings.db_label)
 
 
 async def _rotate(keys: KeyService) -> int:
@@ -80,13 +80,17 @@ async def _verify(privacy: PrivacyService) -> int:
     return 1
 
 
-async def _erase(privacy: PrivacyService, user_id: int) -> int:
+async def _erase(privacy: PrivacyService, user_id: int, db_label: str) -> int:
     try:
         erased = await privacy.erase(user_id, by=None)
     except ErasureRefused as refused:
         alerts = ", ".join(f"A-{a}" for a in refused.alert_ids)
         print(f"fieldbot: not erased: an alert about user {user_id} is still open ({alerts});"
               " resolve it first", file=sys.stderr)
+        return 1
+    if erased.stand_in == 0:  # a typo of the id, or another database than the bot's
+        print(f"fieldbot: nobody with id {user_id} is stored in {db_label}: nothing erased"
+              " (check the id, and FIELDBOT_DB / the folder you run this in)", file=sys.stderr)
         return 1
     print(f"user {user_id} erased: {erased.trips} trips anonymised, {erased.locations} "
           f"locations and {len(erased.photos)} photos deleted, {erased.messages} messages "
