@@ -15,12 +15,28 @@ TWILIO_ENV = {
 }
 
 
-def check_config(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def check_config(tmp_path: Path, token: str | None = "123456:FIXTURE-token",
+                 **env: str) -> subprocess.CompletedProcess[str]:
+    given = {"FIELDBOT_TOKEN": token} if token is not None else {}
     return subprocess.run(
         [sys.executable, "-m", "conversations.cli", "check-config"],
-        env={"PATH": "/usr/bin", **env}, capture_output=True, text=True, cwd=tmp_path,
-        check=False, timeout=120,
+        env={"PATH": "/usr/bin", **given, **env},
+        capture_output=True, text=True, cwd=tmp_path, check=False, timeout=120,
     )
+
+
+def test_check_config_warns_of_what_would_stop_the_start(tmp_path: Path) -> None:
+    """Not "configuration OK" and nothing else, when `fieldbot run` would stop at once."""
+    from tests.pg import SERVER, with_database
+
+    result = check_config(tmp_path, token=None,
+                          FIELDBOT_RISK_REGISTER=str(tmp_path / "no-such-register.toml"),
+                          FIELDBOT_DB=with_database(SERVER, "fieldbot_fixture_no_such_db"))
+    assert result.returncode == 0, result.stderr
+    assert "warning: FIELDBOT_TOKEN is not set" in result.stdout
+    assert "warning: FIELDBOT_RISK_REGISTER: no file at" in result.stdout
+    assert "warning: FIELDBOT_DB: the database server refused" in result.stdout
+    assert "no such database" in result.stdout
 
 
 def test_check_config_warns_when_sms_and_calls_have_no_public_url(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from conversations.cli import privacy as privacy_cli
 from conversations.i18n import LANGUAGES
 from fieldbot.clock import SystemClock
 from fieldbot.config import CHANNEL_SETTINGS, ConfigError, Settings, load_settings
+from fieldbot.dburl import is_postgres_url
 from fieldbot.domain.roles import Role
 from fieldbot.logs import setup_logging
 from fieldbot.policy_file import PolicyError
@@ -94,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for warning in setup_warnings(services.reach.live, settings.public_url,
                                           settings.http_port, bool(settings.webhook_url)):
                 print(f"warning: {warning}")
+            for warning in asyncio.run(_start_warnings(settings)):
+                print(f"warning: {warning}")
             return 0
         if args.command == "risk":
             return asyncio.run(_risk(settings, args.risk_command, getattr(args, "file", None)))
@@ -127,6 +130,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)
         return 2
+
+
+async def _start_warnings(settings: Settings) -> list[str]:
+    """What would stop `fieldbot run` that the settings alone do not show."""
+    out = []
+    if settings.token is None:
+        out.append("FIELDBOT_TOKEN is not set: `fieldbot run` needs it (`fieldbot demo` does not)")
+    if settings.risk_register is not None and not settings.risk_register.is_file():
+        out.append(f"FIELDBOT_RISK_REGISTER: no file at {settings.risk_register}")
+    if is_postgres_url(settings.db):
+        from fieldbot.storage.postgres import connect
+
+        try:
+            conn = await connect(str(settings.db))
+        except DatabaseRefused as exc:
+            out.append(f"FIELDBOT_DB: the database server refused {exc}")
+        except (OSError, TimeoutError) as exc:
+            out.append(f"FIELDBOT_DB: cannot reach {settings.db_label} ({type(exc).__name__})")
+        else:
+            await conn.close()
+    return out
 
 
 async def _run(settings: Settings, *, webhook: bool) -> int:
