@@ -140,16 +140,11 @@ async def _start_warnings(settings: Settings) -> list[str]:
     if settings.risk_register is not None and not settings.risk_register.is_file():
         out.append(f"FIELDBOT_RISK_REGISTER: no file at {settings.risk_register}")
     if is_postgres_url(settings.db):
-        from fieldbot.storage.postgres import connect
+        from fieldbot.services.errors import probe_database
 
-        try:
-            conn = await connect(str(settings.db))
-        except DatabaseRefused as exc:
-            out.append(f"FIELDBOT_DB: the database server refused {exc}")
-        except (OSError, TimeoutError) as exc:
-            out.append(f"FIELDBOT_DB: cannot reach {settings.db_label} ({type(exc).__name__})")
-        else:
-            await conn.close()
+        wrong = await probe_database(str(settings.db))
+        if wrong is not None:
+            out.append(f"FIELDBOT_DB: {wrong}")
     return out
 
 

@@ -100,6 +100,7 @@ class Services:
         background. A first start builds the index, which takes seconds: only a place lookup
         waits for it (in a worker thread), never polling, an SOS or the ladder's sweeps."""
         await self.open()
+        await self.reach.start()
         self.resolver.gazetteer.warm_in_background()
 
     async def recover_sender(self) -> None:

@@ -92,7 +92,7 @@ class ReachService:
         self.links = LinkSigner(cipher.keys)
         self.failing_since: datetime | None = None
         self._stamped: datetime | None = None  # when this outage was last written down
-        self._kept = True  # an outage may be written down (by a process before this one)
+        self._kept = False  # an outage is written down (by a process before this one)
         # The outage the admins were told of (its start), and when they were told of each
         # outage this past hour: a flapping Telegram must not flood their inboxes.
         self._told_outage: datetime | None = None
@@ -164,6 +164,17 @@ class ReachService:
             self._stamped = now
             await self._keep_outage({"since": ts(since), "last": ts(now)})
         await self.check_telegram()
+
+    async def start(self) -> None:
+        """At the start: is an outage written down by a process before this one? (Read once
+        here, so that no check-in in the rush asks.)"""
+        if not self._db.is_open:
+            return
+        try:
+            async with self._db.read() as tx:
+                self._kept = OUTAGE_KEY in await kv.load(tx, OUTAGE_KIND)
+        except StorageUnavailable:
+            self._kept = True  # not known: the first call that goes through clears it
 
     @property
     def telegram_suspect(self) -> bool:
