@@ -103,3 +103,20 @@ def test_migrate_db_to_a_database_that_does_not_exist_says_so(tmp_path: Path) ->
     result = fieldbot(tmp_path, "migrate-db", "--to", _no_such_database())
     assert result.returncode == 2
     assert "no such database" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_health_says_at_once_that_a_stopped_bot_is_not_running(tmp_path: Path) -> None:
+    """Not "healthy" for minutes after a clean stop, until the last heartbeat grew old (found
+    by following the README as a new operator)."""
+    from tests.harness import World
+
+    world = World(tmp_path, start=datetime.now(UTC))  # `health` reads the machine's clock
+    await world.start()
+    await world.tick()  # a sweep: the heartbeat
+    try:
+        assert fieldbot(tmp_path, "health").returncode == 0
+    finally:
+        await world.stop()
+    stopped = fieldbot(tmp_path, "health")
+    assert stopped.returncode == 1
+    assert "not running" in stopped.stderr and str(tmp_path / "data") in stopped.stderr

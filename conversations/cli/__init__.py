@@ -269,7 +269,8 @@ def _health(settings: Settings) -> int:
     try:
         last = datetime.fromisoformat(settings.heartbeat_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        print("unhealthy: the sweep has not run yet", file=sys.stderr)
+        print(f"unhealthy: not running (stopped, or not swept yet): no heartbeat at"
+              f" {settings.heartbeat_file}", file=sys.stderr)
         return 1
     age = SystemClock().now() - last
     what = "waiting for the leader's lock" if role == "standby" else "last sweep"

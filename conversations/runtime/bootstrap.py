@@ -234,7 +234,13 @@ async def _post_stop(app: FieldbotApp) -> None:
 
 
 async def _post_shutdown(app: FieldbotApp) -> None:
-    await app.bot_data.services.stop()
+    services = app.bot_data.services
+    await services.stop()
+    if not services.settings.postgres:
+        # The one bot stopped on purpose: `fieldbot health` says so at once, not minutes later
+        # when its last heartbeat has aged (a kill leaves it to age, as before). On PostgreSQL
+        # a leader that stands down goes on as a standby, which keeps its own heartbeat.
+        services.settings.heartbeat_file.unlink(missing_ok=True)
 
 
 async def _on_error(update: object, context: BotContext) -> None:
