@@ -446,8 +446,13 @@ async def test_forged_or_oversized_user_ids_are_refused_quietly(
 
 
 def test_erasing_someone_nobody_stored_says_so_and_where_it_looked(tmp_path: Path) -> None:
-    """A typo of the id, or the command run in another folder than the bot's (it makes an
-    empty database there): not "user 888 erased"."""
+    """A typo of the id, or the command run in another folder than the bot's: not "user 888
+    erased", and no empty database and new key made there."""
+    elsewhere = fieldbot(tmp_path, "erase", "--user", "888")
+    assert elsewhere.returncode == 2
+    assert f"no database at {tmp_path / 'fieldbot.db'}" in elsewhere.stderr
+    assert not (tmp_path / "fieldbot.db").exists() and not (tmp_path / "data").exists()
+    assert fieldbot(tmp_path, "invite", "--role", "manager", "--team", "north").returncode == 0
     result = fieldbot(tmp_path, "erase", "--user", "888")
     assert result.returncode == 1
     assert "nobody with id 888 is stored in" in result.stderr

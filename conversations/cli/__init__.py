@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The operator's commands on the bot's own data: none of them makes a database.
+KEEPING = frozenset({"rotate-key", "audit", "erase", "set-role"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # PTB 22: durations such as RetryAfter.retry_after as timedelta (the future default).
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -104,6 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _geo_build(settings, force=args.force)
         if args.command == "health":
             return _health(settings)
+        if args.command in KEEPING and not settings.postgres and not Path(settings.db).exists():
+            # Run in another folder than the bot's (or with another FIELDBOT_DB), the command
+            # would make an empty database and a new key there, and "succeed" on nothing.
+            print(f"fieldbot: no database at {settings.db}: run this where the bot runs, or set"
+                  " FIELDBOT_DB to its file", file=sys.stderr)
+            return 2
         if args.command == "migrate-db":
             from conversations.cli.migrate import migrate_db
 
