@@ -130,13 +130,12 @@ class HazardService:
 
     async def _leads_of(self, conn: Tx, member: Member) -> list[Member]:
         """The reporter's managers and the safety officers (admins if there is nobody)."""
-        leads = [*await users.with_role(conn, [Role.MANAGER], member.team, cipher=self._cipher),
-                 *await users.with_role(conn, [Role.OFFICER], cipher=self._cipher)]
-        reachable = [m for m in leads if m.id != member.id and not m.unreachable]
-        if not reachable:
-            admins = await users.with_role(conn, [Role.ADMIN], cipher=self._cipher)
-            reachable = [m for m in admins if m.id != member.id and not m.unreachable]
-        return reachable
+        leads = [*await users.reachable(conn, [Role.MANAGER], member.team, but=member.id,
+                                        cipher=self._cipher),
+                 *await users.reachable(conn, [Role.OFFICER], but=member.id,
+                                        cipher=self._cipher)]
+        return leads or await users.reachable(conn, [Role.ADMIN], but=member.id,
+                                              cipher=self._cipher)
 
     def _params(self, hazard: Hazard, reporter_name: str) -> dict[str, Any]:
         photo = str(self._photos.path(hazard.photos[0])) if hazard.photos else None

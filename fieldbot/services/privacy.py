@@ -258,9 +258,8 @@ class PrivacyService:
         """Tell the person's managers once that their check-ins stopped. The notice names the
         trips (place and dates, kept anonymised for statistics anyway), never the person's
         name or anything else erased: the outbox must not become a copy of it."""
-        managers = [m for m in await users.with_role(conn, [Role.MANAGER], subject.team,
-                                                     cipher=self._cipher)
-                    if m.id != subject.id and not m.unreachable]
+        managers = await users.reachable(conn, [Role.MANAGER], subject.team, but=subject.id,
+                                         cipher=self._cipher)
         if not managers:
             return
         shown = []

@@ -103,16 +103,14 @@ class Answered:
 async def told_of_silence(tx: Tx, rc: RollcallRow, subject: Member, cipher: Cipher) -> list[int]:
     """Who hears that `subject` has not answered: their team's reachable managers; a team
     without one, whoever asked (or, if they have erased themselves since, the officers)."""
-    managers = [m.id for m in await users.with_role(tx, [Role.MANAGER], subject.team,
-                                                    cipher=cipher)
-                if m.id != subject.id and not m.unreachable]
+    managers = [m.id for m in await users.reachable(tx, [Role.MANAGER], subject.team,
+                                                    but=subject.id, cipher=cipher)]
     if managers:
         return managers
     asker = await users.get(tx, rc.initiator, cipher=cipher)
     if asker is not None and asker.unreachable != users.ERASED:
         return [rc.initiator]
-    return [m.id for m in await users.with_role(tx, [Role.OFFICER], cipher=cipher)
-            if not m.unreachable]
+    return [m.id for m in await users.reachable(tx, [Role.OFFICER], cipher=cipher)]
 
 
 def scope_params(scope: Scope) -> dict[str, Any]:
@@ -302,8 +300,8 @@ class RollcallService:
             named |= {m.id for m in people}
             lists[f"{state}_names"] = {"names": [m.name for m in people],
                                        "more": total - len(people)}
-        officers = await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)
-        to = {m.id for m in officers if not m.unreachable} | await self._initiator(tx, rc)
+        officers = await users.reachable(tx, [Role.OFFICER], cipher=self._cipher)
+        to = {m.id for m in officers} | await self._initiator(tx, rc)
         params = {**view.params(), "closed_by": by.name, **lists}
         for recipient in sorted(to):
             await outbox.enqueue(tx, dedupe=f"rollcall:{rc.id}:summary:to:{recipient}",

@@ -297,8 +297,8 @@ class TripService:
     async def _reachable_managers(
         self, conn: Tx, member: Member
     ) -> list[Member]:
-        managers = await users.with_role(conn, [Role.MANAGER], member.team, cipher=self._cipher)
-        return [m for m in managers if m.id != member.id and not m.unreachable]
+        return await users.reachable(conn, [Role.MANAGER], member.team, but=member.id,
+                                     cipher=self._cipher)
 
     async def _tell_admins_no_manager(
         self, conn: Tx, member: Member, now: datetime

@@ -17,6 +17,7 @@ from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain import visits as rules
 from fieldbot.domain.alerts import Priority
+from fieldbot.domain.channels import TELEGRAM
 from fieldbot.domain.members import Member
 from fieldbot.domain.places import Place
 from fieldbot.domain.policy import Policy, fold_text
@@ -209,14 +210,12 @@ class VisitService:
         """Tell the team's reachable managers; with none (or a manager visiting, the only one
         of the team), the reachable safety officers, the ladder's next tier. Say who."""
         params = {"subject_name": member.name, **visit_details(visit)}
-        told, leads = Told.MANAGER, [] if not_managers or not member.team else [
-            m for m in await users.with_role(tx, [Role.MANAGER], member.team,
-                                             cipher=self._cipher)
-            if m.id != member.id and not m.unreachable]
+        told, leads = Told.MANAGER, [] if not_managers or not member.team else \
+            await users.reachable(tx, [Role.MANAGER], member.team, but=member.id,
+                                  cipher=self._cipher)
         if not leads:
-            told, leads = Told.OFFICERS, [
-                o for o in await users.with_role(tx, [Role.OFFICER], cipher=self._cipher)
-                if o.id != member.id and not o.unreachable]
+            told, leads = Told.OFFICERS, await users.reachable(
+                tx, [Role.OFFICER], but=member.id, cipher=self._cipher)
         for lead in leads:
             await outbox.enqueue(
                 tx, cipher=self._cipher, dedupe=f"visit:{visit.id}:alone:to:{lead.id}",
@@ -228,7 +227,7 @@ class VisitService:
         """The outbox's hook: a manager told of a visit alone after dark cannot be reached on
         Telegram (blocked the bot, left it): the officers are told instead while the visit goes
         on, and the rep learns who knows now (she read that her manager did)."""
-        if message.kind != "visit_alone" or message.channel != "telegram":
+        if message.kind != "visit_alone" or message.channel != TELEGRAM:
             return
         now = self._clock.now()
         v = await visits.get(tx, int(message.params["id"]), cipher=self._cipher)

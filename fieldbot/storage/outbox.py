@@ -86,7 +86,8 @@ async def enqueue(
     JSON, which is only acceptable for params that hold ids and no personal data.
 
     `about`: the people whose personal data the params carry besides the recipient's (a name,
-    a place, a report): erasing one of them empties the message, or withdraws it if unsent.
+    a place, a report): erasing one of them empties the message, at once if it was sent, or
+    once it is (a message still waiting is someone's safety message: it goes first).
     """
     row = (dedupe, alert_id, step_index, recipient, kind,
            cipher.encrypt_json(params) if cipher else json.dumps(params, ensure_ascii=False),
@@ -97,13 +98,13 @@ async def enqueue(
     people = sorted(set(about) - {recipient})
     if not people:
         return (await conn.execute(sql, row)).rowcount == 1
-    added = [r[0] for r in await conn.execute_fetchall(sql + " RETURNING id", row)]
-    for message_id in added:
-        for person in people:
-            await conn.execute("INSERT INTO outbox_about (user_id, outbox_id) VALUES (?, ?)"
-                               " ON CONFLICT (user_id, outbox_id) DO NOTHING",
-                               (person, message_id))
-    return bool(added)
+    added = list(await conn.execute_fetchall(sql + " RETURNING id", row))
+    if not added:
+        return False
+    await conn.executemany("INSERT INTO outbox_about (user_id, outbox_id) VALUES (?, ?)"
+                           " ON CONFLICT (user_id, outbox_id) DO NOTHING",
+                           [(person, added[0][0]) for person in people])
+    return True
 
 
 async def enqueue_notice(

@@ -57,6 +57,16 @@ async def with_role(
         return [_member(r, cipher) for r in await cur.fetchall()]
 
 
+async def reachable(
+    conn: Tx, roles: list[Role], team: str | None = None, *, but: int | None = None,
+    cipher: Cipher,
+) -> list[Member]:
+    """Those of `with_role` who can be told now: not marked unreachable (blocked the bot, left
+    it), and not `but` (the person the message is about)."""
+    return [m for m in await with_role(conn, roles, team, cipher=cipher)
+            if m.id != but and not m.unreachable]
+
+
 async def notice_recipients(conn: Tx, *, cipher: Cipher) -> list[Member]:
     """Who hears of the bot's own troubles: the rule is `domain.alerts.notice_recipients`
     (an erased person's stand-in holds no role and is marked unreachable)."""
