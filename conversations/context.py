@@ -8,6 +8,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from conversations.i18n import Texts
 from conversations.runtime.followups import Followups
+from conversations.runtime.pollwatch import PollWatch
 from fieldbot.domain.members import Member
 from fieldbot.scheduler import Scheduler
 from fieldbot.services.container import Services
@@ -19,6 +20,7 @@ class BotData:
     services: Services
     scheduler: Scheduler
     followups: Followups  # work handed off by handlers (the receipt's edit)
+    poll_watch: PollWatch  # whether Telegram has answered this bot's long poll yet
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

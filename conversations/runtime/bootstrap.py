@@ -49,6 +49,7 @@ from conversations.runtime.guard import guard
 from conversations.runtime.inbox import DurableUpdateQueue
 from conversations.runtime.messenger import TelegramMessenger
 from conversations.runtime.persistence import StatePersistence
+from conversations.runtime.pollwatch import PollWatch
 from conversations.runtime.ratelimit import PriorityRateLimiter
 from conversations.runtime.updates import PriorityUpdateProcessor
 from fieldbot.channels.base import Channels
@@ -122,10 +123,12 @@ def build_application(
         request = request or HTTPXRequest(connection_pool_size=256, httpx_kwargs={"verify": tls})
         get_updates_request = get_updates_request or HTTPXRequest(
             connection_pool_size=1, httpx_kwargs={"verify": tls})
-    builder = builder.request(request).get_updates_request(get_updates_request)
+    poll_watch = PollWatch(get_updates_request)
+    builder = builder.request(request).get_updates_request(poll_watch)
     app: FieldbotApp = builder.build()
     app.bot_data.services = services
     app.bot_data.followups = Followups()
+    app.bot_data.poll_watch = poll_watch
 
     async def telegram_answered() -> None:  # any reply or message sent, not only the outbox's
         reach = services.reach

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -44,14 +44,12 @@ async def run_polling(
     acknowledgement links, /healthz. Without it no port is opened."""
     stop = stop or asyncio.Event()
     conflict: list[TelegramError] = []
-    clock = app.bot_data.services.clock
-    polling_since: list[datetime] = []  # once this instance polls
 
     def on_poll_error(error: TelegramError) -> None:
         if isinstance(error, Conflict):
-            if _another_start(error, polling_since, clock.now()):
+            if _another_start(error, app.bot_data.poll_watch.answered):
                 # Telegram cut this poll short for a newer one: that instance is the second,
-                # and its own poll is cut short by this one's next, within its first seconds.
+                # and its first poll is cut short by this one's next, before any answer.
                 log.warning("another instance polled with this token (409 Conflict); this one"
                             " goes on polling, the other exits")
                 return
@@ -78,7 +76,6 @@ async def run_polling(
                        allowed_updates=Update.ALL_TYPES, error_callback=on_poll_error,
                        timeout=poll_timeout)
         if await _go_live(app, poll, stop, telegram_retry):
-            polling_since.append(clock.now())
             await stop.wait()
     if conflict:
         log.error(
@@ -89,15 +86,11 @@ async def run_polling(
     return 0
 
 
-SETTLED = timedelta(minutes=1)  # polling this long, this instance is the first of two
-
-
-def _another_start(error: Conflict, polling_since: list[datetime], now: datetime) -> bool:
-    """Whether a 409 means a second instance started polling, with this one the first (it has
-    polled for SETTLED): the newer poll cut this one's short. A webhook set meanwhile, or a 409
-    in the first minute (this instance is the second), is not."""
-    return (bool(polling_since) and now - polling_since[0] >= SETTLED
-            and "terminated by other getupdates" in error.message.lower())
+def _another_start(error: Conflict, answered: bool) -> bool:
+    """Whether a 409 means another instance polls, with this one the first: Telegram has
+    answered this one's polls before (`PollWatch`), so the other is the newer. A webhook set
+    meanwhile, or a 409 before any answer (this instance is the second), is not."""
+    return answered and "terminated by other getupdates" in error.message.lower()
 
 
 async def run_webhook(
