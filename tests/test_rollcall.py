@@ -150,7 +150,7 @@ async def test_i_need_help_raises_an_sos(team: World) -> None:
     sos = said("alert.head.sos", alert="A-1", attempt=1, name="Rita").split("\n")[0]
     assert any(sos in t for t in team.manager.texts())
     assert any(sos in t for t in team.officer.texts())
-    assert said("sos.sent").split("\n")[0] in team.rep.messages[-2].body
+    assert said("sos.sent.leads").split("\n")[0] in team.rep.messages[-2].body
     assert "🆘 1 need help" in tally.body
     kinds = await rows(team, "SELECT kind FROM alerts")
     assert [r["kind"] for r in kinds] == ["sos"]

@@ -24,7 +24,7 @@ async def test_the_sos_receipt_lost_to_a_502_arrives_after_recovery(team: World)
     team.fake.clear_failures()
     await team.advance(timedelta(minutes=1))
 
-    receipts = [m for m in team.rep.since(mark) if m.body == said("sos.sent")]
+    receipts = [m for m in team.rep.since(mark) if m.body == said("sos.sent.leads")]
     assert len(receipts) == 1
     assert any("SOS" in (m.body or "") for m in team.manager.messages)
 
@@ -34,4 +34,4 @@ async def test_a_receipt_sent_at_once_is_not_sent_again(team: World) -> None:
     await team.rep.send("/sos")
     await team.advance(timedelta(minutes=10))
 
-    assert [m.body for m in team.rep.since(mark)].count(said("sos.sent")) == 1
+    assert [m.body for m in team.rep.since(mark)].count(said("sos.sent.leads")) == 1

@@ -21,7 +21,7 @@ from conversations.flows import common, drafts, start
 from conversations.flows.base import Command, Flow
 from conversations.i18n import Texts
 from conversations.render import keyboards
-from conversations.render.formatting import local_time
+from conversations.render.formatting import local_time, sos_receipt
 from conversations.runtime.ratelimit import FOLLOWUP_PRIORITY
 from fieldbot.services.checkins import CheckinResult, CheckinStatus, Refusal
 from fieldbot.services.outgoing import PRIORITY_SOS
@@ -134,7 +134,8 @@ async def _raise_sos(update: Update, context: BotContext) -> None:
     assert update.effective_chat
     alert_id, created = await context.services.escalation.raise_sos(context.member.id)
     await context.services.deliver(urgent=True)  # the receipt next, not after a bulk drain
-    key = "sos.sent" if created else "sos.already"
+    alerted = await context.services.escalation.alerted(alert_id)
+    key = sos_receipt(created, alerted)
     try:
         await context.bot.send_message(update.effective_chat.id, context.t(key),
                                        parse_mode="HTML",
@@ -147,7 +148,8 @@ async def _raise_sos(update: Update, context: BotContext) -> None:
         # the receipt waits in the outbox, retried like the alert, until Telegram takes it.
         log.warning("SOS receipt to user %s deferred: %s", context.member.id,
                     type(failed).__name__)
-        await context.services.escalation.receipt_later(context.member.id, alert_id, created)
+        await context.services.escalation.receipt_later(context.member.id, alert_id, created,
+                                                        alerted)
         return
     try:  # a way back for a mis-tap; best effort, the SOS itself is out
         # As urgent as the receipt: the sooner it is there, the sooner a false alarm stops;

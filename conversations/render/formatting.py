@@ -20,6 +20,7 @@ from babel.dates import (
 )
 from babel.numbers import format_percent
 
+from fieldbot.domain.alerts import Alerted
 from fieldbot.domain.places import Place
 
 
@@ -223,3 +224,9 @@ def bounded(
     if len(kept) < len(items):
         kept.append(more(len(items) - len(kept)))
     return kept
+
+
+def sos_receipt(created: bool, alerted: Alerted) -> str:
+    """The text key of the rep's SOS receipt: raised now or already active, and who it is
+    reaching (never "your manager and the safety officers" when there are none)."""
+    return f"sos.{'sent' if created else 'already'}.{alerted.value}"

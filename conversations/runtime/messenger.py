@@ -20,7 +20,14 @@ from conversations.render import keyboards
 from conversations.render import rollcall as rollcall_render
 from conversations.render import team as team_render
 from conversations.render import visit as visit_render
-from conversations.render.formatting import day, local_time, map_link, trip_places
+from conversations.render.formatting import (
+    day,
+    local_time,
+    map_link,
+    sos_receipt,
+    trip_places,
+)
+from fieldbot.domain.alerts import Alerted
 from fieldbot.domain.ladder import AlertKind, Tier
 from fieldbot.domain.roles import Role
 from fieldbot.domain.trips import TripStatus
@@ -73,8 +80,8 @@ class TelegramMessenger:
             "sos_seen": lambda t, p: (t("sos.seen", **p), None, False),
             "sos_closed": lambda t, p: (t("sos.closed", **p), None, False),
             "sos_mistake": lambda t, p: (t("sos.mistake_notice", **p), None, False),
-            "sos_receipt": lambda t, p: (t("sos.sent" if p.get("created") else "sos.already"),
-                                         None, False),
+            "sos_receipt": lambda t, p: (t(sos_receipt(bool(p.get("created")), Alerted(
+                p.get("alerted", Alerted.LEADS.value)))), None, False),
             "skip_notice": self._skip_notice,
             "admin_unreachable": _notice("admin.unreachable"),
             "admin_empty_tier": _notice("admin.empty_tier"),

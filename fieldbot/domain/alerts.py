@@ -149,6 +149,28 @@ def recipients(kind: AlertKind, tier: Tier, people: People) -> tuple[int, ...]:
     return tuple(sorted(ids))
 
 
+class Alerted(StrEnum):
+    """Who an SOS is reaching, for the rep's receipt to say the truth."""
+
+    LEADS = "leads"  # her manager and the safety officers
+    MANAGER = "manager"  # no safety officer could be reached
+    OFFICERS = "officers"  # no manager of her team could be reached
+    CONTACT = "contact"  # nobody in the organisation: only her trip's emergency contact
+    NOBODY = "nobody"  # nobody at all: she must call someone herself
+
+
+def alerted(roles: Iterable[Role]) -> Alerted:
+    """Return who an SOS is reaching from the roles of those it reaches (`recipients`)."""
+    held = set(roles)
+    if Role.MANAGER in held and Role.OFFICER in held:
+        return Alerted.LEADS
+    if Role.MANAGER in held:
+        return Alerted.MANAGER
+    if Role.OFFICER in held:
+        return Alerted.OFFICERS
+    return Alerted.CONTACT if held else Alerted.NOBODY
+
+
 def message_kind(tier: Tier) -> str:
     """Return the outbox kind of a ladder message ("alert_rep" asks the rep to check in)."""
     return "alert_rep" if tier is Tier.REP else "alert"

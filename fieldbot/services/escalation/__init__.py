@@ -20,6 +20,7 @@ from typing import Any
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts as rules
+from fieldbot.domain.alerts import Alerted
 from fieldbot.domain.members import Member
 from fieldbot.domain.nights import NightEffect
 from fieldbot.domain.policy import Policy
@@ -114,8 +115,12 @@ class EscalationService:
     async def raise_sos(self, user_id: int, *, duress: bool = False) -> tuple[int, bool]:
         return await self.actions.raise_sos(user_id, duress=duress)
 
-    async def receipt_later(self, user_id: int, alert_id: int, created: bool) -> None:
-        await self.actions.receipt_later(user_id, alert_id, created)
+    async def alerted(self, alert_id: int) -> Alerted:
+        return await self.actions.alerted(alert_id)
+
+    async def receipt_later(self, user_id: int, alert_id: int, created: bool,
+                            alerted: Alerted) -> None:
+        await self.actions.receipt_later(user_id, alert_id, created, alerted)
 
     async def withdraw_mistaken_sos(self, user_id: int) -> bool:
         return await self.actions.withdraw_mistaken_sos(user_id)

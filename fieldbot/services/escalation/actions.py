@@ -10,7 +10,8 @@ from typing import Any
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts as rules
-from fieldbot.domain.alerts import ActionRefusal, AlertState, Priority
+from fieldbot.domain.alerts import ActionRefusal, Alerted, AlertState, Priority
+from fieldbot.domain.channels import TELEGRAM
 from fieldbot.domain.ladder import AlertKind
 from fieldbot.domain.members import Member
 from fieldbot.domain.trips import TripStatus, in_progress
@@ -74,14 +75,31 @@ class AlertActions:
         log.warning("alert %s raised (%s) for user %s", alert_id, kind.value, user_id)
         return alert_id, True
 
-    async def receipt_later(self, user_id: int, alert_id: int, created: bool) -> None:
+    async def alerted(self, alert_id: int) -> Alerted:
+        """Who an SOS is reaching now, for her receipt: those its steps went to, but not one
+        known to be out of reach (blocked the bot) with no other channel to reach them by."""
+        async with self._db.read() as conn:
+            roles = []
+            for uid in await alerts.recipients(conn, alert_id):
+                member = await users.get(conn, uid, cipher=self._cipher)
+                if member is None:
+                    continue
+                if member.unreachable and await self._ladder.fanout.usable(conn, uid) == {
+                        TELEGRAM}:
+                    continue
+                roles.append(member.role)
+        return rules.alerted(roles)
+
+    async def receipt_later(self, user_id: int, alert_id: int, created: bool,
+                            alerted: Alerted) -> None:
         """The rep's "SOS sent" could not be sent at once (Telegram failing): it goes through
         the outbox instead, retried like the alert itself, so she learns it went out."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
             await outbox.enqueue(
                 tx, cipher=self._cipher, dedupe=f"sos:{alert_id}:receipt:{ts(now)}",
-                recipient=user_id, kind="sos_receipt", params={"created": created},
+                recipient=user_id, kind="sos_receipt",
+                params={"created": created, "alerted": alerted.value},
                 priority=outbox.PRIORITY_SOS, now=now,
             )
 
