@@ -405,7 +405,7 @@ class FakeTelegram:
             data["caption"] = message.caption
         if message.entities:
             data["entities" if message.text is not None else "caption_entities"] = message.entities
-        for key in ("photo", "document", "location", "contact"):
+        for key in ("photo", "document", "location", "contact", "forward_origin"):
             if getattr(message, key) is not None:
                 data[key] = getattr(message, key)
         if message.reply_markup and "inline_keyboard" in message.reply_markup:

@@ -45,6 +45,7 @@ class FakeMessage:
     document_bytes: bytes | None = None
     location: dict[str, Any] | None = None
     contact: dict[str, Any] | None = None
+    forward_origin: dict[str, Any] | None = None  # a MessageOrigin: whose message this was
     edit_date: datetime | None = None
     deleted: bool = False
     history: list[Version] = field(default_factory=list)

@@ -116,6 +116,19 @@ class FakeUser:
         await self._send_message(message)
         return message
 
+    async def forward(self, text: str, written_by: FakeUser) -> FakeMessage:
+        """Forward to the bot a text message someone else wrote (entities kept, as Telegram
+        keeps them: a forwarded "/sos" still carries its bot_command)."""
+        message = self._new_message(None)
+        message.text = text
+        match = _COMMAND.match(text)
+        if match:
+            message.entities = [{"type": "bot_command", "offset": 0, "length": match.end()}]
+        message.forward_origin = {"type": "user", "sender_user": written_by.json(),
+                                  "date": int(message.date.timestamp()) - 60}
+        await self._send_message(message)
+        return message
+
     async def tap(self, text: str) -> FakeMessage:
         """Tap a plain button of the reply keyboard, which sends its text."""
         rows = self.keyboard or []
