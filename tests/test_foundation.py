@@ -189,6 +189,28 @@ def test_the_demo_runs_and_prints_a_transcript(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "bot → Mia (manager): 🚨 Alert A-1" in result.stdout
     assert "All clear" in result.stdout
+    # Its database and key are gone at its end: nobody is told to back up a key.
+    assert "ENCRYPTION KEY" not in result.stdout + result.stderr
+
+
+def test_a_kept_demo_database_can_be_opened_afterwards_and_is_never_reused(
+        tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "conversations.cli", *args], capture_output=True, text=True,
+            cwd=tmp_path, check=False, timeout=120,
+            env={"PATH": "/usr/bin", "PTB_TIMEDELTA": "true", "FIELDBOT_DB": "kept.db",
+                 "FIELDBOT_DATA_DIR": "kept-data"})
+
+    first = run("demo", "--db", "kept.db")
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "kept-data" / "fieldbot.key").exists()  # its key, beside it
+    opened = run("audit", "--verify")
+    assert opened.returncode == 0 and "audit log intact" in opened.stdout, opened.stderr
+
+    again = run("demo", "--db", "kept.db")
+    assert again.returncode == 2
+    assert "kept.db exists already" in again.stderr and "Traceback" not in again.stderr
 
 
 async def test_the_scheduler_only_wakes_the_sweep_with_generous_misfire_grace(

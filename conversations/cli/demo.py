@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from telegram import Update
 from telegram.request import HTTPXRequest
@@ -110,14 +111,23 @@ async def run_demo(db_path: str | None = None, language: str = "en") -> int:
     """Run the scenario in `language`; return 0 when every step behaved as expected."""
     if language not in LANGUAGES:
         raise ValueError(f"no demo in {language!r}; choose one of {', '.join(LANGUAGES)}")
+    kept = Path(db_path) if db_path else None
+    if kept is not None and kept.exists():
+        raise ValueError(f"{kept} exists already: the demo starts from an empty database;"
+                         " give a new file name (or none, for a temporary one)")
     with tempfile.TemporaryDirectory(prefix="fieldbot-demo-") as tmp:
-        db = Path(db_path) if db_path else Path(tmp) / "demo.db"
+        db = kept or Path(tmp) / "demo.db"
+        # A database that is kept keeps its key beside it, so it can be opened afterwards
+        # (`fieldbot audit`, `report`); a temporary one has a key that never leaves memory,
+        # so nobody is told to back up a key that is gone when the demo ends.
+        data_dir = kept.with_name(kept.stem + "-data") if kept else Path(tmp) / "data"
+        key = None if kept else SecretStr(Fernet.generate_key().decode())
         clock = FakeClock(DEMO_START)
         fake = FakeTelegram(token=DEMO_TOKEN, username="fieldbot_demo_bot", clock=clock.now)
         twilio = FakeTwilio(clock=clock.now)
         settings = Settings(_env_file=None, token=SecretStr(DEMO_TOKEN),  # type: ignore[call-arg]
                             bot_api_url="http://fake.telegram", db=db,
-                            data_dir=Path(tmp) / "data", admin_ids=(1,),
+                            data_dir=data_dir, encryption_key=key, admin_ids=(1,),
                             twilio_account_sid=DEFAULT_ACCOUNT_SID,
                             twilio_auth_token=SecretStr(DEFAULT_AUTH_TOKEN),
                             twilio_from=DEFAULT_NUMBER, twilio_api_url="http://fake.twilio",
