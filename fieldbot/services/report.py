@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
@@ -43,13 +44,17 @@ class Exported:
 
 
 class ReportService:
-    def __init__(self, db: Database, clock: Clock, cipher: Cipher) -> None:
+    def __init__(self, db: Database, clock: Clock, cipher: Cipher,
+                 default_tz: str = "UTC") -> None:
         self._db = db
         self._cipher = cipher  # names are stored encrypted
         self._clock = clock
+        self._zone = ZoneInfo(default_tz)
 
     def current_month(self) -> Month:
-        return Month.of(self._clock.now().date())
+        """The month it is where the organisation is (FIELDBOT_DEFAULT_TZ): on the 1st at
+        07:00 in Shanghai it is the new month, though UTC still has the old one."""
+        return Month.of(self._clock.now().astimezone(self._zone).date())
 
     def is_complete(self, month: Month) -> bool:
         """Return whether the month is over (everywhere on Earth, UTC-12 included)."""
