@@ -85,16 +85,28 @@ async def night(conn: Tx, night_id: int) -> NightRow | None:
     return _night(row) if row else None
 
 
+# Where check-in windows overlap (a trip westwards across the date line: Honolulu's last night
+# and Tokyo's first are open at once), a check-in is for the night whose deadline is soonest
+# and still ahead, as `domain.schedule.night_for` says; with none ahead, the latest opened.
+# Before, the latest opened always won: "I'm safe" on Honolulu's reminder checked in Tokyo's
+# night, Honolulu's went missed, and Tokyo's could never escalate. Two parameters: now, now.
+_TONIGHT_FIRST = (
+    " ORDER BY CASE WHEN n.deadline > ? THEN 0 ELSE 1 END,"
+    " CASE WHEN n.deadline > ? THEN n.deadline END, n.opens_at DESC"
+)
+
+
 async def current_night(
     conn: Tx, user_id: int, now: datetime
 ) -> NightRow | None:
-    """Return the night whose check-in window contains `now` (of an approved trip)."""
+    """Return the night whose check-in window contains `now` (of an approved trip); where
+    windows overlap, the one `domain.schedule.night_for` picks (`_TONIGHT_FIRST`)."""
     # On every check-in: one trip to the database thread (execute_fetchall), not three.
     rows = await conn.execute_fetchall(
         "SELECT n.* FROM nights n JOIN trips t ON t.id = n.trip_id"
         " WHERE n.user_id = ? AND n.opens_at <= ? AND n.closes_at > ?"
-        " AND t.status = 'approved' AND n.state != 'cancelled' ORDER BY n.opens_at DESC LIMIT 1",
-        (user_id, ts(now), ts(now)),
+        " AND t.status = 'approved' AND n.state != 'cancelled'" + _TONIGHT_FIRST + " LIMIT 1",
+        (user_id, ts(now), ts(now), ts(now), ts(now)),
     )
     return next((_night(row) for row in rows), None)
 
@@ -108,12 +120,12 @@ async def tonight_and_next(
     rows = await conn.execute_fetchall(
         "SELECT * FROM (SELECT 0 AS part, n.* FROM nights n JOIN trips t ON t.id = n.trip_id"
         " WHERE n.user_id = ? AND n.opens_at <= ? AND n.closes_at > ?"
-        " AND t.status = 'approved' AND n.state != 'cancelled'"
-        " ORDER BY n.opens_at DESC LIMIT 1) AS tonight"
+        " AND t.status = 'approved' AND n.state != 'cancelled'" + _TONIGHT_FIRST
+        + " LIMIT 1) AS tonight"
         " UNION ALL"
         " SELECT * FROM (SELECT 1 AS part, nights.* FROM nights WHERE user_id = ? AND deadline > ?"
         " AND state IN ('pending', 'reminded') ORDER BY deadline LIMIT 2) AS upcoming",
-        (user_id, ts(now), ts(now), user_id, ts(now)),
+        (user_id, ts(now), ts(now), ts(now), ts(now), user_id, ts(now)),
     )
     found = [(row["part"], _night(row)) for row in rows]
     tonight = next((night for part, night in found if part == 0), None)
