@@ -74,6 +74,13 @@ async def test_the_emailed_link_acknowledges_once_and_refuses_a_second_use(
         forged = await browser.post(path, data={"token": token},
                                     headers={"Origin": "https://evil.example"})
         assert forged.status_code == 404  # another site's form: refused, nothing changed
+        # "Origin: null" is a sandboxed frame's or a no-referrer page's: from this site only if
+        # the browser says so (Sec-Fetch-Site), never on its own.
+        hidden = await browser.post(path, data={"token": token}, headers={"Origin": "null"})
+        assert hidden.status_code == 404
+        across = await browser.post(path, data={"token": token}, headers={
+            "Origin": "null", "Sec-Fetch-Site": "cross-site"})
+        assert across.status_code == 404
         done = await browser.post(path, data={"token": token}, headers={"Origin": PUBLIC})
         again = await browser.post(path, data={"token": token}, headers={"Origin": PUBLIC})
         reopened = await browser.get(path)

@@ -29,7 +29,10 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",  # the token must not leak to a linked site
+    # The token must not leak to another site. Not "no-referrer": under it a browser sends the
+    # page's own form POST with "Origin: null" (the Fetch standard), which looks like another
+    # site's; "same-origin" sends nothing beyond this site and a real Origin to it.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex",
     "X-Content-Type-Options": "nosniff",
@@ -93,8 +96,16 @@ def link_routes(services: Services, public_url: str | None) -> list[Route]:
 
 
 def _same_site(request: Request, origin: str | None) -> bool:
-    """A browser says where a POST comes from; a page of another site must not acknowledge."""
-    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+    """A browser says where a POST comes from; a page of another site must not acknowledge.
+
+    "Origin: null" is what a browser sends for a page that asked for no referrer (a page of
+    an older deployment still open in a tab, or a privacy setting): it is taken from this
+    site only when the browser also says the request is same-origin (Sec-Fetch-Site, which
+    no page can set)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if (fetch_site or "same-origin") not in ("same-origin", "none"):
         return False
     given = request.headers.get("origin")
+    if given == "null":
+        return fetch_site == "same-origin"
     return given is None or origin is None or given == origin
