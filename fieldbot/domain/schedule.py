@@ -124,6 +124,14 @@ def _require_aware(now: datetime) -> None:
         raise ValueError("now must be an aware datetime")
 
 
+def nights_to_ask(trip: Trip, policy: Policy, now: datetime) -> list[Night]:
+    """Return the nights a trip saved or approved at `now` asks to be checked in: those whose
+    deadline is still ahead. A night already over was never asked for (a trip filed at 21:30
+    on its first day, one approved on its fourth): it is not missed, it was not scheduled."""
+    _require_aware(now)
+    return [n for n in nights(trip, policy) if n.deadline > now]
+
+
 def night_for(trip: Trip, policy: Policy, now: datetime) -> Night | None:
     """Return the night a check-in made at `now` counts for, or None outside every window.
 

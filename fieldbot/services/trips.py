@@ -138,7 +138,8 @@ class TripService:
             trip = await trips.get(conn, trip_id, cipher=self._cipher)
             assert trip is not None
             if status is TripStatus.APPROVED:
-                await trips.insert_nights(conn, member.id, schedule.nights(trip, self._policy))
+                await trips.insert_nights(conn, member.id,
+                                          schedule.nights_to_ask(trip, self._policy, now))
             else:
                 # The request shows the managers the rep's lodging and contact: a logged view.
                 await audit.record(conn, member.id, "trip_approval_request", member.id,
@@ -171,7 +172,7 @@ class TripService:
             assert decided is not None
             if approve:
                 await trips.insert_nights(conn, trip.user_id,
-                                          schedule.nights(decided, self._policy))
+                                          schedule.nights_to_ask(decided, self._policy, now))
             await outbox.enqueue(
                 conn, cipher=self._cipher, dedupe=f"trip:{trip_id}:decision",
                 recipient=trip.user_id,
