@@ -315,3 +315,32 @@ async def test_an_sms_reply_posted_again_acknowledges_nothing_more(reach: World)
     assert (sos["state"], sos["acked_by"]) == ("open", None)
     other = await reach.twilio.inbound_sms(url, phone, "1")  # a new reply: it does
     assert said("channel.reply.acknowledged", alert="A-2") in other.text
+
+
+async def test_a_copy_of_an_sms_that_comes_while_it_is_handled_acknowledges_nothing(
+        reach: World) -> None:
+    """Mia has two open alerts on her phone (A-1, A-2). Her "1" and Twilio's copy of it come
+    while the database is busy (a sweep holds the write lock): both have read that the SMS was
+    not handled yet. The first acknowledges the newest, A-2; the copy must not take the next
+    newest, A-1, whose ladder would stop with nobody on it (found by a hostile review)."""
+    phone = await share_phone(reach, reach.manager)
+    await plan_trip(reach, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    for minutes in (0, 15, 30):
+        await at(reach, DEADLINE + timedelta(minutes=minutes))
+    await reach.advance(timedelta(minutes=5))  # A-1 reaches Mia by SMS
+    await reach.rep.send("/sos")  # A-2 too, at once
+    await reach.tick()
+    url = f"{PUBLIC}/twilio/sms"
+    sid = "SM" + "c0" * 16
+
+    async with reach.services.db.transaction():  # the write lock, held as a sweep would
+        first = asyncio.create_task(reach.twilio.inbound_sms(url, phone, "1", sid=sid))
+        copy = asyncio.create_task(reach.twilio.inbound_sms(url, phone, "1", sid=sid))
+        for _ in range(500):  # no time passes: each copy runs until it waits for the lock
+            await asyncio.sleep(0)
+    answers = [(await first).text, (await copy).text]
+
+    assert sum(said("channel.reply.acknowledged", alert="A-2") in a for a in answers) == 1
+    assert "<Response/>" in answers  # the copy: nothing to say, nothing done
+    [missed] = await rows(reach, "SELECT state, acked_by FROM alerts WHERE id = 1")
+    assert (missed["state"], missed["acked_by"]) == ("open", None)

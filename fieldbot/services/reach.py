@@ -98,6 +98,7 @@ class ReachService:
         self._told_outage: datetime | None = None
         self._outages_told: list[datetime] = []
         self._explained: dict[int, datetime] = {}  # who was told "reply 1 to acknowledge"
+        self._sms_in_hand: set[str] = set()  # SMS ids being handled now (not yet written down)
         self.wake: Wake | None = None  # asks the scheduler for a sweep now (set by the bot)
 
     @property
@@ -282,17 +283,26 @@ class ReachService:
         if not sid:
             log.info("an SMS without the provider's id: ignored")
             return None
-        async with self._db.read() as tx:
-            seen = await deliveries.seen(tx, rules.SMS, sid[:64])
-        if seen:
-            log.info("SMS %s handled before: ignored", sid[:40])
-            return None
+        key = sid[:64]
         # Handled, then written down as handled: a crash between loses no "1" (Twilio's retry
-        # is handled), and the same SMS twice at once acknowledges once (the first wins).
-        done = await self._sms_reply(phone, text, sid)
-        async with self._db.transaction() as tx:
-            await deliveries.handled(tx, rules.SMS, sid[:64], self._clock.now())
-        return done
+        # is handled). A copy that comes while the first is being handled, before it is
+        # written down, is the same SMS too: it must not acknowledge the next newest alert.
+        if key in self._sms_in_hand:
+            log.info("SMS %s is being handled: its copy ignored", sid[:40])
+            return None
+        self._sms_in_hand.add(key)
+        try:
+            async with self._db.read() as tx:
+                seen = await deliveries.seen(tx, rules.SMS, key)
+            if seen:
+                log.info("SMS %s handled before: ignored", sid[:40])
+                return None
+            done = await self._sms_reply(phone, text, sid)
+            async with self._db.transaction() as tx:
+                await deliveries.handled(tx, rules.SMS, key, self._clock.now())
+            return done
+        finally:
+            self._sms_in_hand.discard(key)
 
     async def _sms_reply(self, phone: str, text: str, sid: str) -> RemoteAck | None:
         async with self._db.read() as tx:

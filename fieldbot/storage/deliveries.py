@@ -117,14 +117,16 @@ async def reached_channels(conn: Tx, alert_id: int, user_id: int) -> list[str]:
 
 async def newest_alert_to(conn: Tx, user_id: int, channels: tuple[str, ...]) -> int | None:
     """The alert a bare "ACK" from this person means: the newest one still open that reached
-    them on one of `channels`, else the newest one at all."""
+    them on one of `channels`, else the newest one at all; an alert about themselves (their
+    own missed check-in, texted to them too) only when no other reached them. A manager who
+    travels gets both: her "1" to a colleague's SOS must not land on her own reminder."""
     marks = ",".join("?" * len(channels))
     rows = await conn.execute_fetchall(
         f"SELECT o.alert_id FROM outbox AS o JOIN alerts AS a ON a.id = o.alert_id"
         f" WHERE o.recipient = ? AND o.kind IN ('alert', 'alert_rep') AND o.state = 'sent'"
         f" AND o.channel IN ({marks})"
-        f" ORDER BY a.state = 'open' DESC, o.sent_at DESC, o.id DESC LIMIT 1",
-        (user_id, *channels),
+        f" ORDER BY a.user_id = ? ASC, a.state = 'open' DESC, o.sent_at DESC, o.id DESC LIMIT 1",
+        (user_id, *channels, user_id),
     )
     return next((int(r[0]) for r in rows), None)
 
