@@ -158,3 +158,44 @@ async def test_a_skip_answer_names_its_night(team: World) -> None:
     assert change.refused is Refusal.OTHER_NIGHT
     change = await team.services.checkins.skip(team.rep.id, "late dinner", second["id"])
     assert change.refused is None
+
+
+async def test_im_safe_typed_after_a_reminder_mid_plan_checks_in_and_keeps_the_draft(
+        team: World) -> None:
+    """Promise 12: a reply answers the question last asked. The evening reminder came in the
+    middle of a trip plan's questions; "I'm safe" answers the reminder. Before, it was saved
+    as the new trip's lodging and tonight went missed (found by a hostile review)."""
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    team.clock.set(REMINDER - timedelta(minutes=5))  # 19:55 in Berlin
+    await team.rep.send("/trip")
+    await team.rep.send("Tokyo")
+    await team.rep.send("2026-12-10")
+    await team.rep.send("2026-12-12")
+    await team.rep.press("No, that's all")  # the bot asks for the lodging address
+    await team.advance(timedelta(minutes=6))  # 20:01: the evening reminder
+    assert "Evening check-in: please let us know you are safe" in team.rep.last.body
+
+    mark = team.rep.mark()
+    await team.rep.send("I'm safe")
+    said_now = [m.body or "" for m in team.rep.since(mark)]
+    assert said_now[0] == said("flow.put_aside", what="trip plan", command="/trip")
+    assert "checked in" in said_now[-1].lower()
+    assert [n["state"] for n in await nights(team)][0] == "checked_in"
+
+    await team.rep.send("/trip")  # the draft is as she left it: Tokyo, no lodging yet
+    await team.rep.press("Continue")
+    assert (team.rep.last.body or "").startswith("Where will you stay?")
+
+
+async def test_a_lodging_that_is_no_check_in_word_still_answers_the_plan(team: World) -> None:
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    team.clock.set(REMINDER - timedelta(minutes=5))
+    await team.rep.send("/trip")
+    await team.rep.send("Tokyo")
+    await team.rep.send("2026-12-10")
+    await team.rep.send("2026-12-12")
+    await team.rep.press("No, that's all")
+    await team.advance(timedelta(minutes=6))  # the reminder waits for an answer
+    await team.rep.send("Hotel Safe Harbour, Minato")
+    assert "emergency contact" in (team.rep.last.body or "")
+    assert [n["state"] for n in await nights(team)][0] == "reminded"

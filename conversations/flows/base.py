@@ -30,6 +30,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from telegram.warnings import PTBUserWarning
 
 from conversations.context import BotContext
+from conversations.flows import common
 
 log = logging.getLogger(__name__)
 
@@ -276,6 +277,16 @@ def _starts_something(update: Update) -> bool:
     return bool(message and message.text and message.text.startswith("/"))
 
 
+async def _answers_reminder(update: Update, context: BotContext) -> bool:
+    """ "I'm safe" typed while tonight's reminder waits for an answer: the reminder is the
+    question it answers (it came in the middle of a trip plan's questions, say), never a
+    lodging address or a client's name."""
+    message = update.message
+    if message is None or not message.text or not common.says_safe(message.text):
+        return False
+    return await context.services.checkins.awaits_reply(context.member.id)
+
+
 def _lapsed(stamp: str, now: datetime) -> bool:
     try:
         return now >= datetime.fromisoformat(stamp)
@@ -299,6 +310,7 @@ def gate(flows: Sequence[Flow]) -> Callable[[Update, BotContext], Coroutine[Any,
 async def _end_stale(update: Update, context: BotContext, flows: Sequence[Flow],
                      stamps: dict[str, str]) -> None:
     now = context.services.clock.now()
+    answers_reminder: bool | None = None  # asked once, and only when a question is open
     for flow in flows:
         key = flow.key_of(update)
         if not flow.is_open(key):
@@ -312,7 +324,11 @@ async def _end_stale(update: Update, context: BotContext, flows: Sequence[Flow],
         elif _starts_something(update) and not flow.takes(update):
             reason = "interrupted"
         else:
-            continue
+            if answers_reminder is None:
+                answers_reminder = await _answers_reminder(update, context)
+            if not answers_reminder:
+                continue
+            reason = "interrupted"
         flow.end(key)
         stamps.pop(flow.flow_name, None)
         if flow.command is None:

@@ -258,16 +258,6 @@ def _location_keyboard(t: Texts) -> ReplyKeyboardMarkup:
     return common.location_keyboard(t, "button.share_location")
 
 
-# What people type to say they are safe, in either language, however punctuated ("I'm safe!",
-# "平安。", the button's own label copied): a check-in, reminder or not.
-_SAFE_WORDS = frozenset({"i'm safe", "im safe", "i am safe", "safe", "i'm ok", "i am ok",
-                         "平安", "报平安", "我平安", "我很安全", "安全", "已报平安"})
-
-
-def says_safe(text: str) -> bool:
-    return common.typed_words(text) in _SAFE_WORDS
-
-
 async def text_reply(update: Update, context: BotContext) -> None:
     """A plain message while tonight's reminder waits for an answer: it is a check-in (with
     its text, so a duress word in a reply is heard like one after /checkin). "I'm safe" or
@@ -275,7 +265,7 @@ async def text_reply(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message and message.text is not None
     if not (await context.services.checkins.awaits_reply(context.member.id)
-            or says_safe(message.text)):
+            or common.says_safe(message.text)):
         await start.outside_any_flow(update, context)  # no question open: say what they can do
         return
     result = await context.services.checkins.check_in(context.member.id, text=message.text)

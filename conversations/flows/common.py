@@ -67,6 +67,16 @@ def typed_words(text: str) -> str:
     return " ".join(words.casefold().split())
 
 
+# What people type to say they are safe, in either language, however punctuated ("I'm safe!",
+# "平安。", the button's own label copied): a check-in, reminder or not.
+_SAFE_WORDS = frozenset({"i'm safe", "im safe", "i am safe", "safe", "i'm ok", "i am ok",
+                         "平安", "报平安", "我平安", "我很安全", "安全", "已报平安"})
+
+
+def says_safe(text: str) -> bool:
+    return typed_words(text) in _SAFE_WORDS
+
+
 def typed_yes_no(update: Update, t: Texts, yes_key: str, no_key: str) -> bool | None:
     """Return the yes or no that a typed answer means ("是", "没有了", "No"), or None."""
     message = update.effective_message
