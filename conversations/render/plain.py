@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from conversations.i18n import Texts, catalog, plain
+from conversations.i18n import Raw, Texts, catalog, plain
 from conversations.render import rollcall, visit
 from conversations.render.formatting import day, local_time, map_link, trip_places
 from conversations.render.keyboards import RESOLVE_REASONS
@@ -63,16 +63,17 @@ def sms(t: Texts, message: OutboxMessage) -> str:
     if message.kind in ENDINGS:
         return _ending(t, message)
     if message.kind in ROLLCALL:
-        return _cut(_rollcall(t, message))
+        return cut_sms(_rollcall(t, message))
     text = _p(t(f"channel.sms.{_what(message)}", alert=p["alert"],
                 name=p.get("subject_name", "?")))
     if p.get("late") and p.get("due_at"):
         text += " " + _p(t("channel.sms.late",
                                due=local_time(p["due_at"], p.get("tz", "UTC"), t.language)))
-    return _cut(text)
+    return cut_sms(text)
 
 
-def _cut(text: str) -> str:
+def cut_sms(text: str) -> str:
+    """Return text cut to what one SMS of ours may be."""
     return text if len(text) <= SMS_LIMIT else text[: SMS_LIMIT - 1] + "…"
 
 
@@ -127,6 +128,22 @@ def ask_again(t: Texts, action: str) -> str:
               f"{say.format(escape(_p(t('channel.call.press'))))}</Gather>")
     return (f"<Response>{say.format(escape(_p(t('channel.call.not_understood'))))}{gather}"
             f"{say.format(escape(_p(t('channel.call.no_key'))))}</Response>")
+
+
+def family_alert(t: Texts, p: dict[str, Any]) -> str:
+    """An alert as an emergency contact who enrolled in the bot (as staff) reads it, in HTML:
+    what happened and where; never "reply 1" or "press 1", which are the leads' to do.
+
+    A duress alert reads like an emergency: family may call the rep, and whoever holds the
+    rep's phone must not learn that the duress word was used."""
+    kind = str(p.get("kind", "missed"))
+    what = "emergency" if kind == "duress" else kind
+    key = f"alert.family.{what}"
+    if key not in catalog("en"):
+        key = "alert.family.missed"
+    name = p.get("subject_name", "?")
+    return t("alert.family", name=name, what=Raw(t(key, name=name)),
+             places=trip_places(p, t.language) or "—")
 
 
 def family(policy: EmergencyContactPolicy, language: str, params: dict[str, Any]) -> str:

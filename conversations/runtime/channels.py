@@ -14,11 +14,14 @@ from conversations.i18n import Texts
 from conversations.render import plain
 from conversations.runtime.messenger import TelegramMessenger
 from fieldbot.channels.base import Sent
+from fieldbot.domain.contacts import ContactPoints
+from fieldbot.domain.roles import Role
 from fieldbot.services.container import Services
 from fieldbot.services.outbox import Delivery, Outcome
 from fieldbot.services.outgoing import OutboxMessage
 
 log = logging.getLogger(__name__)
+_PERSONAL = ("sms", "call", "email")  # the channels that reach one person
 
 STATUS_PATH = "/twilio/status"
 GATHER_PATH = "/twilio/gather"
@@ -69,6 +72,8 @@ class ChannelRouter:
         if message.kind == "family":
             return await self._family(message, member.language, status)
         points = await services.reach.contact_points(message.recipient)
+        if message.kind == "alert" and member.role is Role.STAFF and channel in _PERSONAL:
+            return await self._enrolled_family(message, t, points, status)
         if channel in ("sms", "call"):
             phone = points.reachable_phone
             if phone is None:
@@ -97,6 +102,30 @@ class ChannelRouter:
         log.warning("outbox %s: channel %s is not configured", message.id, channel)
         return Delivery(Outcome.PERMANENT, error=f"{channel} not configured")
 
+
+    async def _enrolled_family(self, message: OutboxMessage, t: Texts, points: ContactPoints,
+                               status: str | None) -> Delivery:
+        """An emergency contact who enrolled (as staff) and confirmed a phone or an address:
+        the words Telegram gives them (`plain.family_alert`), never the leads' "reply 1" or
+        "press 1", which they could not do (they would be refused), nor a link."""
+        adapters = self._services.channels
+        text = plain.plain_text(plain.family_alert(t, message.params))
+        channel = message.channel
+        phone = points.reachable_phone
+        if channel == "sms" and adapters.sms is not None and phone is not None:
+            return _delivery(await adapters.sms.send_sms(phone, plain.cut_sms(text),
+                                                         status_callback=status))
+        if channel == "call" and adapters.call is not None and phone is not None:
+            if not await self._services.reach.reserve_call(message.recipient):
+                return Delivery(Outcome.WITHDRAWN, error="calls per hour reached")
+            return _delivery(await adapters.call.place_call(
+                phone, plain.spoken_twiml(t.language, text), status_callback=status))
+        address = points.reachable_email
+        if channel == "email" and adapters.email is not None and address is not None:
+            subject = text.split("\n", 1)[0]
+            body = f"{text}\n\n{plain.plain_text(t('channel.mail.footer'))}"
+            return _delivery(await adapters.email.send_mail(address, subject, body))
+        return Delivery(Outcome.PERMANENT, error=f"no confirmed point for {channel}")
 
     async def _family(self, message: OutboxMessage, language: str,
                       status: str | None) -> Delivery:

@@ -16,7 +16,7 @@ from conversations.i18n import Raw, Texts
 from conversations.render import contacts as contacts_render
 from conversations.render import crisis as crisis_render
 from conversations.render import hazard as hazard_render
-from conversations.render import keyboards
+from conversations.render import keyboards, plain
 from conversations.render import rollcall as rollcall_render
 from conversations.render import team as team_render
 from conversations.render import visit as visit_render
@@ -213,17 +213,8 @@ class TelegramMessenger:
         return "\n".join(lines), keyboards.alert(t, int(p["alert_id"])), True
 
     def _alert_family(self, t: Texts, p: dict[str, Any]) -> Rendered:
-        """The alert for an emergency contact: what happened, who handles it; no buttons.
-
-        A duress alert reads like an emergency: family may call the rep, and whoever holds the
-        rep's phone must not learn that the duress word was used.
-        """
-        kind = AlertKind(p["kind"])
-        what = "emergency" if kind is AlertKind.DURESS else kind.value
-        text = t("alert.family", name=p["subject_name"],
-                 what=Raw(t(f"alert.family.{what}", name=p["subject_name"])),
-                 places=trip_places(p, t.language) or "—")
-        return text, None, True
+        """The alert for an emergency contact: what happened, who handles it; no buttons."""
+        return plain.family_alert(t, p), None, True
 
     def _resolved(self, t: Texts, p: dict[str, Any]) -> Rendered:
         reason = t(f"resolve.{p['reason']}") if p["reason"] in keyboards.RESOLVE_REASONS else ""
