@@ -178,8 +178,8 @@ MANAGER = Member(MIA, "Mia", Role.MANAGER, "north", "en")
         (MANAGER, RITA, "south", True, AlertState.OPEN, None),
         (Member(OLU, "Olu", Role.OFFICER, "", "en"), RITA, "south", False,
          AlertState.ACKNOWLEDGED, None),
-        (MANAGER, RITA, "north", True, AlertState.RESOLVED, ActionRefusal.ALREADY),
-        (MANAGER, RITA, "north", True, AlertState.CLOSED, ActionRefusal.ALREADY),
+        (MANAGER, RITA, "north", True, AlertState.RESOLVED, ActionRefusal.CLOSED),
+        (MANAGER, RITA, "north", True, AlertState.CLOSED, ActionRefusal.CLOSED),
     ],
 )
 def test_who_may_acknowledge_or_resolve(

@@ -275,7 +275,8 @@ class ActionRefusal(StrEnum):
     UNKNOWN = "unknown"
     OWN = "own"  # nobody acknowledges or resolves an alert about themselves
     NOT_ALLOWED = "not_allowed"
-    ALREADY = "already"
+    ALREADY = "already"  # someone acknowledged it: they are on it
+    CLOSED = "closed"  # it is over: resolved, or ended by itself (the rep checked in)
 
 
 def refuse_action(
@@ -294,7 +295,7 @@ def refuse_action(
     ):
         return ActionRefusal.NOT_ALLOWED
     if not state.is_live:
-        return ActionRefusal.ALREADY
+        return ActionRefusal.CLOSED
     return None
 
 

@@ -374,18 +374,19 @@ class ReachService:
             a = await alerts.alert(tx, row.alert_id)
             used = await deliveries.link_used(tx, row.id)
             subject = await users.get(tx, a.user_id, cipher=self._cipher) if a else None
-        if member is None or a is None:
-            return RemoteAck("invalid"), None
+        if member is None or member.unreachable == users.ERASED or a is None:
+            return RemoteAck("invalid"), None  # an erased person's link is nobody's now
         language = member.language
         view = RemoteAck("ready", language, a.label, "", subject.name if subject else "?")
         if used:
             return RemoteAck("used", language, a.label), row.id
         if claim.expires_at <= now:
             return RemoteAck("expired", language, a.label), row.id
-        if not a.state.is_live or a.acked_by is not None:
-            holder = a.acked_by or a.resolved_by
-            by = await self._enrolment.member(holder) if holder else None
-            if by is None:  # closed by itself (the rep checked in), or the person erased
+        if not a.state.is_live:  # resolved, or closed by itself: over, nobody holds it
+            return RemoteAck("closed", language, a.label), row.id
+        if a.acked_by is not None:
+            by = await self._enrolment.member(a.acked_by)
+            if by is None:  # acknowledged by someone since erased
                 return RemoteAck("closed", language, a.label), row.id
             return RemoteAck("already", language, a.label, by.name), row.id
         return view, row.id
@@ -417,7 +418,7 @@ class ReachService:
                      member.id, via, exc.reason)
             outcome = str(exc.reason)
             if outcome == "already" and holder is None:
-                outcome = "closed"  # the rep checked in: nobody has it, nothing to take
+                outcome = "closed"  # acknowledged by someone since erased: nothing to take
             return RemoteAck(outcome, member.language, f"A-{alert_id}",
                              holder.name if holder else "")
         if self.wake is not None:

@@ -202,7 +202,8 @@ class AlertActions:
         refused = rules.refuse_action(a.state, a.user_id, subject.team if subject else None, by,
                                       was_alerted)
         if refused is not None:
-            by_whom = a.resolved_by or a.acked_by if refused is ActionRefusal.ALREADY else None
+            # Who ended it, if a person did ("resolved by Mia"), never as if they held it now.
+            by_whom = a.resolved_by if refused is ActionRefusal.CLOSED else None
             raise AlertActionError(refused, by_whom)
         return a
 
