@@ -22,7 +22,7 @@ from conversations.flows.base import Command, Flow
 from conversations.flows.common import NEW_TEXT
 from conversations.i18n import Raw, Texts
 from conversations.render import keyboards
-from conversations.render.formatting import day, place_label, places_label
+from conversations.render.formatting import bounded, day, place_label, places_label
 from conversations.render.trip import trip_summary
 from fieldbot.domain.trips import Trip, earliest_today
 from fieldbot.services.trips import DecisionError
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_REPORT = 1500
 MAX_REASON = 500
+MAX_TRIPS_LISTED = 20  # /trips: the soonest trips, then "… and K more"
 ENDTRIP = "endtrip"
 REJECT = "reject"
 
@@ -71,8 +72,11 @@ async def list_trips(update: Update, context: BotContext) -> None:
     if not trips:
         await update.effective_message.reply_html(t("trips.none"))
         return
-    items = "\n\n".join(_trip_item(t, trip) for trip in trips)
-    await update.effective_message.reply_html(t("trips.list", items=Raw(items)))
+    # The soonest first, as many as one message holds (a year of weekly trips filed ahead
+    # would not fit), then "… and K more".
+    items = bounded([_trip_item(t, trip) for trip in trips],
+                    lambda more: t("list.more", count=more), most=MAX_TRIPS_LISTED, sep="\n\n")
+    await update.effective_message.reply_html(t("trips.list", items=Raw("\n\n".join(items))))
 
 
 # --- /endtrip and the post-trip safety report -------------------------------------------------
