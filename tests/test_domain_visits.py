@@ -118,6 +118,19 @@ def test_a_typed_end_in_a_dst_gap_moves_forward_like_a_phone() -> None:
     assert ends == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 03:30 CEST
 
 
+def test_a_typed_end_in_the_hour_that_comes_twice_is_the_one_still_ahead() -> None:
+    """Found by a hostile review: at the second 02:40 of the night clocks go back, "02:50"
+    was read as the first 02:50 (an hour ago) and refused as past."""
+    first_0240 = datetime(2026, 10, 25, 0, 40, tzinfo=UTC)  # 02:40 CEST
+    second_0240 = datetime(2026, 10, 25, 1, 40, tzinfo=UTC)  # 02:40 CET, an hour later
+    assert visits.parse_end(POLICY, "02:50", first_0240, "Europe/Berlin") == datetime(
+        2026, 10, 25, 0, 50, tzinfo=UTC)  # the earlier of the two, the safer one
+    assert visits.parse_end(POLICY, "02:50", second_0240, "Europe/Berlin") == datetime(
+        2026, 10, 25, 1, 50, tzinfo=UTC)
+    assert visits.parse_end(POLICY, "02:30", second_0240,
+                            "Europe/Berlin") is EndProblem.PAST  # both are past: not tomorrow
+
+
 @pytest.mark.parametrize(("start", "hours", "tz", "dark"), [
     (datetime(2026, 12, 1, 10, 0, tzinfo=UTC), 2, "UTC", False),
     (datetime(2026, 12, 1, 18, 30, tzinfo=UTC), 1, "UTC", True),  # runs past 19:00

@@ -206,16 +206,19 @@ def parse_end(policy: VisitPolicy, text: str, now: datetime, tz_name: str
     zone = ZoneInfo(tz_name)
     today = now.astimezone(zone).date()
     ends = _at(today, time(hour, minute, second), zone)
+    if ends <= now:  # the night clocks go back: the same wall time comes again, later
+        ends = max(ends, _at(today, time(hour, minute, second), zone, fold=1))
     if ends <= now and now - ends > PAST_GRACE:
         ends = _at(date.fromordinal(today.toordinal() + 1), time(hour, minute, second), zone)
     return check_end(policy, now, ends) or ends
 
 
-def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:
+def _at(day: date, clock: time, zone: ZoneInfo, fold: int = 0) -> datetime:
     """Return the instant of a local wall-clock time. In a DST gap (02:30 that never comes)
     the round trip through UTC moves it forward, as a phone's clock does; in a fold the first
-    of the two instants is meant (fold=0), the earlier end, the safer one."""
-    local = datetime.combine(day, clock, tzinfo=zone)
+    of the two instants is meant (fold=0), the earlier end, the safer one, unless it is
+    already past and the second is still ahead (parse_end asks with fold=1 then)."""
+    local = datetime.combine(day, clock, tzinfo=zone).replace(fold=fold)
     return local.astimezone(UTC)
 
 

@@ -22,7 +22,7 @@ from fieldbot.domain.members import Member
 from fieldbot.domain.places import Place
 from fieldbot.domain.policy import Policy, fold_text
 from fieldbot.domain.roles import Role
-from fieldbot.domain.trips import TripStatus, in_progress, leg_at
+from fieldbot.domain.trips import TripStatus, in_progress, leg_at, local_day
 from fieldbot.domain.visits import (
     EndProblem,
     ExtendRefusal,
@@ -113,7 +113,8 @@ class VisitService:
 
     async def where(self, user_id: int) -> tuple[str, Place | None]:
         """Return the zone a visit without a pin is in, and the place whose risk applies: the
-        trip leg under way, else the person's last trip's last leg, else the default zone."""
+        trip leg under way, else the last leg of the person's last trip begun (not one still
+        to come), else the default zone."""
         now = self._clock.now()
         async with self._db.read() as tx:
             known = await trips.for_user(
@@ -123,8 +124,11 @@ class VisitService:
         if under_way:
             place = leg_at(under_way[-1], now).place
             return place.tz_name, place
-        if known:
-            return known[-1].legs[-1].place.tz_name, None
+        # The last trip begun: next week's trip to Tokyo does not put today's visit in Berlin
+        # on Tokyo time.
+        begun = [t for t in known if t.start <= local_day(now, t.legs[0].place.tz_name)]
+        if begun:
+            return begun[-1].legs[-1].place.tz_name, None
         return self._default_tz, None
 
     async def current(self, user_id: int) -> VisitRow | None:
