@@ -103,8 +103,9 @@ async def test_endtrip_asks_first_and_keep_changes_nothing(team: World) -> None:
 
 async def test_endtrip_never_ends_next_weeks_trip(team: World) -> None:
     later = await file(team, (TOKYO, date(2026, 12, 10), date(2026, 12, 12)), lodging="Later")
-    await team.rep.send("/endtrip")
-    assert team.rep.last.body == said("endtrip.none")
+    await team.rep.send("/endtrip")  # not ended: only offered to be withdrawn, on purpose
+    assert team.rep.last.body == said("endtrip.to_come")
+    assert await status_of(team, later) == "approved"
 
     now = await file(team, (BERLIN, date(2026, 12, 1), date(2026, 12, 3)), lodging="Now")
     await team.rep.send("/endtrip")

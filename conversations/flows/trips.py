@@ -22,7 +22,7 @@ from conversations.flows.base import Command, Flow
 from conversations.flows.common import NEW_TEXT
 from conversations.i18n import Raw, Texts
 from conversations.render import keyboards
-from conversations.render.formatting import bounded, day, place_label, places_label
+from conversations.render.formatting import bounded, cut, day, place_label, places_label
 from conversations.render.trip import trip_summary
 from fieldbot.domain.trips import Trip, earliest_today
 from fieldbot.services.trips import DecisionError
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 MAX_REPORT = 1500
 MAX_REASON = 500
 MAX_TRIPS_LISTED = 20  # /trips: the soonest trips, then "… and K more"
+MAX_WITHDRAW_BUTTONS = 5  # /endtrip with none under way: the soonest trips still to come
 ENDTRIP = "endtrip"
 REJECT = "reject"
 
@@ -92,8 +93,7 @@ async def end_trip(update: Update, context: BotContext) -> int:
     t = context.t
     trip = await context.services.trips.in_progress(context.member.id)
     if trip is None:
-        await update.effective_message.reply_html(t("endtrip.none"))
-        return ConversationHandler.END
+        return await _offer_withdrawal(update, context)
     places = places_label(trip.legs, t.language)
     await update.effective_message.reply_html(
         t("endtrip.confirm", places=places, start=day(trip.start, t.language),
@@ -101,6 +101,43 @@ async def end_trip(update: Update, context: BotContext) -> int:
         reply_markup=keyboards.rows([(t("endtrip.button.end"), f"endtrip:end:{trip.id}"),
                                      (t("endtrip.button.keep"), "endtrip:keep")]))
     return EndTrip.CONFIRM
+
+
+async def _offer_withdrawal(update: Update, context: BotContext) -> int:
+    """No trip under way: the trips still to come may be withdrawn (a trip filed with the
+    wrong dates, a visit called off), soonest first, a button each."""
+    assert update.effective_message
+    t = context.t
+    to_come = await context.services.trips.to_come(context.member.id)
+    if not to_come:
+        await update.effective_message.reply_html(t("endtrip.none"))
+        return ConversationHandler.END
+    shown = to_come[:MAX_WITHDRAW_BUTTONS]
+    buttons = [[(t("endtrip.button.withdraw", places=cut(places_label(trip.legs, t.language), 40),
+                   start=day(trip.start, t.language)), f"endtrip:withdraw:{trip.id}")]
+               for trip in shown]
+    more = len(to_come) - len(shown)
+    text = t("endtrip.to_come") + ("\n" + t("list.more", count=more) if more else "")
+    await update.effective_message.reply_html(
+        text, reply_markup=keyboards.rows(*buttons, [(t("endtrip.button.keep_all"),
+                                                      "endtrip:keep:all")]))
+    return EndTrip.CONFIRM
+
+
+async def withdraw_pressed(update: Update, context: BotContext) -> int:
+    """Withdraw the trip the button names, if it is still to come."""
+    assert update.effective_chat
+    await keyboards.take_buttons_off(update)
+    t = context.t
+    trip = await context.services.trips.withdraw(int(keyboards.chosen(update)), context.member)
+    if trip is None:
+        text = t("endtrip.withdraw_refused")
+    else:
+        await context.services.deliver()  # her managers hear of it now
+        text = t("endtrip.withdrawn", places=places_label(trip.legs, t.language),
+                 start=day(trip.start, t.language), end=day(trip.end, t.language))
+    await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")
+    return ConversationHandler.END
 
 
 async def end_confirmed(update: Update, context: BotContext) -> int:
@@ -129,10 +166,11 @@ async def end_confirmed(update: Update, context: BotContext) -> int:
 
 
 async def end_kept(update: Update, context: BotContext) -> int:
-    """"Keep it": the trip goes on."""
+    """"Keep it": the trip goes on ("Keep them all": nothing is withdrawn)."""
     assert update.effective_chat
     await keyboards.take_buttons_off(update)
-    await context.bot.send_message(update.effective_chat.id, context.t("endtrip.kept"),
+    kept = "endtrip.kept_all" if keyboards.chosen(update) == "all" else "endtrip.kept"
+    await context.bot.send_message(update.effective_chat.id, context.t(kept),
                                    parse_mode="HTML")
     return ConversationHandler.END
 
@@ -206,11 +244,14 @@ def build_endtrip() -> Flow:
     return Flow(
         entry_points=[Command("endtrip", end_trip),
                       CallbackQueryHandler(end_confirmed, pattern=r"^endtrip:end:\d{1,18}$"),
-                      CallbackQueryHandler(end_kept, pattern=r"^endtrip:keep$")],
+                      CallbackQueryHandler(withdraw_pressed,
+                                           pattern=r"^endtrip:withdraw:\d{1,18}$"),
+                      CallbackQueryHandler(end_kept, pattern=r"^endtrip:keep(:all)?$")],
         states={
             EndTrip.CONFIRM: [
                 CallbackQueryHandler(end_confirmed, pattern=r"^endtrip:end:\d{1,18}$"),
-                CallbackQueryHandler(end_kept, pattern=r"^endtrip:keep$")],
+                CallbackQueryHandler(withdraw_pressed, pattern=r"^endtrip:withdraw:\d{1,18}$"),
+                CallbackQueryHandler(end_kept, pattern=r"^endtrip:keep(:all)?$")],
             EndTrip.WHAT: [MessageHandler(NEW_TEXT, report_what),
                            CallbackQueryHandler(report_what, pattern=r"^endtrip:nothing$")],
             EndTrip.WARN: [MessageHandler(NEW_TEXT, report_warn),

@@ -89,6 +89,10 @@ class TelegramMessenger:
             "admin_no_manager": _notice("admin.no_manager", protect=True),
             "trip_decision": self._trip_decision,
             "trip_manager_unreachable": lambda t, p: (t("trip.manager_unreachable"), None, False),
+            "trip_withdrawn": lambda t, p: (t("trip.withdrawn_notice", name=p["name"],
+                                              places=trip_places(p, t.language),
+                                              start=day(p["start"], t.language),
+                                              end=day(p["end"], t.language)), None, False),
         }
         self._renderers.update(hazard_render.RENDERERS)
         self._renderers.update(team_render.RENDERERS)

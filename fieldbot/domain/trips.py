@@ -203,6 +203,12 @@ def in_progress(trip: Trip, now: datetime) -> bool:
             and local_day(now, trip.legs[-1].place.tz_name) <= trip.end)
 
 
+def not_begun(trip: Trip, now: datetime) -> bool:
+    """Return whether a trip is still to come at `now`: its first day has not come at its
+    first destination (a trip may be withdrawn until then, never once under way)."""
+    return local_day(now, trip.legs[0].place.tz_name) < trip.start
+
+
 def leg_at(trip: Trip, now: datetime) -> Leg:
     """Return the leg a trip is on at `now`: the one whose local dates cover the local date
     at its destination; between legs the last one begun; before the trip the first."""

@@ -26,6 +26,7 @@ from fieldbot.domain.trips import (
     check_plan,
     in_progress,
     needs_approval,
+    not_begun,
     overlaps,
 )
 from fieldbot.storage import alerts, audit, outbox, trips, users
@@ -243,6 +244,43 @@ class TripService:
                 conn, user_id, (AlertKind.MISSED, AlertKind.EMERGENCY))
         log.info("trip %s ended by user %s", trip.id, user_id)
         return Ended(trip, tuple(a.id for a in open_alerts))
+
+    async def to_come(self, user_id: int) -> list[Trip]:
+        """The rep's trips not begun yet (waiting for approval, or approved), soonest first:
+        what she may withdraw."""
+        now = self._clock.now()
+        async with self._db.read() as conn:
+            live = await trips.for_user(conn, user_id, trips.LIVE_STATUSES,
+                                        (now - timedelta(days=1)).date(), cipher=self._cipher)
+        return [t for t in live if not_begun(t, now)]
+
+    async def withdraw(self, trip_id: int, member: Member) -> Trip | None:
+        """Withdraw a trip of the rep's that has not begun: no check-in is asked for it, a
+        waiting approval request can no longer be decided, and her managers are told. None if
+        it is not hers, or has begun, ended or been withdrawn meanwhile."""
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            trip = await trips.get(conn, trip_id, cipher=self._cipher)
+            if (trip is None or trip.user_id != member.id or not not_begun(trip, now)
+                    or not await trips.set_status(conn, trip_id, trip.status,
+                                                  TripStatus.CANCELLED, member.id, now)):
+                return None
+            await trips.cancel_future_nights(conn, trip_id)
+            await audit.record(conn, member.id, "trip_withdraw", member.id, f"trip={trip_id}",
+                               now)
+            for manager in await self._reachable_managers(conn, member):
+                await outbox.enqueue(
+                    conn, cipher=self._cipher, dedupe=f"trip:{trip_id}:withdrawn:to:{manager.id}",
+                    recipient=manager.id, kind="trip_withdrawn", priority=outbox.PRIORITY_NOTICE,
+                    now=now,
+                    params={"name": member.name,
+                            "places": [leg.place.label() for leg in trip.legs],
+                            "named_places": [leg.place.named() for leg in trip.legs],
+                            "start": trip.start.isoformat(), "end": trip.end.isoformat()},
+                    about=(member.id,),
+                )
+        log.info("trip %s withdrawn by user %s", trip_id, member.id)
+        return trip
 
     async def file_report(
         self, trip_id: int, member: Member, what: str | None, warn: str | None

@@ -1,0 +1,85 @@
+"""A trip still to come can be withdrawn with /endtrip: filed with the wrong dates, the overlap
+refusal sends the rep there, and it works. Before, /endtrip said "no trip under way" and nothing
+anywhere could withdraw it, so the right dates could never be filed and the wrong trip's
+check-ins would start (found by a hostile review)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from tests.builders import BERLIN, plan, plan_trip, rows, said
+from tests.harness import World
+
+
+async def _filed_wrong_then_refused(team: World) -> None:
+    await plan(team.rep, start="2026-12-10", end="2026-12-12")  # she meant 11-13
+    await team.rep.press("✅ Confirm")
+    await plan(team.rep, start="2026-12-11", end="2026-12-13")
+    await team.rep.press("✅ Confirm")
+    assert "withdraw the other trip with /endtrip first" in team.rep.last.body
+
+
+async def test_a_trip_filed_with_the_wrong_dates_is_withdrawn_and_the_right_one_filed(
+        team: World) -> None:
+    await _filed_wrong_then_refused(team)
+    manager_mark = team.manager.mark()
+
+    await team.rep.send("/endtrip")
+    assert team.rep.last.body.startswith("You have no trip under way to end.")
+    await team.rep.press("❌ Berlin, Germany, from 10 Dec 2026")
+    assert team.rep.last.body.startswith("✅ Your trip to Berlin, Germany (10 Dec 2026")
+    await team.tick()
+    assert [m.body for m in team.manager.since(manager_mark)] == [said(
+        "trip.withdrawn_notice", name="Rita", places="Berlin, Germany", start="10 Dec 2026",
+        end="12 Dec 2026")]
+    [wrong] = await rows(team, "SELECT status FROM trips WHERE id = 1")
+    assert wrong["status"] == "cancelled"
+    assert not await rows(team, "SELECT id FROM nights WHERE trip_id = 1 AND state = 'pending'")
+
+    await team.rep.send("/trip")  # the refused plan was put aside by /endtrip: on with it
+    await team.rep.press("Continue")
+    await team.rep.press("✅ Confirm")  # now it goes in
+    assert "Trip plan saved" in team.rep.last.body
+    [right] = await rows(team, "SELECT status FROM trips WHERE id = 2")
+    assert right["status"] == "approved"
+
+
+async def test_an_old_withdraw_button_changes_nothing_once_the_trip_has_begun(
+        team: World) -> None:
+    await _filed_wrong_then_refused(team)
+    await team.rep.send("/endtrip")
+    offer = team.rep.last
+    team.clock.set(datetime(2026, 12, 10, 9, 0, tzinfo=UTC))  # the trip has begun
+    await team.rep.press("❌ Berlin, Germany, from 10 Dec 2026", offer)
+    assert team.rep.last.body == said("endtrip.withdraw_refused")
+    [trip] = await rows(team, "SELECT status FROM trips WHERE id = 1")
+    assert trip["status"] == "approved"
+
+
+async def test_a_trip_under_way_is_ended_not_withdrawn(team: World) -> None:
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await team.rep.send("/endtrip")
+    assert team.rep.last.body.startswith("🏁")
+    assert "❌" not in str(team.rep.last.buttons)
+
+
+async def test_a_waiting_approval_withdrawn_can_no_longer_be_approved(team: World) -> None:
+    await plan(team.rep, start="2026-12-10", end="2026-12-12", companion="alone")
+    await team.rep.press("✅ Confirm")
+    request = team.manager.last
+    assert request.buttons == [["✅ Approve", "❌ Reject"]]
+    await team.rep.send("/endtrip")
+    await team.rep.press("❌ Berlin, Germany, from 10 Dec 2026")
+    await team.manager.press("✅ Approve", request)
+    [trip] = await rows(team, "SELECT status FROM trips WHERE id = 1")
+    assert trip["status"] == "cancelled"
+    assert not await rows(team, "SELECT id FROM nights")
+
+
+async def test_keep_them_all_withdraws_nothing(team: World) -> None:
+    await _filed_wrong_then_refused(team)
+    await team.rep.send("/endtrip")
+    await team.rep.press(said("endtrip.button.keep_all"))
+    assert team.rep.last.body == said("endtrip.kept_all")
+    [trip] = await rows(team, "SELECT status FROM trips WHERE id = 1")
+    assert trip["status"] == "approved"
