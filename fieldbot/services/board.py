@@ -146,7 +146,8 @@ class BoardService:
         )
 
     async def open_alerts(self, viewer: Member, *, audited: bool = True) -> list[AlertView]:
-        """Return the alerts not closed yet that the viewer may see, SOS first, then oldest."""
+        """Return the alerts not closed yet that the viewer may see: SOS first, then the oldest,
+        drills last."""
         if not viewer.is_lead:
             raise BoardAccessError("alerts")
         team = viewer.team if viewer.role is Role.MANAGER else None
@@ -161,7 +162,10 @@ class BoardService:
             if audited:
                 await _record_views(conn, viewer, "view_alerts",
                                     [(v.subject_id, f"alert={v.id}") for v in views], now)
-        views.sort(key=lambda v: (v.kind not in _SOS_KINDS, v.anchor, v.id))
+        # Practice last: a drill of thirty people must not push a real missed check-in past
+        # the end of the list (it is bounded) onto "… and 17 more".
+        views.sort(key=lambda v: (v.kind not in _SOS_KINDS, v.kind is AlertKind.DRILL,
+                                  v.anchor, v.id))
         return views
 
     async def _alert_view(self, conn: Tx, a: AlertRow) -> AlertView:
