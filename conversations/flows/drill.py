@@ -17,8 +17,10 @@ from conversations.i18n import Texts
 from conversations.render import crisis, keyboards
 from fieldbot.services.drills import DrillError
 
-CHOICES = "drill_teams"  # user_data: the teams offered, by index (team names can be long)
+CHOICES = "drill_teams"  # user_data: the teams offered, by index (team names can be long),
+# with the nonce their buttons carry: a team button of an earlier list is stale
 NONCE = "drill_nonce"  # user_data: the one Start button that may still start a drill
+CONFIRMED = "drill_confirmed"  # user_data: the team that Start button's confirmation named
 
 
 async def drill_command(update: Update, context: BotContext) -> None:
@@ -33,39 +35,53 @@ async def drill_command(update: Update, context: BotContext) -> None:
         if not people and not teams:
             await message.reply_html(t("drill.nobody_named", name=name[:64]))
             return
-        drafts.store(context)[CHOICES] = [team for team, _ in teams]
+        listed = _offer(context, teams)
         await message.reply_html(t("drill.pick_person"), reply_markup=keyboards.rows(
-            *_team_rows(t, teams), *([(p.name, f"drill:person:{p.id}")] for p in people)))
+            *_team_rows(t, teams, listed), *([(p.name, f"drill:person:{p.id}")] for p in people)))
         return
     teams, total = await drills.teams()
     if not teams:
         await message.reply_html(t("drill.no_teams"))
         return
-    drafts.store(context)[CHOICES] = [team for team, _ in teams]
+    listed = _offer(context, teams)
     text = t("drill.pick_team")
     if total > len(teams):  # the others are a /drill <team> away
         text += "\n" + t("drill.more_teams", count=total - len(teams))
-    await message.reply_html(text, reply_markup=keyboards.rows(*_team_rows(t, teams)))
+    await message.reply_html(text, reply_markup=keyboards.rows(*_team_rows(t, teams, listed)))
 
 
-def _team_rows(t: Texts, teams: list[tuple[str, int]]) -> list[list[tuple[str, str]]]:
-    return [[(t("drill.team_button", team=team, count=count), f"drill:team:{i}")]
+def _offer(context: BotContext, teams: list[tuple[str, int]]) -> str:
+    """Remember the teams offered now, and return the nonce their buttons carry."""
+    listed = uuid4().hex[:8]
+    drafts.store(context)[CHOICES] = {"nonce": listed, "teams": [team for team, _ in teams]}
+    return listed
+
+
+def _team_rows(t: Texts, teams: list[tuple[str, int]],
+               listed: str) -> list[list[tuple[str, str]]]:
+    return [[(t("drill.team_button", team=team, count=count), f"drill:team:{i}:{listed}")]
             for i, (team, count) in enumerate(teams)]
 
 
-def _team(context: BotContext, index: int) -> str | None:
-    offered = drafts.store(context).get(CHOICES) or []
-    return str(offered[index]) if index < len(offered) else None
+def _team(context: BotContext, index: int, listed: str) -> str | None:
+    """The team a button of the list `listed` offered; None for a button of another list
+    (a later /drill offered others: its index would name another team)."""
+    offered = drafts.store(context).get(CHOICES)
+    if not isinstance(offered, dict) or offered.get("nonce") != listed:
+        return None
+    teams = offered.get("teams") or []
+    return str(teams[index]) if index < len(teams) else None
 
 
 async def chosen(update: Update, context: BotContext) -> None:
     """Ask to confirm: who will get a practice alert, labelled DRILL."""
     query = update.callback_query
     assert query and query.data
-    _, kind, number = query.data.split(":")
+    _, kind, number, *listed = query.data.split(":")
     t = context.t
+    team = None
     if kind == "team":
-        team = _team(context, int(number))
+        team = _team(context, int(number), listed[0] if listed else "")
         if team is None:
             await query.answer(t.toast("guard.stale_button"), show_alert=True)
             return
@@ -75,6 +91,7 @@ async def chosen(update: Update, context: BotContext) -> None:
         what = t("drill.scope.person", name=person.name if person else "?")
     await keyboards.take_buttons_off(update)
     nonce = drafts.store(context)[NONCE] = uuid4().hex[:8]
+    drafts.store(context)[CONFIRMED] = team  # Start drills the team named here, no other
     assert update.effective_message
     await update.effective_message.reply_html(
         t("drill.confirm", what=what, minutes=crisis.minutes(
@@ -89,7 +106,8 @@ async def go(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query and query.data
     _, _, kind, number, nonce = query.data.split(":")
-    team = _team(context, int(number)) if kind == "team" else None
+    confirmed = drafts.store(context).pop(CONFIRMED, None)
+    team = str(confirmed) if kind == "team" and confirmed else None
     if drafts.store(context).pop(NONCE, None) != nonce or (kind == "team" and team is None):
         await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
         return
@@ -147,7 +165,7 @@ async def drill_safe(update: Update, context: BotContext) -> None:
 
 def register(app: Any) -> None:
     app.add_handler(Command("drill", drill_command))
-    app.add_handler(pressed(chosen, r"^drill:(team:\d{1,3}|person:\d{1,18})$"))
+    app.add_handler(pressed(chosen, r"^drill:(team:\d{1,3}:[0-9a-f]{8}|person:\d{1,18})$"))
     app.add_handler(pressed(go, r"^drill:go:(team:\d{1,3}|person:\d{1,18}):[0-9a-f]{8}$"))
     app.add_handler(pressed(cancelled, r"^drill:cancel$"))
     app.add_handler(pressed(drill_safe, r"^drillsafe:\d{1,18}$"))
