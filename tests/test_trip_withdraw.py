@@ -83,3 +83,61 @@ async def test_keep_them_all_withdraws_nothing(team: World) -> None:
     assert team.rep.last.body == said("endtrip.kept_all")
     [trip] = await rows(team, "SELECT status FROM trips WHERE id = 1")
     assert trip["status"] == "approved"
+
+
+# An old or second withdraw button (found by a review of the change): only a trip waiting for
+# approval or approved may be withdrawn, once.
+async def test_an_old_withdraw_button_does_not_touch_a_trip_rejected_since(team: World) -> None:
+    await plan(team.rep, start="2026-12-10", end="2026-12-12", companion="alone")
+    await team.rep.press("✅ Confirm")
+    request = team.manager.last
+    await team.rep.send("/endtrip")
+    offer = team.rep.last  # the withdraw button of the trip waiting for approval
+    await team.rep.send("/trips")  # she leaves the offer there
+    await team.manager.press("❌ Reject", request)
+    await team.manager.send("Not this month")
+    [before] = await rows(team, "SELECT status, decision_note FROM trips WHERE id = 1")
+    assert before["status"] == "rejected"
+    manager_mark = team.manager.mark()
+
+    await team.rep.press("❌ Berlin, Germany, from 10 Dec 2026", offer)
+    await team.tick()
+
+    [after] = await rows(team, "SELECT status, decision_note FROM trips WHERE id = 1")
+    told = [m.body for m in team.manager.since(manager_mark)]
+    assert (after["status"], bool(after["decision_note"]), told) == ("rejected", True, [])
+    assert team.rep.last.body == said("endtrip.withdraw_refused")
+
+
+async def test_a_trip_withdrawn_already_is_not_withdrawn_twice(team: World) -> None:
+    await plan(team.rep, start="2026-12-10", end="2026-12-12")
+    await team.rep.press("✅ Confirm")
+    await team.rep.send("/endtrip")
+    first = team.rep.last
+    await team.rep.send("/endtrip")
+    second = team.rep.last
+    await team.rep.press("❌ Berlin, Germany, from 10 Dec 2026", first)
+    assert team.rep.last.body.startswith("✅ Your trip to Berlin")
+    await team.rep.press("❌ Berlin, Germany, from 10 Dec 2026", second)
+    assert team.rep.last.body == said("endtrip.withdraw_refused")
+    assert len(await rows(team, "SELECT id FROM audit WHERE action = 'trip_withdraw'")) == 1
+
+
+# On the road (found by a review of the change): the refusal sends her to /endtrip, which
+# offers the trip still to come beside the one under way.
+async def test_a_wrong_trip_to_come_can_be_withdrawn_while_another_is_under_way(
+        team: World) -> None:
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))  # under way today
+    await plan(team.rep, start="2026-12-10", end="2026-12-12")  # she meant 11-13
+    await team.rep.press("✅ Confirm")
+    await plan(team.rep, start="2026-12-11", end="2026-12-13")
+    await team.rep.press("✅ Confirm")
+    assert "withdraw the other trip with /endtrip first" in team.rep.last.body
+
+    await team.rep.send("/endtrip")  # as the refusal says
+    buttons = [b for row in team.rep.last.buttons for b in row]
+    assert "❌ Berlin, Germany, from 10 Dec 2026" in buttons, (team.rep.last.body, buttons)
+    assert "🏁 End the trip" in buttons  # the trip under way, offered on its own button
+    await team.rep.press("❌ Berlin, Germany, from 10 Dec 2026")
+    statuses = [r["status"] for r in await rows(team, "SELECT status FROM trips ORDER BY id")]
+    assert statuses == ["approved", "cancelled"]  # on the road still, the wrong one gone

@@ -88,39 +88,35 @@ def _one_button(text: str, data: str) -> InlineKeyboardMarkup:
 
 
 async def end_trip(update: Update, context: BotContext) -> int:
-    """Ask to confirm ending the trip under way (never a later one)."""
+    """Ask to confirm ending the trip under way (never a later one); the trips still to come
+    may be withdrawn from the same message (a trip filed with the wrong dates, a visit called
+    off), soonest first, a button each: on the road too, never by ending the one she is on."""
     assert update.effective_message
     t = context.t
     trip = await context.services.trips.in_progress(context.member.id)
-    if trip is None:
-        return await _offer_withdrawal(update, context)
-    places = places_label(trip.legs, t.language)
-    await update.effective_message.reply_html(
-        t("endtrip.confirm", places=places, start=day(trip.start, t.language),
-          end=day(trip.end, t.language)),
-        reply_markup=keyboards.rows([(t("endtrip.button.end"), f"endtrip:end:{trip.id}"),
-                                     (t("endtrip.button.keep"), "endtrip:keep")]))
-    return EndTrip.CONFIRM
-
-
-async def _offer_withdrawal(update: Update, context: BotContext) -> int:
-    """No trip under way: the trips still to come may be withdrawn (a trip filed with the
-    wrong dates, a visit called off), soonest first, a button each."""
-    assert update.effective_message
-    t = context.t
     to_come = await context.services.trips.to_come(context.member.id)
-    if not to_come:
+    if trip is None and not to_come:
         await update.effective_message.reply_html(t("endtrip.none"))
         return ConversationHandler.END
+    if trip is None:
+        text = t("endtrip.to_come")
+        rows: list[list[tuple[str, str]]] = []
+        keep = [(t("endtrip.button.keep_all"), "endtrip:keep:all")]
+    else:
+        text = t("endtrip.confirm", places=places_label(trip.legs, t.language),
+                 start=day(trip.start, t.language), end=day(trip.end, t.language))
+        rows = [[(t("endtrip.button.end"), f"endtrip:end:{trip.id}"),
+                 (t("endtrip.button.keep"), "endtrip:keep")]]
+        keep = []
+        if to_come:
+            text += "\n\n" + t("endtrip.or_withdraw")
     shown = to_come[:MAX_WITHDRAW_BUTTONS]
-    buttons = [[(t("endtrip.button.withdraw", places=cut(places_label(trip.legs, t.language), 40),
-                   start=day(trip.start, t.language)), f"endtrip:withdraw:{trip.id}")]
-               for trip in shown]
-    more = len(to_come) - len(shown)
-    text = t("endtrip.to_come") + ("\n" + t("list.more", count=more) if more else "")
+    rows += [[(t("endtrip.button.withdraw", places=cut(places_label(c.legs, t.language), 40),
+                 start=day(c.start, t.language)), f"endtrip:withdraw:{c.id}")] for c in shown]
+    if len(to_come) > len(shown):
+        text += "\n" + t("list.more", count=len(to_come) - len(shown))
     await update.effective_message.reply_html(
-        text, reply_markup=keyboards.rows(*buttons, [(t("endtrip.button.keep_all"),
-                                                      "endtrip:keep:all")]))
+        text, reply_markup=keyboards.rows(*rows, *([keep] if keep else [])))
     return EndTrip.CONFIRM
 
 

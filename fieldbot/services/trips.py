@@ -262,6 +262,7 @@ class TripService:
         async with self._db.transaction() as conn:
             trip = await trips.get(conn, trip_id, cipher=self._cipher)
             if (trip is None or trip.user_id != member.id or not not_begun(trip, now)
+                    or trip.status.value not in trips.LIVE_STATUSES  # rejected, withdrawn
                     or not await trips.set_status(conn, trip_id, trip.status,
                                                   TripStatus.CANCELLED, member.id, now)):
                 return None
