@@ -19,6 +19,7 @@ from fieldbot.domain.policy import ChannelPolicy, fold_text
 
 TELEGRAM, SMS, CALL, EMAIL, WEBHOOK = "telegram", "sms", "call", "email", "webhook"
 PHONE_CHANNELS = frozenset({SMS, CALL})  # reach a confirmed phone number
+PERSONAL = frozenset({SMS, CALL, EMAIL})  # reach one person beyond Telegram
 NEEDS_PUBLIC_URL = frozenset({SMS, CALL, EMAIL})  # status callbacks, Gather, e-mailed links
 CALL_WINDOW = timedelta(hours=1)
 

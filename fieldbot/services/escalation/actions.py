@@ -11,7 +11,6 @@ from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts as rules
 from fieldbot.domain.alerts import ActionRefusal, Alerted, AlertState, Priority
-from fieldbot.domain.channels import TELEGRAM
 from fieldbot.domain.ladder import AlertKind
 from fieldbot.domain.members import Member
 from fieldbot.domain.trips import TripStatus, in_progress
@@ -79,13 +78,15 @@ class AlertActions:
         """Who an SOS is reaching now, for her receipt: those its steps went to, but not one
         known to be out of reach (blocked the bot) with no other channel to reach them by."""
         async with self._db.read() as conn:
+            a = await alerts.alert(conn, alert_id)
+            kind = a.kind if a else AlertKind.SOS
             roles = []
             for uid in await alerts.recipients(conn, alert_id):
                 member = await users.get(conn, uid, cipher=self._cipher)
                 if member is None:
                     continue
-                if member.unreachable and await self._ladder.fanout.usable(conn, uid) == {
-                        TELEGRAM}:
+                if member.unreachable and not await self._ladder.reaches_beyond_telegram(
+                        conn, uid, kind):
                     continue
                 roles.append(member.role)
         return rules.alerted(roles)

@@ -13,6 +13,7 @@ from typing import Any
 
 from fieldbot.crypto import Cipher
 from fieldbot.domain import alerts as rules
+from fieldbot.domain import channels as channel_rules
 from fieldbot.domain import drills as drill_rules
 from fieldbot.domain.alerts import AlertState, EmptyTier, Ladder, People, Send
 from fieldbot.domain.channels import step_not_reached
@@ -41,6 +42,16 @@ class LadderRunner:
         self._cipher = cipher
         self._notices = notices
         self.fanout = Fanout()  # Telegram only until the channels are wired (container)
+
+    async def reaches_beyond_telegram(self, tx: Tx, user_id: int, kind: AlertKind) -> bool:
+        """Whether an alert of `kind` reaches this person by SMS, a call or e-mail as well as
+        Telegram: the policy sends it on such a channel at some tier, and it is usable for
+        them (configured, a confirmed phone or address). The company's webhook is no way to
+        reach a person."""
+        usable = await self.fanout.usable(tx, user_id)
+        return any(channel in usable and channel in channel_rules.PERSONAL
+                   for tier in (Tier.MANAGER, Tier.OFFICERS, Tier.EMERGENCY)
+                   for channel in channel_rules.tier_channels(self._policy.channels, kind, tier))
 
     async def sweep(self, alert_ids: list[int], now: datetime) -> tuple[int, int, list[int]]:
         """Run the due alerts; return (steps, failures, alerts whose failure went unnoted)."""
