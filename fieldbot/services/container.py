@@ -213,7 +213,7 @@ def build_services(
         keys=keys,
         privacy=privacy,
         board=BoardService(db, clock, policy, cipher),
-        reports=ReportService(db, clock, cipher, settings.default_tz),
+        reports=ReportService(db, clock, cipher),
         inbox=inbox,
         sweeper=sweeper,
         channels=channels,

@@ -9,7 +9,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
@@ -44,17 +43,13 @@ class Exported:
 
 
 class ReportService:
-    def __init__(self, db: Database, clock: Clock, cipher: Cipher,
-                 default_tz: str = "UTC") -> None:
+    def __init__(self, db: Database, clock: Clock, cipher: Cipher) -> None:
         self._db = db
         self._cipher = cipher  # names are stored encrypted
         self._clock = clock
-        self._zone = ZoneInfo(default_tz)
 
     def current_month(self) -> Month:
-        """The month it is where the organisation is (FIELDBOT_DEFAULT_TZ): on the 1st at
-        07:00 in Shanghai it is the new month, though UTC still has the old one."""
-        return Month.of(self._clock.now().astimezone(self._zone).date())
+        return Month.of(self._clock.now().date())
 
     def is_complete(self, month: Month) -> bool:
         """Return whether the month is over (everywhere on Earth, UTC-12 included)."""
