@@ -177,6 +177,16 @@ class FakeUser:
         )
         return query.answer
 
+    async def forward_location(self, latitude: float, longitude: float,
+                               written_by: FakeUser) -> FakeMessage:
+        """Forward to the bot a pin someone else sent (where they are, not where I am)."""
+        message = self._new_message(None)
+        message.location = {"latitude": latitude, "longitude": longitude}
+        message.forward_origin = {"type": "user", "sender_user": written_by.json(),
+                                  "date": int(message.date.timestamp()) - 60}
+        await self._send_message(message)
+        return message
+
     async def share_location(
         self,
         latitude: float,

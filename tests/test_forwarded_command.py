@@ -4,7 +4,9 @@ colleague's "/sos" to the bot raised an SOS for the one who forwarded it."""
 
 from __future__ import annotations
 
-from tests.builders import said
+from datetime import date, timedelta
+
+from tests.builders import BERLIN, REMINDER, at, plan_trip, rows, said
 from tests.harness import World
 
 
@@ -33,3 +35,26 @@ async def test_a_forwarded_plain_text_is_still_read(team: World) -> None:
     """Only commands are refused: a forwarded address may answer a question."""
     await team.rep.forward("hello", written_by=team.manager)
     assert team.rep.last.body != said("guard.forwarded_command", command="hello")
+
+
+# Found by a review of the change: not only commands. A colleague's "I'm safe" forwarded while
+# tonight's reminder waits is not her check-in, and a forwarded pin is not where she is.
+async def test_a_colleagues_forwarded_im_safe_does_not_check_the_rep_in(team: World) -> None:
+    await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(team, REMINDER + timedelta(minutes=1))  # tonight's reminder waits for her
+    assert "Evening check-in" in (team.rep.last.body or "")
+
+    await team.rep.forward("I'm safe", written_by=team.manager)
+
+    [first, *_] = await rows(team, "SELECT state FROM nights ORDER BY day")
+    assert first["state"] == "reminded"  # not checked in on the manager's words
+    assert team.rep.last.body == said("checkin.forwarded")
+    await team.rep.send("I'm safe")  # typed herself, it checks her in
+    [first, *_] = await rows(team, "SELECT state FROM nights ORDER BY day")
+    assert first["state"] == "checked_in"
+
+
+async def test_a_forwarded_pin_is_not_kept_as_her_location(team: World) -> None:
+    await team.rep.forward_location(52.52, 13.40, written_by=team.manager)
+    assert team.rep.last.body == said("location.forwarded")
+    assert not await rows(team, "SELECT user_id FROM locations")

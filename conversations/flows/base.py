@@ -282,7 +282,8 @@ async def _answers_reminder(update: Update, context: BotContext) -> bool:
     question it answers (it came in the middle of a trip plan's questions, say), never a
     lodging address or a client's name."""
     message = update.message
-    if message is None or not message.text or not common.says_safe(message.text):
+    if (message is None or not message.text or common.forwarded(update)
+            or not common.says_safe(message.text)):
         return False
     return await context.services.checkins.awaits_reply(context.member.id)
 

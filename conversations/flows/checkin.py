@@ -246,6 +246,9 @@ async def location_shared(update: Update, context: BotContext) -> None:
     assert message and message.location
     live = message.location.live_period is not None
     lat, lon = message.location.latitude, message.location.longitude
+    if common.forwarded(update):  # where someone else is (or was): not hers to keep
+        await message.reply_html(context.t("location.forwarded"))
+        return
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         await message.reply_html(context.t("location.invalid"))
         return
@@ -264,6 +267,10 @@ async def text_reply(update: Update, context: BotContext) -> None:
     "平安" typed before the reminder checks in too (or says that nothing is due)."""
     message = update.effective_message
     assert message and message.text is not None
+    if common.forwarded(update) and (common.says_safe(message.text) or await
+                                     context.services.checkins.awaits_reply(context.member.id)):
+        await message.reply_html(context.t("checkin.forwarded"))  # someone else's words
+        return
     if not (await context.services.checkins.awaits_reply(context.member.id)
             or common.says_safe(message.text)):
         await start.outside_any_flow(update, context)  # no question open: say what they can do

@@ -77,6 +77,13 @@ def says_safe(text: str) -> bool:
     return typed_words(text) in _SAFE_WORDS
 
 
+def forwarded(update: Update) -> bool:
+    """Whether the message was forwarded: someone else's words (a colleague's "/sos" or "I'm
+    safe", a pin of where someone else is), never hers to act on as her own."""
+    message = update.effective_message
+    return message is not None and message.forward_origin is not None
+
+
 def typed_yes_no(update: Update, t: Texts, yes_key: str, no_key: str) -> bool | None:
     """Return the yes or no that a typed answer means ("是", "没有了", "No"), or None."""
     message = update.effective_message

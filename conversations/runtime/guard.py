@@ -43,11 +43,6 @@ def command_of(update: Update) -> str | None:
     return message.text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
 
 
-def _forwarded(update: Update) -> bool:
-    message = update.effective_message
-    return message is not None and message.forward_origin is not None
-
-
 def action_of(update: Update) -> str | None:
     """Return the permission a button press needs: the first segment of its callback data."""
     query = update.callback_query
@@ -89,7 +84,7 @@ async def guard(update: Update, context: BotContext) -> None:
         if command not in PERMISSIONS:
             await _reply(update, context.t("guard.unknown_command"))
             raise ApplicationHandlerStop
-        if _forwarded(update):
+        if common.forwarded(update):
             # Someone else's "/sos" or "/checkin", passed on to show it: not hers to act on.
             log.info("forwarded /%s from user %s not acted on", command, member.id)
             await _reply(update, context.t("guard.forwarded_command", command=command))
