@@ -129,6 +129,8 @@ def test_a_typed_end_in_the_hour_that_comes_twice_is_the_one_still_ahead() -> No
         2026, 10, 25, 1, 50, tzinfo=UTC)
     assert visits.parse_end(POLICY, "02:30", second_0240,
                             "Europe/Berlin") is EndProblem.PAST  # both are past: not tomorrow
+    # At the first pass, ten minutes ago is past: never its second pass, 50 minutes ahead.
+    assert visits.parse_end(POLICY, "02:30", first_0240, "Europe/Berlin") is EndProblem.PAST
 
 
 @pytest.mark.parametrize(("start", "hours", "tz", "dark"), [

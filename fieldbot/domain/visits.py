@@ -206,7 +206,9 @@ def parse_end(policy: VisitPolicy, text: str, now: datetime, tz_name: str
     zone = ZoneInfo(tz_name)
     today = now.astimezone(zone).date()
     ends = _at(today, time(hour, minute, second), zone)
-    if ends <= now:  # the night clocks go back: the same wall time comes again, later
+    if ends <= now and now.astimezone(zone).fold == 1:
+        # Now is the second pass of the hour the night clocks go back: the time typed may be
+        # its second pass too, still ahead (at the first pass, the earlier one is meant).
         ends = max(ends, _at(today, time(hour, minute, second), zone, fold=1))
     if ends <= now and now - ends > PAST_GRACE:
         ends = _at(date.fromordinal(today.toordinal() + 1), time(hour, minute, second), zone)
