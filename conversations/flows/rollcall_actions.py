@@ -47,6 +47,9 @@ async def answer_pressed(update: Update, context: BotContext) -> None:
                            show_alert=status is AnswerStatus.NOT_ASKED)
     if status is not AnswerStatus.NOT_ASKED:
         await _receipt(update, context, rollcall_id, choice, status)
+    if answered.check_in_missing and update.effective_chat is not None:
+        await context.bot.send_message(update.effective_chat.id,
+                                       t("rollcall.checkin_still_missing"), parse_mode="HTML")
     if answered.tally_due is not None and hasattr(context.bot_data, "scheduler"):
         # The throttled tally edit is due in a few seconds: wake the sweep for whatever comes
         # first (never later than a step already waiting: wake_at replaces the one-shot).

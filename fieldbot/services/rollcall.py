@@ -17,6 +17,7 @@ from typing import Any
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
 from fieldbot.domain import rollcall as rules
+from fieldbot.domain.drills import CHECK_IN_ENDS
 from fieldbot.domain.members import Member
 from fieldbot.domain.policy import Policy
 from fieldbot.domain.roles import Role
@@ -31,7 +32,7 @@ from fieldbot.domain.rollcall import (
     Tally,
 )
 from fieldbot.geo.resolver import PlaceResolver
-from fieldbot.storage import audit, outbox, users
+from fieldbot.storage import alerts, audit, outbox, users
 from fieldbot.storage import rollcall as store
 from fieldbot.storage.codec import ts
 from fieldbot.storage.db import Database, Tx
@@ -98,6 +99,8 @@ class NamesPage:
 class Answered:
     status: AnswerStatus
     tally_due: datetime | None = None  # when the initiator's tally edit goes (to wake for it)
+    # "I'm safe" is not tonight's check-in: a missed one of hers is still open (she is told)
+    check_in_missing: bool = False
 
 
 async def told_of_silence(tx: Tx, rc: RollcallRow, subject: Member, cipher: Cipher) -> list[int]:
@@ -353,15 +356,17 @@ class RollcallService:
                 return Answered(status)
             await store.set_answer(tx, rollcall_id, user_id, choice, now,
                                    late=status is AnswerStatus.LATE)
+            missing = choice is Answer.SAFE and bool(
+                await alerts.open_alerts_for(tx, user_id, CHECK_IN_ENDS))
             if p is not None and p.stage is Stage.MANAGER_TOLD:
                 await self._tell_told(tx, rc, user_id, choice, now,
                                       late=status is AnswerStatus.LATE)
             if status is AnswerStatus.LATE:
                 await self._tell_late(tx, rc, user_id, choice, now)
-                return Answered(status)
+                return Answered(status, check_in_missing=missing)
             due = await self._queue_tally(tx, rc, await self._view(tx, rollcall_id), now)
         log.info("roll-call %s: user %s answered %s", rollcall_id, user_id, choice.value)
-        return Answered(status, due)
+        return Answered(status, due, missing)
 
     async def _tell_told(self, tx: Tx, rc: RollcallRow, user_id: int, choice: Answer,
                          now: datetime, *, late: bool) -> None:
