@@ -113,7 +113,7 @@ class AlertActions:
         async with self._db.transaction() as tx:
             a = await self._actionable(tx, alert_id, by)
             if not await alerts.acknowledge(tx, alert_id, by.id, now):
-                raise AlertActionError(ActionRefusal.ALREADY, a.acked_by or a.resolved_by)
+                raise await self._changed(tx, alert_id)
             await outbox.withdraw_ladder(tx, alert_id)
             detail = f"alert={alert_id}" + ("" if via == "telegram" else f" via={via}")
             await audit.record(tx, by.id, "alert_ack", a.user_id, detail, now)
@@ -142,7 +142,7 @@ class AlertActions:
             a = await self._actionable(tx, alert_id, by)
             if not await alerts.finish(tx, alert_id, AlertState.RESOLVED, by.id, now, reason,
                                        note, cipher=self._cipher):
-                raise AlertActionError(ActionRefusal.ALREADY, a.resolved_by or a.acked_by)
+                raise await self._changed(tx, alert_id)
             await outbox.withdraw_ladder(tx, alert_id)
             if a.kind is AlertKind.VISIT:  # the person was reached: the visit is over
                 await visits.end_for_alert(tx, alert_id, now)
@@ -207,6 +207,15 @@ class AlertActions:
             by_whom = a.resolved_by if refused is ActionRefusal.CLOSED else None
             raise AlertActionError(refused, by_whom)
         return a
+
+    async def _changed(self, tx: Tx, alert_id: int) -> AlertActionError:
+        """Why a write the check allowed found the alert changed: someone acknowledged it, or
+        it is over (on PostgreSQL another instance may have written between the check and the
+        write): read as it is now, never "? is already handling it" of an alert resolved."""
+        now_row = await alerts.alert(tx, alert_id)
+        if now_row is None or not now_row.state.is_live:
+            return AlertActionError(ActionRefusal.CLOSED, now_row.resolved_by if now_row else None)
+        return AlertActionError(ActionRefusal.ALREADY, now_row.acked_by)
 
     async def all_clear(self, tx: Tx, a: AlertRow, now: datetime) -> None:
         """Close an alert because the rep checked in; tell everyone who was alerted."""
