@@ -141,3 +141,15 @@ async def test_a_wrong_trip_to_come_can_be_withdrawn_while_another_is_under_way(
     await team.rep.press("❌ Berlin, Germany, from 10 Dec 2026")
     statuses = [r["status"] for r in await rows(team, "SELECT status FROM trips ORDER BY id")]
     assert statuses == ["approved", "cancelled"]  # on the road still, the wrong one gone
+
+
+async def test_a_trip_still_waiting_on_its_first_day_can_be_withdrawn(team: World) -> None:
+    """Never approved, it asked no check-in; it would block the dates of any other trip until
+    a manager decided (found by a review of the change)."""
+    await plan(team.rep, start="2026-12-10", end="2026-12-12", companion="alone")
+    await team.rep.press("✅ Confirm")
+    team.clock.set(datetime(2026, 12, 10, 9, 0, tzinfo=UTC))  # its first day: still waiting
+    await team.rep.send("/endtrip")
+    await team.rep.press("❌ Berlin, Germany, from 10 Dec 2026")
+    [trip] = await rows(team, "SELECT status FROM trips WHERE id = 1")
+    assert trip["status"] == "cancelled"

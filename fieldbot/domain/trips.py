@@ -203,10 +203,15 @@ def in_progress(trip: Trip, now: datetime) -> bool:
             and local_day(now, trip.legs[-1].place.tz_name) <= trip.end)
 
 
-def not_begun(trip: Trip, now: datetime) -> bool:
-    """Return whether a trip is still to come at `now`: its first day has not come at its
-    first destination (a trip may be withdrawn until then, never once under way)."""
-    return local_day(now, trip.legs[0].place.tz_name) < trip.start
+def withdrawable(trip: Trip, now: datetime) -> bool:
+    """Return whether the rep may withdraw a trip at `now`: an approved one still to come (its
+    first day has not come at its first destination; once under way it is ended, never
+    withdrawn), or one still waiting for approval and not over (no check-in was ever asked
+    for it, and it would block the dates of any other until a manager decides)."""
+    if trip.status is TripStatus.AWAITING_APPROVAL:
+        return local_day(now, trip.legs[-1].place.tz_name) <= trip.end
+    return (trip.status is TripStatus.APPROVED
+            and local_day(now, trip.legs[0].place.tz_name) < trip.start)
 
 
 def leg_at(trip: Trip, now: datetime) -> Leg:

@@ -26,8 +26,8 @@ from fieldbot.domain.trips import (
     check_plan,
     in_progress,
     needs_approval,
-    not_begun,
     overlaps,
+    withdrawable,
 )
 from fieldbot.storage import alerts, audit, outbox, trips, users
 from fieldbot.storage.db import Database, Tx
@@ -252,7 +252,7 @@ class TripService:
         async with self._db.read() as conn:
             live = await trips.for_user(conn, user_id, trips.LIVE_STATUSES,
                                         (now - timedelta(days=1)).date(), cipher=self._cipher)
-        return [t for t in live if not_begun(t, now)]
+        return [t for t in live if withdrawable(t, now)]
 
     async def withdraw(self, trip_id: int, member: Member) -> Trip | None:
         """Withdraw a trip of the rep's that has not begun: no check-in is asked for it, a
@@ -261,8 +261,7 @@ class TripService:
         now = self._clock.now()
         async with self._db.transaction() as conn:
             trip = await trips.get(conn, trip_id, cipher=self._cipher)
-            if (trip is None or trip.user_id != member.id or not not_begun(trip, now)
-                    or trip.status.value not in trips.LIVE_STATUSES  # rejected, withdrawn
+            if (trip is None or trip.user_id != member.id or not withdrawable(trip, now)
                     or not await trips.set_status(conn, trip_id, trip.status,
                                                   TripStatus.CANCELLED, member.id, now)):
                 return None
