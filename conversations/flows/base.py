@@ -280,10 +280,14 @@ def _starts_something(update: Update) -> bool:
 async def _answers_reminder(update: Update, context: BotContext) -> bool:
     """ "I'm safe" typed while tonight's reminder waits for an answer: the reminder is the
     question it answers (it came in the middle of a trip plan's questions, say), never a
-    lodging address or a client's name."""
+    lodging address or a client's name. "救命" or "need help" typed at any question is an
+    SOS (`checkin.text_reply`), never an answer to it."""
     message = update.message
-    if (message is None or not message.text or common.forwarded(update)
-            or not common.says_safe(message.text)):
+    if message is None or not message.text or common.forwarded(update):
+        return False
+    if common.says_help(message.text):  # "救命" is never a lodging or a client's name
+        return True
+    if not common.says_safe(message.text):
         return False
     return await context.services.checkins.awaits_reply(context.member.id)
 

@@ -267,12 +267,17 @@ async def text_reply(update: Update, context: BotContext) -> None:
     "平安" typed before the reminder checks in too (or says that nothing is due)."""
     message = update.effective_message
     assert message and message.text is not None
-    if common.forwarded(update) and (common.says_safe(message.text) or await
-                                     context.services.checkins.awaits_reply(context.member.id)):
+    awaited = await context.services.checkins.awaits_reply(context.member.id)
+    if common.forwarded(update) and (awaited or common.says_safe(message.text)
+                                     or common.says_help(message.text)):
         await message.reply_html(context.t("checkin.forwarded"))  # someone else's words
         return
-    if not (await context.services.checkins.awaits_reply(context.member.id)
-            or common.says_safe(message.text)):
+    if common.says_help(message.text, loosely=awaited):
+        # "救命", "need help", the 🆘 button's words typed: what the button does, never
+        # "checked in" (nobody would have been told).
+        await _raise_sos(update, context)
+        return
+    if not (awaited or common.says_safe(message.text)):
         await start.outside_any_flow(update, context)  # no question open: say what they can do
         return
     result = await context.services.checkins.check_in(context.member.id, text=message.text)

@@ -77,6 +77,19 @@ def says_safe(text: str) -> bool:
     return typed_words(text) in _SAFE_WORDS
 
 
+# What people type to ask for help instead of pressing 🆘 (the button's own words copied, the
+# policy's 紧急求助, 救命): an SOS, as the button gives, never a check-in. A bare "help" may
+# mean /help: it asks for an SOS only as the answer to a reminder (`says_help(loosely=True)`).
+_HELP_WORDS = frozenset({"need help", "i need help", "help me", "sos", "mayday",
+                         "紧急求助", "救命", "求助", "求救", "需要帮助", "我需要帮助", "帮帮我",
+                         "帮我"})
+
+
+def says_help(text: str, *, loosely: bool = False) -> bool:
+    words = typed_words(text)
+    return words in _HELP_WORDS or (loosely and words in ("help", "帮助"))
+
+
 def forwarded(update: Update) -> bool:
     """Whether the message was forwarded: someone else's words (a colleague's "/sos" or "I'm
     safe", a pin of where someone else is), never hers to act on as her own."""
