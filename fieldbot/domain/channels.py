@@ -184,12 +184,15 @@ class AckReply:
 
 # Then any punctuation, spaces or emoji typed in a hurry ("ACK!!", "收到！", "ok 👍"), but not
 # a question: "ok?" asks, it does not take the alert.
-_ACK = re.compile(r"(?:1|ack|ok|确认|收到)(?:\s*a-?\s*(\d{1,9})|\s+(\d{1,9}))?[^\w?]*")
+# 确认收到 is the policy's own word for "acknowledge" (GLOSSARY), and what the SMS asks for.
+_ACK = re.compile(r"(?:1|ack|ok|确认收到了?|确认|收到了?|已收到)"
+                  r"(?:\s*a-?\s*(\d{1,9})|\s+(\d{1,9}))?[^\w?]*")
 
 
 def parse_ack_reply(text: str) -> AckReply | None:
-    """Read an SMS reply: "1", "ACK", "ack a-12", "确认", "收到" (full-width, any case, trailing
-    punctuation or emoji too); anything else, a question included, is not an acknowledgement."""
+    """Read an SMS reply: "1", "ACK", "ack a-12", "确认收到", "确认", "收到了" (full-width, any
+    case, trailing punctuation or emoji too); anything else, a question included, is not an
+    acknowledgement."""
     match = _ACK.fullmatch(fold_text(text))
     if match is None:
         return None
