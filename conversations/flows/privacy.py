@@ -24,6 +24,9 @@ MAX_USER_ID = 2**63 - 1  # SQLite's INTEGER; Telegram's ids are far below it
 # Trips with five long legs, a long lodging and a contact take ~1,500 characters each: the
 # newest that fit are shown, then "and K more", so /privacy stays one message.
 TRIPS_BUDGET = 2400
+# Client notes (up to 500 characters each, five kept) the same way: with the trips' budget and
+# the fixed sections the message stays under Telegram's 4,096 characters.
+NOTES_BUDGET = 700
 
 
 def _trip_lines(t: Texts, trip: StoredTrip) -> list[str]:
@@ -65,8 +68,11 @@ def personal_data_text(t: Texts, data: PersonalData) -> str:
     facts.append(t("privacy.alerts", count=data.alerts_about, open=len(data.open_alerts)))
     facts.append(t("privacy.hazards", count=data.hazards, photos=data.photos))
     facts.append(t("privacy.visits", count=data.visits, notes=data.note_count))
-    facts += [visit_render.note_line(t, n.category.value, n.body,
-                                     n.created_at.date().isoformat()) for n in data.notes]
+    facts += bounded([visit_render.note_line(t, n.category.value, n.body,
+                                             n.created_at.date().isoformat())
+                      for n in data.notes],
+                     lambda more: t("list.more", count=more),
+                     most=len(data.notes), budget=NOTES_BUDGET)
     facts.append(t("privacy.audit", count=data.audit_entries))
     facts.append(t("privacy.contacts", points=Raw(contacts_render.lines(t, data.contacts))))
     parts.append("\n".join(facts))
