@@ -107,7 +107,7 @@ async def _ask(update: Update, context: BotContext, draft: HazardDraft, step: St
 
 
 async def _discard_photos(context: BotContext, draft: HazardDraft) -> None:
-    await context.services.hazards.discard_photos(draft.refs())
+    await context.services.hazards.discard_photos(draft.refs(), context.member.id)
 
 
 HAZARD = DraftFlow("hazard", HazardDraft, Step.PHOTOS, _ask, discard=_discard_photos)

@@ -83,7 +83,10 @@ class HazardService:
 
         A person's photos are checked one at a time (each may take a few hundred MB while decoded).
         """
-        return await self._photos.add(data, owner=reporter_id)
+        ref = await self._photos.add(data, owner=reporter_id)
+        async with self._db.transaction() as conn:  # whose draft holds it, until it is sent
+            await hazards.keep_draft_photo(conn, ref, reporter_id, self._clock.now())
+        return ref
 
     async def photo_bytes(self, ref: PhotoRef) -> bytes | None:
         """Return a stored photo's bytes; None if it is gone (purged or erased)."""
@@ -94,9 +97,11 @@ class HazardService:
         the path); None if it is gone."""
         return await self._photos.read_file(path)
 
-    async def discard_photos(self, refs: list[PhotoRef]) -> None:
-        """Delete the photos of a cancelled draft, unless a saved report uses them too."""
+    async def discard_photos(self, refs: list[PhotoRef], user_id: int) -> None:
+        """Delete the photos of `user_id`'s cancelled draft, unless a saved report or someone
+        else's draft uses them too (one file per content)."""
         async with self._db.transaction() as conn:
+            await hazards.drop_draft_photos(conn, user_id, [r.sha256 for r in refs])
             used = await hazards.photos_in_use(conn, [r.sha256 for r in refs])
             await self._photos.remove(r for r in refs if r.sha256 not in used)
 
@@ -115,6 +120,7 @@ class HazardService:
             assert hazard_id is not None
             hazard = await hazards.get(conn, hazard_id, cipher=self._cipher)
             assert hazard is not None
+            await hazards.drop_draft_photos(conn, member.id, [p.sha256 for p in report.photos])
             alerted = 0
             if report.severity.urgent:
                 for lead in await self._leads_of(conn, member):

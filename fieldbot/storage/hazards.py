@@ -163,14 +163,34 @@ async def leaderboard(
 
 
 async def photos_in_use(conn: Tx, shas: Sequence[str]) -> set[str]:
-    """Return which of these photo hashes a saved report refers to."""
+    """Return which of these photo hashes a saved report or anybody's draft refers to (one
+    file per content: the same picture may be in two reports, or in a colleague's draft)."""
     if not shas:
         return set()
     marks = ",".join("?" * len(shas))
     async with conn.execute(
-        f"SELECT DISTINCT sha256 FROM hazard_photos WHERE sha256 IN ({marks})", list(shas)
+        f"SELECT sha256 FROM hazard_photos WHERE sha256 IN ({marks})"
+        f" UNION SELECT sha256 FROM draft_photos WHERE sha256 IN ({marks})",
+        [*shas, *shas],
     ) as cur:
         return {str(r[0]) for r in await cur.fetchall()}
+
+
+async def keep_draft_photo(conn: Tx, ref: PhotoRef, user_id: int, at: datetime) -> None:
+    """Note that `user_id`'s draft holds this photo (until it is sent, cancelled or erased)."""
+    await conn.execute(
+        "INSERT INTO draft_photos (sha256, path, user_id, added_at) VALUES (?,?,?,?)"
+        " ON CONFLICT (sha256, user_id) DO UPDATE SET added_at = excluded.added_at",
+        (ref.sha256, ref.path, user_id, ts(at)))
+
+
+async def drop_draft_photos(conn: Tx, user_id: int, shas: Sequence[str]) -> None:
+    """The draft of `user_id` no longer holds these photos (sent, or cancelled)."""
+    if shas:
+        marks = ",".join("?" * len(shas))
+        await conn.execute(
+            f"DELETE FROM draft_photos WHERE user_id = ? AND sha256 IN ({marks})",
+            (user_id, *shas))
 
 
 async def _with_photos(

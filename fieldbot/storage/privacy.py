@@ -263,6 +263,10 @@ async def erase_person(conn: Tx, user_id: int) -> Erased:
         out.hazards = await run("UPDATE hazards SET reporter_id = ? WHERE reporter_id = ?")
         await run("UPDATE hazards SET decided_by = ? WHERE decided_by = ?")
         await run("UPDATE points SET user_id = ? WHERE user_id = ?")
+    if await has_table(conn, "draft_photos"):  # the photos of a report she never sent
+        out.photos += await _photos(
+            conn, "SELECT sha256, path FROM draft_photos WHERE user_id = ?", user_id)
+        await run("DELETE FROM draft_photos WHERE user_id = ?", (user_id,))
     if await has_table(conn, "incidents"):  # DESIGN.md §12: the records stay, anonymous
         await run("UPDATE incidents SET opened_by = ? WHERE opened_by = ?")
         await run("UPDATE incidents SET owner_id = ? WHERE owner_id = ?")
@@ -287,13 +291,17 @@ async def _photos(conn: Tx, sql: str, *args: object) -> list[tuple[str, str]]:
 
 
 async def photos_still_used(conn: Tx, shas: list[str]) -> set[str]:
-    """Of these photo hashes, those another report still refers to (one file per content)."""
+    """Of these photo hashes, those another report or someone's draft still refers to (one
+    file per content)."""
     if not shas or not await has_table(conn, "hazard_photos"):
         return set()
     marks = ",".join("?" * len(shas))
-    async with conn.execute(
-        f"SELECT DISTINCT sha256 FROM hazard_photos WHERE sha256 IN ({marks})", shas
-    ) as cur:
+    sql = f"SELECT sha256 FROM hazard_photos WHERE sha256 IN ({marks})"
+    args = list(shas)
+    if await has_table(conn, "draft_photos"):
+        sql += f" UNION SELECT sha256 FROM draft_photos WHERE sha256 IN ({marks})"
+        args += shas
+    async with conn.execute(sql, args) as cur:
         return {str(r[0]) for r in await cur.fetchall()}
 
 
@@ -303,7 +311,8 @@ async def photos_still_used(conn: Tx, shas: list[str]) -> set[str]:
 async def purge_before(conn: Tx, cutoff: datetime, now: datetime) -> Purged:
     """Purge what the retention period no longer allows: lodging, contacts and the exact
     destination of trips over before `cutoff`, locations older than it (unless a trip still
-    under way needs the last known one), the content of old sent messages, old hazard photos.
+    under way needs the last known one), the content of old sent messages, old hazard photos
+    and the photos of drafts never sent.
     Trips, nights and alerts themselves stay: they are the statistics."""
     out = Purged()
     # A trip's dates are local at the destination: a day later it is over everywhere on Earth.
@@ -366,6 +375,10 @@ async def purge_before(conn: Tx, cutoff: datetime, now: datetime) -> Purged:
             ts(cutoff))
         await conn.execute(f"DELETE FROM hazard_photos WHERE hazard_id IN ({old})",
                            (ts(cutoff),))
+    if await has_table(conn, "draft_photos"):  # a report never sent: its photos go as well
+        out.photos += await _photos(
+            conn, "SELECT sha256, path FROM draft_photos WHERE added_at < ?", ts(cutoff))
+        await conn.execute("DELETE FROM draft_photos WHERE added_at < ?", (ts(cutoff),))
     return out
 
 
