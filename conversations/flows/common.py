@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from uuid import uuid4
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, filters
@@ -129,6 +130,9 @@ def _sharing_only(language: str, label: str) -> ReplyKeyboardMarkup:
 # --- the place search -------------------------------------------------------------------------
 
 
+_LISTED = "places_listed:"  # user_data: the nonce of the newest matches offered, per question
+
+
 @dataclass(frozen=True, slots=True)
 class PlaceQuestion:
     """One flow's "where?": its catalog keys, its button data and the longest name taken."""
@@ -161,9 +165,27 @@ async def search_place(
         await message.reply_html(t(question.not_found, query=text))
         return None
     labels = place_choices(places, t.language)
+    # The buttons carry the list's nonce: an older list's button would name by its place a
+    # match of the newest list (Springfield pressed, Paris, Texas taken).
+    listed = uuid4().hex[:6]
+    assert context.user_data is not None
+    context.user_data[_LISTED + question.button] = listed
     await message.reply_html(t(question.pick), reply_markup=keyboards.rows(
-        *([(label, f"{question.button}{i}")] for i, label in enumerate(labels))))
+        *([(label, f"{question.button}{i}:{listed}")] for i, label in enumerate(labels))))
     return places
+
+
+def picked_place(update: Update, context: BotContext, question: PlaceQuestion,
+                 offered: int) -> int | None:
+    """Return the index of the match pressed among the `offered` the newest list of
+    `question` showed; None for a button of an older list, or not one of them."""
+    query = update.callback_query
+    assert query and query.data
+    index, _, listed = query.data.removeprefix(question.button).partition(":")
+    newest = (context.user_data or {}).get(_LISTED + question.button)
+    if not index.isdigit() or not listed or listed != newest:
+        return None
+    return int(index) if int(index) < offered else None
 
 
 def picked_index(update: Update, offered: int) -> int | None:

@@ -310,7 +310,7 @@ async def location_text(update: Update, context: BotContext) -> Step:
 async def place_picked(update: Update, context: BotContext) -> Step | None:
     """Take the place picked among the matches."""
     draft = _load(context)
-    index = common.picked_index(update, len(draft.choices))
+    index = common.picked_place(update, context, PLACE, len(draft.choices))
     if draft.step is not Step.LOCATION or index is None:
         await HAZARD.stale_button(update, context)
         return None
@@ -388,7 +388,7 @@ def build_hazard() -> Flow:
                         pressed(severity_explained, r"^hazard:sevhelp$"), anything],
         Step.LOCATION: [MessageHandler(NEW_PIN, location_pin),
                         MessageHandler(NEW_TEXT, location_text),
-                        pressed(place_picked, r"^hazard:place:\d{1,18}$"), anything],
+                        pressed(place_picked, r"^hazard:place:\d{1,18}:[0-9a-f]{6}$"), anything],
         Step.DESCRIPTION: [MessageHandler(NEW_TEXT, description_typed), anything],
         Step.CONFIRM: [pressed(confirm, r"^hazard:confirm:"), anything],
     }

@@ -217,7 +217,7 @@ async def place_pin(update: Update, context: BotContext) -> Step:
 async def place_picked(update: Update, context: BotContext) -> Step | None:
     """Take the place picked among the matches."""
     draft = _load(context)
-    index = common.picked_index(update, len(draft.choices))
+    index = common.picked_place(update, context, PLACE, len(draft.choices))
     if draft.step is not Step.PLACE or index is None:
         await INCIDENT.stale_button(update, context)
         return None
@@ -302,7 +302,7 @@ def build_incident() -> Flow:
         Step.GRADE: [pressed(grade_chosen, rf"^incident:grade:({grades})$"),
                      pressed(grades_help, r"^incident:grades$"), anything],
         Step.PLACE: [MessageHandler(NEW_PIN, place_pin), MessageHandler(NEW_TEXT, place_typed),
-                     pressed(place_picked, r"^incident:place:\d{1,3}$"), anything],
+                     pressed(place_picked, r"^incident:place:\d{1,3}:[0-9a-f]{6}$"), anything],
         Step.PEOPLE: [MessageHandler(NEW_TEXT, people_typed),
                       pressed(nobody_named, r"^incident:nobody$"), anything],
         Step.DESCRIPTION: [MessageHandler(NEW_TEXT, description_typed), anything],

@@ -114,7 +114,7 @@ async def risk_picked(update: Update, context: BotContext) -> None:
     assert query
     assert query.data
     choices = _user_data(context).get(RISK_CHOICES) or []
-    index = common.picked_index(update, len(choices))
+    index = common.picked_place(update, context, PLACE, len(choices))
     if index is None:
         await query.answer(context.t.toast("guard.stale_button"), show_alert=True)
         return
@@ -137,4 +137,4 @@ def build_risk() -> Flow:
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register /risk and its match buttons (pressed after the conversation ended)."""
     app.add_handler(build_risk())
-    app.add_handler(CallbackQueryHandler(risk_picked, pattern=r"^risk:pick:\d{1,18}$"))
+    app.add_handler(CallbackQueryHandler(risk_picked, pattern=r"^risk:pick:\d{1,18}:[0-9a-f]{6}$"))

@@ -148,7 +148,7 @@ async def place_pinned(update: Update, context: BotContext) -> int:
 
 async def place_chosen(update: Update, context: BotContext) -> int:
     choices = _draft(context).get("choices") or []
-    index = common.picked_index(update, len(choices))
+    index = common.picked_place(update, context, PLACE, len(choices))
     if index is None:
         await common.stale_button(update, context)
         return Ask.PLACE
@@ -328,7 +328,7 @@ def build_rollcall() -> Flow:
                         _again("rollcall.press_button", Ask.SCOPE)],
             Ask.PLACE: [MessageHandler(NEW_TEXT, place_typed),
                         MessageHandler(NEW_PIN, place_pinned),
-                        pressed(place_chosen, r"^rollcall:place:\d{1,2}$"),
+                        pressed(place_chosen, r"^rollcall:place:\d{1,2}:[0-9a-f]{6}$"),
                         MessageHandler(NEW_MESSAGE, place_other)],
             Ask.RADIUS: [pressed(radius_picked, r"^rollcall:radius:\d{1,4}$"),
                          MessageHandler(NEW_TEXT, radius_typed),

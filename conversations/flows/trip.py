@@ -106,7 +106,7 @@ async def place_picked(update: Update, context: BotContext) -> Step | None:
     query = update.callback_query
     assert query
     draft = _load(context)
-    index = common.picked_index(update, len(draft.choices))
+    index = common.picked_place(update, context, PLACE, len(draft.choices))
     if draft.step is not Step.DESTINATION or index is None:
         await TRIP.stale_button(update, context)
         return None
@@ -395,7 +395,7 @@ def build_trip() -> Flow:
     states: dict[object, list[BaseHandler[Update, BotContext, Any]]] = {
         Step.DESTINATION: [MessageHandler(NEW_TEXT, destination_text),
                            MessageHandler(NEW_PIN, destination_pin),
-                           pressed(place_picked, r"^trip:place:\d+$"),
+                           pressed(place_picked, r"^trip:place:\d+:[0-9a-f]{6}$"),
                            MessageHandler(NEW_MESSAGE, destination_other)],
         Step.START: [MessageHandler(NEW_TEXT, start_typed),
                      pressed(start_pressed, "^trip:start" + on_day),
