@@ -369,8 +369,11 @@ async def confirm(update: Update, context: BotContext) -> int | None:
 def _outcome(t: Texts, outcome: Reported) -> str:
     if outcome.duplicate:
         return t("hazard.already_saved")
-    if outcome.hazard.severity.urgent:
-        return t("hazard.saved.urgent", id=outcome.hazard.id, count=outcome.alerted)
+    if outcome.hazard.severity.urgent:  # who really has it, never a claim of leads not told
+        key = ("hazard.saved.urgent_nobody" if not outcome.alerted
+               else "hazard.saved.urgent_admins" if outcome.to_admins
+               else "hazard.saved.urgent")
+        return t(key, id=outcome.hazard.id, count=outcome.alerted)
     return t("hazard.saved.queue", id=outcome.hazard.id)
 
 

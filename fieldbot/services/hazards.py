@@ -50,6 +50,7 @@ class Reported:
     hazard: Hazard
     alerted: int  # leads told at once (red and orange); 0: it waits in /hazards
     duplicate: bool = False
+    to_admins: bool = False  # no manager or officer could be told: the admins were
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +123,10 @@ class HazardService:
             assert hazard is not None
             await hazards.drop_draft_photos(conn, member.id, [p.sha256 for p in report.photos])
             alerted = 0
+            leads: list[Member] = []
             if report.severity.urgent:
-                for lead in await self._leads_of(conn, member):
+                leads = await self._leads_of(conn, member)
+                for lead in leads:
                     alerted += await outbox.enqueue(
                         conn, cipher=self._cipher, dedupe=f"hazard:{hazard_id}:alert:to:{lead.id}",
                         recipient=lead.id, kind="hazard_alert", now=now,
@@ -132,7 +135,8 @@ class HazardService:
                     )
         log.info("hazard %s reported by user %s (severity %s)", hazard_id, member.id,
                  int(report.severity))
-        return Reported(hazard, alerted)
+        return Reported(hazard, alerted,
+                        to_admins=bool(leads) and all(m.role is Role.ADMIN for m in leads))
 
     async def _leads_of(self, conn: Tx, member: Member) -> list[Member]:
         """The reporter's managers and the safety officers (admins if there is nobody)."""
