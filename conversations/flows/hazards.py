@@ -68,6 +68,8 @@ async def decide(update: Update, context: BotContext) -> None:
         return
     await _take_buttons_off(update)
     key = "hazards.done.verified" if action == "verify" else "hazards.done.dismissed"
+    if done.reporter_gone and action == "verify":
+        key = "hazards.done.verified_anonymous"  # nobody earns the points
     assert update.effective_message
     await update.effective_message.reply_html(t(key, id=done.hazard.id, points=done.points,
                                                 notified=done.notified))

@@ -58,6 +58,7 @@ class Decided:
     hazard: Hazard
     points: int  # awarded to the reporter (0 when dismissed)
     notified: int  # colleagues with a trip in the radius who are told
+    reporter_gone: bool = False  # erased since: nobody earns points or hears of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,15 +197,21 @@ class HazardService:
                                           decider.name if decider else "?")
             decided = await hazards.get(conn, hazard_id, cipher=self._cipher)
             assert decided is not None
+            # A reporter erased since is her anonymous stand-in: no points for nobody, and no
+            # message to an id that is nobody's (the admins would hear "user -1 unreachable").
+            reporter = await users.get(conn, decided.reporter_id, cipher=self._cipher)
+            gone = reporter is None or reporter.unreachable == users.ERASED
             if not verify:
-                await self._tell_reporter(conn, decided, "hazard_dismissed", lead, now, 0)
-                return Decided(decided, 0, 0)
-            points = points_for(decided.severity)
-            await hazards.award(conn, decided.reporter_id, hazard_id, points, now)
-            await self._tell_reporter(conn, decided, "hazard_verified", lead, now, points)
-            notified = await self._warn_travellers(conn, decided, now)
+                if not gone:
+                    await self._tell_reporter(conn, decided, "hazard_dismissed", lead, now, 0)
+                return Decided(decided, 0, 0, gone)
+            points = 0 if gone else points_for(decided.severity)
+            if not gone:
+                await hazards.award(conn, decided.reporter_id, hazard_id, points, now)
+                await self._tell_reporter(conn, decided, "hazard_verified", lead, now, points)
+            notified = await self._warn_travellers(conn, decided, now)  # colleagues still
         log.info("hazard %s %s by user %s", hazard_id, new.value, lead.id)
-        return Decided(decided, points, notified)
+        return Decided(decided, points, notified, gone)
 
     async def _tell_reporter(
         self, conn: Tx, hazard: Hazard, kind: str, lead: Member,

@@ -145,11 +145,12 @@ async def leaderboard(
 
     Names are encrypted, so ties are ordered by name here rather than in SQL: the members
     tied with the last place are all read, then the list is cut."""
+    # An erased person's stand-in keeps the points as statistics, not a place on the board.
     sql = ("SELECT u.id, u.name, SUM(p.points) AS total FROM points p"
-           " JOIN users u ON u.id = p.user_id")
+           " JOIN users u ON u.id = p.user_id WHERE u.unreachable IS NOT 'erased'")
     args: list[object] = []
     if team is not None:
-        sql += " WHERE u.team = ?"
+        sql += " AND u.team = ?"
         args.append(team)
     sql += " GROUP BY u.id ORDER BY total DESC"
     board: list[tuple[int, str, int]] = []
