@@ -17,12 +17,14 @@ from telegram.ext import (
 )
 
 from conversations.context import BotContext
-from conversations.flows import common, drafts, start
+from conversations.flows import common, drafts, start, visit_actions
 from conversations.flows.base import Command, Flow
 from conversations.i18n import Texts
 from conversations.render import keyboards
+from conversations.render import rollcall as rollcall_render
 from conversations.render.formatting import local_time, sos_receipt
 from conversations.runtime.ratelimit import FOLLOWUP_PRIORITY
+from fieldbot.domain.rollcall import Answer
 from fieldbot.services.checkins import CheckinResult, CheckinStatus, Refusal
 from fieldbot.services.outgoing import PRIORITY_SOS
 
@@ -277,13 +279,35 @@ async def text_reply(update: Update, context: BotContext) -> None:
         # "checked in" (nobody would have been told).
         await _raise_sos(update, context)
         return
-    if not (awaited or common.says_safe(message.text)):
-        await start.outside_any_flow(update, context)  # no question open: say what they can do
+    safe = common.says_safe(message.text)
+    # Typed instead of pressed: the visit's "I'm done, safe", and a roll-call's "I'm safe".
+    ends_visit = await visit_actions.ends_visit_typed(update, context)
+    answered = await _answer_rollcalls(update, context) if safe else False
+    if ends_visit and not (awaited and safe):  # the button's words: the visit, not tonight
+        await visit_actions.done_command(update, context)
+        return
+    if not awaited and (answered or not safe):
+        if not answered and not ends_visit:
+            await start.outside_any_flow(update, context)  # no question open: what they can do
         return
     result = await context.services.checkins.check_in(context.member.id, text=message.text)
     await message.reply_html(_result_text(context.t, result),
                              reply_markup=_location_keyboard(context.t))
+    if ends_visit:  # "I'm safe" to both: tonight's reminder and the visit over its end
+        await visit_actions.done_command(update, context)
     await context.services.deliver()
+
+
+async def _answer_rollcalls(update: Update, context: BotContext) -> bool:
+    """"平安" typed to a roll-call's "Are you safe?": answered as its button would; return
+    whether one was waiting."""
+    assert update.effective_message
+    waiting = await context.services.rollcall.waiting_for(context.member.id)
+    for rollcall_id in waiting:
+        await context.services.rollcall.answer(context.member.id, rollcall_id, Answer.SAFE)
+        await update.effective_message.reply_html(
+            context.t("rollcall.receipt.safe", rollcall=rollcall_render.label(rollcall_id)))
+    return bool(waiting)
 
 
 async def _forget_skip(context: BotContext) -> None:

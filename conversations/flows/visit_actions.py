@@ -18,6 +18,7 @@ from conversations.context import BotContext
 from conversations.flows import checkin, common, drafts
 from conversations.flows.base import Command, Flow
 from conversations.flows.common import NEW_TEXT, pressed
+from conversations.i18n import LANGUAGES, Texts
 from conversations.render import keyboards
 from conversations.render import visit as render
 from conversations.render.formatting import local_time
@@ -73,6 +74,26 @@ async def _ended(update: Update, context: BotContext, finished: Finished) -> Non
                                        parse_mode="HTML",
                                        reply_markup=render.note_categories(t, finished.visit.id))
     await context.services.deliver()
+
+
+_DONE_WORDS = frozenset({"done", "i'm done", "im done", "i am done", "已结束", "结束了", "结束"})
+
+
+async def ends_visit_typed(update: Update, context: BotContext) -> bool:
+    """Whether typed words end the visit under way, as its button would: the button's own words
+    ("✅ I'm done, safe", "✅ 已结束，我很安全") or "done"; or "I'm safe" / "我很安全" once its
+    end has passed and it is alerting (what she is asked: "tap I'm done, safe")."""
+    message = update.effective_message
+    assert message and message.text is not None
+    words = common.typed_words(message.text)
+    done = words in _DONE_WORDS or words in {
+        common.typed_words(Texts(language)("visit.button.done")) for language in LANGUAGES}
+    if not done and not common.says_safe(message.text):
+        return False
+    visit = await context.services.visits.current(context.member.id)
+    if visit is None:
+        return False
+    return done or visit.ends_at <= context.services.clock.now()
 
 
 async def done_command(update: Update, context: BotContext) -> None:

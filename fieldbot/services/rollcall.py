@@ -343,6 +343,12 @@ class RollcallService:
 
     # --- answers ------------------------------------------------------------------------------
 
+    async def waiting_for(self, user_id: int) -> list[int]:
+        """The open roll-calls whose "Are you safe?" to this person waits for an answer (a
+        "平安" typed instead of pressed answers them)."""
+        async with self._db.read() as tx:
+            return await store.waiting_for(tx, user_id)
+
     async def answer(self, user_id: int, rollcall_id: int, choice: Answer) -> Answered:
         """Record a person's answer; the tally follows (throttled). After the close it is
         kept too, and the initiator told."""

@@ -149,6 +149,15 @@ async def unanswered_open(conn: Tx, user_id: int) -> list[int]:
     return [int(r["rollcall_id"]) for r in rows]
 
 
+async def waiting_for(conn: Tx, user_id: int) -> list[int]:
+    """Return the open roll-calls whose question to `user_id` waits for an answer."""
+    rows = await conn.execute_fetchall(
+        "SELECT p.rollcall_id FROM rollcall_people p JOIN rollcalls r ON r.id = p.rollcall_id"
+        " WHERE p.user_id = ? AND p.answer IS NULL AND r.state = 'open' ORDER BY r.id",
+        (user_id,))
+    return [int(r["rollcall_id"]) for r in rows]
+
+
 async def set_answer(
     conn: Tx, rollcall_id: int, user_id: int, answer: Answer, now: datetime, *, late: bool
 ) -> None:
