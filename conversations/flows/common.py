@@ -170,7 +170,9 @@ async def search_place(
     listed = uuid4().hex[:6]
     assert context.user_data is not None
     context.user_data[_LISTED + question.button] = listed
-    await message.reply_html(t(question.pick), reply_markup=keyboards.rows(
+    # Only begun like the typed name ("Korea": Koreatown): a suggestion, not "which one".
+    pick = "place.did_you_mean" if all(p.guessed for p in places) else question.pick
+    await message.reply_html(t(pick), reply_markup=keyboards.rows(
         *([(label, f"{question.button}{i}:{listed}")] for i, label in enumerate(labels))))
     return places
 

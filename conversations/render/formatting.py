@@ -116,10 +116,12 @@ def place_choices(places: Sequence[Place], language: str) -> list[str]:
 
 
 def _chinese_label(place: Place, *, with_region: bool) -> str:
+    country = country_name(place.country_code, place.country_name, "zh")
+    if place.name and place.name == place.country_name:  # a country as a whole: "德国"
+        return country
     name = place_name(place, "zh")
     if with_region and place.region and place.region not in (place.name, place.name_zh):
         name = f"{name}（{place.region}）"
-    country = country_name(place.country_code, place.country_name, "zh")
     return f"{name}，{country}" if country and country != name else name
 
 

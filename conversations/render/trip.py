@@ -46,8 +46,8 @@ def obvious_match(query: str, places: list[Place]) -> Place | None:
     "St. Petersburg" (Russia, Florida) and "San José" (California, Costa Rica...): names
     are compared by the gazetteer's own key, so spelling never decides which is meant.
     """
-    if len(places) == 1:
-        return places[0]
+    if len(places) == 1:  # unless only the beginning of its name matched: "Korea", Koreatown
+        return None if places[0].guessed else places[0]
     wanted = fold(query.split(",")[0])
     exact = [p for p in places if fold(p.name) == wanted]
     return exact[0] if len(exact) == 1 else None
@@ -97,13 +97,14 @@ def reason_line(t: Texts, reason: Reason) -> str:
     return t("risk.reason", marker=marker, source=source, detail=detail)
 
 
-def risk_text(t: Texts, place: Place, assessment: Assessment, now: datetime) -> str:
-    """Return the level of a place, why, the local time there and the guidance for the level."""
-    lines = [
-        t("risk.head", place=place_label(place, t.language),
-          badge=Raw(level_badge(t, assessment.level))),
-        t("risk.local_time", time=local_time(now, place.tz_name, t.language)),
-    ]
+def risk_text(t: Texts, place: Place, assessment: Assessment, now: datetime, *,
+              country: bool = False) -> str:
+    """Return the level of a place, why, the local time there and the guidance for the level
+    (of a `country` as a whole: no local time, and a word that its cities may differ)."""
+    lines = [t("risk.head", place=place_label(place, t.language),
+               badge=Raw(level_badge(t, assessment.level)))]
+    lines.append(t("risk.country_note") if country
+                 else t("risk.local_time", time=local_time(now, place.tz_name, t.language)))
     if assessment.reasons:
         lines.append(t("risk.why"))
         # reasons come most severe first (fieldbot.domain.risk sorts them)

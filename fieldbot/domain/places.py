@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +16,9 @@ class Place:
     tz_name: str  # IANA zone, e.g. "America/Chicago"
     geonameid: int | None = None
     name_zh: str = ""  # the Chinese name where known ("北京"), shown to Chinese readers
+    # Found only by the beginning of its name ("Korea" → Koreatown): a suggestion to offer,
+    # never the place surely meant. Not part of what the place is.
+    guessed: bool = field(default=False, compare=False, repr=False)
 
     def named(self) -> dict[str, str]:
         """What a message needs to name the place in any language (outbox params)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import unicodedata
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -106,6 +107,18 @@ class PlaceResolver:
 
     # -- public API ----------------------------------------------------------------------------
 
+    async def country(self, text: str) -> tuple[str, str] | None:
+        """Return (ISO code, name) of a typed country name ("Germany", "德国") or code ("DE",
+        full width too); None if it names no country, or more than one."""
+        text = unicodedata.normalize("NFKC", text).strip()
+        if not text or len(text) > 100:
+            return None
+        countries = await asyncio.to_thread(lambda: self.gazetteer.countries)
+        codes = countries.codes_for(text)
+        if not codes and len(text) == 2 and text.upper() in countries:
+            codes = (text.upper(),)
+        return (codes[0], countries.name(codes[0])) if len(codes) == 1 else None
+
     async def search(self, text: str, limit: int = 5) -> list[Place]:
         """Return up to `limit` places matching the text ([] if empty, too long or unknown)."""
         query = clean_query(text)
@@ -161,6 +174,7 @@ class PlaceResolver:
             tz_name=_zone_for(lat, lon, raw["timezone"]),
             geonameid=int(raw["geonameid"]),
             name_zh=str(raw.get("name_zh") or ""),
+            guessed=raw.get("match") == "prefix",
         )
 
     def _offline_at(self, lat: float, lon: float) -> Place:

@@ -24,6 +24,8 @@ class PlaceLookup(Protocol):
 
     async def at(self, lat: float, lon: float) -> Place: ...
 
+    async def country(self, text: str) -> tuple[str, str] | None: ...
+
 
 class AdvisorySource(Protocol):
     """Official advisories already imported (the SQLite advisory store)."""
@@ -73,6 +75,22 @@ class RiskService:
     async def find(self, text: str, limit: int = 5) -> list[Place]:
         """Return the places a typed destination may mean (for the pick-one buttons)."""
         return await self._resolver.search(text, limit)
+
+    async def country(self, text: str) -> Place | None:
+        """The country a typed name means ("Germany", "德国", "DE"), as a place without a
+        point (its risk is its advisories and the register's entries); None if none."""
+        found = await self._resolver.country(text)
+        if found is None:
+            return None
+        code, name = found
+        return Place(name, code, name, "", 0.0, 0.0, "UTC")
+
+    async def assess_country(self, country: Place) -> Assessment:
+        """The risk of a country as a whole: its advisories and the register's entries for it
+        (hazards are reported at places: a city's /risk shows those near it)."""
+        advisories = await self._advisories.for_country(country.country_code)
+        return assess(country, advisories, self._register.entries(self._clock.now()), [],
+                      self._clock.now(), hazard_max_age=self._hazard_max_age)
 
     async def place_at(self, lat: float, lon: float) -> Place:
         """Return the place of a shared pin; raises ValueError for invalid coordinates."""

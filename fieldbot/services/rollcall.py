@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -143,14 +142,7 @@ class RollcallService:
 
     async def find_country(self, text: str) -> tuple[str, str] | None:
         """Return (ISO code, name) of a typed country name or code; None if unknown."""
-        text = unicodedata.normalize("NFKC", text).strip()  # "ＤＥ" typed in full width
-        if not text or len(text) > 100:
-            return None
-        countries = await asyncio.to_thread(lambda: self._resolver.gazetteer.countries)
-        codes = countries.codes_for(text)
-        if not codes and len(text) == 2 and text.upper() in countries:
-            codes = (text.upper(),)
-        return (codes[0], countries.name(codes[0])) if len(codes) == 1 else None
+        return await self._resolver.country(text)
 
     async def preview(self, member: Member, scope: Scope) -> Preview:
         """How many people a roll-call of `scope` would ask now, and why."""
