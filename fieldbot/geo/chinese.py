@@ -26,6 +26,16 @@ def _to_simplified() -> Any:
     return opencc.OpenCC("t2s")
 
 
+def simplified(alias: str) -> str:
+    """Return a Chinese alias in simplified characters ("紐約" -> "纽约"), "" for any other:
+    GeoNames often lists a city's Chinese name only in traditional characters, and a Chinese
+    reader types simplified ones (the index keeps both)."""
+    alias = alias.strip()
+    if not _HAN_ONLY.match(alias) or _NOT_CHINESE.search(alias):
+        return ""
+    return str(_to_simplified().convert(alias))
+
+
 def chinese_name(aliases: Iterable[str]) -> str:
     """Return the simplified Chinese name among `aliases`, or "" when there is none."""
     convert = _to_simplified().convert

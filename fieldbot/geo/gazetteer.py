@@ -30,7 +30,7 @@ from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
 from fieldbot.domain.risk import haversine_km
-from fieldbot.geo.chinese import chinese_name
+from fieldbot.geo.chinese import chinese_name, simplified
 from fieldbot.geo.names import Countries, fold, query_parts
 from fieldbot.geo.timezones import valid_coordinates
 
@@ -62,7 +62,7 @@ class City:
 
 INDEX_FILE = "places.sqlite"
 # Bump when the schema or fold() changes: every stored key is a fold() result.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4  # 4: Chinese aliases in simplified characters too
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -123,9 +123,10 @@ def build_index(path: Path, min_population: int = 15000) -> None:
                     chinese_name(raw.get("alternatenames", ())),
                 ))
                 for alias in (raw["name"], *raw.get("alternatenames", ())):
-                    key = fold(alias)
-                    if key:
-                        names.add((key, geonameid))
+                    for spelling in (alias, simplified(alias)):  # 紐約 is typed 纽约
+                        key = fold(spelling)
+                        if key:
+                            names.add((key, geonameid))
             conn.executemany("INSERT INTO city VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cities)
             conn.executemany("INSERT INTO name VALUES (?, ?)", sorted(names))
             conn.execute("CREATE INDEX city_lat ON city (lat)")
