@@ -218,6 +218,20 @@ async def photo_added(update: Update, context: BotContext) -> Step:
     return await _ask(update, context, draft, Step.PHOTOS)
 
 
+async def photo_extra(update: Update, context: BotContext) -> Step | None:
+    """A photo after the last one taken (an album of ten arrives as ten messages at once):
+    said once that it was not kept, and the question asked stays where it was."""
+    draft = _load(context)
+    if draft.told_extra:
+        return None
+    draft.told_extra = True
+    _save(context, draft)
+    assert update.effective_message
+    await update.effective_message.reply_html(context.t("hazard.photo.over_max",
+                                                        max=MAX_PHOTOS))
+    return None
+
+
 async def photos_done(update: Update, context: BotContext) -> Step:
     """Done with photos (or none at all): ask what the hazard is about."""
     await _take_buttons_off(update)
@@ -386,7 +400,8 @@ def build_hazard() -> Flow:
     states: dict[object, list[BaseHandler[Update, BotContext, Any]]] = {
         Step.PHOTOS: [MessageHandler(NEW_PICTURE, photo_added),
                       pressed(photos_done, r"^hazard:photos:(done|none)$"), anything],
-        Step.CATEGORY: [pressed(category_chosen, rf"^hazard:cat:({categories})$"), anything],
+        Step.CATEGORY: [pressed(category_chosen, rf"^hazard:cat:({categories})$"),
+                        MessageHandler(NEW_PICTURE, photo_extra), anything],
         Step.SEVERITY: [pressed(severity_chosen, r"^hazard:sev:[1-4]$"),
                         pressed(severity_explained, r"^hazard:sevhelp$"), anything],
         Step.LOCATION: [MessageHandler(NEW_PIN, location_pin),

@@ -44,6 +44,7 @@ class HazardDraft(DraftModel):
     trip_button: str = ""  # the text of the "my trip's destination" button, if offered
     trip_spot: Spot | None = None
     description: str = ""
+    told_extra: bool = False  # told once that photos beyond the most were not kept
 
     def refs(self) -> list[PhotoRef]:
         return [PhotoRef(sha, path) for sha, path in self.photos]
