@@ -36,3 +36,12 @@ def test_only_chinese_aliases_get_a_simplified_spelling() -> None:
     assert simplified("紐約") == "纽约"
     assert simplified("東京") == "东京"
     assert simplified("New York") == "" and simplified("とうきょう") == ""
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("法国巴黎", "巴黎，法国"), ("日本东京", "东京，日本"), ("德国柏林", "柏林，德国"),
+])
+async def test_country_first_as_chinese_writes_it_is_understood(typed: str, shown: str) -> None:
+    """Chinese puts the country first, with nothing between (found by a hostile review)."""
+    found = await PlaceResolver(GAZETTEER).search(typed)
+    assert [place_label(p, "zh") for p in found][:1] == [shown]

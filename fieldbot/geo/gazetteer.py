@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -62,6 +63,7 @@ class City:
 
 INDEX_FILE = "places.sqlite"
 # Bump when the schema or fold() changes: every stored key is a fold() result.
+_HAN_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 INDEX_FORMAT = 4  # 4: Chinese aliases in simplified characters too
 
 _SCHEMA = """
@@ -317,6 +319,11 @@ class OfflineGeocoder(Geocoder):
             return []
         ids = self._ids_named(key)
         how = "exact"
+        if not ids and not qualifiers and _HAN_ONLY.match(name):
+            # Chinese writes the country first, with nothing between: "法国巴黎", "日本东京".
+            for cut in range(2, len(name) - 1):
+                if self.countries.codes_for(name[:cut]):
+                    return self.search(f"{name[cut:]}, {name[:cut]}", limit)
         if not ids and len(key) >= MIN_PREFIX_CHARS:
             ids = self._prefix_matches(key)
             how = "prefix"
