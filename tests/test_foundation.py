@@ -281,3 +281,21 @@ async def test_webhook_mode_end_to_end(tmp_path: Path) -> None:
     finally:
         stop.set()
         assert await running == 0
+
+
+def test_a_kept_demo_database_takes_the_key_the_environment_names(tmp_path: Path) -> None:
+    """With FIELDBOT_ENCRYPTION_KEY set, the demo's kept database uses it, as `fieldbot audit`
+    will afterwards (it wrote a key file of its own, and audit could not read the database)."""
+    key = "Vv5UAxcOhNM3WSgIRMt6ODNKaGM8v4uwB5hSWr-Q5Fs="  # made up for this test
+    env = {"PATH": "/usr/bin", "PTB_TIMEDELTA": "true", "FIELDBOT_DB": "kept.db",
+           "FIELDBOT_DATA_DIR": "kept-data", "FIELDBOT_ENCRYPTION_KEY": key}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "conversations.cli", *args],
+                              capture_output=True, text=True, cwd=tmp_path, check=False,
+                              timeout=120, env=env)
+
+    assert run("demo", "--db", "kept.db").returncode == 0
+    assert not (tmp_path / "kept-data" / "fieldbot.key").exists()
+    opened = run("audit", "--verify")
+    assert opened.returncode == 0 and "audit log intact" in opened.stdout, opened.stderr

@@ -127,11 +127,13 @@ async def run_demo(db_path: str | None = None, language: str = "en") -> int:
         twilio = FakeTwilio(clock=clock.now)
         settings = Settings(_env_file=None, token=SecretStr(DEMO_TOKEN),  # type: ignore[call-arg]
                             bot_api_url="http://fake.telegram", db=db,
-                            data_dir=data_dir, encryption_key=key, admin_ids=(1,),
+                            data_dir=data_dir, admin_ids=(1,),
                             twilio_account_sid=DEFAULT_ACCOUNT_SID,
                             twilio_auth_token=SecretStr(DEFAULT_AUTH_TOKEN),
                             twilio_from=DEFAULT_NUMBER, twilio_api_url="http://fake.twilio",
                             public_url=DEMO_PUBLIC_URL, advisory_refresh=False)
+        if key is not None:  # a kept database takes FIELDBOT_ENCRYPTION_KEY, if set, as
+            settings = settings.model_copy(update={"encryption_key": key})  # `audit` will
         channels = build_channels(settings, clock=clock,
                                   twilio_transport=FakeTwilioTransport(twilio))
         app = build_application(
