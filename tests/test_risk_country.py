@@ -32,12 +32,38 @@ async def test_a_name_only_begun_like_the_words_is_offered_not_answered(team: Wo
     assert team.rep.last.buttons == [["Koreatown, California, United States"]]
 
 
-async def test_a_country_in_chinese_and_a_city_of_the_countrys_name(team: World) -> None:
+async def test_a_country_in_chinese_and_a_city_state(team: World) -> None:
     await import_us_fixture(team)
-    await team.rep.send("/risk Singapore")  # the city itself, with its local time
+    await team.rep.send("/risk Singapore")  # a city-state: the country's advisories
+    assert said("risk.country_note") in (team.rep.last.body or "")
+    await team.rep.send("/risk Singapore, Singapore")  # the city, with its local time
     assert "Local time" in (team.rep.last.body or "")
     await team.rep.send("/language")
     await team.rep.press("中文")
     await team.rep.send("/risk 德国")
     body = team.rep.last.body or ""
     assert body.startswith("德国\n") and said("risk.country_note", "zh") in body
+
+
+# Found by a review of the change: a country code is no country name on /risk, and a town of
+# the country's name elsewhere is not the country.
+async def test_risk_la_still_means_los_angeles(team: World) -> None:
+    await import_us_fixture(team)
+    await team.rep.send("/risk LA")
+    assert "Los Angeles" in (team.rep.last.body or ""), team.rep.last.body
+
+
+async def test_risk_jordan_is_the_country_not_a_district_of_hong_kong(team: World) -> None:
+    await import_us_fixture(team)
+    await team.rep.send("/risk Jordan")
+    body = team.rep.last.body or ""
+    assert "Hong Kong" not in body.split("\n")[0], body
+
+
+async def test_risk_lebanon_offers_the_country(team: World) -> None:
+    await import_us_fixture(team)
+    await team.rep.send("/risk Lebanon")
+    last = team.rep.last
+    offered = [b for row in (last.buttons or []) for b in row]
+    assert (last.body or "").startswith("Lebanon\n") or "Lebanon" in offered, (
+        last.body, offered)

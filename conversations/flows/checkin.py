@@ -17,7 +17,7 @@ from telegram.ext import (
 )
 
 from conversations.context import BotContext
-from conversations.flows import common, drafts, start, visit_actions
+from conversations.flows import common, drafts, rollcall_actions, start, visit_actions
 from conversations.flows.base import Command, Flow
 from conversations.i18n import Texts
 from conversations.render import keyboards
@@ -264,49 +264,68 @@ def _location_keyboard(t: Texts) -> ReplyKeyboardMarkup:
 
 
 async def text_reply(update: Update, context: BotContext) -> None:
-    """A plain message while tonight's reminder waits for an answer: it is a check-in (with
-    its text, so a duress word in a reply is heard like one after /checkin). "I'm safe" or
-    "平安" typed before the reminder checks in too (or says that nothing is due)."""
+    """Text that no open question took: an answer typed instead of pressed, to whichever
+    question waits for one.
+
+    - A call for help ("救命", "SOS", "need help"; "help" too while a question waits) raises
+      the SOS the 🆘 button raises, and answers a waiting roll-call with it.
+    - "I'm safe" / "平安" answers a waiting roll-call, ends a visit whose end has passed (the
+      visit button's own words end any visit under way), and checks her in: tonight's
+      reminder, or a missed check-in still open, or before the reminder when it answered
+      nothing else.
+    - Anything else while tonight's reminder waits is a check-in (with its text, so a duress
+      word in a reply is heard like one after /checkin).
+    Forwarded words are someone else's: none of this."""
     message = update.effective_message
     assert message and message.text is not None
-    awaited = await context.services.checkins.awaits_reply(context.member.id)
-    if common.forwarded(update) and (awaited or common.says_safe(message.text)
-                                     or common.says_help(message.text)):
-        await message.reply_html(context.t("checkin.forwarded"))  # someone else's words
+    text, me = message.text, context.member.id
+    awaited = await context.services.checkins.awaits_reply(me)
+    if common.forwarded(update):
+        acting = (awaited or common.says_safe(text) or common.says_help(text, loosely=True)
+                  or visit_actions.says_done(text))
+        if acting:
+            await message.reply_html(context.t("checkin.forwarded"))  # someone else's words
+        else:
+            await start.outside_any_flow(update, context)
         return
-    if common.says_help(message.text, loosely=awaited):
-        # "救命", "need help", the 🆘 button's words typed: what the button does, never
-        # "checked in" (nobody would have been told).
+    waiting = await context.services.rollcall.waiting_for(me)
+    visit_due = await visit_actions.visit_due(context)
+    if common.says_help(text, loosely=awaited or bool(waiting) or bool(visit_due)):
+        # What the 🆘 button does, never "checked in" (nobody would have been told).
         await _raise_sos(update, context)
+        await _answer_rollcalls(update, context, waiting, Answer.HELP)
         return
-    safe = common.says_safe(message.text)
-    # Typed instead of pressed: the visit's "I'm done, safe", and a roll-call's "I'm safe".
-    ends_visit = await visit_actions.ends_visit_typed(update, context)
-    answered = await _answer_rollcalls(update, context) if safe else False
-    if ends_visit and not (awaited and safe):  # the button's words: the visit, not tonight
+    safe = common.says_safe(text)
+    ends_visit = visit_due is not None and (visit_actions.says_done(text)
+                                            or (safe and visit_due))
+    answered = await _answer_rollcalls(update, context, waiting, Answer.SAFE) if safe else False
+    if awaited:
+        checks_in = safe or not ends_visit  # the visit button's words: the visit, not tonight
+    else:
+        checks_in = safe and ((not answered and not ends_visit)
+                              or await context.services.checkins.missed_open(me))
+    if checks_in:
+        result = await context.services.checkins.check_in(me, text=text)
+        await message.reply_html(_result_text(context.t, result),
+                                 reply_markup=_location_keyboard(context.t))
+    if ends_visit:
         await visit_actions.done_command(update, context)
+    if not (checks_in or ends_visit or answered):
+        await start.outside_any_flow(update, context)  # no question open: what they can do
         return
-    if not awaited and (answered or not safe):
-        if not answered and not ends_visit:
-            await start.outside_any_flow(update, context)  # no question open: what they can do
-        return
-    result = await context.services.checkins.check_in(context.member.id, text=message.text)
-    await message.reply_html(_result_text(context.t, result),
-                             reply_markup=_location_keyboard(context.t))
-    if ends_visit:  # "I'm safe" to both: tonight's reminder and the visit over its end
-        await visit_actions.done_command(update, context)
     await context.services.deliver()
 
 
-async def _answer_rollcalls(update: Update, context: BotContext) -> bool:
-    """"平安" typed to a roll-call's "Are you safe?": answered as its button would; return
-    whether one was waiting."""
+async def _answer_rollcalls(update: Update, context: BotContext, waiting: list[int],
+                            choice: Answer) -> bool:
+    """Answer each waiting roll-call as its button would ("平安" typed to "Are you safe?",
+    or a call for help); return whether one was waiting."""
     assert update.effective_message
-    waiting = await context.services.rollcall.waiting_for(context.member.id)
     for rollcall_id in waiting:
-        await context.services.rollcall.answer(context.member.id, rollcall_id, Answer.SAFE)
-        await update.effective_message.reply_html(
-            context.t("rollcall.receipt.safe", rollcall=rollcall_render.label(rollcall_id)))
+        answered = await context.services.rollcall.answer(context.member.id, rollcall_id, choice)
+        await update.effective_message.reply_html(context.t(
+            f"rollcall.receipt.{choice.value}", rollcall=rollcall_render.label(rollcall_id)))
+        await rollcall_actions.wake_for_tally(context, answered)
     return bool(waiting)
 
 

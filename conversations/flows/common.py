@@ -78,17 +78,20 @@ def says_safe(text: str) -> bool:
     return typed_words(text) in _SAFE_WORDS
 
 
-# What people type to ask for help instead of pressing 🆘 (the button's own words copied, the
-# policy's 紧急求助, 救命): an SOS, as the button gives, never a check-in. A bare "help" may
-# mean /help: it asks for an SOS only as the answer to a reminder (`says_help(loosely=True)`).
-_HELP_WORDS = frozenset({"need help", "i need help", "help me", "sos", "mayday",
-                         "紧急求助", "救命", "求助", "求救", "需要帮助", "我需要帮助", "帮帮我",
-                         "帮我"})
+# What people type to ask for help instead of pressing 🆘: an SOS, as the button gives, never
+# a check-in. At any time the unmistakable ones (the buttons' own words, the policy's 紧急求助,
+# 救命, SOS); the rest ("help me", "求助") may ask how the bot works, and are an SOS only as
+# the answer to a question that waits (`loosely`: tonight's reminder, a roll-call, a visit
+# over its end).
+_HELP_WORDS = frozenset({"need help", "i need help", "sos", "mayday", "紧急求助", "救命",
+                         "求救"})
+_HELP_WORDS_LOOSELY = frozenset({"help", "help me", "求助", "需要帮助", "我需要帮助", "帮帮我",
+                                 "帮我", "帮助"})
 
 
 def says_help(text: str, *, loosely: bool = False) -> bool:
     words = typed_words(text)
-    return words in _HELP_WORDS or (loosely and words in ("help", "帮助"))
+    return words in _HELP_WORDS or (loosely and words in _HELP_WORDS_LOOSELY)
 
 
 def forwarded(update: Update) -> bool:

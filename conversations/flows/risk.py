@@ -24,7 +24,6 @@ from conversations.render import visit as visit_render
 from conversations.render.formatting import place_name
 from conversations.render.trip import risk_text
 from fieldbot.domain.places import Place
-from fieldbot.geo.names import fold
 
 MAX_PLACE = 200
 RISK_CHOICES = "risk_choices"
@@ -79,11 +78,10 @@ async def _risk_for(update: Update, context: BotContext, text: str) -> int:
     """Reply with the risk of the place meant, or matches to pick from, or why not."""
     assert update.effective_message
     country = await context.services.risk.country(text)
-    if country is not None and not any(
-            fold(p.name) == fold(text) for p in await context.services.risk.find(text, 5)):
-        # "Germany", "德国", "Egypt": the country's own advisories, never a town elsewhere
-        # that only begins like it or lists it among its other names (Goodyear, Arizona, once
-        # "Egypt"). A city of that very name ("Singapore") is the city, with its local time.
+    if country is not None:
+        # "Germany", "德国", "Jordan", "Lebanon": the country's own advisories, never a town
+        # or district of that name elsewhere (Jordan, Hong Kong; Lebanon, Ohio), nor one that
+        # only begins like it (Koreatown). A city-state's advisories are its city's.
         assessment = await context.services.risk.assess_country(country)
         await update.effective_message.reply_html(
             risk_text(context.t, country, assessment, context.services.clock.now(),

@@ -14,7 +14,7 @@ from conversations.flows import checkin, common
 from conversations.i18n import Texts
 from conversations.render import rollcall as render
 from fieldbot.domain.rollcall import Answer, AnswerStatus
-from fieldbot.services.rollcall import RollcallRefused, RollcallView
+from fieldbot.services.rollcall import Answered, RollcallRefused, RollcallView
 
 _ANSWER = re.compile(r"^rc:(\d{1,18}):(ok|help)$")
 _NAMES = re.compile(r"^rollcall:names:(\d{1,18}):(help|silent|safe|-):(\d{1,5})$")
@@ -50,13 +50,17 @@ async def answer_pressed(update: Update, context: BotContext) -> None:
     if answered.check_in_missing and update.effective_chat is not None:
         await context.bot.send_message(update.effective_chat.id,
                                        t("rollcall.checkin_still_missing"), parse_mode="HTML")
+    await wake_for_tally(context, answered)
+    await context.services.deliver()
+
+
+async def wake_for_tally(context: BotContext, answered: Answered) -> None:
+    """The throttled tally edit is due in a few seconds: wake the sweep for whatever comes
+    first (never later than a step already waiting: wake_at replaces the one-shot)."""
     if answered.tally_due is not None and hasattr(context.bot_data, "scheduler"):
-        # The throttled tally edit is due in a few seconds: wake the sweep for whatever comes
-        # first (never later than a step already waiting: wake_at replaces the one-shot).
         due = await context.services.sweeper.next_due()
         if due is not None:
             context.bot_data.scheduler.wake_at(due)
-    await context.services.deliver()
 
 
 async def _receipt(update: Update, context: BotContext, rollcall_id: int, choice: Answer,

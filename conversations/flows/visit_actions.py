@@ -79,21 +79,19 @@ async def _ended(update: Update, context: BotContext, finished: Finished) -> Non
 _DONE_WORDS = frozenset({"done", "i'm done", "im done", "i am done", "已结束", "结束了", "结束"})
 
 
-async def ends_visit_typed(update: Update, context: BotContext) -> bool:
-    """Whether typed words end the visit under way, as its button would: the button's own words
-    ("✅ I'm done, safe", "✅ 已结束，我很安全") or "done"; or "I'm safe" / "我很安全" once its
-    end has passed and it is alerting (what she is asked: "tap I'm done, safe")."""
-    message = update.effective_message
-    assert message and message.text is not None
-    words = common.typed_words(message.text)
-    done = words in _DONE_WORDS or words in {
+def says_done(text: str) -> bool:
+    """The visit button's own words typed ("✅ I'm done, safe", "✅ 已结束，我很安全"), or
+    "done": what ends the visit under way, as the button would."""
+    words = common.typed_words(text)
+    return words in _DONE_WORDS or words in {
         common.typed_words(Texts(language)("visit.button.done")) for language in LANGUAGES}
-    if not done and not common.says_safe(message.text):
-        return False
+
+
+async def visit_due(context: BotContext) -> bool | None:
+    """None without a visit under way; else whether its end has passed (it is alerting, and
+    "I'm safe" answers it: "tap I'm done, safe")."""
     visit = await context.services.visits.current(context.member.id)
-    if visit is None:
-        return False
-    return done or visit.ends_at <= context.services.clock.now()
+    return None if visit is None else visit.ends_at <= context.services.clock.now()
 
 
 async def done_command(update: Update, context: BotContext) -> None:

@@ -19,7 +19,7 @@ from fieldbot.geo.gazetteer import (
     City,
     OfflineGeocoder,
 )
-from fieldbot.geo.names import unify_punctuation
+from fieldbot.geo.names import fold, unify_punctuation
 from fieldbot.geo.timezones import is_known_zone, is_nautical, valid_coordinates, zone_at
 
 log = logging.getLogger(__name__)
@@ -107,15 +107,18 @@ class PlaceResolver:
 
     # -- public API ----------------------------------------------------------------------------
 
-    async def country(self, text: str) -> tuple[str, str] | None:
-        """Return (ISO code, name) of a typed country name ("Germany", "德国") or code ("DE",
-        full width too); None if it names no country, or more than one."""
+    async def country(self, text: str, *, codes_too: bool = True) -> tuple[str, str] | None:
+        """Return (ISO code, name) of a typed country name ("Germany", "德国") or, with
+        `codes_too`, code ("DE", full width too); None if it names no country, or more than
+        one. (/risk takes names only: "LA" is Los Angeles there, not Laos.)"""
         text = unicodedata.normalize("NFKC", text).strip()
         if not text or len(text) > 100:
             return None
         countries = await asyncio.to_thread(lambda: self.gazetteer.countries)
         codes = countries.codes_for(text)
-        if not codes and len(text) == 2 and text.upper() in countries:
+        if codes and not codes_too and all(fold(text) == fold(c) for c in codes):
+            codes = ()  # the code itself typed: "DE", "LA"
+        if not codes and codes_too and len(text) == 2 and text.upper() in countries:
             codes = (text.upper(),)
         return (codes[0], countries.name(codes[0])) if len(codes) == 1 else None
 

@@ -148,6 +148,12 @@ class CheckinService:
             night = await alerts.current_night(tx, user_id, self._clock.now())
         return night is not None and night.state.awaits_reply
 
+    async def missed_open(self, user_id: int) -> bool:
+        """Whether a missed check-in of hers is still open (a check-in now ends it)."""
+        async with self._db.read() as tx:
+            return bool(await alerts.open_alerts_for(
+                tx, user_id, (AlertKind.MISSED, AlertKind.EMERGENCY)))
+
     async def may_skip(self, user_id: int, night_id: int | None = None) -> NightChange:
         """Whether tonight (or night `night_id`, which must be tonight) may still be skipped."""
         now = self._clock.now()

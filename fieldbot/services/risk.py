@@ -24,7 +24,8 @@ class PlaceLookup(Protocol):
 
     async def at(self, lat: float, lon: float) -> Place: ...
 
-    async def country(self, text: str) -> tuple[str, str] | None: ...
+    async def country(self, text: str, *, codes_too: bool = True
+                      ) -> tuple[str, str] | None: ...
 
 
 class AdvisorySource(Protocol):
@@ -79,7 +80,7 @@ class RiskService:
     async def country(self, text: str) -> Place | None:
         """The country a typed name means ("Germany", "德国", "DE"), as a place without a
         point (its risk is its advisories and the register's entries); None if none."""
-        found = await self._resolver.country(text)
+        found = await self._resolver.country(text, codes_too=False)
         if found is None:
             return None
         code, name = found
