@@ -66,3 +66,14 @@ async def test_one_reps_cancel_does_not_delete_a_colleagues_photo(team: World) -
     alert = team.manager.since(mark)[-1]
     assert "Reported by: Cato" in (alert.caption or alert.body or "")
     assert alert.photo_bytes is not None
+
+
+async def test_no_photo_pressed_after_one_was_sent_deletes_it(team: World) -> None:
+    """"No photo" on the first question, after a photo was sent: it goes, as Cancel's do
+    (found by a review: it stayed on disk until a purge)."""
+    await team.rep.send("/hazard")
+    first = team.rep.last
+    await team.rep.send_photo(jpeg((30, 60, 90)))
+    assert len(stored_photos(team)) == 1
+    await team.rep.press("No photo", first)
+    assert stored_photos(team) == []

@@ -236,7 +236,8 @@ async def photos_done(update: Update, context: BotContext) -> Step:
     """Done with photos (or none at all): ask what the hazard is about."""
     await _take_buttons_off(update)
     draft = _load(context)
-    if _chosen(update) == "none":
+    if _chosen(update) == "none":  # "No photo" after all: those sent go, as Cancel's do
+        await _discard_photos(context, draft)
         draft.photos = []
     return await _ask(update, context, draft, Step.CATEGORY)
 
