@@ -200,6 +200,16 @@ async def ladder_messages_to(conn: Tx, alert_id: int, recipient: int) -> int:
     return int(next(iter(rows))[0])
 
 
+async def fallback_waiting(conn: Tx, alert_id: int, recipient: int, channel: str) -> bool:
+    """Whether a ladder message of this alert to this person on `channel` (an SMS, a call,
+    an e-mail after fallback_after) is still waiting for its time."""
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM outbox WHERE alert_id = ? AND recipient = ? AND channel = ?"
+        " AND step_index IS NOT NULL AND state = 'pending' LIMIT 1",
+        (alert_id, recipient, channel))
+    return bool(rows)
+
+
 async def any_waiting(conn: Tx, min_priority: int = 0) -> bool:
     """Whether any message of at least `min_priority` is pending or claimed (due or not).
 

@@ -74,6 +74,13 @@ class Fanout:
                 elif channel == rules.TELEGRAM:
                     dedupe = f"alert:{alert_id}:step:{step_index}:to:{uid}"
                 else:
+                    # A repeat that comes before the last step's SMS or call is due plans no
+                    # other: that one goes at its time. Each new one would supersede the one
+                    # waiting (`outbox.withdraw_superseded`), so with repeats shorter than
+                    # fallback_after no SMS or call ever went out.
+                    if planned.due_at > now and await outbox.fallback_waiting(
+                            tx, alert_id, uid, channel):
+                        continue
                     dedupe = f"alert:{alert_id}:step:{step_index}:to:{uid}:{channel}"
                 planned_params = params if planned.due_at <= now else {
                     **params, "planned": ts(planned.due_at)}
