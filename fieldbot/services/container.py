@@ -179,8 +179,10 @@ def build_services(
     advisories = AdvisoryStore(db)
     risk = RiskService(resolver, advisories, register, VerifiedHazards(db, clock, cipher), clock)
     escalation = EscalationService(db, clock, policy, cipher)
+    privacy.release_held = escalation.release_held
     inbox = UpdateInbox(db, clock, cipher)
     enrolment = EnrolmentService(db, clock, settings.admin_ids, settings.invite_ttl, cipher)
+    enrolment.on_role_changed.append(escalation.release_unable)
     contacts = ContactService(db, clock, cipher, channels)
     reach = ReachService(db, clock, policy, cipher, escalation, enrolment,
                          live=frozenset(channels.live()),

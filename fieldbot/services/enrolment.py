@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -65,6 +66,9 @@ class EnrolmentService:
         self._clock = clock
         self._admin_ids = frozenset(admin_ids)
         self._ttl = invite_ttl
+        # After a change of role or team (wired by the container): the escalation releases
+        # the alerts they acknowledged and may no longer act on.
+        self.on_role_changed: list[Callable[[Member], Awaitable[object]]] = []
 
     async def member(self, user_id: int, name: str = "", language: str = "en") -> Member | None:
         """Return the enrolled member, enrolling a configured admin on first contact."""
@@ -151,6 +155,8 @@ class EnrolmentService:
             after = await users.get(conn, user_id, cipher=self._cipher)
         assert after is not None
         log.info("user %s is now %s", user_id, role.value)
+        for hook in self.on_role_changed:
+            await hook(after)
         return after
 
     async def mark_reachable(self, user_id: int) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -106,6 +107,10 @@ def _allowed(subject_id: int, by: Member | None) -> None:
         raise ErasureRefused("not_allowed")
 
 
+async def _nothing_held(tx: Tx, user_id: int, now: datetime, reason: str) -> int:
+    return 0
+
+
 class PrivacyService:
     def __init__(
         self, db: Database, clock: Clock, cipher: Cipher, retention: timedelta, data_dir: Path
@@ -116,6 +121,9 @@ class PrivacyService:
         self._retention = retention
         self._data_dir = data_dir
         self._next_purge: datetime | None = None
+        # The escalation's `release_held` (wired by the container): alerts the erased person
+        # acknowledged go back up their ladders.
+        self.release_held: Callable[[Tx, int, datetime, str], Awaitable[int]] = _nothing_held
 
     # --- what is stored about a person ----------------------------------------------------
 
@@ -203,7 +211,10 @@ class PrivacyService:
             # Nothing keeps running for a person who is gone: no nights, no trips, no
             # approvals (all in this transaction, so the sweep never sees half of it).
             stopped = await store.stop_safety_work(conn, subject_id, now)
-            await self._release_acknowledged(conn, subject_id, now)
+            # Chosen over making the erasure wait: an acknowledgement is a promise that someone
+            # is handling it, and a person being erased can no longer keep it; back on the
+            # ladder (the next tier, at once) a person who can act has it within minutes.
+            await self.release_held(conn, subject_id, now, "erased")
             erased = await store.erase_person(conn, subject_id)
             erased.contacts = await contacts.erase(conn, subject_id)  # phone, e-mail, codes
             if subject is not None and stopped.trips:
@@ -220,32 +231,6 @@ class PrivacyService:
         await store.truncate_wal(self._db)
         log.info("user %s erased (by %s)", subject_id, by.id if by else "the operator")
         return erased
-
-    async def _release_acknowledged(
-        self, conn: Tx, subject_id: int, now: datetime
-    ) -> None:
-        """Alerts this person acknowledged but did not resolve go back up their ladder.
-
-        Chosen over making the erasure wait: an acknowledgement is a promise that someone is
-        handling it, and a person being erased (leaving, or an admin erasing a departed
-        employee who cannot resolve anything any more) can no longer keep it. Waiting would
-        leave the alert acknowledged by nobody who acts, possibly for ever; going back to the
-        ladder (the next tier, at once) puts a person who can act on it within minutes. The
-        other recipients are told why it is open again.
-        """
-        for a in await alerts.release_acknowledged_by(conn, subject_id, now):
-            await audit.record(conn, None, "alert_reopen", a.user_id,
-                               f"alert={a.id} acked_by={subject_id} reason=erased", now)
-            for uid in await alerts.recipients(conn, a.id):
-                if uid == subject_id:
-                    continue
-                await outbox.enqueue(
-                    conn, cipher=self._cipher, dedupe=f"reopened:{a.id}:{ts(now)}:to:{uid}",
-                    recipient=uid, kind="ack_released", params={"alert": a.label},
-                    priority=outbox.PRIORITY_ALERT, now=now,
-                )
-            log.info("alert %s back on its ladder: user %s who acknowledged it is erased",
-                     a.id, subject_id)
 
     async def _tell_managers(
         self,

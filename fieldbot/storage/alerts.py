@@ -322,16 +322,22 @@ async def acknowledge(conn: Tx, alert_id: int, by: int, now: datetime) -> bool:
     return cur.rowcount == 1
 
 
-async def release_acknowledged_by(
-    conn: Tx, user_id: int, now: datetime
-) -> list[AlertRow]:
-    """Put alerts acknowledged (not yet resolved) by a person back on their ladder, due now
-    and at the next tier: the person can no longer handle them. Return them as they were."""
+async def held_by(conn: Tx, user_id: int) -> list[AlertRow]:
+    """The alerts a person acknowledged and has not resolved yet."""
     async with conn.execute(
         "SELECT * FROM alerts WHERE acked_by = ? AND state = 'acknowledged' ORDER BY id",
         (user_id,),
     ) as cur:
-        held = [_alert(r) for r in await cur.fetchall()]
+        return [_alert(r) for r in await cur.fetchall()]
+
+
+async def release_acknowledged_by(
+    conn: Tx, user_id: int, now: datetime, only: set[int] | None = None
+) -> list[AlertRow]:
+    """Put alerts acknowledged (not yet resolved) by a person back on their ladder, due now
+    and at the next tier: the person can no longer handle them (`only`: these of them).
+    Return them as they were."""
+    held = [a for a in await held_by(conn, user_id) if only is None or a.id in only]
     released = []
     for a in held:
         cur = await conn.execute(

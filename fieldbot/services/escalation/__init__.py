@@ -115,6 +115,12 @@ class EscalationService:
     async def raise_sos(self, user_id: int, *, duress: bool = False) -> tuple[int, bool]:
         return await self.actions.raise_sos(user_id, duress=duress)
 
+    async def release_unable(self, member: Member) -> int:
+        return await self.actions.release_unable(member)
+
+    async def release_held(self, tx: Tx, user_id: int, now: datetime, reason: str) -> int:
+        return await self.actions.release_held(tx, user_id, now, reason)
+
     async def alerted(self, alert_id: int) -> Alerted:
         return await self.actions.alerted(alert_id)
 

@@ -208,6 +208,47 @@ class AlertActions:
             raise AlertActionError(refused, by_whom)
         return a
 
+    async def release_held(self, tx: Tx, user_id: int, now: datetime, reason: str,
+                           member: Member | None = None) -> int:
+        """Alerts this person acknowledged and can no longer handle go back up their ladder,
+        at the next tier, due now, and everyone they reached is told it is open again: all of
+        them when the person is erased (`member` None), those their new role or team may not
+        act on when it changed (an acknowledger made staff kept the alert for good: nobody
+        else was told, nothing repeated, and they could not resolve it)."""
+        only: set[int] | None = None
+        if member is not None:
+            only = set()
+            for a in await alerts.held_by(tx, user_id):
+                subject = await users.get(tx, a.user_id, cipher=self._cipher)
+                was_alerted = user_id in await alerts.recipients(tx, a.id)
+                if rules.refuse_action(a.state, a.user_id, subject.team if subject else None,
+                                       member, was_alerted) is not None:
+                    only.add(a.id)
+            if not only:
+                return 0
+        released = await alerts.release_acknowledged_by(tx, user_id, now, only)
+        for a in released:
+            await audit.record(tx, None, "alert_reopen", a.user_id,
+                               f"alert={a.id} acked_by={user_id} reason={reason}", now)
+            for uid in await alerts.recipients(tx, a.id):
+                if uid == user_id:
+                    continue
+                await outbox.enqueue(
+                    tx, cipher=self._cipher, dedupe=f"reopened:{a.id}:{ts(now)}:to:{uid}",
+                    recipient=uid, kind="ack_released", params={"alert": a.label},
+                    priority=outbox.PRIORITY_ALERT, now=now,
+                )
+            log.info("alert %s back on its ladder: user %s who acknowledged it %s",
+                     a.id, user_id, reason)
+        return len(released)
+
+    async def release_unable(self, member: Member) -> int:
+        """After a change of role or team: the alerts `member` acknowledged and may no longer
+        act on go back up their ladders (see `release_held`); return how many."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            return await self.release_held(tx, member.id, now, "role_changed", member)
+
     async def _changed(self, tx: Tx, alert_id: int) -> AlertActionError:
         """Why a write the check allowed found the alert changed: someone acknowledged it, or
         it is over (on PostgreSQL another instance may have written between the check and the
