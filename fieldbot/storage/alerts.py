@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from fieldbot.crypto import Cipher
 from fieldbot.domain.alerts import AlertState
@@ -216,15 +216,25 @@ async def push_night(conn: Tx, night_id: int, due: datetime) -> None:
 
 
 async def recent_states(
-    conn: Tx, trip_id: int, up_to_day: str, limit: int
+    conn: Tx, user_id: int, up_to_day: str, limit: int
 ) -> list[NightState]:
-    """Return the states of a trip's nights up to a day, oldest first."""
+    """Return the states of a person's nights on the days in a row up to a day, oldest first,
+    whichever trips they belong to: three missed nights in a row are three, across two
+    back-to-back trips too (a night's day with none before it ends the row)."""
     async with conn.execute(
-        "SELECT state FROM nights WHERE trip_id = ? AND day <= ? AND state != 'cancelled'"
-        " ORDER BY day DESC LIMIT ?",
-        (trip_id, up_to_day, limit),
+        "SELECT day, state FROM nights WHERE user_id = ? AND day <= ? AND state != 'cancelled'"
+        " ORDER BY day DESC, id DESC LIMIT ?",
+        (user_id, up_to_day, limit * 2),  # a day may have two nights (across the date line)
     ) as cur:
-        states = [NightState(r[0]) for r in await cur.fetchall()]
+        rows = [(date.fromisoformat(r[0]), NightState(r[1])) for r in await cur.fetchall()]
+    states: list[NightState] = []
+    expected = date.fromisoformat(up_to_day)
+    for day, state in rows:
+        if len(states) == limit or day < expected:
+            break
+        if day == expected:
+            states.append(state)
+            expected = date.fromordinal(day.toordinal() - 1)
     return list(reversed(states))
 
 

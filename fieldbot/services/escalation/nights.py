@@ -88,7 +88,7 @@ class NightSweep:
         level = trip.risk_level if trip else 0
         esc = self._policy.escalation_for(level)
         recent = await alerts.recent_states(
-            tx, night.trip_id, night.day, esc.emergency_after_missed_nights
+            tx, night.user_id, night.day, esc.emergency_after_missed_nights
         )
         kind = night_rules.missed_alert_kind(esc, recent)
         alert_id = await alerts.open_alert(
