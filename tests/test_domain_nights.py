@@ -39,6 +39,7 @@ class Night:
     deadline: datetime = DEADLINE
     snoozes: int = 0
     id: int = 7
+    closes_at: datetime = DEADLINE + timedelta(hours=15)  # noon the next day
 
 
 def test_the_states_are_the_strings_the_database_holds() -> None:
@@ -177,3 +178,14 @@ def test_the_policy_file_sets_the_snooze_and_refuses_a_bad_one(tmp_path: Path) -
 
 def test_the_default_snooze_is_thirty_minutes_twice() -> None:
     assert (CHECKIN.snooze, CHECKIN.max_snoozes) == (timedelta(minutes=30), 2)
+
+
+def test_a_snooze_never_moves_the_deadline_past_the_windows_close() -> None:
+    """A check-in after the window closes counts for the next night: a deadline moved past it
+    made a rep who checked in in time read "missed" (found by a hostile review)."""
+    night = Night(NightState.REMINDED, DEADLINE, closes_at=DEADLINE + timedelta(minutes=45))
+    early = DEADLINE - timedelta(minutes=5)
+    assert isinstance(snooze(DEFAULT_POLICY.checkin, night, early), Snooze)
+    night = Night(NightState.REMINDED, DEADLINE, closes_at=DEADLINE + timedelta(minutes=30))
+    assert snooze(DEFAULT_POLICY.checkin, night,
+                  DEADLINE - timedelta(minutes=5)) is Refusal.WINDOW_ENDS

@@ -68,6 +68,8 @@ class Night(Protocol):
     def due_at(self) -> datetime | None: ...
     @property
     def snoozes(self) -> int: ...
+    @property
+    def closes_at(self) -> datetime: ...
 
 
 class NightEffect(StrEnum):
@@ -132,6 +134,7 @@ class Refusal(StrEnum):
     TOO_MANY = "too_many"
     SETTLED = "settled"
     OTHER_NIGHT = "other_night"  # the question was about a night that is no longer tonight
+    WINDOW_ENDS = "window_ends"  # a later deadline would fall after tonight's window closes
 
 
 def refuse_change(
@@ -165,6 +168,10 @@ def snooze(policy: CheckinPolicy, night: Night | None, now: datetime) -> Snooze 
     if night.snoozes >= policy.max_snoozes:
         return Refusal.TOO_MANY
     deadline = night.deadline + policy.snooze
+    if deadline >= night.closes_at:
+        # A check-in after the window closes counts for the next night: tonight's would go
+        # missed although she checked in before the deadline she was given.
+        return Refusal.WINDOW_ENDS
     # Reminded already: the next wake-up is the deadline. Pending: still the reminder.
     due = deadline if night.state is NightState.REMINDED else night.due_at
     return Snooze(deadline, due, night.snoozes + 1)
