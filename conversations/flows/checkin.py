@@ -55,10 +55,13 @@ async def checkin_command(update: Update, context: BotContext) -> None:
     assert update.effective_message
     text = " ".join(context.args or [])
     result = await context.services.checkins.check_in(context.member.id, text=text)
-    await update.effective_message.reply_html(
-        _result_text(context.t, result), reply_markup=_location_keyboard(context.t)
-    )
-    if result.queued:  # an all-clear, a duress SOS: out now, not at the sweep's next look
+    visit_over = bool(await visit_actions.visit_due(context))
+    if not (visit_over and result.status is CheckinStatus.NOTHING_DUE):
+        await update.effective_message.reply_html(
+            _result_text(context.t, result), reply_markup=_location_keyboard(context.t))
+    if visit_over:  # a visit over its end is alerting: /checkin says she is safe, it ends
+        await visit_actions.done_command(update, context)
+    if result.queued or visit_over:  # an all-clear, a duress SOS: out now
         await context.services.deliver()
 
 
