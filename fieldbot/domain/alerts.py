@@ -239,6 +239,14 @@ def run(policy: Policy, state: Ladder, people: People, now: datetime) -> LadderR
     kind, anchor = state.kind, state.anchor
     done = ladder.step_at(kind, esc, sos, anchor, state.step_index) if state.step_index >= 0 \
         else None
+    if done is not None and (done.due_at > now or (
+            not state.skip_tier and state.next_due_at is not None
+            and done.due_at >= state.next_due_at)):
+        # The step carried out is not before the one waiting: the policy changed while the
+        # alert was open (a restart with another file). Only the step's index is stored, and
+        # it names another, later step now; taken as it is, the ladder waited past it (the
+        # officers' step was skipped) with its due time in the past. Go on from what is due.
+        done = None
     effects: list[Send | EmptyTier] = []
     index, due, skip, changed = state.step_index, state.next_due_at, state.skip_tier, False
     while True:
