@@ -37,6 +37,14 @@ from fieldbot.domain.policy import (
 _T = TypeVar("_T")
 
 
+def _no_slower(built_in: Any, base: Any) -> Any:
+    """The built-in level's delay, or the base's where the base is quicker (a reminder later
+    than the manager's step is dropped by the ladder)."""
+    if isinstance(built_in, timedelta) and isinstance(base, timedelta):
+        return min(built_in, base)
+    return built_in
+
+
 class PolicyError(ValueError):
     """The policy file cannot be used; the message says where and why."""
 
@@ -279,7 +287,10 @@ def _policy_from(doc: Mapping[str, Any], reader: _Reader) -> Policy:
         if name in risk:
             overrides = reader.section(reader.table(risk, name, where), _ESCALATION_KEYS, where)
         elif level in DEFAULT_LEVEL_OVERRIDES:
-            overrides = dict(DEFAULT_LEVEL_OVERRIDES[level])
+            # The built-in high-risk delays are never slower than the file's own: a stricter
+            # [escalation] (manager after 5 min) must not leave level 3-4 trips at 20 min.
+            overrides = {key: _no_slower(value, getattr(escalation, key))
+                         for key, value in DEFAULT_LEVEL_OVERRIDES[level].items()}
         else:
             continue
         per_level[level] = reader.build(where, partial(apply_overrides, escalation, overrides))
