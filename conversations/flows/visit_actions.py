@@ -90,8 +90,7 @@ def says_done(text: str) -> bool:
 async def visit_due(context: BotContext) -> bool | None:
     """None without a visit under way; else whether its end has passed (it is alerting, and
     "I'm safe" answers it: "tap I'm done, safe")."""
-    visit = await context.services.visits.current(context.member.id)
-    return None if visit is None else visit.ends_at <= context.services.clock.now()
+    return await context.services.visits.overdue(context.member.id)
 
 
 async def done_command(update: Update, context: BotContext) -> None:

@@ -131,6 +131,13 @@ class VisitService:
             return begun[-1].legs[-1].place.tz_name, None
         return self._default_tz, None
 
+    async def overdue(self, user_id: int) -> bool | None:
+        """None without a visit under way; else whether its end has passed (it is alerting).
+        A glance: every /checkin asks."""
+        async with self._db.glance() as tx:
+            ends_at = await visits.open_ends_at(tx, user_id)
+        return None if ends_at is None else ends_at <= self._clock.now()
+
     async def current(self, user_id: int) -> VisitRow | None:
         async with self._db.read() as tx:
             return await visits.open_for(tx, user_id, cipher=self._cipher)

@@ -140,6 +140,15 @@ async def open_for(conn: Tx, user_id: int, *, cipher: Cipher) -> VisitRow | None
     return next((_visit(r, cipher) for r in rows), None)
 
 
+async def open_ends_at(conn: Tx, user_id: int) -> datetime | None:
+    """When the person's visit under way is due to end; None without one (nothing decrypted:
+    every /checkin and typed answer asks)."""
+    rows = await conn.execute_fetchall(
+        "SELECT ends_at FROM visits WHERE user_id = ? AND state IN ('active', 'reminded',"
+        " 'overdue') ORDER BY id DESC LIMIT 1", (user_id,))
+    return next((parse_ts(r[0]) for r in rows), None)
+
+
 async def of_alert(conn: Tx, alert_id: int, *, cipher: Cipher) -> VisitRow | None:
     rows = await conn.execute_fetchall("SELECT * FROM visits WHERE alert_id = ?", (alert_id,))
     return next((_visit(r, cipher) for r in rows), None)
