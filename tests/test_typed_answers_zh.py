@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tests.builders import BERLIN, plan_trip, rows, said
+from tests.builders import BERLIN, plan_trip, rollcall_near_berlin, rows, said
 from tests.harness import World
 
 
@@ -48,12 +48,7 @@ async def test_typed_pingan_answers_the_roll_call_it_replies_to(team: World) -> 
     await rita.press("中文")
     await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
     team.clock.set(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))  # 13:00 in Berlin
-    await olu.send("/rollcall")
-    await olu.press("📍 A place")
-    await olu.send("Berlin")
-    await olu.press("50 km")
-    go = next(b for row in olu.last.buttons for b in row if b.startswith("📣"))
-    await olu.press(go)
+    await rollcall_near_berlin(olu)
     assert (rita.last.body or "").startswith("🔔 安全点名 R-1：您平安吗？")
 
     await rita.send("平安")  # her answer to "您平安吗？", typed

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from fieldbot.clock import Clock
 from fieldbot.crypto import Cipher
@@ -273,11 +273,7 @@ class TripService:
                     conn, cipher=self._cipher, dedupe=f"trip:{trip_id}:withdrawn:to:{manager.id}",
                     recipient=manager.id, kind="trip_withdrawn", priority=outbox.PRIORITY_NOTICE,
                     now=now,
-                    params={"name": member.name,
-                            "places": [leg.place.label() for leg in trip.legs],
-                            "named_places": [leg.place.named() for leg in trip.legs],
-                            "start": trip.start.isoformat(), "end": trip.end.isoformat()},
-                    about=(member.id,),
+                    params=_about_trip(member, trip), about=(member.id,),
                 )
         log.info("trip %s withdrawn by user %s", trip_id, member.id)
         return trip
@@ -301,11 +297,8 @@ class TripService:
                     conn, cipher=self._cipher, dedupe=f"trip:{trip_id}:report:to:{manager.id}",
                     recipient=manager.id, kind="trip_report", priority=outbox.PRIORITY_NOTICE,
                     now=now,
-                    params={"name": member.name,
-                            "places": [leg.place.label() for leg in trip.legs],
-                            "named_places": [leg.place.named() for leg in trip.legs],
-                            "start": trip.start.isoformat(), "end": trip.end.isoformat(),
-                            "given": given, "what": what or "", "warn": warn or ""},
+                    params={**_about_trip(member, trip), "given": given, "what": what or "",
+                            "warn": warn or ""},
                     about=(member.id,),
                 )
 
@@ -350,3 +343,11 @@ class TripService:
                 params={"user_id": member.id, "name": member.name, "team": member.team},
                 priority=outbox.PRIORITY_NOTICE, now=now, about=(member.id,),
             )
+
+
+def _about_trip(member: Member, trip: Trip) -> dict[str, Any]:
+    """What a notice to the managers says of a rep's trip: who, where (in any language), when."""
+    return {"name": member.name,
+            "places": [leg.place.label() for leg in trip.legs],
+            "named_places": [leg.place.named() for leg in trip.legs],
+            "start": trip.start.isoformat(), "end": trip.end.isoformat()}
