@@ -26,6 +26,11 @@ def _to_simplified() -> Any:
     return opencc.OpenCC("t2s")
 
 
+def han_only(text: str) -> bool:
+    """Whether the text is Chinese characters only ("法国巴黎"; no spaces, no Latin)."""
+    return bool(_HAN_ONLY.match(text))
+
+
 def simplified(alias: str) -> str:
     """Return a Chinese alias in simplified characters ("紐約" -> "纽约"), "" for any other:
     GeoNames often lists a city's Chinese name only in traditional characters, and a Chinese

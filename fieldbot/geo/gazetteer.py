@@ -12,7 +12,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -31,7 +30,7 @@ from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
 from fieldbot.domain.risk import haversine_km
-from fieldbot.geo.chinese import chinese_name, simplified
+from fieldbot.geo.chinese import chinese_name, han_only, simplified
 from fieldbot.geo.names import Countries, fold, query_parts
 from fieldbot.geo.timezones import valid_coordinates
 
@@ -63,7 +62,6 @@ class City:
 
 INDEX_FILE = "places.sqlite"
 # Bump when the schema or fold() changes: every stored key is a fold() result.
-_HAN_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 INDEX_FORMAT = 4  # 4: Chinese aliases in simplified characters too
 
 _SCHEMA = """
@@ -124,11 +122,9 @@ def build_index(path: Path, min_population: int = 15000) -> None:
                     raw.get("timezone") or "", int(raw.get("population") or 0),
                     chinese_name(raw.get("alternatenames", ())),
                 ))
-                for alias in (raw["name"], *raw.get("alternatenames", ())):
-                    for spelling in (alias, simplified(alias)):  # 紐約 is typed 纽约
-                        key = fold(spelling)
-                        if key:
-                            names.add((key, geonameid))
+                aliases = (raw["name"], *raw.get("alternatenames", ()))
+                keys = {fold(a) for a in aliases} | {fold(simplified(a)) for a in aliases}
+                names.update((key, geonameid) for key in keys if key)  # 紐約 is typed 纽约
             conn.executemany("INSERT INTO city VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cities)
             conn.executemany("INSERT INTO name VALUES (?, ?)", sorted(names))
             conn.execute("CREATE INDEX city_lat ON city (lat)")
@@ -319,7 +315,7 @@ class OfflineGeocoder(Geocoder):
             return []
         ids = self._ids_named(key)
         how = "exact"
-        if not ids and not qualifiers and _HAN_ONLY.match(name):
+        if not ids and not qualifiers and han_only(name):
             # Chinese writes the country first, with nothing between: "法国巴黎", "日本东京".
             for cut in range(2, len(name) - 1):
                 if self.countries.codes_for(name[:cut]):
