@@ -113,7 +113,8 @@ def build_index(path: Path, min_population: int = 15000) -> None:
     try:
         with closing(sqlite3.connect(partial)) as conn:
             conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
-            cities, names = [], set()
+            cities: list[tuple[Any, ...]] = []
+            names: set[tuple[str, int]] = set()
             for raw in gc.get_cities().values():
                 geonameid = int(raw["geonameid"])
                 cities.append((
