@@ -168,13 +168,17 @@ def under_way(trip: Trip, now: datetime) -> bool:
             and local_today(now, here.place.tz_name) <= trip.end)
 
 
+_FAR = datetime.max.replace(tzinfo=UTC)
+
+
+def urgent_key(e: Entry) -> tuple[int, datetime, str, int]:
+    """By state (SOS first), then by the nearest next deadline, then by name."""
+    return (e.state.urgency, e.next_deadline or _FAR, e.name.casefold(), e.member_id)
+
+
 def urgent_first(entries: Iterable[Entry]) -> list[Entry]:
     """Sort by state (SOS first), then by the nearest next deadline, then by name."""
-    far = datetime.max.replace(tzinfo=UTC)
-    return sorted(
-        entries,
-        key=lambda e: (e.state.urgency, e.next_deadline or far, e.name.casefold(), e.member_id),
-    )
+    return sorted(entries, key=urgent_key)
 
 
 def visible_teams(viewer: Member, teams: Iterable[str]) -> list[str]:

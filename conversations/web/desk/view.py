@@ -18,7 +18,7 @@ from conversations.render.formatting import kept_label, local_time
 from conversations.render.keyboards import RESOLVE_REASONS
 from conversations.render.team import alert_text, entry_text, team_name
 from fieldbot.domain import board
-from fieldbot.domain.board import Entry
+from fieldbot.domain.board import Entry, urgent_key
 from fieldbot.domain.members import Member
 from fieldbot.domain.roles import Role
 from fieldbot.services.board import AlertView
@@ -101,9 +101,14 @@ async def snapshot(services: Services, viewer: Member, team: str | None) -> Show
         team = None  # a manager's board is their team's anyway; an unknown filter is no filter
     boards = ([await services.board.board(viewer, team, audited=False)] if team is not None
               else await services.board.boards(viewer, audited=False))
-    people = [_person(t, e, b.team, now) for b in boards for e in b.entries][:MAX_PEOPLE]
-    views = [v for v in await services.board.open_alerts(viewer, audited=False)
-             if team is None or v.subject_team == team][:MAX_ALERTS]
+    # The most urgent first across every team shown (an SOS in one team, a missed check-in in
+    # another, before anyone who is fine), then cut, saying how many were left out.
+    entries = sorted(((e, b.team) for b in boards for e in b.entries),
+                     key=lambda pair: urgent_key(pair[0]))
+    people = [_person(t, e, tm, now) for e, tm in entries[:MAX_PEOPLE]]
+    all_views = [v for v in await services.board.open_alerts(viewer, audited=False)
+                 if team is None or v.subject_team == team]
+    views = all_views[:MAX_ALERTS]
     hazards, hazards_total = await services.hazards.open_for(viewer)
     tallies = await services.desk.roll_calls.tallies(viewer)
     data = {
@@ -112,7 +117,9 @@ async def snapshot(services: Services, viewer: Member, team: str | None) -> Show
         if viewer.role is not Role.MANAGER else [],
         "team": team,
         "people": people,
+        "people_more": len(entries) - len(people),
         "alerts": [_alert(t, v, viewer, now) for v in views],
+        "alerts_more": len(all_views) - len(views),
         "reasons": [{"key": r, "label": plain(t(f"resolve.{r}"))} for r in RESOLVE_REASONS],
         "hazards": [_hazard(t, h.id, h.severity, h.category.value,
                             kept_label(h.place, h.place_zh, t.language), h.description,

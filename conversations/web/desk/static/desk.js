@@ -145,6 +145,8 @@
       li.append(button);
       return li;
     });
+    if (data.people_more) items.push(el('li', 'muted', t('desk.people.more',
+      { count: data.people_more })));
     $('people').replaceChildren(...(items.length ? items
       : [el('li', 'muted', t('desk.people.none'))]));
     drawMap(data);
@@ -189,6 +191,8 @@
 
   function drawAlerts(data) {
     const items = data.alerts.map((a) => alertItem(a, data.reasons));
+    if (data.alerts_more) items.push(el('li', 'muted', t('desk.alerts.more',
+      { count: data.alerts_more })));
     $('alerts').replaceChildren(...(items.length ? items
       : [el('li', 'muted', t('desk.alerts.none'))]));
   }
