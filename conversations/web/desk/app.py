@@ -34,6 +34,7 @@ from conversations.render import keyboards
 from conversations.render.chart import chart_words
 from conversations.web.desk import initdata
 from conversations.web.desk.view import page_texts, snapshot
+from fieldbot.domain.members import Member
 from fieldbot.domain.report import Month
 from fieldbot.services.container import Services
 from fieldbot.services.desk import DeskRefused, DeskSession, csrf_for
@@ -264,6 +265,7 @@ class DeskApp:
         await self.services.desk.record(member, "desk_alert_ack", a.user_id, f"alert={a.id}")
         await self._update_chat(member.id, alert_id,
                                 keyboards.resolve_reasons(t, alert_id), last_only=True)
+        await self.services.drills.settle_alert(a.id)  # a drill's last answer ends it now
         await self.services.deliver()
         return JSONResponse({"ok": True, "message": t.toast("alert.acked_you", alert=a.label)})
 
@@ -282,9 +284,30 @@ class DeskApp:
         await self.services.desk.record(member, "desk_alert_resolve", a.user_id,
                                         f"alert={a.id} reason={reason}")
         await self._update_chat(member.id, alert_id, None, last_only=False)
+        await self.services.drills.settle_alert(a.id)  # a drill's last answer ends it now
         await self.services.deliver()
+        if reason == "incident" and await self._ask_incident(member, a.id, a.label, t):
+            # The chat's Resolve opens the incident's questions; the page cannot ask them:
+            # the chat is sent the button that does (the deadlines start once it is recorded).
+            return JSONResponse({"ok": True, "message": t.toast(
+                "desk.resolved_incident", alert=a.label)})
         return JSONResponse({"ok": True,
                              "message": t.toast("alert.resolved_you", alert=a.label)})
+
+    async def _ask_incident(self, member: Member, alert_id: int, label: str, t: Texts) -> bool:
+        """Send the lead's chat the button that records the incident behind the alert."""
+        if self.bot is None:
+            return False
+        try:
+            await self.bot.send_message(
+                member.id, t("desk.record_incident", alert=label), parse_mode="HTML",
+                reply_markup=keyboards.rows([(t("incident.button.from_alert", alert=label),
+                                              f"incident:alert:{alert_id}")]))
+        except TelegramError as exc:
+            log.info("desk: the incident button for alert %s not sent (%s)", alert_id,
+                     type(exc).__name__)
+            return False
+        return True
 
     async def _alert_refused(self, t: Texts, error: AlertActionError,
                              session: DeskSession) -> Response:
