@@ -113,7 +113,8 @@ async def snapshot(services: Services, viewer: Member, team: str | None) -> Show
     tallies = await services.desk.roll_calls.tallies(viewer)
     data = {
         "me": {"name": viewer.name, "role": viewer.role.value, "language": t.language},
-        "teams": [{"key": tm, "name": team_name(t, tm)} for tm in teams]
+        # The officers' own empty team is no team to pick: "All teams" shows them.
+        "teams": [{"key": tm, "name": team_name(t, tm)} for tm in teams if tm]
         if viewer.role is not Role.MANAGER else [],
         "team": team,
         "people": people,

@@ -18,6 +18,7 @@
   let placedKey = '';
   let chartMonth = '';
   let people = {};
+  let shown = null;  // the person whose details are open: they follow each refresh
   let signedIn = false;
 
   function t(key, params) {
@@ -99,6 +100,7 @@
   function showDetails(id) {
     const p = people[id];
     if (!p) return;
+    shown = id;
     $('details-name').textContent = p.name;
     $('details-state').textContent = p.state_label + (p.placed ? ' · ' + p.placed : '');
     const lines = $('details-lines');
@@ -134,6 +136,12 @@
   function drawPeople(data) {
     people = {};
     data.people.forEach((p) => { people[p.id] = p; });
+    if (shown !== null && !$('details').hidden) {
+      // The panel follows the list: her SOS shows there too; gone from the list (erased, back
+      // home), her details go from the screen as well.
+      if (people[shown]) showDetails(shown);
+      else { $('details').hidden = true; shown = null; }
+    }
     const items = data.people.map((p) => {
       const button = el('button', 'person');
       button.type = 'button';
@@ -233,8 +241,8 @@
   }
 
   function drawTeams(data) {
+    $('team-filter').hidden = !data.teams.length;  // a manager now: her own team only
     if (!data.teams.length) return;
-    $('team-filter').hidden = false;
     const select = $('team');
     const options = [['', t('desk.team.all')]].concat(data.teams.map((x) => [x.key, x.name]));
     select.replaceChildren(...options.map(([value, label]) => {
@@ -309,7 +317,7 @@
     await loadTexts(preferred);
     status(t('desk.loading'));
     $('team').addEventListener('change', (event) => { team = event.target.value; refresh(); });
-    $('details-close').addEventListener('click', () => { $('details').hidden = true; });
+    $('details-close').addEventListener('click', () => { $('details').hidden = true; shown = null; });
     document.addEventListener('visibilitychange', () => {
       if (signedIn && !document.hidden) refresh();
     });
