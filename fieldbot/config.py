@@ -151,6 +151,20 @@ class Settings(BaseSettings):
             raise ValueError("must be longer than zero, e.g. 90d")
         return value
 
+    @field_validator("sweep_interval")
+    @classmethod
+    def _a_second_at_least(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):  # 0s: the sweep loop would spin without waiting
+            raise ValueError("must be at least 1s, e.g. 30s")
+        return value
+
+    @field_validator("invite_ttl")
+    @classmethod
+    def _a_minute_at_least(cls, value: timedelta) -> timedelta:
+        if value < timedelta(minutes=1):  # 0s: every invite dead on arrival
+            raise ValueError("must be at least 1m, e.g. 72h")
+        return value
+
     @field_validator("encryption_key")
     @classmethod
     def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:

@@ -53,15 +53,25 @@ _DURATION = re.compile(r"(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<
 _TIME = re.compile(r"(?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?")
 
 
+LONGEST_DURATION = timedelta(days=36500)
+
+
 def parse_duration(text: str) -> timedelta:
     """Parse "45s", "30m", "2h", "1h30m", "90d" or "0s" into a timedelta."""
     match = _DURATION.fullmatch(text)
     if not text or match is None:
         raise ValueError(f'"{text}" is not a duration like "30m", "45s" or "1h30m"')
-    return timedelta(
-        days=int(match["d"] or 0), hours=int(match["h"] or 0), minutes=int(match["m"] or 0),
-        seconds=int(match["s"] or 0),
-    )
+    try:
+        value = timedelta(
+            days=int(match["d"] or 0), hours=int(match["h"] or 0),
+            minutes=int(match["m"] or 0), seconds=int(match["s"] or 0),
+        )
+    except OverflowError:
+        value = LONGEST_DURATION * 2
+    if value > LONGEST_DURATION:  # no date can be reckoned that far back or ahead
+        raise ValueError(f'"{text}" is longer than anything fieldbot keeps or waits for'
+                         " (at most 100 years)")
+    return value
 
 
 def parse_time(text: str) -> time:

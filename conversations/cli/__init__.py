@@ -126,10 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_invite(settings, Role(args.role), args.team))
         if args.command == "set-role":
             return asyncio.run(_set_role(settings, args.user, Role(args.role), args.team))
-        return asyncio.run(_run(settings, webhook=args.webhook))
+        return _run_bot(settings, webhook=args.webhook)
     except (ConfigError, PolicyError) as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)
         return 2
+
     except DatabaseRefused as exc:
         print(f"fieldbot: the database server refused {exc}", file=sys.stderr)
         return 2
@@ -139,6 +140,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ValueError as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run_bot(settings: Settings, *, webhook: bool) -> int:
+    from telegram.error import InvalidToken
+
+    try:
+        return asyncio.run(_run(settings, webhook=webhook))
+    except InvalidToken:  # its message holds the token: never printed
+        print("fieldbot: Telegram refused FIELDBOT_TOKEN (not a bot's token, or revoked):"
+              " copy it again from @BotFather", file=sys.stderr)
         return 2
 
 
