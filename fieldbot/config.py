@@ -153,9 +153,9 @@ class Settings(BaseSettings):
 
     @field_validator("sweep_interval")
     @classmethod
-    def _a_second_at_least(cls, value: timedelta) -> timedelta:
-        if value < timedelta(seconds=1):  # 0s: the sweep loop would spin without waiting
-            raise ValueError("must be at least 1s, e.g. 30s")
+    def _not_zero(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):  # 0s: the sweep loop would spin without waiting
+            raise ValueError("must be longer than zero, e.g. 30s")
         return value
 
     @field_validator("invite_ttl")

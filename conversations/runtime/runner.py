@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
+import os
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
@@ -31,7 +33,44 @@ EXIT_CONFLICT = 3
 TELEGRAM_RETRY = 15.0  # seconds between asking Telegram again when a start cannot reach it
 
 
+@contextlib.contextmanager
+def _sole_runner(app: FieldbotApp) -> Iterator[bool]:
+    """On SQLite, one bot per database: a second `fieldbot run` on the same file (a supervisor
+    and a manual start, two containers on one volume) knows at once, from a lock beside the
+    database, and exits before it polls. Before, started within one long poll of the first,
+    it cut the first's poll short, and both took the 409 for their own and stopped: no bot
+    ran. (PostgreSQL elects a leader instead.)"""
+    settings = app.bot_data.services.settings
+    if settings.postgres:
+        yield True
+        return
+    lock = os.open(f"{settings.db}.run.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(lock)  # the lock goes with it
+
+
 async def run_polling(
+    app: FieldbotApp, stop: asyncio.Event | None = None, *, signals: bool = True,
+    poll_timeout: int = 10, http: tuple[str, int] | None = None,
+    extra: Sequence[BaseRoute] = (), telegram_retry: float = TELEGRAM_RETRY,
+) -> int:
+    """Poll until SIGINT/SIGTERM (or `stop`); exit clearly if another instance polls."""
+    with _sole_runner(app) as sole:
+        if not sole:
+            log.error("another fieldbot is running on this database; this one exits")
+            return EXIT_CONFLICT
+        return await _polling(app, stop, signals=signals, poll_timeout=poll_timeout,
+                              http=http, extra=extra, telegram_retry=telegram_retry)
+
+
+async def _polling(
     app: FieldbotApp, stop: asyncio.Event | None = None, *, signals: bool = True,
     poll_timeout: int = 10, http: tuple[str, int] | None = None,
     extra: Sequence[BaseRoute] = (), telegram_retry: float = TELEGRAM_RETRY,
@@ -100,6 +139,19 @@ async def run_webhook(
 ) -> int:
     """Serve the webhook on the bot's HTTP server until SIGINT/SIGTERM (or `stop`); Telegram
     sends the secret with every update."""
+    with _sole_runner(app) as sole:
+        if not sole:
+            log.error("another fieldbot is running on this database; this one exits")
+            return EXIT_CONFLICT
+        return await _webhook(app, url, secret, listen, port, path, stop, signals=signals,
+                              extra=extra, telegram_retry=telegram_retry)
+
+
+async def _webhook(
+    app: FieldbotApp, url: str, secret: str, listen: str, port: int, path: str = "/telegram",
+    stop: asyncio.Event | None = None, *, signals: bool = True,
+    extra: Sequence[BaseRoute] = (), telegram_retry: float = TELEGRAM_RETRY,
+) -> int:
     from conversations.web import Webhook, web_server
 
     stop = stop or asyncio.Event()

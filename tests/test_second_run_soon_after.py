@@ -1,0 +1,41 @@
+"""A second `fieldbot run` on the same database started a second after the first (a supervisor
+and a manual start, two containers on one volume) exits, and the first goes on polling. Before,
+with the production long poll (10 s) the first had not had a poll answered yet, took Telegram's
+409 for a sign that it was the second, and both exited with code 3: no bot ran (found by an
+operator's walkthrough)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from conversations.runtime.runner import EXIT_CONFLICT, run_polling
+from tests.channel_world import channel_world
+
+QUICK = timedelta(milliseconds=50)
+
+
+async def test_a_second_start_soon_after_the_first_does_not_stop_the_first(
+        tmp_path: Path) -> None:
+    async with channel_world(tmp_path, sweep_interval=QUICK) as world:
+        await world.stop()
+        world.fake.dispatch = None  # updates reach the bot through getUpdates
+        stop = asyncio.Event()
+        first = world.build()
+        # As `fieldbot run` polls: the default long poll (10 s).
+        running = asyncio.ensure_future(
+            run_polling(first, stop, signals=False, telegram_retry=0.05))
+        try:
+            await world.fake.wait_for(lambda: bool(world.fake.calls_to("deleteWebhook")), 60)
+            await asyncio.sleep(1.0)  # the first is polling now; its long poll is still open
+            second = world.build()
+            code = await asyncio.wait_for(
+                run_polling(second, asyncio.Event(), signals=False, poll_timeout=1,
+                            telegram_retry=0.05), 60)
+            assert code == EXIT_CONFLICT
+            await asyncio.sleep(3.0)
+            assert not running.done(), f"the first instance stopped too: {running.result()}"
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, 60)
