@@ -75,3 +75,23 @@ def test_a_zero_sweep_interval_is_refused(tmp_path: Path) -> None:
 def test_a_zero_invite_lifetime_is_refused(tmp_path: Path) -> None:
     result = fieldbot(tmp_path, "check-config", FIELDBOT_INVITE_TTL="0s")
     assert result.returncode == 2 and "FIELDBOT_INVITE_TTL" in result.stderr
+
+
+def test_file_system_mistakes_are_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """A data folder that cannot be made, a database path that is a folder: they printed an
+    OSError's traceback (found by an operator's walkthrough)."""
+    made_up = tmp_path / "no-such-parent" / "x"
+    (tmp_path / "no-such-parent").write_text("a file, not a folder", encoding="utf-8")
+    result = fieldbot(tmp_path, "geo", "build", FIELDBOT_DATA_DIR=str(made_up))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-300:]
+    (tmp_path / "a-folder").mkdir()
+    result = fieldbot(tmp_path, "audit", "--verify", FIELDBOT_DB="a-folder")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-300:]
+    assert "a-folder" in result.stderr
+
+
+def test_a_short_invite_lifetime_is_said_in_minutes(tmp_path: Path) -> None:
+    result = fieldbot(tmp_path, "invite", "--role", "staff", "--team", "north",
+                      FIELDBOT_INVITE_TTL="30m")
+    assert result.returncode == 0, result.stderr[-300:]
+    assert "expires in 30 min" in result.stdout and "0 h" not in result.stdout

@@ -141,6 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder that cannot be written, a file where a folder goes, ...
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"fieldbot: {exc.strerror or type(exc).__name__}{where}", file=sys.stderr)
+        return 2
 
 
 def _run_bot(settings: Settings, *, webhook: bool) -> int:
@@ -352,10 +356,11 @@ async def _invite(settings: Settings, role: Role, team: str) -> int:
                 username = bot.username
         except Exception:  # noqa: BLE001 - offline: print the code instead of a link
             username = None
-    hours = int(invite.expires_in.total_seconds() // 3600)
+    minutes = int(invite.expires_in.total_seconds() // 60)
     if username:
         print(f"https://t.me/{username}?start={invite.code}")
     else:
         print(f"invite code: {invite.code}  (the person sends: /start {invite.code})")
-    print(f"role {role.value}, team {invite.team or '-'}, single use, expires in {hours} h")
+    lasts = f"{minutes // 60} h" if minutes >= 60 else f"{minutes} min"  # never "0 h"
+    print(f"role {role.value}, team {invite.team or '-'}, single use, expires in {lasts}")
     return 0
