@@ -457,6 +457,10 @@ def test_erasing_someone_nobody_stored_says_so_and_where_it_looked(tmp_path: Pat
     assert result.returncode == 1
     assert "nobody with id 888 is stored in" in result.stderr
     assert str(tmp_path / "fieldbot.db") in result.stderr
+    # Nor does the log say "user 888 erased", nor the audit hold an erasure that never was.
+    assert "888 erased" not in result.stderr
+    audit = fieldbot(tmp_path, "audit", "--since", "2000-01-01")
+    assert "erase" not in audit.stdout, audit.stdout
 
 
 async def test_the_operator_erases_from_the_command_line(tmp_path: Path) -> None:

@@ -220,6 +220,9 @@ class PrivacyService:
             if subject is not None and stopped.trips:
                 await self._tell_managers(conn, subject, erased.stand_in, stopped, now)
             files = await self._unused_photos(conn, erased.photos)
+            if erased.stand_in == 0:  # nobody stored under that id: nothing was erased
+                log.info("user %s: nothing stored, nothing erased", subject_id)
+                return erased
             await audit.record(
                 conn, by.id if by else None, "erase", subject_id,
                 f"trips={erased.trips} locations={erased.locations}"
