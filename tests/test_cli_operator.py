@@ -95,3 +95,12 @@ def test_a_short_invite_lifetime_is_said_in_minutes(tmp_path: Path) -> None:
                       FIELDBOT_INVITE_TTL="30m")
     assert result.returncode == 0, result.stderr[-300:]
     assert "expires in 30 min" in result.stdout and "0 h" not in result.stdout
+
+
+def test_check_config_warns_of_a_public_url_without_https(tmp_path: Path) -> None:
+    result = fieldbot(tmp_path, "check-config", FIELDBOT_PUBLIC_URL="http://bot.example.test",
+                      FIELDBOT_HTTP_PORT="8080")
+    assert "FIELDBOT_PUBLIC_URL is http" in result.stdout + result.stderr
+    local = fieldbot(tmp_path, "check-config", FIELDBOT_PUBLIC_URL="http://127.0.0.1:8080",
+                     FIELDBOT_HTTP_PORT="8080")
+    assert "FIELDBOT_PUBLIC_URL is http" not in local.stdout + local.stderr

@@ -165,6 +165,11 @@ async def _start_warnings(settings: Settings) -> list[str]:
         out.append("FIELDBOT_TOKEN is not set: `fieldbot run` needs it (`fieldbot demo` does not)")
     if settings.risk_register is not None and not settings.risk_register.is_file():
         out.append(f"FIELDBOT_RISK_REGISTER: no file at {settings.risk_register}")
+    public = urlsplit(settings.public_url) if settings.public_url else None
+    if public is not None and public.scheme == "http" and public.hostname not in (
+            "localhost", "127.0.0.1", "::1"):
+        out.append("FIELDBOT_PUBLIC_URL is http: the e-mailed acknowledgement links and the desk"
+                   " sign-in travel in clear; give the https address")
     if is_postgres_url(settings.db):
         from fieldbot.services.errors import probe_database
 
