@@ -29,9 +29,11 @@ from tests.builders import (
     init_data,
     plan_for,
     report,
+    rows,
     said,
 )
 from tests.harness import TOKEN, World
+from tests.test_drills import start_team_drill
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 NAIROBI = Place("Nairobi", "KE", "Kenya", "Nairobi", -1.2864, 36.8172, "Africa/Nairobi")
@@ -321,3 +323,51 @@ def test_an_action_from_the_public_address_passes_behind_a_proxy() -> None:
     assert not same_origin(behind_proxy, None)
     assert not same_origin(request(host="127.0.0.1:8080", origin="https://evil.example"), public)
     assert same_origin(request(host="desk.test", origin="https://desk.test"), None)
+
+
+# A drill acknowledged on the desk page ends at once and its result goes to the officer, as
+# after the chat's button (promise 58). Before, the desk never settled the drill: it stayed open
+# until a later sweep noticed (found by a hostile review of the desk).
+async def test_a_drill_acknowledged_on_the_desk_ends_at_once_as_in_the_chat(
+        team: World, client: httpx.AsyncClient) -> None:
+    await start_team_drill(team)
+    await team.advance(timedelta(minutes=30))  # the manager is told after 30 minutes
+    await team.advance(timedelta(minutes=2))
+    answer = await client.post("/api/login",
+                               json={"init_data": init_data(team.manager.id, team.clock.now())})
+    csrf = answer.json()["csrf"]
+    [alert] = (await client.get("/api/state")).json()["alerts"]
+    assert alert["kind"] == "drill"
+
+    done = await client.post(f"/api/alerts/{alert['id']}/ack", headers={"x-desk-csrf": csrf})
+
+    assert done.status_code == 200, done.text
+    # As after the chat's Acknowledge: the drill is over and the officer has its result.
+    [drill] = await rows(team, "SELECT state FROM drills")
+    assert drill["state"] == "done"
+    assert "Rita: acknowledged by Mia after 32 minutes" in (team.officer.last.body or "")
+
+
+# Incident – handled" on the desk resolves the alert and sends the lead's chat the button that
+# records the incident (the page cannot ask its questions), and the page says so. Before, the
+# page said "A-1 resolved." and nothing else: no incident, no word of one, and its deadlines
+# never started (promise 58; found by a hostile review of the desk).
+async def test_resolving_as_incident_on_the_desk_starts_the_incident_as_in_the_chat(
+        team: World, client: httpx.AsyncClient) -> None:
+    await plan_for(team, team.rep, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
+    await at(team, DEADLINE + timedelta(minutes=30))  # Mia is alerted: A-1
+    csrf = (await client.post("/api/login", json={"init_data": init_data(
+        team.manager.id, team.clock.now())})).json()["csrf"]
+    [alert] = (await client.get("/api/state")).json()["alerts"]
+    mark = team.manager.mark()
+
+    done = await client.post(f"/api/alerts/{alert['id']}/resolve", json={"reason": "incident"},
+                             headers={"x-desk-csrf": csrf})
+
+    assert done.status_code == 200, done.text
+    assert done.json()["message"] == said("desk.resolved_incident", alert="A-1")
+    [asked] = [m for m in team.manager.since(mark)
+               if (m.body or "") == said("desk.record_incident", alert="A-1")]
+    await team.manager.press("📋 Record the incident behind A-1", asked)
+    assert (await rows(team, "SELECT COUNT(*) AS n FROM incidents"))[0]["n"] == 0  # not yet
+    assert (team.manager.last.body or "").startswith(said("incident.from_alert", alert="A-1"))
