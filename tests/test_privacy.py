@@ -35,6 +35,7 @@ from tests.builders import (
     raw_bytes,
     report,
     rows,
+    said,
     stored_photos,
 )
 from tests.harness import REP_ID, World
@@ -482,6 +483,16 @@ async def test_the_operator_erases_from_the_command_line(tmp_path: Path) -> None
     with closing(sqlite3.connect(world.settings.db)) as conn, conn:
         left = conn.execute("SELECT COUNT(*) FROM users WHERE id = ?", (REP_ID,)).fetchone()
     assert left == (0,)
+
+
+def test_the_managers_notice_of_an_erasure_says_what_happened_not_who_did_it() -> None:
+    """The operator or an admin may have erased her: the notice said "a member of your team has
+    erased their personal data" whoever did (found by an operator's walkthrough)."""
+    for language in ("en", "zh"):
+        notice = said("forgetme.manager_notice", language, trips="")
+        assert "has erased their" not in notice and "删除了个人信息" not in notice
+    assert said("forgetme.manager_notice", trips="").startswith(
+        "ℹ️ The personal data of a member of your team has been erased")
 
 
 # --- upgrading a database written before encryption at rest ----------------------------------
