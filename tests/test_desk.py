@@ -371,3 +371,15 @@ async def test_resolving_as_incident_on_the_desk_starts_the_incident_as_in_the_c
     await team.manager.press("📋 Record the incident behind A-1", asked)
     assert (await rows(team, "SELECT COUNT(*) AS n FROM incidents"))[0]["n"] == 0  # not yet
     assert (team.manager.last.body or "").startswith(said("incident.from_alert", alert="A-1"))
+
+
+async def test_an_officers_team_filter_filters_the_hazards_too(team: World) -> None:
+    """The people, alerts and roll-calls followed the officer's team filter; the hazards did
+    not (found by a hostile review of the desk)."""
+    _sol, sven = await enrol_south(team)
+    await report(sven, severity=YELLOW)
+    olu = await team.services.enrolment.member(team.officer.id)
+    assert olu is not None
+    assert len((await snapshot(team.services, olu, None)).data["hazards"]) == 1
+    assert (await snapshot(team.services, olu, "north")).data["hazards"] == []
+    assert len((await snapshot(team.services, olu, "south")).data["hazards"]) == 1

@@ -165,9 +165,11 @@ class HazardService:
         async with self._db.read() as conn:
             return await hazards.get(conn, hazard_id, cipher=self._cipher)
 
-    async def open_for(self, lead: Member) -> tuple[list[tuple[Hazard, str]], int]:
-        """Return the open reports a lead may decide (with reporter names), and the total."""
-        team = lead.team if lead.role is Role.MANAGER else None
+    async def open_for(self, lead: Member, team: str | None = None
+                       ) -> tuple[list[tuple[Hazard, str]], int]:
+        """Return the open reports a lead may decide (with reporter names), and the total: a
+        manager's team's; an officer's of every team, or of `team` (the desk's filter)."""
+        team = lead.team if lead.role is Role.MANAGER else team
         async with self._db.read() as conn:
             found, total = await hazards.open_reports(conn, team, OPEN_LIST_LIMIT,
                                                       cipher=self._cipher)

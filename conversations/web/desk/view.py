@@ -109,7 +109,7 @@ async def snapshot(services: Services, viewer: Member, team: str | None) -> Show
     all_views = [v for v in await services.board.open_alerts(viewer, audited=False)
                  if team is None or v.subject_team == team]
     views = all_views[:MAX_ALERTS]
-    hazards, hazards_total = await services.hazards.open_for(viewer)
+    hazards, hazards_total = await services.hazards.open_for(viewer, team)
     tallies = await services.desk.roll_calls.tallies(viewer)
     data = {
         "me": {"name": viewer.name, "role": viewer.role.value, "language": t.language},
