@@ -119,7 +119,7 @@ async def _polling(
     if conflict:
         log.error(
             "another fieldbot instance is already polling with this token (409 Conflict); "
-            "exiting instead of fighting over updates"
+            "this one stops polling instead of fighting over updates"
         )
         return EXIT_CONFLICT
     return 0
