@@ -16,6 +16,8 @@ from tests.pg import BACKENDS
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
+ERASED = "of your team has been erased"  # the managers' notice of an erasure
+
 
 def to_stand_ins(world: World) -> list[str]:
     """Every Bot API call addressed to a negative chat: an erased person's stand-in."""
@@ -54,7 +56,7 @@ async def test_erasing_a_rep_during_a_trip_stops_the_nights_and_tells_the_manage
     trip_id = await plan_trip(team, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
     await erase_myself(team)
     await team.tick()
-    notices = [m for m in team.manager.messages if "erased their personal data" in m.body]
+    notices = [m for m in team.manager.messages if ERASED in m.body]
     assert len(notices) == 1
     assert "Berlin, Germany, 1 Dec 2026 – 3 Dec 2026" in notices[0].body
     assert "Rita" not in notices[0].body  # nothing the erasure removed comes back in it
@@ -67,7 +69,7 @@ async def test_erasing_a_rep_during_a_trip_stops_the_nights_and_tells_the_manage
     assert trip["status"] == "cancelled"  # never begun: withdrawn
     assert not [t for t in team.admin.texts() if "could not be reached" in t]
     assert to_stand_ins(team) == []
-    assert len([m for m in team.manager.messages if "erased their personal" in m.body]) == 1
+    assert len([m for m in team.manager.messages if ERASED in m.body]) == 1
 
 
 async def test_a_trip_under_way_is_ended_and_its_nights_stop(team: World) -> None:
@@ -105,7 +107,7 @@ async def test_an_approval_request_not_yet_sent_is_withdrawn(team: World) -> Non
     await team.services.privacy.erase(REP_ID, by=None)
     await team.tick()
     assert not [m for m in team.manager.messages if ["✅ Approve", "❌ Reject"] in m.buttons]
-    assert [m.body for m in team.manager.messages if "erased their personal" in m.body]
+    assert [m.body for m in team.manager.messages if ERASED in m.body]
 
 
 async def test_an_alert_acknowledged_by_a_manager_who_is_erased_goes_to_the_next_tier(
@@ -167,7 +169,7 @@ async def test_the_operator_erasing_a_rep_during_a_trip_stops_the_nights(tmp_pat
     try:
         await at(world, DEADLINE + timedelta(hours=3))
         assert await rows(world, "SELECT id FROM alerts") == []
-        assert [m for m in world.manager.messages if "erased their personal" in m.body]
+        assert [m for m in world.manager.messages if ERASED in m.body]
         assert to_stand_ins(world) == []
     finally:
         await world.stop()
