@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
@@ -10,6 +11,11 @@ from hypothesis import settings
 from tests.channel_world import channel_world
 from tests.harness import World
 from tests.pg import PgServer
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
+    from conversations.web.desk import DeskServer
 
 # Property tests check what happens, not how fast: speed is measured in bench/, and a per-example
 # deadline only fails on a busy machine (a 2-core CI box running the suite beside other work).
@@ -63,3 +69,20 @@ async def reach(tmp_path: Path, db_target: Path | str) -> AsyncIterator[World]:
     """The team with the channels live: the fake Twilio, a real SMTP server, the webhook."""
     async with channel_world(tmp_path, db=db_target) as world:
         yield world
+
+
+# The desk page in a real Chromium (tests/desk_pages.py): loaded only by the tests that ask.
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    from tests.desk_pages import chromium
+
+    async for launched in chromium():
+        yield launched
+
+
+@pytest.fixture
+async def desk(team: World) -> AsyncIterator[DeskServer]:
+    from tests.desk_pages import desk_server
+
+    async for server in desk_server(team):
+        yield server

@@ -9,14 +9,10 @@ Playwright's expectations wait for what the page must show.
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from conversations.render.formatting import local_time
 from conversations.web.desk import DeskServer
@@ -25,62 +21,15 @@ from tests.builders import (
     DEADLINE,
     SPOT,
     at,
-    enrol_south,
-    init_data,
     lone_visit,
     plan_for,
     rollcall_near_berlin,
     said,
 )
+from tests.desk_pages import PHONE, mini_app_url, officer_sees_two_teams, open_page
 from tests.harness import World
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).parent.parent / "docs" / "desk.png"
-WAIT_MS = 30_000  # the page polls every 5 s; a busy 2-core machine needs slack
-expect.set_options(timeout=WAIT_MS)  # expect() waits on its own clock (5 s by default)
-
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    assert shutil.which(CHROMIUM), "Chromium is missing: apt-get install -y chromium"
-    async with async_playwright() as p:
-        # --no-sandbox: CI runs as root, where Chromium's sandbox cannot start.
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                           args=["--no-sandbox"])
-        yield chromium
-        await chromium.close()
-
-
-@pytest.fixture
-async def desk(team: World) -> AsyncIterator[DeskServer]:
-    assert team.app is not None
-    async with DeskServer(team.services, team.app.bot) as server:
-        yield server
-
-
-def mini_app_url(desk: DeskServer, world: World, user_id: int, language: str = "en") -> str:
-    """The URL Telegram opens for a Mini App button: signed initData in the fragment."""
-    signed = init_data(user_id, world.clock.now(), language=language)
-    return f"{desk.url}#tgWebAppData={quote(signed)}&tgWebAppVersion=8.0&tgWebAppPlatform=web"
-
-
-DESKTOP = {"width": 1200, "height": 860}
-PHONE = {"width": 390, "height": 844}
-
-
-async def open_page(browser: Browser, url: str, locale: str = "en-GB",
-                    viewport: dict[str, int] | None = None) -> Page:
-    context = await browser.new_context(locale=locale, viewport=viewport or DESKTOP)
-    page = await context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"{m.text} {m.location}") if m.type == "error"
-            else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    await page.goto(url)
-    page.errors = errors  # type: ignore[attr-defined]
-    return page
 
 
 async def rita_misses_her_check_in(team: World, minutes: int) -> None:
@@ -208,11 +157,7 @@ async def test_a_one_time_link_from_dashboard_works_once(tmp_path: Path, browser
 
 
 async def test_an_officer_filters_by_team(team: World, desk: DeskServer, browser: Browser) -> None:
-    _, sven = await enrol_south(team)
-    await plan_for(team, team.rep, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
-    await plan_for(team, sven, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
-    await at(team, DEADLINE - timedelta(hours=3))
-    page = await open_page(browser, mini_app_url(desk, team, team.officer.id))
+    page = await officer_sees_two_teams(team, desk, browser)
     people = page.locator("#people li.person-row")
     await expect(people).to_have_count(2)
 

@@ -10,14 +10,14 @@ from playwright.async_api import Browser, Page, expect
 
 from conversations.web.desk import DeskServer
 from tests.builders import BERLIN, at, plan_for, said
+from tests.desk_pages import mini_app_url, open_page
 from tests.harness import World
-from tests.test_desk_browser import browser, desk, mini_app_url, open_page  # noqa: F401
 
 MIDDAY = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # Rita in Berlin, nothing due yet
 
 
-async def _mia_looks_at_rita(team: World, desk: DeskServer,  # noqa: F811
-                            browser: Browser) -> Page:  # noqa: F811
+async def _mia_looks_at_rita(team: World, desk: DeskServer,
+                            browser: Browser) -> Page:
     await plan_for(team, team.rep, BERLIN, date(2026, 12, 1), date(2026, 12, 3))
     await at(team, MIDDAY)
     page = await open_page(browser, mini_app_url(desk, team, team.manager.id))
@@ -27,7 +27,7 @@ async def _mia_looks_at_rita(team: World, desk: DeskServer,  # noqa: F811
 
 
 async def test_the_open_details_follow_an_sos(
-        team: World, desk: DeskServer, browser: Browser) -> None:  # noqa: F811
+        team: World, desk: DeskServer, browser: Browser) -> None:
     page = await _mia_looks_at_rita(team, desk, browser)
 
     await team.services.escalation.raise_sos(team.rep.id)
@@ -41,7 +41,7 @@ async def test_the_open_details_follow_an_sos(
 
 
 async def test_the_open_details_of_an_erased_person_go_away(
-        team: World, desk: DeskServer, browser: Browser) -> None:  # noqa: F811
+        team: World, desk: DeskServer, browser: Browser) -> None:
     page = await _mia_looks_at_rita(team, desk, browser)
     await expect(page.locator("#details")).to_contain_text("Berlin, Germany")
 

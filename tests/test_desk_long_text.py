@@ -8,20 +8,18 @@ from playwright.async_api import Browser, expect
 
 from conversations.web.desk import DeskServer
 from tests.builders import YELLOW, report
-from tests.harness import World
-from tests.test_desk_browser import (  # noqa: F401
+from tests.desk_pages import (
     PHONE,
-    browser,
-    desk,
     mini_app_url,
     open_page,
 )
+from tests.harness import World
 
 LINK = "https://www.google.com/maps/place/52.5205,13.4095/@52.5205,13.4095,17z/data=!3m1!4b1"
 
 
 async def test_a_link_in_a_hazard_report_keeps_the_page_as_wide_as_the_phone(
-        team: World, desk: DeskServer, browser: Browser) -> None:  # noqa: F811
+        team: World, desk: DeskServer, browser: Browser) -> None:
     await report(team.rep, severity=YELLOW, description=f"Open manhole, see {LINK}")
     page = await open_page(browser, mini_app_url(desk, team, team.manager.id), viewport=PHONE)
 
